@@ -1,0 +1,50 @@
+# gab — build, run, test.
+GO      ?= go
+BIN     ?= bin/gab
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+# Packages the test suite needs: a real Prosody, a slixmpp peer, tmux for the
+# end-to-end tests, and a C compiler for the race detector.
+TEST_PACKAGES := prosody lua-unbound python3-slixmpp tmux gcc libc6-dev ca-certificates
+
+.PHONY: all build run demo test test-deps vet bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gab
+
+run: build
+	./$(BIN)
+
+# A throw-away Prosody on loopback with a demo account and an echo contact.
+demo: build test-deps
+	$(GO) run ./internal/demo -gab ./$(BIN)
+
+test: test-deps
+	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 15m ./...
+
+# Installs what the tests need with apt-get, only when something is missing.
+test-deps:
+	@missing=""; \
+	command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing="yes"; \
+	/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="yes"; \
+	command -v tmux >/dev/null 2>&1 || missing="yes"; \
+	command -v gcc >/dev/null 2>&1 || missing="yes"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing test dependencies: $(TEST_PACKAGES)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(TEST_PACKAGES); \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

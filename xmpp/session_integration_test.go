@@ -1,0 +1,112 @@
+package xmpp_test
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+func config(t *testing.T, srv *xmpptest.Server, user, pass string) xmpp.Config {
+	return xmpp.Config{
+		JID:      jid.MustParse(user + "@" + xmpptest.Domain),
+		Password: pass,
+		Resource: "test",
+		Server:   srv.Addr(),
+		RootCAs:  srv.CertPool(t),
+	}
+}
+
+func dial(t *testing.T, cfg xmpp.Config) *xmpp.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := xmpp.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatalf("dial %s: %v", cfg.JID, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConnectVerifiedSelfSigned(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	start := time.Now()
+	s := dial(t, config(t, srv, "alice", "pw"))
+	t.Logf("STARTTLS + SASL %s + bind in %v", s.Mechanism(), time.Since(start))
+	if got := s.JID(); got.Bare().String() != "alice@localhost" || got.Resourcepart() != "test" {
+		t.Fatalf("bound %s", got)
+	}
+	if !strings.HasPrefix(s.Mechanism(), "SCRAM-") {
+		t.Errorf("authenticated with %s, want a SCRAM mechanism", s.Mechanism())
+	}
+	// The session works: a roster get is answered by our own account.
+	go func() {
+		for {
+			if _, err := s.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query")))
+	if err != nil || res.Child("jabber:iq:roster", "query") == nil {
+		t.Fatalf("roster get: %v %v", res, err)
+	}
+}
+
+func TestWrongCAFailsWithTLSError(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	cfg := config(t, srv, "alice", "pw")
+	cfg.RootCAs = x509.NewCertPool() // trusts nothing
+	_, err := xmpp.Dial(context.Background(), cfg)
+	var te *xmpp.TLSError
+	if !errors.As(err, &te) {
+		t.Fatalf("want a TLS error, got %v", err)
+	}
+	if te.Cert == nil || !strings.Contains(err.Error(), "TLS") || !strings.Contains(err.Error(), "SHA-256") {
+		t.Fatalf("TLS error should name the presented certificate: %v", err)
+	}
+}
+
+func TestDirectTLSAgainstStartTLSPortFails(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	cfg := config(t, srv, "alice", "pw")
+	cfg.DirectTLS = true
+	cfg.NegotiateTimeout = 3 * time.Second
+	if _, err := xmpp.Dial(context.Background(), cfg); err == nil {
+		t.Fatal("direct TLS to a plain-text port succeeded")
+	}
+}
+
+func TestWrongPasswordGivesSASLCondition(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	_, err := xmpp.Dial(context.Background(), config(t, srv, "alice", "wrong"))
+	var se *xmpp.SASLError
+	if !errors.As(err, &se) || se.Condition != "not-authorized" {
+		t.Fatalf("want SASL not-authorized, got %v", err)
+	}
+}
+
+func TestSilentServerCannotHangNegotiation(t *testing.T) {
+	l := listenSilent(t)
+	cfg := xmpp.Config{JID: jid.MustParse("a@localhost"), Password: "x", Server: l, NegotiateTimeout: 500 * time.Millisecond}
+	start := time.Now()
+	_, err := xmpp.Dial(context.Background(), cfg)
+	if err == nil {
+		t.Fatal("negotiation with a silent server succeeded")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("negotiation took %v despite a 500ms deadline", d)
+	}
+}

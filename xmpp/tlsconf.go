@@ -1,0 +1,40 @@
+package xmpp
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+)
+
+type (
+	x509UnknownAuthority = x509.UnknownAuthorityError
+	x509Hostname         = x509.HostnameError
+	x509CertInvalid      = x509.CertificateInvalidError
+)
+
+// tlsConfig verifies the server as domain (RFC 6125: the certificate must
+// name the XMPP domain, not the SRV target) against the system roots plus
+// any extra roots configured. Verification is never turned off.
+func (cfg *Config) tlsConfig(domain string, direct bool) *tls.Config {
+	c := &tls.Config{
+		ServerName: domain,
+		RootCAs:    cfg.RootCAs,
+		MinVersion: tls.VersionTLS12,
+	}
+	if direct {
+		c.NextProtos = []string{"xmpp-client"} // XEP-0368 ALPN
+	}
+	return c
+}
+
+// RootPool returns the system roots with the PEM certificates in extra
+// added; extra may be nil.
+func RootPool(extra []byte) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if len(extra) > 0 && !pool.AppendCertsFromPEM(extra) {
+		return nil, errNoPEM
+	}
+	return pool, nil
+}

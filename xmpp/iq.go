@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"time"
 
 	"mellium.im/xmpp/jid"
 )
@@ -12,6 +13,8 @@ import (
 type pendingIQ struct {
 	to    string // the JID asked, as sent; "" for our own account
 	reply chan *Element
+	fn    func(*Element, error) // for SendIQFunc; runs on Next's goroutine
+	timer *time.Timer
 }
 
 // ErrTimeout is returned by SendIQ when no answer came in time.
@@ -76,8 +79,62 @@ func (s *Session) deliver(res *Element) bool {
 	}
 	delete(s.pending, id)
 	s.iqMu.Unlock()
+	if p.fn != nil {
+		p.timer.Stop()
+		if res.Get("type") == "error" {
+			p.fn(res, ParseStanzaError(res))
+		} else {
+			p.fn(res, nil)
+		}
+		return true
+	}
 	p.reply <- res
 	return true
+}
+
+// SendIQFunc sends an IQ get or set and calls fn with its answer on the
+// goroutine running Next, before Next reads the next stanza: what fn does
+// with the answer is therefore in stream order with everything else read.
+// fn gets ErrTimeout after timeout, or net.ErrClosed when the session ends
+// first; those calls come from other goroutines.
+func (s *Session) SendIQFunc(iq *Element, timeout time.Duration, fn func(*Element, error)) error {
+	id := iq.Get("id")
+	if id == "" {
+		id = "q" + strconv.FormatUint(s.nextID.Add(1), 36)
+		iq.SetAttr("id", id)
+	}
+	p := &pendingIQ{to: iq.Get("to"), fn: fn}
+	s.iqMu.Lock()
+	if s.pending == nil {
+		s.iqMu.Unlock()
+		return net.ErrClosed
+	}
+	s.pending[id] = p
+	p.timer = time.AfterFunc(timeout, func() {
+		s.iqMu.Lock()
+		mine := s.pending != nil && s.pending[id] == p
+		if mine {
+			delete(s.pending, id)
+		}
+		s.iqMu.Unlock()
+		if mine {
+			fn(nil, ErrTimeout)
+		}
+	})
+	s.iqMu.Unlock()
+	if err := s.Send(iq); err != nil {
+		s.iqMu.Lock()
+		mine := s.pending != nil && s.pending[id] == p
+		if mine {
+			delete(s.pending, id)
+		}
+		s.iqMu.Unlock()
+		if mine {
+			p.timer.Stop()
+		}
+		return err
+	}
+	return nil
 }
 
 // answeredBy reports whether from may answer an IQ sent to `to`
@@ -109,10 +166,21 @@ func (s *Session) answeredBy(to, from string) bool {
 // failPending wakes every waiting request when the session ends.
 func (s *Session) failPending() {
 	s.iqMu.Lock()
-	defer s.iqMu.Unlock()
+	var fns []func(*Element, error)
 	for id, p := range s.pending {
-		close(p.reply)
+		// Whoever deletes the entry under the lock owns the answer: a
+		// timer that fires now finds it gone and stays quiet.
+		if p.fn != nil {
+			p.timer.Stop()
+			fns = append(fns, p.fn)
+		} else {
+			close(p.reply)
+		}
 		delete(s.pending, id)
 	}
 	s.pending = nil
+	s.iqMu.Unlock()
+	for _, fn := range fns {
+		fn(nil, net.ErrClosed)
+	}
 }

@@ -1,0 +1,96 @@
+package chat
+
+import "github.com/gab-chat/gab/roster"
+
+// Command is something the user asks an account to do. Give it to
+// Client.Do; the answer comes back as CommandDone or CommandFailed with the
+// ID Do returned.
+type Command interface{ isCommand() }
+
+// SendMessage sends a chat message to a contact's bare JID.
+type SendMessage struct {
+	To     string
+	Body   string
+	Thread string
+}
+
+// SendChatState sends a standalone chat-state notification. It is sent only
+// to contacts known to support chat states.
+type SendChatState struct {
+	To    string
+	State ChatState
+}
+
+// SetPresence changes our own presence.
+type SetPresence struct {
+	Show   roster.Show
+	Status string
+}
+
+// AddContact adds (or updates) a roster entry without subscribing.
+type AddContact struct {
+	JID    string
+	Name   string
+	Groups []string
+}
+
+// RenameContact changes a contact's roster name, keeping its groups.
+type RenameContact struct {
+	JID  string
+	Name string
+}
+
+// SetGroups changes a contact's groups, keeping its name.
+type SetGroups struct {
+	JID    string
+	Groups []string
+}
+
+// RemoveContact removes a contact from the roster (which also ends both
+// subscriptions, RFC 6121 §2.5).
+type RemoveContact struct{ JID string }
+
+// Subscribe asks to see a contact's presence.
+type Subscribe struct {
+	JID  string
+	Nick string // our nickname to send with the request (XEP-0172)
+}
+
+// ApproveSubscription lets a contact see our presence. Sent before they ask,
+// it is a pre-approval (RFC 6121 §3.4).
+type ApproveSubscription struct{ JID string }
+
+// DenySubscription refuses a contact's request to see our presence.
+type DenySubscription struct{ JID string }
+
+// CancelSubscription stops a contact from seeing our presence.
+type CancelSubscription struct{ JID string }
+
+// Unsubscribe stops our seeing a contact's presence.
+type Unsubscribe struct{ JID string }
+
+// Block blocks a JID (XEP-0191): no messages or presence from it reach us.
+type Block struct{ JID string }
+
+// Unblock lifts a block.
+type Unblock struct{ JID string }
+
+// FetchBlocklist asks for the whole block list; it arrives as a
+// BlocklistChanged with Reset set.
+type FetchBlocklist struct{}
+
+func (SendMessage) isCommand()         {}
+func (SendChatState) isCommand()       {}
+func (SetPresence) isCommand()         {}
+func (AddContact) isCommand()          {}
+func (RenameContact) isCommand()       {}
+func (SetGroups) isCommand()           {}
+func (RemoveContact) isCommand()       {}
+func (Subscribe) isCommand()           {}
+func (ApproveSubscription) isCommand() {}
+func (DenySubscription) isCommand()    {}
+func (CancelSubscription) isCommand()  {}
+func (Unsubscribe) isCommand()         {}
+func (Block) isCommand()               {}
+func (Unblock) isCommand()             {}
+func (FetchBlocklist) isCommand()      {}

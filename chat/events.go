@@ -1,0 +1,159 @@
+package chat
+
+import (
+	"time"
+
+	"github.com/gab-chat/gab/roster"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// Event is something that happened on an account. Events come out of
+// Client.Events in the order they happened.
+type Event interface{ isEvent() }
+
+// Connected: the session is up, the roster is about to follow.
+type Connected struct {
+	JID       string // full JID the server bound
+	Mechanism string // SASL mechanism used
+}
+
+// Disconnected: the session ended. Err is nil when the user asked for it.
+// RetryIn is how long until the next attempt; 0 when the client gives up
+// (Final) because a retry cannot help, such as a wrong password.
+type Disconnected struct {
+	Err     error
+	RetryIn time.Duration
+	Final   bool
+}
+
+// RosterReset replaces the whole roster (initial fetch, or after reconnect).
+type RosterReset struct {
+	Items   []roster.Item
+	Version string
+}
+
+// RosterPushed changes one roster entry; Subscription "remove" deletes it.
+type RosterPushed struct {
+	Item    roster.Item
+	Version string
+}
+
+// PresenceChanged is one resource's presence. Available false means it went
+// offline; Resource "" then means every resource of the contact.
+type PresenceChanged struct {
+	From      string // full JID as sent
+	Bare      string
+	Resource  string
+	Available bool
+	Show      roster.Show
+	Status    string
+	Priority  int
+}
+
+// SubscriptionRequested: From asks to see our presence (RFC 6121 §3.1).
+type SubscriptionRequested struct {
+	From   string // bare JID
+	Nick   string // XEP-0172 nickname, if sent
+	Status string
+}
+
+// SubscriptionChanged is an answer about a subscription: "subscribed"
+// (From approved ours), "unsubscribed" (From denied or cancelled ours) or
+// "unsubscribe" (From no longer wants ours).
+type SubscriptionChanged struct {
+	From string
+	Type string
+}
+
+// MessageReceived is a chat message with a body.
+type MessageReceived struct {
+	ID      string
+	From    string // full JID as sent
+	Bare    string
+	To      string
+	Type    string // chat, normal, headline
+	Body    string
+	Thread  string
+	Time    time.Time // the XEP-0203 delay stamp when present, else when read
+	Delayed bool
+}
+
+// MessageSent is a message this client wrote to the stream.
+type MessageSent struct {
+	CommandID uint64
+	ID        string
+	To        string
+	Body      string
+	Thread    string
+	Time      time.Time
+}
+
+// ChatState is an XEP-0085 chat state.
+type ChatState string
+
+const (
+	StateActive    ChatState = "active"
+	StateComposing ChatState = "composing"
+	StatePaused    ChatState = "paused"
+	StateInactive  ChatState = "inactive"
+	StateGone      ChatState = "gone"
+)
+
+// ChatStateChanged is a contact's chat state ("alice is typing…").
+type ChatStateChanged struct {
+	From  string
+	Bare  string
+	State ChatState
+}
+
+// StanzaError is an error returned for a stanza: a message that could not
+// be delivered, a request that failed.
+type StanzaError struct {
+	Kind string // message, presence, iq
+	From string
+	ID   string
+	Err  *xmpp.StanzaError
+}
+
+// CommandDone reports that a command succeeded.
+type CommandDone struct {
+	ID      uint64
+	Command Command
+}
+
+// CommandFailed reports that a command failed and why.
+type CommandFailed struct {
+	ID      uint64
+	Command Command
+	Err     error
+}
+
+// BlocklistChanged reports blocked JIDs (XEP-0191). Reset means JIDs is the
+// whole list; otherwise Blocked says whether they were added or removed.
+type BlocklistChanged struct {
+	JIDs    []string
+	Blocked bool
+	Reset   bool
+}
+
+// Notice is a line for the console: a stanza dropped as hostile or
+// malformed, a spoof attempt, a server notice.
+type Notice struct {
+	Text string
+}
+
+func (Connected) isEvent()             {}
+func (Disconnected) isEvent()          {}
+func (RosterReset) isEvent()           {}
+func (RosterPushed) isEvent()          {}
+func (PresenceChanged) isEvent()       {}
+func (SubscriptionRequested) isEvent() {}
+func (SubscriptionChanged) isEvent()   {}
+func (MessageReceived) isEvent()       {}
+func (MessageSent) isEvent()           {}
+func (ChatStateChanged) isEvent()      {}
+func (StanzaError) isEvent()           {}
+func (CommandDone) isEvent()           {}
+func (CommandFailed) isEvent()         {}
+func (BlocklistChanged) isEvent()      {}
+func (Notice) isEvent()                {}

@@ -1,0 +1,149 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"mellium.im/xmpp/jid"
+)
+
+// recorder collects a client's events so tests can wait for them.
+type recorder struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	events []chat.Event
+	closed bool
+}
+
+func newRecorder(ch <-chan chat.Event) *recorder {
+	r := &recorder{}
+	r.cond = sync.NewCond(&r.mu)
+	go func() {
+		for ev := range ch {
+			r.mu.Lock()
+			r.events = append(r.events, ev)
+			r.cond.Broadcast()
+			r.mu.Unlock()
+		}
+		r.mu.Lock()
+		r.closed = true
+		r.cond.Broadcast()
+		r.mu.Unlock()
+	}()
+	return r
+}
+
+// wait returns the first event since index `from` matching ok.
+func (r *recorder) waitFrom(t *testing.T, from int, what string, d time.Duration, ok func(chat.Event) bool) (chat.Event, int) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	timer := time.AfterFunc(d, func() { r.mu.Lock(); r.cond.Broadcast(); r.mu.Unlock() })
+	defer timer.Stop()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		for i := from; i < len(r.events); i++ {
+			if ok(r.events[i]) {
+				return r.events[i], i
+			}
+		}
+		if r.closed || time.Now().After(deadline) {
+			t.Fatalf("no %s within %v; events: %s", what, d, summary(r.events))
+		}
+		r.cond.Wait()
+	}
+}
+
+func (r *recorder) wait(t *testing.T, what string, ok func(chat.Event) bool) chat.Event {
+	t.Helper()
+	ev, _ := r.waitFrom(t, 0, what, 10*time.Second, ok)
+	return ev
+}
+
+func (r *recorder) snapshot() []chat.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]chat.Event(nil), r.events...)
+}
+
+func summary(evs []chat.Event) string {
+	s := ""
+	for i, e := range evs {
+		if i > 40 {
+			return s + fmt.Sprintf(" ... (%d more)", len(evs)-i)
+		}
+		s += fmt.Sprintf("\n  %T %+v", e, e)
+	}
+	return s
+}
+
+type running struct {
+	c    *chat.Client
+	r    *recorder
+	stop func()
+}
+
+func account(t *testing.T, srv *xmpptest.Server, user, pass, resource string) *config.Account {
+	return &config.Account{
+		Name: user, JID: jid.MustParse(user + "@" + xmpptest.Domain), Password: pass, Resource: resource,
+		Server: srv.Addr(), TLS: config.TLSStartTLS, CAFile: srv.CAFile, Status: "online", Enabled: true,
+	}
+}
+
+// start runs a client until the test ends and waits for its roster.
+func start(t *testing.T, acct *config.Account, opts chat.Options) *running {
+	t.Helper()
+	opts.Version = "test"
+	c := chat.New(acct, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	r := newRecorder(c.Events())
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("client %s did not stop within 10 s", acct.JID)
+		}
+	}
+	t.Cleanup(stop)
+	r.wait(t, "roster", func(e chat.Event) bool { _, ok := e.(chat.RosterReset); return ok })
+	return &running{c: c, r: r, stop: stop}
+}
+
+func is[T chat.Event](f func(T) bool) func(chat.Event) bool {
+	return func(e chat.Event) bool {
+		v, ok := e.(T)
+		return ok && (f == nil || f(v))
+	}
+}
+
+// do runs a command and waits for its outcome.
+func (rc *running) do(t *testing.T, cmd chat.Command) {
+	t.Helper()
+	id := rc.c.Do(cmd)
+	ev := rc.r.wait(t, fmt.Sprintf("outcome of %T", cmd), func(e chat.Event) bool {
+		switch v := e.(type) {
+		case chat.CommandDone:
+			return v.ID == id
+		case chat.CommandFailed:
+			return v.ID == id
+		}
+		return false
+	})
+	if f, ok := ev.(chat.CommandFailed); ok {
+		t.Fatalf("%T failed: %v", cmd, f.Err)
+	}
+}

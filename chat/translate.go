@@ -1,0 +1,315 @@
+package chat
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gab-chat/gab/roster"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+// Namespaces of the payloads gab understands.
+const (
+	NSRoster     = "jabber:iq:roster"
+	NSChatStates = "http://jabber.org/protocol/chatstates"
+	NSDelay      = "urn:xmpp:delay"
+	NSNick       = "http://jabber.org/protocol/nick"
+	NSDiscoInfo  = "http://jabber.org/protocol/disco#info"
+	NSVersion    = "jabber:iq:version"
+	NSBlocking   = "urn:xmpp:blocking"
+	NSRosterVer  = "urn:xmpp:features:rosterver"
+)
+
+// Self is what translation needs to know about our own session.
+type Self struct {
+	JID     jid.JID // our full JID
+	Lang    string  // the user's preferred language, e.g. "de" or "en-GB"
+	Version string  // gab's version, for XEP-0092
+	Now     func() time.Time
+}
+
+// Translate turns one stanza into the events it means and, for a request,
+// the reply to send. It is pure: the same input gives the same output, and
+// hostile input gives no events rather than wrong ones.
+func Translate(self Self, el *xmpp.Element) (events []Event, reply *xmpp.Element) {
+	if el.Name.Space != xmpp.NSClient {
+		return nil, nil // stream-management and other top-level elements are not ours
+	}
+	switch el.Name.Local {
+	case "message":
+		return translateMessage(self, el), nil
+	case "presence":
+		return translatePresence(self, el), nil
+	case "iq":
+		return translateIQ(self, el)
+	}
+	return nil, nil
+}
+
+// sender parses the from attribute. A stanza without one comes from our own
+// account (RFC 6120 §8.1.2.1).
+func sender(self Self, el *xmpp.Element) (jid.JID, bool) {
+	f := el.Get("from")
+	if f == "" {
+		return self.JID.Bare(), true
+	}
+	j, err := jid.Parse(f)
+	return j, err == nil
+}
+
+func translateMessage(self Self, el *xmpp.Element) []Event {
+	from, ok := sender(self, el)
+	if !ok {
+		return []Event{Notice{Text: "dropped a message with an invalid sender address"}}
+	}
+	typ := el.Get("type")
+	switch typ {
+	case "error":
+		return []Event{StanzaError{Kind: "message", From: from.String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
+	case "groupchat":
+		return nil // no multi-user chat yet
+	case "":
+		typ = "normal"
+	}
+	var evs []Event
+	body, hasBody := pickByLang(el, "body", self.Lang)
+	if hasBody && strings.TrimSpace(body) != "" {
+		m := MessageReceived{
+			ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
+			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
+		}
+		m.Time, m.Delayed = delayStamp(self, el)
+		evs = append(evs, m)
+	}
+	if typ == "chat" || typ == "normal" {
+		for _, c := range el.ChildrenIn(NSChatStates) {
+			if st, ok := parseChatState(c.Name.Local); ok {
+				evs = append(evs, ChatStateChanged{From: from.String(), Bare: from.Bare().String(), State: st})
+			}
+			break // one chat state per message (XEP-0085 §5.5)
+		}
+	}
+	return evs
+}
+
+func parseChatState(s string) (ChatState, bool) {
+	switch st := ChatState(s); st {
+	case StateActive, StateComposing, StatePaused, StateInactive, StateGone:
+		return st, true
+	}
+	return "", false
+}
+
+// pickByLang chooses among the children called name in jabber:client (body,
+// status): the one in the user's language, else one without a language or
+// in the stanza's own, else the first.
+func pickByLang(el *xmpp.Element, name, lang string) (string, bool) {
+	stanzaLang := el.Get("xml:lang")
+	var first, neutral, match *xmpp.Element
+	for _, c := range el.Children {
+		if !c.Is(xmpp.NSClient, name) {
+			continue
+		}
+		if first == nil {
+			first = c
+		}
+		l := c.Get("xml:lang")
+		if lang != "" && l != "" && langMatches(l, lang) && match == nil {
+			match = c
+		}
+		if (l == "" || l == stanzaLang) && neutral == nil {
+			neutral = c
+		}
+	}
+	switch {
+	case match != nil:
+		return match.Text, true
+	case neutral != nil:
+		return neutral.Text, true
+	case first != nil:
+		return first.Text, true
+	}
+	return "", false
+}
+
+// langMatches compares language tags by their primary subtag: "en-GB"
+// matches a user who wants "en".
+func langMatches(tag, want string) bool {
+	p := func(s string) string {
+		s = strings.ToLower(s)
+		if i := strings.IndexAny(s, "-_"); i >= 0 {
+			s = s[:i]
+		}
+		return s
+	}
+	return p(tag) == p(want)
+}
+
+// delayStamp returns the XEP-0203 time of a delayed stanza, else now.
+func delayStamp(self Self, el *xmpp.Element) (time.Time, bool) {
+	if d := el.Child(NSDelay, "delay"); d != nil {
+		if t, err := time.Parse(time.RFC3339Nano, d.Get("stamp")); err == nil {
+			return t, true
+		}
+	}
+	return now(self), false
+}
+
+func now(self Self) time.Time {
+	if self.Now != nil {
+		return self.Now()
+	}
+	return time.Now()
+}
+
+// translatePresence decodes a presence in one pass over its children.
+func translatePresence(self Self, el *xmpp.Element) []Event {
+	from, ok := sender(self, el)
+	if !ok {
+		return []Event{Notice{Text: "dropped a presence with an invalid sender address"}}
+	}
+	bare := from.Bare().String()
+	switch typ := el.Get("type"); typ {
+	case "", "unavailable":
+		p := PresenceChanged{From: from.String(), Bare: bare, Resource: from.Resourcepart(), Available: typ == ""}
+		var show string
+		for _, c := range el.Children {
+			if c.Name.Space != xmpp.NSClient {
+				continue
+			}
+			switch c.Name.Local {
+			case "show":
+				if show == "" {
+					show = strings.TrimSpace(c.Text)
+				}
+			case "priority":
+				if n, err := strconv.Atoi(strings.TrimSpace(c.Text)); err == nil {
+					p.Priority = max(-128, min(127, n))
+				}
+			}
+		}
+		p.Status, _ = pickByLang(el, "status", self.Lang)
+		if p.Available {
+			p.Show = roster.ParseShow(show)
+		} else {
+			p.Show = roster.Offline
+		}
+		return []Event{p}
+	case "subscribe":
+		status, _ := pickByLang(el, "status", self.Lang)
+		return []Event{SubscriptionRequested{From: bare, Nick: el.ChildText(NSNick, "nick"), Status: status}}
+	case "subscribed", "unsubscribed", "unsubscribe":
+		return []Event{SubscriptionChanged{From: bare, Type: typ}}
+	case "error":
+		return []Event{StanzaError{Kind: "presence", From: from.String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
+	}
+	return nil // probes are the server's business
+}
+
+// fromOwnAccount reports whether a request came from our own account: no
+// from, or our bare JID (RFC 6121 §2.1.6).
+func fromOwnAccount(self Self, el *xmpp.Element) bool {
+	f := el.Get("from")
+	if f == "" {
+		return true
+	}
+	j, err := jid.Parse(f)
+	return err == nil && j.Equal(self.JID.Bare())
+}
+
+func translateIQ(self Self, el *xmpp.Element) ([]Event, *xmpp.Element) {
+	if len(el.Children) != 1 {
+		return nil, xmpp.ErrorReply(el, "modify", "bad-request")
+	}
+	payload := el.Children[0]
+	typ := el.Get("type")
+	switch {
+	case typ == "set" && payload.Is(NSRoster, "query"):
+		if !fromOwnAccount(self, el) {
+			return []Event{Notice{Text: "ignored a roster push from " + el.Get("from") + " (not our account)"}},
+				xmpp.ErrorReply(el, "cancel", "service-unavailable")
+		}
+		items := parseRosterItems(payload)
+		if len(items) != 1 {
+			return nil, xmpp.ErrorReply(el, "modify", "bad-request")
+		}
+		return []Event{RosterPushed{Item: items[0], Version: payload.Get("ver")}}, xmpp.ResultReply(el)
+	case typ == "set" && payload.Name.Space == NSBlocking && (payload.Name.Local == "block" || payload.Name.Local == "unblock"):
+		if !fromOwnAccount(self, el) {
+			return []Event{Notice{Text: "ignored a block-list push from " + el.Get("from") + " (not our account)"}},
+				xmpp.ErrorReply(el, "cancel", "service-unavailable")
+		}
+		return []Event{BlocklistChanged{JIDs: blockItems(payload), Blocked: payload.Name.Local == "block"}}, xmpp.ResultReply(el)
+	case typ == "get" && payload.Is(NSDiscoInfo, "query"):
+		if payload.Get("node") != "" {
+			return nil, xmpp.ErrorReply(el, "cancel", "item-not-found")
+		}
+		return nil, discoInfoReply(el)
+	case typ == "get" && payload.Is(NSVersion, "query"):
+		r := xmpp.ResultReply(el)
+		return nil, r.Add(xmpp.E(NSVersion, "query").Add(
+			xmpp.E(NSVersion, "name").WithText("gab"),
+			xmpp.E(NSVersion, "version").WithText(self.Version),
+		))
+	}
+	return nil, xmpp.ErrorReply(el, "cancel", "service-unavailable")
+}
+
+// Features gab advertises through disco#info (XEP-0030).
+var Features = []string{
+	NSDiscoInfo,
+	NSChatStates,
+	xmpp.NSPing,
+	NSVersion,
+}
+
+func discoInfoReply(iq *xmpp.Element) *xmpp.Element {
+	q := xmpp.E(NSDiscoInfo, "query").Add(xmpp.E(NSDiscoInfo, "identity", "category", "client", "type", "console", "name", "gab"))
+	for _, f := range Features {
+		q.Add(xmpp.E(NSDiscoInfo, "feature", "var", f))
+	}
+	return xmpp.ResultReply(iq).Add(q)
+}
+
+// parseRosterItems reads <item/>s, skipping any whose JID is invalid.
+func parseRosterItems(q *xmpp.Element) []roster.Item {
+	var items []roster.Item
+	for _, c := range q.ChildrenIn(NSRoster) {
+		if c.Name.Local != "item" {
+			continue
+		}
+		j, err := jid.Parse(c.Get("jid"))
+		if err != nil {
+			continue
+		}
+		it := roster.Item{JID: j.Bare().String(), Name: c.Get("name"), Subscription: c.Get("subscription"), Ask: c.Get("ask") == "subscribe"}
+		switch it.Subscription {
+		case roster.SubNone, roster.SubTo, roster.SubFrom, roster.SubBoth, "remove":
+		default:
+			it.Subscription = roster.SubNone
+		}
+		seen := map[string]bool{}
+		for _, g := range c.ChildrenIn(NSRoster) {
+			if g.Name.Local == "group" && g.Text != "" && !seen[g.Text] {
+				seen[g.Text] = true
+				it.Groups = append(it.Groups, g.Text)
+			}
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+func blockItems(el *xmpp.Element) []string {
+	var out []string
+	for _, c := range el.ChildrenIn(NSBlocking) {
+		if c.Name.Local == "item" {
+			if j, err := jid.Parse(c.Get("jid")); err == nil {
+				out = append(out, j.String())
+			}
+		}
+	}
+	return out
+}

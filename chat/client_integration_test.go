@@ -48,9 +48,13 @@ func TestRosterManagement(t *testing.T) {
 		t.Fatalf("roster push for %s never arrived; events: %s", what, summary(a.r.snapshot()))
 	}
 	a.do(t, chat.AddContact{JID: "bob@localhost", Name: "Bob", Groups: []string{"Work"}})
-	apply(func(c *roster.Contact) bool { return c != nil && c.Name == "Bob" && slices.Equal(c.Groups, []string{"Work"}) }, "add")
+	apply(func(c *roster.Contact) bool {
+		return c != nil && c.Name == "Bob" && slices.Equal(c.Groups, []string{"Work"})
+	}, "add")
 	a.do(t, chat.RenameContact{JID: "bob@localhost", Name: "Robert"})
-	apply(func(c *roster.Contact) bool { return c != nil && c.Name == "Robert" && slices.Equal(c.Groups, []string{"Work"}) }, "rename")
+	apply(func(c *roster.Contact) bool {
+		return c != nil && c.Name == "Robert" && slices.Equal(c.Groups, []string{"Work"})
+	}, "rename")
 	a.do(t, chat.SetGroups{JID: "bob@localhost", Groups: []string{"Work", "Chess"}})
 	apply(func(c *roster.Contact) bool {
 		return c != nil && c.Name == "Robert" && len(c.Groups) == 2
@@ -82,7 +86,9 @@ func TestSubscriptionDanceWithSlixmpp(t *testing.T) {
 		t.Fatalf("request from %q", req.From)
 	}
 	a.do(t, chat.ApproveSubscription{JID: "peer@localhost"})
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "subscribed" && e.Get("from") == "alice@localhost" }); !ok {
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "subscribed" && e.Get("from") == "alice@localhost"
+	}); !ok {
 		t.Fatalf("peer never saw approval: %v", p.Events())
 	}
 	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
@@ -98,7 +104,9 @@ func TestSubscriptionDanceWithSlixmpp(t *testing.T) {
 
 	// We ask; they deny.
 	a.do(t, chat.Subscribe{JID: "peer@localhost"})
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "subscribe" && e.Get("from") == "alice@localhost" }); !ok {
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "subscribe" && e.Get("from") == "alice@localhost"
+	}); !ok {
 		t.Fatalf("peer never got our request: %v", p.Events())
 	}
 	a.r.wait(t, "pending-out push", is(func(e chat.RosterPushed) bool { return e.Item.JID == "peer@localhost" && e.Item.Ask }))
@@ -153,7 +161,9 @@ func TestMessagesAndChatStatesWithSlixmpp(t *testing.T) {
 	p := srv.StartPeer(t, "peer", "pw")
 
 	p.Send(t, map[string]any{"cmd": "state", "to": "alice@localhost", "state": "composing"})
-	a.r.wait(t, "composing", is(func(e chat.ChatStateChanged) bool { return e.Bare == "peer@localhost" && e.State == chat.StateComposing }))
+	a.r.wait(t, "composing", is(func(e chat.ChatStateChanged) bool {
+		return e.Bare == "peer@localhost" && e.State == chat.StateComposing
+	}))
 	p.Send(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "hello gab ☕", "state": "active"})
 	m := a.r.wait(t, "message", is[chat.MessageReceived](nil)).(chat.MessageReceived)
 	if m.Body != "hello gab ☕" || m.Bare != "peer@localhost" || m.Delayed {

@@ -110,3 +110,109 @@ func TestSilentServerCannotHangNegotiation(t *testing.T) {
 		t.Fatalf("negotiation took %v despite a 500ms deadline", d)
 	}
 }
+
+func TestIQResultMatchedByIDAndSender(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "mallory", "eve"} {
+		srv.Register(t, u, "pw")
+	}
+	alice := dial(t, config(t, srv, "alice", "pw"))
+	mallory := dial(t, config(t, srv, "mallory", "pw"))
+	eve := dial(t, config(t, srv, "eve", "pw"))
+	drops := make(chan error, 10)
+	go func() {
+		for {
+			if _, err := alice.Next(func(err error) { drops <- err }); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		for {
+			if _, err := eve.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	type answer struct {
+		el  *xmpp.Element
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		el, err := alice.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "id", "fixed-1", "to", "mallory@localhost/test").Add(xmpp.E("urn:example:q", "q")))
+		got <- answer{el, err}
+	}()
+	// Mallory receives the request...
+	req, err := mallory.Next(nil)
+	if err != nil || req.Get("id") != "fixed-1" {
+		t.Fatalf("mallory got %v, %v", req, err)
+	}
+	// ...eve guesses the id and answers first: that is not an answer.
+	eve.Send(xmpp.E(xmpp.NSClient, "iq", "type", "result", "id", "fixed-1", "to", "alice@localhost/test").Add(xmpp.E("urn:example:q", "q", "forged", "yes")))
+	select {
+	case err := <-drops:
+		if !strings.Contains(err.Error(), "nobody asked for") {
+			t.Fatalf("drop reason: %v", err)
+		}
+	case a := <-got:
+		t.Fatalf("a forged result was taken as the answer: %v %v", a.el, a.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the forged result never arrived")
+	}
+	mallory.Send(xmpp.ResultReply(req))
+	select {
+	case a := <-got:
+		if a.err != nil || a.el.Get("from") != "mallory@localhost/test" {
+			t.Fatalf("answer %v %v", a.el, a.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the real answer never arrived")
+	}
+}
+
+func TestPingAnsweredAndUnknownIQPassedUp(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	alice := dial(t, config(t, srv, "alice", "pw"))
+	bob := dial(t, config(t, srv, "bob", "pw"))
+	go func() {
+		for {
+			if _, err := bob.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	passed := make(chan *xmpp.Element, 1)
+	go func() {
+		for {
+			el, err := alice.Next(nil)
+			if err != nil {
+				return
+			}
+			passed <- el
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := bob.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", "alice@localhost/test").Add(xmpp.E(xmpp.NSPing, "ping"))); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	select {
+	case el := <-passed:
+		t.Fatalf("a ping was passed up: %v", el)
+	default:
+	}
+	go bob.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", "alice@localhost/test").Add(xmpp.E("urn:x", "q")))
+	select {
+	case el := <-passed:
+		if !el.Is(xmpp.NSClient, "iq") || el.Child("urn:x", "q") == nil {
+			t.Fatalf("passed up %v", el)
+		}
+	case <-ctx.Done():
+		t.Fatal("unknown IQ not passed up")
+	}
+}

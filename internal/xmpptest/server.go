@@ -68,7 +68,16 @@ func Start(t testing.TB, opts Options) *Server {
 	if err := os.WriteFile(s.Config, []byte(s.config(opts)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Stop() })
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			log := s.Log()
+			if len(log) > 4000 {
+				log = "…" + log[len(log)-4000:]
+			}
+			t.Logf("prosody log:\n%s", log)
+		}
+	})
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}

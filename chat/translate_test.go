@@ -1,0 +1,131 @@
+package chat
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/roster"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+var testSelf = Self{
+	JID:     jid.MustParse("alice@localhost/gab"),
+	Lang:    "de",
+	Version: "1.0",
+	Now:     func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) },
+}
+
+const streamHeader = `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`
+
+func parse(t testing.TB, data string) *xmpp.Element {
+	t.Helper()
+	r := xmpp.NewReader(strings.NewReader(streamHeader+data), xmpp.DefaultLimits)
+	if _, err := r.StreamStart(); err != nil {
+		t.Fatal(err)
+	}
+	el, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return el
+}
+
+func fixture(t *testing.T, name string) *xmpp.Element {
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parse(t, string(data))
+}
+
+func TestTranslate(t *testing.T) {
+	now := testSelf.Now()
+	cases := []struct {
+		fixture string
+		want    []Event
+		reply   string // substring of the reply, "" for none
+	}{
+		{"spoof-bodies.xml", []Event{MessageReceived{ID: "m1", From: "mallory@localhost/x", Bare: "mallory@localhost", To: "alice@localhost/gab", Type: "chat", Body: "the real body", Time: now}}, ""},
+		{"nested-message.xml", nil, ""},
+		{"stream-elements-in-message.xml", []Event{MessageReceived{From: "mallory@localhost/x", Bare: "mallory@localhost", Type: "chat", Body: "still here", Time: now}}, ""},
+		{"stream-elements-in-presence.xml", []Event{PresenceChanged{From: "mallory@localhost/x", Bare: "mallory@localhost", Resource: "x", Available: true, Show: roster.DND}}, ""},
+		{"langs.xml", []Event{MessageReceived{From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "servus", Time: now}}, ""},
+		{"roster-push-foreign.xml", []Event{Notice{Text: "ignored a roster push from mallory@localhost/x (not our account)"}}, "service-unavailable"},
+		{"roster-push-own.xml", []Event{RosterPushed{Item: roster.Item{JID: "bob@localhost", Name: "Bob", Subscription: "to", Ask: true, Groups: []string{"Work"}}, Version: "v7"}}, `type="result" id="push2"`},
+		{"presence-full.xml", []Event{PresenceChanged{From: "bob@localhost/phone", Bare: "bob@localhost", Resource: "phone", Available: true, Show: roster.Away, Status: "lunch", Priority: 127}}, ""},
+		{"subscribe-nick.xml", []Event{SubscriptionRequested{From: "carol@localhost", Nick: "Carol", Status: "add me?"}}, ""},
+		{"offline-delay.xml", []Event{MessageReceived{ID: "o1", From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "late", Time: time.Date(2026, 11, 20, 8, 15, 30, 250e6, time.UTC), Delayed: true}}, ""},
+		{"composing.xml", []Event{ChatStateChanged{From: "bob@localhost/pc", Bare: "bob@localhost", State: StateComposing}}, ""},
+		{"message-error.xml", []Event{StanzaError{Kind: "message", From: "nobody@localhost", ID: "e1", Err: &xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable", Text: "gone"}}}, ""},
+		{"bad-from.xml", []Event{Notice{Text: "dropped a message with an invalid sender address"}}, ""},
+		{"disco-get.xml", nil, `<feature var="http://jabber.org/protocol/chatstates"/>`},
+		{"unknown-get.xml", nil, `<service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>`},
+		{"control-chars.xml", []Event{MessageReceived{From: "mallory@localhost/x", Bare: "mallory@localhost", Type: "chat", Body: "[red]red[-] [:::https://evil]click[:::-] \u009b31m \u202etxet desrever", Time: now}}, ""},
+		{"groupchat.xml", nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.fixture, func(t *testing.T) {
+			evs, reply := Translate(testSelf, fixture(t, tc.fixture))
+			if !reflect.DeepEqual(evs, tc.want) {
+				t.Errorf("events:\n got %#v\nwant %#v", evs, tc.want)
+			}
+			switch {
+			case tc.reply == "" && reply != nil:
+				t.Errorf("unexpected reply %s", reply)
+			case tc.reply != "" && (reply == nil || !strings.Contains(reply.String(), tc.reply)):
+				t.Errorf("reply %v does not contain %s", reply, tc.reply)
+			}
+		})
+	}
+}
+
+func TestTranslateRepliesGoToTheAsker(t *testing.T) {
+	_, reply := Translate(testSelf, fixture(t, "disco-get.xml"))
+	if reply.Get("to") != "bob@localhost/pc" || reply.Get("id") != "d1" || reply.Get("type") != "result" {
+		t.Fatalf("reply %s", reply)
+	}
+	_, reply = Translate(testSelf, parse(t, `<iq type='get' id='v'><query xmlns='jabber:iq:version'/></iq>`))
+	if !strings.Contains(reply.String(), "<name>gab</name><version>1.0</version>") {
+		t.Fatalf("version reply %s", reply)
+	}
+	_, reply = Translate(testSelf, parse(t, `<iq type='set' id='two'><a xmlns='urn:a'/><b xmlns='urn:b'/></iq>`))
+	if !strings.Contains(reply.String(), "bad-request") {
+		t.Fatalf("two payloads: %s", reply)
+	}
+}
+
+// FuzzTranslate feeds arbitrary stanzas through the reader and translation:
+// nothing may panic, and every message event must carry a sender that
+// parses.
+func FuzzTranslate(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.xml"))
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(string(data))
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		r := xmpp.NewReader(strings.NewReader(streamHeader+data), xmpp.Limits{MaxDepth: 32, MaxBytes: 64 << 10, HardBytes: 1 << 20})
+		if _, err := r.StreamStart(); err != nil {
+			return
+		}
+		for i := 0; i < 8; i++ {
+			el, err := r.Next()
+			if err != nil {
+				return
+			}
+			evs, _ := Translate(testSelf, el)
+			for _, ev := range evs {
+				if m, ok := ev.(MessageReceived); ok {
+					if _, err := jid.Parse(m.From); err != nil {
+						t.Fatalf("message from unparsable sender %q", m.From)
+					}
+				}
+			}
+		}
+	})
+}

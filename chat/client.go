@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/xmpp"
 	"mellium.im/xmpp/jid"
@@ -30,8 +31,11 @@ type Options struct {
 	MaxBackoff  time.Duration // reconnect delay cap; default 60 s
 	// Dial opens sessions; nil means xmpp.Dial. Tests replace it.
 	Dial func(context.Context, xmpp.Config) (*xmpp.Session, error)
-	// Reconnect false makes Run return after the first session ends.
+	// NoReconnect makes Run return after the first session ends.
 	NoReconnect bool
+	// Store keeps every message, written before its event is emitted; nil
+	// keeps nothing.
+	Store *history.Store
 }
 
 // Client runs one account: it owns the connection and talks to the rest of
@@ -294,6 +298,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 		}
 		for _, ev := range evs {
 			c.observe(ev)
+			c.persist(ctx, ev)
 			if !c.emit(ctx, ev) {
 				return ctx.Err()
 			}
@@ -399,4 +404,25 @@ func bareJID(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a valid JID: %v", s, err)
 	}
 	return j.Bare().String(), nil
+}
+
+// persist stores a message before anyone is shown it, so that whatever the
+// user has seen is on disk. A failure is reported, and the message is still
+// shown: losing it from the screen too would be worse.
+func (c *Client) persist(ctx context.Context, ev Event) {
+	if c.opts.Store == nil {
+		return
+	}
+	var m *history.Message
+	switch e := ev.(type) {
+	case MessageReceived:
+		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, Time: e.Time}
+	case MessageSent:
+		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, Time: e.Time}
+	default:
+		return
+	}
+	if err := c.opts.Store.Append([]*history.Message{m}); err != nil {
+		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
+	}
 }

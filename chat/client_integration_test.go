@@ -1,8 +1,10 @@
 package chat_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/xmpp"
@@ -282,7 +285,12 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "bob", "pw")
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	const n = 2000
 	begin := time.Now()
@@ -302,6 +310,16 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 	}
 	if next != n {
 		t.Fatalf("received %d of %d", next, n)
+	}
+	// Every message shown was stored first, in order.
+	stored, err := store.Recent(context.Background(), "bob@localhost", n+1)
+	if err != nil || len(stored) != n {
+		t.Fatalf("stored %d messages (%v), want %d", len(stored), err, n)
+	}
+	for i, m := range stored {
+		if m.Body != fmt.Sprintf("msg %04d", i) || m.Direction != history.In {
+			t.Fatalf("stored[%d] = %+v", i, m)
+		}
 	}
 }
 

@@ -43,7 +43,9 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		if err := sess.Send(m); err != nil {
 			return err
 		}
-		c.emit(ctx, MessageSent{CommandID: q.id, ID: id, To: to, Body: cmd.Body, Thread: cmd.Thread, Time: time.Now()})
+		sent := MessageSent{CommandID: q.id, ID: id, To: to, Body: cmd.Body, Thread: cmd.Thread, Time: time.Now()}
+		c.persist(ctx, sent)
+		c.emit(ctx, sent)
 		return nil
 	case SendChatState:
 		to, err := bareJID(cmd.To)

@@ -1,0 +1,167 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Direction of a message.
+const (
+	In  = "in"
+	Out = "out"
+)
+
+// Message is one stored message.
+type Message struct {
+	ID        int64
+	Peer      string // bare JID of the conversation
+	Direction string // In or Out
+	From, To  string // full JIDs as on the wire
+	Body      string
+	Thread    string
+	StanzaID  string // the id attribute as sent
+	Time      time.Time // server (delay) time when known, else when received or sent
+	Received  time.Time // local time of storing
+}
+
+// Store is one account's message database. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+}
+
+// migrations are applied in order; user_version records how many ran.
+var migrations = []string{
+	`CREATE TABLE messages (
+		id        INTEGER PRIMARY KEY,
+		peer      TEXT NOT NULL,
+		direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+		from_jid  TEXT NOT NULL,
+		to_jid    TEXT NOT NULL,
+		body      TEXT NOT NULL,
+		thread    TEXT NOT NULL DEFAULT '',
+		stanza_id TEXT NOT NULL DEFAULT '',
+		ts        INTEGER NOT NULL,
+		received  INTEGER NOT NULL
+	);
+	CREATE INDEX messages_peer_ts ON messages (peer, ts, id);`,
+}
+
+// Open opens (creating if needed) the database at path and brings its
+// schema up to date.
+func Open(path string) (*Store, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)")
+	if err != nil {
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
+	s := &Store{db: db}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) migrate() error {
+	var version int
+	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return err
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this gab knows (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Append stores messages in one transaction and fills in their IDs.
+func (s *Store) Append(msgs []*Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now()
+	for _, m := range msgs {
+		if m.Peer == "" || (m.Direction != In && m.Direction != Out) {
+			return errors.New("history: message without peer or direction")
+		}
+		if m.Received.IsZero() {
+			m.Received = now
+		}
+		if m.Time.IsZero() {
+			m.Time = m.Received
+		}
+		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro())
+		if err != nil {
+			return err
+		}
+		if m.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Recent returns up to n of the latest messages with peer, oldest first.
+func (s *Store) Recent(ctx context.Context, peer string, n int) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received
+		FROM messages WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		var m Message
+		var ts, rec int64
+		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec); err != nil {
+			return nil, err
+		}
+		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
+		out = append(out, m)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, rows.Err()
+}
+
+// Count is the number of stored messages.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages`).Scan(&n)
+	return n, err
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }

@@ -1,0 +1,58 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestAppendAndRecent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var batch []*Message
+	for i := 0; i < 30; i++ {
+		peer := "bob@x"
+		if i%3 == 0 {
+			peer = "carol@x"
+		}
+		batch = append(batch, &Message{Peer: peer, Direction: In, From: peer + "/r", To: "me@x", Body: fmt.Sprint("m", i), Time: base.Add(time.Duration(i) * time.Second)})
+	}
+	if err := s.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	if batch[29].ID == 0 {
+		t.Fatal("IDs not filled in")
+	}
+	got, err := s.Recent(context.Background(), "bob@x", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"m23", "m25", "m26", "m28", "m29"}
+	if len(got) != 5 {
+		t.Fatalf("got %d", len(got))
+	}
+	for i, m := range got {
+		if m.Body != want[i] || !m.Time.Equal(base.Add(time.Duration(23+[]int{0, 2, 3, 5, 6}[i])*time.Second)) {
+			t.Fatalf("recent[%d] = %+v, want %s", i, m, want[i])
+		}
+	}
+	s.Close()
+	// Reopening runs no migration twice and keeps the data.
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, _ := s.Count(context.Background()); n != 30 {
+		t.Fatalf("count after reopen = %d", n)
+	}
+	if err := s.Append([]*Message{{Peer: "x@y"}}); err == nil {
+		t.Fatal("a message without direction was stored")
+	}
+}

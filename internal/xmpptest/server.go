@@ -40,14 +40,22 @@ type Server struct {
 	exited chan struct{}
 }
 
+// Installed reports whether Prosody can be run here.
+func Installed() error {
+	for _, bin := range []string{"prosody", "prosodyctl"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			return fmt.Errorf("%s is not installed; `make test` installs it (apt-get install prosody lua-unbound)", bin)
+		}
+	}
+	return nil
+}
+
 // Require fails t when Prosody is not installed: tests that need a server
 // never skip silently.
 func Require(t testing.TB) {
 	t.Helper()
-	for _, bin := range []string{"prosody", "prosodyctl"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("%s is not installed; `make test` installs it (apt-get install prosody lua-unbound)", bin)
-		}
+	if err := Installed(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -55,33 +63,48 @@ func Require(t testing.TB) {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	Require(t)
-	dir := t.TempDir()
-	s := &Server{Dir: dir, Config: filepath.Join(dir, "prosody.cfg.lua")}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeCert(dir); err != nil {
-		t.Fatal(err)
-	}
-	s.CAFile = filepath.Join(dir, "localhost.crt")
-	s.Port = freePort(t)
-	if err := os.WriteFile(s.Config, []byte(s.config(opts)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			log := s.Log()
-			if len(log) > 4000 {
-				log = "…" + log[len(log)-4000:]
+	s, err := NewServer(t.TempDir(), opts)
+	if s != nil {
+		t.Cleanup(func() {
+			s.Stop()
+			if t.Failed() {
+				log := s.Log()
+				if len(log) > 4000 {
+					log = "…" + log[len(log)-4000:]
+				}
+				t.Logf("prosody log:\n%s", log)
 			}
-			t.Logf("prosody log:\n%s", log)
-		}
-	})
-	if err := s.Run(); err != nil {
+		})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// NewServer writes a configuration and certificate into dir and starts
+// Prosody on a free loopback port. The caller stops it.
+func NewServer(dir string, opts Options) (*Server, error) {
+	if err := Installed(); err != nil {
+		return nil, err
+	}
+	s := &Server{Dir: dir, Config: filepath.Join(dir, "prosody.cfg.lua")}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return nil, err
+	}
+	if err := writeCert(dir); err != nil {
+		return nil, err
+	}
+	s.CAFile = filepath.Join(dir, "localhost.crt")
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.Port = port
+	if err := os.WriteFile(s.Config, []byte(s.config(opts)), 0o600); err != nil {
+		return nil, err
+	}
+	return s, s.Run()
 }
 
 // Addr is the client port as host:port.
@@ -186,11 +209,19 @@ func (s *Server) Log() string {
 // Register creates user@localhost with password pass.
 func (s *Server) Register(t testing.TB, user, pass string) string {
 	t.Helper()
-	out, err := exec.Command("prosodyctl", "--config", s.Config, "register", user, Domain, pass).CombinedOutput()
-	if err != nil {
-		t.Fatalf("register %s: %v\n%s", user, err, out)
+	if err := s.RegisterUser(user, pass); err != nil {
+		t.Fatal(err)
 	}
 	return user + "@" + Domain
+}
+
+// RegisterUser creates user@localhost with password pass.
+func (s *Server) RegisterUser(user, pass string) error {
+	out, err := exec.Command("prosodyctl", "--config", s.Config, "register", user, Domain, pass).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("register %s: %v\n%s", user, err, out)
+	}
+	return nil
 }
 
 // RosterEntry is one contact written into a roster file before start.
@@ -221,13 +252,13 @@ func (s *Server) WriteRoster(user string, entries []RosterEntry) error {
 	return os.WriteFile(filepath.Join(dir, user+".dat"), []byte(b.String()), 0o600)
 }
 
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // writeCert makes a self-signed certificate for localhost that is its own

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/ui"
+)
+
+// version is stamped by the Makefile; otherwise it comes from the module's
+// build information.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `gab — a terminal XMPP chat client
+
+Usage:
+  gab [options]
+
+Options:
+  -a NAME        connect only the account accounts/NAME.toml
+  --config DIR   configuration directory (default $XDG_CONFIG_HOME/gab or ~/.config/gab)
+  --data DIR     data directory for history (default $XDG_DATA_HOME/gab or ~/.local/share/gab)
+  --check        validate the configuration, list every problem, and exit
+  --version      print the version and exit
+  --help         print this help and exit
+
+With no account configured, gab opens first-run setup.
+Documentation: man gab, or docs/ in the source.
+`
+
+func versionString() string {
+	v, rev := version, ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = s.Value[:12]
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	if rev != "" && !strings.Contains(v, rev[:7]) {
+		v += " (" + rev + ")"
+	}
+	return v
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gab", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configDir := fs.String("config", "", "")
+	dataDir := fs.String("data", "", "")
+	only := fs.String("a", "", "")
+	check := fs.Bool("check", false, "")
+	showVersion := fs.Bool("version", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "gab: %v\n\n%s", err, usage)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gab: unexpected argument %q\n\n%s", fs.Arg(0), usage)
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "gab %s\n", versionString())
+		return 0
+	}
+	dirs, err := config.ResolveDirs(*configDir, *dataDir, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "gab: %v\n", err)
+		return 1
+	}
+	settings, probs := config.LoadSettings(dirs.Config)
+	accts, aprobs := config.LoadAccounts(dirs.Config)
+	probs = append(probs, aprobs...)
+	if *only != "" && len(probs) == 0 && !hasAccount(accts, *only) {
+		probs = append(probs, config.Problem{File: filepath.Join(dirs.Config, "accounts", *only+".toml"), Msg: "no such account (-a " + *only + ")"})
+	}
+	if *check {
+		if len(probs) > 0 {
+			for _, p := range probs {
+				fmt.Fprintln(stderr, p.Error())
+			}
+			fmt.Fprintf(stderr, "gab: %d problem(s) found\n", len(probs))
+			return 1
+		}
+		fmt.Fprintf(stdout, "configuration in %s is valid: %d account(s)", dirs.Config, len(accts))
+		for _, a := range accts {
+			state := "enabled"
+			if !a.Enabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(stdout, "\n  %s: %s (%s)", a.Name, a.JID, state)
+		}
+		fmt.Fprintln(stdout)
+		return 0
+	}
+	if len(probs) > 0 {
+		for _, p := range probs {
+			fmt.Fprintln(stderr, p.Error())
+		}
+		fmt.Fprintln(stderr, "gab: fix the configuration above (gab --check lists every problem)")
+		return 1
+	}
+	if len(accts) == 0 {
+		path, err := ui.FirstRun(dirs.Config, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "gab: %v\n", err)
+			return 1
+		}
+		a, ps := config.LoadAccount(path)
+		if len(ps) > 0 {
+			fmt.Fprintln(stderr, ps.Error())
+			return 1
+		}
+		accts = []*config.Account{a}
+	}
+	var chosen []*config.Account
+	for _, a := range accts {
+		if (*only == "" && a.Enabled) || a.Name == *only {
+			chosen = append(chosen, a)
+		}
+	}
+	if len(chosen) == 0 {
+		fmt.Fprintf(stderr, "gab: every account is disabled; enable one or pick it with -a NAME\n")
+		return 1
+	}
+	if err := runAccounts(chosen, settings, dirs); err != nil {
+		fmt.Fprintf(stderr, "gab: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func hasAccount(accts []*config.Account, name string) bool {
+	for _, a := range accts {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// language is the user's preferred language for message bodies.
+func language(s config.Settings) string {
+	if s.Language != "" {
+		return s.Language
+	}
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if l := os.Getenv(v); l != "" && l != "C" && l != "POSIX" {
+			return strings.SplitN(strings.SplitN(l, ".", 2)[0], "_", 2)[0]
+		}
+	}
+	return "en"
+}
+
+// runAccounts wires the accounts' stores and clients to the interface.
+func runAccounts(accts []*config.Account, settings config.Settings, dirs config.Dirs) error {
+	if err := dirs.EnsureData(); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	var uiAccts []*ui.Account
+	sources := map[string]<-chan chat.Event{}
+	var clients []*chat.Client
+	for _, a := range accts {
+		store, err := history.Open(dirs.HistoryFile(a.Name))
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		c := chat.New(a, chat.Options{Version: versionString(), Lang: language(settings), Store: store})
+		clients = append(clients, c)
+		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c})
+		sources[a.Name] = c.Events()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Run(ctx) }()
+	}
+	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString()})
+	err := app.Run(ctx, sources)
+	cancel()
+	wg.Wait()
+	return err
+}

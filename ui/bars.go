@@ -1,0 +1,147 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// TabBar draws one label per conversation; peer names are remote text.
+type TabBar struct {
+	*tview.Box
+	state  *State
+	OnPick func(i int)
+	spans  [][2]int // x range of each tab as last drawn
+}
+
+// NewTabBar shows state's tabs.
+func NewTabBar(state *State) *TabBar {
+	return &TabBar{Box: tview.NewBox(), state: state}
+}
+
+func (t *TabBar) title(i int, c *Conversation) string {
+	if c.IsConsole() {
+		return fmt.Sprintf("%d:console", i+1)
+	}
+	name := c.Peer
+	if a := t.state.Account(c.Account); a != nil {
+		if ct := a.Roster.Get(c.Peer); ct != nil && ct.Name != "" {
+			name = ct.Name
+		}
+	}
+	s := fmt.Sprintf("%d:%s", i+1, name)
+	if len(t.state.Accounts) > 1 {
+		s += "@" + c.Account
+	}
+	return s
+}
+
+// Draw draws the tabs, the active one reversed, unread ones bold with a
+// count.
+func (t *TabBar) Draw(screen tcell.Screen) {
+	t.Box.DrawForSubclass(screen, t)
+	x, y, w, _ := t.GetInnerRect()
+	base := tcell.StyleDefault
+	fill(screen, x, y, w, base)
+	col := x
+	t.spans = t.spans[:0]
+	for i, c := range t.state.Convs {
+		label := " " + t.title(i, c)
+		if c.Unread > 0 {
+			label += fmt.Sprintf(" (%d)", c.Unread)
+		}
+		label += " "
+		style := base
+		switch {
+		case i == t.state.Active:
+			style = style.Reverse(true)
+		case c.Unread > 0:
+			style = style.Bold(true).Foreground(tcell.ColorYellow)
+		}
+		start := col
+		col += drawText(screen, col, y, x+w-col, label, style)
+		t.spans = append(t.spans, [2]int{start, col})
+		if col >= x+w {
+			break
+		}
+	}
+}
+
+// MouseHandler picks the tab clicked.
+func (t *TabBar) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func(tview.Primitive)) (bool, tview.Primitive) {
+	return t.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, _ func(tview.Primitive)) (bool, tview.Primitive) {
+		if action != tview.MouseLeftClick || !t.InRect(ev.Position()) {
+			return false, nil
+		}
+		mx, _ := ev.Position()
+		for i, s := range t.spans {
+			if mx >= s[0] && mx < s[1] && t.OnPick != nil {
+				t.OnPick(i)
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// StatusLine shows the account, its connection and presence, who is typing
+// in the active tab, and the last message or error.
+type StatusLine struct {
+	*tview.Box
+	state *State
+	Hint  string // shown when there is nothing else to say
+}
+
+// NewStatusLine shows state's status.
+func NewStatusLine(state *State) *StatusLine {
+	return &StatusLine{Box: tview.NewBox(), state: state}
+}
+
+// Draw draws the line.
+func (s *StatusLine) Draw(screen tcell.Screen) {
+	x, y, w, _ := s.GetInnerRect()
+	base := tcell.StyleDefault.Background(tcell.ColorNavy).Foreground(tcell.ColorWhite)
+	fill(screen, x, y, w, base)
+	c := s.state.Current()
+	var acct *Account
+	if c.Account != "" {
+		acct = s.state.Account(c.Account)
+	} else if len(s.state.Accounts) > 0 {
+		acct = s.state.Accounts[0]
+	}
+	col := x
+	if acct != nil {
+		mark, color := showMark(acct.Show)
+		if acct.Conn != "online" {
+			mark, color = '○', tcell.ColorGray
+		}
+		col += drawText(screen, col, y, w, " ", base)
+		screen.SetContent(col, y, mark, nil, base.Foreground(color))
+		col += 2
+		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.Conn, acct.Show), base)
+	}
+	if c.PeerState == "composing" || c.PeerState == "paused" {
+		name := c.Peer
+		if acct != nil {
+			if ct := acct.Roster.Get(c.Peer); ct != nil && ct.Name != "" {
+				name = ct.Name
+			}
+		}
+		verb := " is typing…"
+		if c.PeerState == "paused" {
+			verb = " stopped typing"
+		}
+		col += drawText(screen, col, y, x+w-col, "│ "+name+verb+" ", base.Foreground(tcell.ColorYellow))
+	}
+	msg, style := s.Hint, base.Foreground(tcell.ColorSilver)
+	if s.state.Status != "" {
+		msg = s.state.Status
+		if s.state.StatusErr {
+			style = base.Foreground(tcell.ColorRed).Bold(true)
+		}
+	}
+	if msg != "" {
+		drawText(screen, col, y, x+w-col, "│ "+msg, style)
+	}
+}

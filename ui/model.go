@@ -1,0 +1,261 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/roster"
+)
+
+// Doer takes commands for one account; *chat.Client is one.
+type Doer interface {
+	Do(chat.Command) uint64
+}
+
+// Account is the UI's view of one account.
+type Account struct {
+	Name   string
+	Client Doer
+	Roster *roster.Roster
+	Conn   string // connecting, online, offline, reconnecting…
+	JID    string // full JID bound, once online
+	Show   roster.Show
+	Status string
+}
+
+// LineKind says how a conversation line is drawn.
+type LineKind int
+
+const (
+	LineIn    LineKind = iota // a message from the peer
+	LineOut                   // a message we sent
+	LineInfo                  // a notice from gab
+	LineError                 // something failed
+)
+
+// Line is one entry of a conversation.
+type Line struct {
+	Time      time.Time
+	Sender    string // name shown, remote text
+	SenderKey string // what the sender's colour derives from (a JID)
+	Body      string // remote text
+	Kind      LineKind
+}
+
+// MaxLines bounds a conversation's in-memory window.
+const MaxLines = 2000
+
+// Conversation is one tab. Peer "" is the console.
+type Conversation struct {
+	Account   string
+	Peer      string // bare JID
+	Lines     []Line
+	Unread    int
+	PeerState chat.ChatState
+	States    *chat.StateMachine
+	Scroll    int // rows scrolled up from the bottom
+	timer     *time.Timer
+	gen       int // bumped on every change, for the wrap cache
+}
+
+func (c *Conversation) add(l Line) {
+	c.Lines = append(c.Lines, l)
+	if len(c.Lines) > MaxLines {
+		n := copy(c.Lines, c.Lines[len(c.Lines)-MaxLines:])
+		clear(c.Lines[n:])
+		c.Lines = c.Lines[:n]
+	}
+	c.gen++
+}
+
+// IsConsole reports whether c is the console tab.
+func (c *Conversation) IsConsole() bool { return c.Peer == "" }
+
+// State is everything the UI shows. It is owned by the UI goroutine.
+type State struct {
+	Accounts []*Account
+	Convs    []*Conversation // tabs; the console is always first
+	Active   int
+	Order    roster.Order
+	Offline  bool // show offline contacts
+	Status   string // one-line message for the status line
+	StatusErr bool
+	Now      func() time.Time
+}
+
+// NewState starts with the console tab open.
+func NewState(accounts []*Account) *State {
+	s := &State{Accounts: accounts, Offline: true, Now: time.Now}
+	s.Convs = []*Conversation{{Peer: ""}}
+	for _, a := range accounts {
+		if a.Roster == nil {
+			a.Roster = roster.New()
+		}
+		if a.Conn == "" {
+			a.Conn = "connecting"
+		}
+	}
+	return s
+}
+
+// Account finds an account by name.
+func (s *State) Account(name string) *Account {
+	for _, a := range s.Accounts {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// Console is the console tab.
+func (s *State) Console() *Conversation { return s.Convs[0] }
+
+// Current is the active tab.
+func (s *State) Current() *Conversation { return s.Convs[s.Active] }
+
+// Find returns the open conversation with peer on account, or nil.
+func (s *State) Find(account, peer string) (*Conversation, int) {
+	for i, c := range s.Convs {
+		if c.Account == account && c.Peer == peer && peer != "" {
+			return c, i
+		}
+	}
+	return nil, -1
+}
+
+// Open returns the conversation with peer, opening a tab for it if needed.
+func (s *State) Open(account, peer string) (*Conversation, int) {
+	if c, i := s.Find(account, peer); c != nil {
+		return c, i
+	}
+	c := &Conversation{Account: account, Peer: peer, States: chat.NewStateMachine()}
+	s.Convs = append(s.Convs, c)
+	return c, len(s.Convs) - 1
+}
+
+// Log adds a line to the console.
+func (s *State) Log(kind LineKind, format string, args ...any) {
+	con := s.Console()
+	con.add(Line{Time: s.Now(), Body: fmt.Sprintf(format, args...), Kind: kind})
+	if s.Active != 0 && kind == LineError {
+		con.Unread++
+	}
+}
+
+// SetStatus shows a one-line message in the status line.
+func (s *State) SetStatus(isErr bool, format string, args ...any) {
+	s.Status, s.StatusErr = fmt.Sprintf(format, args...), isErr
+}
+
+// Apply updates the model for one event of account.
+func (s *State) Apply(account string, ev chat.Event) {
+	a := s.Account(account)
+	if a == nil {
+		return
+	}
+	prefix := ""
+	if len(s.Accounts) > 1 {
+		prefix = a.Name + ": "
+	}
+	switch e := ev.(type) {
+	case chat.Connected:
+		a.Conn, a.JID = "online", e.JID
+		s.Log(LineInfo, "%sconnected as %s (%s)", prefix, e.JID, e.Mechanism)
+	case chat.Disconnected:
+		a.Roster.ClearPresence()
+		switch {
+		case e.Err == nil:
+			a.Conn = "offline"
+			s.Log(LineInfo, "%sdisconnected", prefix)
+		case e.Final:
+			a.Conn = "offline"
+			s.Log(LineError, "%sdisconnected: %v — not retrying", prefix, e.Err)
+			s.SetStatus(true, "%s%v", prefix, e.Err)
+		default:
+			a.Conn = fmt.Sprintf("reconnecting in %ds", int(e.RetryIn.Round(time.Second)/time.Second))
+			s.Log(LineError, "%sconnection lost: %v; reconnecting in %v", prefix, e.Err, e.RetryIn.Round(100*time.Millisecond))
+		}
+	case chat.RosterReset:
+		a.Roster.Reset(e.Items, e.Version)
+	case chat.RosterPushed:
+		a.Roster.Push(e.Item, e.Version)
+	case chat.PresenceChanged:
+		if e.Available {
+			a.Roster.SetPresence(e.Bare, roster.Presence{Resource: e.Resource, Show: e.Show, Status: e.Status, Priority: e.Priority})
+		} else {
+			a.Roster.SetUnavailable(e.Bare, e.Resource)
+			if c, _ := s.Find(account, e.Bare); c != nil && e.Resource == "" {
+				c.PeerState = ""
+			}
+		}
+	case chat.SubscriptionRequested:
+		a.Roster.SetPendingIn(e.From, true, e.Nick)
+		s.Log(LineInfo, "%s%s asks to see your presence: /accept %s or /deny %s", prefix, e.From, e.From, e.From)
+	case chat.SubscriptionChanged:
+		verb := map[string]string{"subscribed": "approved your request", "unsubscribed": "denied or cancelled your subscription", "unsubscribe": "unsubscribed from your presence"}[e.Type]
+		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
+	case chat.MessageReceived:
+		c, i := s.Open(account, e.Bare)
+		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn})
+		c.PeerState = ""
+		if i != s.Active {
+			c.Unread++
+		}
+		if ct := a.Roster.Get(e.Bare); ct != nil && i != s.Active {
+			ct.Unread = c.Unread
+		}
+	case chat.MessageSent:
+		c, _ := s.Open(account, e.To)
+		me := a.JID
+		if me == "" {
+			me = a.Name
+		}
+		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut})
+	case chat.ChatStateChanged:
+		if c, _ := s.Find(account, e.Bare); c != nil {
+			c.PeerState = e.State
+		}
+	case chat.StanzaError:
+		text := fmt.Sprintf("%s%s error from %s: %v", prefix, e.Kind, e.From, e.Err)
+		if c, _ := s.Find(account, bareOf(e.From)); c != nil && e.Kind == "message" {
+			c.add(Line{Time: s.Now(), Body: "not delivered: " + e.Err.Error(), Kind: LineError})
+		} else {
+			s.Log(LineError, "%s", text)
+		}
+	case chat.CommandFailed:
+		s.Log(LineError, "%s%s failed: %v", prefix, commandName(e.Command), e.Err)
+		s.SetStatus(true, "%s failed: %v", commandName(e.Command), e.Err)
+	case chat.BlocklistChanged:
+		if !e.Reset && len(e.JIDs) > 0 {
+			verb := "unblocked"
+			if e.Blocked {
+				verb = "blocked"
+			}
+			s.Log(LineInfo, "%s%s %v", prefix, verb, e.JIDs)
+		}
+	case chat.Notice:
+		s.Log(LineInfo, "%s%s", prefix, e.Text)
+	}
+}
+
+func (s *State) displayName(a *Account, bare string) string {
+	if c := a.Roster.Get(bare); c != nil && c.Name != "" {
+		return c.Name
+	}
+	return bare
+}
+
+func bareOf(full string) string {
+	for i := 0; i < len(full); i++ {
+		if full[i] == '/' {
+			return full[:i]
+		}
+	}
+	return full
+}
+
+func commandName(c chat.Command) string {
+	return fmt.Sprintf("%T", c)[len("chat."):]
+}

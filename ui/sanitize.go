@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Replacement is drawn in place of characters that could act on the
+// terminal or on the text around them.
+const Replacement = '\uFFFD'
+
+// cleanRune classifies one rune of remote text: ok to draw as is, to be
+// replaced by Replacement, or to be dropped.
+//
+// Replaced: C0 and C1 controls (U+009B is a one-byte CSI on some
+// terminals), DEL, and the bidi embeddings, overrides and isolates that
+// would reorder the text around them. Dropped: the invisible bidi marks
+// (LRM, RLM, ALM), which only nudge neighbouring characters.
+func cleanRune(r rune) (out rune, keep bool) {
+	switch {
+	case r < 0x20 || r == 0x7F || (r >= 0x80 && r <= 0x9F):
+		return Replacement, true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return Replacement, true
+	case r == 0x200E || r == 0x200F || r == 0x061C:
+		return 0, false
+	case r == 0xFEFF:
+		return 0, false
+	}
+	return r, true
+}
+
+// Sanitize makes remote text (a contact's name, a status, a JID) safe for a
+// tview label: controls and bidi overrides are replaced as cleanRune says,
+// newlines become spaces, and every "[" that could open a tview tag is
+// neutralised, including link tags like "[:::https://…]" that tview.Escape
+// lets through.
+func Sanitize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r == '\n' || r == '\t' {
+			r = ' '
+		}
+		out, keep := cleanRune(r)
+		if !keep {
+			continue
+		}
+		b.WriteRune(out)
+	}
+	return escapeTags(b.String())
+}
+
+// escapeTags rewrites every "[...]" so tview shows it literally: tview reads
+// "[x[]" as the text "[x]". A "]" is escaped whenever a "[" is open before
+// it, whatever lies between.
+func escapeTags(s string) string {
+	if !strings.ContainsRune(s, '[') {
+		return s
+	}
+	var b strings.Builder
+	open := false
+	for _, r := range s {
+		switch r {
+		case '[':
+			open = true
+		case ']':
+			if open {
+				b.WriteRune('[')
+				open = false
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Printable reports whether s has no character Sanitize would change; for
+// tests and assertions.
+func Printable(s string) bool {
+	for _, r := range s {
+		if out, keep := cleanRune(r); !keep || out != r || !unicode.IsPrint(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
+}

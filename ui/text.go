@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
+)
+
+// cluster is one grapheme cluster ready to draw: its runes, cleaned, and
+// the cells it takes.
+type cluster struct {
+	runes []rune
+	width int
+	space bool // a place to break a line
+}
+
+// clusters splits remote text into drawable grapheme clusters. Nothing in
+// it is interpreted: tview tags are plain characters here, controls and
+// bidi overrides are replaced (see cleanRune).
+func clusters(s string) []cluster {
+	var out []cluster
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		rs := g.Runes()
+		clean := make([]rune, 0, len(rs))
+		for _, r := range rs {
+			if r == '\t' {
+				r = ' '
+			}
+			if o, keep := cleanRune(r); keep {
+				clean = append(clean, o)
+			}
+		}
+		if len(clean) == 0 {
+			continue
+		}
+		w := g.Width()
+		if clean[0] == Replacement {
+			clean, w = clean[:1], 1
+		}
+		if w <= 0 {
+			// A lone combining mark or zero-width character: give it a cell
+			// of its own so it cannot merge with what we draw next to it.
+			w = 1
+		}
+		out = append(out, cluster{runes: clean, width: w, space: clean[0] == ' '})
+	}
+	return out
+}
+
+// width is the number of cells s takes.
+func width(s string) int {
+	n := 0
+	for _, c := range clusters(s) {
+		n += c.width
+	}
+	return n
+}
+
+// drawClusters draws cs from (x, y) within maxWidth cells and returns the
+// cells used. A wide cluster that does not fit whole is not drawn.
+func drawClusters(screen tcell.Screen, x, y, maxWidth int, cs []cluster, style tcell.Style) int {
+	used := 0
+	for _, c := range cs {
+		if used+c.width > maxWidth {
+			break
+		}
+		screen.SetContent(x+used, y, c.runes[0], c.runes[1:], style)
+		for i := 1; i < c.width; i++ {
+			screen.SetContent(x+used+i, y, 0, nil, style) // the tail of a wide character
+		}
+		used += c.width
+	}
+	return used
+}
+
+// drawText draws remote text on one line, cut to maxWidth cells, with an
+// ellipsis when it does not fit.
+func drawText(screen tcell.Screen, x, y, maxWidth int, s string, style tcell.Style) int {
+	if maxWidth <= 0 {
+		return 0
+	}
+	cs := clusters(s)
+	total := 0
+	for _, c := range cs {
+		total += c.width
+	}
+	if total <= maxWidth {
+		return drawClusters(screen, x, y, maxWidth, cs, style)
+	}
+	used := drawClusters(screen, x, y, maxWidth-1, cs, style)
+	screen.SetContent(x+used, y, '…', nil, style)
+	return used + 1
+}
+
+// fill paints a row of blanks.
+func fill(screen tcell.Screen, x, y, w int, style tcell.Style) {
+	for i := 0; i < w; i++ {
+		screen.SetContent(x+i, y, ' ', nil, style)
+	}
+}
+
+// wrap breaks cs into lines of at most w cells, at spaces where it can.
+func wrap(cs []cluster, w int) [][]cluster {
+	if w < 1 {
+		w = 1
+	}
+	var lines [][]cluster
+	for len(cs) > 0 {
+		used, cut, lastSpace := 0, 0, -1
+		for cut < len(cs) && used+cs[cut].width <= w {
+			if cs[cut].space {
+				lastSpace = cut
+			}
+			used += cs[cut].width
+			cut++
+		}
+		if cut == 0 {
+			cut = 1 // a cluster wider than the line: give it a line anyway
+		} else if cut < len(cs) && !cs[cut].space && lastSpace > 0 {
+			cut = lastSpace + 1
+		}
+		line := cs[:cut]
+		for len(line) > 0 && line[len(line)-1].space {
+			line = line[:len(line)-1]
+		}
+		lines = append(lines, line)
+		cs = cs[cut:]
+		for len(cs) > 0 && cs[0].space && len(lines) > 0 {
+			cs = cs[1:]
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, nil)
+	}
+	return lines
+}

@@ -24,7 +24,7 @@ type Message struct {
 	From, To  string // full JIDs as on the wire
 	Body      string
 	Thread    string
-	StanzaID  string // the id attribute as sent
+	StanzaID  string    // the id attribute as sent
 	Time      time.Time // server (delay) time when known, else when received or sent
 	Received  time.Time // local time of storing
 }

@@ -4,9 +4,9 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 
+	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/lucasb-eyer/go-colorful"
-	"github.com/gab-chat/gab/roster"
 )
 
 // nameColor is a JID's stable colour (XEP-0392: the hue is the first two

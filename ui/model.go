@@ -74,14 +74,14 @@ func (c *Conversation) IsConsole() bool { return c.Peer == "" }
 
 // State is everything the UI shows. It is owned by the UI goroutine.
 type State struct {
-	Accounts []*Account
-	Convs    []*Conversation // tabs; the console is always first
-	Active   int
-	Order    roster.Order
-	Offline  bool // show offline contacts
-	Status   string // one-line message for the status line
+	Accounts  []*Account
+	Convs     []*Conversation // tabs; the console is always first
+	Active    int
+	Order     roster.Order
+	Offline   bool   // show offline contacts
+	Status    string // one-line message for the status line
 	StatusErr bool
-	Now      func() time.Time
+	Now       func() time.Time
 }
 
 // NewState starts with the console tab open.

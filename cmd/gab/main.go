@@ -17,6 +17,7 @@ import (
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/ui"
 )
 
@@ -197,7 +198,8 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		defer store.Close()
 		c := chat.New(a, chat.Options{Version: versionString(), Lang: language(settings), Store: store})
 		clients = append(clients, c)
-		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c})
+		show, _ := roster.ShowFromStatus(a.Status)
+		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage})
 		sources[a.Name] = c.Events()
 	}
 	ctx, cancel := context.WithCancel(ctx)

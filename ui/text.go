@@ -64,10 +64,8 @@ func drawClusters(screen tcell.Screen, x, y, maxWidth int, cs []cluster, style t
 		if used+c.width > maxWidth {
 			break
 		}
+		// tcell skips the cell after a wide character when drawing.
 		screen.SetContent(x+used, y, c.runes[0], c.runes[1:], style)
-		for i := 1; i < c.width; i++ {
-			screen.SetContent(x+used+i, y, 0, nil, style) // the tail of a wide character
-		}
 		used += c.width
 	}
 	return used

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+// buildGab builds the static binary under test once per test.
+func buildGab(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gab")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// tmux drives one terminal session.
+type tmux struct {
+	t    *testing.T
+	name string
+	sock string
+}
+
+func startTmux(t *testing.T, command string) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux is not installed; `make test` installs it")
+	}
+	tm := &tmux{t: t, name: "gab", sock: filepath.Join(t.TempDir(), "tmux.sock")}
+	out, err := exec.Command("tmux", "-S", tm.sock, "new-session", "-d", "-s", tm.name, "-x", "110", "-y", "30", command).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
+	return tm
+}
+
+func (tm *tmux) keys(keys ...string) {
+	tm.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"-S", tm.sock, "send-keys", "-t", tm.name}, keys...)...).CombinedOutput(); err != nil {
+		tm.t.Fatalf("send-keys %v: %v %s", keys, err, out)
+	}
+}
+
+func (tm *tmux) text(s string) { tm.keys("-l", s) }
+
+func (tm *tmux) screen() string {
+	out, _ := exec.Command("tmux", "-S", tm.sock, "capture-pane", "-p", "-t", tm.name).CombinedOutput()
+	return string(out)
+}
+
+func (tm *tmux) waitFor(texts ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen()
+		ok := true
+		for _, want := range texts {
+			ok = ok && strings.Contains(s, want)
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("screen never showed %q:\n%s", texts, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestEndToEndChatWithSlixmpp(t *testing.T) {
+	bin := buildGab(t)
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "me", "pw")
+	srv.Register(t, "peer", "pw")
+	srv.WriteRoster("me", []xmpptest.RosterEntry{{JID: "peer@localhost", Name: "Peer", Subscription: "both"}})
+	srv.WriteRoster("peer", []xmpptest.RosterEntry{{JID: "me@localhost", Subscription: "both"}})
+	cfg, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
+	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
+		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)), 0o600)
+	p := srv.StartPeer(t, "peer", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+
+	// The peer types, then writes; gab shows both.
+	p.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
+	p.Send(t, map[string]any{"cmd": "send", "to": "me@localhost", "body": "hi from slixmpp [red]x[-]", "state": "active"})
+	tm.waitFor("2:Peer (1)")
+	tm.keys("M-2")
+	tm.waitFor("Peer: hi from slixmpp [red]x[-]")
+	p.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
+	tm.waitFor("Peer is typing…")
+
+	// We answer; the peer sees our typing and the message.
+	tm.text("hello back ☕")
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+		t.Fatalf("peer never saw us typing: %v", p.Events())
+	}
+	tm.keys("Enter")
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "hello back ☕" }); !ok {
+		t.Fatalf("peer never got our message: %v", p.Events())
+	}
+	tm.waitFor("me: hello back ☕")
+
+	tm.keys("C-q")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, err := os.ReadFile(exit); err == nil {
+			if strings.TrimSpace(string(b)) != "0" {
+				t.Fatalf("gab exited with %s", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gab did not quit:\n%s", tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "presence" && e.Get("type") == "unavailable" && strings.HasPrefix(e.Get("from"), "me@localhost")
+	}); !ok {
+		t.Fatalf("peer never saw us leave: %v", p.Events())
+	}
+	if _, err := os.Stat(filepath.Join(data, "me.db")); err != nil {
+		t.Fatalf("no history database: %v", err)
+	}
+}
+
+func TestEndToEndFirstRun(t *testing.T) {
+	bin := buildGab(t)
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "newbie", "s3cret")
+	cfg, data := t.TempDir(), t.TempDir()
+	// The form does not ask for a CA file; the system roots are told to
+	// trust the test server's certificate instead.
+	tm := startTmux(t, fmt.Sprintf("SSL_CERT_FILE=%s %s --config %s --data %s; sleep 30", srv.CAFile, bin, cfg, data))
+	tm.waitFor("first-run setup", "JID")
+	tm.text("newbie@localhost")
+	tm.keys("Tab")
+	tm.text("s3cret")
+	tm.keys("Tab", "Tab")
+	tm.text(srv.Addr())
+	tm.keys("Tab", "Enter") // Save
+	path := filepath.Join(cfg, "accounts", "newbie@localhost.toml")
+	tm.waitFor("connected as newbie@localhost")
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("account file: %v %v", st, err)
+	}
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runGab(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCheckReportsFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "accounts"), 0o700)
+	os.WriteFile(filepath.Join(dir, "accounts", "work.toml"), []byte("jid = \"me@example.net\"\npassword_command = \"echo x\"\ntls = \"maybe\"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\nroster_sort = \"name\"\nshow_ofline = true\n"), 0o600)
+	code, _, stderr := runGab(t, "--config", dir, "--check")
+	if code == 0 {
+		t.Fatal("--check passed a broken configuration")
+	}
+	for _, want := range []string{
+		filepath.Join(dir, "accounts", "work.toml") + ":3: tls",
+		filepath.Join(dir, "gab.toml") + `:3: unknown key "ui.show_ofline"`,
+		"2 problem(s) found",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("--check output lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestCheckPassesAndListsAccounts(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "accounts"), 0o700)
+	os.WriteFile(filepath.Join(dir, "accounts", "home.toml"), []byte("jid = \"me@example.net\"\npassword_command = \"echo x\"\nenabled = false\n"), 0o600)
+	code, out, stderr := runGab(t, "--config", dir, "--check")
+	if code != 0 || !strings.Contains(out, "home: me@example.net (disabled)") {
+		t.Fatalf("code %d\n%s%s", code, out, stderr)
+	}
+	code, _, stderr = runGab(t, "--config", dir, "--check", "-a", "nosuch")
+	if code == 0 || !strings.Contains(stderr, "no such account (-a nosuch)") {
+		t.Fatalf("-a with an unknown account: %d %s", code, stderr)
+	}
+}
+
+func TestVersionHelpAndBadFlags(t *testing.T) {
+	if code, out, _ := runGab(t, "--version"); code != 0 || !strings.HasPrefix(out, "gab ") {
+		t.Fatalf("--version: %d %q", code, out)
+	}
+	if code, out, _ := runGab(t, "--help"); code != 0 || !strings.Contains(out, "--check") {
+		t.Fatalf("--help: %d %q", code, out)
+	}
+	if code, _, errOut := runGab(t, "--bogus"); code != 2 || !strings.Contains(errOut, "bogus") {
+		t.Fatalf("--bogus: %d %q", code, errOut)
+	}
+}
+
+func TestBrokenConfigRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "accounts"), 0o700)
+	os.WriteFile(filepath.Join(dir, "accounts", "a.toml"), []byte("jid = \"me@example.net\"\npassword = \"x\"\n"), 0o644)
+	code, _, stderr := runGab(t, "--config", dir, "--data", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("code %d: %s", code, stderr)
+	}
+}

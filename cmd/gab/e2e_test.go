@@ -109,7 +109,9 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 		t.Fatalf("peer never saw us typing: %v", p.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "hello back ☕" }); !ok {
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "hello back ☕"
+	}); !ok {
 		t.Fatalf("peer never got our message: %v", p.Events())
 	}
 	tm.waitFor("me: hello back ☕")

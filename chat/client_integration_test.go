@@ -28,6 +28,9 @@ func TestRosterManagement(t *testing.T) {
 	model := roster.New()
 	reset := a.r.wait(t, "roster", is[chat.RosterReset](nil)).(chat.RosterReset)
 	model.Reset(reset.Items, reset.Version)
+	if reset.Version == "" {
+		t.Error("Prosody versions rosters, but no version was kept")
+	}
 	if c := model.Get("old@localhost"); c == nil || c.Name != "Old Friend" || !slices.Equal(c.Groups, []string{"Friends"}) || c.Subscription != "both" {
 		t.Fatalf("fetched roster: %+v", reset.Items)
 	}
@@ -362,4 +365,23 @@ func TestNoGoroutineLeaks(t *testing.T) {
 		buf := make([]byte, 1<<16)
 		t.Fatalf("%d goroutines before, %d after 5 clients stopped:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+func TestReconnectsAndRefetchesVersionedRoster(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "bob@localhost", Name: "Bob", Subscription: "both"}})
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+	first := a.r.wait(t, "roster", is[chat.RosterReset](nil)).(chat.RosterReset)
+	srv.Kill()
+	_, i := a.r.waitFrom(t, 0, "disconnect", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil && !e.Final && e.RetryIn > 0 }))
+	if err := srv.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := a.r.waitFrom(t, i, "roster after reconnect", 15*time.Second, is[chat.RosterReset](nil))
+	second := ev.(chat.RosterReset)
+	if len(second.Items) != 1 || second.Items[0].Name != "Bob" || second.Version != first.Version {
+		t.Fatalf("after reconnect: %+v (before: %+v)", second, first)
+	}
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "back"})
 }

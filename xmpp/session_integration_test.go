@@ -216,3 +216,14 @@ func TestPingAnsweredAndUnknownIQPassedUp(t *testing.T) {
 		t.Fatal("unknown IQ not passed up")
 	}
 }
+
+func TestDirectTLS(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	cfg := config(t, srv, "alice", "pw")
+	cfg.Server, cfg.DirectTLS = srv.TLSAddr(), true
+	s := dial(t, cfg)
+	if s.JID().Bare().String() != "alice@localhost" {
+		t.Fatalf("bound %s", s.JID())
+	}
+}

@@ -32,12 +32,13 @@ type Options struct {
 
 // Server is one Prosody process on 127.0.0.1 with its own directory.
 type Server struct {
-	Dir    string
-	Config string
-	Port   int
-	CAFile string // PEM of the self-signed certificate, to trust in tests
-	cmd    *exec.Cmd
-	exited chan struct{}
+	Dir     string
+	Config  string
+	Port    int
+	TLSPort int    // direct TLS (XEP-0368) client port
+	CAFile  string // PEM of the self-signed certificate, to trust in tests
+	cmd     *exec.Cmd
+	exited  chan struct{}
 }
 
 // Installed reports whether Prosody can be run here.
@@ -101,14 +102,20 @@ func NewServer(dir string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.Port = port
+	if s.TLSPort, err = freePort(); err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(s.Config, []byte(s.config(opts)), 0o600); err != nil {
 		return nil, err
 	}
 	return s, s.Run()
 }
 
-// Addr is the client port as host:port.
+// Addr is the STARTTLS client port as host:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// TLSAddr is the direct-TLS client port as host:port.
+func (s *Server) TLSAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.TLSPort)) }
 
 func (s *Server) config(o Options) string {
 	mods := []string{"roster", "saslauth", "tls", "disco", "ping", "blocklist", "carbons",
@@ -127,6 +134,7 @@ pidfile = %[1]q
 data_path = %[2]q
 interfaces = { "127.0.0.1" }
 c2s_ports = { %[3]d }
+c2s_direct_tls_ports = { %[9]d }
 s2s_ports = { }
 modules_enabled = { %[4]s }
 modules_disabled = { "s2s"; "s2s_auth_certs"; "dialback" }
@@ -143,7 +151,7 @@ log = { { levels = { min = "info" }, to = "file", filename = %[7]q } }
 VirtualHost "localhost"
 `, filepath.Join(s.Dir, "prosody.pid"), filepath.Join(s.Dir, "data"), s.Port, q(mods),
 		filepath.Join(s.Dir, "localhost.crt"), filepath.Join(s.Dir, "localhost.key"),
-		filepath.Join(s.Dir, "prosody.log"), o.Extra)
+		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort)
 }
 
 // Run starts the server process and waits until its port accepts

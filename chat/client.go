@@ -54,7 +54,8 @@ type Client struct {
 	state sync.Mutex
 	items map[string]roster.Item // the server's roster, for rename/regroup
 	ver   string                 // roster version held
-	chaty map[string]bool        // bare JIDs that sent us chat states
+	chaty map[string]bool        // bare JIDs known to support chat states
+	asked map[string]bool        // bare JIDs whose features we asked for this session
 }
 
 type queued struct {
@@ -88,6 +89,7 @@ func New(acct *config.Account, opts Options) *Client {
 		presence: SetPresence{Show: show, Status: acct.StatusMessage},
 		items:    map[string]roster.Item{},
 		chaty:    map[string]bool{},
+		asked:    map[string]bool{},
 	}
 }
 
@@ -258,6 +260,9 @@ func (c *Client) session(ctx context.Context) error {
 		return ctx.Err()
 	}
 	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version}
+	c.state.Lock()
+	clear(c.asked)
+	c.state.Unlock()
 
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.read(ctx, sess, self) }()
@@ -298,6 +303,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 		}
 		for _, ev := range evs {
 			c.observe(ev)
+			c.discover(sess, self, ev)
 			c.persist(ctx, ev)
 			if !c.emit(ctx, ev) {
 				return ctx.Err()
@@ -425,4 +431,36 @@ func (c *Client) persist(ctx context.Context, ev Event) {
 	if err := c.opts.Store.Append([]*history.Message{m}); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
+}
+
+// discover asks a contact's client what it supports (XEP-0030, once per
+// contact and session, and only when its presence advertises capabilities
+// per XEP-0115), so that chat states go to clients that announce them even
+// before they send one.
+func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
+	p, ok := ev.(PresenceChanged)
+	if !ok || !p.Available || p.Caps == "" || p.Resource == "" || p.Bare == self.JID.Bare().String() {
+		return
+	}
+	c.state.Lock()
+	skip := c.chaty[p.Bare] || c.asked[p.Bare]
+	c.asked[p.Bare] = true
+	c.state.Unlock()
+	if skip {
+		return
+	}
+	iq := xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", p.From).Add(xmpp.E(NSDiscoInfo, "query", "node", p.Caps))
+	sess.SendIQFunc(iq, c.opts.IQTimeout, func(res *xmpp.Element, err error) {
+		if err != nil {
+			return
+		}
+		for _, f := range res.Child(NSDiscoInfo, "query").ChildrenIn(NSDiscoInfo) {
+			if f.Name.Local == "feature" && f.Get("var") == NSChatStates {
+				c.state.Lock()
+				c.chaty[p.Bare] = true
+				c.state.Unlock()
+				return
+			}
+		}
+	})
 }

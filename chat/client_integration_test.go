@@ -385,3 +385,65 @@ func TestReconnectsAndRefetchesVersionedRoster(t *testing.T) {
 	}
 	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "back"})
 }
+
+func TestChatStatesSentToPeersThatAdvertiseThem(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "peer", "pw")
+	srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "peer@localhost", Subscription: "both"}})
+	srv.WriteRoster("peer", []xmpptest.RosterEntry{{JID: "alice@localhost", Subscription: "both"}})
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	// The peer advertises capabilities and answers disco#info with chat
+	// states among its features; it never sends a chat state itself.
+	peer := rawSessionNoReader(t, srv, "peer")
+	peer.Send(xmpp.E(xmpp.NSClient, "presence").Add(xmpp.E(chat.NSCaps, "c", "hash", "sha-1", "node", "urn:example:client", "ver", "QgayPKawpkPSDYmwT/WM94uAlu0=")))
+	got := make(chan string, 10)
+	go func() {
+		for {
+			el, err := peer.Next(nil)
+			if err != nil {
+				return
+			}
+			if q := el.Child(chat.NSDiscoInfo, "query"); el.Is(xmpp.NSClient, "iq") && el.Get("type") == "get" && q != nil {
+				reply := xmpp.ResultReply(el).Add(xmpp.E(chat.NSDiscoInfo, "query", "node", q.Get("node")).Add(
+					xmpp.E(chat.NSDiscoInfo, "identity", "category", "client", "type", "pc"),
+					xmpp.E(chat.NSDiscoInfo, "feature", "var", chat.NSDiscoInfo),
+					xmpp.E(chat.NSDiscoInfo, "feature", "var", chat.NSChatStates)))
+				peer.Send(reply)
+				if strings.HasPrefix(el.Get("from"), "alice@localhost/") { // the server's PEP asks too
+					got <- "disco"
+				}
+			}
+			if el.Is(xmpp.NSClient, "message") && el.Child(chat.NSChatStates, "composing") != nil {
+				got <- "composing"
+			}
+		}
+	}()
+	select {
+	case what := <-got:
+		if what != "disco" {
+			t.Fatalf("got %s before gab asked what the peer supports", what)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("gab never asked the peer what it supports")
+	}
+	// The disco answer travels back through the server; until gab has read
+	// it, chat states are held back. Alternate states (never the same twice)
+	// until composing arrives.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.do(t, chat.SendChatState{To: "peer@localhost", State: chat.StateComposing})
+		select {
+		case what := <-got:
+			if what != "composing" {
+				t.Fatalf("got %s", what)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("composing never reached a peer that advertises chat states")
+		}
+		a.do(t, chat.SendChatState{To: "peer@localhost", State: chat.StatePaused})
+	}
+}

@@ -48,6 +48,7 @@ type PresenceChanged struct {
 	Show      roster.Show
 	Status    string
 	Priority  int
+	Caps      string // XEP-0115 node#ver, when the presence carries one
 }
 
 // SubscriptionRequested: From asks to see our presence (RFC 6121 §3.1).

@@ -36,12 +36,7 @@ var realBodies = []string{"real 1", "real 2", "real 3", "real 4", "real 5", stri
 
 func rawSession(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := xmpp.Dial(ctx, xmpp.Config{JID: jid.MustParse(user + "@localhost"), Password: "pw", Resource: "evil", Server: srv.Addr(), RootCAs: srv.CertPool(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := rawSessionNoReader(t, srv, user)
 	go func() {
 		for {
 			if _, err := s.Next(nil); err != nil {
@@ -49,6 +44,19 @@ func rawSession(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 			}
 		}
 	}()
+	return s
+}
+
+// rawSessionNoReader logs user in with the bare protocol layer; the caller
+// reads the stream.
+func rawSessionNoReader(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := xmpp.Dial(ctx, xmpp.Config{JID: jid.MustParse(user + "@localhost"), Password: "pw", Resource: "evil", Server: srv.Addr(), RootCAs: srv.CertPool(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { s.Close() })
 	return s
 }

@@ -20,6 +20,7 @@ const (
 	NSVersion    = "jabber:iq:version"
 	NSBlocking   = "urn:xmpp:blocking"
 	NSRosterVer  = "urn:xmpp:features:rosterver"
+	NSCaps       = "http://jabber.org/protocol/caps"
 )
 
 // Self is what translation needs to know about our own session.
@@ -191,6 +192,9 @@ func translatePresence(self Self, el *xmpp.Element) []Event {
 			}
 		}
 		p.Status, _ = pickByLang(el, "status", self.Lang)
+		if caps := el.Child(NSCaps, "c"); caps != nil && caps.Get("node") != "" && caps.Get("ver") != "" {
+			p.Caps = caps.Get("node") + "#" + caps.Get("ver")
+		}
 		if p.Available {
 			p.Show = roster.ParseShow(show)
 		} else {

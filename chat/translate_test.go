@@ -57,7 +57,7 @@ func TestTranslate(t *testing.T) {
 		{"langs.xml", []Event{MessageReceived{From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "servus", Time: now}}, ""},
 		{"roster-push-foreign.xml", []Event{Notice{Text: "ignored a roster push from mallory@localhost/x (not our account)"}}, "service-unavailable"},
 		{"roster-push-own.xml", []Event{RosterPushed{Item: roster.Item{JID: "bob@localhost", Name: "Bob", Subscription: "to", Ask: true, Groups: []string{"Work"}}, Version: "v7"}}, `type="result" id="push2"`},
-		{"presence-full.xml", []Event{PresenceChanged{From: "bob@localhost/phone", Bare: "bob@localhost", Resource: "phone", Available: true, Show: roster.Away, Status: "lunch", Priority: 127}}, ""},
+		{"presence-full.xml", []Event{PresenceChanged{From: "bob@localhost/phone", Bare: "bob@localhost", Resource: "phone", Available: true, Show: roster.Away, Status: "lunch", Priority: 127, Caps: "n#v"}}, ""},
 		{"subscribe-nick.xml", []Event{SubscriptionRequested{From: "carol@localhost", Nick: "Carol", Status: "add me?"}}, ""},
 		{"offline-delay.xml", []Event{MessageReceived{ID: "o1", From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "late", Time: time.Date(2026, 11, 20, 8, 15, 30, 250e6, time.UTC), Delayed: true}}, ""},
 		{"composing.xml", []Event{ChatStateChanged{From: "bob@localhost/pc", Bare: "bob@localhost", State: StateComposing}}, ""},

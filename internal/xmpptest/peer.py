@@ -17,7 +17,7 @@ class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password, ca):
         super().__init__(jid, password)
         self.ca_certs = ca
-        for p in ("xep_0030", "xep_0085", "xep_0199", "xep_0203"):
+        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0199", "xep_0203"):
             self.register_plugin(p)
         # Subscriptions are answered by explicit commands only.
         self.roster.auto_authorize = None

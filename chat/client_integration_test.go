@@ -161,8 +161,7 @@ func TestMessagesAndChatStatesWithSlixmpp(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "peer", "pw")
-	srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "peer@localhost", Subscription: "both"}})
-	srv.WriteRoster("peer", []xmpptest.RosterEntry{{JID: "alice@localhost", Subscription: "both"}})
+	befriend(t, srv, "alice", "peer")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	p := srv.StartPeer(t, "peer", "pw")
 
@@ -213,8 +212,7 @@ func TestTwoResourcesAggregated(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "bob", "pw")
-	srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "bob@localhost", Subscription: "both"}})
-	srv.WriteRoster("bob", []xmpptest.RosterEntry{{JID: "alice@localhost", Subscription: "both"}})
+	befriend(t, srv, "alice", "bob")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	phone := account(t, srv, "bob", "pw", "phone")
 	phone.Status, phone.Priority = "away", 1
@@ -390,8 +388,7 @@ func TestChatStatesSentToPeersThatAdvertiseThem(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "peer", "pw")
-	srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "peer@localhost", Subscription: "both"}})
-	srv.WriteRoster("peer", []xmpptest.RosterEntry{{JID: "alice@localhost", Subscription: "both"}})
+	befriend(t, srv, "alice", "peer")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	// The peer advertises capabilities and answers disco#info with chat
 	// states among its features; it never sends a chat state itself.

@@ -23,112 +23,36 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) {
 func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	switch cmd := q.cmd.(type) {
 	case SendMessage:
-		to, err := bareJID(cmd.To)
-		if err != nil {
-			return err
-		}
-		if cmd.Body == "" {
-			return errors.New("empty message")
-		}
-		id := NewID()
-		m := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(
-			xmpp.E(xmpp.NSClient, "body").WithText(cmd.Body),
-		)
-		if cmd.Thread != "" {
-			m.Add(xmpp.E(xmpp.NSClient, "thread").WithText(cmd.Thread))
-		}
-		// XEP-0085 §5.1: <active/> may go with a message to anyone; that is
-		// how a peer learns we support chat states.
-		m.Add(xmpp.E(NSChatStates, string(StateActive)))
-		if err := sess.Send(m); err != nil {
-			return err
-		}
-		sent := MessageSent{CommandID: q.id, ID: id, To: to, Body: cmd.Body, Thread: cmd.Thread, Time: time.Now()}
-		c.persist(ctx, sent)
-		c.emit(ctx, sent)
-		return nil
+		return c.sendMessage(ctx, sess, q.id, cmd)
 	case SendChatState:
-		to, err := bareJID(cmd.To)
-		if err != nil {
-			return err
-		}
-		if _, ok := parseChatState(string(cmd.State)); !ok {
-			return errors.New("unknown chat state " + string(cmd.State))
-		}
-		c.state.Lock()
-		ok := c.chaty[to]
-		c.state.Unlock()
-		if !ok {
-			return nil // the peer never showed it understands chat states
-		}
-		return sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", NewID()).Add(
-			xmpp.E(NSChatStates, string(cmd.State)),
-			xmpp.E("urn:xmpp:hints", "no-store"),
-		))
+		return c.sendChatState(sess, cmd)
 	case SetPresence:
 		c.mu.Lock()
 		c.presence = cmd
 		c.mu.Unlock()
 		return sess.Send(c.presenceElement(cmd))
 	case AddContact:
-		to, err := bareJID(cmd.JID)
-		if err != nil {
-			return err
-		}
-		return c.rosterSet(ctx, sess, to, cmd.Name, cmd.Groups, false)
+		return c.rosterSet(ctx, sess, cmd.JID, func(it *roster.Item) { it.Name, it.Groups = cmd.Name, cmd.Groups }, false)
 	case RenameContact:
-		to, err := bareJID(cmd.JID)
-		if err != nil {
-			return err
-		}
-		it, ok := c.item(to)
-		if !ok {
-			return errors.New(to + " is not in your roster")
-		}
-		return c.rosterSet(ctx, sess, to, cmd.Name, it.Groups, false)
+		return c.rosterSet(ctx, sess, cmd.JID, func(it *roster.Item) { it.Name = cmd.Name }, true)
 	case SetGroups:
-		to, err := bareJID(cmd.JID)
-		if err != nil {
-			return err
-		}
-		it, ok := c.item(to)
-		if !ok {
-			return errors.New(to + " is not in your roster")
-		}
-		return c.rosterSet(ctx, sess, to, it.Name, cmd.Groups, false)
+		return c.rosterSet(ctx, sess, cmd.JID, func(it *roster.Item) { it.Groups = cmd.Groups }, true)
 	case RemoveContact:
-		to, err := bareJID(cmd.JID)
-		if err != nil {
-			return err
-		}
-		return c.rosterSet(ctx, sess, to, "", nil, true)
+		return c.rosterSet(ctx, sess, cmd.JID, func(it *roster.Item) { it.Subscription = "remove" }, false)
 	case Subscribe:
 		return c.presenceTo(sess, cmd.JID, "subscribe", cmd.Nick)
 	case ApproveSubscription:
 		return c.presenceTo(sess, cmd.JID, "subscribed", "")
-	case DenySubscription, CancelSubscription:
-		jid := ""
-		if d, ok := cmd.(DenySubscription); ok {
-			jid = d.JID
-		} else {
-			jid = cmd.(CancelSubscription).JID
-		}
-		return c.presenceTo(sess, jid, "unsubscribed", "")
+	case DenySubscription:
+		return c.presenceTo(sess, cmd.JID, "unsubscribed", "")
+	case CancelSubscription:
+		return c.presenceTo(sess, cmd.JID, "unsubscribed", "")
 	case Unsubscribe:
 		return c.presenceTo(sess, cmd.JID, "unsubscribe", "")
-	case Block, Unblock:
-		var j, op string
-		if b, ok := cmd.(Block); ok {
-			j, op = b.JID, "block"
-		} else {
-			j, op = cmd.(Unblock).JID, "unblock"
-		}
-		to, err := bareJID(j)
-		if err != nil {
-			return err
-		}
-		_, err = c.iq(ctx, sess, "set", xmpp.E(NSBlocking, op).Add(xmpp.E(NSBlocking, "item", "jid", to)))
-		return err
+	case Block:
+		return c.blockSet(ctx, sess, "block", cmd.JID)
+	case Unblock:
+		return c.blockSet(ctx, sess, "unblock", cmd.JID)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {
@@ -140,11 +64,51 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	return errors.New("unknown command")
 }
 
-func (c *Client) item(bare string) (it roster.Item, ok bool) {
+func (c *Client) sendMessage(ctx context.Context, sess *xmpp.Session, cmdID uint64, cmd SendMessage) error {
+	to, err := bareJID(cmd.To)
+	if err != nil {
+		return err
+	}
+	if cmd.Body == "" {
+		return errors.New("empty message")
+	}
+	id := NewID()
+	m := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(
+		xmpp.E(xmpp.NSClient, "body").WithText(cmd.Body),
+	)
+	if cmd.Thread != "" {
+		m.Add(xmpp.E(xmpp.NSClient, "thread").WithText(cmd.Thread))
+	}
+	// XEP-0085 §5.1: <active/> may go with a message to anyone; that is
+	// how a peer learns we support chat states.
+	m.Add(xmpp.E(NSChatStates, string(StateActive)))
+	if err := sess.Send(m); err != nil {
+		return err
+	}
+	sent := MessageSent{CommandID: cmdID, ID: id, To: to, Body: cmd.Body, Thread: cmd.Thread, Time: time.Now()}
+	c.persist(ctx, sent)
+	c.emit(ctx, sent)
+	return nil
+}
+
+func (c *Client) sendChatState(sess *xmpp.Session, cmd SendChatState) error {
+	to, err := bareJID(cmd.To)
+	if err != nil {
+		return err
+	}
+	if _, ok := parseChatState(string(cmd.State)); !ok {
+		return errors.New("unknown chat state " + string(cmd.State))
+	}
 	c.state.Lock()
-	defer c.state.Unlock()
-	it, ok = c.items[bare]
-	return it, ok
+	ok := c.chaty[to]
+	c.state.Unlock()
+	if !ok {
+		return nil // the peer has not shown that it understands chat states
+	}
+	return sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", NewID()).Add(
+		xmpp.E(NSChatStates, string(cmd.State)),
+		xmpp.E("urn:xmpp:hints", "no-store"),
+	))
 }
 
 func (c *Client) iq(ctx context.Context, sess *xmpp.Session, typ string, payload *xmpp.Element) (*xmpp.Element, error) {
@@ -153,21 +117,45 @@ func (c *Client) iq(ctx context.Context, sess *xmpp.Session, typ string, payload
 	return sess.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", typ).Add(payload))
 }
 
-func (c *Client) rosterSet(ctx context.Context, sess *xmpp.Session, bare, name string, groups []string, remove bool) error {
+// rosterSet sends a roster set for jid (RFC 6121 §2.3). edit changes the
+// item as the server last sent it; existing says the contact must already
+// be in the roster (rename and regroup keep what they do not change).
+func (c *Client) rosterSet(ctx context.Context, sess *xmpp.Session, jid string, edit func(*roster.Item), existing bool) error {
+	bare, err := bareJID(jid)
+	if err != nil {
+		return err
+	}
+	c.state.Lock()
+	it, ok := c.items[bare]
+	c.state.Unlock()
+	if existing && !ok {
+		return errors.New(bare + " is not in your roster")
+	}
+	it.JID = bare
+	edit(&it)
 	item := xmpp.E(NSRoster, "item", "jid", bare)
-	if remove {
+	if it.Subscription == "remove" {
 		item.SetAttr("subscription", "remove")
 	} else {
-		if name != "" {
-			item.SetAttr("name", name)
+		if it.Name != "" {
+			item.SetAttr("name", it.Name)
 		}
-		for _, g := range groups {
+		for _, g := range it.Groups {
 			if g != "" {
 				item.Add(xmpp.E(NSRoster, "group").WithText(g))
 			}
 		}
 	}
-	_, err := c.iq(ctx, sess, "set", xmpp.E(NSRoster, "query").Add(item))
+	_, err = c.iq(ctx, sess, "set", xmpp.E(NSRoster, "query").Add(item))
+	return err
+}
+
+func (c *Client) blockSet(ctx context.Context, sess *xmpp.Session, op, jid string) error {
+	bare, err := bareJID(jid)
+	if err != nil {
+		return err
+	}
+	_, err = c.iq(ctx, sess, "set", xmpp.E(NSBlocking, op).Add(xmpp.E(NSBlocking, "item", "jid", bare)))
 	return err
 }
 

@@ -147,3 +147,14 @@ func (rc *running) do(t *testing.T, cmd chat.Command) {
 		t.Fatalf("%T failed: %v", cmd, f.Err)
 	}
 }
+
+// befriend writes rosters in which a and b see each other's presence
+// (subscription both), before either logs in.
+func befriend(t *testing.T, srv *xmpptest.Server, a, b string) {
+	t.Helper()
+	for _, pair := range [][2]string{{a, b}, {b, a}} {
+		if err := srv.WriteRoster(pair[0], []xmpptest.RosterEntry{{JID: pair[1] + "@localhost", Subscription: "both"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

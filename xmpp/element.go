@@ -191,49 +191,34 @@ func (el *Element) encode(b *bytes.Buffer, parentSpace string) {
 // escapeText writes s as XML character data. Characters XML 1.0 forbids
 // (most C0 controls) become U+FFFD so that nothing we send can break the
 // stream.
-func escapeText(b *bytes.Buffer, s string) {
-	for _, r := range s {
-		switch r {
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			b.WriteString("&amp;")
-		case '\r':
-			b.WriteString("&#xD;")
-		default:
-			if !isXMLChar(r) {
-				r = '\uFFFD'
-			}
-			b.WriteRune(r)
-		}
-	}
-}
+func escapeText(b *bytes.Buffer, s string) { escape(b, s, false) }
 
-func escapeAttr(b *bytes.Buffer, s string) {
+// escapeAttr writes s as a quoted attribute value, where quotes and
+// whitespace other than the space must be escaped too.
+func escapeAttr(b *bytes.Buffer, s string) { escape(b, s, true) }
+
+func escape(b *bytes.Buffer, s string, attr bool) {
 	for _, r := range s {
-		switch r {
-		case '<':
+		switch {
+		case r == '<':
 			b.WriteString("&lt;")
-		case '>':
+		case r == '>':
 			b.WriteString("&gt;")
-		case '&':
+		case r == '&':
 			b.WriteString("&amp;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\'':
-			b.WriteString("&apos;")
-		case '\t':
-			b.WriteString("&#x9;")
-		case '\n':
-			b.WriteString("&#xA;")
-		case '\r':
+		case r == '\r':
 			b.WriteString("&#xD;")
+		case attr && r == '"':
+			b.WriteString("&quot;")
+		case attr && r == '\'':
+			b.WriteString("&apos;")
+		case attr && r == '\t':
+			b.WriteString("&#x9;")
+		case attr && r == '\n':
+			b.WriteString("&#xA;")
+		case !isXMLChar(r):
+			b.WriteRune('\uFFFD')
 		default:
-			if !isXMLChar(r) {
-				r = '\uFFFD'
-			}
 			b.WriteRune(r)
 		}
 	}

@@ -37,13 +37,7 @@ func (s *Session) SendIQ(ctx context.Context, iq *Element) (*Element, error) {
 	}
 	s.pending[id] = p
 	s.iqMu.Unlock()
-	defer func() {
-		s.iqMu.Lock()
-		if s.pending != nil && s.pending[id] == p {
-			delete(s.pending, id)
-		}
-		s.iqMu.Unlock()
-	}()
+	defer s.claim(id, p)
 	if err := s.Send(iq); err != nil {
 		return nil, err
 	}
@@ -111,30 +105,31 @@ func (s *Session) SendIQFunc(iq *Element, timeout time.Duration, fn func(*Elemen
 	}
 	s.pending[id] = p
 	p.timer = time.AfterFunc(timeout, func() {
-		s.iqMu.Lock()
-		mine := s.pending != nil && s.pending[id] == p
-		if mine {
-			delete(s.pending, id)
-		}
-		s.iqMu.Unlock()
-		if mine {
+		if s.claim(id, p) {
 			fn(nil, ErrTimeout)
 		}
 	})
 	s.iqMu.Unlock()
 	if err := s.Send(iq); err != nil {
-		s.iqMu.Lock()
-		mine := s.pending != nil && s.pending[id] == p
-		if mine {
-			delete(s.pending, id)
-		}
-		s.iqMu.Unlock()
-		if mine {
+		if s.claim(id, p) {
 			p.timer.Stop()
 		}
 		return err
 	}
 	return nil
+}
+
+// claim removes p from the pending requests if it is still there. Whoever
+// claims a request answers it, exactly once: the reader, a timer, a failed
+// send or the end of the session.
+func (s *Session) claim(id string, p *pendingIQ) bool {
+	s.iqMu.Lock()
+	defer s.iqMu.Unlock()
+	if s.pending == nil || s.pending[id] != p {
+		return false
+	}
+	delete(s.pending, id)
+	return true
 }
 
 // answeredBy reports whether from may answer an IQ sent to `to`

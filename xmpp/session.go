@@ -338,6 +338,9 @@ func (s *Session) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.closed)
+		// A sender stuck on a full socket holds the writer; shortening the
+		// deadline frees it, so closing never waits the full write timeout.
+		s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		s.w.closeStream()
 		err = s.conn.Close()
 		s.failPending()

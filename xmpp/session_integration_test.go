@@ -227,3 +227,36 @@ func TestDirectTLS(t *testing.T) {
 		t.Fatalf("bound %s", s.JID())
 	}
 }
+
+// A server that stops reading (SIGSTOP) must not make Close hang behind a
+// sender stuck on the full socket.
+func TestCloseDoesNotWaitForAStuckWriter(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	cfg := config(t, srv, "alice", "pw")
+	cfg.WriteTimeout = time.Minute
+	s := dial(t, cfg)
+	srv.Pause()
+	defer srv.Resume()
+	stuck := make(chan struct{})
+	go func() {
+		defer close(stuck)
+		big := xmpp.E(xmpp.NSClient, "message", "to", "bob@localhost").Add(xmpp.E(xmpp.NSClient, "body").WithText(strings.Repeat("x", 64<<10)))
+		for i := 0; i < 1000; i++ {
+			if s.Send(big) != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // let the socket buffers fill
+	start := time.Now()
+	s.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	select {
+	case <-stuck:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stuck sender was never released")
+	}
+}

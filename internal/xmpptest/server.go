@@ -197,6 +197,7 @@ func (s *Server) signal(sig syscall.Signal) {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
+	s.cmd.Process.Signal(syscall.SIGCONT) // a paused server cannot act on SIGTERM
 	s.cmd.Process.Signal(sig)
 	select {
 	case <-s.exited:
@@ -205,6 +206,21 @@ func (s *Server) signal(sig syscall.Signal) {
 		<-s.exited
 	}
 	s.cmd = nil
+}
+
+// Pause stops the server process (SIGSTOP): connections stay open and
+// silent, as with a hung server.
+func (s *Server) Pause() {
+	if s.cmd != nil {
+		s.cmd.Process.Signal(syscall.SIGSTOP)
+	}
+}
+
+// Resume continues a paused server.
+func (s *Server) Resume() {
+	if s.cmd != nil {
+		s.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }
 
 // Log returns the server's log, for failure messages.

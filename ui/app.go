@@ -24,13 +24,17 @@ type Options struct {
 type App struct {
 	tv       *tview.Application
 	state    *State
+	pages    *tview.Pages
+	right    *tview.Flex
 	roster   *RosterView
 	conv     *ConvView
 	tabs     *TabBar
 	status   *StatusLine
-	composer *tview.InputField
+	composer *Composer
 	ticks    chan item
 	version  string
+	dialogs  []dialog
+	requests []request
 }
 
 // New builds the interface for accounts.
@@ -54,30 +58,39 @@ func New(accounts []*Account, opts Options) *App {
 		a.tv.SetScreen(opts.Screen)
 	}
 	a.roster = NewRosterView(state)
-	a.roster.OnOpen = a.openChat
+	a.roster.OnOpen = a.openFromRoster
+	a.roster.OnAdd = func(account string) { a.addDialog(account, "") }
+	a.roster.OnRemove = a.removeDialog
 	a.conv = NewConvView(state, tf)
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
-	a.status.Hint = "Tab: contacts/composer · Enter: open · Ctrl+N/P: tabs · F1: help · Ctrl+Q: quit"
-	a.composer = tview.NewInputField().SetLabel("> ").SetFieldStyle(tcell.StyleDefault).SetLabelStyle(tcell.StyleDefault.Bold(true))
-	a.composer.SetChangedFunc(a.composerChanged)
-	a.composer.SetDoneFunc(func(k tcell.Key) {
-		if k == tcell.KeyEnter {
-			a.submit()
+	a.status.Hint = "Tab: contacts/composer · Ctrl+K: jump · F1: help · Ctrl+Q: quit"
+	a.status.Selected = func() *roster.Contact {
+		// Called while drawing, when the application's lock is held:
+		// HasFocus, not GetFocus.
+		if !a.roster.HasFocus() {
+			return nil
 		}
-	})
-	right := tview.NewFlex().SetDirection(tview.FlexRow).
+		return a.roster.SelectedContact()
+	}
+	a.composer = NewComposer()
+	a.composer.OnSubmit = a.submit
+	a.composer.OnChange = a.composerChanged
+	a.composer.Candidates = a.candidates
+	a.right = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.tabs, 1, 0, false).
 		AddItem(a.conv, 0, 1, false).
 		AddItem(a.composer, 1, 0, true)
+	a.composer.OnResize = func(rows int) { a.right.ResizeItem(a.composer, rows, 0) }
 	main := tview.NewFlex().
 		AddItem(a.roster, 30, 0, false).
-		AddItem(right, 0, 1, true)
+		AddItem(a.right, 0, 1, true)
 	root := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(main, 0, 1, true).
 		AddItem(a.status, 1, 0, false)
-	a.tv.SetRoot(root, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
+	a.pages = tview.NewPages().AddPage("main", root, true, true)
+	a.tv.SetRoot(a.pages, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
 	state.Log(LineInfo, "gab %s — F1 or /help lists keys and commands", opts.Version)
 	return a
@@ -127,9 +140,6 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 	return err
 }
 
-// Quit stops the interface.
-func (a *App) Quit() { a.tv.Stop() }
-
 // apply runs on the UI goroutine.
 func (a *App) apply(it item) {
 	if it.tick != nil {
@@ -140,7 +150,10 @@ func (a *App) apply(it item) {
 		return
 	}
 	a.state.Apply(it.account, it.ev)
-	if e, ok := it.ev.(chat.CommandDone); ok {
+	switch e := it.ev.(type) {
+	case chat.SubscriptionRequested:
+		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
+	case chat.CommandDone:
 		if p, ok := e.Command.(chat.SetPresence); ok {
 			if acct := a.state.Account(it.account); acct != nil {
 				acct.Show, acct.Status = p.Show, p.Status
@@ -149,19 +162,30 @@ func (a *App) apply(it item) {
 	}
 }
 
-// keys are the bindings that work wherever the focus is.
+// keys are the bindings that work wherever the focus is. While a dialog is
+// open only Ctrl+C and Ctrl+Q act here; the dialog has the rest.
 func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	a.state.Status = ""
 	switch ev.Key() {
 	case tcell.KeyCtrlQ, tcell.KeyCtrlC:
 		a.tv.Stop()
 		return nil
+	}
+	if a.dialogOpen() {
+		return ev
+	}
+	inComposer := a.tv.GetFocus() == a.composer
+	composerEmpty := a.composer.GetText() == ""
+	alt := ev.Modifiers()&tcell.ModAlt != 0
+	switch ev.Key() {
 	case tcell.KeyTab:
-		if a.tv.GetFocus() == a.composer {
-			a.tv.SetFocus(a.roster)
-		} else {
-			a.tv.SetFocus(a.composer)
+		if inComposer && !composerEmpty {
+			return ev // completion
 		}
+		a.toggleFocus()
+		return nil
+	case tcell.KeyBacktab:
+		a.toggleFocus()
 		return nil
 	case tcell.KeyCtrlN:
 		a.switchTo((a.state.Active + 1) % len(a.state.Convs))
@@ -170,7 +194,23 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.switchTo((a.state.Active + len(a.state.Convs) - 1) % len(a.state.Convs))
 		return nil
 	case tcell.KeyCtrlW:
+		// In a non-empty composer Ctrl+W deletes a word, as in every
+		// readline; anywhere else it closes the tab.
+		if inComposer && !composerEmpty {
+			return ev
+		}
 		a.closeTab(a.state.Active)
+		return nil
+	case tcell.KeyCtrlK:
+		a.jumpDialog()
+		return nil
+	case tcell.KeyCtrlO:
+		a.state.Offline = !a.state.Offline
+		if a.state.Offline {
+			a.state.SetStatus(false, "showing offline contacts")
+		} else {
+			a.state.SetStatus(false, "hiding offline contacts")
+		}
 		return nil
 	case tcell.KeyPgUp:
 		a.conv.ScrollBy(a.conv.PageRows())
@@ -178,11 +218,25 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	case tcell.KeyPgDn:
 		a.conv.ScrollBy(-a.conv.PageRows())
 		return nil
+	case tcell.KeyHome, tcell.KeyEnd:
+		// Home and End scroll the conversation when they have nothing to
+		// do in the composer; Alt+Home and Alt+End always do.
+		if alt || !inComposer || composerEmpty {
+			if ev.Key() == tcell.KeyHome {
+				a.conv.ScrollBy(1 << 30)
+			} else {
+				a.conv.ScrollBy(-(1 << 30))
+			}
+			return nil
+		}
 	case tcell.KeyF1:
-		a.help()
+		a.helpDialog()
+		return nil
+	case tcell.KeyF2:
+		a.statusDialog()
 		return nil
 	case tcell.KeyLeft, tcell.KeyRight:
-		if ev.Modifiers()&tcell.ModAlt != 0 {
+		if alt {
 			d := 1
 			if ev.Key() == tcell.KeyLeft {
 				d = len(a.state.Convs) - 1
@@ -191,12 +245,20 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 			return nil
 		}
 	case tcell.KeyRune:
-		if ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
+		if alt && ev.Rune() >= '1' && ev.Rune() <= '9' {
 			a.switchTo(int(ev.Rune() - '1'))
 			return nil
 		}
 	}
 	return ev
+}
+
+func (a *App) toggleFocus() {
+	if a.tv.GetFocus() == a.composer {
+		a.tv.SetFocus(a.roster)
+	} else {
+		a.tv.SetFocus(a.composer)
+	}
 }
 
 // switchTo makes tab i active, moving chat-state focus with it.
@@ -211,6 +273,7 @@ func (a *App) switchTo(i int) {
 		}
 		a.schedule(old)
 	}
+	a.state.Current().leave()
 	a.state.Active = i
 	c := a.state.Current()
 	c.Unread = 0
@@ -224,6 +287,18 @@ func (a *App) switchTo(i int) {
 			a.sendState(c, st)
 		}
 	}
+}
+
+// openFromRoster opens a conversation, or the pending request's prompt for
+// someone who asks to see our presence.
+func (a *App) openFromRoster(account, jid string) {
+	if acct := a.state.Account(account); acct != nil {
+		if c := acct.Roster.Get(jid); c != nil && c.PendingIn {
+			a.enqueueRequest(request{account: account, jid: jid, nick: c.RequestNick})
+			return
+		}
+	}
+	a.openChat(account, jid)
 }
 
 func (a *App) openChat(account, jid string) {
@@ -300,20 +375,16 @@ func (a *App) composerChanged(text string) {
 }
 
 // submit sends the composer's text as a message or runs it as a command.
-func (a *App) submit() {
-	text := a.composer.GetText()
-	if strings.TrimSpace(text) == "" {
-		return
-	}
+func (a *App) submit(text string) {
 	c := a.state.Current()
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
-		a.composer.SetText("")
+		a.composer.Clear()
 		a.command(text)
 		return
 	}
 	text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
 	if c.IsConsole() {
-		a.state.SetStatus(true, "this is the console: open a conversation first (Enter on a contact, or /msg JID)")
+		a.state.SetStatus(true, "this is the console: open a conversation first (Enter on a contact, Ctrl+K, or /msg JID)")
 		return
 	}
 	acct := a.state.Account(c.Account)
@@ -323,6 +394,25 @@ func (a *App) submit() {
 	acct.Client.Do(chat.SendMessage{To: c.Peer, Body: text})
 	c.States.MessageSent(a.state.Now())
 	a.schedule(c)
-	a.composer.SetText("")
+	a.composer.Clear()
 	c.Scroll = 0
+	c.Mark = -1
+}
+
+// candidates feeds Tab completion.
+func (a *App) candidates(line string) []string {
+	cmds := make([]string, 0, len(commandHelp))
+	for _, c := range commandHelp {
+		cmds = append(cmds, strings.Fields(c[0])[0])
+	}
+	var jids, names []string
+	for _, acct := range a.state.Accounts {
+		for _, c := range acct.Roster.Contacts() {
+			jids = append(jids, c.JID)
+			if c.Name != "" {
+				names = append(names, c.Name)
+			}
+		}
+	}
+	return completions(line, cmds, jids, names)
 }

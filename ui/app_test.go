@@ -305,6 +305,11 @@ func TestCommandsAndErrors(t *testing.T) {
 			t.Fatalf("command %d = %#v, want %#v", i, got[i], want[i])
 		}
 	}
+	// F1 shows help; Esc closes it and focus returns to the composer.
 	h.key(tcell.KeyF1, 0, tcell.ModNone)
-	h.waitFor("/status online|chat|away|xa|dnd [message]")
+	h.waitFor("gab help", "Ctrl+K")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitUntil("help to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "gab help") })
+	h.typeText("back in the composer")
+	h.waitFor("> back in the composer")
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 
+	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
@@ -89,8 +90,9 @@ func (t *TabBar) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func(
 // in the active tab, and the last message or error.
 type StatusLine struct {
 	*tview.Box
-	state *State
-	Hint  string // shown when there is nothing else to say
+	state    *State
+	Hint     string                 // shown when there is nothing else to say
+	Selected func() *roster.Contact // the contact selected in the list, when it has focus
 }
 
 // NewStatusLine shows state's status.
@@ -135,6 +137,11 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		col += drawText(screen, col, y, x+w-col, "│ "+name+verb+" ", base.Foreground(tcell.ColorYellow))
 	}
 	msg, style := s.Hint, base.Foreground(tcell.ColorSilver)
+	if s.Selected != nil {
+		if c := s.Selected(); c != nil {
+			msg, style = contactStatus(c), base
+		}
+	}
 	if s.state.Status != "" {
 		msg = s.state.Status
 		if s.state.StatusErr {

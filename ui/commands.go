@@ -2,6 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"sort"
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
@@ -13,40 +16,43 @@ var commandHelp = [][2]string{
 	{"/msg JID [text]", "open a conversation, optionally sending text"},
 	{"/add JID [name]", "add a contact and ask to see their presence"},
 	{"/remove JID", "remove a contact"},
+	{"/rename JID NAME", "change a contact's name"},
+	{"/group JID G1,G2", "put a contact in groups (none: /group JID)"},
 	{"/accept JID", "approve a subscription request (and ask back)"},
 	{"/deny JID", "deny a subscription request"},
+	{"/subscribe JID", "ask to see a contact's presence"},
+	{"/unsubscribe JID", "stop seeing a contact's presence"},
 	{"/block JID", "block a JID"},
 	{"/unblock JID", "lift a block"},
+	{"/blocked", "list blocked JIDs"},
 	{"/status online|chat|away|xa|dnd [message]", "set your presence"},
+	{"/editor", "write the message in $EDITOR"},
 	{"/close", "close the current tab"},
 	{"/clear", "clear the current tab"},
-	{"/help", "this list"},
+	{"/help", "keys and commands"},
 	{"/quit", "leave gab"},
 }
 
-// keyHelp lists the key bindings.
+// keyHelp lists the key bindings that work everywhere, and the composer's.
 var keyHelp = [][2]string{
-	{"Tab", "move between the contact list and the composer"},
-	{"Enter", "open the selected contact / send the message"},
-	{"Up/Down, j/k", "move in the contact list"},
+	{"Tab, Shift+Tab", "move between the contact list and the composer"},
+	{"Ctrl+K", "quick jump to a contact or tab"},
 	{"Ctrl+N, Ctrl+P, Alt+Right, Alt+Left", "next / previous tab"},
 	{"Alt+1..9", "go to tab 1..9"},
-	{"Ctrl+W", "close the tab"},
+	{"Ctrl+W", "close the tab (in a non-empty composer: delete a word)"},
 	{"PgUp, PgDn, mouse wheel", "scroll the conversation"},
+	{"Home, End", "oldest / newest (Alt+Home, Alt+End while typing)"},
+	{"Ctrl+O", "show or hide offline contacts"},
 	{"F1", "this help"},
+	{"F2", "set your status"},
 	{"Ctrl+Q, Ctrl+C", "quit"},
-}
-
-func (a *App) help() {
-	a.switchTo(0)
-	a.state.Log(LineInfo, "Keys:")
-	for _, k := range keyHelp {
-		a.state.Log(LineInfo, "  %-36s %s", k[0], k[1])
-	}
-	a.state.Log(LineInfo, "Commands:")
-	for _, c := range commandHelp {
-		a.state.Log(LineInfo, "  %-36s %s", c[0], c[1])
-	}
+	{"Enter", "send (in the composer)"},
+	{"Alt+Enter", "new line in the message"},
+	{"Up, Down", "earlier / later lines you sent"},
+	{"Tab (composer not empty)", "complete a command, JID or name"},
+	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
+	{"Alt+B, Alt+F", "word back, word forward"},
+	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to end, the line, a word"},
 }
 
 // account is the one commands act on: the current tab's, or the one
@@ -90,13 +96,12 @@ func (a *App) command(line string) {
 	case "quit", "exit":
 		a.tv.Stop()
 	case "help":
-		a.help()
+		a.helpDialog()
 	case "close":
 		a.closeTab(a.state.Active)
 	case "clear":
 		c := a.state.Current()
-		c.Lines, c.Scroll = nil, 0
-		c.gen++
+		c.Lines, c.Scroll, c.Mark = nil, 0, -1
 	case "msg":
 		j, ok := needJID("/msg JID [text]")
 		if !ok || acct == nil {
@@ -123,31 +128,78 @@ func (a *App) command(line string) {
 		if j, ok := needJID("/remove JID"); ok {
 			do(chat.RemoveContact{JID: j})
 		}
+	case "rename":
+		j, ok := needJID("/rename JID NAME")
+		if !ok {
+			return
+		}
+		name := strings.TrimSpace(strings.TrimPrefix(rest, j))
+		if name == "" {
+			fail("usage: /rename JID NAME")
+			return
+		}
+		do(chat.RenameContact{JID: j, Name: name})
+	case "group":
+		j, ok := needJID("/group JID G1,G2")
+		if !ok {
+			return
+		}
+		var groups []string
+		for _, g := range strings.Split(strings.TrimSpace(strings.TrimPrefix(rest, j)), ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				groups = append(groups, g)
+			}
+		}
+		do(chat.SetGroups{JID: j, Groups: groups})
+	case "subscribe":
+		if j, ok := needJID("/subscribe JID"); ok {
+			do(chat.Subscribe{JID: j})
+		}
+	case "unsubscribe":
+		if j, ok := needJID("/unsubscribe JID"); ok {
+			do(chat.Unsubscribe{JID: j})
+		}
+	case "blocked":
+		if acct == nil {
+			return
+		}
+		var list []string
+		for j := range acct.Blocked {
+			list = append(list, j)
+		}
+		sort.Strings(list)
+		a.switchTo(0)
+		if len(list) == 0 {
+			a.state.Log(LineInfo, "%s: nobody is blocked", acct.Name)
+		} else {
+			a.state.Log(LineInfo, "%s: blocked: %s", acct.Name, strings.Join(list, ", "))
+		}
+	case "editor":
+		a.editor()
 	case "accept":
 		j, ok := needJID("/accept JID")
-		if !ok {
+		if !ok || acct == nil {
 			return
 		}
-		do(chat.ApproveSubscription{JID: j})
-		if acct != nil {
-			if bare, err := validJID(j); err == nil {
-				acct.Roster.SetPendingIn(bare, false, "")
-				if c := acct.Roster.Get(bare); c == nil || (c.Subscription != roster.SubTo && c.Subscription != roster.SubBoth && !c.Ask) {
-					do(chat.Subscribe{JID: bare}) // ask back, as users expect
-				}
-			}
+		bare, err := validJID(j)
+		if err != nil {
+			fail("%v", err)
+			return
 		}
+		a.approve(acct.Name, bare)
+		a.dropRequest(acct.Name, bare)
 	case "deny":
 		j, ok := needJID("/deny JID")
-		if !ok {
+		if !ok || acct == nil {
 			return
 		}
-		do(chat.DenySubscription{JID: j})
-		if acct != nil {
-			if bare, err := validJID(j); err == nil {
-				acct.Roster.SetPendingIn(bare, false, "")
-			}
+		bare, err := validJID(j)
+		if err != nil {
+			fail("%v", err)
+			return
 		}
+		a.deny(acct.Name, bare)
+		a.dropRequest(acct.Name, bare)
 	case "block":
 		if j, ok := needJID("/block JID"); ok {
 			do(chat.Block{JID: j})
@@ -182,4 +234,59 @@ func validJID(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a valid JID: %v", s, err)
 	}
 	return j, nil
+}
+
+// dropRequest forgets a queued subscription prompt answered by a command.
+func (a *App) dropRequest(account, jid string) {
+	for i, r := range a.requests {
+		if r.account == account && r.jid == jid {
+			if i == 0 && a.pages.HasPage(subscriptionPage) {
+				a.closeDialog(subscriptionPage)
+				a.requests = a.requests[1:]
+				a.promptRequest()
+				return
+			}
+			a.requests = append(a.requests[:i], a.requests[i+1:]...)
+			return
+		}
+	}
+}
+
+// editor lets the user write the message in $VISUAL or $EDITOR (vi when
+// neither is set); what they save goes back into the composer to be sent
+// with Enter.
+func (a *App) editor() {
+	f, err := os.CreateTemp("", "gab-message-*.txt")
+	if err != nil {
+		a.state.SetStatus(true, "editor: %v", err)
+		return
+	}
+	path := f.Name()
+	defer os.Remove(path)
+	f.WriteString(a.composer.GetText())
+	f.Close()
+	ed := os.Getenv("VISUAL")
+	if ed == "" {
+		ed = os.Getenv("EDITOR")
+	}
+	if ed == "" {
+		ed = "vi"
+	}
+	var runErr error
+	a.tv.Suspend(func() {
+		cmd := exec.Command("sh", "-c", ed+` "$1"`, "sh", path)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		runErr = cmd.Run()
+	})
+	if runErr != nil {
+		a.state.SetStatus(true, "editor: %v", runErr)
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		a.state.SetStatus(true, "editor: %v", err)
+		return
+	}
+	a.composer.SetText(strings.TrimRight(string(b), "\n"), true)
+	a.tv.SetFocus(a.composer)
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // row is one screen line of a conversation: a prefix (time and sender) and
-// a piece of the body, already wrapped.
+// a piece of the body, already wrapped; or a separator.
 type row struct {
 	time   string
 	sender []cluster
@@ -14,86 +14,73 @@ type row struct {
 	body   []cluster
 	kind   LineKind
 	indent int
-	sep    string // a day separator instead of a message
+	sep    string // a day separator or the new-messages marker instead of a message
+	marker bool
 }
 
 // ConvView draws the active conversation cell by cell. Message bodies and
 // sender names are remote text: they are split into grapheme clusters and
 // drawn as characters, so markup and escape sequences in them are inert.
-// Wrapping is cached per conversation, width and content generation.
+// Each line is wrapped once per width and kept; drawing walks back from the
+// newest line only as far as the screen shows, so a long history or a flood
+// costs what is visible, not what is stored.
 type ConvView struct {
 	*tview.Box
 	state      *State
 	timeFormat string
-
-	cacheConv  *Conversation
-	cacheGen   int
-	cacheWidth int
-	cacheRows  []row
 }
 
 // NewConvView shows state's active conversation.
 func NewConvView(state *State, timeFormat string) *ConvView {
-	v := &ConvView{Box: tview.NewBox(), state: state, timeFormat: timeFormat}
-	return v
+	return &ConvView{Box: tview.NewBox(), state: state, timeFormat: timeFormat}
 }
 
-func (v *ConvView) rows(c *Conversation, w int) []row {
-	if c == v.cacheConv && c.gen == v.cacheGen && w == v.cacheWidth {
-		return v.cacheRows
+const dayFormat = "Monday 2 January 2006"
+
+// lineRows wraps one line to width w, reusing the last result for w.
+func (v *ConvView) lineRows(l *Line, w int) []row {
+	if l.wrapped != nil && l.wrapW == w {
+		return l.wrapped
 	}
-	var rows []row
-	lastDay := ""
-	for _, l := range c.Lines {
-		day := l.Time.Local().Format("Monday 2 January 2006")
-		if day != lastDay {
-			if lastDay != "" || len(c.Lines) > 1 {
-				rows = append(rows, row{sep: day})
-			}
-			lastDay = day
-		}
-		ts := l.Time.Local().Format(v.timeFormat)
-		var sender []cluster
-		color := tcell.ColorDefault
-		switch l.Kind {
-		case LineIn, LineOut:
-			sender = clusters(l.Sender + ": ")
-			color = nameColor(l.SenderKey)
-		case LineError:
-			sender = clusters("! ")
-			color = tcell.ColorRed
-		case LineInfo:
-			sender = clusters("- ")
-			color = tcell.ColorGray
-		}
-		prefix := width(ts) + 1
-		for _, c := range sender {
-			prefix += c.width
-		}
-		indent := prefix
-		if indent > w/2 {
-			indent = 2
-		}
-		bodyW := w - indent
-		var first, rest [][]cluster
-		if w-prefix >= 8 {
-			lines := wrap(clusters(l.Body), w-prefix)
-			first = lines[:1]
-			if len(lines) > 1 {
-				rest = wrap(joinClusters(lines[1:]), bodyW)
-			}
+	ts := l.Time.Local().Format(v.timeFormat)
+	var sender []cluster
+	color := tcell.ColorDefault
+	switch l.Kind {
+	case LineIn, LineOut:
+		sender = clusters(l.Sender + ": ")
+		color = nameColor(l.SenderKey)
+	case LineError:
+		sender = clusters("! ")
+		color = tcell.ColorRed
+	case LineInfo:
+		sender = clusters("- ")
+		color = tcell.ColorGray
+	}
+	prefix := width(ts) + 1
+	for _, c := range sender {
+		prefix += c.width
+	}
+	indent := prefix
+	if indent > w/2 {
+		indent = 2
+	}
+	rows := []row{{time: ts, sender: sender, color: color, kind: l.Kind}}
+	body := clusters(l.Body)
+	if w-prefix >= 8 {
+		lines := wrap(body, w-prefix)
+		rows[0].body = lines[0]
+		if len(lines) > 1 {
+			body = joinClusters(lines[1:])
 		} else {
-			rest = wrap(clusters(l.Body), bodyW)
-		}
-		rows = append(rows, row{time: ts, sender: sender, color: color, kind: l.Kind})
-		if len(first) > 0 {
-			rows[len(rows)-1].body = first[0]
-		}
-		for _, r := range rest {
-			rows = append(rows, row{body: r, kind: l.Kind, indent: indent})
+			body = nil
 		}
 	}
-	v.cacheConv, v.cacheGen, v.cacheWidth, v.cacheRows = c, c.gen, w, rows
+	if len(body) > 0 {
+		for _, part := range wrap(body, max(1, w-indent)) {
+			rows = append(rows, row{body: part, kind: l.Kind, indent: indent})
+		}
+	}
+	l.wrapped, l.wrapW = rows, w
 	return rows
 }
 
@@ -110,6 +97,34 @@ func joinClusters(lines [][]cluster) []cluster {
 	return out
 }
 
+// visibleRows returns up to need rows ending at the newest line, oldest
+// first, and whether they reach back to the first line.
+func (v *ConvView) visibleRows(c *Conversation, w, need int) ([]row, bool) {
+	var rev []row // newest first
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		rs := v.lineRows(&c.Lines[i], w)
+		for j := len(rs) - 1; j >= 0; j-- {
+			rev = append(rev, rs[j])
+		}
+		if i == c.Mark {
+			rev = append(rev, row{sep: "new messages", marker: true})
+		}
+		day := c.Lines[i].Time.Local().Format(dayFormat)
+		if i == 0 || c.Lines[i-1].Time.Local().Format(dayFormat) != day {
+			rev = append(rev, row{sep: day})
+		}
+		if len(rev) >= need {
+			break
+		}
+	}
+	all := len(rev) < need
+	out := make([]row, len(rev))
+	for i, r := range rev {
+		out[len(rev)-1-i] = r
+	}
+	return out, all
+}
+
 // Draw draws the visible rows, newest at the bottom.
 func (v *ConvView) Draw(screen tcell.Screen) {
 	v.Box.DrawForSubclass(screen, v)
@@ -118,21 +133,26 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 		return
 	}
 	c := v.state.Current()
-	rows := v.rows(c, w)
-	c.Scroll = max(0, min(c.Scroll, len(rows)-h))
+	rows, all := v.visibleRows(c, w, c.Scroll+h)
+	if all {
+		c.Scroll = max(0, min(c.Scroll, len(rows)-h))
+	}
 	end := len(rows) - c.Scroll
 	start := max(0, end-h)
 	line := y + h - (end - start)
 	base := tcell.StyleDefault
 	for _, r := range rows[start:end] {
 		if r.sep != "" {
-			label := " " + r.sep + " "
-			lw := width(label)
-			pad := max(0, (w-lw)/2)
-			for i := 0; i < w; i++ {
-				screen.SetContent(x+i, line, '─', nil, base.Foreground(tcell.ColorGray))
+			sepStyle := base.Foreground(tcell.ColorGray)
+			if r.marker {
+				sepStyle = base.Foreground(tcell.ColorRed)
 			}
-			drawText(screen, x+pad, line, w-pad, label, base.Foreground(tcell.ColorGray))
+			label := " " + r.sep + " "
+			pad := max(0, (w-width(label))/2)
+			for i := 0; i < w; i++ {
+				screen.SetContent(x+i, line, '─', nil, sepStyle)
+			}
+			drawText(screen, x+pad, line, w-pad, label, sepStyle)
 			line++
 			continue
 		}
@@ -158,10 +178,11 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 	}
 }
 
-// ScrollBy moves the view by delta rows (positive is back in time).
+// ScrollBy moves the view by delta rows (positive is back in time). Draw
+// clamps it to what there is.
 func (v *ConvView) ScrollBy(delta int) {
 	c := v.state.Current()
-	c.Scroll = max(0, c.Scroll+delta)
+	c.Scroll = max(0, min(c.Scroll+delta, 1<<30))
 }
 
 // PageRows is how far a page scroll moves.

@@ -15,13 +15,14 @@ type Doer interface {
 
 // Account is the UI's view of one account.
 type Account struct {
-	Name   string
-	Client Doer
-	Roster *roster.Roster
-	Conn   string // connecting, online, offline, reconnecting…
-	JID    string // full JID bound, once online
-	Show   roster.Show
-	Status string
+	Name    string
+	Client  Doer
+	Roster  *roster.Roster
+	Conn    string // connecting, online, offline, reconnecting…
+	JID     string // full JID bound, once online
+	Show    roster.Show
+	Status  string
+	Blocked map[string]bool // the server's block list (XEP-0191)
 }
 
 // LineKind says how a conversation line is drawn.
@@ -41,6 +42,9 @@ type Line struct {
 	SenderKey string // what the sender's colour derives from (a JID)
 	Body      string // remote text
 	Kind      LineKind
+
+	wrapped []row // screen rows at wrapWidth, computed once per width
+	wrapW   int
 }
 
 // MaxLines bounds a conversation's in-memory window.
@@ -55,18 +59,34 @@ type Conversation struct {
 	PeerState chat.ChatState
 	States    *chat.StateMachine
 	Scroll    int // rows scrolled up from the bottom
+	Mark      int // index of the first line not yet seen, -1 for none: the "new messages" marker
 	timer     *time.Timer
-	gen       int // bumped on every change, for the wrap cache
 }
 
 func (c *Conversation) add(l Line) {
 	c.Lines = append(c.Lines, l)
-	if len(c.Lines) > MaxLines {
-		n := copy(c.Lines, c.Lines[len(c.Lines)-MaxLines:])
+	if drop := len(c.Lines) - MaxLines; drop > 0 {
+		n := copy(c.Lines, c.Lines[drop:])
 		clear(c.Lines[n:])
 		c.Lines = c.Lines[:n]
+		if c.Mark >= 0 {
+			c.Mark = max(0, c.Mark-drop)
+		}
 	}
-	c.gen++
+}
+
+// markUnseen puts the "new messages" marker before the line just added,
+// unless one is already showing.
+func (c *Conversation) markUnseen() {
+	if c.Mark < 0 {
+		c.Mark = len(c.Lines) - 1
+	}
+}
+
+// leave is called when the user switches away: what was shown has been
+// seen, so the marker goes.
+func (c *Conversation) leave() {
+	c.Mark = -1
 }
 
 // IsConsole reports whether c is the console tab.
@@ -87,7 +107,7 @@ type State struct {
 // NewState starts with the console tab open.
 func NewState(accounts []*Account) *State {
 	s := &State{Accounts: accounts, Offline: true, Now: time.Now}
-	s.Convs = []*Conversation{{Peer: ""}}
+	s.Convs = []*Conversation{{Peer: "", Mark: -1}}
 	for _, a := range accounts {
 		if a.Roster == nil {
 			a.Roster = roster.New()
@@ -130,7 +150,7 @@ func (s *State) Open(account, peer string) (*Conversation, int) {
 	if c, i := s.Find(account, peer); c != nil {
 		return c, i
 	}
-	c := &Conversation{Account: account, Peer: peer, States: chat.NewStateMachine()}
+	c := &Conversation{Account: account, Peer: peer, States: chat.NewStateMachine(), Mark: -1}
 	s.Convs = append(s.Convs, c)
 	return c, len(s.Convs) - 1
 }
@@ -200,6 +220,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 		c, i := s.Open(account, e.Bare)
 		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn})
 		c.PeerState = ""
+		if i != s.Active || c.Scroll > 0 {
+			c.markUnseen()
+		}
 		if i != s.Active {
 			c.Unread++
 		}
@@ -228,6 +251,16 @@ func (s *State) Apply(account string, ev chat.Event) {
 		s.Log(LineError, "%s%s failed: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "%s failed: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:
+		if e.Reset || a.Blocked == nil {
+			a.Blocked = map[string]bool{}
+		}
+		for _, j := range e.JIDs {
+			if e.Reset || e.Blocked {
+				a.Blocked[j] = true
+			} else {
+				delete(a.Blocked, j)
+			}
+		}
 		if !e.Reset && len(e.JIDs) > 0 {
 			verb := "unblocked"
 			if e.Blocked {

@@ -9,11 +9,22 @@ import (
 	"github.com/rivo/tview"
 )
 
-// rosterRow is one line of the roster pane.
+// rosterRow is one line of the roster pane: an account heading, a group
+// heading, or a contact.
 type rosterRow struct {
 	account string
-	header  string // an account or group heading; remote text for groups
+	group   string // for group headings: the group (remote text); "" for none
+	header  string // text of a heading; "" for a contact
 	contact *roster.Contact
+	count   int // contacts under a collapsed group
+}
+
+// key identifies a row across rebuilds, so the selection survives re-sorting.
+func (r rosterRow) key() string {
+	if r.contact != nil {
+		return r.account + "\x00c\x00" + r.contact.JID
+	}
+	return r.account + "\x00g\x00" + r.group + "\x00" + r.header
 }
 
 // RosterView draws the contacts of every account, grouped and sorted, cell
@@ -21,16 +32,28 @@ type rosterRow struct {
 // cluster renderer, never through tview markup.
 type RosterView struct {
 	*tview.Box
-	state    *State
-	selected struct{ account, jid string }
-	top      int
+	state     *State
+	selected  string // key of the selected row
+	top       int
+	collapsed map[string]bool // account + "\x00" + group
+	rows      []rosterRow     // as last drawn
+
 	OnOpen   func(account, jid string)
-	rows     []rosterRow // as last drawn
+	OnAdd    func(account string)
+	OnRemove func(account, jid string)
+}
+
+// rosterKeyHelp lists the keys of the contact list.
+var rosterKeyHelp = [][2]string{
+	{"Enter, click", "open a conversation (or answer a request, on ?)"},
+	{"Enter, Space, click on a group", "fold or unfold the group"},
+	{"a", "add a contact"},
+	{"d, Delete", "remove the selected contact"},
 }
 
 // NewRosterView shows state's rosters.
 func NewRosterView(state *State) *RosterView {
-	r := &RosterView{Box: tview.NewBox(), state: state}
+	r := &RosterView{Box: tview.NewBox(), state: state, collapsed: map[string]bool{}}
 	r.SetBorder(true).SetTitle(" Contacts ")
 	return r
 }
@@ -47,15 +70,16 @@ func (r *RosterView) buildRows() []rosterRow {
 			name := g
 			if g == roster.NoGroup {
 				name = "Contacts"
-				if len(groups) == 1 {
-					name = ""
-				}
 			}
-			if name != "" {
-				rows = append(rows, rosterRow{account: a.Name, header: name})
+			folded := r.collapsed[a.Name+"\x00"+g]
+			if len(groups) > 1 || folded {
+				rows = append(rows, rosterRow{account: a.Name, group: g, header: name, count: len(members[g])})
+			}
+			if folded {
+				continue
 			}
 			for _, c := range members[g] {
-				rows = append(rows, rosterRow{account: a.Name, contact: c})
+				rows = append(rows, rosterRow{account: a.Name, group: g, contact: c})
 			}
 		}
 	}
@@ -64,7 +88,7 @@ func (r *RosterView) buildRows() []rosterRow {
 
 func (r *RosterView) selectedIndex() int {
 	for i, row := range r.rows {
-		if row.contact != nil && row.account == r.selected.account && row.contact.JID == r.selected.jid {
+		if row.key() == r.selected {
 			return i
 		}
 	}
@@ -77,14 +101,15 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 	x, y, w, h := r.GetInnerRect()
 	r.rows = r.buildRows()
 	sel := r.selectedIndex()
-	if sel < 0 {
+	if sel < 0 && len(r.rows) > 0 {
+		sel = 0
 		for i, row := range r.rows {
 			if row.contact != nil {
 				sel = i
-				r.selected.account, r.selected.jid = row.account, row.contact.JID
 				break
 			}
 		}
+		r.selected = r.rows[sel].key()
 	}
 	if sel >= 0 {
 		if sel < r.top {
@@ -99,14 +124,24 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 	for i := 0; i < h && r.top+i < len(r.rows); i++ {
 		row := r.rows[r.top+i]
 		line := y + i
-		if row.contact == nil {
-			drawText(screen, x, line, w, row.header, base.Bold(true).Foreground(tcell.ColorTeal))
-			continue
-		}
 		style := base
 		if r.top+i == sel {
 			style = style.Reverse(r.HasFocus()).Underline(!r.HasFocus())
 			fill(screen, x, line, w, style)
+		}
+		if row.contact == nil {
+			hs := style.Bold(true).Foreground(tcell.ColorTeal)
+			text := row.header
+			if row.group != "" || row.header == "Contacts" {
+				mark := "▾ "
+				if r.collapsed[row.account+"\x00"+row.group] {
+					mark = "▸ "
+					text += fmt.Sprintf(" (%d)", row.count)
+				}
+				text = mark + text
+			}
+			drawText(screen, x, line, w, text, hs)
+			continue
 		}
 		c := row.contact
 		mark, color := showMark(c.Show())
@@ -122,42 +157,82 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 		if c.Ask {
 			suffix += " …"
 		}
-		nameW := w - used - len(suffix)
-		used += drawText(screen, x+used, line, nameW, c.DisplayName(), style)
+		used += drawText(screen, x+used, line, w-used-len([]rune(suffix)), c.DisplayName(), style)
 		if suffix != "" {
 			drawText(screen, x+used, line, w-used, suffix, style.Bold(true))
 		}
 	}
 }
 
-// move changes the selection by delta contacts.
+// move changes the selection by delta rows.
 func (r *RosterView) move(delta int) {
-	sel := r.selectedIndex()
-	for i := sel + delta; i >= 0 && i < len(r.rows); i += delta {
-		if r.rows[i].contact != nil {
-			r.selected.account, r.selected.jid = r.rows[i].account, r.rows[i].contact.JID
-			return
-		}
+	i := r.selectedIndex() + delta
+	if i >= 0 && i < len(r.rows) {
+		r.selected = r.rows[i].key()
 	}
 }
 
-// Selected is the contact under the cursor.
-func (r *RosterView) Selected() (account, jid string) { return r.selected.account, r.selected.jid }
+func (r *RosterView) selectedRow() (rosterRow, bool) {
+	if i := r.selectedIndex(); i >= 0 {
+		return r.rows[i], true
+	}
+	return rosterRow{}, false
+}
 
-// InputHandler moves the selection and opens conversations.
+// Selected is the account and JID of the contact under the cursor; jid is
+// "" on a heading.
+func (r *RosterView) Selected() (account, jid string) {
+	row, ok := r.selectedRow()
+	if !ok {
+		return "", ""
+	}
+	if row.contact == nil {
+		return row.account, ""
+	}
+	return row.account, row.contact.JID
+}
+
+// SelectedContact is the contact under the cursor, or nil.
+func (r *RosterView) SelectedContact() *roster.Contact {
+	row, _ := r.selectedRow()
+	return row.contact
+}
+
+// activate opens the selected contact or folds the selected group.
+func (r *RosterView) activate() {
+	row, ok := r.selectedRow()
+	if !ok {
+		return
+	}
+	if row.contact == nil {
+		if row.group != "" || row.header == "Contacts" {
+			k := row.account + "\x00" + row.group
+			r.collapsed[k] = !r.collapsed[k]
+		}
+		return
+	}
+	if r.OnOpen != nil {
+		r.OnOpen(row.account, row.contact.JID)
+	}
+}
+
+// InputHandler moves the selection, opens, folds, adds and removes.
 func (r *RosterView) InputHandler() func(*tcell.EventKey, func(tview.Primitive)) {
 	return r.WrapInputHandler(func(ev *tcell.EventKey, _ func(tview.Primitive)) {
+		account, jid := r.Selected()
+		if account == "" && len(r.state.Accounts) > 0 {
+			account = r.state.Accounts[0].Name
+		}
 		switch ev.Key() {
 		case tcell.KeyUp:
 			r.move(-1)
 		case tcell.KeyDown:
 			r.move(1)
-		case tcell.KeyHome:
-			r.selected.jid = ""
-			r.top = 0
 		case tcell.KeyEnter:
-			if r.OnOpen != nil && r.selected.jid != "" {
-				r.OnOpen(r.selected.account, r.selected.jid)
+			r.activate()
+		case tcell.KeyDelete:
+			if jid != "" && r.OnRemove != nil {
+				r.OnRemove(account, jid)
 			}
 		case tcell.KeyRune:
 			switch ev.Rune() {
@@ -165,12 +240,22 @@ func (r *RosterView) InputHandler() func(*tcell.EventKey, func(tview.Primitive))
 				r.move(-1)
 			case 'j':
 				r.move(1)
+			case ' ':
+				r.activate()
+			case 'a':
+				if r.OnAdd != nil {
+					r.OnAdd(account)
+				}
+			case 'd':
+				if jid != "" && r.OnRemove != nil {
+					r.OnRemove(account, jid)
+				}
 			}
 		}
 	})
 }
 
-// MouseHandler selects and opens the contact clicked.
+// MouseHandler selects and opens (or folds) what is clicked.
 func (r *RosterView) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func(tview.Primitive)) (bool, tview.Primitive) {
 	return r.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(tview.Primitive)) (bool, tview.Primitive) {
 		if !r.InRect(ev.Position()) {
@@ -181,11 +266,9 @@ func (r *RosterView) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, f
 		switch action {
 		case tview.MouseLeftClick:
 			setFocus(r)
-			if i := r.top + my - y; i >= 0 && i < len(r.rows) && r.rows[i].contact != nil {
-				r.selected.account, r.selected.jid = r.rows[i].account, r.rows[i].contact.JID
-				if r.OnOpen != nil {
-					r.OnOpen(r.selected.account, r.selected.jid)
-				}
+			if i := r.top + my - y; i >= 0 && i < len(r.rows) {
+				r.selected = r.rows[i].key()
+				r.activate()
 			}
 			return true, nil
 		case tview.MouseScrollUp:
@@ -205,8 +288,17 @@ func contactStatus(c *roster.Contact) string {
 	if p, ok := c.Best(); ok && p.Status != "" {
 		parts = append(parts, "“"+p.Status+"”")
 	}
+	if n := len(c.Resources()); n > 1 {
+		parts = append(parts, fmt.Sprintf("%d devices", n))
+	}
 	if c.PendingIn {
-		parts = append(parts, "asks to subscribe")
+		parts = append(parts, "asks to see your presence")
+	}
+	if c.Ask {
+		parts = append(parts, "your request is pending")
+	}
+	if c.InRoster {
+		parts = append(parts, "subscription "+c.Subscription)
 	}
 	return strings.Join(parts, " · ")
 }

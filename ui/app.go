@@ -35,6 +35,8 @@ type App struct {
 	version  string
 	dialogs  []dialog
 	requests []request
+	// promptLabel is the text of the open subscription prompt.
+	promptLabel *Label
 }
 
 // New builds the interface for accounts.

@@ -59,6 +59,15 @@ func NewComposer() *Composer {
 	return c
 }
 
+// Draw shows the whole message from its top while it fits: the text area
+// scrolled while it was still one row tall.
+func (c *Composer) Draw(screen tcell.Screen) {
+	if c.rows < MaxComposerRows {
+		c.SetOffset(0, 0)
+	}
+	c.TextArea.Draw(screen)
+}
+
 // Rows is the height the composer wants.
 func (c *Composer) Rows() int { return c.rows }
 
@@ -72,11 +81,11 @@ func (c *Composer) capture(ev *tcell.EventKey) *tcell.EventKey {
 		c.completing.options = nil
 	}
 	alt := ev.Modifiers()&tcell.ModAlt != 0
+	if newlineKey(ev) {
+		return tcell.NewEventKey(tcell.KeyEnter, 0, tcell.ModNone) // the text area's own newline
+	}
 	switch ev.Key() {
 	case tcell.KeyEnter:
-		if alt {
-			return tcell.NewEventKey(tcell.KeyEnter, 0, tcell.ModNone) // a newline
-		}
 		text := c.GetText()
 		if strings.TrimSpace(text) != "" && c.OnSubmit != nil {
 			c.remember(text)
@@ -116,6 +125,22 @@ func (c *Composer) capture(ev *tcell.EventKey) *tcell.EventKey {
 		}
 	}
 	return ev
+}
+
+// newlineKey reports Alt+Enter and Ctrl+J, which put a newline in the
+// message. Terminals send Alt+Enter as ESC CR, which tcell may report as
+// Alt+Ctrl+M.
+func newlineKey(ev *tcell.EventKey) bool {
+	mods := ev.Modifiers()
+	switch {
+	case ev.Key() == tcell.KeyEnter && mods&tcell.ModAlt != 0:
+		return true
+	case ev.Key() == tcell.KeyCtrlJ:
+		return true
+	case ev.Key() == tcell.KeyRune && mods&tcell.ModCtrl != 0 && (ev.Rune() == 'm' || ev.Rune() == 'j'):
+		return true
+	}
+	return false
 }
 
 // remember adds a sent line to the history.

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
@@ -65,17 +67,21 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 		indent = 2
 	}
 	rows := []row{{time: ts, sender: sender, color: color, kind: l.Kind}}
-	body := clusters(l.Body)
-	if w-prefix >= 8 {
-		lines := wrap(body, w-prefix)
-		rows[0].body = lines[0]
-		if len(lines) > 1 {
-			body = joinClusters(lines[1:])
-		} else {
+	// A newline in a message is a line break; every other control
+	// character is drawn as a replacement (see cleanRune).
+	for i, para := range strings.Split(strings.ReplaceAll(l.Body, "\r\n", "\n"), "\n") {
+		body := clusters(para)
+		if i == 0 && w-prefix >= 8 {
+			lines := wrap(body, w-prefix)
+			rows[0].body = lines[0]
 			body = nil
+			if len(lines) > 1 {
+				body = joinClusters(lines[1:])
+			}
+			if len(body) == 0 {
+				continue
+			}
 		}
-	}
-	if len(body) > 0 {
 		for _, part := range wrap(body, max(1, w-indent)) {
 			rows = append(rows, row{body: part, kind: l.Kind, indent: indent})
 		}

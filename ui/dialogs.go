@@ -57,6 +57,32 @@ func framed(title string, label *Label, labelRows int, form *tview.Form) *tview.
 	return f
 }
 
+// refreshPrompt redraws the open prompt's text, as when more requests
+// queue up behind it.
+func (a *App) refreshPrompt() {
+	if a.promptLabel != nil && len(a.requests) > 0 {
+		a.promptLabel.SetText(promptText(a.requests[0], len(a.requests)-1, len(a.state.Accounts) > 1))
+	}
+}
+
+func promptText(r request, waiting int, showAccount bool) string {
+	who := r.jid
+	if r.nick != "" {
+		who = r.nick + " <" + r.jid + ">"
+	}
+	text := who + " asks to see your presence."
+	if showAccount {
+		text += "\nAccount: " + r.account
+	}
+	if r.status != "" {
+		text += "\n“" + r.status + "”"
+	}
+	if waiting > 0 {
+		text += fmt.Sprintf("\n(%d more waiting)", waiting)
+	}
+	return text
+}
+
 // request is a subscription request waiting for an answer.
 type request struct {
 	account, jid, nick, status string
@@ -72,6 +98,8 @@ func (a *App) enqueueRequest(r request) {
 	a.requests = append(a.requests, r)
 	if len(a.requests) == 1 {
 		a.promptRequest()
+	} else {
+		a.refreshPrompt()
 	}
 }
 
@@ -83,21 +111,9 @@ func (a *App) promptRequest() {
 		return
 	}
 	r := a.requests[0]
-	who := r.jid
-	if r.nick != "" {
-		who = r.nick + " <" + r.jid + ">"
-	}
-	text := who + " asks to see your presence."
-	if len(a.state.Accounts) > 1 {
-		text += "\nAccount: " + r.account
-	}
-	if r.status != "" {
-		text += "\n“" + r.status + "”"
-	}
-	if n := len(a.requests) - 1; n > 0 {
-		text += fmt.Sprintf("\n(%d more waiting)", n)
-	}
-	label := NewLabel(text)
+	label := NewLabel("")
+	a.promptLabel = label
+	a.refreshPrompt()
 	done := func() {
 		a.closeDialog(subscriptionPage)
 		a.requests = a.requests[1:]

@@ -1,0 +1,162 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gdamore/tcell/v2"
+)
+
+// waitCommands waits until the fake client got want (chat states aside).
+func (h *harness) waitCommands(want ...chat.Command) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got []chat.Command
+		for _, c := range h.client.commands() {
+			if _, ok := c.(chat.SendChatState); !ok {
+				got = append(got, c)
+			}
+		}
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("commands:\n got %#v\nwant %#v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSubscriptionPromptQueue(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.send(chat.SubscriptionRequested{From: "carol@x", Nick: "[red]Carol\u202e"},
+		chat.SubscriptionRequested{From: "dave@x"})
+	h.waitFor("Subscription request", "[red]Carol\uFFFD <carol@x> asks to see your presence.", "(1 more waiting)")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone) // "Approve and add back" has focus
+	h.waitFor("dave@x asks to see your presence.")
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // to "Deny"
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitUntil("the prompt to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Subscription request") })
+	h.waitCommands(chat.ApproveSubscription{JID: "carol@x"}, chat.Subscribe{JID: "carol@x"}, chat.DenySubscription{JID: "dave@x"})
+	// Focus is back in the composer.
+	h.typeText("still typing")
+	h.waitFor("> still typing")
+}
+
+func TestSubscriptionPromptLaterThenFromRoster(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.send(chat.SubscriptionRequested{From: "erin@x"})
+	h.waitFor("erin@x asks to see your presence.")
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // to "Later"
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("? erin@x")
+	// The request stays listed; Enter on it in the contact list asks again.
+	h.key(tcell.KeyBacktab, 0, tcell.ModNone)
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("erin@x asks to see your presence.")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitUntil("the prompt to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Subscription request") })
+}
+
+func TestComposerHistoryNewlineAndCompletion(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "bob@x", Name: "Bobby", Subscription: "both"}, {JID: "bo@y", Subscription: "both"}}})
+	h.waitFor("Bobby")
+	h.typeText("/ms")
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.waitFor("> /msg ")
+	h.typeText("bob")
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.waitFor("> /msg bob@x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:Bobby")
+	h.typeText("one")
+	h.key(tcell.KeyEnter, 0, tcell.ModAlt) // Alt+Enter: newline
+	h.typeText("two")
+	h.waitFor("> one", "  two")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{To: "bob@x", Body: "one\ntwo"})
+	h.typeText("draft")
+	h.key(tcell.KeyUp, 0, tcell.ModNone)
+	h.waitFor("> one", "  two")
+	h.key(tcell.KeyUp, 0, tcell.ModNone) // within the two-line entry first
+	h.key(tcell.KeyUp, 0, tcell.ModNone)
+	h.waitFor("> /msg bob@x")
+	h.key(tcell.KeyDown, 0, tcell.ModNone)
+	h.key(tcell.KeyDown, 0, tcell.ModNone)
+	h.waitFor("> draft")
+	// Completing a name in a message.
+	h.key(tcell.KeyCtrlU, 0, tcell.ModNone)
+	h.typeText("hi Bob")
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.waitFor("> hi Bobby")
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // cycles to the next candidate
+	h.waitFor("> hi bob@x")
+}
+
+func TestRosterFoldOfflineToggleAndJump(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.send(chat.RosterReset{Items: []roster.Item{
+		{JID: "a@x", Name: "Ann", Subscription: "both", Groups: []string{"Friends"}},
+		{JID: "b@x", Name: "Ben", Subscription: "both", Groups: []string{"Friends"}},
+		{JID: "w@x", Name: "Walt", Subscription: "both", Groups: []string{"Work"}},
+	}}, chat.PresenceChanged{Bare: "w@x", Resource: "r", Available: true, Show: roster.Online, Status: "at [b]work[/b]"})
+	h.waitFor("▾ Friends", "Ann", "Ben", "▾ Work", "Walt")
+	// Tab to the list: the first contact is selected and its status shown.
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.waitFor("a@x · offline")
+	for i := 0; i < 3; i++ {
+		h.key(tcell.KeyDown, 0, tcell.ModNone) // Ben, Work's heading, Walt
+	}
+	h.waitFor("w@x · online · “at [b]work[/b]”")
+	for i := 0; i < 4; i++ {
+		h.key(tcell.KeyUp, 0, tcell.ModNone) // back up to Friends' heading
+	}
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("▸ Friends (2)")
+	h.waitUntil("Ann to be folded away", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Ann") })
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("▾ Friends", "Ann")
+	// Ctrl+O hides the offline ones.
+	h.key(tcell.KeyCtrlO, 0, tcell.ModNone)
+	h.waitUntil("offline contacts hidden", func(ls []string) bool {
+		all := strings.Join(ls, "\n")
+		return !strings.Contains(all, "Ann") && strings.Contains(all, "Walt")
+	})
+	h.key(tcell.KeyCtrlO, 0, tcell.ModNone)
+	h.waitFor("Ann")
+	// Ctrl+K, "ben", Enter opens Ben.
+	h.key(tcell.KeyCtrlK, 0, tcell.ModNone)
+	h.waitFor("Quick jump")
+	h.typeText("ben")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:Ben")
+	h.typeText("hello")
+	h.waitFor("> hello")
+}
+
+// A flood of 10,000 messages must not stop typing: every keystroke lands,
+// every message is counted.
+func TestFloodDoesNotFreezeTyping(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	const n = 10000
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i++ {
+			h.events <- chat.MessageReceived{From: "flood@x/r", Bare: "flood@x", Body: fmt.Sprintf("message %d", i), Time: time.Now()}
+		}
+	}()
+	h.typeText("typing through the flood")
+	h.waitFor("> typing through the flood")
+	<-done
+	h.waitFor(fmt.Sprintf("2:flood@x (%d)", n))
+	h.key(tcell.KeyCtrlN, 0, tcell.ModNone)
+	h.waitFor(fmt.Sprintf("message %d", n-1))
+}

@@ -39,8 +39,15 @@ type App struct {
 	promptLabel *Label
 }
 
+// singleClicks turns off tview's double-click detection, once per process:
+// gab has no double-click actions, and tview reports a second click within
+// half a second as a double-click, which its buttons ignore — a quick click
+// on a contact and then on a dialog button would be lost.
+var singleClicks sync.Once
+
 // New builds the interface for accounts.
 func New(accounts []*Account, opts Options) *App {
+	singleClicks.Do(func() { tview.DoubleClickInterval = 0 })
 	state := NewState(accounts)
 	if opts.Settings.RosterSort == config.SortName {
 		state.Order = roster.ByName

@@ -72,7 +72,7 @@ func (t *TabBar) Draw(screen tcell.Screen) {
 // MouseHandler picks the tab clicked.
 func (t *TabBar) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func(tview.Primitive)) (bool, tview.Primitive) {
 	return t.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, _ func(tview.Primitive)) (bool, tview.Primitive) {
-		if action != tview.MouseLeftClick || !t.InRect(ev.Position()) {
+		if (action != tview.MouseLeftClick && action != tview.MouseLeftDoubleClick) || !t.InRect(ev.Position()) {
 			return false, nil
 		}
 		mx, _ := ev.Position()

@@ -160,3 +160,40 @@ func TestFloodDoesNotFreezeTyping(t *testing.T) {
 	h.key(tcell.KeyCtrlN, 0, tcell.ModNone)
 	h.waitFor(fmt.Sprintf("message %d", n-1))
 }
+
+// find returns the screen position of the first occurrence of s.
+func (h *harness) find(s string) (int, int) {
+	h.t.Helper()
+	for y, l := range h.lines() {
+		if i := strings.Index(l, s); i >= 0 {
+			return len([]rune(l[:i])), y
+		}
+	}
+	h.t.Fatalf("%q is not on the screen", s)
+	return 0, 0
+}
+
+func (h *harness) click(s string) {
+	h.t.Helper()
+	x, y := h.find(s)
+	h.screen.InjectMouse(x, y, tcell.Button1, tcell.ModNone)
+	h.screen.InjectMouse(x, y, tcell.ButtonNone, tcell.ModNone)
+}
+
+func TestMouse(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ann@x", Name: "Ann", Subscription: "both"}, {JID: "bo@x", Name: "Bo", Subscription: "both"}}})
+	h.waitFor("Ann", "Bo")
+	h.click("Ann")
+	h.waitFor("2:Ann")
+	h.click("Bo")
+	h.waitFor("3:Bo")
+	h.click("2:Ann")
+	h.typeText("to ann")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"})
+	h.send(chat.SubscriptionRequested{From: "cy@x"})
+	h.waitFor("cy@x asks to see your presence.")
+	h.click("Deny")
+	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"}, chat.DenySubscription{JID: "cy@x"})
+}

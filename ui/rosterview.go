@@ -72,7 +72,7 @@ func (r *RosterView) buildRows() []rosterRow {
 				name = "Contacts"
 			}
 			folded := r.collapsed[a.Name+"\x00"+g]
-			if len(groups) > 1 || folded {
+			if len(groups) > 1 || g != roster.NoGroup || folded {
 				rows = append(rows, rosterRow{account: a.Name, group: g, header: name, count: len(members[g])})
 			}
 			if folded {
@@ -264,7 +264,7 @@ func (r *RosterView) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, f
 		_, y, _, _ := r.GetInnerRect()
 		_, my := ev.Position()
 		switch action {
-		case tview.MouseLeftClick:
+		case tview.MouseLeftClick, tview.MouseLeftDoubleClick:
 			setFocus(r)
 			if i := r.top + my - y; i >= 0 && i < len(r.rows) {
 				r.selected = r.rows[i].key()

@@ -162,3 +162,87 @@ func TestEndToEndFirstRun(t *testing.T) {
 		t.Fatalf("account file: %v %v", st, err)
 	}
 }
+
+func TestEndToEndContactsAndRequests(t *testing.T) {
+	bin := buildGab(t)
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "me", "pw")
+	srv.Register(t, "friend", "pw")
+	srv.Register(t, "stranger", "pw")
+	cfg, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
+	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
+		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)), 0o600)
+	friend := srv.StartPeer(t, "friend", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.waitFor("connected as me@localhost/gab")
+
+	// Add a contact from the contact list: Tab, a, fill the dialog.
+	tm.keys("Tab")
+	tm.keys("a")
+	tm.waitFor("Add contact")
+	tm.text("friend@localhost")
+	tm.keys("Tab")
+	tm.text("Friend")
+	tm.keys("Tab")
+	tm.text("Pals")
+	tm.keys("Tab", "Enter") // the Add button
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "subscribe" && e.Get("from") == "me@localhost" }); !ok {
+		t.Fatalf("friend never got our request: %v\n%s", friend.Events(), tm.screen())
+	}
+	tm.waitFor("▾ Pals", "Friend …") // pending out
+	// They approve and ask back; we approve from the prompt.
+	friend.Send(t, map[string]any{"cmd": "subscribed", "to": "me@localhost"})
+	friend.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
+	tm.waitFor("Subscription request", "friend@localhost asks to see your presence.")
+	tm.keys("Enter") // Approve and add back
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost" }); !ok {
+		t.Fatalf("friend never saw our approval: %v", friend.Events())
+	}
+	friend.Send(t, map[string]any{"cmd": "presence", "show": "chat", "status": "hi there"})
+	tm.waitFor("● Friend")
+
+	// Chat, with typing shown both ways.
+	friend.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
+	friend.Send(t, map[string]any{"cmd": "send", "to": "me@localhost", "body": "hello from a real client", "state": "active"})
+	tm.waitFor("2:Friend (1)")
+	tm.keys("C-k")
+	tm.text("frie")
+	tm.keys("Enter")
+	tm.waitFor("Friend: hello from a real client")
+	friend.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
+	tm.waitFor("Friend is typing…")
+	tm.text("nice to see you")
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+		t.Fatalf("friend never saw us typing: %v", friend.Events())
+	}
+	tm.keys("Enter")
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "nice to see you" }); !ok {
+		t.Fatalf("friend never got our message: %v", friend.Events())
+	}
+
+	// A stranger asks; we deny.
+	stranger := srv.StartPeer(t, "stranger", "pw")
+	stranger.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
+	tm.waitFor("stranger@localhost asks to see your presence.")
+	tm.keys("Tab", "Enter") // Deny
+	if _, ok := stranger.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
+	}
+
+	tm.keys("C-q")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, err := os.ReadFile(exit); err == nil {
+			if strings.TrimSpace(string(b)) != "0" {
+				t.Fatalf("gab exited with %s", b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gab did not quit:\n%s", tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -188,7 +188,9 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm.keys("Tab")
 	tm.text("Pals")
 	tm.keys("Tab", "Enter") // the Add button
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "subscribe" && e.Get("from") == "me@localhost" }); !ok {
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "subscribe" && e.Get("from") == "me@localhost"
+	}); !ok {
 		t.Fatalf("friend never got our request: %v\n%s", friend.Events(), tm.screen())
 	}
 	tm.waitFor("▾ Pals", "Friend …") // pending out
@@ -197,7 +199,9 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	friend.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
 	tm.waitFor("Subscription request", "friend@localhost asks to see your presence.")
 	tm.keys("Enter") // Approve and add back
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost" }); !ok {
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost"
+	}); !ok {
 		t.Fatalf("friend never saw our approval: %v", friend.Events())
 	}
 	friend.Send(t, map[string]any{"cmd": "presence", "show": "chat", "status": "hi there"})
@@ -218,7 +222,9 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 		t.Fatalf("friend never saw us typing: %v", friend.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "nice to see you" }); !ok {
+	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "nice to see you"
+	}); !ok {
 		t.Fatalf("friend never got our message: %v", friend.Events())
 	}
 

@@ -87,6 +87,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.composer.OnSubmit = a.submit
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
+	a.composer.OnJump = a.jumpDialog
 	a.right = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.tabs, 1, 0, false).
 		AddItem(a.conv, 0, 1, false).
@@ -211,6 +212,9 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		a.closeTab(a.state.Active)
 		return nil
 	case tcell.KeyCtrlK:
+		if inComposer && !composerEmpty {
+			return ev // the composer decides: delete to the end, or jump
+		}
 		a.jumpDialog()
 		return nil
 	case tcell.KeyCtrlO:

@@ -36,7 +36,7 @@ var commandHelp = [][2]string{
 // keyHelp lists the key bindings that work everywhere, and the composer's.
 var keyHelp = [][2]string{
 	{"Tab, Shift+Tab", "move between the contact list and the composer"},
-	{"Ctrl+K", "quick jump to a contact or tab"},
+	{"Ctrl+K", "quick jump to a contact or tab (in the composer: delete to the end first, if there is text after the cursor)"},
 	{"Ctrl+N, Ctrl+P, Alt+Right, Alt+Left", "next / previous tab"},
 	{"Alt+1..9", "go to tab 1..9"},
 	{"Ctrl+W", "close the tab (in a non-empty composer: delete a word)"},
@@ -52,7 +52,7 @@ var keyHelp = [][2]string{
 	{"Tab (composer not empty)", "complete a command, JID or name"},
 	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
 	{"Alt+B, Alt+F", "word back, word forward"},
-	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to end, the line, a word"},
+	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to the end, the line, a word"},
 }
 
 // account is the one commands act on: the current tab's, or the one

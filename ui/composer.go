@@ -20,6 +20,7 @@ type Composer struct {
 	draft   string // what was typed before browsing history
 
 	OnSubmit   func(text string)
+	OnJump     func() // Ctrl+K with nothing after the cursor to delete
 	OnChange   func(text string)
 	OnResize   func(rows int)
 	Candidates func(line string) []string // completions for the last word of line; nil for none
@@ -90,6 +91,17 @@ func (c *Composer) capture(ev *tcell.EventKey) *tcell.EventKey {
 		if strings.TrimSpace(text) != "" && c.OnSubmit != nil {
 			c.remember(text)
 			c.OnSubmit(text)
+		}
+		return nil
+	case tcell.KeyCtrlK:
+		// Readline's delete-to-end when there is something after the
+		// cursor; otherwise the key would do nothing, so it opens quick jump.
+		before := c.GetText()
+		c.SetInputCapture(nil) // the handler runs the capture first: avoid coming back here
+		c.TextArea.InputHandler()(ev, func(tview.Primitive) {})
+		c.SetInputCapture(c.capture)
+		if c.GetText() == before && c.OnJump != nil {
+			c.OnJump()
 		}
 		return nil
 	case tcell.KeyCtrlB:

@@ -197,3 +197,22 @@ func TestMouse(t *testing.T) {
 	h.click("Deny")
 	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"}, chat.DenySubscription{JID: "cy@x"})
 }
+
+// Ctrl+K deletes to the end when there is text after the cursor, and opens
+// quick jump when there is not.
+func TestCtrlKKillsOrJumps(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.typeText("keep this cut that")
+	for i := 0; i < len(" cut that"); i++ {
+		h.key(tcell.KeyLeft, 0, tcell.ModNone)
+	}
+	h.key(tcell.KeyCtrlK, 0, tcell.ModNone)
+	h.waitUntil("the kill", func(ls []string) bool {
+		all := strings.Join(ls, "\n")
+		return strings.Contains(all, "> keep this") && !strings.Contains(all, "cut that")
+	})
+	h.key(tcell.KeyCtrlK, 0, tcell.ModNone)
+	h.waitFor("Quick jump")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("> keep this")
+}

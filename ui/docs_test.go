@@ -1,0 +1,36 @@
+package ui
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// Every key and command the code knows must be in docs/keys.md, word for
+// word, so /help, F1 and the documentation cannot drift apart.
+func TestKeysAndCommandsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/keys.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(doc), `\|`, "|")
+	for _, table := range [][][2]string{keyHelp, rosterKeyHelp, commandHelp} {
+		for _, row := range table {
+			for _, cell := range row {
+				if !strings.Contains(text, cell) {
+					t.Errorf("docs/keys.md does not mention %q", cell)
+				}
+			}
+		}
+	}
+	man, err := os.ReadFile("../docs/gab.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commandHelp {
+		name := strings.Fields(c[0])[0]
+		if !strings.Contains(string(man), `.BR `+name) {
+			t.Errorf("docs/gab.1 does not list %s", name)
+		}
+	}
+}

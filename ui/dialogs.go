@@ -143,13 +143,18 @@ func (a *App) promptRequest() {
 }
 
 // approve lets jid see our presence and asks for theirs unless we have it.
+// Someone not yet in the roster is added under the nickname they sent
+// (XEP-0172), if any.
 func (a *App) approve(account, jid string) {
 	acct := a.state.Account(account)
 	if acct == nil {
 		return
 	}
-	acct.Client.Do(chat.ApproveSubscription{JID: jid})
 	c := acct.Roster.Get(jid)
+	if (c == nil || !c.InRoster) && c != nil && c.RequestNick != "" {
+		acct.Client.Do(chat.AddContact{JID: jid, Name: c.RequestNick})
+	}
+	acct.Client.Do(chat.ApproveSubscription{JID: jid})
 	if c == nil || (c.Subscription != roster.SubTo && c.Subscription != roster.SubBoth && !c.Ask) {
 		acct.Client.Do(chat.Subscribe{JID: jid})
 	}

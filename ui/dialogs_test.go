@@ -42,7 +42,7 @@ func TestSubscriptionPromptQueue(t *testing.T) {
 	h.key(tcell.KeyTab, 0, tcell.ModNone) // to "Deny"
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitUntil("the prompt to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Subscription request") })
-	h.waitCommands(chat.ApproveSubscription{JID: "carol@x"}, chat.Subscribe{JID: "carol@x"}, chat.DenySubscription{JID: "dave@x"})
+	h.waitCommands(chat.AddContact{JID: "carol@x", Name: "[red]Carol\u202e"}, chat.ApproveSubscription{JID: "carol@x"}, chat.Subscribe{JID: "carol@x"}, chat.DenySubscription{JID: "dave@x"})
 	// Focus is back in the composer.
 	h.typeText("still typing")
 	h.waitFor("> still typing")

@@ -42,7 +42,7 @@ func run(gab string) error {
 	if err != nil {
 		return err
 	}
-	for _, u := range []string{"demo", "echo", "ada", "grace"} {
+	for _, u := range []string{"demo", "echo", "ada", "grace", "visitor"} {
 		if err := srv.RegisterUser(u, u+"-password"); err != nil {
 			return err
 		}
@@ -69,8 +69,9 @@ func run(gab string) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); runEcho(ctx, srv) }()
+	go func() { defer wg.Done(); runVisitor(ctx, srv) }()
 	defer func() { cancel(); wg.Wait() }()
 
 	cmd := exec.Command(gab, "--config", cfgDir, "--data", dataDir)
@@ -78,13 +79,41 @@ func run(gab string) error {
 	return cmd.Run()
 }
 
+// bot is a demo contact's client.
+func bot(srv *xmpptest.Server, user, status string) *chat.Client {
+	return chat.New(&config.Account{
+		Name: user, JID: jid.MustParse(user + "@localhost"), Password: user + "-password", Resource: "bot",
+		Server: srv.Addr(), CAFile: srv.CAFile, TLS: config.TLSStartTLS, Status: "chat", StatusMessage: status,
+	}, chat.Options{Version: "demo"})
+}
+
+// runVisitor asks to see the demo user's presence, to show how requests
+// are answered, and says thanks when approved.
+func runVisitor(ctx context.Context, srv *xmpptest.Server) {
+	c := bot(srv, "visitor", "new here")
+	go c.Run(ctx)
+	asked := false
+	for ev := range c.Events() {
+		switch e := ev.(type) {
+		case chat.RosterReset:
+			if !asked {
+				asked = true
+				c.Do(chat.Subscribe{JID: "demo@localhost", Nick: "A Visitor"})
+			}
+		case chat.SubscriptionChanged:
+			if e.Type == "subscribed" {
+				c.Do(chat.SendMessage{To: "demo@localhost", Body: "Thanks for approving me! Now we see each other's presence."})
+			}
+		case chat.SubscriptionRequested:
+			c.Do(chat.ApproveSubscription{JID: e.From})
+		}
+	}
+}
+
 // runEcho is the echo contact: it shows it is typing, then says back what
 // it was told, and approves anyone who asks to see its presence.
 func runEcho(ctx context.Context, srv *xmpptest.Server) {
-	c := chat.New(&config.Account{
-		Name: "echo", JID: jid.MustParse("echo@localhost"), Password: "echo-password", Resource: "bot",
-		Server: srv.Addr(), CAFile: srv.CAFile, TLS: config.TLSStartTLS, Status: "chat", StatusMessage: "I repeat what you say",
-	}, chat.Options{Version: "demo"})
+	c := bot(srv, "echo", "I repeat what you say")
 	go c.Run(ctx)
 	var timers []*time.Timer
 	defer func() {

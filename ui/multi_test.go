@@ -1,0 +1,92 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gdamore/tcell/v2"
+)
+
+// countingScreen counts how often the interface pushes a frame.
+type countingScreen struct {
+	tcell.SimulationScreen
+	shows atomic.Int64
+}
+
+func (c *countingScreen) Show() {
+	c.shows.Add(1)
+	c.SimulationScreen.Show()
+}
+
+func TestNothingRedrawsWhileIdle(t *testing.T) {
+	scr := &countingScreen{SimulationScreen: tcell.NewSimulationScreen("UTF-8")}
+	events := make(chan chat.Event, 10)
+	app := New([]*Account{{Name: "me", Client: &fakeClient{}}}, Options{Screen: scr, Settings: config.DefaultSettings()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { app.Run(ctx, map[string]<-chan chat.Event{"me": events}); close(done) }()
+	defer func() { cancel(); <-done }()
+	events <- chat.Connected{JID: "me@x/r"}
+	events <- chat.RosterReset{Items: []roster.Item{{JID: "a@x", Subscription: "both"}}}
+	time.Sleep(300 * time.Millisecond) // let start-up drawing finish
+	before := scr.shows.Load()
+	time.Sleep(time.Second)
+	if after := scr.shows.Load(); after != before {
+		t.Fatalf("%d frames drawn in a second with nothing happening", after-before)
+	}
+	events <- chat.PresenceChanged{Bare: "a@x", Resource: "r", Available: true, Show: roster.Online}
+	deadline := time.Now().Add(5 * time.Second)
+	for scr.shows.Load() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("an event drew nothing")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSeveralAccounts(t *testing.T) {
+	scr := tcell.NewSimulationScreen("UTF-8")
+	work, home := &fakeClient{}, &fakeClient{}
+	app := New([]*Account{{Name: "work", Client: work}, {Name: "home", Client: home}}, Options{Screen: scr, Settings: config.DefaultSettings()})
+	h := &harness{t: t, screen: scr, app: app, client: home}
+	we, he := make(chan chat.Event, 10), make(chan chat.Event, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { app.Run(ctx, map[string]<-chan chat.Event{"work": we, "home": he}); close(done) }()
+	defer func() { cancel(); <-done }()
+	h.onUI(func() { scr.SetSize(110, 20) })
+	we <- chat.Connected{JID: "me@work.example/gab"}
+	he <- chat.Connected{JID: "me@home.example/gab"}
+	we <- chat.RosterReset{Items: []roster.Item{{JID: "boss@work.example", Name: "Boss", Subscription: "both"}}}
+	he <- chat.RosterReset{Items: []roster.Item{{JID: "mum@home.example", Name: "Mum", Subscription: "both"}}}
+	he <- chat.MessageReceived{From: "mum@home.example/phone", Bare: "mum@home.example", Body: "dinner?", Time: time.Now()}
+	ls := h.waitFor("work (online)", "home (online)", "Boss", "Mum", "2:Mum@home (1)")
+	row := func(s string) int {
+		for i, l := range ls {
+			if strings.Contains(l, s) {
+				return i
+			}
+		}
+		return -1
+	}
+	if !(row("work (online)") < row("○ Boss") && row("○ Boss") < row("home (online)") && row("home (online)") < row("○ Mum")) {
+		t.Fatalf("contacts not under their accounts:\n%s", strings.Join(ls, "\n"))
+	}
+	// A reply goes out on the account the conversation belongs to.
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.waitFor("Mum: dinner?")
+	h.typeText("yes")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{To: "mum@home.example", Body: "yes"})
+	for _, c := range work.commands() {
+		if _, ok := c.(chat.SendMessage); ok {
+			t.Fatalf("the work account sent %#v", c)
+		}
+	}
+}

@@ -216,3 +216,30 @@ func TestCtrlKKillsOrJumps(t *testing.T) {
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 	h.waitFor("> keep this")
 }
+
+// A bracketed paste with newlines stays in the composer as one message.
+func TestPasteIsOneMessage(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "p@x", Name: "Pat", Subscription: "both"}}})
+	h.waitFor("Pat")
+	h.typeText("/msg p@x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:Pat")
+	h.screen.PostEvent(tcell.NewEventPaste(true))
+	for _, r := range "line one\nline two" {
+		if r == '\n' {
+			h.key(tcell.KeyEnter, 0, tcell.ModNone)
+		} else {
+			h.key(tcell.KeyRune, r, tcell.ModNone)
+		}
+	}
+	h.screen.PostEvent(tcell.NewEventPaste(false))
+	h.waitFor("> line one", "  line two")
+	for _, c := range h.client.commands() {
+		if _, ok := c.(chat.SendMessage); ok {
+			t.Fatalf("the paste sent %#v", c)
+		}
+	}
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{To: "p@x", Body: "line one\nline two"})
+}

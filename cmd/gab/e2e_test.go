@@ -91,7 +91,9 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)), 0o600)
 	p := srv.StartPeer(t, "peer", "pw")
 	exit := filepath.Join(t.TempDir(), "exit")
-	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	editor := filepath.Join(t.TempDir(), "editor")
+	os.WriteFile(editor, []byte("#!/bin/sh\nprintf 'written in the editor\\n' > \"$1\"\n"), 0o700)
+	tm := startTmux(t, fmt.Sprintf("EDITOR=%s %s --config %s --data %s; echo $? > %s; sleep 30", editor, bin, cfg, data, exit))
 	tm.waitFor("connected as me@localhost/gab", "● Peer")
 
 	// The peer types, then writes; gab shows both.
@@ -115,6 +117,15 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 		t.Fatalf("peer never got our message: %v", p.Events())
 	}
 	tm.waitFor("me: hello back ☕")
+
+	// /editor: the message is written in $EDITOR, then sent with Enter.
+	tm.text("/editor")
+	tm.keys("Enter")
+	tm.waitFor("> written in the editor")
+	tm.keys("Enter")
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "written in the editor" }); !ok {
+		t.Fatalf("peer never got the edited message: %v\n%s", p.Events(), tm.screen())
+	}
 
 	tm.keys("C-q")
 	deadline := time.Now().Add(10 * time.Second)

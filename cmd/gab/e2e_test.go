@@ -123,7 +123,9 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("> written in the editor")
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "written in the editor" }); !ok {
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "written in the editor"
+	}); !ok {
 		t.Fatalf("peer never got the edited message: %v\n%s", p.Events(), tm.screen())
 	}
 

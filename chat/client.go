@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"sync"
 	"time"
 
@@ -36,6 +34,11 @@ type Options struct {
 	// Store keeps every message, written before its event is emitted; nil
 	// keeps nothing.
 	Store *history.Store
+	// PingInterval is how often the server is pinged (XEP-0199); 0 never.
+	PingInterval time.Duration
+	// PingTimeout is how long a ping may go unanswered before the
+	// connection counts as dead; default 20 s.
+	PingTimeout time.Duration
 }
 
 // Client runs one account: it owns the connection and talks to the rest of
@@ -44,6 +47,8 @@ type Client struct {
 	acct   *config.Account
 	opts   Options
 	events chan Event
+
+	redirect string // see-other-host target for the next connection; Run's goroutine only
 
 	mu       sync.Mutex
 	queue    []queued
@@ -79,6 +84,9 @@ func New(acct *config.Account, opts Options) *Client {
 	}
 	if opts.Dial == nil {
 		opts.Dial = xmpp.Dial
+	}
+	if opts.PingTimeout <= 0 {
+		opts.PingTimeout = 20 * time.Second
 	}
 	show, _ := roster.ShowFromStatus(acct.Status)
 	return &Client{
@@ -132,186 +140,6 @@ func (c *Client) emit(ctx context.Context, ev Event) bool {
 	}
 }
 
-// Run connects and keeps the account connected until ctx ends or a retry
-// cannot help (wrong password, untrusted certificate, another client took
-// over the resource). It closes Events when it returns.
-func (c *Client) Run(ctx context.Context) error {
-	defer close(c.events)
-	backoff := c.opts.MinBackoff
-	for {
-		started := time.Now()
-		err := c.session(ctx)
-		if ctx.Err() != nil {
-			select {
-			case c.events <- Disconnected{Final: true}:
-			default:
-			}
-			return nil
-		}
-		if isFinal(err) || c.opts.NoReconnect {
-			c.emit(ctx, Disconnected{Err: err, Final: true})
-			c.failQueued(ctx, err)
-			return err
-		}
-		if time.Since(started) > 2*c.opts.MaxBackoff {
-			backoff = c.opts.MinBackoff // it had been up a while: start over
-		}
-		wait := backoff/2 + rand.N(backoff/2+1) // jitter, so clients do not stampede
-		c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
-		if !c.sleep(ctx, wait) {
-			c.emit(ctx, Disconnected{Final: true})
-			return nil
-		}
-		backoff = min(backoff*2, c.opts.MaxBackoff)
-	}
-}
-
-// sleep waits d, failing commands that arrive meanwhile (none can be
-// carried out offline) except presence changes, which are kept for the
-// next connection.
-func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		case <-c.wake:
-			c.failQueued(ctx, ErrNotConnected)
-		}
-	}
-}
-
-func (c *Client) failQueued(ctx context.Context, err error) {
-	for _, q := range c.takeQueue() {
-		if p, ok := q.cmd.(SetPresence); ok {
-			c.mu.Lock()
-			c.presence = p
-			c.mu.Unlock()
-			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
-			continue
-		}
-		c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
-	}
-}
-
-// isFinal reports errors a retry cannot mend.
-func isFinal(err error) bool {
-	var se *xmpp.SASLError
-	var te *xmpp.TLSError
-	var st *xmpp.StreamError
-	switch {
-	case errors.As(err, &se), errors.As(err, &te):
-		return true
-	case errors.As(err, &st):
-		return st.Condition == "conflict" || st.Condition == "not-authorized" || st.Condition == "host-unknown"
-	case errors.Is(err, errPassword):
-		return true
-	}
-	return false
-}
-
-var errPassword = errors.New("no password")
-
-func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
-	pass, err := c.acct.Secret(ctx)
-	if err != nil {
-		return xmpp.Config{}, fmt.Errorf("%w: %v", errPassword, err)
-	}
-	cfg := xmpp.Config{
-		JID:       c.acct.JID,
-		Password:  pass,
-		Resource:  c.acct.Resource,
-		Server:    c.acct.Server,
-		DirectTLS: c.acct.TLS == config.TLSDirect,
-		Lang:      c.opts.Lang,
-	}
-	if cfg.Resource == "" {
-		cfg.Resource = "gab"
-	}
-	var extra []byte
-	if c.acct.CAFile != "" {
-		if extra, err = os.ReadFile(c.acct.CAFile); err != nil {
-			return cfg, fmt.Errorf("ca_file: %w", err)
-		}
-	}
-	if cfg.RootCAs, err = xmpp.RootPool(extra); err != nil {
-		return cfg, fmt.Errorf("ca_file %s: %w", c.acct.CAFile, err)
-	}
-	return cfg, nil
-}
-
-// session runs one connection from dial to its end.
-func (c *Client) session(ctx context.Context) error {
-	cfg, err := c.xmppConfig(ctx)
-	if err != nil {
-		return err
-	}
-	sess, err := c.opts.Dial(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer sess.Close()
-	stop := context.AfterFunc(ctx, func() { sess.Close() })
-	defer stop()
-	if !c.emit(ctx, Connected{JID: sess.JID().String(), Mechanism: sess.Mechanism()}) {
-		return ctx.Err()
-	}
-	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version}
-	c.state.Lock()
-	clear(c.asked)
-	c.state.Unlock()
-
-	readErr := make(chan error, 1)
-	go func() { readErr <- c.read(ctx, sess, self) }()
-
-	if err := c.fetchRoster(ctx, sess); err != nil {
-		sess.Close()
-		<-readErr
-		return err
-	}
-	for {
-		select {
-		case err := <-readErr:
-			return err
-		case <-c.wake:
-			for _, q := range c.takeQueue() {
-				c.execute(ctx, sess, q)
-			}
-		}
-	}
-}
-
-// read is the one goroutine that reads the stream: it translates each
-// element, answers requests, and emits events in stream order.
-func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error {
-	defer sess.Close() // wakes any command waiting on an IQ
-	onDrop := func(err error) { c.emit(ctx, Notice{Text: err.Error()}) }
-	for {
-		el, err := sess.Next(onDrop)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
-		}
-		evs, reply := Translate(self, el)
-		if reply != nil {
-			sess.Send(reply)
-		}
-		for _, ev := range evs {
-			c.observe(ev)
-			c.discover(sess, self, ev)
-			c.persist(ctx, ev)
-			if !c.emit(ctx, ev) {
-				return ctx.Err()
-			}
-		}
-	}
-}
-
 // observe keeps what the client itself needs from events: the roster items
 // for rename and regroup, and which contacts use chat states.
 func (c *Client) observe(ev Event) {
@@ -330,52 +158,6 @@ func (c *Client) observe(ev Event) {
 	case ChatStateChanged:
 		c.chaty[e.Bare] = true
 	}
-}
-
-// fetchRoster asks for the roster (versioned when the server supports it)
-// and, once it is in, sends initial presence: RFC 6121 §2.2's order, so
-// presence never arrives for contacts we have not yet listed.
-func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session) error {
-	q := xmpp.E(NSRoster, "query")
-	c.state.Lock()
-	if sess.Features().Child(NSRosterVer, "ver") != nil {
-		q.SetAttr("ver", c.ver)
-	}
-	c.state.Unlock()
-	iq := xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(q)
-	return sess.SendIQFunc(iq, c.opts.IQTimeout, func(res *xmpp.Element, err error) {
-		// Runs on the reader goroutine, in stream order.
-		if err != nil {
-			c.emit(ctx, Notice{Text: "roster fetch failed: " + err.Error()})
-			sess.Close()
-			return
-		}
-		c.state.Lock()
-		if rq := res.Child(NSRoster, "query"); rq != nil {
-			c.items = map[string]roster.Item{}
-			for _, it := range parseRosterItems(rq) {
-				c.items[it.JID] = it
-			}
-			c.ver = rq.Get("ver")
-		} // no query: the roster we hold is current (RFC 6121 §2.6.3)
-		items := make([]roster.Item, 0, len(c.items))
-		for _, it := range c.items {
-			items = append(items, it)
-		}
-		ver := c.ver
-		c.state.Unlock()
-		c.emit(ctx, RosterReset{Items: items, Version: ver})
-		c.mu.Lock()
-		p := c.presence
-		c.mu.Unlock()
-		sess.Send(c.presenceElement(p))
-		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
-			func(res *xmpp.Element, err error) {
-				if err == nil {
-					c.emit(ctx, BlocklistChanged{JIDs: blockItems(res.Child(NSBlocking, "blocklist")), Reset: true})
-				}
-			})
-	})
 }
 
 func (c *Client) presenceElement(p SetPresence) *xmpp.Element {

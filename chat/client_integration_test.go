@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -327,22 +328,33 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 func TestWrongPasswordIsFinal(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
-	c := chat.New(account(t, srv, "alice", "nope", "gab"), chat.Options{MinBackoff: 10 * time.Millisecond})
+	var dials atomic.Int32
+	opts := chat.Options{MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
+		Dial: func(ctx context.Context, cfg xmpp.Config) (*xmpp.Session, error) {
+			dials.Add(1)
+			return xmpp.Dial(ctx, cfg)
+		}}
+	c := chat.New(account(t, srv, "alice", "nope", "gab"), opts)
 	r := newRecorder(c.Events())
-	errc := make(chan error, 1)
-	go func() { errc <- c.Run(t.Context()) }()
-	select {
-	case err := <-errc:
-		var se *xmpp.SASLError
-		if !errors.As(err, &se) || se.Condition != "not-authorized" {
-			t.Fatalf("Run = %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a wrong password kept the client retrying")
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
 	d := r.wait(t, "final disconnect", is[chat.Disconnected](nil)).(chat.Disconnected)
-	if !d.Final || d.Err == nil {
+	var se *xmpp.SASLError
+	if !d.Final || !errors.As(d.Err, &se) || se.Condition != "not-authorized" {
 		t.Fatalf("disconnect: %+v", d)
+	}
+	time.Sleep(500 * time.Millisecond) // 25 backoff periods: a loop would show
+	if n := dials.Load(); n != 1 {
+		t.Fatalf("%d connection attempts after a wrong password", n)
+	}
+	// The user may try again, once.
+	c.Do(chat.Reconnect{})
+	_, i := r.waitFrom(t, 0, "second attempt", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Final }))
+	r.waitFrom(t, i+1, "second final", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Final }))
+	if n := dials.Load(); n != 2 {
+		t.Fatalf("%d connection attempts after one /reconnect", n)
 	}
 }
 

@@ -75,6 +75,10 @@ type Block struct{ JID string }
 // Unblock lifts a block.
 type Unblock struct{ JID string }
 
+// Reconnect drops the connection (if any) and connects again at once; it
+// is also how a client that stopped on a final error is told to try again.
+type Reconnect struct{}
+
 // FetchBlocklist asks for the whole block list; it arrives as a
 // BlocklistChanged with Reset set.
 type FetchBlocklist struct{}
@@ -94,3 +98,4 @@ func (Unsubscribe) isCommand()         {}
 func (Block) isCommand()               {}
 func (Unblock) isCommand()             {}
 func (FetchBlocklist) isCommand()      {}
+func (Reconnect) isCommand()           {}

@@ -11,13 +11,14 @@ import (
 
 // execute carries out one command on a live session and reports how it
 // went.
-func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) {
+func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) error {
 	err := c.run(ctx, sess, q)
 	if err != nil {
 		c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
-		return
+		return err
 	}
 	c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+	return nil
 }
 
 func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {

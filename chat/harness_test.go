@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -115,7 +116,8 @@ func start(t *testing.T, acct *config.Account, opts chat.Options) *running {
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			t.Errorf("client %s did not stop within 10 s", acct.JID)
+			buf := make([]byte, 1<<20)
+			t.Errorf("client %s did not stop within 10 s:\n%s", acct.JID, buf[:runtime.Stack(buf, true)])
 		}
 	}
 	t.Cleanup(stop)

@@ -43,6 +43,7 @@ type Account struct {
 	Status          string
 	StatusMessage   string
 	Enabled         bool
+	PingInterval    time.Duration // XEP-0199 keep-alive; 0 turns pings off
 }
 
 // accountFields is the schema of an account file.
@@ -117,6 +118,14 @@ func accountFields(a *Account) map[string]field {
 		}},
 		"status_message": {kindString, str(&a.StatusMessage)},
 		"enabled":        {kindBool, func(v any) error { a.Enabled = v.(bool); return nil }},
+		"ping_interval": {kindInt, func(v any) error {
+			n := v.(int64)
+			if n != 0 && (n < 5 || n > 3600) {
+				return fmt.Errorf("%d is not 0 (off) or 5..3600 seconds", n)
+			}
+			a.PingInterval = time.Duration(n) * time.Second
+			return nil
+		}},
 	}
 }
 
@@ -124,11 +133,12 @@ func accountFields(a *Account) map[string]field {
 // used in problems and to resolve a relative ca_file.
 func ParseAccount(file string, data []byte) (*Account, Problems) {
 	a := &Account{
-		Name:    strings.TrimSuffix(filepath.Base(file), ".toml"),
-		File:    file,
-		TLS:     TLSStartTLS,
-		Status:  "online",
-		Enabled: true,
+		Name:         strings.TrimSuffix(filepath.Base(file), ".toml"),
+		File:         file,
+		TLS:          TLSStartTLS,
+		Status:       "online",
+		Enabled:      true,
+		PingInterval: 60 * time.Second,
 	}
 	probs := decodeFile(file, data, accountFields(a))
 	if len(probs) > 0 && probs[0].Line > 0 && strings.HasPrefix(probs[0].Msg, "syntax error") {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseAccountProblems(t *testing.T) {
@@ -59,6 +60,11 @@ func TestParseAccountProblems(t *testing.T) {
 			name: "bad status and priority range",
 			file: "jid = \"a@example.net\"\npassword = \"x\"\nstatus = \"busy\"\npriority = 300\n",
 			want: []string{`3:status: "busy" is not a status`, "4:priority: 300 is out of range"},
+		},
+		{
+			name: "ping interval out of range",
+			file: "jid = \"a@example.net\"\npassword = \"x\"\nping_interval = 2\n",
+			want: []string{"3:ping_interval: 2 is not 0 (off) or 5..3600 seconds"},
 		},
 		{
 			name: "bad server",
@@ -122,7 +128,7 @@ func TestParseAccountDefaults(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatal(probs)
 	}
-	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 {
+	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second {
 		t.Errorf("defaults wrong: %+v", a)
 	}
 }

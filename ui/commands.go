@@ -27,6 +27,7 @@ var commandHelp = [][2]string{
 	{"/blocked", "list blocked JIDs"},
 	{"/status online|chat|away|xa|dnd [message]", "set your presence"},
 	{"/editor", "write the message in $EDITOR"},
+	{"/reconnect", "connect again now"},
 	{"/close", "close the current tab"},
 	{"/clear", "clear the current tab"},
 	{"/help", "keys and commands"},
@@ -176,6 +177,8 @@ func (a *App) command(line string) {
 		}
 	case "editor":
 		a.editor()
+	case "reconnect":
+		do(chat.Reconnect{})
 	case "accept":
 		j, ok := needJID("/accept JID")
 		if !ok || acct == nil {

@@ -191,11 +191,14 @@ func (s *State) Apply(account string, ev chat.Event) {
 			s.Log(LineInfo, "%sdisconnected", prefix)
 		case e.Final:
 			a.Conn = "offline"
-			s.Log(LineError, "%sdisconnected: %v — not retrying", prefix, e.Err)
-			s.SetStatus(true, "%s%v", prefix, e.Err)
+			s.Log(LineError, "%sdisconnected: %v — a retry cannot help; fix the cause, then /reconnect", prefix, e.Err)
+			s.SetStatus(true, "%s%v — /reconnect to try again", prefix, e.Err)
+		case e.RetryIn == 0:
+			a.Conn = "reconnecting"
+			s.Log(LineInfo, "%s%v; reconnecting now", prefix, e.Err)
 		default:
-			a.Conn = fmt.Sprintf("reconnecting in %ds", int(e.RetryIn.Round(time.Second)/time.Second))
-			s.Log(LineError, "%sconnection lost: %v; reconnecting in %v", prefix, e.Err, e.RetryIn.Round(100*time.Millisecond))
+			a.Conn = fmt.Sprintf("reconnecting in %ds", max(1, int(e.RetryIn.Round(time.Second)/time.Second)))
+			s.Log(LineError, "%sconnection lost: %v; reconnecting in %v (/reconnect: now)", prefix, e.Err, e.RetryIn.Round(100*time.Millisecond))
 		}
 	case chat.RosterReset:
 		a.Roster.Reset(e.Items, e.Version)

@@ -336,15 +336,21 @@ func (s *Session) answerIQ(iq *Element) *Element {
 // call more than once and from any goroutine.
 func (s *Session) Close() error {
 	var err error
+	closer := false
 	s.closeOnce.Do(func() {
+		closer = true
 		close(s.closed)
 		// A sender stuck on a full socket holds the writer; shortening the
 		// deadline frees it, so closing never waits the full write timeout.
 		s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 		s.w.closeStream()
 		err = s.conn.Close()
-		s.failPending()
 	})
+	// Waiting requests are failed outside the Once: their callbacks may
+	// call Close themselves.
+	if closer {
+		s.failPending()
+	}
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,38 @@ func TestCloseDoesNotWaitForAStuckWriter(t *testing.T) {
 	case <-stuck:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stuck sender was never released")
+	}
+}
+
+// A request's callback may close the session when it learns the session is
+// closing; that must not deadlock.
+func TestCloseFromARequestCallback(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	s := dial(t, config(t, srv, "alice", "pw"))
+	srv.Pause() // nobody answers
+	defer srv.Resume()
+	called := make(chan error, 1)
+	err := s.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query")), time.Minute, func(_ *xmpp.Element, err error) {
+		s.Close()
+		called <- err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case err := <-called:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("callback got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("callback never ran")
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close deadlocked")
 	}
 }

@@ -196,7 +196,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 			return err
 		}
 		defer store.Close()
-		c := chat.New(a, chat.Options{Version: versionString(), Lang: language(settings), Store: store})
+		c := chat.New(a, chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval})
 		clients = append(clients, c)
 		show, _ := roster.ShowFromStatus(a.Status)
 		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage})

@@ -1,0 +1,356 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// errReconnect ends a session the user asked to replace with a new one.
+var errReconnect = errors.New("reconnect requested")
+
+// Run connects and keeps the account connected until ctx ends. A lost
+// connection is retried with exponential backoff and jitter, whatever the
+// user's presence. An error a retry cannot mend (wrong password, untrusted
+// certificate, another client taking over the resource) is reported as a
+// final Disconnected and the client waits for a Reconnect command instead
+// of looping. Events is closed when Run returns.
+func (c *Client) Run(ctx context.Context) error {
+	defer close(c.events)
+	backoff := c.opts.MinBackoff
+	redirects := 0
+	for {
+		started := time.Now()
+		err := c.session(ctx)
+		if ctx.Err() != nil {
+			select {
+			case c.events <- Disconnected{Final: true}:
+			default:
+			}
+			return nil
+		}
+		if c.opts.NoReconnect {
+			c.emit(ctx, Disconnected{Err: err, Final: true})
+			c.failQueued(ctx, err)
+			return err
+		}
+		if time.Since(started) > 2*c.opts.MaxBackoff {
+			backoff = c.opts.MinBackoff // it had been up a while: start over
+		}
+		c.redirect = ""
+		var se *xmpp.StreamError
+		switch {
+		case errors.Is(err, errReconnect):
+			backoff = c.opts.MinBackoff
+			c.emit(ctx, Disconnected{Err: err})
+			continue
+		case errors.As(err, &se) && se.Condition == "see-other-host" && redirects < 3:
+			// RFC 6120 §4.9.3.19: connect to the host named, at once.
+			if addr, ok := redirectAddr(se.Data); ok {
+				redirects++
+				c.redirect = addr
+				c.emit(ctx, Disconnected{Err: fmt.Errorf("%w; following to %s", err, addr)})
+				continue
+			}
+		case isFinal(err):
+			c.emit(ctx, Disconnected{Err: err, Final: true})
+			if !c.sleep(ctx, -1) {
+				return nil
+			}
+			backoff, redirects = c.opts.MinBackoff, 0
+			continue
+		}
+		redirects = 0
+		wait := backoff/2 + rand.N(backoff/2+1) // jitter, so clients do not stampede
+		c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
+		if !c.sleep(ctx, wait) {
+			return nil
+		}
+		backoff = min(backoff*2, c.opts.MaxBackoff)
+	}
+}
+
+// redirectAddr reads a see-other-host target: host, host:port or
+// [v6]:port; the default port is 5222.
+func redirectAddr(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", false
+	}
+	if _, _, err := net.SplitHostPort(s); err == nil {
+		return s, true
+	}
+	return net.JoinHostPort(strings.Trim(s, "[]"), "5222"), true
+}
+
+// sleep waits d (for ever when d < 0) while offline. A Reconnect command
+// ends the wait early; presence changes are kept for the next connection;
+// other commands cannot be carried out offline and fail. It reports false
+// when ctx ended.
+func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timeout:
+			return true
+		case <-c.wake:
+			if c.failQueued(ctx, ErrNotConnected) {
+				return true
+			}
+		}
+	}
+}
+
+// failQueued answers the commands queued while offline. It reports
+// whether one of them asked to reconnect.
+func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
+	for _, q := range c.takeQueue() {
+		switch cmd := q.cmd.(type) {
+		case SetPresence:
+			c.mu.Lock()
+			c.presence = cmd
+			c.mu.Unlock()
+			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case Reconnect:
+			reconnect = true
+			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		default:
+			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+		}
+	}
+	return reconnect
+}
+
+// isFinal reports errors a retry cannot mend.
+func isFinal(err error) bool {
+	var se *xmpp.SASLError
+	var te *xmpp.TLSError
+	var st *xmpp.StreamError
+	switch {
+	case errors.As(err, &se), errors.As(err, &te):
+		return true
+	case errors.As(err, &st):
+		return st.Condition == "conflict" || st.Condition == "not-authorized" || st.Condition == "host-unknown"
+	case errors.Is(err, errPassword):
+		return true
+	}
+	return false
+}
+
+var errPassword = errors.New("no password")
+
+func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
+	pass, err := c.acct.Secret(ctx)
+	if err != nil {
+		return xmpp.Config{}, fmt.Errorf("%w: %v", errPassword, err)
+	}
+	cfg := xmpp.Config{
+		JID:       c.acct.JID,
+		Password:  pass,
+		Resource:  c.acct.Resource,
+		Server:    c.acct.Server,
+		DirectTLS: c.acct.TLS == config.TLSDirect,
+		Lang:      c.opts.Lang,
+	}
+	if c.redirect != "" {
+		cfg.Server, cfg.DirectTLS = c.redirect, false
+	}
+	if cfg.Resource == "" {
+		cfg.Resource = "gab"
+	}
+	var extra []byte
+	if c.acct.CAFile != "" {
+		if extra, err = os.ReadFile(c.acct.CAFile); err != nil {
+			return cfg, fmt.Errorf("ca_file: %w", err)
+		}
+	}
+	if cfg.RootCAs, err = xmpp.RootPool(extra); err != nil {
+		return cfg, fmt.Errorf("ca_file %s: %w", c.acct.CAFile, err)
+	}
+	return cfg, nil
+}
+
+// session runs one connection from dial to its end and returns why it
+// ended.
+func (c *Client) session(ctx context.Context) error {
+	cfg, err := c.xmppConfig(ctx)
+	if err != nil {
+		return err
+	}
+	sess, err := c.opts.Dial(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	stop := context.AfterFunc(ctx, func() { sess.Close() })
+	defer stop()
+	if !c.emit(ctx, Connected{JID: sess.JID().String(), Mechanism: sess.Mechanism()}) {
+		return ctx.Err()
+	}
+	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version}
+	c.state.Lock()
+	clear(c.asked)
+	c.state.Unlock()
+
+	// dead records why the session was declared dead from outside the
+	// reader (a ping without answer, a failed write, the user), so the
+	// error reported is that and not "use of closed connection".
+	var dead atomic.Pointer[error]
+	kill := func(why error) {
+		dead.CompareAndSwap(nil, &why)
+		sess.Close()
+	}
+	readErr := make(chan error, 1)
+	go func() { readErr <- c.read(ctx, sess, self) }()
+	ended := func(err error) error {
+		if why := dead.Load(); why != nil {
+			return *why
+		}
+		return err
+	}
+
+	if err := c.fetchRoster(ctx, sess, kill); err != nil {
+		sess.Close()
+		return ended(<-readErr)
+	}
+	var ping <-chan time.Time
+	if c.opts.PingInterval > 0 {
+		t := time.NewTicker(c.opts.PingInterval)
+		defer t.Stop()
+		ping = t.C
+	}
+	for {
+		select {
+		case err := <-readErr:
+			return ended(err)
+		case <-ping:
+			c.ping(sess, kill)
+		case <-c.wake:
+			for _, q := range c.takeQueue() {
+				if _, ok := q.cmd.(Reconnect); ok {
+					c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+					kill(errReconnect)
+					continue
+				}
+				if err := c.execute(ctx, sess, q); isNetError(err) {
+					kill(fmt.Errorf("write failed: %w", err))
+				}
+			}
+		}
+	}
+}
+
+// ping asks the server for a pong (XEP-0199); no answer within PingTimeout
+// means the connection is dead, even if TCP has not noticed (a hung or
+// paused server, a dropped route).
+func (c *Client) ping(sess *xmpp.Session, kill func(error)) {
+	iq := xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", c.acct.JID.Domainpart()).Add(xmpp.E(xmpp.NSPing, "ping"))
+	err := sess.SendIQFunc(iq, c.opts.PingTimeout, func(_ *xmpp.Element, err error) {
+		if errors.Is(err, xmpp.ErrTimeout) {
+			kill(fmt.Errorf("no answer to a ping within %v", c.opts.PingTimeout))
+		}
+	})
+	if isNetError(err) {
+		kill(fmt.Errorf("ping could not be sent: %w", err))
+	}
+}
+
+// isNetError reports a failure of the connection itself, as opposed to a
+// refusal by the server.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
+}
+
+func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error {
+	defer sess.Close() // wakes any command waiting on an IQ
+	onDrop := func(err error) { c.emit(ctx, Notice{Text: err.Error()}) }
+	for {
+		el, err := sess.Next(onDrop)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		evs, reply := Translate(self, el)
+		if reply != nil {
+			sess.Send(reply)
+		}
+		for _, ev := range evs {
+			c.observe(ev)
+			c.discover(sess, self, ev)
+			c.persist(ctx, ev)
+			if !c.emit(ctx, ev) {
+				return ctx.Err()
+			}
+		}
+	}
+}
+
+// fetchRoster asks for the roster (versioned when the server supports it)
+// and, once it is in, sends initial presence: RFC 6121 §2.2's order, so
+// presence never arrives for contacts we have not yet listed.
+//
+// The callback emits only on success, which runs on the reader goroutine;
+// a failure (timeout, closed session) may be reported from any goroutine,
+// even after Run has closed Events, so it only ends the session, giving the
+// reason.
+func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(error)) error {
+	q := xmpp.E(NSRoster, "query")
+	c.state.Lock()
+	if sess.Features().Child(NSRosterVer, "ver") != nil {
+		q.SetAttr("ver", c.ver)
+	}
+	c.state.Unlock()
+	iq := xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(q)
+	return sess.SendIQFunc(iq, c.opts.IQTimeout, func(res *xmpp.Element, err error) {
+		if err != nil {
+			kill(fmt.Errorf("roster fetch failed: %w", err))
+			return
+		}
+		// From here on: the reader goroutine, in stream order.
+		c.state.Lock()
+		if rq := res.Child(NSRoster, "query"); rq != nil {
+			c.items = map[string]roster.Item{}
+			for _, it := range parseRosterItems(rq) {
+				c.items[it.JID] = it
+			}
+			c.ver = rq.Get("ver")
+		} // no query: the roster we hold is current (RFC 6121 §2.6.3)
+		items := make([]roster.Item, 0, len(c.items))
+		for _, it := range c.items {
+			items = append(items, it)
+		}
+		ver := c.ver
+		c.state.Unlock()
+		c.emit(ctx, RosterReset{Items: items, Version: ver})
+		c.mu.Lock()
+		p := c.presence
+		c.mu.Unlock()
+		sess.Send(c.presenceElement(p))
+		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
+			func(res *xmpp.Element, err error) {
+				if err == nil {
+					c.emit(ctx, BlocklistChanged{JIDs: blockItems(res.Child(NSBlocking, "blocklist")), Reset: true})
+				}
+			})
+	})
+}

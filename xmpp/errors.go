@@ -108,6 +108,7 @@ func ParseStanzaError(st *Element) *StanzaError {
 // limits. It is not fatal: the session goes on.
 type DroppedError struct {
 	Name   string // the stanza's element name
+	Space  string // and namespace
 	Reason string
 }
 

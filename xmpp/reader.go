@@ -170,7 +170,7 @@ func (r *Reader) readElement(start xml.StartElement, offset int64) (*Element, er
 		}
 	}
 	if dropped != "" {
-		return nil, &DroppedError{Name: start.Name.Local, Reason: dropped}
+		return nil, &DroppedError{Name: start.Name.Local, Space: start.Name.Space, Reason: dropped}
 	}
 	return root, nil
 }

@@ -34,6 +34,15 @@ type Config struct {
 	KeepAlive        time.Duration // TCP keep-alive period; 0 for Go's default
 	Limits           Limits        // zero value means DefaultLimits
 	Resolver         Resolver      // nil for net.DefaultResolver
+
+	// StreamManagement turns on XEP-0198 where the server offers it.
+	StreamManagement bool
+	// Resume is an earlier session to resume instead of binding anew.
+	Resume *SMState
+	// OnAck receives the stanzas the server acknowledged, oldest first. It
+	// runs on the goroutine calling Next (or Dial, for a resumption) and
+	// must not block.
+	OnAck func([]*Element)
 }
 
 func (cfg *Config) connectTimeout() time.Duration {
@@ -75,7 +84,9 @@ type Session struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
-	received  atomic.Uint64 // inbound stanzas, for XEP-0198's h
+
+	sm    sm         // XEP-0198 bookkeeping
+	early []*Element // stanzas read during negotiation, for Next
 }
 
 // Dial connects, secures, authenticates and binds a resource. Every step is
@@ -139,10 +150,20 @@ func (s *Session) negotiate(ctx context.Context, secure bool, deadline time.Time
 	if features, err = s.openStream(); err != nil {
 		return err
 	}
+	s.features = features
+	offersSM := features.Child(NSSM, "sm") != nil
+	if prev := s.cfg.Resume; prev != nil && prev.ID != "" && offersSM {
+		resumed, err := s.resumeSM(prev)
+		if err != nil || resumed {
+			return err
+		}
+	}
 	if err := s.bind(features); err != nil {
 		return err
 	}
-	s.features = features
+	if s.cfg.StreamManagement && offersSM {
+		return s.enableSM()
+	}
 	return nil
 }
 
@@ -260,14 +281,16 @@ func (s *Session) Mechanism() string { return s.mech }
 // management, roster versioning, ...).
 func (s *Session) Features() *Element { return s.features }
 
-// Send writes one stanza. It is safe to call from any goroutine.
+// Send writes one stanza. It is safe to call from any goroutine. With
+// stream management on, the stanza is kept until the server acknowledges
+// it (see Unacked and Config.OnAck).
 func (s *Session) Send(el *Element) error {
 	select {
 	case <-s.closed:
 		return net.ErrClosed
 	default:
 	}
-	return s.w.Send(el)
+	return s.send(el)
 }
 
 // Next returns the next stanza for the application, in stream order. IQ
@@ -277,22 +300,34 @@ func (s *Session) Send(el *Element) error {
 // goes on. Next must be called from one goroutine only.
 func (s *Session) Next(onDrop func(error)) (*Element, error) {
 	for {
-		el, err := s.r.Next()
-		if err != nil {
-			var de *DroppedError
-			if errors.As(err, &de) {
-				if onDrop != nil {
-					onDrop(err)
+		var el *Element
+		if len(s.early) > 0 {
+			el, s.early = s.early[0], s.early[1:]
+		} else {
+			var err error
+			el, err = s.r.Next()
+			if err != nil {
+				var de *DroppedError
+				if errors.As(err, &de) {
+					if de.Space == NSClient {
+						s.handled() // the server sent it; it will not come again
+					}
+					if onDrop != nil {
+						onDrop(err)
+					}
+					continue
 				}
-				continue
+				return nil, err
 			}
-			return nil, err
 		}
-		if el.Name.Space == NSClient {
-			switch el.Name.Local {
-			case "message", "presence", "iq":
-				s.received.Add(1)
+		if ok, err := s.handleSM(el); ok {
+			if err != nil {
+				return nil, err
 			}
+			continue
+		}
+		if isStanza(el) {
+			s.handled()
 		}
 		if !el.Is(NSClient, "iq") {
 			return el, nil
@@ -300,7 +335,7 @@ func (s *Session) Next(onDrop func(error)) (*Element, error) {
 		switch el.Get("type") {
 		case "result", "error":
 			if !s.deliver(el) && onDrop != nil {
-				onDrop(&DroppedError{Name: "iq", Reason: "a result nobody asked for (id " + quoteShort(el.Get("id")) + ")"})
+				onDrop(&DroppedError{Name: "iq", Space: NSClient, Reason: "a result nobody asked for (id " + quoteShort(el.Get("id")) + ")"})
 			}
 			continue
 		case "get", "set":
@@ -313,7 +348,7 @@ func (s *Session) Next(onDrop func(error)) (*Element, error) {
 			// RFC 6120 §8.2.3: an IQ without a valid type is bad-request, but
 			// answering malformed stanzas invites loops; drop it.
 			if onDrop != nil {
-				onDrop(&DroppedError{Name: "iq", Reason: "no valid type"})
+				onDrop(&DroppedError{Name: "iq", Space: NSClient, Reason: "no valid type"})
 			}
 		}
 	}

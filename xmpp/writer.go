@@ -15,7 +15,6 @@ type Writer struct {
 	conn    net.Conn
 	timeout time.Duration
 	buf     bytes.Buffer
-	sent    uint64 // stanzas written, for XEP-0198 acknowledgements
 }
 
 // NewWriter writes to conn, giving each write timeout to complete.
@@ -29,16 +28,7 @@ func (w *Writer) Send(el *Element) error {
 	defer w.mu.Unlock()
 	w.buf.Reset()
 	el.AppendXML(&w.buf, NSClient)
-	if err := w.write(w.buf.Bytes()); err != nil {
-		return err
-	}
-	if el.Name.Space == NSClient {
-		switch el.Name.Local {
-		case "message", "presence", "iq":
-			w.sent++
-		}
-	}
-	return nil
+	return w.write(w.buf.Bytes())
 }
 
 // Raw writes s as it is: stream headers and the closing tag.

@@ -1,0 +1,247 @@
+package xmpp
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+)
+
+// NSSM is XEP-0198 stream management, version 3.
+const NSSM = "urn:xmpp:sm:3"
+
+// SMState is what one session's stream management leaves for the next: a
+// resumption token and the stanzas the server never confirmed.
+type SMState struct {
+	ID       string  // stream to resume; "" when the server offered no resumption
+	JID      jid.JID // the full JID bound in that stream
+	Inbound  uint32  // stanzas handled from the server (our h)
+	Outbound uint32  // stanzas sent (the server's h counts up to this)
+	Unacked  []*Element
+}
+
+// sm is a session's stream-management bookkeeping. Outbound stanzas are
+// numbered and kept until the server acknowledges them; inbound ones are
+// counted as they are handed to the application.
+type sm struct {
+	mu        sync.Mutex
+	enabled   bool
+	id        string
+	inbound   uint32
+	outbound  uint32
+	unacked   []*Element
+	resumed   bool
+	requested bool // an <r/> is outstanding
+}
+
+// isStanza reports whether XEP-0198 counts el.
+func isStanza(el *Element) bool {
+	if el.Name.Space != NSClient {
+		return false
+	}
+	switch el.Name.Local {
+	case "message", "presence", "iq":
+		return true
+	}
+	return false
+}
+
+// StreamManagement reports whether XEP-0198 is on for this session.
+func (s *Session) StreamManagement() bool {
+	s.sm.mu.Lock()
+	defer s.sm.mu.Unlock()
+	return s.sm.enabled
+}
+
+// Resumed reports whether this session resumed an earlier one: the server
+// kept the roster, presence and everything in flight.
+func (s *Session) Resumed() bool {
+	s.sm.mu.Lock()
+	defer s.sm.mu.Unlock()
+	return s.sm.resumed
+}
+
+// StreamState is what a later Dial needs to resume this session and to
+// know what was never acknowledged. It is nil when stream management was
+// off.
+func (s *Session) StreamState() *SMState {
+	s.sm.mu.Lock()
+	defer s.sm.mu.Unlock()
+	if !s.sm.enabled {
+		return nil
+	}
+	return &SMState{
+		ID: s.sm.id, JID: s.jid, Inbound: s.sm.inbound, Outbound: s.sm.outbound,
+		Unacked: append([]*Element(nil), s.sm.unacked...),
+	}
+}
+
+// Unacked returns the stanzas sent that the server has not acknowledged.
+func (s *Session) Unacked() []*Element {
+	s.sm.mu.Lock()
+	defer s.sm.mu.Unlock()
+	return append([]*Element(nil), s.sm.unacked...)
+}
+
+// enableSM turns stream management on after binding (XEP-0198 §3).
+// Stanzas that arrive meanwhile are kept for Next.
+func (s *Session) enableSM() error {
+	if err := s.w.Send(E(NSSM, "enable", "resume", "true")); err != nil {
+		return err
+	}
+	for {
+		el, err := s.r.Next()
+		if err != nil {
+			return fmt.Errorf("enable stream management: %w", err)
+		}
+		switch {
+		case el.Is(NSSM, "enabled"):
+			s.sm.enabled = true
+			if el.Get("resume") == "true" || el.Get("resume") == "1" {
+				s.sm.id = el.Get("id")
+			}
+			return nil
+		case el.Is(NSSM, "failed"):
+			return nil // the session works without it
+		default:
+			s.early = append(s.early, el)
+		}
+	}
+}
+
+// resumeSM tries to resume prev (XEP-0198 §5). It reports false when the
+// server refused, and the caller binds a new session instead.
+func (s *Session) resumeSM(prev *SMState) (bool, error) {
+	if err := s.w.Send(E(NSSM, "resume", "previd", prev.ID, "h", strconv.FormatUint(uint64(prev.Inbound), 10))); err != nil {
+		return false, err
+	}
+	el, err := s.r.Next()
+	if err != nil {
+		return false, fmt.Errorf("resume stream: %w", err)
+	}
+	if el.Is(NSSM, "failed") {
+		return false, nil
+	}
+	if !el.Is(NSSM, "resumed") {
+		return false, fmt.Errorf("resume stream: unexpected <%s/>", el.Name.Local)
+	}
+	h, err := parseH(el)
+	if err != nil {
+		return false, err
+	}
+	s.jid = prev.JID
+	s.sm = sm{enabled: true, id: prev.ID, inbound: prev.Inbound, outbound: prev.Outbound, unacked: prev.Unacked, resumed: true}
+	acked, err := s.sm.ack(h)
+	if err != nil {
+		return false, err
+	}
+	if len(acked) > 0 && s.cfg.OnAck != nil {
+		s.cfg.OnAck(acked)
+	}
+	// What the server never got goes again, counted afresh from its h.
+	again := s.sm.unacked
+	s.sm.unacked, s.sm.outbound = nil, h
+	for _, st := range again {
+		if err := s.send(st); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func parseH(el *Element) (uint32, error) {
+	h, err := strconv.ParseUint(el.Get("h"), 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("stream management: bad h %q", el.Get("h"))
+	}
+	return uint32(h), nil
+}
+
+var errBadAck = errors.New("the server acknowledged stanzas that were never sent")
+
+// ack drops the stanzas the server confirmed with h and returns them.
+// Counters wrap at 2^32 as XEP-0198 says.
+func (m *sm) ack(h uint32) ([]*Element, error) {
+	acked := m.outbound - uint32(len(m.unacked))
+	n := h - acked
+	if n > uint32(len(m.unacked)) {
+		return nil, errBadAck
+	}
+	done := m.unacked[:n:n]
+	m.unacked = m.unacked[n:]
+	m.requested = false
+	return done, nil
+}
+
+// handleSM answers <r/> and takes <a/>. It reports whether el was a
+// stream-management element.
+func (s *Session) handleSM(el *Element) (bool, error) {
+	if el.Name.Space != NSSM {
+		return false, nil
+	}
+	switch el.Name.Local {
+	case "r":
+		s.sm.mu.Lock()
+		h := s.sm.inbound
+		s.sm.mu.Unlock()
+		return true, s.w.Send(E(NSSM, "a", "h", strconv.FormatUint(uint64(h), 10)))
+	case "a":
+		h, err := parseH(el)
+		if err != nil {
+			return true, err
+		}
+		s.sm.mu.Lock()
+		acked, err := s.sm.ack(h)
+		var again error
+		if err == nil && len(s.sm.unacked) > 0 {
+			// More went out after the request this answers: ask again,
+			// so the last of a burst is confirmed too.
+			s.sm.requested = true
+			again = s.w.Send(E(NSSM, "r"))
+		}
+		s.sm.mu.Unlock()
+		if err != nil {
+			return true, &StreamError{Condition: "undefined-condition", Text: errBadAck.Error()}
+		}
+		if len(acked) > 0 && s.cfg.OnAck != nil {
+			s.cfg.OnAck(acked)
+		}
+		return true, again
+	}
+	return true, nil
+}
+
+// send writes a stanza, numbering and keeping it while stream management
+// is on, and asks for an acknowledgement after each message.
+func (s *Session) send(el *Element) error {
+	if !isStanza(el) {
+		return s.w.Send(el)
+	}
+	s.sm.mu.Lock()
+	defer s.sm.mu.Unlock()
+	if !s.sm.enabled {
+		return s.w.Send(el)
+	}
+	s.sm.outbound++
+	s.sm.unacked = append(s.sm.unacked, el)
+	if err := s.w.Send(el); err != nil {
+		return err
+	}
+	if el.Name.Local == "message" && !s.sm.requested {
+		s.sm.requested = true
+		return s.w.Send(E(NSSM, "r"))
+	}
+	return nil
+}
+
+// handled counts a stanza the application has been given (or that was
+// dealt with here).
+func (s *Session) handled() {
+	s.sm.mu.Lock()
+	if s.sm.enabled {
+		s.sm.inbound++
+	}
+	s.sm.mu.Unlock()
+}

@@ -1,0 +1,149 @@
+package xmpp_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// acks collects what the server acknowledged.
+type acks struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (a *acks) add(els []*xmpp.Element) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, el := range els {
+		a.ids = append(a.ids, el.Get("id"))
+	}
+}
+
+func (a *acks) get() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.ids...)
+}
+
+func msg(to, id, body string) *xmpp.Element {
+	return xmpp.E(xmpp.NSClient, "message", "to", to, "type", "chat", "id", id).Add(xmpp.E(xmpp.NSClient, "body").WithText(body))
+}
+
+// reader collects message bodies from a session.
+func collect(s *xmpp.Session) (func() []string, <-chan error) {
+	var mu sync.Mutex
+	var bodies []string
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			el, err := s.Next(nil)
+			if err != nil {
+				errc <- err
+				return
+			}
+			if b := el.ChildText(xmpp.NSClient, "body"); el.Is(xmpp.NSClient, "message") && b != "" {
+				mu.Lock()
+				bodies = append(bodies, b)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), bodies...) }, errc
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited in vain for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestStreamManagementAcks(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	var got acks
+	cfg := config(t, srv, "alice", "pw")
+	cfg.StreamManagement, cfg.OnAck = true, got.add
+	alice := dial(t, cfg)
+	if !alice.StreamManagement() {
+		t.Fatal("Prosody offers XEP-0198 but it is off")
+	}
+	collect(alice)
+	for i := 0; i < 50; i++ {
+		alice.Send(msg("bob@localhost", fmt.Sprint("m", i), "hi"))
+	}
+	waitUntil(t, "50 acks", func() bool { return len(got.get()) == 50 && len(alice.Unacked()) == 0 })
+	for i, id := range got.get() {
+		if id != fmt.Sprint("m", i) {
+			t.Fatalf("ack %d is %s", i, id)
+		}
+	}
+}
+
+// After the connection is lost, resuming it delivers what was sent to us
+// meanwhile and re-sends what the server never got: nothing lost, nothing
+// twice.
+func TestStreamResumption(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	proxy := xmpptest.StartProxy(t, srv.Addr())
+	var got acks
+	cfg := config(t, srv, "alice", "pw")
+	cfg.Server, cfg.StreamManagement, cfg.OnAck = proxy.Addr(), true, got.add
+	alice := dial(t, cfg)
+	aliceBodies, aliceErr := collect(alice)
+	bob := dial(t, config(t, srv, "bob", "pw"))
+	bob.Send(xmpp.E(xmpp.NSClient, "presence"))
+	alice.Send(xmpp.E(xmpp.NSClient, "presence"))
+	bobBodies, _ := collect(bob)
+
+	alice.Send(msg("bob@localhost/test", "a1", "before"))
+	waitUntil(t, "bob to get the first message", func() bool { return len(bobBodies()) == 1 })
+	waitUntil(t, "the first ack", func() bool { return len(alice.Unacked()) == 0 })
+
+	proxy.Blackhole()
+	alice.Send(msg("bob@localhost/test", "a2", "lost on the way")) // never reaches the server
+	bob.Send(msg("alice@localhost/test", "b1", "while you were away"))
+	time.Sleep(300 * time.Millisecond)
+	proxy.Cut()
+	<-aliceErr
+	state := alice.StreamState()
+	if state == nil || state.ID == "" || len(state.Unacked) == 0 {
+		t.Fatalf("nothing to resume: %+v", state)
+	}
+
+	cfg.Resume = state
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	again, err := xmpp.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !again.Resumed() || !again.JID().Equal(alice.JID()) {
+		t.Fatalf("resumed %v as %s", again.Resumed(), again.JID())
+	}
+	againBodies, _ := collect(again)
+	waitUntil(t, "the message sent meanwhile", func() bool { return len(againBodies()) == 1 })
+	waitUntil(t, "bob to get the re-sent message", func() bool { return len(bobBodies()) == 2 })
+	time.Sleep(500 * time.Millisecond) // duplicates would show by now
+	if b := bobBodies(); len(b) != 2 || b[1] != "lost on the way" {
+		t.Fatalf("bob got %q", b)
+	}
+	if b := append(aliceBodies(), againBodies()...); len(b) != 1 || b[0] != "while you were away" {
+		t.Fatalf("alice got %q", b)
+	}
+	waitUntil(t, "every ack", func() bool { return len(again.Unacked()) == 0 })
+}

@@ -39,6 +39,8 @@ type Options struct {
 	// PingTimeout is how long a ping may go unanswered before the
 	// connection counts as dead; default 20 s.
 	PingTimeout time.Duration
+	// NoStreamManagement turns XEP-0198 off even where the server offers it.
+	NoStreamManagement bool
 }
 
 // Client runs one account: it owns the connection and talks to the rest of
@@ -48,7 +50,10 @@ type Client struct {
 	opts   Options
 	events chan Event
 
-	redirect string // see-other-host target for the next connection; Run's goroutine only
+	redirect string        // see-other-host target for the next connection; Run's goroutine only
+	resume   *xmpp.SMState // the last session, to resume; Run's goroutine only
+	out      *outbox
+	seen     recentSet // origin-ids of messages received lately, to drop copies
 
 	mu       sync.Mutex
 	queue    []queued
@@ -96,6 +101,8 @@ func New(acct *config.Account, opts Options) *Client {
 		wake:     make(chan struct{}, 1),
 		presence: SetPresence{Show: show, Status: acct.StatusMessage},
 		items:    map[string]roster.Item{},
+		out:      newOutbox(opts.Store),
+		seen:     recentSet{max: 2000},
 		chaty:    map[string]bool{},
 		asked:    map[string]bool{},
 	}
@@ -204,9 +211,7 @@ func (c *Client) persist(ctx context.Context, ev Event) {
 	var m *history.Message
 	switch e := ev.(type) {
 	case MessageReceived:
-		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, Time: e.Time}
-	case MessageSent:
-		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, Time: e.Time}
+		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, Time: e.Time}
 	default:
 		return
 	}
@@ -245,4 +250,28 @@ func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
 			}
 		}
 	})
+}
+
+// recentSet remembers the last max keys added.
+type recentSet struct {
+	max  int
+	keys map[string]bool
+	ring []string
+}
+
+// add records key and reports whether it was new.
+func (r *recentSet) add(key string) bool {
+	if r.keys == nil {
+		r.keys = map[string]bool{}
+	}
+	if r.keys[key] {
+		return false
+	}
+	r.keys[key] = true
+	r.ring = append(r.ring, key)
+	if len(r.ring) > r.max {
+		delete(r.keys, r.ring[0])
+		r.ring = r.ring[1:]
+	}
+	return true
 }

@@ -11,10 +11,13 @@ import (
 // Client.Events in the order they happened.
 type Event interface{ isEvent() }
 
-// Connected: the session is up, the roster is about to follow.
+// Connected: the session is up. When Resumed, the server kept the
+// session (XEP-0198): roster and presence are as they were and whatever
+// was missed follows. Otherwise the roster and presence come anew.
 type Connected struct {
 	JID       string // full JID the server bound
 	Mechanism string // SASL mechanism used
+	Resumed   bool
 }
 
 // Disconnected: the session ended. Err is nil when the user asked for it.
@@ -68,18 +71,20 @@ type SubscriptionChanged struct {
 
 // MessageReceived is a chat message with a body.
 type MessageReceived struct {
-	ID      string
-	From    string // full JID as sent
-	Bare    string
-	To      string
-	Type    string // chat, normal, headline
-	Body    string
-	Thread  string
-	Time    time.Time // the XEP-0203 delay stamp when present, else when read
-	Delayed bool
+	ID       string
+	From     string // full JID as sent
+	Bare     string
+	To       string
+	Type     string // chat, normal, headline
+	Body     string
+	Thread   string
+	Time     time.Time // the XEP-0203 delay stamp when present, else when read
+	Delayed  bool
+	OriginID string // XEP-0359, to recognise a copy sent again
 }
 
-// MessageSent is a message this client wrote to the stream.
+// MessageSent is a message the user wrote, as it enters the outbox
+// (State pending). DeliveryChanged follows as it goes out and is confirmed.
 type MessageSent struct {
 	CommandID uint64
 	ID        string
@@ -87,6 +92,15 @@ type MessageSent struct {
 	Body      string
 	Thread    string
 	Time      time.Time
+	State     string
+}
+
+// DeliveryChanged: a message the user wrote moved on (DeliveryUnacked,
+// DeliverySent, DeliveryFailed).
+type DeliveryChanged struct {
+	ID    string
+	To    string
+	State string
 }
 
 // ChatState is an XEP-0085 chat state.
@@ -152,6 +166,7 @@ func (SubscriptionRequested) isEvent() {}
 func (SubscriptionChanged) isEvent()   {}
 func (MessageReceived) isEvent()       {}
 func (MessageSent) isEvent()           {}
+func (DeliveryChanged) isEvent()       {}
 func (ChatStateChanged) isEvent()      {}
 func (StanzaError) isEvent()           {}
 func (CommandDone) isEvent()           {}

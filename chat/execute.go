@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/xmpp"
@@ -12,6 +11,15 @@ import (
 // execute carries out one command on a live session and reports how it
 // went.
 func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) error {
+	if cmd, ok := q.cmd.(SendMessage); ok {
+		m, err := c.enqueue(ctx, q.id, cmd)
+		if err != nil {
+			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+			return nil
+		}
+		c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		return c.transmit(ctx, sess, m) // on failure it stays in the outbox
+	}
 	err := c.run(ctx, sess, q)
 	if err != nil {
 		c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -23,8 +31,6 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 
 func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	switch cmd := q.cmd.(type) {
-	case SendMessage:
-		return c.sendMessage(ctx, sess, q.id, cmd)
 	case SendChatState:
 		return c.sendChatState(sess, cmd)
 	case SetPresence:
@@ -65,32 +71,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	return errors.New("unknown command")
 }
 
-func (c *Client) sendMessage(ctx context.Context, sess *xmpp.Session, cmdID uint64, cmd SendMessage) error {
-	to, err := bareJID(cmd.To)
-	if err != nil {
-		return err
-	}
-	if cmd.Body == "" {
-		return errors.New("empty message")
-	}
-	id := NewID()
-	m := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(
-		xmpp.E(xmpp.NSClient, "body").WithText(cmd.Body),
-	)
-	if cmd.Thread != "" {
-		m.Add(xmpp.E(xmpp.NSClient, "thread").WithText(cmd.Thread))
-	}
-	// XEP-0085 §5.1: <active/> may go with a message to anyone; that is
-	// how a peer learns we support chat states.
-	m.Add(xmpp.E(NSChatStates, string(StateActive)))
-	if err := sess.Send(m); err != nil {
-		return err
-	}
-	sent := MessageSent{CommandID: cmdID, ID: id, To: to, Body: cmd.Body, Thread: cmd.Thread, Time: time.Now()}
-	c.persist(ctx, sent)
-	c.emit(ctx, sent)
-	return nil
-}
+var errEmpty = errors.New("empty message")
 
 func (c *Client) sendChatState(sess *xmpp.Session, cmd SendChatState) error {
 	to, err := bareJID(cmd.To)

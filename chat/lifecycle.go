@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gab-chat/gab/config"
@@ -63,6 +64,7 @@ func (c *Client) Run(ctx context.Context) error {
 				continue
 			}
 		case isFinal(err):
+			c.resume = nil // e.g. another client took the session over
 			c.emit(ctx, Disconnected{Err: err, Final: true})
 			if !c.sleep(ctx, -1) {
 				return nil
@@ -71,13 +73,27 @@ func (c *Client) Run(ctx context.Context) error {
 			continue
 		}
 		redirects = 0
+		if refused(err) {
+			// Nothing listens there (yet): trying costs the server nothing,
+			// and keeping the pause short reconnects within a second of a
+			// restarted server being back.
+			backoff = c.opts.MinBackoff
+		}
 		wait := backoff/2 + rand.N(backoff/2+1) // jitter, so clients do not stampede
 		c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
 		if !c.sleep(ctx, wait) {
 			return nil
 		}
-		backoff = min(backoff*2, c.opts.MaxBackoff)
+		if !refused(err) {
+			backoff = min(backoff*2, c.opts.MaxBackoff)
+		}
 	}
+}
+
+// refused reports a connection refused outright: the host is up but no
+// server listens.
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // redirectAddr reads a see-other-host target: host, host:port or
@@ -131,6 +147,13 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 		case Reconnect:
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case SendMessage:
+			// Kept in the outbox, shown as pending, sent on reconnecting.
+			if _, err := c.enqueue(ctx, q.id, cmd); err != nil {
+				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+			} else {
+				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+			}
 		default:
 			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 		}
@@ -172,6 +195,8 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 	if c.redirect != "" {
 		cfg.Server, cfg.DirectTLS = c.redirect, false
 	}
+	cfg.StreamManagement = !c.opts.NoStreamManagement
+	cfg.Resume = c.resume
 	if cfg.Resource == "" {
 		cfg.Resource = "gab"
 	}
@@ -194,20 +219,32 @@ func (c *Client) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cfg.OnAck = func(els []*xmpp.Element) { c.acked(ctx, els) }
 	sess, err := c.opts.Dial(ctx, cfg)
 	if err != nil {
+		if cfg.Resume != nil && !errors.Is(err, context.Canceled) {
+			c.resume = nil // a failed attempt may have been the resumption itself
+		}
 		return err
 	}
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	defer stop()
-	if !c.emit(ctx, Connected{JID: sess.JID().String(), Mechanism: sess.Mechanism()}) {
+	// Whatever ends this session, the next may try to resume it (Run
+	// forgets it after a final error).
+	defer func() {
+		c.resume = sess.StreamState()
+	}()
+	resumed := sess.Resumed()
+	if !c.emit(ctx, Connected{JID: sess.JID().String(), Mechanism: sess.Mechanism(), Resumed: resumed}) {
 		return ctx.Err()
 	}
 	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version}
-	c.state.Lock()
-	clear(c.asked)
-	c.state.Unlock()
+	if !resumed {
+		c.state.Lock()
+		clear(c.asked)
+		c.state.Unlock()
+	}
 
 	// dead records why the session was declared dead from outside the
 	// reader (a ping without answer, a failed write, the user), so the
@@ -226,7 +263,11 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 
-	if err := c.fetchRoster(ctx, sess, kill); err != nil {
+	if resumed {
+		// The server kept roster and presence, and re-sent what it had
+		// not got; only what never went out is left to send.
+		c.flush(ctx, sess, true)
+	} else if err := c.fetchRoster(ctx, sess, kill); err != nil {
 		sess.Close()
 		return ended(<-readErr)
 	}
@@ -295,6 +336,19 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			sess.Send(reply)
 		}
 		for _, ev := range evs {
+			switch e := ev.(type) {
+			case MessageReceived:
+				if e.OriginID != "" && !c.seen.add(e.Bare+"\x00"+e.OriginID) {
+					continue // a copy sent again after a lost connection
+				}
+			case StanzaError:
+				if e.Kind != "message" {
+					break
+				}
+				if to, ok := c.out.set(e.ID, DeliveryFailed); ok {
+					c.emit(ctx, DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
+				}
+			}
 			c.observe(ev)
 			c.discover(sess, self, ev)
 			c.persist(ctx, ev)
@@ -346,6 +400,9 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		p := c.presence
 		c.mu.Unlock()
 		sess.Send(c.presenceElement(p))
+		// A new session: everything not confirmed goes (again); a copy the
+		// server had after all carries the same origin-id.
+		c.flush(ctx, sess, false)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {

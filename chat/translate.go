@@ -80,6 +80,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		m := MessageReceived{
 			ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
 			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
+			OriginID: el.Child(NSSID, "origin-id").Get("id"),
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
 		evs = append(evs, m)

@@ -27,7 +27,17 @@ type Message struct {
 	StanzaID  string    // the id attribute as sent
 	Time      time.Time // server (delay) time when known, else when received or sent
 	Received  time.Time // local time of storing
+	OriginID  string    // XEP-0359 origin-id
+	State     string    // delivery state of an outgoing message (see the State constants)
 }
+
+// Delivery states of outgoing messages.
+const (
+	StatePending = "pending" // written by the user, not yet on the wire
+	StateUnacked = "unacked" // on the wire, the server has not confirmed it (XEP-0198)
+	StateSent    = "sent"    // the server has it
+	StateFailed  = "failed"  // it could not be delivered
+)
 
 // Store is one account's message database. It is safe for concurrent use.
 type Store struct {
@@ -49,6 +59,10 @@ var migrations = []string{
 		received  INTEGER NOT NULL
 	);
 	CREATE INDEX messages_peer_ts ON messages (peer, ts, id);`,
+	`ALTER TABLE messages ADD COLUMN origin_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN state TEXT NOT NULL DEFAULT '';
+	CREATE INDEX messages_unsent ON messages (state) WHERE state IN ('pending', 'unacked');
+	CREATE INDEX messages_origin ON messages (origin_id) WHERE origin_id != '';`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -105,7 +119,7 @@ func (s *Store) Append(msgs []*Message) error {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -121,7 +135,7 @@ func (s *Store) Append(msgs []*Message) error {
 		if m.Time.IsZero() {
 			m.Time = m.Received
 		}
-		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro())
+		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State)
 		if err != nil {
 			return err
 		}
@@ -134,8 +148,17 @@ func (s *Store) Append(msgs []*Message) error {
 
 // Recent returns up to n of the latest messages with peer, oldest first.
 func (s *Store) Recent(ctx context.Context, peer string, n int) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received
-		FROM messages WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n)
+	out, err := s.query(ctx, `WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n)
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state`
+
+func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM messages `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +167,26 @@ func (s *Store) Recent(ctx context.Context, peer string, n int) ([]Message, erro
 	for rows.Next() {
 		var m Message
 		var ts, rec int64
-		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec); err != nil {
+		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State); err != nil {
 			return nil, err
 		}
 		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
 		out = append(out, m)
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
 	return out, rows.Err()
+}
+
+// Unsent returns outgoing messages not yet confirmed by the server
+// (pending or unacked), oldest first: the outbox.
+func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
+	return s.query(ctx, `WHERE state IN ('pending', 'unacked') AND direction = 'out' ORDER BY id`)
+}
+
+// SetState records the delivery state of the outgoing message with
+// origin-id originID.
+func (s *Store) SetState(ctx context.Context, originID, state string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE messages SET state = ? WHERE origin_id = ? AND direction = 'out'`, state, originID)
+	return err
 }
 
 // Count is the number of stored messages.

@@ -56,3 +56,35 @@ func TestAppendAndRecent(t *testing.T) {
 		t.Fatal("a message without direction was stored")
 	}
 }
+
+func TestOutboxStates(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	msgs := []*Message{
+		{Peer: "b@x", Direction: Out, Body: "one", OriginID: "o1", State: StatePending},
+		{Peer: "b@x", Direction: Out, Body: "two", OriginID: "o2", State: StatePending},
+		{Peer: "b@x", Direction: In, Body: "in", OriginID: "o3"},
+	}
+	if err := s.Append(msgs); err != nil {
+		t.Fatal(err)
+	}
+	s.SetState(ctx, "o1", StateUnacked)
+	un, _ := s.Unsent(ctx)
+	if len(un) != 2 || un[0].Body != "one" || un[0].State != StateUnacked || un[1].State != StatePending {
+		t.Fatalf("unsent: %+v", un)
+	}
+	s.SetState(ctx, "o1", StateSent)
+	s.SetState(ctx, "o2", StateFailed)
+	s.SetState(ctx, "o3", StateSent) // incoming messages have no delivery state
+	if un, _ := s.Unsent(ctx); len(un) != 0 {
+		t.Fatalf("still unsent: %+v", un)
+	}
+	all, _ := s.Recent(ctx, "b@x", 10)
+	if all[2].State != "" {
+		t.Fatalf("an incoming message got a state: %+v", all[2])
+	}
+}

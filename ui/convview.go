@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	"github.com/gab-chat/gab/chat"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
@@ -49,7 +50,7 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 	color := tcell.ColorDefault
 	switch l.Kind {
 	case LineIn, LineOut:
-		sender = clusters(l.Sender + ": ")
+		sender = clusters(l.Sender + deliveryMark(l.State) + ": ")
 		color = nameColor(l.SenderKey)
 	case LineError:
 		sender = clusters("! ")
@@ -88,6 +89,18 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 	}
 	l.wrapped, l.wrapW = rows, w
 	return rows
+}
+
+// deliveryMark tells how far a message we sent has got: on its way until
+// the server confirms it, or failed.
+func deliveryMark(state string) string {
+	switch state {
+	case chat.DeliveryPending, chat.DeliveryUnacked:
+		return " (sending)"
+	case chat.DeliveryFailed:
+		return " (not delivered)"
+	}
+	return ""
 }
 
 // joinClusters puts wrapped lines back together with a space between them,

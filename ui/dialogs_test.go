@@ -243,3 +243,17 @@ func TestPasteIsOneMessage(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitCommands(chat.SendMessage{To: "p@x", Body: "line one\nline two"})
 }
+
+func TestDeliveryMarks(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.typeText("/msg d@x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:d@x")
+	h.send(chat.MessageSent{ID: "m1", To: "d@x", Body: "first", Time: time.Now(), State: chat.DeliveryPending},
+		chat.MessageSent{ID: "m2", To: "d@x", Body: "second", Time: time.Now(), State: chat.DeliveryPending})
+	h.waitFor("me (sending): first", "me (sending): second")
+	h.send(chat.DeliveryChanged{ID: "m1", To: "d@x", State: chat.DeliveryUnacked},
+		chat.DeliveryChanged{ID: "m1", To: "d@x", State: chat.DeliverySent},
+		chat.DeliveryChanged{ID: "m2", To: "d@x", State: chat.DeliveryFailed})
+	h.waitFor("me: first", "me (not delivered): second", "could not be delivered")
+}

@@ -42,6 +42,8 @@ type Line struct {
 	SenderKey string // what the sender's colour derives from (a JID)
 	Body      string // remote text
 	Kind      LineKind
+	ID        string // the message id, for delivery updates
+	State     string // delivery state of a message we sent
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -71,6 +73,18 @@ func (c *Conversation) add(l Line) {
 		c.Lines = c.Lines[:n]
 		if c.Mark >= 0 {
 			c.Mark = max(0, c.Mark-drop)
+		}
+	}
+}
+
+// setState updates the delivery mark of the message with id, searching
+// from the newest line.
+func (c *Conversation) setState(id, state string) {
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		if c.Lines[i].ID == id {
+			c.Lines[i].State = state
+			c.Lines[i].wrapped = nil // the mark is part of its first row
+			return
 		}
 	}
 }
@@ -182,9 +196,17 @@ func (s *State) Apply(account string, ev chat.Event) {
 	switch e := ev.(type) {
 	case chat.Connected:
 		a.Conn, a.JID = "online", e.JID
-		s.Log(LineInfo, "%sconnected as %s (%s)", prefix, e.JID, e.Mechanism)
+		if e.Resumed {
+			s.Log(LineInfo, "%sreconnected as %s (session resumed: nothing missed)", prefix, e.JID)
+		} else {
+			// A new session sends everyone's presence again.
+			a.Roster.ClearPresence()
+			s.Log(LineInfo, "%sconnected as %s (%s)", prefix, e.JID, e.Mechanism)
+		}
 	case chat.Disconnected:
-		a.Roster.ClearPresence()
+		if e.Final || e.Err == nil {
+			a.Roster.ClearPresence()
+		}
 		switch {
 		case e.Err == nil:
 			a.Conn = "offline"
@@ -238,7 +260,14 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if me == "" {
 			me = a.Name
 		}
-		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut})
+		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State})
+	case chat.DeliveryChanged:
+		if c, _ := s.Find(account, e.To); c != nil {
+			c.setState(e.ID, e.State)
+		}
+		if e.State == chat.DeliveryFailed {
+			s.SetStatus(true, "a message to %s could not be delivered", e.To)
+		}
 	case chat.ChatStateChanged:
 		if c, _ := s.Find(account, e.Bare); c != nil {
 			c.PeerState = e.State

@@ -1,0 +1,205 @@
+package chat
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// Delivery states of a message the user wrote.
+const (
+	DeliveryPending = history.StatePending // not yet on the wire
+	DeliveryUnacked = history.StateUnacked // on the wire, not confirmed by the server
+	DeliverySent    = history.StateSent    // the server has it
+	DeliveryFailed  = history.StateFailed  // it could not be delivered
+)
+
+// NSSID is XEP-0359 unique and stable stanza IDs (origin-id).
+const NSSID = "urn:xmpp:sid:0"
+
+// outgoing is one message in the outbox.
+type outgoing struct {
+	id     string // message id and origin-id
+	to     string
+	body   string
+	thread string
+	time   time.Time
+	state  string
+}
+
+// outbox keeps what the user wrote until the server confirms it: in the
+// history store when there is one (so it survives a crash), in memory
+// otherwise. live indexes what is not yet confirmed; settled remembers the
+// last confirmed ones, so a late error bounce can still mark them failed.
+type outbox struct {
+	store   *history.Store
+	mu      sync.Mutex
+	live    map[string]*outgoing
+	order   []string // live ids, oldest first
+	settled map[string]string
+	ring    []string
+}
+
+const settledKept = 1000
+
+func newOutbox(store *history.Store) *outbox {
+	o := &outbox{store: store, live: map[string]*outgoing{}, settled: map[string]string{}}
+	if store != nil {
+		if msgs, err := store.Unsent(context.Background()); err == nil {
+			for _, m := range msgs {
+				o.track(&outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State})
+			}
+		}
+	}
+	return o
+}
+
+func (o *outbox) track(m *outgoing) {
+	o.live[m.id] = m
+	o.order = append(o.order, m.id)
+}
+
+// add stores a new message as pending.
+func (o *outbox) add(m *outgoing, from string) error {
+	m.state = DeliveryPending
+	if o.store != nil {
+		err := o.store.Append([]*history.Message{{
+			Peer: m.to, Direction: history.Out, From: from, To: m.to, Body: m.body, Thread: m.thread,
+			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryPending,
+		}})
+		if err != nil {
+			return err
+		}
+	}
+	o.mu.Lock()
+	o.track(m)
+	o.mu.Unlock()
+	return nil
+}
+
+// set records a new state and returns the message's peer; ok is false for
+// an id the outbox does not know.
+func (o *outbox) set(id, state string) (to string, ok bool) {
+	o.mu.Lock()
+	m := o.live[id]
+	if m != nil {
+		to = m.to
+		m.state = state
+		if state == DeliverySent || state == DeliveryFailed {
+			delete(o.live, id)
+			o.settle(id, to)
+		}
+	} else if to, ok = o.settled[id]; !ok {
+		o.mu.Unlock()
+		return "", false
+	}
+	o.mu.Unlock()
+	if o.store != nil {
+		o.store.SetState(context.Background(), id, state)
+	}
+	return to, true
+}
+
+func (o *outbox) settle(id, to string) {
+	o.settled[id] = to
+	o.ring = append(o.ring, id)
+	if len(o.ring) > settledKept {
+		delete(o.settled, o.ring[0])
+		o.ring = o.ring[1:]
+	}
+}
+
+// unsent lists what still has to go out, oldest first; with onlyPending,
+// only what never went on the wire.
+func (o *outbox) unsent(onlyPending bool) []*outgoing {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []*outgoing
+	kept := o.order[:0]
+	for _, id := range o.order {
+		m := o.live[id]
+		if m == nil {
+			continue
+		}
+		kept = append(kept, id)
+		if !onlyPending || m.state == DeliveryPending {
+			out = append(out, m)
+		}
+	}
+	o.order = kept
+	return out
+}
+
+// stanza is the message as it goes on the wire: to the bare JID, with an
+// origin-id (XEP-0359) so that a copy re-sent after a lost connection can
+// be recognised, and <active/> (XEP-0085 §5.1: allowed with any message,
+// and how a peer learns we support chat states).
+func (m *outgoing) stanza() *xmpp.Element {
+	el := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", m.to, "id", m.id).Add(
+		xmpp.E(xmpp.NSClient, "body").WithText(m.body),
+	)
+	if m.thread != "" {
+		el.Add(xmpp.E(xmpp.NSClient, "thread").WithText(m.thread))
+	}
+	return el.Add(xmpp.E(NSChatStates, string(StateActive)), xmpp.E(NSSID, "origin-id", "id", m.id))
+}
+
+// enqueue puts a new message in the outbox and tells the UI, which shows
+// it as pending until it is confirmed.
+func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*outgoing, error) {
+	to, err := bareJID(cmd.To)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Body == "" {
+		return nil, errEmpty
+	}
+	m := &outgoing{id: NewID(), to: to, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	if err := c.out.add(m, c.acct.JID.String()); err != nil {
+		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
+	}
+	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending})
+	return m, nil
+}
+
+// transmit puts a message on the wire. With stream management it stays
+// unacked until the server confirms it; without, writing it is all we can
+// know.
+func (c *Client) transmit(ctx context.Context, sess *xmpp.Session, m *outgoing) error {
+	if err := sess.Send(m.stanza()); err != nil {
+		return err
+	}
+	state := DeliverySent
+	if sess.StreamManagement() {
+		state = DeliveryUnacked
+	}
+	if to, ok := c.out.set(m.id, state); ok {
+		c.emit(ctx, DeliveryChanged{ID: m.id, To: to, State: state})
+	}
+	return nil
+}
+
+// flush sends what the outbox holds, oldest first.
+func (c *Client) flush(ctx context.Context, sess *xmpp.Session, onlyPending bool) {
+	for _, m := range c.out.unsent(onlyPending) {
+		if err := c.transmit(ctx, sess, m); err != nil {
+			return // still pending: the next connection sends it
+		}
+	}
+}
+
+// acked marks messages the server confirmed. It runs on the reader
+// goroutine (or in Dial, resuming).
+func (c *Client) acked(ctx context.Context, els []*xmpp.Element) {
+	for _, el := range els {
+		if !el.Is(xmpp.NSClient, "message") {
+			continue
+		}
+		if to, ok := c.out.set(el.Get("id"), DeliverySent); ok {
+			c.emit(ctx, DeliveryChanged{ID: el.Get("id"), To: to, State: DeliverySent})
+		}
+	}
+}

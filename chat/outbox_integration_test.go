@@ -1,0 +1,155 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+// bodies lists the bodies received, in order.
+func bodies(r *recorder) []string {
+	var out []string
+	for _, e := range r.snapshot() {
+		if m, ok := e.(chat.MessageReceived); ok {
+			out = append(out, m.Body)
+		}
+	}
+	return out
+}
+
+func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "bob")
+	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	opts := chat.Options{Store: store} // the default backoff: 1 s doubling
+	a := start(t, account(t, srv, "alice", "pw", "gab"), opts)
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "before"})
+	b.r.wait(t, "the first message", is(func(e chat.MessageReceived) bool { return e.Body == "before" }))
+
+	srv.Kill()
+	_, i := a.r.waitFrom(t, 0, "the outage", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "during the outage"})
+	ev, _ := a.r.waitFrom(t, i, "the pending message", 5*time.Second, is(func(e chat.MessageSent) bool { return e.Body == "during the outage" }))
+	id := ev.(chat.MessageSent).ID
+	if un, _ := store.Unsent(context.Background()); len(un) != 1 || un[0].State != history.StatePending {
+		t.Fatalf("outbox on disk: %+v", un)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := srv.Run(); err != nil {
+		t.Fatal(err)
+	}
+	back := time.Now() // accepting connections again
+	_, j := a.r.waitFrom(t, i, "reconnect", 15*time.Second, is[chat.Connected](nil))
+	t.Logf("reconnected %v after the server was back", time.Since(back))
+	a.r.waitFrom(t, j, "the message confirmed", 10*time.Second, is(func(e chat.DeliveryChanged) bool { return e.ID == id && e.State == chat.DeliverySent }))
+	b.r.wait(t, "the message written during the outage", is(func(e chat.MessageReceived) bool { return e.Body == "during the outage" }))
+	time.Sleep(500 * time.Millisecond) // a duplicate would show by now
+	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"before", "during the outage"}) {
+		t.Fatalf("bob received %q", got)
+	}
+	if un, _ := store.Unsent(context.Background()); len(un) != 0 {
+		t.Fatalf("outbox not empty: %+v", un)
+	}
+}
+
+func TestResumeAfterTheConnectionIsCut(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "bob")
+	proxy := xmpptest.StartProxy(t, srv.Addr())
+	acct := account(t, srv, "alice", "pw", "gab")
+	acct.Server = proxy.Addr()
+	opts := fast
+	opts.PingInterval, opts.PingTimeout = 300*time.Millisecond, 700*time.Millisecond
+	a := start(t, acct, opts)
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	a.r.wait(t, "bob online", is(func(e chat.PresenceChanged) bool { return e.Bare == "bob@localhost" && e.Available }))
+
+	proxy.Blackhole() // the route dies silently: only the ping notices
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "into the void"})
+	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "while you were cut off"})
+	_, i := a.r.waitFrom(t, 0, "the dead connection noticed", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	proxy.Cut()
+	ev, _ := a.r.waitFrom(t, i, "reconnect", 15*time.Second, is[chat.Connected](nil))
+	if !ev.(chat.Connected).Resumed {
+		t.Fatalf("not resumed: %+v", ev)
+	}
+	a.r.wait(t, "the message sent meanwhile", is(func(e chat.MessageReceived) bool { return e.Body == "while you were cut off" }))
+	b.r.wait(t, "the re-sent message", is(func(e chat.MessageReceived) bool { return e.Body == "into the void" }))
+	time.Sleep(500 * time.Millisecond)
+	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"into the void"}) {
+		t.Fatalf("bob received %q", got)
+	}
+	if got := bodies(a.r); fmt.Sprint(got) != fmt.Sprint([]string{"while you were cut off"}) {
+		t.Fatalf("alice received %q", got)
+	}
+	resets := 0
+	for _, e := range a.r.snapshot() {
+		if _, ok := e.(chat.RosterReset); ok {
+			resets++
+		}
+	}
+	if resets != 1 {
+		t.Fatalf("%d roster fetches: a resumed session keeps its roster", resets)
+	}
+}
+
+func TestBouncedMessageIsMarkedFailed(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	a.do(t, chat.SendMessage{To: "nobody@localhost", Body: "hello?"})
+	ev := a.r.wait(t, "the sent message", is[chat.MessageSent](nil)).(chat.MessageSent)
+	a.r.wait(t, "the failure", is(func(e chat.DeliveryChanged) bool { return e.ID == ev.ID && e.State == chat.DeliveryFailed }))
+}
+
+// The outbox is on disk: a message written while offline survives quitting
+// gab and goes out with the next start.
+func TestOutboxSurvivesARestartOfTheClient(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	path := filepath.Join(t.TempDir(), "alice.db")
+	store, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	c := chat.New(account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	r.wait(t, "offline", is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	c.Do(chat.SendMessage{To: "bob@localhost", Body: "written offline"})
+	r.wait(t, "queued", is(func(e chat.MessageSent) bool { return e.State == chat.DeliveryPending }))
+	cancel()
+	<-done
+	store.Close()
+
+	if err := srv.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	store, err = history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	b.r.wait(t, "the message from the last run", is(func(e chat.MessageReceived) bool { return e.Body == "written offline" }))
+}

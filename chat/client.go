@@ -41,6 +41,8 @@ type Options struct {
 	PingTimeout time.Duration
 	// NoStreamManagement turns XEP-0198 off even where the server offers it.
 	NoStreamManagement bool
+	// XMLLog receives the raw stream (authentication redacted); nil for none.
+	XMLLog *xmpp.Tap
 }
 
 // Client runs one account: it owns the connection and talks to the rest of

@@ -197,6 +197,7 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 	}
 	cfg.StreamManagement = !c.opts.NoStreamManagement
 	cfg.Resume = c.resume
+	cfg.Tap = c.opts.XMLLog
 	if cfg.Resource == "" {
 		cfg.Resource = "gab"
 	}

@@ -63,6 +63,11 @@ func (s *Session) authenticate(features *Element) error {
 		return fmt.Errorf("no supported SASL mechanism among %s", strings.Join(offered, ", "))
 	}
 	s.mech = mech.Name
+	if tap := s.cfg.Tap; tap != nil {
+		tap.log("NOTE", []byte("authenticating with "+mech.Name))
+		tap.redact.Store(true)
+		defer tap.redact.Store(false)
+	}
 	user, pass := []byte(s.cfg.JID.Localpart()), []byte(s.cfg.Password)
 	neg := sasl.NewClient(mech,
 		sasl.Credentials(func() ([]byte, []byte, []byte) { return user, pass, nil }),

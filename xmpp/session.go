@@ -39,6 +39,9 @@ type Config struct {
 	StreamManagement bool
 	// Resume is an earlier session to resume instead of binding anew.
 	Resume *SMState
+	// Tap receives the raw stream, authentication redacted; nil for none.
+	Tap *Tap
+
 	// OnAck receives the stanzas the server acknowledged, oldest first. It
 	// runs on the goroutine calling Next (or Dial, for a resumption) and
 	// must not block.
@@ -170,8 +173,13 @@ func (s *Session) negotiate(ctx context.Context, secure bool, deadline time.Time
 // openStream (re)starts the stream on the current connection and returns
 // the server's features.
 func (s *Session) openStream() (*Element, error) {
-	s.r = NewReader(s.conn, s.cfg.Limits)
+	var in io.Reader = s.conn
+	if s.cfg.Tap != nil {
+		in = tapReader{r: s.conn, tap: s.cfg.Tap}
+	}
+	s.r = NewReader(in, s.cfg.Limits)
 	s.w = NewWriter(s.conn, s.cfg.WriteTimeout)
+	s.w.tap = s.cfg.Tap
 	var b strings.Builder
 	b.WriteString(`<?xml version='1.0'?><stream:stream to='`)
 	b.WriteString(xmlAttrEscape(s.cfg.JID.Domainpart()))

@@ -294,3 +294,25 @@ func TestCloseFromARequestCallback(t *testing.T) {
 		t.Fatal("Close deadlocked")
 	}
 }
+
+// The XML log shows the stream but never the authentication.
+func TestXMLLogRedactsAuthentication(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "s3cret-pass")
+	var log strings.Builder
+	cfg := config(t, srv, "alice", "s3cret-pass")
+	cfg.Tap = xmpp.NewTap(&log, "work")
+	s := dial(t, cfg)
+	s.Close()
+	out := log.String()
+	for _, want := range []string{"work SEND <?xml version='1.0'?><stream:stream", "work RECV", "authenticating with SCRAM-", "bytes redacted]", "<bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\">"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	for _, secret := range []string{"s3cret-pass", "czNjcmV0LXBhc3M=", "<auth", "<challenge", "<response", "<success"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log shows %q:\n%s", secret, out)
+		}
+	}
+}

@@ -15,6 +15,7 @@ type Writer struct {
 	conn    net.Conn
 	timeout time.Duration
 	buf     bytes.Buffer
+	tap     *Tap
 }
 
 // NewWriter writes to conn, giving each write timeout to complete.
@@ -42,6 +43,7 @@ func (w *Writer) write(p []byte) error {
 	if w.timeout > 0 {
 		w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
 	}
+	w.tap.log("SEND", p)
 	_, err := w.conn.Write(p)
 	return err
 }

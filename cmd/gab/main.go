@@ -19,6 +19,7 @@ import (
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/ui"
+	"github.com/gab-chat/gab/xmpp"
 )
 
 // version is stamped by the Makefile; otherwise it comes from the module's
@@ -39,6 +40,8 @@ Options:
   --config DIR   configuration directory (default $XDG_CONFIG_HOME/gab or ~/.config/gab)
   --data DIR     data directory for history (default $XDG_DATA_HOME/gab or ~/.local/share/gab)
   --check        validate the configuration, list every problem, and exit
+  --xml-log FILE append the raw XML streams to FILE for troubleshooting
+                 (authentication is left out; messages are not)
   --version      print the version and exit
   --help         print this help and exit
 
@@ -75,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	only := fs.String("a", "", "")
 	check := fs.Bool("check", false, "")
 	showVersion := fs.Bool("version", false, "")
+	xmlLog := fs.String("xml-log", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -151,7 +155,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gab: every account is disabled; enable one or pick it with -a NAME\n")
 		return 1
 	}
-	if err := runAccounts(chosen, settings, dirs); err != nil {
+	var logFile *os.File
+	if *xmlLog != "" {
+		f, err := os.OpenFile(*xmlLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "gab: --xml-log: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		logFile = f
+	}
+	if err := runAccounts(chosen, settings, dirs, logFile); err != nil {
 		fmt.Fprintf(stderr, "gab: %v\n", err)
 		return 1
 	}
@@ -181,7 +195,7 @@ func language(s config.Settings) string {
 }
 
 // runAccounts wires the accounts' stores and clients to the interface.
-func runAccounts(accts []*config.Account, settings config.Settings, dirs config.Dirs) error {
+func runAccounts(accts []*config.Account, settings config.Settings, dirs config.Dirs, xmlLog *os.File) error {
 	if err := dirs.EnsureData(); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -196,7 +210,11 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 			return err
 		}
 		defer store.Close()
-		c := chat.New(a, chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval})
+		opts := chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval}
+		if xmlLog != nil {
+			opts.XMLLog = xmpp.NewTap(xmlLog, a.Name)
+		}
+		c := chat.New(a, opts)
 		clients = append(clients, c)
 		show, _ := roster.ShowFromStatus(a.Status)
 		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage})

@@ -43,6 +43,10 @@ type Options struct {
 	NoStreamManagement bool
 	// XMLLog receives the raw stream (authentication redacted); nil for none.
 	XMLLog *xmpp.Tap
+	// PinFile holds the certificate the user chose to trust for this account
+	// (PEM); once it exists, only that certificate is accepted. Empty: no
+	// pinning.
+	PinFile string
 }
 
 // Client runs one account: it owns the connection and talks to the rest of

@@ -79,6 +79,11 @@ type Unblock struct{ JID string }
 // is also how a client that stopped on a final error is told to try again.
 type Reconnect struct{}
 
+// TrustCertificate pins the certificate (DER) a server presented that no
+// trusted authority signed, and connects again. From then on that
+// certificate, and no other, is accepted for the account.
+type TrustCertificate struct{ DER []byte }
+
 // FetchBlocklist asks for the whole block list; it arrives as a
 // BlocklistChanged with Reset set.
 type FetchBlocklist struct{}
@@ -99,3 +104,4 @@ func (Block) isCommand()               {}
 func (Unblock) isCommand()             {}
 func (FetchBlocklist) isCommand()      {}
 func (Reconnect) isCommand()           {}
+func (TrustCertificate) isCommand()    {}

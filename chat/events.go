@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"crypto/x509"
 	"time"
 
 	"github.com/gab-chat/gab/roster"
@@ -27,7 +28,13 @@ type Disconnected struct {
 	Err     error
 	RetryIn time.Duration
 	Final   bool
+	// Untrusted is the certificate the server presented when no trusted
+	// authority signed it: the user may pin it with TrustCertificate.
+	Untrusted *x509.Certificate
 }
+
+// Fingerprint is a certificate's SHA-256, as users compare them.
+func Fingerprint(c *x509.Certificate) string { return xmpp.Fingerprint(c) }
 
 // RosterReset replaces the whole roster (initial fetch, or after reconnect).
 type RosterReset struct {

@@ -2,11 +2,15 @@ package chat
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -65,7 +69,12 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 		case isFinal(err):
 			c.resume = nil // e.g. another client took the session over
-			c.emit(ctx, Disconnected{Err: err, Final: true})
+			d := Disconnected{Err: err, Final: true}
+			var te *xmpp.TLSError
+			if errors.As(err, &te) && te.Untrusted() && c.opts.PinFile != "" {
+				d.Untrusted = te.Cert
+			}
+			c.emit(ctx, d)
 			if !c.sleep(ctx, -1) {
 				return nil
 			}
@@ -147,6 +156,13 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 		case Reconnect:
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case TrustCertificate:
+			if err := c.pin(cmd.DER); err != nil {
+				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+				continue
+			}
+			reconnect = true
+			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		case SendMessage:
 			// Kept in the outbox, shown as pending, sent on reconnecting.
 			if _, err := c.enqueue(ctx, q.id, cmd); err != nil {
@@ -210,7 +226,52 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 	if cfg.RootCAs, err = xmpp.RootPool(extra); err != nil {
 		return cfg, fmt.Errorf("ca_file %s: %w", c.acct.CAFile, err)
 	}
+	if cfg.Pinned, err = c.pinned(); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// pinned reads the certificate pinned for the account, if any.
+func (c *Client) pinned() (*x509.Certificate, error) {
+	if c.opts.PinFile == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(c.opts.PinFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pinned certificate: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("pinned certificate %s: no PEM certificate in it", c.opts.PinFile)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("pinned certificate %s: %w", c.opts.PinFile, err)
+	}
+	return cert, nil
+}
+
+// pin stores der as the account's trusted certificate, readable by the
+// user only, replacing the file whole.
+func (c *Client) pin(der []byte) error {
+	if c.opts.PinFile == "" {
+		return errors.New("this account cannot pin certificates")
+	}
+	if _, err := x509.ParseCertificate(der); err != nil {
+		return fmt.Errorf("not a certificate: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(c.opts.PinFile), 0o700); err != nil {
+		return err
+	}
+	tmp := c.opts.PinFile + ".new"
+	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.opts.PinFile)
 }
 
 // session runs one connection from dial to its end and returns why it

@@ -45,6 +45,11 @@ func (d Dirs) HistoryFile(account string) string {
 	return filepath.Join(d.Data, account+".db")
 }
 
+// PinFile is where the certificate the user trusted for an account is kept.
+func (d Dirs) PinFile(account string) string {
+	return filepath.Join(d.Data, account+".pin.pem")
+}
+
 // EnsureData creates the data directory, readable by its owner only.
 func (d Dirs) EnsureData() error {
 	return os.MkdirAll(d.Data, 0o700)

@@ -163,6 +163,10 @@ func (a *App) apply(it item) {
 	switch e := it.ev.(type) {
 	case chat.SubscriptionRequested:
 		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
+	case chat.Disconnected:
+		if e.Untrusted != nil {
+			a.trustDialog(it.account, e.Untrusted)
+		}
 	case chat.CommandDone:
 		if p, ok := e.Command.(chat.SetPresence); ok {
 			if acct := a.state.Account(it.account); acct != nil {

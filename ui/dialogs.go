@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"crypto/x509"
 	"fmt"
 	"strings"
 
@@ -294,4 +295,33 @@ func (a *App) helpDialog() {
 		return ev
 	})
 	a.showDialog(helpPage, tv, 96, min(40, strings.Count(helpText(), "\n")+3))
+}
+
+const trustPage = "trust"
+
+// trustDialog asks once whether to pin a certificate no trusted authority
+// signed. Subject and issuer come from the server: the Label draws them as
+// plain text.
+func (a *App) trustDialog(account string, cert *x509.Certificate) {
+	if a.pages.HasPage(trustPage) {
+		return
+	}
+	acct := a.state.Account(account)
+	if acct == nil {
+		return
+	}
+	text := fmt.Sprintf("The server of account %s presented a certificate that no authority you trust has signed.\n\n"+
+		"Subject:  %s\nIssuer:   %s\nValid:    %s to %s\nSHA-256 fingerprint:\n%s\n\n"+
+		"Trust it only if this fingerprint is the one your server's administrator gave you. "+
+		"gab will remember it and refuse any other certificate for this account.",
+		account, cert.Subject, cert.Issuer, cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), chat.Fingerprint(cert))
+	label := NewLabel(text)
+	form := tview.NewForm().
+		AddButton("Trust and connect", func() {
+			acct.Client.Do(chat.TrustCertificate{DER: cert.Raw})
+			a.closeDialog(trustPage)
+		}).
+		AddButton("Cancel", func() { a.closeDialog(trustPage) })
+	form.SetCancelFunc(func() { a.closeDialog(trustPage) })
+	a.showDialog(trustPage, framed("Untrusted certificate", label, 12, form), 100, 17)
 }

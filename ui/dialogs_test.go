@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +259,24 @@ func TestDeliveryMarks(t *testing.T) {
 		chat.DeliveryChanged{ID: "m1", To: "d@x", State: chat.DeliverySent},
 		chat.DeliveryChanged{ID: "m2", To: "d@x", State: chat.DeliveryFailed})
 	h.waitFor("me: first", "me (not delivered): second", "could not be delivered")
+}
+
+func TestTrustDialog(t *testing.T) {
+	h := newHarness(t, 110, 24)
+	der, err := os.ReadFile("testdata/selfsigned.der")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(chat.Disconnected{Err: errors.New("TLS: x509: certificate signed by unknown authority"), Final: true, Untrusted: cert})
+	h.waitFor("Untrusted certificate", "Subject:  CN=[red]evil.example", chat.Fingerprint(cert))
+	h.key(tcell.KeyEnter, 0, tcell.ModNone) // Trust and connect
+	h.waitUntil("the dialog to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Untrusted certificate") })
+	cmds := h.client.commands()
+	if tc, ok := cmds[len(cmds)-1].(chat.TrustCertificate); !ok || string(tc.DER) != string(der) {
+		t.Fatalf("commands: %#v", cmds)
+	}
 }

@@ -99,7 +99,10 @@ func tlsError(err error) error {
 	var ua x509UnknownAuthority
 	var hn x509Hostname
 	var ci x509CertInvalid
+	var ch *CertChangedError
 	switch {
+	case errors.As(err, &ch):
+		te.Cert = ch.Got
 	case errors.As(err, &ua):
 		te.Cert = ua.Cert
 	case errors.As(err, &hn):

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrStreamClosed is returned by Next when the server closed the stream with
@@ -50,12 +51,48 @@ type TLSError struct {
 	Cert *x509.Certificate
 }
 
+// Untrusted reports a certificate that failed only because no trusted
+// authority signed it: the case where the user may choose to pin it.
+func (e *TLSError) Untrusted() bool {
+	var ua x509.UnknownAuthorityError
+	var ch *CertChangedError
+	return e.Cert != nil && errors.As(e.Err, &ua) && !errors.As(e.Err, &ch)
+}
+
+// CertChangedError: the server presented another certificate than the one
+// pinned for the account.
+type CertChangedError struct {
+	Pinned, Got *x509.Certificate
+}
+
+func (e *CertChangedError) Error() string {
+	got := "none"
+	if e.Got != nil {
+		got = Fingerprint(e.Got)
+	}
+	return fmt.Sprintf("the server's certificate CHANGED since you trusted it (pinned SHA-256 %s, now %s); refusing to connect", Fingerprint(e.Pinned), got)
+}
+
+// Fingerprint is a certificate's SHA-256 as colon-separated hex pairs.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	h := strings.ToUpper(hex.EncodeToString(sum[:]))
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
 func (e *TLSError) Error() string {
 	s := "TLS: " + e.Err.Error()
-	if e.Cert != nil {
-		sum := sha256.Sum256(e.Cert.Raw)
+	var ch *CertChangedError
+	if e.Cert != nil && !errors.As(e.Err, &ch) {
 		s += fmt.Sprintf(" [server presented %q issued by %q, SHA-256 %s]",
-			e.Cert.Subject.String(), e.Cert.Issuer.String(), hex.EncodeToString(sum[:]))
+			e.Cert.Subject.String(), e.Cert.Issuer.String(), Fingerprint(e.Cert))
 	}
 	return s
 }

@@ -26,7 +26,8 @@ type Config struct {
 	Server    string // host:port; empty to look up SRV records
 	DirectTLS bool   // XEP-0368 implicit TLS instead of STARTTLS
 	RootCAs   *x509.CertPool
-	Lang      string // xml:lang of our stream
+	Pinned    *x509.Certificate // trusted on first use; then the only one accepted
+	Lang      string            // xml:lang of our stream
 
 	ConnectTimeout   time.Duration // per TCP connection attempt; default 10 s
 	NegotiateTimeout time.Duration // whole negotiation; default 30 s

@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 )
@@ -14,11 +15,34 @@ type (
 // tlsConfig verifies the server as domain (RFC 6125: the certificate must
 // name the XMPP domain, not the SRV target) against the system roots plus
 // any extra roots configured. Verification is never turned off.
+//
+// A pinned certificate (trust on first use) is trusted as a root of its own
+// — verification still runs, names and dates included — and once pinned it
+// is the only certificate accepted: any other is refused, even one a public
+// authority signed.
 func (cfg *Config) tlsConfig(domain string, direct bool) *tls.Config {
 	c := &tls.Config{
 		ServerName: domain,
 		RootCAs:    cfg.RootCAs,
 		MinVersion: tls.VersionTLS12,
+	}
+	if pin := cfg.Pinned; pin != nil {
+		pool := x509.NewCertPool()
+		if cfg.RootCAs != nil {
+			pool = cfg.RootCAs.Clone()
+		}
+		pool.AddCert(pin)
+		c.RootCAs = pool
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, pin.Raw) {
+				var got *x509.Certificate
+				if len(cs.PeerCertificates) > 0 {
+					got = cs.PeerCertificates[0]
+				}
+				return &CertChangedError{Pinned: pin, Got: got}
+			}
+			return nil
+		}
 	}
 	if direct {
 		c.NextProtos = []string{"xmpp-client"} // XEP-0368 ALPN

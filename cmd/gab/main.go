@@ -210,7 +210,8 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 			return err
 		}
 		defer store.Close()
-		opts := chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval}
+		opts := chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval,
+			PinFile: dirs.PinFile(a.Name)}
 		if xmlLog != nil {
 			opts.XMLLog = xmpp.NewTap(xmlLog, a.Name)
 		}

@@ -74,15 +74,16 @@ func TestResumeAfterTheConnectionIsCut(t *testing.T) {
 	acct := account(t, srv, "alice", "pw", "gab")
 	acct.Server = proxy.Addr()
 	opts := fast
-	opts.PingInterval, opts.PingTimeout = 300*time.Millisecond, 700*time.Millisecond
+	opts.PingInterval, opts.PingTimeout = 500*time.Millisecond, 1500*time.Millisecond
 	a := start(t, acct, opts)
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	a.r.wait(t, "bob online", is(func(e chat.PresenceChanged) bool { return e.Bare == "bob@localhost" && e.Available }))
 
+	before := len(a.r.snapshot())
 	proxy.Blackhole() // the route dies silently: only the ping notices
 	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "into the void"})
 	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "while you were cut off"})
-	_, i := a.r.waitFrom(t, 0, "the dead connection noticed", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	_, i := a.r.waitFrom(t, before, "the dead connection noticed", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
 	proxy.Cut()
 	ev, _ := a.r.waitFrom(t, i, "reconnect", 15*time.Second, is[chat.Connected](nil))
 	if !ev.(chat.Connected).Resumed {

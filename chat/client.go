@@ -204,7 +204,13 @@ func bareJID(s string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not a valid JID: %v", s, err)
 	}
-	return j.Bare().String(), nil
+	// Normalising can turn an odd input into something that is no JID
+	// ("..": its domain becomes "."): insist that the result parses back.
+	bare := j.Bare().String()
+	if again, err := jid.Parse(bare); err != nil || again.String() != bare {
+		return "", fmt.Errorf("%q is not a valid JID", s)
+	}
+	return bare, nil
 }
 
 // persist stores a message before anyone is shown it, so that whatever the

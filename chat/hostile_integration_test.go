@@ -141,3 +141,68 @@ func TestHostileStanzasInOfflineStorage(t *testing.T) {
 		a.stop()
 	}
 }
+
+func TestHostilePeerFloodsAndGiants(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "mallory", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "mallory")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+
+	// 1 MB body: the server resets the sender; we must not notice.
+	giant := rawSession(t, srv, "mallory")
+	giant.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>` + strings.Repeat("G", 1<<20) + `</body></message>`)
+
+	// A presence flood from one contact, with a 1,023-byte resource.
+	long := strings.Repeat("r", 1023)
+	flooder, err := xmpp.Dial(context.Background(), xmpp.Config{JID: jid.MustParse("mallory@localhost"), Password: "pw", Resource: long, Server: srv.Addr(), RootCAs: srv.CertPool(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flooder.Close()
+	go func() {
+		for {
+			if _, err := flooder.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	const n = 3000
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		flooder.Send(xmpp.E(xmpp.NSClient, "presence").Add(xmpp.E(xmpp.NSClient, "status").WithText(fmt.Sprint("status ", i))))
+	}
+	// Unknown IQ types and payloads, too.
+	flooder.SendRaw(`<iq to='alice@localhost/gab' type='bogus' id='x1'><q xmlns='urn:x'/></iq>`)
+	flooder.SendRaw(`<iq to='alice@localhost/gab' type='get' id='x2'><q xmlns='urn:unknown'/></iq>`)
+	flooder.SendRaw(`<iq to='alice@localhost/gab' type='result' id='never-sent'/>`)
+	a.r.wait(t, "the last presence", is(func(e chat.PresenceChanged) bool { return e.Status == fmt.Sprint("status ", n-1) }))
+	t.Logf("%d presence updates from one contact handled in %v", n, time.Since(start))
+
+	got := 0
+	for _, e := range a.r.snapshot() {
+		if p, ok := e.(chat.PresenceChanged); ok && p.Resource == long && p.From == "mallory@localhost/"+long {
+			got++
+		}
+	}
+	if got < n {
+		t.Fatalf("%d of %d presence updates arrived with the 1,023-byte resource intact", got, n)
+	}
+	// Still working, and the giant never arrived.
+	b := start2(t, srv)
+	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "still there?"})
+	a.r.wait(t, "a message after all that", is(func(e chat.MessageReceived) bool { return e.Body == "still there?" }))
+	for _, e := range a.r.snapshot() {
+		if m, ok := e.(chat.MessageReceived); ok && len(m.Body) > 1000 {
+			t.Fatal("a 1 MB body got through")
+		}
+		if d, ok := e.(chat.Disconnected); ok {
+			t.Fatalf("alice was disconnected: %+v", d)
+		}
+	}
+}
+
+func start2(t *testing.T, srv *xmpptest.Server) *running {
+	return start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+}

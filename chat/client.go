@@ -213,6 +213,14 @@ func bareJID(s string) (string, error) {
 	return bare, nil
 }
 
+// inRoster reports whether bare is one of our contacts.
+func (c *Client) inRoster(bare string) bool {
+	c.state.Lock()
+	defer c.state.Unlock()
+	_, ok := c.items[bare]
+	return ok
+}
+
 // persist stores a message before anyone is shown it, so that whatever the
 // user has seen is on disk. A failure is reported, and the message is still
 // shown: losing it from the screen too would be worse.
@@ -224,6 +232,8 @@ func (c *Client) persist(ctx context.Context, ev Event) {
 	switch e := ev.(type) {
 	case MessageReceived:
 		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, Time: e.Time}
+	case CarbonSent:
+		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, Time: e.Time, State: history.StateSent}
 	default:
 		return
 	}

@@ -88,6 +88,8 @@ type MessageReceived struct {
 	Time     time.Time // the XEP-0203 delay stamp when present, else when read
 	Delayed  bool
 	OriginID string // XEP-0359, to recognise a copy sent again
+	Carbon   bool   // a copy of a message to another of our devices (XEP-0280)
+	Receipt  bool   // the sender asks for a delivery receipt (XEP-0184)
 }
 
 // MessageSent is a message the user wrote, as it enters the outbox
@@ -109,6 +111,16 @@ type DeliveryChanged struct {
 	To    string
 	State string
 }
+
+// ReceiptReceived: From's client confirms it received our message ID
+// (XEP-0184).
+type ReceiptReceived struct {
+	From string
+	Bare string
+	ID   string
+}
+
+func (ReceiptReceived) isEvent() {}
 
 // ChatState is an XEP-0085 chat state.
 type ChatState string

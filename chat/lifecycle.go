@@ -403,6 +403,12 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if e.OriginID != "" && !c.seen.add(e.Bare+"\x00"+e.OriginID) {
 					continue // a copy sent again after a lost connection
 				}
+			case ReceiptReceived:
+				c.receipt(ctx, e)
+			case CarbonSent:
+				if e.OriginID != "" && !c.seen.add(e.To+"\x00out\x00"+e.OriginID) {
+					continue
+				}
 			case StanzaError:
 				if e.Kind != "message" {
 					break
@@ -414,6 +420,11 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			c.observe(ev)
 			c.discover(sess, self, ev)
 			c.persist(ctx, ev)
+			if m, ok := ev.(MessageReceived); ok && m.Receipt && !m.Carbon && c.inRoster(m.Bare) {
+				// XEP-0184: confirm, but only to contacts (§8: receipts to
+				// strangers would tell them we are online).
+				sess.Send(xmpp.E(xmpp.NSClient, "message", "to", m.From, "id", NewID()).Add(xmpp.E(NSReceipts, "received", "id", m.ID)))
+			}
 			if !c.emit(ctx, ev) {
 				return ctx.Err()
 			}
@@ -462,6 +473,8 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		p := c.presence
 		c.mu.Unlock()
 		sess.Send(c.presenceElement(p))
+		// Copies of what our other devices send and receive (XEP-0280).
+		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(xmpp.E(NSCarbons, "enable")), c.opts.IQTimeout, func(*xmpp.Element, error) {})
 		// A new session: everything not confirmed goes (again); a copy the
 		// server had after all carries the same origin-id.
 		c.flush(ctx, sess, false)

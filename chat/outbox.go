@@ -15,6 +15,8 @@ const (
 	DeliveryUnacked = history.StateUnacked // on the wire, not confirmed by the server
 	DeliverySent    = history.StateSent    // the server has it
 	DeliveryFailed  = history.StateFailed  // it could not be delivered
+	// DeliveryReceived: the peer's client confirmed it (XEP-0184).
+	DeliveryReceived = history.StateDelivered
 )
 
 // NSSID is XEP-0359 unique and stable stanza IDs (origin-id).
@@ -39,14 +41,34 @@ type outbox struct {
 	mu      sync.Mutex
 	live    map[string]*outgoing
 	order   []string // live ids, oldest first
-	settled map[string]string
+	settled map[string]settledMsg
 	ring    []string
+}
+
+type settledMsg struct{ to, state string }
+
+// rank orders delivery states: a message only moves forward (an
+// acknowledgement from the server may come after the peer's receipt).
+func rank(state string) int {
+	switch state {
+	case DeliveryPending:
+		return 0
+	case DeliveryUnacked:
+		return 1
+	case DeliverySent:
+		return 2
+	case DeliveryReceived:
+		return 3
+	case DeliveryFailed:
+		return 4
+	}
+	return -1
 }
 
 const settledKept = 1000
 
 func newOutbox(store *history.Store) *outbox {
-	o := &outbox{store: store, live: map[string]*outgoing{}, settled: map[string]string{}}
+	o := &outbox{store: store, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
 	if store != nil {
 		if msgs, err := store.Unsent(context.Background()); err == nil {
 			for _, m := range msgs {
@@ -84,15 +106,21 @@ func (o *outbox) add(m *outgoing, from string) error {
 // an id the outbox does not know.
 func (o *outbox) set(id, state string) (to string, ok bool) {
 	o.mu.Lock()
-	m := o.live[id]
-	if m != nil {
+	if m := o.live[id]; m != nil {
+		if rank(state) <= rank(m.state) {
+			o.mu.Unlock()
+			return m.to, false
+		}
 		to = m.to
 		m.state = state
-		if state == DeliverySent || state == DeliveryFailed {
+		if rank(state) >= rank(DeliverySent) {
 			delete(o.live, id)
-			o.settle(id, to)
+			o.settle(id, to, state)
 		}
-	} else if to, ok = o.settled[id]; !ok {
+	} else if s, known := o.settled[id]; known && rank(state) > rank(s.state) && s.state != DeliveryFailed {
+		to = s.to
+		o.settled[id] = settledMsg{to, state}
+	} else {
 		o.mu.Unlock()
 		return "", false
 	}
@@ -103,13 +131,24 @@ func (o *outbox) set(id, state string) (to string, ok bool) {
 	return to, true
 }
 
-func (o *outbox) settle(id, to string) {
-	o.settled[id] = to
+func (o *outbox) settle(id, to, state string) {
+	o.settled[id] = settledMsg{to, state}
 	o.ring = append(o.ring, id)
 	if len(o.ring) > settledKept {
 		delete(o.settled, o.ring[0])
 		o.ring = o.ring[1:]
 	}
+}
+
+// peer returns the peer a message we sent went to.
+func (o *outbox) peer(id string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if m := o.live[id]; m != nil {
+		return m.to, true
+	}
+	s, ok := o.settled[id]
+	return s.to, ok
 }
 
 // unsent lists what still has to go out, oldest first; with onlyPending,
@@ -133,6 +172,17 @@ func (o *outbox) unsent(onlyPending bool) []*outgoing {
 	return out
 }
 
+// receipt marks a message the peer's client confirmed. Only a receipt
+// from the peer the message went to counts.
+func (c *Client) receipt(ctx context.Context, r ReceiptReceived) {
+	if to, known := c.out.peer(r.ID); !known || to != r.Bare {
+		return
+	}
+	if to, ok := c.out.set(r.ID, DeliveryReceived); ok {
+		c.emit(ctx, DeliveryChanged{ID: r.ID, To: to, State: DeliveryReceived})
+	}
+}
+
 // stanza is the message as it goes on the wire: to the bare JID, with an
 // origin-id (XEP-0359) so that a copy re-sent after a lost connection can
 // be recognised, and <active/> (XEP-0085 §5.1: allowed with any message,
@@ -144,7 +194,11 @@ func (m *outgoing) stanza() *xmpp.Element {
 	if m.thread != "" {
 		el.Add(xmpp.E(xmpp.NSClient, "thread").WithText(m.thread))
 	}
-	return el.Add(xmpp.E(NSChatStates, string(StateActive)), xmpp.E(NSSID, "origin-id", "id", m.id))
+	return el.Add(
+		xmpp.E(NSChatStates, string(StateActive)),
+		xmpp.E(NSReceipts, "request"),
+		xmpp.E(NSSID, "origin-id", "id", m.id),
+	)
 }
 
 // enqueue puts a new message in the outbox and tells the UI, which shows

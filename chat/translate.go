@@ -21,6 +21,7 @@ const (
 	NSBlocking   = "urn:xmpp:blocking"
 	NSRosterVer  = "urn:xmpp:features:rosterver"
 	NSCaps       = "http://jabber.org/protocol/caps"
+	NSReceipts   = "urn:xmpp:receipts"
 )
 
 // Self is what translation needs to know about our own session.
@@ -74,6 +75,9 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	case "":
 		typ = "normal"
 	}
+	if evs, ok := translateCarbon(self, el); ok {
+		return evs
+	}
 	var evs []Event
 	body, hasBody := pickByLang(el, "body", self.Lang)
 	if hasBody && strings.TrimSpace(body) != "" {
@@ -83,7 +87,11 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 			OriginID: el.Child(NSSID, "origin-id").Get("id"),
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
+		m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
 		evs = append(evs, m)
+	}
+	if r := el.Child(NSReceipts, "received"); r != nil && r.Get("id") != "" {
+		evs = append(evs, ReceiptReceived{From: from.String(), Bare: from.Bare().String(), ID: r.Get("id")})
 	}
 	if typ == "chat" || typ == "normal" {
 		for _, c := range el.ChildrenIn(NSChatStates) {
@@ -268,6 +276,7 @@ var Features = []string{
 	NSChatStates,
 	xmpp.NSPing,
 	NSVersion,
+	NSReceipts,
 }
 
 func discoInfoReply(iq *xmpp.Element) *xmpp.Element {

@@ -33,10 +33,11 @@ type Message struct {
 
 // Delivery states of outgoing messages.
 const (
-	StatePending = "pending" // written by the user, not yet on the wire
-	StateUnacked = "unacked" // on the wire, the server has not confirmed it (XEP-0198)
-	StateSent    = "sent"    // the server has it
-	StateFailed  = "failed"  // it could not be delivered
+	StatePending   = "pending"   // written by the user, not yet on the wire
+	StateUnacked   = "unacked"   // on the wire, the server has not confirmed it (XEP-0198)
+	StateSent      = "sent"      // the server has it
+	StateFailed    = "failed"    // it could not be delivered
+	StateDelivered = "delivered" // the peer's client confirmed it (XEP-0184)
 )
 
 // Store is one account's message database. It is safe for concurrent use.

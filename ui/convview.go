@@ -99,6 +99,8 @@ func deliveryMark(state string) string {
 		return " (sending)"
 	case chat.DeliveryFailed:
 		return " (not delivered)"
+	case chat.DeliveryReceived:
+		return " ✓"
 	}
 	return ""
 }

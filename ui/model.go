@@ -261,6 +261,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 			me = a.Name
 		}
 		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State})
+	case chat.CarbonSent:
+		// Sent from another of our devices.
+		c, _ := s.Open(account, e.To)
+		c.add(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent})
 	case chat.DeliveryChanged:
 		if c, _ := s.Find(account, e.To); c != nil {
 			c.setState(e.ID, e.State)

@@ -17,7 +17,7 @@ class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password, ca):
         super().__init__(jid, password)
         self.ca_certs = ca
-        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0199", "xep_0203"):
+        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0184", "xep_0199", "xep_0203"):
             self.register_plugin(p)
         # Subscriptions are answered by explicit commands only.
         self.roster.auto_authorize = None
@@ -29,6 +29,7 @@ class Peer(slixmpp.ClientXMPP):
             self.add_event_handler("presence_" + t, self.make_sub_handler(t))
         self.add_event_handler("presence_available", lambda p: out({"event": "presence", "from": str(p["from"]), "type": "available", "show": p["show"], "status": p["status"]}))
         self.add_event_handler("presence_unavailable", lambda p: out({"event": "presence", "from": str(p["from"]), "type": "unavailable"}))
+        self.add_event_handler("receipt_received", lambda m: out({"event": "receipt", "from": str(m["from"]), "id": m["receipt"]}))
         self.add_event_handler("failed_auth", lambda e: out({"event": "error", "text": "auth failed"}))
 
     def make_sub_handler(self, t):
@@ -61,6 +62,10 @@ class Peer(slixmpp.ClientXMPP):
                 m = self.make_message(mto=c["to"], mbody=c.get("body"), mtype="chat")
                 if c.get("state"):
                     m["chat_state"] = c["state"]
+                if c.get("id"):
+                    m["id"] = c["id"]
+                if c.get("receipt"):
+                    m["request_receipt"] = True
                 m.send()
             elif cmd == "state":
                 m = self.make_message(mto=c["to"], mtype="chat")

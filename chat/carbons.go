@@ -1,0 +1,78 @@
+package chat
+
+import (
+	"time"
+
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+// Namespaces of message carbons (XEP-0280) and forwarding (XEP-0297).
+const (
+	NSCarbons = "urn:xmpp:carbons:2"
+	NSForward = "urn:xmpp:forward:0"
+)
+
+// CarbonSent is a message the user sent from another device of the same
+// account (XEP-0280 sent carbon): it belongs in the conversation with To.
+type CarbonSent struct {
+	ID       string
+	To       string // bare JID of the peer
+	Body     string
+	Thread   string
+	Time     time.Time
+	OriginID string
+}
+
+func (CarbonSent) isEvent() {}
+
+// translateCarbon handles a message that wraps a carbon. It reports false
+// when el is no carbon. A carbon is a copy of a message made by the user's
+// own server, so it must come from the user's own bare JID: anything else
+// is a forgery (the CVE-2017-5589 class), dropped and reported.
+func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
+	wrap := el.Child(NSCarbons, "received")
+	sent := false
+	if wrap == nil {
+		if wrap = el.Child(NSCarbons, "sent"); wrap == nil {
+			return nil, false
+		}
+		sent = true
+	}
+	own := self.JID.Bare()
+	if f := el.Get("from"); f != "" {
+		from, err := jid.Parse(f)
+		if err != nil || !from.Equal(own) {
+			return []Event{Notice{Text: "dropped a forged carbon from " + f + " (carbons come only from your own account)"}}, true
+		}
+	}
+	inner := wrap.Child(NSForward, "forwarded").Child(xmpp.NSClient, "message")
+	if inner == nil {
+		return nil, true
+	}
+	if !sent {
+		// A message to another of our devices: handle it as if it had come
+		// here (its own sender check applies).
+		evs := translateMessage(self, inner)
+		for i, ev := range evs {
+			if m, ok := ev.(MessageReceived); ok {
+				m.Carbon = true
+				evs[i] = m
+			}
+		}
+		return evs, true
+	}
+	to, err := jid.Parse(inner.Get("to"))
+	if err != nil {
+		return []Event{Notice{Text: "dropped a sent carbon with an invalid recipient"}}, true
+	}
+	body, ok := pickByLang(inner, "body", self.Lang)
+	if !ok || body == "" {
+		return nil, true // a chat state or marker from another device
+	}
+	t, _ := delayStamp(self, inner)
+	return []Event{CarbonSent{
+		ID: inner.Get("id"), To: to.Bare().String(), Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
+		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"),
+	}}, true
+}

@@ -1,0 +1,101 @@
+package chat_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+func TestCarbonsBetweenTwoDevices(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "bob")
+	laptop := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{})
+	phone := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
+	bob := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	// Carbons are enabled right after the roster; wait until both devices
+	// see each other online, by then it is done.
+	laptop.r.wait(t, "the phone online", is(func(e chat.PresenceChanged) bool { return e.From == "alice@localhost/phone" && e.Available }))
+	phone.r.wait(t, "the laptop online", is(func(e chat.PresenceChanged) bool { return e.From == "alice@localhost/laptop" && e.Available }))
+	time.Sleep(200 * time.Millisecond)
+
+	laptop.do(t, chat.SendMessage{To: "bob@localhost", Body: "from the laptop"})
+	bob.r.wait(t, "the message", is(func(e chat.MessageReceived) bool { return e.Body == "from the laptop" }))
+	c := phone.r.wait(t, "the sent carbon", is(func(e chat.CarbonSent) bool { return e.Body == "from the laptop" })).(chat.CarbonSent)
+	if c.To != "bob@localhost" || c.OriginID == "" {
+		t.Fatalf("carbon: %+v", c)
+	}
+
+	// gab writes to bare JIDs; another client may write to one device.
+	raw := rawSession(t, srv, "bob")
+	raw.SendRaw(`<message to='alice@localhost/laptop' type='chat' id='x'><body>to the laptop only</body></message>`)
+	m := phone.r.wait(t, "the received carbon", is(func(e chat.MessageReceived) bool { return e.Body == "to the laptop only" })).(chat.MessageReceived)
+	if !m.Carbon || m.Bare != "bob@localhost" {
+		t.Fatalf("received carbon: %+v", m)
+	}
+}
+
+func TestForgedCarbonIsDropped(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "mallory", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	m := rawSession(t, srv, "mallory")
+	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+		`<message xmlns='jabber:client' from='bank@localhost/web' to='alice@localhost/gab' type='chat'><body>forged: send your password</body></message></forwarded></received></message>`)
+	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+		`<message xmlns='jabber:client' from='alice@localhost/other' to='boss@localhost' type='chat'><body>forged: I quit</body></message></forwarded></sent></message>`)
+	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>marker</body></message>`)
+	a.r.wait(t, "the marker", is(func(e chat.MessageReceived) bool { return e.Body == "marker" }))
+	notices := 0
+	for _, e := range a.r.snapshot() {
+		switch v := e.(type) {
+		case chat.MessageReceived:
+			if strings.Contains(v.Body, "forged") {
+				t.Fatalf("forged carbon shown: %+v", v)
+			}
+		case chat.CarbonSent:
+			t.Fatalf("forged sent carbon shown: %+v", v)
+		case chat.Notice:
+			if strings.Contains(v.Text, "forged carbon from mallory@localhost") {
+				notices++
+			}
+		}
+	}
+	if notices != 2 {
+		t.Fatalf("%d forgeries reported in the console, want 2", notices)
+	}
+}
+
+func TestDeliveryReceiptsWithSlixmpp(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "peer", "pw")
+	srv.Register(t, "stranger", "pw")
+	befriend(t, srv, "alice", "peer")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	p := srv.StartPeer(t, "peer", "pw")
+	a.r.wait(t, "peer online", is(func(e chat.PresenceChanged) bool { return e.Bare == "peer@localhost" && e.Available }))
+
+	// Ours: requested, answered by slixmpp, shown as received.
+	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "did you get this?"})
+	sent := a.r.wait(t, "sent", is[chat.MessageSent](nil)).(chat.MessageSent)
+	a.r.wait(t, "the receipt", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliveryReceived }))
+
+	// Theirs: a contact asks, we answer.
+	p.Send(t, map[string]any{"cmd": "send", "to": "alice@localhost/gab", "body": "and this?", "id": "r-1", "receipt": true})
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "receipt" && e.Get("id") == "r-1" }); !ok {
+		t.Fatalf("no receipt for the contact: %v", p.Events())
+	}
+	// A stranger asks: no receipt (it would tell them we are online).
+	s := srv.StartPeer(t, "stranger", "pw")
+	s.Send(t, map[string]any{"cmd": "send", "to": "alice@localhost/gab", "body": "hello?", "id": "r-2", "receipt": true})
+	a.r.wait(t, "the stranger's message", is(func(e chat.MessageReceived) bool { return e.Body == "hello?" }))
+	if _, ok := s.Wait(time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "receipt" }); ok {
+		t.Fatal("a stranger got a receipt")
+	}
+}

@@ -22,6 +22,7 @@ type CarbonSent struct {
 	Thread   string
 	Time     time.Time
 	OriginID string
+	StoreID  int64
 }
 
 func (CarbonSent) isEvent() {}

@@ -222,11 +222,12 @@ func (c *Client) inRoster(bare string) bool {
 }
 
 // persist stores a message before anyone is shown it, so that whatever the
-// user has seen is on disk. A failure is reported, and the message is still
-// shown: losing it from the screen too would be worse.
-func (c *Client) persist(ctx context.Context, ev Event) {
+// user has seen is on disk, and returns the event with its row id. A
+// failure is reported, and the message is still shown: losing it from the
+// screen too would be worse.
+func (c *Client) persist(ctx context.Context, ev Event) Event {
 	if c.opts.Store == nil {
-		return
+		return ev
 	}
 	var m *history.Message
 	switch e := ev.(type) {
@@ -235,11 +236,67 @@ func (c *Client) persist(ctx context.Context, ev Event) {
 	case CarbonSent:
 		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, Time: e.Time, State: history.StateSent}
 	default:
-		return
+		return ev
 	}
 	if err := c.opts.Store.Append([]*history.Message{m}); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
+		return ev
 	}
+	switch e := ev.(type) {
+	case MessageReceived:
+		e.StoreID = m.ID
+		return e
+	case CarbonSent:
+		e.StoreID = m.ID
+		return e
+	}
+	return ev
+}
+
+// loadHistory answers LoadHistory from the store.
+func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory) error {
+	if c.opts.Store == nil {
+		c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
+		return nil
+	}
+	limit := cmd.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, limit)
+	if err != nil {
+		return fmt.Errorf("read history: %w", err)
+	}
+	out := make([]StoredMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = StoredMessage{StoreID: m.ID, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State}
+	}
+	c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: out, More: more})
+	return nil
+}
+
+// recentSet remembers the last max keys added.
+type recentSet struct {
+	max  int
+	keys map[string]bool
+	ring []string
+}
+
+// add records key and reports whether it was new.
+func (r *recentSet) add(key string) bool {
+	if r.keys == nil {
+		r.keys = map[string]bool{}
+	}
+	if r.keys[key] {
+		return false
+	}
+	r.keys[key] = true
+	r.ring = append(r.ring, key)
+	if len(r.ring) > r.max {
+		delete(r.keys, r.ring[0])
+		r.ring = r.ring[1:]
+	}
+	return true
 }
 
 // discover asks a contact's client what it supports (XEP-0030, once per
@@ -272,28 +329,4 @@ func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
 			}
 		}
 	})
-}
-
-// recentSet remembers the last max keys added.
-type recentSet struct {
-	max  int
-	keys map[string]bool
-	ring []string
-}
-
-// add records key and reports whether it was new.
-func (r *recentSet) add(key string) bool {
-	if r.keys == nil {
-		r.keys = map[string]bool{}
-	}
-	if r.keys[key] {
-		return false
-	}
-	r.keys[key] = true
-	r.ring = append(r.ring, key)
-	if len(r.ring) > r.max {
-		delete(r.keys, r.ring[0])
-		r.ring = r.ring[1:]
-	}
-	return true
 }

@@ -84,6 +84,15 @@ type Reconnect struct{}
 // certificate, and no other, is accepted for the account.
 type TrustCertificate struct{ DER []byte }
 
+// LoadHistory reads stored messages with Peer older than the row Before
+// (0: the newest), Limit at most; the answer is HistoryLoaded. It works
+// offline too.
+type LoadHistory struct {
+	Peer   string
+	Before int64
+	Limit  int
+}
+
 // FetchBlocklist asks for the whole block list; it arrives as a
 // BlocklistChanged with Reset set.
 type FetchBlocklist struct{}
@@ -105,3 +114,4 @@ func (Unblock) isCommand()             {}
 func (FetchBlocklist) isCommand()      {}
 func (Reconnect) isCommand()           {}
 func (TrustCertificate) isCommand()    {}
+func (LoadHistory) isCommand()         {}

@@ -90,7 +90,30 @@ type MessageReceived struct {
 	OriginID string // XEP-0359, to recognise a copy sent again
 	Carbon   bool   // a copy of a message to another of our devices (XEP-0280)
 	Receipt  bool   // the sender asks for a delivery receipt (XEP-0184)
+	StoreID  int64  // its row in the history store, 0 without one
 }
+
+// StoredMessage is one message read back from the history store.
+type StoredMessage struct {
+	StoreID  int64
+	ID       string // stanza id
+	Outgoing bool
+	From     string
+	Body     string
+	Time     time.Time
+	State    string // delivery state of an outgoing message
+}
+
+// HistoryLoaded answers LoadHistory: stored messages with Peer older than
+// Before (0: the newest), oldest first; More says whether older ones remain.
+type HistoryLoaded struct {
+	Peer     string
+	Before   int64
+	Messages []StoredMessage
+	More     bool
+}
+
+func (HistoryLoaded) isEvent() {}
 
 // MessageSent is a message the user wrote, as it enters the outbox
 // (State pending). DeliveryChanged follows as it goes out and is confirmed.
@@ -102,6 +125,7 @@ type MessageSent struct {
 	Thread    string
 	Time      time.Time
 	State     string
+	StoreID   int64
 }
 
 // DeliveryChanged: a message the user wrote moved on (DeliveryUnacked,

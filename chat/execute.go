@@ -62,6 +62,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.blockSet(ctx, sess, "unblock", cmd.JID)
 	case TrustCertificate:
 		return errors.New("already connected: nothing to trust")
+	case LoadHistory:
+		return c.loadHistory(ctx, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

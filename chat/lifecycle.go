@@ -156,6 +156,10 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 		case Reconnect:
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case LoadHistory:
+			if err := c.loadHistory(ctx, cmd); err != nil {
+				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+			}
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -419,7 +423,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			}
 			c.observe(ev)
 			c.discover(sess, self, ev)
-			c.persist(ctx, ev)
+			ev = c.persist(ctx, ev)
 			if m, ok := ev.(MessageReceived); ok && m.Receipt && !m.Carbon && c.inRoster(m.Bare) {
 				// XEP-0184: confirm, but only to contacts (§8: receipts to
 				// strangers would tell them we are online).

@@ -24,12 +24,13 @@ const NSSID = "urn:xmpp:sid:0"
 
 // outgoing is one message in the outbox.
 type outgoing struct {
-	id     string // message id and origin-id
-	to     string
-	body   string
-	thread string
-	time   time.Time
-	state  string
+	id      string // message id and origin-id
+	to      string
+	body    string
+	thread  string
+	time    time.Time
+	state   string
+	storeID int64
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -88,13 +89,14 @@ func (o *outbox) track(m *outgoing) {
 func (o *outbox) add(m *outgoing, from string) error {
 	m.state = DeliveryPending
 	if o.store != nil {
-		err := o.store.Append([]*history.Message{{
+		row := &history.Message{
 			Peer: m.to, Direction: history.Out, From: from, To: m.to, Body: m.body, Thread: m.thread,
 			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryPending,
-		}})
-		if err != nil {
+		}
+		if err := o.store.Append([]*history.Message{row}); err != nil {
 			return err
 		}
+		m.storeID = row.ID
 	}
 	o.mu.Lock()
 	o.track(m)
@@ -215,7 +217,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
-	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending})
+	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
 	return m, nil
 }
 

@@ -154,3 +154,28 @@ func TestOutboxSurvivesARestartOfTheClient(t *testing.T) {
 	start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b.r.wait(t, "the message from the last run", is(func(e chat.MessageReceived) bool { return e.Body == "written offline" }))
 }
+
+func TestHistoryLoadsFromTheStore(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "one"})
+	got := a.r.wait(t, "one", is(func(e chat.MessageReceived) bool { return e.Body == "one" })).(chat.MessageReceived)
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "two"})
+	if got.StoreID == 0 {
+		t.Fatal("a stored message carries no row id")
+	}
+	a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 10})
+	h := a.r.wait(t, "history", is[chat.HistoryLoaded](nil)).(chat.HistoryLoaded)
+	if len(h.Messages) != 2 || h.More || h.Messages[0].StoreID != got.StoreID || h.Messages[0].Body != "one" ||
+		!h.Messages[1].Outgoing || h.Messages[1].Body != "two" {
+		t.Fatalf("history: %+v", h)
+	}
+}

@@ -177,6 +177,26 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	return out, rows.Err()
 }
 
+// Before returns up to n messages with peer older than the row beforeID
+// (0: the newest), oldest first, and whether older ones remain.
+func (s *Store) Before(ctx context.Context, peer string, beforeID int64, n int) ([]Message, bool, error) {
+	if beforeID <= 0 {
+		beforeID = 1<<63 - 1
+	}
+	out, err := s.query(ctx, `WHERE peer = ? AND id < ? ORDER BY id DESC LIMIT ?`, peer, beforeID, n+1)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(out) > n
+	if more {
+		out = out[:n]
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, more, nil
+}
+
 // Unsent returns outgoing messages not yet confirmed by the server
 // (pending or unacked), oldest first: the outbox.
 func (s *Store) Unsent(ctx context.Context) ([]Message, error) {

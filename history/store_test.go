@@ -88,3 +88,29 @@ func TestOutboxStates(t *testing.T) {
 		t.Fatalf("an incoming message got a state: %+v", all[2])
 	}
 }
+
+func TestBeforePages(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var batch []*Message
+	for i := 0; i < 25; i++ {
+		batch = append(batch, &Message{Peer: "p@x", Direction: In, Body: fmt.Sprint(i)}, &Message{Peer: "q@x", Direction: In, Body: "other"})
+	}
+	s.Append(batch)
+	ctx := context.Background()
+	page, more, err := s.Before(ctx, "p@x", 0, 10)
+	if err != nil || !more || len(page) != 10 || page[0].Body != "15" || page[9].Body != "24" {
+		t.Fatalf("newest page: %v %v %v", page, more, err)
+	}
+	page, more, _ = s.Before(ctx, "p@x", page[0].ID, 10)
+	if !more || page[0].Body != "5" {
+		t.Fatalf("second page: %v %v", page, more)
+	}
+	page, more, _ = s.Before(ctx, "p@x", page[0].ID, 10)
+	if more || len(page) != 5 || page[0].Body != "0" {
+		t.Fatalf("last page: %v %v", page, more)
+	}
+}

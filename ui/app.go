@@ -71,6 +71,11 @@ func New(accounts []*Account, opts Options) *App {
 	a.roster.OnAdd = func(account string) { a.addDialog(account, "") }
 	a.roster.OnRemove = a.removeDialog
 	a.conv = NewConvView(state, tf)
+	a.conv.OnTop = func() {
+		if c := a.state.Current(); c.More {
+			a.loadOlder(c)
+		}
+	}
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
@@ -160,6 +165,7 @@ func (a *App) apply(it item) {
 		return
 	}
 	a.state.Apply(it.account, it.ev)
+	a.loadFresh()
 	switch e := it.ev.(type) {
 	case chat.SubscriptionRequested:
 		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
@@ -230,7 +236,7 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		}
 		return nil
 	case tcell.KeyPgUp:
-		a.conv.ScrollBy(a.conv.PageRows())
+		a.scrollUp(a.conv.PageRows())
 		return nil
 	case tcell.KeyPgDn:
 		a.conv.ScrollBy(-a.conv.PageRows())
@@ -240,7 +246,7 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		// do in the composer; Alt+Home and Alt+End always do.
 		if alt || !inComposer || composerEmpty {
 			if ev.Key() == tcell.KeyHome {
-				a.conv.ScrollBy(1 << 30)
+				a.scrollUp(1 << 30)
 			} else {
 				a.conv.ScrollBy(-(1 << 30))
 			}
@@ -318,8 +324,38 @@ func (a *App) openFromRoster(account, jid string) {
 	a.openChat(account, jid)
 }
 
+// loadFresh asks for the latest history of every tab just opened.
+func (a *App) loadFresh() {
+	for _, c := range a.state.TakeFresh() {
+		a.loadOlder(c)
+	}
+}
+
+// loadOlder asks the account for the page of history before what c shows.
+func (a *App) loadOlder(c *Conversation) {
+	acct := a.state.Account(c.Account)
+	if acct == nil || acct.Client == nil || c.Loading || c.IsConsole() {
+		return
+	}
+	c.Loading = true
+	acct.Client.Do(chat.LoadHistory{Peer: c.Peer, Before: c.oldestStored(), Limit: historyPage})
+}
+
+// historyPage is how many stored messages a tab reads at a time.
+const historyPage = 100
+
+// scrollUp scrolls back and, at the top of what is loaded, reads more.
+func (a *App) scrollUp(rows int) {
+	c := a.state.Current()
+	if a.conv.AtTop() && c.More {
+		a.loadOlder(c)
+	}
+	a.conv.ScrollBy(rows)
+}
+
 func (a *App) openChat(account, jid string) {
 	_, i := a.state.Open(account, jid)
+	a.loadFresh()
 	a.switchTo(i)
 	a.tv.SetFocus(a.composer)
 }

@@ -293,7 +293,7 @@ func TestCommandsAndErrors(t *testing.T) {
 	}
 	var got []chat.Command
 	for _, c := range h.client.commands() {
-		if _, ok := c.(chat.SendChatState); !ok {
+		if !background(c) {
 			got = append(got, c)
 		}
 	}

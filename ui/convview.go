@@ -31,6 +31,8 @@ type ConvView struct {
 	*tview.Box
 	state      *State
 	timeFormat string
+	atTop      bool // the last draw showed the oldest line loaded
+	OnTop      func()
 }
 
 // NewConvView shows state's active conversation.
@@ -158,6 +160,7 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 	if all {
 		c.Scroll = max(0, min(c.Scroll, len(rows)-h))
 	}
+	v.atTop = all
 	end := len(rows) - c.Scroll
 	start := max(0, end-h)
 	line := y + h - (end - start)
@@ -199,6 +202,9 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 	}
 }
 
+// AtTop reports whether the last draw reached the oldest line loaded.
+func (v *ConvView) AtTop() bool { return v.atTop }
+
 // ScrollBy moves the view by delta rows (positive is back in time). Draw
 // clamps it to what there is.
 func (v *ConvView) ScrollBy(delta int) {
@@ -220,6 +226,9 @@ func (v *ConvView) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, fun
 		}
 		switch action {
 		case tview.MouseScrollUp:
+			if v.OnTop != nil && v.atTop {
+				v.OnTop()
+			}
 			v.ScrollBy(3)
 			return true, nil
 		case tview.MouseScrollDown:

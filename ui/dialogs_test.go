@@ -21,9 +21,10 @@ func (h *harness) waitCommands(want ...chat.Command) {
 	for {
 		var got []chat.Command
 		for _, c := range h.client.commands() {
-			if _, ok := c.(chat.SendChatState); !ok {
-				got = append(got, c)
+			if background(c) {
+				continue
 			}
+			got = append(got, c)
 		}
 		if fmt.Sprint(got) == fmt.Sprint(want) {
 			return
@@ -279,4 +280,70 @@ func TestTrustDialog(t *testing.T) {
 	if tc, ok := cmds[len(cmds)-1].(chat.TrustCertificate); !ok || string(tc.DER) != string(der) {
 		t.Fatalf("commands: %#v", cmds)
 	}
+}
+
+// background commands are sent without the user asking: chat states and
+// history reads.
+func background(c chat.Command) bool {
+	switch c.(type) {
+	case chat.SendChatState, chat.LoadHistory:
+		return true
+	}
+	return false
+}
+
+func TestHistoryInTabs(t *testing.T) {
+	h := newHarness(t, 100, 16)
+	h.typeText("/msg old@x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:old@x")
+	var load chat.LoadHistory
+	for _, c := range h.client.commands() {
+		if l, ok := c.(chat.LoadHistory); ok {
+			load = l
+		}
+	}
+	if load.Peer != "old@x" || load.Before != 0 {
+		t.Fatalf("no history asked for: %#v", h.client.commands())
+	}
+	day := time.Now().Add(-time.Hour)
+	var page []chat.StoredMessage
+	for i := 11; i <= 30; i++ {
+		page = append(page, chat.StoredMessage{StoreID: int64(i), Body: fmt.Sprint("stored ", i), Time: day, Outgoing: i%2 == 0, State: chat.DeliveryReceived})
+	}
+	// The newest stored message also arrives as an event: shown once.
+	h.send(chat.HistoryLoaded{Peer: "old@x", Messages: page, More: true},
+		chat.MessageReceived{From: "old@x/r", Bare: "old@x", Body: "stored 30", StoreID: 30, Time: day})
+	h.waitFor("stored 29", "me ✓: stored 30")
+	n := 0
+	for _, c := range h.app.State().Convs[1].Lines {
+		if c.Body == "stored 30" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("stored 30 shown %d times", n)
+	}
+	// Scrolling past the top asks for the page before row 11.
+	for i := 0; i < 5; i++ {
+		h.key(tcell.KeyPgUp, 0, tcell.ModNone)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var older *chat.LoadHistory
+		for _, c := range h.client.commands() {
+			if l, ok := c.(chat.LoadHistory); ok && l.Before == 11 {
+				older = &l
+			}
+		}
+		if older != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no older page asked for: %#v", h.client.commands())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.send(chat.HistoryLoaded{Peer: "old@x", Before: 11, Messages: []chat.StoredMessage{{StoreID: 3, Body: "the very first", Time: day}}})
+	h.waitFor("the very first")
 }

@@ -44,6 +44,7 @@ type Line struct {
 	Kind      LineKind
 	ID        string // the message id, for delivery updates
 	State     string // delivery state of a message we sent
+	StoreID   int64  // its row in the history store, 0 for lines not stored
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -60,12 +61,24 @@ type Conversation struct {
 	Unread    int
 	PeerState chat.ChatState
 	States    *chat.StateMachine
-	Scroll    int // rows scrolled up from the bottom
-	Mark      int // index of the first line not yet seen, -1 for none: the "new messages" marker
+	Scroll    int  // rows scrolled up from the bottom
+	Mark      int  // index of the first line not yet seen, -1 for none: the "new messages" marker
+	More      bool // older messages are in the store
+	Loading   bool // a page of history was asked for
 	timer     *time.Timer
+	stored    map[int64]bool // store rows shown, so nothing shows twice
 }
 
 func (c *Conversation) add(l Line) {
+	if l.StoreID != 0 {
+		if c.stored[l.StoreID] {
+			return // already shown from a page of history
+		}
+		if c.stored == nil {
+			c.stored = map[int64]bool{}
+		}
+		c.stored[l.StoreID] = true
+	}
 	c.Lines = append(c.Lines, l)
 	if drop := len(c.Lines) - MaxLines; drop > 0 {
 		n := copy(c.Lines, c.Lines[drop:])
@@ -86,6 +99,47 @@ func (c *Conversation) setState(id, state string) {
 			c.Lines[i].wrapped = nil // the mark is part of its first row
 			return
 		}
+	}
+}
+
+// oldestStored is the smallest store row shown, 0 for none.
+func (c *Conversation) oldestStored() int64 {
+	for _, l := range c.Lines {
+		if l.StoreID != 0 {
+			return l.StoreID
+		}
+	}
+	return 0
+}
+
+// addHistory merges a page read from the store: what is older than the
+// oldest stored line shown goes in front, what is newer at the end (its
+// event is on its way and will be recognised), what is shown already is
+// skipped.
+func (c *Conversation) addHistory(lines []Line) {
+	oldest := c.oldestStored()
+	var front []Line
+	for _, l := range lines {
+		switch {
+		case c.stored[l.StoreID]:
+		case oldest == 0 || l.StoreID < oldest:
+			front = append(front, l)
+		default:
+			c.add(l)
+		}
+	}
+	if len(front) == 0 {
+		return
+	}
+	if c.stored == nil {
+		c.stored = map[int64]bool{}
+	}
+	for _, l := range front {
+		c.stored[l.StoreID] = true
+	}
+	c.Lines = append(front, c.Lines...)
+	if c.Mark >= 0 {
+		c.Mark += len(front)
 	}
 }
 
@@ -116,6 +170,7 @@ type State struct {
 	Status    string // one-line message for the status line
 	StatusErr bool
 	Now       func() time.Time
+	fresh     []*Conversation // tabs opened since TakeFresh
 }
 
 // NewState starts with the console tab open.
@@ -143,6 +198,14 @@ func (s *State) Account(name string) *Account {
 	return nil
 }
 
+// TakeFresh returns the tabs opened since it was last called: their
+// history has to be read.
+func (s *State) TakeFresh() []*Conversation {
+	f := s.fresh
+	s.fresh = nil
+	return f
+}
+
 // Console is the console tab.
 func (s *State) Console() *Conversation { return s.Convs[0] }
 
@@ -166,6 +229,7 @@ func (s *State) Open(account, peer string) (*Conversation, int) {
 	}
 	c := &Conversation{Account: account, Peer: peer, States: chat.NewStateMachine(), Mark: -1}
 	s.Convs = append(s.Convs, c)
+	s.fresh = append(s.fresh, c)
 	return c, len(s.Convs) - 1
 }
 
@@ -243,7 +307,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:
 		c, i := s.Open(account, e.Bare)
-		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn})
+		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID})
 		c.PeerState = ""
 		if i != s.Active || c.Scroll > 0 {
 			c.markUnseen()
@@ -260,11 +324,26 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if me == "" {
 			me = a.Name
 		}
-		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State})
+		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
 	case chat.CarbonSent:
 		// Sent from another of our devices.
 		c, _ := s.Open(account, e.To)
-		c.add(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent})
+		c.add(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent, StoreID: e.StoreID})
+	case chat.HistoryLoaded:
+		c, _ := s.Find(account, e.Peer)
+		if c == nil {
+			return
+		}
+		c.Loading, c.More = false, e.More
+		lines := make([]Line, len(e.Messages))
+		for i, h := range e.Messages {
+			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: s.displayName(a, e.Peer), SenderKey: e.Peer}
+			if h.Outgoing {
+				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, "me", a.JID, h.State
+			}
+			lines[i] = l
+		}
+		c.addHistory(lines)
 	case chat.DeliveryChanged:
 		if c, _ := s.Find(account, e.To); c != nil {
 			c.setState(e.ID, e.State)

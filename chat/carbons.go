@@ -16,13 +16,14 @@ const (
 // CarbonSent is a message the user sent from another device of the same
 // account (XEP-0280 sent carbon): it belongs in the conversation with To.
 type CarbonSent struct {
-	ID       string
-	To       string // bare JID of the peer
-	Body     string
-	Thread   string
-	Time     time.Time
-	OriginID string
-	StoreID  int64
+	ID        string
+	To        string // bare JID of the peer
+	Body      string
+	Thread    string
+	Time      time.Time
+	OriginID  string
+	StoreID   int64
+	ArchiveID string
 }
 
 func (CarbonSent) isEvent() {}

@@ -72,6 +72,7 @@ type Client struct {
 	ver   string                 // roster version held
 	chaty map[string]bool        // bare JIDs known to support chat states
 	asked map[string]bool        // bare JIDs whose features we asked for this session
+	mam   map[string]mamMode     // archive queries under way, by queryid
 }
 
 type queued struct {
@@ -111,6 +112,7 @@ func New(acct *config.Account, opts Options) *Client {
 		seen:     recentSet{max: 2000},
 		chaty:    map[string]bool{},
 		asked:    map[string]bool{},
+		mam:      map[string]mamMode{},
 	}
 }
 
@@ -232,12 +234,13 @@ func (c *Client) persist(ctx context.Context, ev Event) Event {
 	var m *history.Message
 	switch e := ev.(type) {
 	case MessageReceived:
-		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, Time: e.Time}
+		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time}
 	case CarbonSent:
-		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, Time: e.Time, State: history.StateSent}
+		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent}
 	default:
 		return ev
 	}
+
 	if err := c.opts.Store.Append([]*history.Message{m}); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 		return ev

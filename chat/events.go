@@ -91,6 +91,9 @@ type MessageReceived struct {
 	Carbon   bool   // a copy of a message to another of our devices (XEP-0280)
 	Receipt  bool   // the sender asks for a delivery receipt (XEP-0184)
 	StoreID  int64  // its row in the history store, 0 without one
+	// ArchiveID is the id our server's archive gave it (XEP-0359
+	// stanza-id by our own account); copies are recognised by it.
+	ArchiveID string
 }
 
 // StoredMessage is one message read back from the history store.

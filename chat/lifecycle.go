@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/xmpp"
 )
@@ -402,15 +403,22 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			sess.Send(reply)
 		}
 		for _, ev := range evs {
+			fromArchive := false
+			if a, ok := ev.(MessageArchived); ok {
+				if ev, ok = c.archived(ctx, a); !ok {
+					continue // not ours, or a copy of something held
+				}
+				fromArchive = true
+			}
 			switch e := ev.(type) {
 			case MessageReceived:
-				if e.OriginID != "" && !c.seen.add(e.Bare+"\x00"+e.OriginID) {
-					continue // a copy sent again after a lost connection
+				if !fromArchive && c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID) {
+					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
 			case ReceiptReceived:
 				c.receipt(ctx, e)
 			case CarbonSent:
-				if e.OriginID != "" && !c.seen.add(e.To+"\x00out\x00"+e.OriginID) {
+				if !fromArchive && c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
 					continue
 				}
 			case StanzaError:
@@ -482,6 +490,8 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		// A new session: everything not confirmed goes (again); a copy the
 		// server had after all carries the same origin-id.
 		c.flush(ctx, sess, false)
+		// And what was said while we were away, from the archive.
+		c.catchUp(ctx, sess)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {

@@ -75,6 +75,9 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	case "":
 		typ = "normal"
 	}
+	if res := el.Child(NSMAM, "result"); res != nil {
+		return translateArchived(self, el, res)
+	}
 	if evs, ok := translateCarbon(self, el); ok {
 		return evs
 	}
@@ -84,7 +87,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		m := MessageReceived{
 			ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
 			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
-			OriginID: el.Child(NSSID, "origin-id").Get("id"),
+			OriginID: el.Child(NSSID, "origin-id").Get("id"), ArchiveID: archiveID(self, el),
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
 		m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""

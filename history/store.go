@@ -29,6 +29,7 @@ type Message struct {
 	Received  time.Time // local time of storing
 	OriginID  string    // XEP-0359 origin-id
 	State     string    // delivery state of an outgoing message (see the State constants)
+	ArchiveID string    // the id our server's archive gave it (XEP-0359 stanza-id, XEP-0313)
 }
 
 // Delivery states of outgoing messages.
@@ -64,6 +65,9 @@ var migrations = []string{
 	ALTER TABLE messages ADD COLUMN state TEXT NOT NULL DEFAULT '';
 	CREATE INDEX messages_unsent ON messages (state) WHERE state IN ('pending', 'unacked');
 	CREATE INDEX messages_origin ON messages (origin_id) WHERE origin_id != '';`,
+	`ALTER TABLE messages ADD COLUMN archive_id TEXT NOT NULL DEFAULT '';
+	CREATE INDEX messages_archive ON messages (archive_id) WHERE archive_id != '';
+	CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -120,7 +124,7 @@ func (s *Store) Append(msgs []*Message) error {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -136,7 +140,7 @@ func (s *Store) Append(msgs []*Message) error {
 		if m.Time.IsZero() {
 			m.Time = m.Received
 		}
-		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State)
+		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State, m.ArchiveID)
 		if err != nil {
 			return err
 		}
@@ -156,7 +160,7 @@ func (s *Store) Recent(ctx context.Context, peer string, n int) ([]Message, erro
 	return out, err
 }
 
-const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state`
+const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id`
 
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM messages `+where, args...)
@@ -168,7 +172,7 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	for rows.Next() {
 		var m Message
 		var ts, rec int64
-		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State); err != nil {
+		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID); err != nil {
 			return nil, err
 		}
 		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
@@ -207,6 +211,40 @@ func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
 // origin-id originID.
 func (s *Store) SetState(ctx context.Context, originID, state string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE messages SET state = ? WHERE origin_id = ? AND direction = 'out'`, state, originID)
+	return err
+}
+
+// Known reports whether a message is stored already: one with the same
+// archive id, or, from the same peer and direction, the same origin-id.
+// Copies of one message come by several ways (live, carbon, offline
+// storage, archive); this is how one of them is kept.
+func (s *Store) Known(ctx context.Context, peer, direction, archiveID, originID string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE (archive_id != '' AND archive_id = ?)
+		OR (origin_id != '' AND origin_id = ? AND peer = ? AND direction = ?)`, archiveID, originID, peer, direction).Scan(&n)
+	return n > 0, err
+}
+
+// SetArchiveID records the archive id of an outgoing message we stored by
+// its origin-id, once the archive tells us.
+func (s *Store) SetArchiveID(ctx context.Context, originID, archiveID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, originID)
+	return err
+}
+
+// Meta reads a value kept between runs ("" when unset).
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta keeps a value between runs.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
 

@@ -114,3 +114,41 @@ func TestBeforePages(t *testing.T) {
 		t.Fatalf("last page: %v %v", page, more)
 	}
 }
+
+func TestKnownAndMeta(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	s.Append([]*Message{{Peer: "b@x", Direction: In, Body: "x", OriginID: "o1", ArchiveID: "A1"}, {Peer: "b@x", Direction: Out, Body: "y", OriginID: "o2"}})
+	for _, c := range []struct {
+		peer, dir, arch, origin string
+		want                    bool
+	}{
+		{"b@x", In, "A1", "", true},
+		{"z@x", In, "A1", "", true}, // archive ids are unique per archive
+		{"b@x", In, "", "o1", true},
+		{"c@x", In, "", "o1", false}, // another sender may reuse an origin-id
+		{"b@x", Out, "", "o1", false},
+		{"b@x", Out, "A9", "o2", true},
+		{"b@x", In, "A2", "o9", false},
+	} {
+		if got, err := s.Known(ctx, c.peer, c.dir, c.arch, c.origin); err != nil || got != c.want {
+			t.Errorf("Known(%v) = %v, %v", c, got, err)
+		}
+	}
+	s.SetArchiveID(ctx, "o2", "A2")
+	if ok, _ := s.Known(ctx, "q@x", In, "A2", ""); !ok {
+		t.Error("archive id of an outgoing message not recorded")
+	}
+	if v, _ := s.Meta(ctx, "k"); v != "" {
+		t.Fatalf("unset meta = %q", v)
+	}
+	s.SetMeta(ctx, "k", "v1")
+	s.SetMeta(ctx, "k", "v2")
+	if v, _ := s.Meta(ctx, "k"); v != "v2" {
+		t.Fatalf("meta = %q", v)
+	}
+}

@@ -1,0 +1,224 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+// Namespaces of message archive management (XEP-0313), result set
+// management (XEP-0059) and data forms (XEP-0004).
+const (
+	NSMAM   = "urn:xmpp:mam:2"
+	NSRSM   = "http://jabber.org/protocol/rsm"
+	NSForms = "jabber:x:data"
+)
+
+// mamPage is how many archived messages one query asks for.
+const mamPage = 100
+
+// metaMAMLast is where the id of the newest archived message held is kept;
+// archiveStart there means "from the beginning" (the archive was empty).
+const (
+	metaMAMLast  = "mam_last"
+	archiveStart = "^"
+)
+
+// MessageArchived is one result of an archive query, before the client
+// turns it into what it means (a received or a sent message).
+type MessageArchived struct {
+	QueryID   string
+	ArchiveID string
+	Peer      string // bare JID of the other side
+	From, To  string
+	ID        string
+	OriginID  string
+	Outgoing  bool
+	Body      string
+	Thread    string
+	Time      time.Time
+}
+
+func (MessageArchived) isEvent() {}
+
+// translateArchived reads an archive result. The archive is our own
+// server's: a result that claims to come from anyone else is forged.
+func translateArchived(self Self, el, res *xmpp.Element) []Event {
+	own := self.JID.Bare()
+	if f := el.Get("from"); f != "" {
+		from, err := jid.Parse(f)
+		if err != nil || !from.Equal(own) {
+			return []Event{Notice{Text: "dropped a forged archive result from " + f}}
+		}
+	}
+	fwd := res.Child(NSForward, "forwarded")
+	inner := fwd.Child(xmpp.NSClient, "message")
+	if inner == nil || res.Get("id") == "" {
+		return nil
+	}
+	body, ok := pickByLang(inner, "body", self.Lang)
+	if !ok || body == "" {
+		return nil
+	}
+	from, err := jid.Parse(inner.Get("from"))
+	if err != nil {
+		return nil
+	}
+	to, err := jid.Parse(inner.Get("to"))
+	if err != nil {
+		return nil
+	}
+	a := MessageArchived{
+		QueryID: res.Get("queryid"), ArchiveID: res.Get("id"), From: from.String(), To: to.String(),
+		ID: inner.Get("id"), OriginID: inner.Child(NSSID, "origin-id").Get("id"), Body: body,
+		Thread: inner.ChildText(xmpp.NSClient, "thread"), Outgoing: from.Bare().Equal(own),
+	}
+	if a.Outgoing {
+		a.Peer = to.Bare().String()
+	} else {
+		a.Peer = from.Bare().String()
+	}
+	a.Time = now(self)
+	if t, err := time.Parse(time.RFC3339Nano, fwd.Child(NSDelay, "delay").Get("stamp")); err == nil {
+		a.Time = t
+	}
+	return []Event{a}
+}
+
+// archiveID is the stanza-id our own server's archive stamped on a live
+// message (XEP-0359); ids stamped by anyone else are not trusted.
+func archiveID(self Self, el *xmpp.Element) string {
+	for _, c := range el.ChildrenIn(NSSID) {
+		if c.Name.Local == "stanza-id" && c.Get("by") == self.JID.Bare().String() {
+			return c.Get("id")
+		}
+	}
+	return ""
+}
+
+// mamMode is what an archive query is for.
+type mamMode int
+
+const (
+	mamCatchUp mamMode = iota // everything after the newest message held
+	mamMarkEnd                // first run: only learn where the archive ends
+)
+
+// catchUp asks the archive for everything after the newest archived
+// message held, so nothing sent while gab was away is missing. On the very
+// first run it only notes where the archive ends.
+func (c *Client) catchUp(ctx context.Context, sess *xmpp.Session) {
+	if c.opts.Store == nil {
+		return
+	}
+	last, err := c.opts.Store.Meta(ctx, metaMAMLast)
+	if err != nil {
+		return
+	}
+	switch last {
+	case "":
+		c.queryArchive(ctx, sess, mamMarkEnd, "", true)
+	case archiveStart:
+		c.queryArchive(ctx, sess, mamCatchUp, "", false)
+	default:
+		c.queryArchive(ctx, sess, mamCatchUp, last, false)
+	}
+}
+
+// queryArchive asks for one page after `after` (or the last one, with
+// before) and, for a catch-up, for the next page until the archive says it
+// is complete. The answer's callback runs on the reader goroutine, after the
+// page's results.
+func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamMode, after string, before bool) {
+	qid := NewID()
+	set := xmpp.E(NSRSM, "set")
+	switch {
+	case before:
+		set.Add(xmpp.E(NSRSM, "max").WithText("1"), xmpp.E(NSRSM, "before"))
+	case after == "":
+		set.Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(mamPage)))
+	default:
+		set.Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(mamPage)), xmpp.E(NSRSM, "after").WithText(after))
+	}
+	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(
+		xmpp.E(NSForms, "x", "type", "submit").Add(
+			xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
+		),
+		set,
+	)
+	c.state.Lock()
+	c.mam[qid] = mode
+	c.state.Unlock()
+	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
+		c.state.Lock()
+		delete(c.mam, qid)
+		c.state.Unlock()
+		if err != nil {
+			return // no archive, or the session ended: the next connection asks again
+		}
+		fin := res.Child(NSMAM, "fin")
+		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
+		if last == "" {
+			if mode == mamMarkEnd {
+				// An empty archive: next time, everything from its start.
+				c.opts.Store.SetMeta(ctx, metaMAMLast, archiveStart)
+			}
+			return
+		}
+		c.opts.Store.SetMeta(ctx, metaMAMLast, last)
+		if mode == mamCatchUp && fin.Get("complete") != "true" {
+			c.queryArchive(ctx, sess, mamCatchUp, last, false)
+		}
+	})
+	if err != nil {
+		c.state.Lock()
+		delete(c.mam, qid)
+		c.state.Unlock()
+	}
+}
+
+// archived turns an archive result of one of our queries into the message
+// it is, unless a copy is stored already. It runs on the reader goroutine.
+func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) {
+	c.state.Lock()
+	mode, ours := c.mam[a.QueryID]
+	c.state.Unlock()
+	if !ours || mode == mamMarkEnd {
+		return nil, false
+	}
+	dir := history.In
+	if a.Outgoing {
+		dir = history.Out
+	}
+	if c.duplicate(ctx, a.Peer, dir, a.ArchiveID, a.OriginID) {
+		if a.Outgoing && a.OriginID != "" && c.opts.Store != nil {
+			c.opts.Store.SetArchiveID(ctx, a.OriginID, a.ArchiveID)
+		}
+		return nil, false
+	}
+	if a.Outgoing {
+		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
+	}
+	return MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
+		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
+}
+
+// duplicate reports whether a copy of a message was seen in this run or
+// is in the store.
+func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID string) bool {
+	if archiveID != "" && !c.seen.add("a\x00"+archiveID) {
+		return true
+	}
+	if originID != "" && !c.seen.add(dir+"\x00"+peer+"\x00"+originID) {
+		return true
+	}
+	if c.opts.Store == nil || (archiveID == "" && originID == "") {
+		return false
+	}
+	known, err := c.opts.Store.Known(ctx, peer, dir, archiveID, originID)
+	return err == nil && known
+}

@@ -1,0 +1,101 @@
+package chat_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+// A message that reached the phone while the laptop was off comes to the
+// laptop from the archive at its next login, exactly once, with its time.
+func TestArchiveCatchUpExactlyOnce(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "bob")
+	path := filepath.Join(t.TempDir(), "laptop.db")
+	store, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	laptop := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	bob := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	bob.do(t, chat.SendMessage{To: "alice@localhost", Body: "while both were on"})
+	laptop.r.wait(t, "the first message", is(func(e chat.MessageReceived) bool { return e.Body == "while both were on" }))
+	laptop.stop()
+	time.Sleep(1100 * time.Millisecond) // archive stamps have one-second precision
+
+	phone := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
+	sent := time.Now()
+	bob.do(t, chat.SendMessage{To: "alice@localhost", Body: "only the phone was on"})
+	phone.r.wait(t, "the phone gets it", is(func(e chat.MessageReceived) bool { return e.Body == "only the phone was on" }))
+	phone.do(t, chat.SendMessage{To: "bob@localhost", Body: "answered from the phone"})
+	bob.r.wait(t, "bob gets the answer", is(func(e chat.MessageReceived) bool { return e.Body == "answered from the phone" }))
+	time.Sleep(1100 * time.Millisecond) // archive stamps have one-second precision
+
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	m := again.r.wait(t, "the archived message", is(func(e chat.MessageReceived) bool { return e.Body == "only the phone was on" })).(chat.MessageReceived)
+	if !m.Delayed || m.Time.Sub(sent).Abs() > 2*time.Second || m.ArchiveID == "" {
+		t.Fatalf("archived message: %+v", m)
+	}
+	again.r.wait(t, "our own answer, from the archive", is(func(e chat.CarbonSent) bool { return e.Body == "answered from the phone" }))
+	time.Sleep(500 * time.Millisecond)
+	var seen []string
+	for _, e := range again.r.snapshot() {
+		switch v := e.(type) {
+		case chat.MessageReceived:
+			seen = append(seen, v.Body)
+		case chat.CarbonSent:
+			seen = append(seen, v.Body)
+		}
+	}
+	if fmt.Sprint(seen) != fmt.Sprint([]string{"only the phone was on", "answered from the phone"}) {
+		t.Fatalf("after login: %q", seen)
+	}
+	stored, _ := store.Recent(t.Context(), "bob@localhost", 10)
+	var bodies []string
+	for _, s := range stored {
+		bodies = append(bodies, s.Body)
+	}
+	if fmt.Sprint(bodies) != fmt.Sprint([]string{"while both were on", "only the phone was on", "answered from the phone"}) {
+		t.Fatalf("stored: %q", bodies)
+	}
+
+	// A reconnect asks again from where it left off: nothing new, nothing twice.
+	n := len(again.r.snapshot())
+	again.c.Do(chat.Reconnect{})
+	again.r.waitFrom(t, n, "reconnected", 10*time.Second, is[chat.RosterReset](nil))
+	time.Sleep(500 * time.Millisecond)
+	for _, e := range again.r.snapshot()[n:] {
+		if m, ok := e.(chat.MessageReceived); ok {
+			t.Fatalf("shown again after a reconnect: %+v", m)
+		}
+	}
+}
+
+func TestForgedArchiveResultIsDropped(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "mallory", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	m := rawSession(t, srv, "mallory")
+	m.SendRaw(`<message to='alice@localhost/gab'><result xmlns='urn:xmpp:mam:2' queryid='x' id='fake'><forwarded xmlns='urn:xmpp:forward:0'>` +
+		`<message xmlns='jabber:client' from='boss@localhost/x' to='alice@localhost' type='chat'><body>forged: archived order</body></message></forwarded></result></message>`)
+	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>marker</body></message>`)
+	a.r.wait(t, "the marker", is(func(e chat.MessageReceived) bool { return e.Body == "marker" }))
+	a.r.wait(t, "the report", is(func(e chat.Notice) bool {
+		return strings.Contains(e.Text, "forged archive result from mallory@localhost")
+	}))
+	for _, e := range a.r.snapshot() {
+		if v, ok := e.(chat.MessageReceived); ok && strings.Contains(v.Body, "forged") {
+			t.Fatalf("forged archive result shown: %+v", v)
+		}
+	}
+}

@@ -186,6 +186,7 @@ func (c *Client) presenceElement(p SetPresence) *xmpp.Element {
 	if c.acct.Priority != 0 {
 		el.Add(xmpp.E(xmpp.NSClient, "priority").WithText(fmt.Sprint(c.acct.Priority)))
 	}
+	el.Add(capsElement()) // so peers can learn (and cache) what gab supports
 	return el
 }
 

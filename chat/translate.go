@@ -259,10 +259,11 @@ func translateIQ(self Self, el *xmpp.Element) ([]Event, *xmpp.Element) {
 		}
 		return []Event{BlocklistChanged{JIDs: blockItems(payload), Blocked: payload.Name.Local == "block"}}, xmpp.ResultReply(el)
 	case typ == "get" && payload.Is(NSDiscoInfo, "query"):
-		if payload.Get("node") != "" {
+		node := payload.Get("node")
+		if c := capsElement(); node != "" && node != c.Get("node")+"#"+c.Get("ver") {
 			return nil, xmpp.ErrorReply(el, "cancel", "item-not-found")
 		}
-		return nil, discoInfoReply(el)
+		return nil, discoInfoReply(el, node)
 	case typ == "get" && payload.Is(NSVersion, "query"):
 		r := xmpp.ResultReply(el)
 		return nil, r.Add(xmpp.E(NSVersion, "query").Add(
@@ -276,14 +277,19 @@ func translateIQ(self Self, el *xmpp.Element) ([]Event, *xmpp.Element) {
 // Features gab advertises through disco#info (XEP-0030).
 var Features = []string{
 	NSDiscoInfo,
+	NSCaps,
 	NSChatStates,
 	xmpp.NSPing,
 	NSVersion,
 	NSReceipts,
+	NSCarbons,
 }
 
-func discoInfoReply(iq *xmpp.Element) *xmpp.Element {
-	q := xmpp.E(NSDiscoInfo, "query").Add(xmpp.E(NSDiscoInfo, "identity", "category", "client", "type", "console", "name", "gab"))
+func discoInfoReply(iq *xmpp.Element, node string) *xmpp.Element {
+	q := xmpp.E(NSDiscoInfo, "query").Add(xmpp.E(NSDiscoInfo, "identity", "category", gabIdentity.category, "type", gabIdentity.typ, "name", gabIdentity.name))
+	if node != "" {
+		q.SetAttr("node", node)
+	}
 	for _, f := range Features {
 		q.Add(xmpp.E(NSDiscoInfo, "feature", "var", f))
 	}

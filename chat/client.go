@@ -257,6 +257,49 @@ func (c *Client) persist(ctx context.Context, ev Event) Event {
 	return ev
 }
 
+// stored converts rows for the UI.
+func stored(msgs []history.Message) []StoredMessage {
+	out := make([]StoredMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = StoredMessage{StoreID: m.ID, Peer: m.Peer, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State}
+	}
+	return out
+}
+
+// readHistory answers the commands that read the store (LoadHistory,
+// SearchHistory, LoadAround). It reports false for other commands.
+func (c *Client) readHistory(ctx context.Context, cmd Command) (bool, error) {
+	switch cmd := cmd.(type) {
+	case LoadHistory:
+		return true, c.loadHistory(ctx, cmd)
+	case SearchHistory:
+		if c.opts.Store == nil {
+			return true, errors.New("no history is kept")
+		}
+		limit := cmd.Limit
+		if limit <= 0 || limit > 500 {
+			limit = 100
+		}
+		hits, err := c.opts.Store.Search(ctx, cmd.Text, cmd.Peer, limit)
+		if err != nil {
+			return true, fmt.Errorf("search: %w", err)
+		}
+		c.emit(ctx, SearchResults{Text: cmd.Text, Peer: cmd.Peer, Hits: stored(hits)})
+		return true, nil
+	case LoadAround:
+		if c.opts.Store == nil {
+			return true, errors.New("no history is kept")
+		}
+		msgs, more, err := c.opts.Store.Around(ctx, cmd.Peer, cmd.StoreID, 50, 1000)
+		if err != nil {
+			return true, fmt.Errorf("read history: %w", err)
+		}
+		c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Messages: stored(msgs), More: more, Around: cmd.StoreID})
+		return true, nil
+	}
+	return false, nil
+}
+
 // loadHistory answers LoadHistory from the store.
 func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory) error {
 	if c.opts.Store == nil {
@@ -271,11 +314,7 @@ func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory) error {
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
-	out := make([]StoredMessage, len(msgs))
-	for i, m := range msgs {
-		out[i] = StoredMessage{StoreID: m.ID, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State}
-	}
-	c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: out, More: more})
+	c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
 	return nil
 }
 

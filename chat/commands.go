@@ -93,6 +93,22 @@ type LoadHistory struct {
 	Limit  int
 }
 
+// SearchHistory finds stored messages holding every word of Text, in the
+// conversation with Peer or, when Peer is "", in all; the answer is
+// SearchResults.
+type SearchHistory struct {
+	Text  string
+	Peer  string
+	Limit int
+}
+
+// LoadAround reads the stored message StoreID with its context; the answer
+// is HistoryLoaded with Around set.
+type LoadAround struct {
+	Peer    string
+	StoreID int64
+}
+
 // FetchBlocklist asks for the whole block list; it arrives as a
 // BlocklistChanged with Reset set.
 type FetchBlocklist struct{}
@@ -115,3 +131,5 @@ func (FetchBlocklist) isCommand()      {}
 func (Reconnect) isCommand()           {}
 func (TrustCertificate) isCommand()    {}
 func (LoadHistory) isCommand()         {}
+func (SearchHistory) isCommand()       {}
+func (LoadAround) isCommand()          {}

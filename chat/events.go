@@ -99,6 +99,7 @@ type MessageReceived struct {
 // StoredMessage is one message read back from the history store.
 type StoredMessage struct {
 	StoreID  int64
+	Peer     string // bare JID of the conversation
 	ID       string // stanza id
 	Outgoing bool
 	From     string
@@ -114,7 +115,19 @@ type HistoryLoaded struct {
 	Before   int64
 	Messages []StoredMessage
 	More     bool
+	// Around is set when this answers LoadAround: the messages are that
+	// row's context, to be shown instead of what the tab held.
+	Around int64
 }
+
+// SearchResults answers SearchHistory, newest first.
+type SearchResults struct {
+	Text string
+	Peer string
+	Hits []StoredMessage
+}
+
+func (SearchResults) isEvent() {}
 
 func (HistoryLoaded) isEvent() {}
 

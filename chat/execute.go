@@ -62,8 +62,9 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.blockSet(ctx, sess, "unblock", cmd.JID)
 	case TrustCertificate:
 		return errors.New("already connected: nothing to trust")
-	case LoadHistory:
-		return c.loadHistory(ctx, cmd)
+	case LoadHistory, SearchHistory, LoadAround:
+		_, err := c.readHistory(ctx, cmd)
+		return err
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

@@ -157,9 +157,11 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 		case Reconnect:
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
-		case LoadHistory:
-			if err := c.loadHistory(ctx, cmd); err != nil {
+		case LoadHistory, SearchHistory, LoadAround:
+			if _, err := c.readHistory(ctx, cmd); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+			} else {
+				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 			}
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {

@@ -179,3 +179,30 @@ func TestHistoryLoadsFromTheStore(t *testing.T) {
 		t.Fatalf("history: %+v", h)
 	}
 }
+
+func TestSearchAndContext(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	for _, body := range []string{"first", "the needle is here", "last"} {
+		b.do(t, chat.SendMessage{To: "alice@localhost", Body: body})
+	}
+	a.r.wait(t, "last", is(func(e chat.MessageReceived) bool { return e.Body == "last" }))
+	a.do(t, chat.SearchHistory{Text: "needle"})
+	res := a.r.wait(t, "results", is[chat.SearchResults](nil)).(chat.SearchResults)
+	if len(res.Hits) != 1 || res.Hits[0].Peer != "bob@localhost" || res.Hits[0].Body != "the needle is here" {
+		t.Fatalf("results: %+v", res)
+	}
+	a.do(t, chat.LoadAround{Peer: "bob@localhost", StoreID: res.Hits[0].StoreID})
+	h := a.r.wait(t, "context", is(func(e chat.HistoryLoaded) bool { return e.Around != 0 })).(chat.HistoryLoaded)
+	if len(h.Messages) != 3 || h.Messages[1].StoreID != res.Hits[0].StoreID {
+		t.Fatalf("context: %+v", h)
+	}
+}

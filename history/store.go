@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -68,6 +69,18 @@ var migrations = []string{
 	`ALTER TABLE messages ADD COLUMN archive_id TEXT NOT NULL DEFAULT '';
 	CREATE INDEX messages_archive ON messages (archive_id) WHERE archive_id != '';
 	CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+	`CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id');
+	INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages;
+	CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+		INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+	END;
+	CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+	END;
+	CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+		INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+	END;`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -212,6 +225,47 @@ func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
 func (s *Store) SetState(ctx context.Context, originID, state string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE messages SET state = ? WHERE origin_id = ? AND direction = 'out'`, state, originID)
 	return err
+}
+
+// ftsQuery turns what a user typed into an FTS5 query: every word must
+// appear (as a word prefix), and nothing typed is read as FTS syntax.
+func ftsQuery(text string) string {
+	var terms []string
+	for _, w := range strings.Fields(text) {
+		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+	}
+	return strings.Join(terms, " ")
+}
+
+// Search finds messages containing every word of text, newest first;
+// peer "" searches every conversation.
+func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Message, error) {
+	q := ftsQuery(text)
+	if q == "" {
+		return nil, nil
+	}
+	where := `WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`
+	args := []any{q}
+	if peer != "" {
+		where += ` AND peer = ?`
+		args = append(args, peer)
+	}
+	return s.query(ctx, where+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+}
+
+// Around returns the message with row id and its context in the same
+// conversation: up to older messages before it and newer ones after it,
+// oldest first, and whether even older ones remain.
+func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer int) ([]Message, bool, error) {
+	before, more, err := s.Before(ctx, peer, id, older)
+	if err != nil {
+		return nil, false, err
+	}
+	after, err := s.query(ctx, `WHERE peer = ? AND id >= ? ORDER BY id LIMIT ?`, peer, id, newer+1)
+	if err != nil {
+		return nil, false, err
+	}
+	return append(before, after...), more, nil
 }
 
 // Known reports whether a message is stored already: one with the same

@@ -152,3 +152,45 @@ func TestKnownAndMeta(t *testing.T) {
 		t.Fatalf("meta = %q", v)
 	}
 }
+
+func TestSearchAmongManyMessages(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 100000
+	batch := make([]*Message, 0, n)
+	for i := 0; i < n; i++ {
+		batch = append(batch, &Message{Peer: fmt.Sprintf("p%02d@x", i%100), Direction: In, Body: fmt.Sprintf("message number %d about nothing much", i)})
+	}
+	batch[61234].Body = "the Zebra crossing is at Abbey Road"
+	batch[7].Body = "zebras are not horses"
+	if err := s.Append(batch); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	hits, err := s.Search(ctx, "zebra", "", 10)
+	if err != nil || len(hits) != 2 || hits[0].Body != "the Zebra crossing is at Abbey Road" || hits[1].Body != "zebras are not horses" {
+		t.Fatalf("search: %v %v", hits, err)
+	}
+	crossing := hits[0]
+	hits, _ = s.Search(ctx, "zebra abbey", "", 10)
+	if len(hits) != 1 {
+		t.Fatalf("every word must match: %v", hits)
+	}
+	hits, _ = s.Search(ctx, "zebra", "p07@x", 10)
+	if len(hits) != 1 || hits[0].Peer != "p07@x" {
+		t.Fatalf("in one conversation: %v", hits)
+	}
+	// Typed text is never FTS syntax.
+	for _, q := range []string{`"`, `zebra OR`, `NEAR(`, `*`, `a:b`, `-x`} {
+		if _, err := s.Search(ctx, q, "", 10); err != nil {
+			t.Errorf("Search(%q): %v", q, err)
+		}
+	}
+	ctxMsgs, more, err := s.Around(ctx, "p34@x", crossing.ID, 3, 2)
+	if err != nil || !more || len(ctxMsgs) != 6 || ctxMsgs[3].Body != "the Zebra crossing is at Abbey Road" {
+		t.Fatalf("around: %v %v %v", ctxMsgs, more, err)
+	}
+}

@@ -169,6 +169,12 @@ func (a *App) apply(it item) {
 	switch e := it.ev.(type) {
 	case chat.SubscriptionRequested:
 		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
+	case chat.SearchResults:
+		if len(e.Hits) == 0 {
+			a.state.SetStatus(false, "nothing found for “%s”", e.Text)
+		} else {
+			a.searchDialog(it.account, e)
+		}
 	case chat.Disconnected:
 		if e.Untrusted != nil {
 			a.trustDialog(it.account, e.Untrusted)

@@ -27,6 +27,7 @@ var commandHelp = [][2]string{
 	{"/blocked", "list blocked JIDs"},
 	{"/status online|chat|away|xa|dnd [message]", "set your presence"},
 	{"/editor", "write the message in $EDITOR"},
+	{"/search TEXT", "find messages (here, or everywhere from the console)"},
 	{"/reconnect", "connect again now"},
 	{"/close", "close the current tab"},
 	{"/clear", "clear the current tab"},
@@ -179,6 +180,13 @@ func (a *App) command(line string) {
 		a.editor()
 	case "reconnect":
 		do(chat.Reconnect{})
+	case "search":
+		if rest == "" {
+			fail("usage: /search TEXT")
+			return
+		}
+		peer := a.state.Current().Peer
+		do(chat.SearchHistory{Text: rest, Peer: peer, Limit: 200})
 	case "accept":
 		j, ok := needJID("/accept JID")
 		if !ok || acct == nil {

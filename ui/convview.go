@@ -19,6 +19,7 @@ type row struct {
 	indent int
 	sep    string // a day separator or the new-messages marker instead of a message
 	marker bool
+	hl     bool // part of the highlighted line
 }
 
 // ConvView draws the active conversation cell by cell. Message bodies and
@@ -89,6 +90,9 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 			rows = append(rows, row{body: part, kind: l.Kind, indent: indent})
 		}
 	}
+	for i := range rows {
+		rows[i].hl = l.Highlight
+	}
 	l.wrapped, l.wrapW = rows, w
 	return rows
 }
@@ -156,6 +160,9 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 		return
 	}
 	c := v.state.Current()
+	if c.Focus != 0 {
+		v.bringIntoView(c, w, h)
+	}
 	rows, all := v.visibleRows(c, w, c.Scroll+h)
 	if all {
 		c.Scroll = max(0, min(c.Scroll, len(rows)-h))
@@ -181,6 +188,9 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 			continue
 		}
 		bodyStyle := base
+		if r.hl {
+			bodyStyle = bodyStyle.Reverse(true)
+		}
 		switch r.kind {
 		case LineError:
 			bodyStyle = base.Foreground(tcell.ColorRed)
@@ -200,6 +210,20 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 	if c.Scroll > 0 {
 		drawText(screen, x+w-12, y, 12, "↑ scrolled", base.Reverse(true))
 	}
+}
+
+// bringIntoView scrolls so that the line with store row c.Focus sits in
+// the middle of the view.
+func (v *ConvView) bringIntoView(c *Conversation, w, h int) {
+	after := 0
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		if c.Lines[i].StoreID == c.Focus {
+			c.Scroll = max(0, after-h/2)
+			break
+		}
+		after += len(v.lineRows(&c.Lines[i], w))
+	}
+	c.Focus = 0
 }
 
 // AtTop reports whether the last draw reached the oldest line loaded.

@@ -325,3 +325,51 @@ func (a *App) trustDialog(account string, cert *x509.Certificate) {
 	form.SetCancelFunc(func() { a.closeDialog(trustPage) })
 	a.showDialog(trustPage, framed("Untrusted certificate", label, 12, form), 100, 17)
 }
+
+const searchPage = "search"
+
+// searchDialog lists search results; Enter opens the conversation at the
+// message, in context. Bodies and JIDs are remote text, drawn cell by cell.
+func (a *App) searchDialog(account string, res chat.SearchResults) {
+	if a.pages.HasPage(searchPage) {
+		a.closeDialog(searchPage)
+	}
+	list := &JumpList{Box: tview.NewBox()}
+	for _, h := range res.Hits {
+		who := h.Peer
+		if h.Outgoing {
+			who = "me → " + h.Peer
+		}
+		list.items = append(list.items, jumpTarget{account: account, jid: h.Peer, storeID: h.StoreID,
+			label: h.Time.Local().Format("2006-01-02 15:04") + "  " + who + ": " + h.Body})
+	}
+	where := "all conversations"
+	if res.Peer != "" {
+		where = res.Peer
+	}
+	title := fmt.Sprintf(" %d found for “%s” in %s — Enter opens, Esc closes ", len(res.Hits), Sanitize(res.Text), Sanitize(where))
+	list.SetBorder(true).SetTitle(title)
+	list.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		switch ev.Key() {
+		case tcell.KeyUp:
+			list.selected = max(0, list.selected-1)
+		case tcell.KeyDown:
+			list.selected = min(len(list.items)-1, list.selected+1)
+		case tcell.KeyEnter:
+			a.closeDialog(searchPage)
+			if list.selected < len(list.items) {
+				t := list.items[list.selected]
+				a.openChat(t.account, t.jid)
+				if acct := a.state.Account(t.account); acct != nil {
+					acct.Client.Do(chat.LoadAround{Peer: t.jid, StoreID: t.storeID})
+				}
+			}
+		case tcell.KeyEscape:
+			a.closeDialog(searchPage)
+		default:
+			return ev
+		}
+		return nil
+	})
+	a.showDialog(searchPage, list, 100, 20)
+}

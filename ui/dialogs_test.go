@@ -347,3 +347,41 @@ func TestHistoryInTabs(t *testing.T) {
 	h.send(chat.HistoryLoaded{Peer: "old@x", Before: 11, Messages: []chat.StoredMessage{{StoreID: 3, Body: "the very first", Time: day}}})
 	h.waitFor("the very first")
 }
+
+func TestSearchJumpsToTheMessage(t *testing.T) {
+	h := newHarness(t, 110, 20)
+	h.typeText("/search abbey road")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SearchHistory{Text: "abbey road", Limit: 200})
+	when := time.Date(2025, 3, 1, 10, 0, 0, 0, time.Local)
+	h.send(chat.SearchResults{Text: "abbey road", Hits: []chat.StoredMessage{
+		{StoreID: 61235, Peer: "paul@x", Body: "the Zebra crossing is at Abbey Road [red]", Time: when},
+		{StoreID: 12, Peer: "john@x", Body: "abbey road again", Time: when, Outgoing: true},
+	}})
+	h.waitFor("2 found for “abbey road” in all conversations", "2025-03-01 10:00  paul@x: the Zebra crossing is at Abbey Road [red]", "me → john@x: abbey road again")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:paul@x")
+	h.waitCommands(chat.SearchHistory{Text: "abbey road", Limit: 200}, chat.LoadAround{Peer: "paul@x", StoreID: 61235})
+	var ctx []chat.StoredMessage
+	for i := int64(61200); i < 61260; i++ {
+		body := fmt.Sprint("context ", i)
+		if i == 61235 {
+			body = "the Zebra crossing is at Abbey Road [red]"
+		}
+		ctx = append(ctx, chat.StoredMessage{StoreID: i, Body: body, Time: when})
+	}
+	h.send(chat.HistoryLoaded{Peer: "paul@x", Messages: ctx, More: true, Around: 61235})
+	h.waitFor("paul@x: the Zebra crossing is at Abbey Road [red]")
+	// The found message is in view and stands out.
+	var hl bool
+	h.onUI(func() {
+		for _, l := range h.app.State().Current().Lines {
+			if l.StoreID == 61235 {
+				hl = l.Highlight
+			}
+		}
+	})
+	if !hl {
+		t.Fatal("the found message is not highlighted")
+	}
+}

@@ -13,6 +13,7 @@ type jumpTarget struct {
 	account, jid string // jid "" is the console
 	label        string // remote text: a name and JID
 	score        int
+	storeID      int64 // for search results: the message
 }
 
 // fuzzyScore matches query against s as a subsequence, case-insensitively.

@@ -45,6 +45,7 @@ type Line struct {
 	ID        string // the message id, for delivery updates
 	State     string // delivery state of a message we sent
 	StoreID   int64  // its row in the history store, 0 for lines not stored
+	Highlight bool   // the message a search jumped to
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -61,10 +62,11 @@ type Conversation struct {
 	Unread    int
 	PeerState chat.ChatState
 	States    *chat.StateMachine
-	Scroll    int  // rows scrolled up from the bottom
-	Mark      int  // index of the first line not yet seen, -1 for none: the "new messages" marker
-	More      bool // older messages are in the store
-	Loading   bool // a page of history was asked for
+	Scroll    int   // rows scrolled up from the bottom
+	Mark      int   // index of the first line not yet seen, -1 for none: the "new messages" marker
+	More      bool  // older messages are in the store
+	Focus     int64 // store row to bring into view at the next draw
+	Loading   bool  // a page of history was asked for
 	timer     *time.Timer
 	stored    map[int64]bool // store rows shown, so nothing shows twice
 }
@@ -335,12 +337,17 @@ func (s *State) Apply(account string, ev chat.Event) {
 			return
 		}
 		c.Loading, c.More = false, e.More
+		if e.Around != 0 {
+			// A search result's context replaces what the tab held.
+			c.Lines, c.stored, c.Mark, c.Scroll, c.Focus = nil, nil, -1, 0, e.Around
+		}
 		lines := make([]Line, len(e.Messages))
 		for i, h := range e.Messages {
 			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: s.displayName(a, e.Peer), SenderKey: e.Peer}
 			if h.Outgoing {
 				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, "me", a.JID, h.State
 			}
+			l.Highlight = e.Around != 0 && h.StoreID == e.Around
 			lines[i] = l
 		}
 		c.addHistory(lines)

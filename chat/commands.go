@@ -109,6 +109,20 @@ type LoadAround struct {
 	StoreID int64
 }
 
+// MarkDisplayed tells a contact we have read their message ID (XEP-0333).
+// It goes only to contacts in the roster.
+type MarkDisplayed struct {
+	To string
+	ID string
+}
+
+// CorrectMessage replaces our message ReplaceID to To with Body (XEP-0308).
+type CorrectMessage struct {
+	To        string
+	ReplaceID string
+	Body      string
+}
+
 // FetchBlocklist asks for the whole block list; it arrives as a
 // BlocklistChanged with Reset set.
 type FetchBlocklist struct{}
@@ -133,3 +147,5 @@ func (TrustCertificate) isCommand()    {}
 func (LoadHistory) isCommand()         {}
 func (SearchHistory) isCommand()       {}
 func (LoadAround) isCommand()          {}
+func (MarkDisplayed) isCommand()       {}
+func (CorrectMessage) isCommand()      {}

@@ -90,6 +90,7 @@ type MessageReceived struct {
 	OriginID string // XEP-0359, to recognise a copy sent again
 	Carbon   bool   // a copy of a message to another of our devices (XEP-0280)
 	Receipt  bool   // the sender asks for a delivery receipt (XEP-0184)
+	Markable bool   // the sender wants to know when it is read (XEP-0333)
 	StoreID  int64  // its row in the history store, 0 without one
 	// ArchiveID is the id our server's archive gave it (XEP-0359
 	// stanza-id by our own account); copies are recognised by it.
@@ -161,6 +162,28 @@ type ReceiptReceived struct {
 }
 
 func (ReceiptReceived) isEvent() {}
+
+// MarkerReceived: Bare has read our messages up to ID (XEP-0333
+// displayed).
+type MarkerReceived struct {
+	From string
+	Bare string
+	ID   string
+}
+
+// MessageCorrected: Bare replaced its message ReplaceID with Body (XEP-0308
+// last message correction).
+type MessageCorrected struct {
+	From      string
+	Bare      string
+	ReplaceID string
+	NewID     string
+	Body      string
+	Outgoing  bool // we corrected our own message
+}
+
+func (MarkerReceived) isEvent()   {}
+func (MessageCorrected) isEvent() {}
 
 // ChatState is an XEP-0085 chat state.
 type ChatState string

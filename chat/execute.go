@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/xmpp"
 )
@@ -65,6 +66,37 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	case LoadHistory, SearchHistory, LoadAround:
 		_, err := c.readHistory(ctx, cmd)
 		return err
+	case MarkDisplayed:
+		to, err := bareJID(cmd.To)
+		if err != nil {
+			return err
+		}
+		if !c.inRoster(to) || cmd.ID == "" {
+			return nil // markers tell when we read: not to strangers
+		}
+		return sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", NewID()).Add(
+			xmpp.E(NSMarkers, "displayed", "id", cmd.ID), xmpp.E("urn:xmpp:hints", "store")))
+	case CorrectMessage:
+		to, err := bareJID(cmd.To)
+		if err != nil {
+			return err
+		}
+		if cmd.Body == "" || cmd.ReplaceID == "" {
+			return errEmpty
+		}
+		id := NewID()
+		err = sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(
+			xmpp.E(xmpp.NSClient, "body").WithText(cmd.Body),
+			xmpp.E(NSCorrect, "replace", "id", cmd.ReplaceID),
+			xmpp.E(NSSID, "origin-id", "id", id)))
+		if err != nil {
+			return err
+		}
+		if c.opts.Store != nil {
+			c.opts.Store.Correct(ctx, to, history.Out, cmd.ReplaceID, cmd.Body)
+		}
+		c.emit(ctx, MessageCorrected{Bare: to, ReplaceID: cmd.ReplaceID, NewID: id, Body: cmd.Body, Outgoing: true})
+		return nil
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

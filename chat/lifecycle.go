@@ -419,6 +419,13 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				}
 			case ReceiptReceived:
 				c.receipt(ctx, e)
+			case MarkerReceived:
+				c.displayed(ctx, e)
+			case MessageCorrected:
+				// Only the sender may correct a message (XEP-0308 §8).
+				if c.opts.Store != nil && !c.opts.Store.Correct(ctx, e.Bare, history.In, e.ReplaceID, e.Body) {
+					ev = Notice{Text: "ignored a correction from " + e.From + " of a message it did not send"}
+				}
 			case CarbonSent:
 				if !fromArchive && c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
 					continue

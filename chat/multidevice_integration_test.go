@@ -1,6 +1,8 @@
 package chat_test
 
 import (
+	"github.com/gab-chat/gab/history"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +99,55 @@ func TestDeliveryReceiptsWithSlixmpp(t *testing.T) {
 	a.r.wait(t, "the stranger's message", is(func(e chat.MessageReceived) bool { return e.Body == "hello?" }))
 	if _, ok := s.Wait(time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "receipt" }); ok {
 		t.Fatal("a stranger got a receipt")
+	}
+}
+
+func TestMarkersAndCorrections(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	srv.Register(t, "mallory", "pw")
+	befriend(t, srv, "alice", "bob")
+	store, err := history.Open(filepath.Join(t.TempDir(), "bob.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{Store: store})
+
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "teh first"})
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "second"})
+	sent := a.r.wait(t, "first", is(func(e chat.MessageSent) bool { return e.Body == "teh first" })).(chat.MessageSent)
+	second := a.r.wait(t, "second", is(func(e chat.MessageSent) bool { return e.Body == "second" })).(chat.MessageSent)
+	got := b.r.wait(t, "second", is(func(e chat.MessageReceived) bool { return e.Body == "second" })).(chat.MessageReceived)
+	if !got.Markable {
+		t.Fatalf("not markable: %+v", got)
+	}
+	// Bob reads up to the second: both are read.
+	b.do(t, chat.MarkDisplayed{To: "alice@localhost", ID: got.ID})
+	for _, id := range []string{sent.ID, second.ID} {
+		a.r.wait(t, "displayed "+id, is(func(e chat.DeliveryChanged) bool { return e.ID == id && e.State == chat.DeliveryDisplayed }))
+	}
+
+	// Alice corrects her first message.
+	a.do(t, chat.CorrectMessage{To: "bob@localhost", ReplaceID: sent.ID, Body: "the first"})
+	c := b.r.wait(t, "the correction", is[chat.MessageCorrected](nil)).(chat.MessageCorrected)
+	if c.ReplaceID != sent.ID || c.Body != "the first" || c.Bare != "alice@localhost" {
+		t.Fatalf("correction: %+v", c)
+	}
+	msgs, _ := store.Recent(t.Context(), "alice@localhost", 10)
+	if len(msgs) != 2 || msgs[0].Body != "the first" || !msgs[0].Edited {
+		t.Fatalf("stored after the correction: %+v", msgs)
+	}
+	// Mallory cannot correct Alice's message.
+	m := rawSession(t, srv, "mallory")
+	m.SendRaw(`<message to='bob@localhost/gab' type='chat' id='z'><body>forged text</body><replace xmlns='urn:xmpp:message-correct:0' id='` + sent.ID + `'/></message>`)
+	b.r.wait(t, "the refusal", is(func(e chat.Notice) bool {
+		return strings.Contains(e.Text, "ignored a correction from mallory@localhost")
+	}))
+	msgs, _ = store.Recent(t.Context(), "alice@localhost", 10)
+	if msgs[0].Body != "the first" {
+		t.Fatalf("forged correction stored: %+v", msgs[0])
 	}
 }

@@ -17,6 +17,8 @@ const (
 	DeliveryFailed  = history.StateFailed  // it could not be delivered
 	// DeliveryReceived: the peer's client confirmed it (XEP-0184).
 	DeliveryReceived = history.StateDelivered
+	// DeliveryDisplayed: the peer has read it (XEP-0333).
+	DeliveryDisplayed = history.StateDisplayed
 )
 
 // NSSID is XEP-0359 unique and stable stanza IDs (origin-id).
@@ -60,8 +62,10 @@ func rank(state string) int {
 		return 2
 	case DeliveryReceived:
 		return 3
-	case DeliveryFailed:
+	case DeliveryDisplayed:
 		return 4
+	case DeliveryFailed:
+		return 5
 	}
 	return -1
 }
@@ -185,6 +189,33 @@ func (c *Client) receipt(ctx context.Context, r ReceiptReceived) {
 	}
 }
 
+// displayed marks our messages to Bare as read up to ID: that one and,
+// as XEP-0333 §5 says, everything sent to them before it.
+func (c *Client) displayed(ctx context.Context, mk MarkerReceived) {
+	o := c.out
+	o.mu.Lock()
+	idx := -1
+	for i, id := range o.ring {
+		if id == mk.ID && o.settled[id].to == mk.Bare {
+			idx = i
+		}
+	}
+	var ids []string
+	if idx >= 0 {
+		for _, id := range o.ring[:idx+1] {
+			if s := o.settled[id]; s.to == mk.Bare && rank(s.state) < rank(DeliveryDisplayed) && s.state != DeliveryFailed {
+				ids = append(ids, id)
+			}
+		}
+	}
+	o.mu.Unlock()
+	for _, id := range ids {
+		if to, ok := o.set(id, DeliveryDisplayed); ok {
+			c.emit(ctx, DeliveryChanged{ID: id, To: to, State: DeliveryDisplayed})
+		}
+	}
+}
+
 // stanza is the message as it goes on the wire: to the bare JID, with an
 // origin-id (XEP-0359) so that a copy re-sent after a lost connection can
 // be recognised, and <active/> (XEP-0085 §5.1: allowed with any message,
@@ -199,6 +230,7 @@ func (m *outgoing) stanza() *xmpp.Element {
 	return el.Add(
 		xmpp.E(NSChatStates, string(StateActive)),
 		xmpp.E(NSReceipts, "request"),
+		xmpp.E(NSMarkers, "markable"),
 		xmpp.E(NSSID, "origin-id", "id", m.id),
 	)
 }

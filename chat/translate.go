@@ -22,6 +22,8 @@ const (
 	NSRosterVer  = "urn:xmpp:features:rosterver"
 	NSCaps       = "http://jabber.org/protocol/caps"
 	NSReceipts   = "urn:xmpp:receipts"
+	NSMarkers    = "urn:xmpp:chat-markers:0"
+	NSCorrect    = "urn:xmpp:message-correct:0"
 )
 
 // Self is what translation needs to know about our own session.
@@ -91,7 +93,15 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
 		m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
+		m.Markable = el.Child(NSMarkers, "markable") != nil && m.ID != ""
+		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
+			evs = append(evs, MessageCorrected{From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body})
+			return evs
+		}
 		evs = append(evs, m)
+	}
+	if d := el.Child(NSMarkers, "displayed"); d != nil && d.Get("id") != "" {
+		evs = append(evs, MarkerReceived{From: from.String(), Bare: from.Bare().String(), ID: d.Get("id")})
 	}
 	if r := el.Child(NSReceipts, "received"); r != nil && r.Get("id") != "" {
 		evs = append(evs, ReceiptReceived{From: from.String(), Bare: from.Bare().String(), ID: r.Get("id")})
@@ -283,6 +293,8 @@ var Features = []string{
 	NSVersion,
 	NSReceipts,
 	NSCarbons,
+	NSMarkers,
+	NSCorrect,
 }
 
 func discoInfoReply(iq *xmpp.Element, node string) *xmpp.Element {

@@ -31,6 +31,7 @@ type Message struct {
 	OriginID  string    // XEP-0359 origin-id
 	State     string    // delivery state of an outgoing message (see the State constants)
 	ArchiveID string    // the id our server's archive gave it (XEP-0359 stanza-id, XEP-0313)
+	Edited    bool      // corrected after it was sent (XEP-0308)
 }
 
 // Delivery states of outgoing messages.
@@ -40,6 +41,7 @@ const (
 	StateSent      = "sent"      // the server has it
 	StateFailed    = "failed"    // it could not be delivered
 	StateDelivered = "delivered" // the peer's client confirmed it (XEP-0184)
+	StateDisplayed = "displayed" // the peer read it (XEP-0333)
 )
 
 // Store is one account's message database. It is safe for concurrent use.
@@ -81,6 +83,8 @@ var migrations = []string{
 		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 		INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
 	END;`,
+	`ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX messages_stanza ON messages (peer, stanza_id);`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -173,7 +177,7 @@ func (s *Store) Recent(ctx context.Context, peer string, n int) ([]Message, erro
 	return out, err
 }
 
-const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id`
+const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited`
 
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM messages `+where, args...)
@@ -185,7 +189,7 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	for rows.Next() {
 		var m Message
 		var ts, rec int64
-		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID); err != nil {
+		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited); err != nil {
 			return nil, err
 		}
 		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
@@ -266,6 +270,20 @@ func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer 
 		return nil, false, err
 	}
 	return append(before, after...), more, nil
+}
+
+// Correct replaces the body of the latest message with stanza id in the
+// conversation with peer, sent in direction, and marks it edited. It
+// reports false when there is no such message: a correction names a message
+// its sender sent, so one naming anybody else's changes nothing.
+func (s *Store) Correct(ctx context.Context, peer, direction, stanzaID, body string) bool {
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET body = ?, edited = 1 WHERE id =
+		(SELECT max(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ?)`, body, peer, direction, stanzaID)
+	if err != nil {
+		return false
+	}
+	n, err := res.RowsAffected()
+	return err == nil && n == 1
 }
 
 // Known reports whether a message is stored already: one with the same

@@ -37,6 +37,8 @@ type App struct {
 	requests []request
 	// promptLabel is the text of the open subscription prompt.
 	promptLabel *Label
+	// correcting is the message being corrected (XEP-0308), "" for none.
+	correcting string
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -166,6 +168,7 @@ func (a *App) apply(it item) {
 	}
 	a.state.Apply(it.account, it.ev)
 	a.loadFresh()
+	a.markSeen()
 	switch e := it.ev.(type) {
 	case chat.SubscriptionRequested:
 		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
@@ -264,6 +267,18 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	case tcell.KeyF2:
 		a.statusDialog()
 		return nil
+	case tcell.KeyUp:
+		if alt {
+			a.startCorrection()
+			return nil
+		}
+	case tcell.KeyEscape:
+		if a.correcting != "" {
+			a.correcting = ""
+			a.composer.Clear()
+			a.state.SetStatus(false, "correction cancelled")
+			return nil
+		}
 	case tcell.KeyLeft, tcell.KeyRight:
 		if alt {
 			d := 1
@@ -306,6 +321,7 @@ func (a *App) switchTo(i int) {
 	a.state.Active = i
 	c := a.state.Current()
 	c.Unread = 0
+	a.markSeen()
 	if !c.IsConsole() {
 		if acct := a.state.Account(c.Account); acct != nil {
 			if ct := acct.Roster.Get(c.Peer); ct != nil {
@@ -328,6 +344,42 @@ func (a *App) openFromRoster(account, jid string) {
 		}
 	}
 	a.openChat(account, jid)
+}
+
+// markSeen tells the peer of the active tab that we read its newest
+// message (XEP-0333), once: only when the tab shows its newest lines.
+func (a *App) markSeen() {
+	c := a.state.Current()
+	if c.IsConsole() || c.Scroll > 0 {
+		return
+	}
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		l := c.Lines[i]
+		if l.Kind != LineIn || l.ID == "" {
+			continue
+		}
+		if l.Markable && l.ID != c.marked {
+			c.marked = l.ID
+			if acct := a.state.Account(c.Account); acct != nil && acct.Client != nil && acct.Conn == "online" {
+				acct.Client.Do(chat.MarkDisplayed{To: c.Peer, ID: l.ID})
+			}
+		}
+		return
+	}
+}
+
+// startCorrection puts our last message in the composer to be corrected.
+func (a *App) startCorrection() {
+	c := a.state.Current()
+	l := c.lastOwn()
+	if c.IsConsole() || l == nil {
+		a.state.SetStatus(true, "no message of yours to correct here")
+		return
+	}
+	a.correcting = l.ID
+	a.composer.SetText(l.Body, true)
+	a.tv.SetFocus(a.composer)
+	a.state.SetStatus(false, "correcting your last message: Enter sends the correction, Esc cancels")
 }
 
 // loadFresh asks for the latest history of every tab just opened.
@@ -450,7 +502,12 @@ func (a *App) submit(text string) {
 	if acct == nil || acct.Client == nil {
 		return
 	}
-	acct.Client.Do(chat.SendMessage{To: c.Peer, Body: text})
+	if a.correcting != "" {
+		acct.Client.Do(chat.CorrectMessage{To: c.Peer, ReplaceID: a.correcting, Body: text})
+		a.correcting = ""
+	} else {
+		acct.Client.Do(chat.SendMessage{To: c.Peer, Body: text})
+	}
 	c.States.MessageSent(a.state.Now())
 	a.schedule(c)
 	a.composer.Clear()

@@ -27,6 +27,7 @@ var commandHelp = [][2]string{
 	{"/blocked", "list blocked JIDs"},
 	{"/status online|chat|away|xa|dnd [message]", "set your presence"},
 	{"/editor", "write the message in $EDITOR"},
+	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
 	{"/reconnect", "connect again now"},
 	{"/close", "close the current tab"},
@@ -51,6 +52,7 @@ var keyHelp = [][2]string{
 	{"Enter", "send (in the composer)"},
 	{"Alt+Enter", "new line in the message"},
 	{"Up, Down", "earlier / later lines you sent"},
+	{"Alt+Up", "correct your last message here (Esc cancels)"},
 	{"Tab (composer not empty)", "complete a command, JID or name"},
 	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
 	{"Alt+B, Alt+F", "word back, word forward"},
@@ -178,6 +180,18 @@ func (a *App) command(line string) {
 		}
 	case "editor":
 		a.editor()
+	case "correct":
+		if rest == "" {
+			a.startCorrection()
+			return
+		}
+		c := a.state.Current()
+		l := c.lastOwn()
+		if c.IsConsole() || l == nil {
+			fail("no message of yours to correct here")
+			return
+		}
+		do(chat.CorrectMessage{To: c.Peer, ReplaceID: l.ID, Body: rest})
 	case "reconnect":
 		do(chat.Reconnect{})
 	case "search":

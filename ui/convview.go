@@ -53,7 +53,11 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 	color := tcell.ColorDefault
 	switch l.Kind {
 	case LineIn, LineOut:
-		sender = clusters(l.Sender + deliveryMark(l.State) + ": ")
+		edited := ""
+		if l.Edited {
+			edited = " (edited)"
+		}
+		sender = clusters(l.Sender + deliveryMark(l.State) + edited + ": ")
 		color = nameColor(l.SenderKey)
 	case LineError:
 		sender = clusters("! ")
@@ -107,6 +111,8 @@ func deliveryMark(state string) string {
 		return " (not delivered)"
 	case chat.DeliveryReceived:
 		return " ✓"
+	case chat.DeliveryDisplayed:
+		return " ✓✓"
 	}
 	return ""
 }

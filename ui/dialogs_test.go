@@ -286,7 +286,7 @@ func TestTrustDialog(t *testing.T) {
 // history reads.
 func background(c chat.Command) bool {
 	switch c.(type) {
-	case chat.SendChatState, chat.LoadHistory:
+	case chat.SendChatState, chat.LoadHistory, chat.MarkDisplayed:
 		return true
 	}
 	return false
@@ -383,5 +383,51 @@ func TestSearchJumpsToTheMessage(t *testing.T) {
 	})
 	if !hl {
 		t.Fatal("the found message is not highlighted")
+	}
+}
+
+func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.send(chat.MessageReceived{ID: "in1", From: "kim@x/r", Bare: "kim@x", Body: "hello", Time: time.Now(), Markable: true})
+	h.waitFor("2:kim@x (1)")
+	for _, c := range h.client.commands() {
+		if _, ok := c.(chat.MarkDisplayed); ok {
+			t.Fatal("marked as read while the tab was in the background")
+		}
+	}
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.waitFor("kim@x: hello")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var marks []chat.MarkDisplayed
+		for _, c := range h.client.commands() {
+			if m, ok := c.(chat.MarkDisplayed); ok {
+				marks = append(marks, m)
+			}
+		}
+		if len(marks) == 1 && marks[0] == (chat.MarkDisplayed{To: "kim@x", ID: "in1"}) {
+			break
+		}
+		if time.Now().After(deadline) || len(marks) > 1 {
+			t.Fatalf("read markers: %#v", marks)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Our message, read by kim, then corrected with Alt+Up.
+	h.send(chat.MessageSent{ID: "out1", To: "kim@x", Body: "helo", Time: time.Now(), State: chat.DeliverySent},
+		chat.DeliveryChanged{ID: "out1", To: "kim@x", State: chat.DeliveryDisplayed})
+	h.waitFor("me ✓✓: helo")
+	h.key(tcell.KeyUp, 0, tcell.ModAlt)
+	h.waitFor("> helo", "correcting your last message")
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
+	h.typeText("lo")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.CorrectMessage{To: "kim@x", ReplaceID: "out1", Body: "hello"})
+	h.send(chat.MessageCorrected{Bare: "kim@x", ReplaceID: "out1", NewID: "n", Body: "hello", Outgoing: true},
+		chat.MessageCorrected{Bare: "kim@x", ReplaceID: "in1", NewID: "m", Body: "hello there"},
+		chat.MessageCorrected{Bare: "kim@x", ReplaceID: "out1", NewID: "x", Body: "forged"}) // a peer's "correction" of our message
+	h.waitFor("me ✓✓ (edited): hello", "kim@x (edited): hello there")
+	if strings.Contains(strings.Join(h.lines(), "\n"), "forged") {
+		t.Fatal("a peer corrected our message")
 	}
 }

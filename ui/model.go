@@ -46,6 +46,8 @@ type Line struct {
 	State     string // delivery state of a message we sent
 	StoreID   int64  // its row in the history store, 0 for lines not stored
 	Highlight bool   // the message a search jumped to
+	Markable  bool   // the sender wants to know when it is read (XEP-0333)
+	Edited    bool   // corrected after it was sent (XEP-0308)
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -62,11 +64,12 @@ type Conversation struct {
 	Unread    int
 	PeerState chat.ChatState
 	States    *chat.StateMachine
-	Scroll    int   // rows scrolled up from the bottom
-	Mark      int   // index of the first line not yet seen, -1 for none: the "new messages" marker
-	More      bool  // older messages are in the store
-	Focus     int64 // store row to bring into view at the next draw
-	Loading   bool  // a page of history was asked for
+	Scroll    int    // rows scrolled up from the bottom
+	Mark      int    // index of the first line not yet seen, -1 for none: the "new messages" marker
+	More      bool   // older messages are in the store
+	Focus     int64  // store row to bring into view at the next draw
+	marked    string // the last message we told the peer we read
+	Loading   bool   // a page of history was asked for
 	timer     *time.Timer
 	stored    map[int64]bool // store rows shown, so nothing shows twice
 }
@@ -143,6 +146,27 @@ func (c *Conversation) addHistory(lines []Line) {
 	if c.Mark >= 0 {
 		c.Mark += len(front)
 	}
+}
+
+// correct replaces the text of the newest line with id written by the
+// given side: a peer can only correct its own messages.
+func (c *Conversation) correct(id string, kind LineKind, body string) {
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		if l := &c.Lines[i]; l.ID == id && l.Kind == kind {
+			l.Body, l.Edited, l.wrapped = body, true, nil
+			return
+		}
+	}
+}
+
+// lastOwn is the newest message we sent in c that can be corrected.
+func (c *Conversation) lastOwn() *Line {
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		if l := &c.Lines[i]; l.Kind == LineOut && l.ID != "" {
+			return l
+		}
+	}
+	return nil
 }
 
 // markUnseen puts the "new messages" marker before the line just added,
@@ -309,7 +333,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:
 		c, i := s.Open(account, e.Bare)
-		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID})
+		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable})
 		c.PeerState = ""
 		if i != s.Active || c.Scroll > 0 {
 			c.markUnseen()
@@ -351,6 +375,14 @@ func (s *State) Apply(account string, ev chat.Event) {
 			lines[i] = l
 		}
 		c.addHistory(lines)
+	case chat.MessageCorrected:
+		if c, _ := s.Find(account, e.Bare); c != nil {
+			kind := LineIn
+			if e.Outgoing {
+				kind = LineOut
+			}
+			c.correct(e.ReplaceID, kind, e.Body)
+		}
 	case chat.DeliveryChanged:
 		if c, _ := s.Find(account, e.To); c != nil {
 			c.setState(e.ID, e.State)

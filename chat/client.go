@@ -268,10 +268,12 @@ func stored(msgs []history.Message) []StoredMessage {
 
 // readHistory answers the commands that read the store (LoadHistory,
 // SearchHistory, LoadAround). It reports false for other commands.
-func (c *Client) readHistory(ctx context.Context, cmd Command) (bool, error) {
+//
+// sess is the live session, nil offline.
+func (c *Client) readHistory(ctx context.Context, cmd Command, sess *xmpp.Session) (bool, error) {
 	switch cmd := cmd.(type) {
 	case LoadHistory:
-		return true, c.loadHistory(ctx, cmd)
+		return true, c.loadHistory(ctx, cmd, sess)
 	case SearchHistory:
 		if c.opts.Store == nil {
 			return true, errors.New("no history is kept")
@@ -300,8 +302,10 @@ func (c *Client) readHistory(ctx context.Context, cmd Command) (bool, error) {
 	return false, nil
 }
 
-// loadHistory answers LoadHistory from the store.
-func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory) error {
+// loadHistory answers LoadHistory from the store. A conversation the store
+// knows nothing of gets its latest page from the server's archive first,
+// when there is a session to ask.
+func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory, sess *xmpp.Session) error {
 	if c.opts.Store == nil {
 		c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
 		return nil
@@ -313,6 +317,10 @@ func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory) error {
 	msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, limit)
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
+	}
+	if len(msgs) == 0 && cmd.Before == 0 && sess != nil {
+		c.backfill(ctx, sess, cmd.Peer, limit)
+		return nil
 	}
 	c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
 	return nil

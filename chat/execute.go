@@ -64,7 +64,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	case TrustCertificate:
 		return errors.New("already connected: nothing to trust")
 	case LoadHistory, SearchHistory, LoadAround:
-		_, err := c.readHistory(ctx, cmd)
+		_, err := c.readHistory(ctx, cmd, sess)
 		return err
 	case MarkDisplayed:
 		to, err := bareJID(cmd.To)

@@ -158,7 +158,7 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		case LoadHistory, SearchHistory, LoadAround:
-			if _, err := c.readHistory(ctx, cmd); err != nil {
+			if _, err := c.readHistory(ctx, cmd, nil); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 			} else {
 				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})

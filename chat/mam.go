@@ -104,8 +104,9 @@ func archiveID(self Self, el *xmpp.Element) string {
 type mamMode int
 
 const (
-	mamCatchUp mamMode = iota // everything after the newest message held
-	mamMarkEnd                // first run: only learn where the archive ends
+	mamCatchUp  mamMode = iota // everything after the newest message held
+	mamMarkEnd                 // first run: only learn where the archive ends
+	mamBackfill                // the latest page of one conversation, into the store
 )
 
 // catchUp asks the archive for everything after the newest archived
@@ -190,6 +191,23 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	if !ours || mode == mamMarkEnd {
 		return nil, false
 	}
+	if mode == mamBackfill {
+		// Old messages for a conversation the store knew nothing of: into
+		// the store, and the tab reads them from there when the page is in.
+		dir := history.In
+		if a.Outgoing {
+			dir = history.Out
+		}
+		if !c.duplicate(ctx, a.Peer, dir, a.ArchiveID, a.OriginID) {
+			m := &history.Message{Peer: a.Peer, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
+				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time}
+			if a.Outgoing {
+				m.State = history.StateSent
+			}
+			c.opts.Store.Append([]*history.Message{m})
+		}
+		return nil, false
+	}
 	dir := history.In
 	if a.Outgoing {
 		dir = history.Out
@@ -221,4 +239,34 @@ func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID s
 	}
 	known, err := c.opts.Store.Known(ctx, peer, dir, archiveID, originID)
 	return err == nil && known
+}
+
+// backfill asks the archive for the latest page of the conversation with
+// peer and, once it is stored, answers LoadHistory from the store.
+func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, peer string, limit int) {
+	qid := NewID()
+	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(
+		xmpp.E(NSForms, "x", "type", "submit").Add(
+			xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
+			xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(peer)),
+		),
+		xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(limit)), xmpp.E(NSRSM, "before")),
+	)
+	c.state.Lock()
+	c.mam[qid] = mamBackfill
+	c.state.Unlock()
+	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(_ *xmpp.Element, err error) {
+		c.state.Lock()
+		delete(c.mam, qid)
+		c.state.Unlock()
+		if err == nil {
+			// On the reader goroutine, after the page's results.
+			c.loadHistory(ctx, LoadHistory{Peer: peer, Limit: limit}, nil)
+		}
+	})
+	if err != nil {
+		c.state.Lock()
+		delete(c.mam, qid)
+		c.state.Unlock()
+	}
 }

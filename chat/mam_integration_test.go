@@ -99,3 +99,38 @@ func TestForgedArchiveResultIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// A conversation gab has no history of gets its latest page from the
+// archive when its tab opens.
+func TestNewConversationFetchesItsLatestPage(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	old := start(t, account(t, srv, "alice", "pw", "old-device"), chat.Options{})
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	for i := 0; i < 3; i++ {
+		b.do(t, chat.SendMessage{To: "alice@localhost", Body: fmt.Sprint("old ", i)})
+	}
+	old.do(t, chat.SendMessage{To: "bob@localhost", Body: "old answer"})
+	old.r.wait(t, "the last old message", is(func(e chat.MessageReceived) bool { return e.Body == "old 2" }))
+	old.stop()
+
+	store, err := history.Open(filepath.Join(t.TempDir(), "new.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "new-device"), chat.Options{Store: store})
+	a.do(t, chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
+	h := a.r.wait(t, "the page", is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" })).(chat.HistoryLoaded)
+	var bodies []string
+	for _, m := range h.Messages {
+		bodies = append(bodies, m.Body)
+	}
+	if fmt.Sprint(bodies) != fmt.Sprint([]string{"old 0", "old 1", "old 2", "old answer"}) {
+		t.Fatalf("page: %q", bodies)
+	}
+	if !h.Messages[3].Outgoing {
+		t.Fatalf("our own message not marked as ours: %+v", h.Messages[3])
+	}
+}

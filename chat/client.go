@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +74,9 @@ type Client struct {
 	chaty map[string]bool        // bare JIDs known to support chat states
 	asked map[string]bool        // bare JIDs whose features we asked for this session
 	mam   map[string]mamMode     // archive queries under way, by queryid
+	// capsCache says, per verified capability hash (node#ver), whether
+	// such clients support chat states.
+	capsCache map[string]bool
 }
 
 type queued struct {
@@ -102,17 +106,18 @@ func New(acct *config.Account, opts Options) *Client {
 	}
 	show, _ := roster.ShowFromStatus(acct.Status)
 	return &Client{
-		acct:     acct,
-		opts:     opts,
-		events:   make(chan Event, opts.EventBuffer),
-		wake:     make(chan struct{}, 1),
-		presence: SetPresence{Show: show, Status: acct.StatusMessage},
-		items:    map[string]roster.Item{},
-		out:      newOutbox(opts.Store),
-		seen:     recentSet{max: 2000},
-		chaty:    map[string]bool{},
-		asked:    map[string]bool{},
-		mam:      map[string]mamMode{},
+		acct:      acct,
+		opts:      opts,
+		events:    make(chan Event, opts.EventBuffer),
+		wake:      make(chan struct{}, 1),
+		presence:  SetPresence{Show: show, Status: acct.StatusMessage},
+		items:     map[string]roster.Item{},
+		out:       newOutbox(opts.Store),
+		seen:      recentSet{max: 2000},
+		chaty:     map[string]bool{},
+		asked:     map[string]bool{},
+		mam:       map[string]mamMode{},
+		capsCache: map[string]bool{},
 	}
 }
 
@@ -350,16 +355,24 @@ func (r *recentSet) add(key string) bool {
 	return true
 }
 
-// discover asks a contact's client what it supports (XEP-0030, once per
-// contact and session, and only when its presence advertises capabilities
-// per XEP-0115), so that chat states go to clients that announce them even
-// before they send one.
+// discover learns whether a contact's client supports chat states from
+// the capabilities its presence advertises (XEP-0115). Answers are cached
+// per capability hash, and only when the hash of the answer matches the one
+// advertised, so one client cannot poison what is believed of another; a
+// hash not seen before is asked once per contact and session (XEP-0030).
 func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
 	p, ok := ev.(PresenceChanged)
 	if !ok || !p.Available || p.Caps == "" || p.Resource == "" || p.Bare == self.JID.Bare().String() {
 		return
 	}
 	c.state.Lock()
+	if chaty, known := c.capsCache[p.Caps]; known {
+		if chaty {
+			c.chaty[p.Bare] = true
+		}
+		c.state.Unlock()
+		return
+	}
 	skip := c.chaty[p.Bare] || c.asked[p.Bare]
 	c.asked[p.Bare] = true
 	c.state.Unlock()
@@ -371,13 +384,27 @@ func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
 		if err != nil {
 			return
 		}
+		var ids []identity
+		var features []string
+		chaty := false
 		for _, f := range res.Child(NSDiscoInfo, "query").ChildrenIn(NSDiscoInfo) {
-			if f.Name.Local == "feature" && f.Get("var") == NSChatStates {
-				c.state.Lock()
-				c.chaty[p.Bare] = true
-				c.state.Unlock()
-				return
+			switch f.Name.Local {
+			case "identity":
+				ids = append(ids, identity{f.Get("category"), f.Get("type"), f.Get("xml:lang"), f.Get("name")})
+			case "feature":
+				features = append(features, f.Get("var"))
+				chaty = chaty || f.Get("var") == NSChatStates
 			}
+		}
+		c.state.Lock()
+		defer c.state.Unlock()
+		if chaty {
+			c.chaty[p.Bare] = true
+		}
+		// node#ver: cache only an answer whose hash is the one advertised
+		// (answers with extended forms do not verify here and are not cached).
+		if k := strings.LastIndexByte(p.Caps, '#'); k >= 0 && capsVer(ids, features) == p.Caps[k+1:] && len(c.capsCache) < 1000 {
+			c.capsCache[p.Caps] = chaty
 		}
 	})
 }

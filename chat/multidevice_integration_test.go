@@ -151,3 +151,31 @@ func TestMarkersAndCorrections(t *testing.T) {
 		t.Fatalf("forged correction stored: %+v", msgs[0])
 	}
 }
+
+func TestMarkersWithSlixmpp(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "peer", "pw")
+	befriend(t, srv, "alice", "peer")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	p := srv.StartPeer(t, "peer", "pw")
+	a.r.wait(t, "peer online", is(func(e chat.PresenceChanged) bool { return e.Bare == "peer@localhost" && e.Available }))
+
+	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "read me"})
+	sent := a.r.wait(t, "sent", is[chat.MessageSent](nil)).(chat.MessageSent)
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("id") == sent.ID }); !ok {
+		t.Fatalf("peer never got it: %v", p.Events())
+	}
+	p.Send(t, map[string]any{"cmd": "displayed", "to": "alice@localhost/gab", "id": sent.ID})
+	a.r.wait(t, "read", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliveryDisplayed }))
+
+	p.Send(t, map[string]any{"cmd": "send", "to": "alice@localhost/gab", "body": "mark me", "id": "mk-1", "markable": true})
+	m := a.r.wait(t, "markable", is(func(e chat.MessageReceived) bool { return e.Body == "mark me" })).(chat.MessageReceived)
+	if !m.Markable {
+		t.Fatalf("not markable: %+v", m)
+	}
+	a.do(t, chat.MarkDisplayed{To: "peer@localhost", ID: m.ID})
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "displayed" && e.Get("id") == "mk-1" }); !ok {
+		t.Fatalf("peer never saw it read: %v", p.Events())
+	}
+}

@@ -17,7 +17,7 @@ class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password, ca):
         super().__init__(jid, password)
         self.ca_certs = ca
-        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0184", "xep_0199", "xep_0203"):
+        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0184", "xep_0199", "xep_0203", "xep_0333"):
             self.register_plugin(p)
         # Subscriptions are answered by explicit commands only.
         self.roster.auto_authorize = None
@@ -30,6 +30,7 @@ class Peer(slixmpp.ClientXMPP):
         self.add_event_handler("presence_available", lambda p: out({"event": "presence", "from": str(p["from"]), "type": "available", "show": p["show"], "status": p["status"]}))
         self.add_event_handler("presence_unavailable", lambda p: out({"event": "presence", "from": str(p["from"]), "type": "unavailable"}))
         self.add_event_handler("receipt_received", lambda m: out({"event": "receipt", "from": str(m["from"]), "id": m["receipt"]}))
+        self.add_event_handler("marker_displayed", lambda m: out({"event": "displayed", "from": str(m["from"]), "id": m["displayed"]["id"]}))
         self.add_event_handler("failed_auth", lambda e: out({"event": "error", "text": "auth failed"}))
 
     def make_sub_handler(self, t):
@@ -66,6 +67,8 @@ class Peer(slixmpp.ClientXMPP):
                     m["id"] = c["id"]
                 if c.get("receipt"):
                     m["request_receipt"] = True
+                if c.get("markable"):
+                    m["markable"] = True
                 m.send()
             elif cmd == "state":
                 m = self.make_message(mto=c["to"], mtype="chat")
@@ -75,6 +78,8 @@ class Peer(slixmpp.ClientXMPP):
                 self.send_presence(pto=c["to"], ptype=cmd)
             elif cmd == "presence":
                 self.send_presence(pshow=c.get("show"), pstatus=c.get("status"), ppriority=c.get("priority", 0))
+            elif cmd == "displayed":
+                self.plugin["xep_0333"].send_marker(c["to"], c["id"], "displayed")
             elif cmd == "raw":
                 self.send_raw(c["xml"])
             elif cmd == "quit":

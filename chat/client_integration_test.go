@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -287,11 +286,7 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "bob", "pw")
-	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	const n = 2000

@@ -3,6 +3,8 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"github.com/gab-chat/gab/history"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -159,4 +161,15 @@ func befriend(t *testing.T, srv *xmpptest.Server, a, b string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// openStore opens a fresh history database for the test.
+func openStore(t *testing.T) *history.Store {
+	t.Helper()
+	store, err := history.Open(filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }

@@ -130,12 +130,42 @@ func (c *Client) catchUp(ctx context.Context, sess *xmpp.Session) {
 	}
 }
 
+// sendArchiveQuery sends one archive query (XEP-0313) with the given form
+// fields besides FORM_TYPE and result-set element, registered under mode
+// so its results are recognised as ours. done gets the final answer (nil
+// on an error) on the reader goroutine, after the page's results.
+func (c *Client) sendArchiveQuery(ctx context.Context, sess *xmpp.Session, mode mamMode, fields []*xmpp.Element, set *xmpp.Element, done func(fin *xmpp.Element)) {
+	qid := NewID()
+	form := xmpp.E(NSForms, "x", "type", "submit").Add(
+		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
+	)
+	form.Add(fields...)
+	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set)
+	forget := func() {
+		c.state.Lock()
+		delete(c.mam, qid)
+		c.state.Unlock()
+	}
+	c.state.Lock()
+	c.mam[qid] = mode
+	c.state.Unlock()
+	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
+		forget()
+		if err != nil {
+			done(nil) // no archive, or the session ended: the next connection asks again
+			return
+		}
+		done(res.Child(NSMAM, "fin"))
+	})
+	if err != nil {
+		forget()
+	}
+}
+
 // queryArchive asks for one page after `after` (or the last one, with
 // before) and, for a catch-up, for the next page until the archive says it
-// is complete. The answer's callback runs on the reader goroutine, after the
-// page's results.
+// is complete.
 func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamMode, after string, before bool) {
-	qid := NewID()
 	set := xmpp.E(NSRSM, "set")
 	switch {
 	case before:
@@ -145,23 +175,10 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 	default:
 		set.Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(mamPage)), xmpp.E(NSRSM, "after").WithText(after))
 	}
-	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(
-		xmpp.E(NSForms, "x", "type", "submit").Add(
-			xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
-		),
-		set,
-	)
-	c.state.Lock()
-	c.mam[qid] = mode
-	c.state.Unlock()
-	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
-		c.state.Lock()
-		delete(c.mam, qid)
-		c.state.Unlock()
-		if err != nil {
-			return // no archive, or the session ended: the next connection asks again
+	c.sendArchiveQuery(ctx, sess, mode, nil, set, func(fin *xmpp.Element) {
+		if fin == nil {
+			return
 		}
-		fin := res.Child(NSMAM, "fin")
 		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
 		if last == "" {
 			if mode == mamMarkEnd {
@@ -175,11 +192,6 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 			c.queryArchive(ctx, sess, mamCatchUp, last, false)
 		}
 	})
-	if err != nil {
-		c.state.Lock()
-		delete(c.mam, qid)
-		c.state.Unlock()
-	}
 }
 
 // archived turns an archive result of one of our queries into the message
@@ -244,29 +256,11 @@ func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID s
 // backfill asks the archive for the latest page of the conversation with
 // peer and, once it is stored, answers LoadHistory from the store.
 func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, peer string, limit int) {
-	qid := NewID()
-	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(
-		xmpp.E(NSForms, "x", "type", "submit").Add(
-			xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
-			xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(peer)),
-		),
-		xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(limit)), xmpp.E(NSRSM, "before")),
-	)
-	c.state.Lock()
-	c.mam[qid] = mamBackfill
-	c.state.Unlock()
-	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(_ *xmpp.Element, err error) {
-		c.state.Lock()
-		delete(c.mam, qid)
-		c.state.Unlock()
-		if err == nil {
-			// On the reader goroutine, after the page's results.
+	with := xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(peer))
+	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(limit)), xmpp.E(NSRSM, "before"))
+	c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element) {
+		if fin != nil {
 			c.loadHistory(ctx, LoadHistory{Peer: peer, Limit: limit}, nil)
 		}
 	})
-	if err != nil {
-		c.state.Lock()
-		delete(c.mam, qid)
-		c.state.Unlock()
-	}
 }

@@ -115,11 +115,7 @@ func TestNewConversationFetchesItsLatestPage(t *testing.T) {
 	old.r.wait(t, "the last old message", is(func(e chat.MessageReceived) bool { return e.Body == "old 2" }))
 	old.stop()
 
-	store, err := history.Open(filepath.Join(t.TempDir(), "new.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "new-device"), chat.Options{Store: store})
 	a.do(t, chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
 	h := a.r.wait(t, "the page", is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" })).(chat.HistoryLoaded)

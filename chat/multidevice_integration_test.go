@@ -1,8 +1,6 @@
 package chat_test
 
 import (
-	"github.com/gab-chat/gab/history"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,11 +106,7 @@ func TestMarkersAndCorrections(t *testing.T) {
 	srv.Register(t, "bob", "pw")
 	srv.Register(t, "mallory", "pw")
 	befriend(t, srv, "alice", "bob")
-	store, err := history.Open(filepath.Join(t.TempDir(), "bob.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{Store: store})
 

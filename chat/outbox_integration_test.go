@@ -28,11 +28,7 @@ func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "bob", "pw")
 	befriend(t, srv, "alice", "bob")
-	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	opts := chat.Options{Store: store} // the default backoff: 1 s doubling
 	a := start(t, account(t, srv, "alice", "pw", "gab"), opts)
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
@@ -159,11 +155,7 @@ func TestHistoryLoadsFromTheStore(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "bob", "pw")
-	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "one"})
@@ -184,11 +176,7 @@ func TestSearchAndContext(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "bob", "pw")
-	store, err := history.Open(filepath.Join(t.TempDir(), "alice.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	for _, body := range []string{"first", "the needle is here", "last"} {

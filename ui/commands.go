@@ -201,8 +201,8 @@ func (a *App) command(line string) {
 		}
 		peer := a.state.Current().Peer
 		do(chat.SearchHistory{Text: rest, Peer: peer, Limit: 200})
-	case "accept":
-		j, ok := needJID("/accept JID")
+	case "accept", "deny":
+		j, ok := needJID("/" + name + " JID")
 		if !ok || acct == nil {
 			return
 		}
@@ -211,19 +211,11 @@ func (a *App) command(line string) {
 			fail("%v", err)
 			return
 		}
-		a.approve(acct.Name, bare)
-		a.dropRequest(acct.Name, bare)
-	case "deny":
-		j, ok := needJID("/deny JID")
-		if !ok || acct == nil {
-			return
+		if name == "accept" {
+			a.approve(acct.Name, bare)
+		} else {
+			a.deny(acct.Name, bare)
 		}
-		bare, err := validJID(j)
-		if err != nil {
-			fail("%v", err)
-			return
-		}
-		a.deny(acct.Name, bare)
 		a.dropRequest(acct.Name, bare)
 	case "block":
 		if j, ok := needJID("/block JID"); ok {

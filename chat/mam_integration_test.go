@@ -111,8 +111,9 @@ func TestNewConversationFetchesItsLatestPage(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		b.do(t, chat.SendMessage{To: "alice@localhost", Body: fmt.Sprint("old ", i)})
 	}
-	old.do(t, chat.SendMessage{To: "bob@localhost", Body: "old answer"})
 	old.r.wait(t, "the last old message", is(func(e chat.MessageReceived) bool { return e.Body == "old 2" }))
+	old.do(t, chat.SendMessage{To: "bob@localhost", Body: "old answer"})
+	b.r.wait(t, "the answer", is(func(e chat.MessageReceived) bool { return e.Body == "old answer" }))
 	old.stop()
 
 	store := openStore(t)

@@ -76,7 +76,12 @@ func (c *Contact) Resources() []Presence {
 type Roster struct {
 	contacts map[string]*Contact
 	Version  string // the roster version last received, for versioned fetches
+	gen      uint64 // bumped by every change, so views can cache
 }
+
+// Gen changes whenever anything that affects the order or membership of
+// the roster changes.
+func (r *Roster) Gen() uint64 { return r.gen }
 
 // New returns an empty roster.
 func New() *Roster { return &Roster{contacts: map[string]*Contact{}} }
@@ -93,6 +98,7 @@ func (r *Roster) entry(bare string) *Contact {
 // Reset replaces the roster with a full fetch. Presence already known is
 // kept, including presence that arrived before the roster did.
 func (r *Roster) Reset(items []Item, version string) {
+	r.gen++
 	for _, c := range r.contacts {
 		c.InRoster = false
 	}
@@ -105,6 +111,7 @@ func (r *Roster) Reset(items []Item, version string) {
 
 // Push applies one roster push (RFC 6121 §2.1.6).
 func (r *Roster) Push(it Item, version string) {
+	r.gen++
 	r.apply(it)
 	if version != "" {
 		r.Version = version
@@ -141,6 +148,7 @@ func (r *Roster) prune() {
 
 // SetPresence records an available presence from bare/resource.
 func (r *Roster) SetPresence(bare string, p Presence) {
+	r.gen++
 	c := r.entry(bare)
 	if c.resources == nil {
 		c.resources = map[string]Presence{}
@@ -151,6 +159,7 @@ func (r *Roster) SetPresence(bare string, p Presence) {
 // SetUnavailable records that bare/resource went offline; an empty resource
 // means every resource (an unavailable presence from the bare JID).
 func (r *Roster) SetUnavailable(bare, resource string) {
+	r.gen++
 	c := r.contacts[bare]
 	if c == nil {
 		return
@@ -165,6 +174,7 @@ func (r *Roster) SetUnavailable(bare, resource string) {
 
 // ClearPresence forgets all presence, as when our own connection drops.
 func (r *Roster) ClearPresence() {
+	r.gen++
 	for _, c := range r.contacts {
 		c.resources = nil
 	}
@@ -173,6 +183,7 @@ func (r *Roster) ClearPresence() {
 
 // SetPendingIn records (or clears) a subscription request from bare.
 func (r *Roster) SetPendingIn(bare string, pending bool, nick string) {
+	r.gen++
 	if !pending {
 		if c := r.contacts[bare]; c != nil {
 			c.PendingIn, c.RequestNick = false, ""
@@ -223,21 +234,32 @@ func (r *Roster) Sorted(order Order, showOffline bool) []*Contact {
 	return out
 }
 
-// Sort orders contacts in place.
+// Sort orders contacts in place. Keys are worked out once per contact, not
+// once per comparison: with ten thousand contacts that is the difference
+// between a fraction of a millisecond and tens of them.
 func Sort(cs []*Contact, order Order) {
-	sort.SliceStable(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		if order == ByPresence {
-			if sa, sb := a.Show(), b.Show(); sa != sb {
-				return sa > sb
-			}
+	type keyed struct {
+		c    *Contact
+		show Show
+		name string
+	}
+	ks := make([]keyed, len(cs))
+	for i, c := range cs {
+		ks[i] = keyed{c, c.Show(), strings.ToLower(c.DisplayName())}
+	}
+	sort.SliceStable(ks, func(i, j int) bool {
+		a, b := ks[i], ks[j]
+		if order == ByPresence && a.show != b.show {
+			return a.show > b.show
 		}
-		na, nb := strings.ToLower(a.DisplayName()), strings.ToLower(b.DisplayName())
-		if na != nb {
-			return na < nb
+		if a.name != b.name {
+			return a.name < b.name
 		}
-		return a.JID < b.JID
+		return a.c.JID < b.c.JID
 	})
+	for i, k := range ks {
+		cs[i] = k.c
+	}
 }
 
 // NoGroup is the heading for contacts in no group.

@@ -37,6 +37,9 @@ type RosterView struct {
 	top       int
 	collapsed map[string]bool // account + "\x00" + group
 	rows      []rosterRow     // as last drawn
+	built     string          // what rows were built from, to rebuild only on change
+
+	foldGen int // bumped when a group is folded or unfolded
 
 	OnOpen   func(account, jid string)
 	OnAdd    func(account string)
@@ -86,6 +89,17 @@ func (r *RosterView) buildRows() []rosterRow {
 	return rows
 }
 
+// buildKey sums up everything the rows depend on: each roster's
+// generation, the accounts' connection states, order, filter and folds.
+func (r *RosterView) buildKey() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%v/%d|", r.state.Order, r.state.Offline, r.foldGen)
+	for _, a := range r.state.Accounts {
+		fmt.Fprintf(&b, "%s:%s:%d|", a.Name, a.Conn, a.Roster.Gen())
+	}
+	return b.String()
+}
+
 func (r *RosterView) selectedIndex() int {
 	for i, row := range r.rows {
 		if row.key() == r.selected {
@@ -99,7 +113,9 @@ func (r *RosterView) selectedIndex() int {
 func (r *RosterView) Draw(screen tcell.Screen) {
 	r.Box.DrawForSubclass(screen, r)
 	x, y, w, h := r.GetInnerRect()
-	r.rows = r.buildRows()
+	if key := r.buildKey(); key != r.built {
+		r.rows, r.built = r.buildRows(), key
+	}
 	sel := r.selectedIndex()
 	if sel < 0 && len(r.rows) > 0 {
 		sel = 0
@@ -208,6 +224,7 @@ func (r *RosterView) activate() {
 		if row.group != "" || row.header == "Contacts" {
 			k := row.account + "\x00" + row.group
 			r.collapsed[k] = !r.collapsed[k]
+			r.foldGen++
 		}
 		return
 	}

@@ -1,0 +1,59 @@
+package history
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// One message per transaction, as messages are stored today.
+func BenchmarkAppendOne(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if err := s.Append([]*Message{{Peer: "p@x", Direction: In, Body: fmt.Sprint("message ", i), OriginID: fmt.Sprint("o", i)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A hundred messages per transaction, per message.
+func BenchmarkAppendBatch100(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.ReportAllocs()
+	batch := make([]*Message, 0, 100)
+	for i := 0; i < b.N; i++ {
+		batch = append(batch, &Message{Peer: "p@x", Direction: In, Body: fmt.Sprint("message ", i), OriginID: fmt.Sprint("o", i)})
+		if len(batch) == 100 || i == b.N-1 {
+			if err := s.Append(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+}
+
+func BenchmarkKnown(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var batch []*Message
+	for i := 0; i < 10000; i++ {
+		batch = append(batch, &Message{Peer: "p@x", Direction: In, Body: "x", OriginID: fmt.Sprint("o", i), ArchiveID: fmt.Sprint("a", i)})
+	}
+	s.Append(batch)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Known(b.Context(), "p@x", In, fmt.Sprint("a", i%20000), fmt.Sprint("o", i%20000))
+	}
+}

@@ -1,0 +1,64 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/roster"
+	"github.com/gdamore/tcell/v2"
+)
+
+func benchScreen(b *testing.B) tcell.SimulationScreen {
+	s := tcell.NewSimulationScreen("UTF-8")
+	if err := s.Init(); err != nil {
+		b.Fatal(err)
+	}
+	s.SetSize(160, 50)
+	return s
+}
+
+// Drawing the roster pane with 10,000 contacts, as every redraw does.
+func BenchmarkRosterViewDraw10k(b *testing.B) {
+	acct := &Account{Name: "a", Roster: roster.New(), Conn: "online"}
+	items := make([]roster.Item, 10000)
+	for i := range items {
+		items[i] = roster.Item{JID: fmt.Sprintf("c%05d@x", i), Name: fmt.Sprintf("Contact %05d", i), Subscription: "both", Groups: []string{fmt.Sprintf("G%02d", i%20)}}
+	}
+	acct.Roster.Reset(items, "")
+	state := NewState([]*Account{acct})
+	v := NewRosterView(state)
+	v.SetRect(0, 0, 30, 50)
+	scr := benchScreen(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		v.Draw(scr)
+	}
+}
+
+// Drawing a conversation of 2,000 lines; the first draw wraps, the rest
+// reuse the wrapping.
+func BenchmarkConvViewDraw(b *testing.B) {
+	state := NewState(nil)
+	c, _ := state.Open("a", "p@x")
+	state.Active = 1
+	for i := 0; i < MaxLines; i++ {
+		c.add(Line{Time: time.Now(), Sender: "Peer", SenderKey: "p@x", Body: fmt.Sprintf("message %d with some words that wrap around the width of the pane 日本語 👩‍👩‍👧", i), Kind: LineIn})
+	}
+	v := NewConvView(state, "15:04")
+	v.SetRect(0, 0, 120, 48)
+	scr := benchScreen(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		v.Draw(scr)
+	}
+}
+
+// Wrapping one new message, as each arrival costs.
+func BenchmarkWrapMessage(b *testing.B) {
+	text := "a fairly ordinary chat message, with some punctuation, an emoji 🎉 and a few CJK characters 日本語 to wrap"
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		wrap(clusters(text), 60)
+	}
+}

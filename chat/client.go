@@ -77,6 +77,8 @@ type Client struct {
 	// capsCache says, per verified capability hash (node#ver), whether
 	// such clients support chat states.
 	capsCache map[string]bool
+
+	pend batch // the reader goroutine's events not yet handed on
 }
 
 type queued struct {
@@ -229,37 +231,85 @@ func (c *Client) inRoster(bare string) bool {
 	return ok
 }
 
-// persist stores a message before anyone is shown it, so that whatever the
-// user has seen is on disk, and returns the event with its row id. A
-// failure is reported, and the message is still shown: losing it from the
-// screen too would be worse.
-func (c *Client) persist(ctx context.Context, ev Event) Event {
-	if c.opts.Store == nil {
-		return ev
-	}
-	var m *history.Message
+// row is the store row for an event that carries a message, nil for
+// other events.
+func (c *Client) row(ev Event) *history.Message {
 	switch e := ev.(type) {
 	case MessageReceived:
-		m = &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time}
+		return &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time}
 	case CarbonSent:
-		m = &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent}
-	default:
-		return ev
+		return &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent}
 	}
+	return nil
+}
 
-	if err := c.opts.Store.Append([]*history.Message{m}); err != nil {
-		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
-		return ev
-	}
+func withStoreID(ev Event, id int64) Event {
 	switch e := ev.(type) {
 	case MessageReceived:
-		e.StoreID = m.ID
+		e.StoreID = id
 		return e
 	case CarbonSent:
-		e.StoreID = m.ID
+		e.StoreID = id
 		return e
 	}
 	return ev
+}
+
+// batch is what the reader goroutine has produced and not yet handed on:
+// its events in stream order, and receipts to send once the messages they
+// confirm are on disk. Only the reader goroutine touches it (and Dial's,
+// before the reader starts).
+type batch struct {
+	events   []Event
+	receipts []*xmpp.Element
+}
+
+// batchMax bounds how much is gathered before it is handed on.
+const batchMax = 256
+
+// deliver queues an event produced on the reader goroutine.
+func (c *Client) deliver(ev Event) {
+	c.pend.events = append(c.pend.events, ev)
+}
+
+// flushBatch stores the batch's messages in one transaction, before anyone
+// is shown them — whatever the user has seen is on disk — then sends the
+// receipts and emits the events in order. A storage failure is reported
+// and the messages are still shown: losing them from the screen too would
+// be worse. It reports false when ctx ended.
+func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
+	evs := c.pend.events
+	if len(evs) == 0 && len(c.pend.receipts) == 0 {
+		return true
+	}
+	if c.opts.Store != nil {
+		var rows []*history.Message
+		var at []int
+		for i, ev := range evs {
+			if m := c.row(ev); m != nil {
+				rows, at = append(rows, m), append(at, i)
+			}
+		}
+		if len(rows) > 0 {
+			if err := c.opts.Store.Append(rows); err != nil {
+				c.emit(ctx, Notice{Text: "could not store messages in history: " + err.Error()})
+			} else {
+				for k, i := range at {
+					evs[i] = withStoreID(evs[i], rows[k].ID)
+				}
+			}
+		}
+	}
+	for _, r := range c.pend.receipts {
+		sess.Send(r)
+	}
+	c.pend = batch{events: evs[:0:0]}
+	for _, ev := range evs {
+		if !c.emit(ctx, ev) {
+			return false
+		}
+	}
+	return true
 }
 
 // stored converts rows for the UI.
@@ -278,7 +328,7 @@ func stored(msgs []history.Message) []StoredMessage {
 func (c *Client) readHistory(ctx context.Context, cmd Command, sess *xmpp.Session) (bool, error) {
 	switch cmd := cmd.(type) {
 	case LoadHistory:
-		return true, c.loadHistory(ctx, cmd, sess)
+		return true, c.loadHistory(ctx, cmd, sess, nil)
 	case SearchHistory:
 		if c.opts.Store == nil {
 			return true, errors.New("no history is kept")
@@ -310,9 +360,15 @@ func (c *Client) readHistory(ctx context.Context, cmd Command, sess *xmpp.Sessio
 // loadHistory answers LoadHistory from the store. A conversation the store
 // knows nothing of gets its latest page from the server's archive first,
 // when there is a session to ask.
-func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory, sess *xmpp.Session) error {
+//
+// deliver is how the answer goes out: nil to emit it now, c.deliver on the
+// reader goroutine, to keep it in stream order.
+func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory, sess *xmpp.Session, deliver func(Event)) error {
+	if deliver == nil {
+		deliver = func(ev Event) { c.emit(ctx, ev) }
+	}
 	if c.opts.Store == nil {
-		c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
+		deliver(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
 		return nil
 	}
 	limit := cmd.Limit
@@ -327,7 +383,7 @@ func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory, sess *xmpp.Se
 		c.backfill(ctx, sess, cmd.Peer, limit)
 		return nil
 	}
-	c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
+	deliver(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
 	return nil
 }
 

@@ -19,7 +19,7 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 			return nil
 		}
 		c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
-		return c.transmit(ctx, sess, m) // on failure it stays in the outbox
+		return c.transmit(sess, m, func(ev Event) { c.emit(ctx, ev) }) // on failure it stays in the outbox
 	}
 	err := c.run(ctx, sess, q)
 	if err != nil {

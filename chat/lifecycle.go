@@ -289,6 +289,9 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 	cfg.OnAck = func(els []*xmpp.Element) { c.acked(ctx, els) }
+	var live *xmpp.Session
+	cfg.BeforeWait = func() { c.flushBatch(ctx, live) }
+	c.pend = batch{}
 	sess, err := c.opts.Dial(ctx, cfg)
 	if err != nil {
 		if cfg.Resume != nil && !errors.Is(err, context.Canceled) {
@@ -296,6 +299,7 @@ func (c *Client) session(ctx context.Context) error {
 		}
 		return err
 	}
+	live = sess
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	defer stop()
@@ -335,7 +339,7 @@ func (c *Client) session(ctx context.Context) error {
 	if resumed {
 		// The server kept roster and presence, and re-sent what it had
 		// not got; only what never went out is left to send.
-		c.flush(ctx, sess, true)
+		c.flush(sess, true, func(ev Event) { c.emit(ctx, ev) })
 	} else if err := c.fetchRoster(ctx, sess, kill); err != nil {
 		sess.Close()
 		return ended(<-readErr)
@@ -389,12 +393,17 @@ func isNetError(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, net.ErrClosed)
 }
 
+// read is the one goroutine that reads the stream: it translates each
+// element, answers requests, and hands on events in stream order, in
+// batches (see flushBatch) — flushed whenever nothing more is already
+// received, so nothing waits while the connection is quiet.
 func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error {
 	defer sess.Close() // wakes any command waiting on an IQ
-	onDrop := func(err error) { c.emit(ctx, Notice{Text: err.Error()}) }
+	onDrop := func(err error) { c.deliver(Notice{Text: err.Error()}) }
 	for {
 		el, err := sess.Next(onDrop)
 		if err != nil {
+			c.flushBatch(ctx, sess)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -417,6 +426,12 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if !fromArchive && c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
+				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
+					// XEP-0184: confirm once it is stored, and only to
+					// contacts (§8: receipts to strangers would tell them
+					// we are online).
+					c.pend.receipts = append(c.pend.receipts, xmpp.E(xmpp.NSClient, "message", "to", e.From, "id", NewID()).Add(xmpp.E(NSReceipts, "received", "id", e.ID)))
+				}
 			case ReceiptReceived:
 				c.receipt(ctx, e)
 			case MarkerReceived:
@@ -435,20 +450,15 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					break
 				}
 				if to, ok := c.out.set(e.ID, DeliveryFailed); ok {
-					c.emit(ctx, DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
+					c.deliver(DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
 				}
 			}
 			c.observe(ev)
 			c.discover(sess, self, ev)
-			ev = c.persist(ctx, ev)
-			if m, ok := ev.(MessageReceived); ok && m.Receipt && !m.Carbon && c.inRoster(m.Bare) {
-				// XEP-0184: confirm, but only to contacts (§8: receipts to
-				// strangers would tell them we are online).
-				sess.Send(xmpp.E(xmpp.NSClient, "message", "to", m.From, "id", NewID()).Add(xmpp.E(NSReceipts, "received", "id", m.ID)))
-			}
-			if !c.emit(ctx, ev) {
-				return ctx.Err()
-			}
+			c.deliver(ev)
+		}
+		if len(c.pend.events) >= batchMax && !c.flushBatch(ctx, sess) {
+			return ctx.Err()
 		}
 	}
 }
@@ -489,7 +499,7 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		}
 		ver := c.ver
 		c.state.Unlock()
-		c.emit(ctx, RosterReset{Items: items, Version: ver})
+		c.deliver(RosterReset{Items: items, Version: ver})
 		c.mu.Lock()
 		p := c.presence
 		c.mu.Unlock()
@@ -498,13 +508,13 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(xmpp.E(NSCarbons, "enable")), c.opts.IQTimeout, func(*xmpp.Element, error) {})
 		// A new session: everything not confirmed goes (again); a copy the
 		// server had after all carries the same origin-id.
-		c.flush(ctx, sess, false)
+		c.flush(sess, false, c.deliver)
 		// And what was said while we were away, from the archive.
 		c.catchUp(ctx, sess)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {
-					c.emit(ctx, BlocklistChanged{JIDs: blockItems(res.Child(NSBlocking, "blocklist")), Reset: true})
+					c.deliver(BlocklistChanged{JIDs: blockItems(res.Child(NSBlocking, "blocklist")), Reset: true})
 				}
 			})
 	})

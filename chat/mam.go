@@ -260,7 +260,7 @@ func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, peer string, 
 	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(limit)), xmpp.E(NSRSM, "before"))
 	c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element) {
 		if fin != nil {
-			c.loadHistory(ctx, LoadHistory{Peer: peer, Limit: limit}, nil)
+			c.loadHistory(ctx, LoadHistory{Peer: peer, Limit: limit}, nil, c.deliver)
 		}
 	})
 }

@@ -185,7 +185,7 @@ func (c *Client) receipt(ctx context.Context, r ReceiptReceived) {
 		return
 	}
 	if to, ok := c.out.set(r.ID, DeliveryReceived); ok {
-		c.emit(ctx, DeliveryChanged{ID: r.ID, To: to, State: DeliveryReceived})
+		c.deliver(DeliveryChanged{ID: r.ID, To: to, State: DeliveryReceived})
 	}
 }
 
@@ -211,7 +211,7 @@ func (c *Client) displayed(ctx context.Context, mk MarkerReceived) {
 	o.mu.Unlock()
 	for _, id := range ids {
 		if to, ok := o.set(id, DeliveryDisplayed); ok {
-			c.emit(ctx, DeliveryChanged{ID: id, To: to, State: DeliveryDisplayed})
+			c.deliver(DeliveryChanged{ID: id, To: to, State: DeliveryDisplayed})
 		}
 	}
 }
@@ -256,7 +256,10 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 // transmit puts a message on the wire. With stream management it stays
 // unacked until the server confirms it; without, writing it is all we can
 // know.
-func (c *Client) transmit(ctx context.Context, sess *xmpp.Session, m *outgoing) error {
+//
+// out hands the resulting event on: emitting at once from the Run
+// goroutine, into the batch on the reader's.
+func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) error {
 	if err := sess.Send(m.stanza()); err != nil {
 		return err
 	}
@@ -265,29 +268,30 @@ func (c *Client) transmit(ctx context.Context, sess *xmpp.Session, m *outgoing) 
 		state = DeliveryUnacked
 	}
 	if to, ok := c.out.set(m.id, state); ok {
-		c.emit(ctx, DeliveryChanged{ID: m.id, To: to, State: state})
+		out(DeliveryChanged{ID: m.id, To: to, State: state})
 	}
 	return nil
 }
 
 // flush sends what the outbox holds, oldest first.
-func (c *Client) flush(ctx context.Context, sess *xmpp.Session, onlyPending bool) {
+func (c *Client) flush(sess *xmpp.Session, onlyPending bool, out func(Event)) {
 	for _, m := range c.out.unsent(onlyPending) {
-		if err := c.transmit(ctx, sess, m); err != nil {
+		if err := c.transmit(sess, m, out); err != nil {
 			return // still pending: the next connection sends it
 		}
 	}
 }
 
 // acked marks messages the server confirmed. It runs on the reader
-// goroutine (or in Dial, resuming).
+// goroutine (or in Dial, resuming, before the reader starts): it delivers
+// into the reader's batch.
 func (c *Client) acked(ctx context.Context, els []*xmpp.Element) {
 	for _, el := range els {
 		if !el.Is(xmpp.NSClient, "message") {
 			continue
 		}
 		if to, ok := c.out.set(el.Get("id"), DeliverySent); ok {
-			c.emit(ctx, DeliveryChanged{ID: el.Get("id"), To: to, State: DeliverySent})
+			c.deliver(DeliveryChanged{ID: el.Get("id"), To: to, State: DeliverySent})
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"bufio"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -30,9 +31,22 @@ var ErrHardLimit = errors.New("stanza exceeds the hard size limit")
 // last reset, so that a single token cannot grow without bound inside the
 // XML decoder's buffers.
 type budgetReader struct {
-	r     io.Reader
+	r     *bufio.Reader
 	used  int64
 	limit int64
+}
+
+// ReadByte lets the XML decoder read from our buffer instead of adding one
+// of its own, so Buffered can tell whether more input is already here.
+func (b *budgetReader) ReadByte() (byte, error) {
+	if b.used >= b.limit {
+		return 0, ErrHardLimit
+	}
+	c, err := b.r.ReadByte()
+	if err == nil {
+		b.used++
+	}
+	return c, err
 }
 
 func (b *budgetReader) Read(p []byte) (int, error) {
@@ -57,11 +71,15 @@ type Reader struct {
 
 // NewReader reads a stream from r within limits.
 func NewReader(r io.Reader, limits Limits) *Reader {
-	b := &budgetReader{r: r, limit: limits.HardBytes}
+	b := &budgetReader{r: bufio.NewReaderSize(r, 64<<10), limit: limits.HardBytes}
 	d := xml.NewDecoder(b)
 	d.Strict = true
 	return &Reader{dec: d, budget: b, limits: limits}
 }
+
+// Buffered reports whether input has arrived that has not been read yet:
+// reading the next element may then not wait for the network.
+func (r *Reader) Buffered() bool { return r.budget.r.Buffered() > 0 }
 
 // StreamStart reads up to and including the <stream:stream> header and
 // returns it.

@@ -43,6 +43,11 @@ type Config struct {
 	// Tap receives the raw stream, authentication redacted; nil for none.
 	Tap *Tap
 
+	// BeforeWait is called by Next, on its goroutine, when nothing already
+	// received is left to read and it is about to wait for the network: the
+	// moment to hand on whatever was gathered.
+	BeforeWait func()
+
 	// OnAck receives the stanzas the server acknowledged, oldest first. It
 	// runs on the goroutine calling Next (or Dial, for a resumption) and
 	// must not block.
@@ -313,6 +318,9 @@ func (s *Session) Next(onDrop func(error)) (*Element, error) {
 		if len(s.early) > 0 {
 			el, s.early = s.early[0], s.early[1:]
 		} else {
+			if s.cfg.BeforeWait != nil && !s.r.Buffered() {
+				s.cfg.BeforeWait()
+			}
 			var err error
 			el, err = s.r.Next()
 			if err != nil {

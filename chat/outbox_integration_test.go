@@ -34,6 +34,8 @@ func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "before"})
 	b.r.wait(t, "the first message", is(func(e chat.MessageReceived) bool { return e.Body == "before" }))
+	first := a.r.wait(t, "the first message sent", is(func(e chat.MessageSent) bool { return e.Body == "before" })).(chat.MessageSent)
+	a.r.wait(t, "the first message acknowledged", is(func(e chat.DeliveryChanged) bool { return e.ID == first.ID && e.State == chat.DeliverySent }))
 
 	srv.Kill()
 	_, i := a.r.waitFrom(t, 0, "the outage", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))

@@ -43,8 +43,12 @@ test-deps:
 vet:
 	$(GO) vet ./...
 
-bench:
+# Micro-benchmarks, then the whole program against a local Prosody (writes
+# docs/benchmarks.md). BENCH_IDLE shortens the idle-CPU measurement.
+BENCH_IDLE ?= 60s
+bench: build test-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./internal/bench -gab ./$(BIN) -idle $(BENCH_IDLE)
 
 clean:
 	rm -rf bin

@@ -116,7 +116,7 @@ func (r *Roster) Push(it Item, version string) {
 	if version != "" {
 		r.Version = version
 	}
-	r.prune()
+	r.pruneOne(it.JID)
 }
 
 func (r *Roster) apply(it Item) {
@@ -139,10 +139,16 @@ func (r *Roster) apply(it Item) {
 
 // prune forgets entries that are neither in the roster, online, nor asking.
 func (r *Roster) prune() {
-	for k, c := range r.contacts {
-		if !c.InRoster && !c.PendingIn && len(c.resources) == 0 {
-			delete(r.contacts, k)
-		}
+	for k := range r.contacts {
+		r.pruneOne(k)
+	}
+}
+
+// pruneOne is prune for one entry: what a single change calls, so that a
+// presence update costs the same with ten contacts or ten thousand.
+func (r *Roster) pruneOne(bare string) {
+	if c := r.contacts[bare]; c != nil && !c.InRoster && !c.PendingIn && len(c.resources) == 0 {
+		delete(r.contacts, bare)
 	}
 }
 
@@ -169,7 +175,7 @@ func (r *Roster) SetUnavailable(bare, resource string) {
 	} else {
 		delete(c.resources, resource)
 	}
-	r.prune()
+	r.pruneOne(bare)
 }
 
 // ClearPresence forgets all presence, as when our own connection drops.
@@ -187,7 +193,7 @@ func (r *Roster) SetPendingIn(bare string, pending bool, nick string) {
 	if !pending {
 		if c := r.contacts[bare]; c != nil {
 			c.PendingIn, c.RequestNick = false, ""
-			r.prune()
+			r.pruneOne(bare)
 		}
 		return
 	}

@@ -37,3 +37,12 @@ func BenchmarkSorted10k(b *testing.B) {
 		}
 	}
 }
+
+// Unavailable presence (as Prosody answers probes at login) on a big roster.
+func BenchmarkUnavailable10k(b *testing.B) {
+	r := bigRoster(10000)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.SetUnavailable(fmt.Sprintf("c%05d@example.net", i%10000), "")
+	}
+}

@@ -85,7 +85,10 @@ func (c *Conversation) add(l Line) {
 		c.stored[l.StoreID] = true
 	}
 	c.Lines = append(c.Lines, l)
-	if drop := len(c.Lines) - MaxLines; drop > 0 {
+	// Trim a quarter of the window at a time: trimming one line per
+	// message would copy the whole window for every message of a flood.
+	if len(c.Lines) > MaxLines+MaxLines/4 {
+		drop := len(c.Lines) - MaxLines
 		n := copy(c.Lines, c.Lines[drop:])
 		clear(c.Lines[n:])
 		c.Lines = c.Lines[:n]

@@ -111,11 +111,22 @@ func (r *RosterView) selectedIndex() int {
 
 // Draw draws the pane.
 func (r *RosterView) Draw(screen tcell.Screen) {
-	r.Box.DrawForSubclass(screen, r)
-	x, y, w, h := r.GetInnerRect()
 	if key := r.buildKey(); key != r.built {
 		r.rows, r.built = r.buildRows(), key
+		online, total := 0, 0
+		for _, a := range r.state.Accounts {
+			for _, c := range a.Roster.Contacts() {
+				total++
+				if c.Show() != roster.Offline {
+					online++
+				}
+			}
+		}
+		// Our own numbers only: the title is tview markup.
+		r.SetTitle(fmt.Sprintf(" Contacts %d/%d ", online, total))
 	}
+	r.Box.DrawForSubclass(screen, r)
+	x, y, w, h := r.GetInnerRect()
 	sel := r.selectedIndex()
 	if sel < 0 && len(r.rows) > 0 {
 		sel = 0

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,6 +43,7 @@ Options:
   --check        validate the configuration, list every problem, and exit
   --xml-log FILE append the raw XML streams to FILE for troubleshooting
                  (authentication is left out; messages are not)
+  --cpuprofile FILE  write a CPU profile (go tool pprof) while gab runs
   --version      print the version and exit
   --help         print this help and exit
 
@@ -79,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "")
 	showVersion := fs.Bool("version", false, "")
 	xmlLog := fs.String("xml-log", "", "")
+	cpuProfile := fs.String("cpuprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -154,6 +157,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(chosen) == 0 {
 		fmt.Fprintf(stderr, "gab: every account is disabled; enable one or pick it with -a NAME\n")
 		return 1
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "gab: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "gab: --cpuprofile: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var logFile *os.File
 	if *xmlLog != "" {

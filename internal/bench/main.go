@@ -1,0 +1,441 @@
+// Command bench measures gab as a whole program against a Prosody it
+// starts on loopback, driving the real binary in tmux, and prints a table
+// (also written to docs/benchmarks.md). Run it with `make bench`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+func main() {
+	gab := flag.String("gab", "bin/gab", "the gab binary to measure")
+	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
+	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
+	flood := flag.Int("flood", 10000, "messages in the flood")
+	flag.Parse()
+	if err := run(*gab, *out, *idle, *flood); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type row struct{ what, value, note string }
+
+func run(gab, out string, idle time.Duration, flood int) error {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		return fmt.Errorf("tmux is needed (apt-get install tmux)")
+	}
+	abs, err := filepath.Abs(gab)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "gab-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var rows []row
+	st, err := os.Stat(abs)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{"static binary size", fmt.Sprintf("%.1f MB", float64(st.Size())/1e6), "target ≤ 20 MB"})
+
+	for _, n := range []int{2000, 10000} {
+		bare, err := rosterBare(filepath.Join(dir, fmt.Sprint("bare", n)), n)
+		if err != nil {
+			return err
+		}
+		drawn, err := rosterGab(abs, filepath.Join(dir, fmt.Sprint("gab", n)), n)
+		if err != nil {
+			return err
+		}
+		rows = append(rows,
+			row{fmt.Sprintf("roster %d: bare client (connect + fetch)", n), ms(bare), "the server's own time"},
+			row{fmt.Sprintf("roster %d: launch → drawn in gab", n), ms(drawn), fmt.Sprintf("%.2f× the bare client (target ≤ 1.3×)", drawn.Seconds()/bare.Seconds())})
+	}
+
+	fr, err := floodCase(abs, filepath.Join(dir, "flood"), flood, idle)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, fr...)
+
+	cpu := cpuModel()
+	var b strings.Builder
+	fmt.Fprintf(&b, "# gab benchmarks\n\nMeasured by `make bench` on %s, %d cores, %s, %s.\n\n", cpu, runtime.NumCPU(), runtime.Version(), time.Now().Format("2006-01-02"))
+	b.WriteString("| case | result | note |\n|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.what, r.value, r.note)
+	}
+	fmt.Print(b.String())
+	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
+
+func cpuModel() string {
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if _, v, ok := strings.Cut(l, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}
+
+// server starts a Prosody without archive (throughput) with user "bench"
+// holding n contacts (subscription both) written before its first login.
+func server(dir string, n int) (*xmpptest.Server, error) {
+	srv, err := xmpptest.NewServer(dir, xmpptest.Options{NoMAM: true})
+	if err != nil {
+		return srv, err
+	}
+	for _, u := range []string{"bench", "flooder"} {
+		if err := srv.RegisterUser(u, "pw"); err != nil {
+			return srv, err
+		}
+	}
+	entries := make([]xmpptest.RosterEntry, n)
+	for i := range entries {
+		entries[i] = xmpptest.RosterEntry{JID: fmt.Sprintf("c%05d@localhost", i), Name: fmt.Sprintf("Contact %05d", i), Subscription: "both", Groups: []string{fmt.Sprintf("Group %02d", i%20)}}
+	}
+	return srv, srv.WriteRoster("bench", entries)
+}
+
+func cfg(srv *xmpptest.Server, user string) (xmpp.Config, error) {
+	pem, err := os.ReadFile(srv.CAFile)
+	if err != nil {
+		return xmpp.Config{}, err
+	}
+	pool, err := xmpp.RootPool(pem)
+	return xmpp.Config{JID: jid.MustParse(user + "@localhost"), Password: "pw", Resource: "bare", Server: srv.Addr(), RootCAs: pool}, err
+}
+
+// rosterBare is the time a bare client takes to connect and get the roster
+// from a freshly started server.
+func rosterBare(dir string, n int) (time.Duration, error) {
+	srv, err := server(dir, n)
+	if srv != nil {
+		defer srv.Stop()
+	}
+	if err != nil {
+		return 0, err
+	}
+	c, err := cfg(srv, "bench")
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	s, err := xmpp.Dial(context.Background(), c)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	go func() {
+		for {
+			if _, err := s.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query"))); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// tmux is one terminal session running gab.
+type tmux struct{ sock, name string }
+
+func startGab(gab, dir string, srv *xmpptest.Server) (*tmux, error) {
+	cfgDir, data := filepath.Join(dir, "config"), filepath.Join(dir, "data")
+	if err := os.MkdirAll(filepath.Join(cfgDir, "accounts"), 0o700); err != nil {
+		return nil, err
+	}
+	acct := fmt.Sprintf("jid = \"bench@localhost\"\npassword = \"pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)
+	if err := os.WriteFile(filepath.Join(cfgDir, "accounts", "bench.toml"), []byte(acct), 0o600); err != nil {
+		return nil, err
+	}
+	t := &tmux{sock: filepath.Join(dir, "tmux.sock"), name: "bench"}
+	cmd := fmt.Sprintf("exec %s --config %s --data %s", gab, cfgDir, data)
+	if p := os.Getenv("GAB_BENCH_PROFILE"); p != "" {
+		cmd += " --cpuprofile " + p
+	}
+	return t, exec.Command("tmux", "-S", t.sock, "new-session", "-d", "-s", t.name, "-x", "140", "-y", "45", cmd).Run()
+}
+
+func (t *tmux) screen() string {
+	out, _ := exec.Command("tmux", "-S", t.sock, "capture-pane", "-p", "-t", t.name).Output()
+	return string(out)
+}
+
+func (t *tmux) keys(k ...string) {
+	exec.Command("tmux", append([]string{"-S", t.sock, "send-keys", "-t", t.name}, k...)...).Run()
+}
+
+func (t *tmux) pid() int {
+	out, _ := exec.Command("tmux", "-S", t.sock, "display", "-p", "-t", t.name, "#{pane_pid}").Output()
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+func (t *tmux) stop() { exec.Command("tmux", "-S", t.sock, "kill-server").Run() }
+
+// waitFor polls the screen every `every` until it shows s; it returns when
+// it did. Each poll runs tmux, which competes with gab for the CPU: poll
+// slowly where precision matters less than load.
+func (t *tmux) waitFor(s string, limit, every time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if strings.Contains(t.screen(), s) {
+			return time.Now(), nil
+		}
+		time.Sleep(every)
+	}
+	return time.Time{}, fmt.Errorf("the screen never showed %q:\n%s", s, t.screen())
+}
+
+// rosterGab is the time from launching gab until its roster pane shows
+// all n contacts.
+func rosterGab(gab, dir string, n int) (time.Duration, error) {
+	srv, err := server(dir, n)
+	if srv != nil {
+		defer srv.Stop()
+	}
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	t, err := startGab(gab, dir, srv)
+	if err != nil {
+		return 0, err
+	}
+	defer t.stop()
+	at, err := t.waitFor(fmt.Sprintf("/%d ", n), 5*time.Minute, 5*time.Millisecond)
+	if err != nil {
+		return 0, err
+	}
+	return at.Sub(start), nil
+}
+
+// procStat reads a process's CPU time and memory.
+func procStat(pid int) (cpu time.Duration, rss, peak int64) {
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		f := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+2:])
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		stt, _ := strconv.ParseInt(f[12], 10, 64)
+		cpu = time.Duration(ut+stt) * time.Second / 100 // USER_HZ
+	}
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			var v int64
+			if strings.HasPrefix(l, "VmRSS:") {
+				fmt.Sscan(strings.Fields(l)[1], &v)
+				rss = v * 1024
+			}
+			if strings.HasPrefix(l, "VmHWM:") {
+				fmt.Sscan(strings.Fields(l)[1], &v)
+				peak = v * 1024
+			}
+		}
+	}
+	return
+}
+
+// floodCase: 10,000-contact roster and 100,000 stored messages over 100
+// conversations; then a flood from one peer with keystrokes timed during
+// it; then memory and idle CPU.
+func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
+	srv, err := server(dir, 10000)
+	if srv != nil {
+		defer srv.Stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The bare rate first: how fast the server delivers to a client that
+	// does nothing else.
+	bareRate, err := floodBare(srv, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return nil, err
+	}
+	if err := preload(filepath.Join(dir, "data", "bench.db")); err != nil {
+		return nil, err
+	}
+	t, err := startGab(gab, dir, srv)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		t.keys("C-q") // a clean exit, so a profile is written
+		time.Sleep(500 * time.Millisecond)
+		t.stop()
+	}()
+	if _, err := t.waitFor("/10000 ", 5*time.Minute, 50*time.Millisecond); err != nil {
+		return nil, err
+	}
+	pid := t.pid()
+	c, err := cfg(srv, "flooder")
+	if err != nil {
+		return nil, err
+	}
+	s, err := xmpp.Dial(context.Background(), c)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	go func() {
+		for {
+			if _, err := s.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	go func() {
+		for i := 0; i < n; i++ {
+			s.SendRaw(fmt.Sprintf(`<message to='bench@localhost' type='chat' id='f%d'><body>flood %05d</body></message>`, i, i))
+		}
+	}()
+	// Keystrokes during the flood: each letter typed until it shows.
+	var lat []time.Duration
+	typed := ""
+	for i := 0; i < 25 && time.Since(start) < 20*time.Second; i++ {
+		ch := string(rune('a' + i%26))
+		typed += ch
+		t0 := time.Now()
+		t.keys("-l", ch)
+		if _, err := t.waitFor("> "+typed, 10*time.Second, 2*time.Millisecond); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	done, err := t.waitFor(fmt.Sprintf("(%d)", n), 5*time.Minute, 50*time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	took := done.Sub(start)
+	store, err := history.Open(filepath.Join(dir, "data", "bench.db"))
+	if err != nil {
+		return nil, err
+	}
+	stored, _ := store.Count(context.Background())
+	store.Close()
+	_, rss, peak := procStat(pid)
+	cpu0, _, _ := procStat(pid)
+	time.Sleep(idle)
+	cpu1, steady, _ := procStat(pid)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	p := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
+	rate := float64(n) / took.Seconds()
+	return []row{
+		{fmt.Sprintf("flood %d: bare client rate", n), fmt.Sprintf("%.0f msg/s", bareRate), "what the server delivers"},
+		{fmt.Sprintf("flood %d: gab, until the last is counted on screen", n), fmt.Sprintf("%s (%.0f msg/s)", ms(took), rate), fmt.Sprintf("%.0f%% of the bare rate (target ≥ 90%%); %d messages in the store afterwards (100,000 preloaded)", 100*rate/bareRate, stored)},
+		{"keypress → screen during the flood", fmt.Sprintf("p50 %s, p99 %s", ms(p(0.5)), ms(p(0.99))), fmt.Sprintf("%d keys, measured through tmux (includes its polling); target p99 < 50 ms", len(lat))},
+		{"memory, 10,000 contacts + 100,000 stored messages", fmt.Sprintf("peak %.0f MB, now %.0f MB", float64(peak)/1e6, float64(rss)/1e6), "target ≤ 60 MB"},
+		{fmt.Sprintf("idle CPU over %v", idle), fmt.Sprintf("%v (%.2f%%)", cpu1-cpu0, 100*(cpu1-cpu0).Seconds()/idle.Seconds()), fmt.Sprintf("RSS afterwards %.0f MB; target 0%%", float64(steady)/1e6)},
+	}, nil
+}
+
+// floodBare measures how fast the server delivers n messages to a client
+// that only reads.
+func floodBare(srv *xmpptest.Server, n int) (float64, error) {
+	rc, err := cfg(srv, "bench")
+	if err != nil {
+		return 0, err
+	}
+	rc.Resource = "bare-reader"
+	r, err := xmpp.Dial(context.Background(), rc)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	r.Send(xmpp.E(xmpp.NSClient, "presence", "type", "unavailable")) // no presence: no broadcast load
+	fc, err := cfg(srv, "flooder")
+	if err != nil {
+		return 0, err
+	}
+	f, err := xmpp.Dial(context.Background(), fc)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	go func() {
+		for {
+			if _, err := f.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	got := make(chan time.Time, 1)
+	go func() {
+		seen := 0
+		for {
+			el, err := r.Next(nil)
+			if err != nil {
+				return
+			}
+			if el.Is(xmpp.NSClient, "message") {
+				if seen++; seen == n {
+					got <- time.Now()
+					return
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		f.SendRaw(fmt.Sprintf(`<message to='bench@localhost/bare-reader' type='chat' id='b%d'><body>flood %05d</body></message>`, i, i))
+	}
+	select {
+	case at := <-got:
+		return float64(n) / at.Sub(start).Seconds(), nil
+	case <-time.After(5 * time.Minute):
+		return 0, fmt.Errorf("the bare client got fewer than %d messages", n)
+	}
+}
+
+// preload writes 100,000 messages over 100 conversations into the store.
+func preload(path string) error {
+	s, err := history.Open(path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	batch := make([]*history.Message, 0, 1000)
+	base := time.Now().Add(-24 * time.Hour)
+	for i := 0; i < 100000; i++ {
+		batch = append(batch, &history.Message{Peer: fmt.Sprintf("c%05d@localhost", i%100), Direction: history.In,
+			Body: fmt.Sprintf("stored message %d", i), Time: base.Add(time.Duration(i) * time.Millisecond)})
+		if len(batch) == cap(batch) {
+			if err := s.Append(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	return nil
+}

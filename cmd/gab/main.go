@@ -28,8 +28,16 @@ import (
 var version = ""
 
 func main() {
+	// A soft memory limit: the garbage collector works harder as the heap
+	// nears it instead of letting it double. GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// memoryLimit is gab's soft memory limit (see runtime/debug.SetMemoryLimit).
+const memoryLimit = 45 << 20
 
 const usage = `gab — a terminal XMPP chat client
 

@@ -96,6 +96,12 @@ func (a *App) command(line string) {
 		}
 		return args[0], true
 	}
+	if mk, ok := jidCommands[name]; ok {
+		if j, ok := needJID("/" + name + " JID"); ok {
+			do(mk(j))
+		}
+		return
+	}
 	switch name {
 	case "quit", "exit":
 		a.tv.Stop()
@@ -128,10 +134,6 @@ func (a *App) command(line string) {
 		}
 		do(chat.AddContact{JID: j, Name: strings.TrimSpace(strings.TrimPrefix(rest, j))})
 		do(chat.Subscribe{JID: j})
-	case "remove":
-		if j, ok := needJID("/remove JID"); ok {
-			do(chat.RemoveContact{JID: j})
-		}
 	case "rename":
 		j, ok := needJID("/rename JID NAME")
 		if !ok {
@@ -155,14 +157,6 @@ func (a *App) command(line string) {
 			}
 		}
 		do(chat.SetGroups{JID: j, Groups: groups})
-	case "subscribe":
-		if j, ok := needJID("/subscribe JID"); ok {
-			do(chat.Subscribe{JID: j})
-		}
-	case "unsubscribe":
-		if j, ok := needJID("/unsubscribe JID"); ok {
-			do(chat.Unsubscribe{JID: j})
-		}
 	case "blocked":
 		if acct == nil {
 			return
@@ -217,14 +211,6 @@ func (a *App) command(line string) {
 			a.deny(acct.Name, bare)
 		}
 		a.dropRequest(acct.Name, bare)
-	case "block":
-		if j, ok := needJID("/block JID"); ok {
-			do(chat.Block{JID: j})
-		}
-	case "unblock":
-		if j, ok := needJID("/unblock JID"); ok {
-			do(chat.Unblock{JID: j})
-		}
 	case "status":
 		if len(args) < 1 {
 			fail("usage: /status online|chat|away|xa|dnd [message]")
@@ -239,6 +225,16 @@ func (a *App) command(line string) {
 	default:
 		fail("unknown command /%s — /help lists the commands", Sanitize(name))
 	}
+}
+
+// jidCommands are the commands that take one JID and map straight onto a
+// chat command.
+var jidCommands = map[string]func(jid string) chat.Command{
+	"remove":      func(j string) chat.Command { return chat.RemoveContact{JID: j} },
+	"subscribe":   func(j string) chat.Command { return chat.Subscribe{JID: j} },
+	"unsubscribe": func(j string) chat.Command { return chat.Unsubscribe{JID: j} },
+	"block":       func(j string) chat.Command { return chat.Block{JID: j} },
+	"unblock":     func(j string) chat.Command { return chat.Unblock{JID: j} },
 }
 
 func validJID(s string) (string, error) {

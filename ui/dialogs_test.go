@@ -431,3 +431,17 @@ func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
 		t.Fatal("a peer corrected our message")
 	}
 }
+
+func TestOneJIDCommands(t *testing.T) {
+	h := newHarness(t, 100, 16)
+	var want []chat.Command
+	for _, name := range []string{"remove", "subscribe", "unsubscribe", "block", "unblock"} {
+		h.typeText("/" + name + " z@x")
+		h.key(tcell.KeyEnter, 0, tcell.ModNone)
+		want = append(want, jidCommands[name]("z@x"))
+	}
+	h.waitCommands(want...)
+	h.typeText("/block")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("usage: /block JID")
+}

@@ -78,6 +78,26 @@ func (tm *tmux) waitFor(texts ...string) string {
 	}
 }
 
+// quit presses Ctrl+Q and waits for gab to exit with status 0, which the
+// session's shell writes to the file exit.
+func (tm *tmux) quit(exit string) {
+	tm.t.Helper()
+	tm.keys("C-q")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if b, err := os.ReadFile(exit); err == nil {
+			if strings.TrimSpace(string(b)) != "0" {
+				tm.t.Fatalf("gab exited with %s", b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("gab did not quit:\n%s", tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	bin := buildGab(t)
 	srv := xmpptest.Start(t, xmpptest.Options{})
@@ -129,20 +149,7 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 		t.Fatalf("peer never got the edited message: %v\n%s", p.Events(), tm.screen())
 	}
 
-	tm.keys("C-q")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if b, err := os.ReadFile(exit); err == nil {
-			if strings.TrimSpace(string(b)) != "0" {
-				t.Fatalf("gab exited with %s", b)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gab did not quit:\n%s", tm.screen())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	tm.quit(exit)
 	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "presence" && e.Get("type") == "unavailable" && strings.HasPrefix(e.Get("from"), "me@localhost")
 	}); !ok {
@@ -250,18 +257,5 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
 	}
 
-	tm.keys("C-q")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if b, err := os.ReadFile(exit); err == nil {
-			if strings.TrimSpace(string(b)) != "0" {
-				t.Fatalf("gab exited with %s", b)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gab did not quit:\n%s", tm.screen())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	tm.quit(exit)
 }

@@ -208,6 +208,7 @@ type ChatStateChanged struct {
 type StanzaError struct {
 	Kind string // message, presence, iq
 	From string
+	Bare string
 	ID   string
 	Err  *xmpp.StanzaError
 }

@@ -414,16 +414,14 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			sess.Send(reply)
 		}
 		for _, ev := range evs {
-			fromArchive := false
 			if a, ok := ev.(MessageArchived); ok {
 				if ev, ok = c.archived(ctx, a); !ok {
-					continue // not ours, or a copy of something held
+					continue // not one of our queries, or stored already (backfill)
 				}
-				fromArchive = true
 			}
 			switch e := ev.(type) {
 			case MessageReceived:
-				if !fromArchive && c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID) {
+				if c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
@@ -442,7 +440,11 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					ev = Notice{Text: "ignored a correction from " + e.From + " of a message it did not send"}
 				}
 			case CarbonSent:
-				if !fromArchive && c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
+				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
+					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
+						// A message we sent, now known to the archive too.
+						c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID)
+					}
 					continue
 				}
 			case StanzaError:

@@ -195,7 +195,8 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 }
 
 // archived turns an archive result of one of our queries into the message
-// it is, unless a copy is stored already. It runs on the reader goroutine.
+// it is (a backfill page goes straight into the store). It runs on the
+// reader goroutine.
 func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) {
 	c.state.Lock()
 	mode, ours := c.mam[a.QueryID]
@@ -220,16 +221,7 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 		}
 		return nil, false
 	}
-	dir := history.In
-	if a.Outgoing {
-		dir = history.Out
-	}
-	if c.duplicate(ctx, a.Peer, dir, a.ArchiveID, a.OriginID) {
-		if a.Outgoing && a.OriginID != "" && c.opts.Store != nil {
-			c.opts.Store.SetArchiveID(ctx, a.OriginID, a.ArchiveID)
-		}
-		return nil, false
-	}
+	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
 		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
 	}

@@ -71,7 +71,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	typ := el.Get("type")
 	switch typ {
 	case "error":
-		return []Event{StanzaError{Kind: "message", From: from.String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
+		return []Event{StanzaError{Kind: "message", From: from.String(), Bare: from.Bare().String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
 	case "groupchat":
 		return nil // no multi-user chat yet
 	case "":
@@ -106,12 +106,10 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	if r := el.Child(NSReceipts, "received"); r != nil && r.Get("id") != "" {
 		evs = append(evs, ReceiptReceived{From: from.String(), Bare: from.Bare().String(), ID: r.Get("id")})
 	}
-	if typ == "chat" || typ == "normal" {
-		for _, c := range el.ChildrenIn(NSChatStates) {
-			if st, ok := parseChatState(c.Name.Local); ok {
-				evs = append(evs, ChatStateChanged{From: from.String(), Bare: from.Bare().String(), State: st})
-			}
-			break // one chat state per message (XEP-0085 §5.5)
+	if cs := el.ChildrenIn(NSChatStates); len(cs) > 0 && (typ == "chat" || typ == "normal") {
+		// One chat state per message (XEP-0085 §5.5): the first counts.
+		if st, ok := parseChatState(cs[0].Name.Local); ok {
+			evs = append(evs, ChatStateChanged{From: from.String(), Bare: from.Bare().String(), State: st})
 		}
 	}
 	return evs
@@ -229,7 +227,7 @@ func translatePresence(self Self, el *xmpp.Element) []Event {
 	case "subscribed", "unsubscribed", "unsubscribe":
 		return []Event{SubscriptionChanged{From: bare, Type: typ}}
 	case "error":
-		return []Event{StanzaError{Kind: "presence", From: from.String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
+		return []Event{StanzaError{Kind: "presence", From: from.String(), Bare: from.Bare().String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
 	}
 	return nil // probes are the server's business
 }

@@ -61,7 +61,7 @@ func TestTranslate(t *testing.T) {
 		{"subscribe-nick.xml", []Event{SubscriptionRequested{From: "carol@localhost", Nick: "Carol", Status: "add me?"}}, ""},
 		{"offline-delay.xml", []Event{MessageReceived{ID: "o1", From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "late", Time: time.Date(2026, 11, 20, 8, 15, 30, 250e6, time.UTC), Delayed: true}}, ""},
 		{"composing.xml", []Event{ChatStateChanged{From: "bob@localhost/pc", Bare: "bob@localhost", State: StateComposing}}, ""},
-		{"message-error.xml", []Event{StanzaError{Kind: "message", From: "nobody@localhost", ID: "e1", Err: &xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable", Text: "gone"}}}, ""},
+		{"message-error.xml", []Event{StanzaError{Kind: "message", From: "nobody@localhost", Bare: "nobody@localhost", ID: "e1", Err: &xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable", Text: "gone"}}}, ""},
 		{"bad-from.xml", []Event{Notice{Text: "dropped a message with an invalid sender address"}}, ""},
 		{"disco-get.xml", nil, `<feature var="http://jabber.org/protocol/chatstates"/>`},
 		{"unknown-get.xml", nil, `<service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>`},

@@ -524,9 +524,10 @@ func (a *App) candidates(line string) []string {
 	var jids, names []string
 	for _, acct := range a.state.Accounts {
 		for _, c := range acct.Roster.Contacts() {
-			jids = append(jids, c.JID)
+			// Remote text, going into the composer: cleaned like any label.
+			jids = append(jids, plainText(c.JID))
 			if c.Name != "" {
-				names = append(names, c.Name)
+				names = append(names, plainText(c.Name))
 			}
 		}
 	}

@@ -445,3 +445,21 @@ func TestOneJIDCommands(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("usage: /block JID")
 }
+
+// A contact's name completed into the composer is remote text: it arrives
+// cleaned of controls and bidi overrides, like every label.
+func TestCompletedNamesAreCleaned(t *testing.T) {
+	h := newHarness(t, 100, 16)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "e@x", Name: "Evil\x1b[2J\u202eeman", Subscription: "both"}}})
+	h.waitFor("Evil")
+	h.typeText("hi Ev")
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	var text string
+	h.waitUntil("the completion", func([]string) bool {
+		h.onUI(func() { text = h.app.composer.GetText() })
+		return strings.HasPrefix(text, "hi Evil")
+	})
+	if text != "hi Evil\uFFFD[2J\uFFFDeman" {
+		t.Fatalf("composer holds %q", text)
+	}
+}

@@ -399,7 +399,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 	case chat.StanzaError:
 		text := fmt.Sprintf("%s%s error from %s: %v", prefix, e.Kind, e.From, e.Err)
-		if c, _ := s.Find(account, bareOf(e.From)); c != nil && e.Kind == "message" {
+		if c, _ := s.Find(account, e.Bare); c != nil && e.Kind == "message" {
 			c.add(Line{Time: s.Now(), Body: "not delivered: " + e.Err.Error(), Kind: LineError})
 		} else {
 			s.Log(LineError, "%s", text)
@@ -435,15 +435,6 @@ func (s *State) displayName(a *Account, bare string) string {
 		return c.Name
 	}
 	return bare
-}
-
-func bareOf(full string) string {
-	for i := 0; i < len(full); i++ {
-		if full[i] == '/' {
-			return full[:i]
-		}
-	}
-	return full
 }
 
 func commandName(c chat.Command) string {

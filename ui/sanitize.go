@@ -30,25 +30,30 @@ func cleanRune(r rune) (out rune, keep bool) {
 	return r, true
 }
 
-// Sanitize makes remote text (a contact's name, a status, a JID) safe for a
-// tview label: controls and bidi overrides are replaced as cleanRune says,
-// newlines become spaces, and every "[" that could open a tview tag is
-// neutralised, including link tags like "[:::https://…]" that tview.Escape
-// lets through.
-func Sanitize(s string) string {
+// plainText cleans remote text for a widget that shows text literally but
+// would pass control characters to the terminal (the composer): controls
+// and bidi overrides as cleanRune says, newlines and tabs as spaces.
+func plainText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
 		if r == '\n' || r == '\t' {
 			r = ' '
 		}
-		out, keep := cleanRune(r)
-		if !keep {
-			continue
+		if out, keep := cleanRune(r); keep {
+			b.WriteRune(out)
 		}
-		b.WriteRune(out)
 	}
-	return escapeTags(b.String())
+	return b.String()
+}
+
+// Sanitize makes remote text (a contact's name, a status, a JID) safe for a
+// tview label: controls and bidi overrides are replaced as cleanRune says,
+// newlines become spaces, and every "[" that could open a tview tag is
+// neutralised, including link tags like "[:::https://…]" that tview.Escape
+// lets through.
+func Sanitize(s string) string {
+	return escapeTags(plainText(s))
 }
 
 // escapeTags rewrites every "[...]" so tview shows it literally: tview reads

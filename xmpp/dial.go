@@ -3,6 +3,7 @@ package xmpp
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -96,9 +97,9 @@ func connect(ctx context.Context, cfg *Config, domain string) (net.Conn, bool, e
 // presented so the user can see what was refused.
 func tlsError(err error) error {
 	te := &TLSError{Err: err}
-	var ua x509UnknownAuthority
-	var hn x509Hostname
-	var ci x509CertInvalid
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
 	var ch *CertChangedError
 	switch {
 	case errors.As(err, &ch):

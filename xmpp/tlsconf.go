@@ -6,12 +6,6 @@ import (
 	"crypto/x509"
 )
 
-type (
-	x509UnknownAuthority = x509.UnknownAuthorityError
-	x509Hostname         = x509.HostnameError
-	x509CertInvalid      = x509.CertificateInvalidError
-)
-
 // tlsConfig verifies the server as domain (RFC 6125: the certificate must
 // name the XMPP domain, not the SRV target) against the system roots plus
 // any extra roots configured. Verification is never turned off.

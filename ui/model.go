@@ -89,6 +89,11 @@ func (c *Conversation) add(l Line) {
 	// message would copy the whole window for every message of a flood.
 	if len(c.Lines) > MaxLines+MaxLines/4 {
 		drop := len(c.Lines) - MaxLines
+		// What leaves the window is no longer shown: paging back brings
+		// it in again.
+		for _, l := range c.Lines[:drop] {
+			delete(c.stored, l.StoreID)
+		}
 		n := copy(c.Lines, c.Lines[drop:])
 		clear(c.Lines[n:])
 		c.Lines = c.Lines[:n]

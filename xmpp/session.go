@@ -395,6 +395,7 @@ func (s *Session) Close() error {
 		// A sender stuck on a full socket holds the writer; shortening the
 		// deadline frees it, so closing never waits the full write timeout.
 		s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		s.finalAck()
 		s.w.closeStream()
 		err = s.conn.Close()
 	})

@@ -236,6 +236,20 @@ func (s *Session) send(el *Element) error {
 	return nil
 }
 
+// finalAck tells the server, just before the stream closes, how many
+// stanzas were received (XEP-0198 §4: an <a/> needs no request). Without
+// it the server treats whatever arrived since its last request as
+// undelivered and sends it again: Prosody stores such messages offline,
+// so they would come back at the next login.
+func (s *Session) finalAck() {
+	s.sm.mu.Lock()
+	on, h := s.sm.enabled, s.sm.inbound
+	s.sm.mu.Unlock()
+	if on {
+		s.w.Send(E(NSSM, "a", "h", strconv.FormatUint(uint64(h), 10)))
+	}
+}
+
 // handled counts a stanza the application has been given (or that was
 // dealt with here).
 func (s *Session) handled() {

@@ -147,3 +147,63 @@ func TestStreamResumption(t *testing.T) {
 	}
 	waitUntil(t, "every ack", func() bool { return len(again.Unacked()) == 0 })
 }
+
+// A clean close acknowledges what was received, so the server does not
+// send it again elsewhere (Prosody stores unacknowledged messages offline
+// when a stream closes).
+func TestCloseAcknowledgesReceived(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	cfg := config(t, srv, "bob", "pw")
+	cfg.StreamManagement = true
+	bob := dial(t, cfg)
+	bob.Send(xmpp.E(xmpp.NSClient, "presence"))
+	const n = 500
+	got := make(chan struct{})
+	go func() {
+		// Read the messages and then stop reading, as a client on its way
+		// out: the server's last request for an acknowledgement stays
+		// unanswered.
+		for seen := 0; seen < n; {
+			el, err := bob.Next(nil)
+			if err != nil {
+				return
+			}
+			if el.Is(xmpp.NSClient, "message") {
+				seen++
+			}
+		}
+		close(got)
+	}()
+	alice := dial(t, config(t, srv, "alice", "pw"))
+	go func() {
+		for {
+			if _, err := alice.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	for i := range n {
+		alice.Send(msg("bob@localhost", fmt.Sprint("m", i), fmt.Sprint("hello ", i)))
+	}
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("bob did not get the messages")
+	}
+	time.Sleep(100 * time.Millisecond) // the server's request for an ack arrives unread
+	bob.Close()
+
+	// bob again: anything the server held back as unacknowledged would
+	// now come from offline storage.
+	again := dial(t, config(t, srv, "bob", "pw"))
+	later, _ := collect(again)
+	again.Send(xmpp.E(xmpp.NSClient, "presence"))
+	alice.Send(msg("bob@localhost", "last", "the last"))
+	waitUntil(t, "bob's second session to get the new message", func() bool { return len(later()) > 0 })
+	time.Sleep(200 * time.Millisecond) // offline messages come before; give stragglers a moment
+	if got := later(); len(got) != 1 || got[0] != "the last" {
+		t.Fatalf("second session got %q, want only the new message", got)
+	}
+}

@@ -187,6 +187,14 @@ func (s *Server) Run() error {
 	return fmt.Errorf("prosody did not open port %d within 15 s:\n%s", s.Port, s.Log())
 }
 
+// Pid is the server process's id, 0 when it is not running.
+func (s *Server) Pid() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Stop ends the server with SIGTERM (clients get system-shutdown) and waits.
 func (s *Server) Stop() { s.signal(syscall.SIGTERM) }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -47,7 +49,22 @@ const (
 // Store is one account's message database. It is safe for concurrent use.
 type Store struct {
 	db *sql.DB
+
+	// The search index catches up in the background once appends pause
+	// (see indexer), and before every search.
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+	backlog atomic.Int64 // rows appended since the index last caught up
+	closing sync.Once
 }
+
+// indexQuiet is how long appends must pause before the index catches up;
+// indexBacklog is how many unindexed rows make it catch up regardless.
+const (
+	indexQuiet   = time.Second
+	indexBacklog = 20000
+)
 
 // migrations are applied in order; user_version records how many ran.
 var migrations = []string{
@@ -85,6 +102,25 @@ var migrations = []string{
 	END;`,
 	`ALTER TABLE messages ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX messages_stanza ON messages (peer, stanza_id);`,
+	// The search index is brought up to date in bulk (see index) rather
+	// than by a trigger per insert: flushing FTS5 once per small
+	// transaction was half the cost of storing a message during a flood.
+	// fts_state.indexed is the highest message id in the index; only
+	// indexed rows need their index entries changed.
+	`DROP TRIGGER messages_fts_insert;
+	DROP TRIGGER messages_fts_delete;
+	DROP TRIGGER messages_fts_update;
+	CREATE TABLE fts_state (indexed INTEGER NOT NULL);
+	INSERT INTO fts_state SELECT coalesce(max(id), 0) FROM messages;
+	CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+	WHEN old.id <= (SELECT indexed FROM fts_state) BEGIN
+		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+	END;
+	CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+	WHEN old.id <= (SELECT indexed FROM fts_state) BEGIN
+		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+		INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+	END;`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -95,11 +131,13 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	s := &Store{db: db}
+	s := &Store{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open history %s: %w", path, err)
 	}
+	go s.indexer()
+	s.kick <- struct{}{} // rows left unindexed by a previous run
 	return s, nil
 }
 
@@ -165,7 +203,67 @@ func (s *Store) Append(msgs []*Message) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.backlog.Add(int64(len(msgs)))
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// indexer brings the search index up to date once appends have paused
+// for indexQuiet, or when the backlog is large; a flood is indexed in one
+// go after it, not message by message during it.
+func (s *Store) indexer() {
+	defer close(s.stopped)
+	quiet := time.NewTimer(indexQuiet)
+	quiet.Stop()
+	for {
+		select {
+		case <-s.stop:
+			quiet.Stop()
+			return
+		case <-s.kick:
+			if s.backlog.Load() >= indexBacklog {
+				s.index(context.Background())
+				continue
+			}
+			quiet.Reset(indexQuiet)
+		case <-quiet.C:
+			s.index(context.Background())
+		}
+	}
+}
+
+// index adds every message not yet in the search index to it, in one
+// transaction.
+func (s *Store) index(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var from int64
+	if err := tx.QueryRowContext(ctx, `SELECT indexed FROM fts_state`).Scan(&from); err != nil {
+		return err
+	}
+	n := s.backlog.Swap(0)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages WHERE id > ? ORDER BY id`, from); err != nil {
+		s.backlog.Add(n)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET indexed = (SELECT coalesce(max(id), indexed) FROM messages)`); err != nil {
+		s.backlog.Add(n)
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		s.backlog.Add(n)
+		return err
+	}
+	return nil
 }
 
 // Recent returns up to n of the latest messages with peer, oldest first.
@@ -248,6 +346,9 @@ func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Mes
 	if q == "" {
 		return nil, nil
 	}
+	if err := s.index(ctx); err != nil {
+		return nil, fmt.Errorf("bring the search index up to date: %w", err)
+	}
 	where := `WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`
 	args := []any{q}
 	if peer != "" {
@@ -327,9 +428,15 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Check runs SQLite's integrity check and returns an error describing any
-// damage.
+// Check runs SQLite's integrity check, and FTS5's check that the search
+// index matches the messages, and returns an error describing any damage.
 func (s *Store) Check(ctx context.Context) error {
+	if err := s.index(ctx); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		return fmt.Errorf("history search index damaged: %w", err)
+	}
 	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {
 		return err
@@ -354,5 +461,10 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the indexer and closes the database; rows it had not
+// indexed yet are indexed at the next Open.
+func (s *Store) Close() error {
+	s.closing.Do(func() { close(s.stop) })
+	<-s.stopped
+	return s.db.Close()
+}

@@ -204,3 +204,72 @@ func TestSearchAmongManyMessages(t *testing.T) {
 		t.Fatalf("around: %v %v %v", ctxMsgs, more, err)
 	}
 }
+
+// The search index is filled in bulk after appends pause or before a
+// search; corrections of rows indexed or not yet indexed keep it exact.
+func TestSearchIndexCatchesUp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	indexed := func() int64 {
+		var n int64
+		if err := s.db.QueryRow(`SELECT indexed FROM fts_state`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	old := &Message{Peer: "bob@x", Direction: In, Body: "old apples", StanzaID: "a"}
+	if err := s.Append([]*Message{old}); err != nil {
+		t.Fatal(err)
+	}
+	// The indexer catches up once appends pause.
+	deadline := time.Now().Add(10 * time.Second)
+	for indexed() != old.ID {
+		if time.Now().After(deadline) {
+			t.Fatalf("index at %d, want %d after a pause", indexed(), old.ID)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fresh := &Message{Peer: "bob@x", Direction: In, Body: "fresh pears", StanzaID: "b"}
+	if err := s.Append([]*Message{fresh}); err != nil {
+		t.Fatal(err)
+	}
+	if indexed() != old.ID {
+		t.Fatal("indexed at once; the test cannot see a row waiting")
+	}
+	// Corrections: one of an indexed row, one of a row not yet indexed.
+	if !s.Correct(ctx, "bob@x", In, "a", "old plums") || !s.Correct(ctx, "bob@x", In, "b", "fresh figs") {
+		t.Fatal("corrections not applied")
+	}
+	for q, want := range map[string]string{"apples": "", "plums": "old plums", "pears": "", "figs": "fresh figs"} {
+		hits, err := s.Search(ctx, q, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (want == "" && len(hits) != 0) || (want != "" && (len(hits) != 1 || hits[0].Body != want)) {
+			t.Errorf("search %q: %v, want %q", q, hits, want)
+		}
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Rows left unindexed when gab stops are indexed after the next start.
+	last := &Message{Peer: "bob@x", Direction: In, Body: "last cherries"}
+	if err := s.Append([]*Message{last}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if hits, err := s.Search(ctx, "cherries", "", 10); err != nil || len(hits) != 1 {
+		t.Fatalf("after reopening: %v %v", hits, err)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -214,7 +214,8 @@ func (s *Session) handleSM(el *Element) (bool, error) {
 }
 
 // send writes a stanza, numbering and keeping it while stream management
-// is on, and asks for an acknowledgement after each message.
+// is on, and asks for an acknowledgement after each message and whenever
+// ackEvery stanzas are waiting for one.
 func (s *Session) send(el *Element) error {
 	if !isStanza(el) {
 		return s.w.Send(el)
@@ -229,12 +230,18 @@ func (s *Session) send(el *Element) error {
 	if err := s.w.Send(el); err != nil {
 		return err
 	}
-	if el.Name.Local == "message" && !s.sm.requested {
+	if !s.sm.requested && (el.Name.Local == "message" || len(s.sm.unacked) >= ackEvery) {
 		s.sm.requested = true
 		return s.w.Send(E(NSSM, "r"))
 	}
 	return nil
 }
+
+// ackEvery is how many other stanzas (presence, IQ answers) may wait
+// unacknowledged before an acknowledgement is requested; without it they
+// were kept until the next message went out (logging in with 10,000
+// contacts, whose services each ask for our features, held 21 MB).
+const ackEvery = 32
 
 // finalAck tells the server, just before the stream closes, how many
 // stanzas were received (XEP-0198 §4: an <a/> needs no request). Without

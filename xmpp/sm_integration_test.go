@@ -207,3 +207,18 @@ func TestCloseAcknowledgesReceived(t *testing.T) {
 		t.Fatalf("second session got %q, want only the new message", got)
 	}
 }
+
+// Stanzas other than messages are acknowledged too, so the session does
+// not keep them all until the next message goes out.
+func TestNonMessagesAcknowledged(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	cfg := config(t, srv, "alice", "pw")
+	cfg.StreamManagement = true
+	alice := dial(t, cfg)
+	collect(alice)
+	for i := range 1000 {
+		alice.Send(xmpp.E(xmpp.NSClient, "presence").Add(xmpp.E(xmpp.NSClient, "status").WithText(fmt.Sprint("status ", i))))
+	}
+	waitUntil(t, "the server to acknowledge the presences", func() bool { return len(alice.Unacked()) < 32 })
+}

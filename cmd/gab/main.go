@@ -52,6 +52,7 @@ Options:
   --xml-log FILE append the raw XML streams to FILE for troubleshooting
                  (authentication is left out; messages are not)
   --cpuprofile FILE  write a CPU profile (go tool pprof) while gab runs
+  --memprofile FILE  write a heap profile (go tool pprof) when gab quits
   --version      print the version and exit
   --help         print this help and exit
 
@@ -90,6 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	showVersion := fs.Bool("version", false, "")
 	xmlLog := fs.String("xml-log", "", "")
 	cpuProfile := fs.String("cpuprofile", "", "")
+	memProfile := fs.String("memprofile", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
@@ -178,6 +180,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "gab: --memprofile: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		// As of the last garbage collection while gab ran: what was live
+		// then, not after the windows were torn down.
+		defer pprof.WriteHeapProfile(f)
 	}
 	var logFile *os.File
 	if *xmlLog != "" {

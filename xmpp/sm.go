@@ -3,6 +3,7 @@ package xmpp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -170,7 +171,9 @@ func (m *sm) ack(h uint32) ([]*Element, error) {
 		return nil, errBadAck
 	}
 	done := m.unacked[:n:n]
-	m.unacked = m.unacked[n:]
+	// The rest moves to a fresh array: re-slicing would keep every
+	// acknowledged stanza reachable through the old one.
+	m.unacked = slices.Clone(m.unacked[n:])
 	m.requested = false
 	return done, nil
 }

@@ -318,6 +318,11 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 		return nil, err
 	}
 	pid := t.pid()
+	if os.Getenv("GAB_BENCH_DEBUG") != "" {
+		waitQuiet(time.Minute, srv.Pid(), pid)
+		_, rss, peak := procStat(pid)
+		fmt.Fprintf(os.Stderr, "after login: rss %d MB, peak %d MB\n", rss>>20, peak>>20)
+	}
 	bare, err := newBareReader(srv)
 	if err != nil {
 		return nil, err
@@ -414,6 +419,9 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 	}
 	stored, _ := store.Count(context.Background())
 	store.Close()
+	if err := floodsInOrder(db, n, floodRounds+1); err != nil {
+		return nil, err
+	}
 	_, rss, peak := procStat(pid)
 	cpu0, _, _ := procStat(pid)
 	time.Sleep(idle)
@@ -427,12 +435,57 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 	return []row{
 		{fmt.Sprintf("flood %d: bare client", n), fmt.Sprintf("%.0f msg/s", br), fmt.Sprintf("what the server delivers to a client that only reads (stream management on, as gab); median of %d rounds, %s", floodRounds, spread(bareRates))},
 		{fmt.Sprintf("flood %d: gab, all stored", n), fmt.Sprintf("%.0f msg/s", sr), fmt.Sprintf("%.0f%% of the bare rate (target ≥ 90%%); median of %d rounds, %s", 100*sr/br, floodRounds, spread(storedRates))},
-		{fmt.Sprintf("flood %d: gab, the last drawn", n), fmt.Sprintf("%.0f msg/s", dr), fmt.Sprintf("%.0f%% of the bare rate; %d messages in the store afterwards, all floods in order", 100*dr/br, stored)},
+		{fmt.Sprintf("flood %d: gab, the last drawn", n), fmt.Sprintf("%.0f msg/s", dr), fmt.Sprintf("%.0f%% of the bare rate; %d messages in the store afterwards, every flood message once and in order (checked)", 100*dr/br, stored)},
 		{"CPU during gab's flood", fmt.Sprintf("gab %.0f%%, server %.0f%%", median(gabCPU), median(srvCPU)), "of one core (medians); the machine has " + fmt.Sprint(runtime.NumCPU())},
 		{"keypress → screen during a flood", fmt.Sprintf("p50 %s, p99 %s", ms(p(0.5)), ms(p(0.99))), fmt.Sprintf("%d keys, measured through tmux (includes its polling); target p99 < 50 ms", len(lat))},
 		{"memory, 10,000 contacts + 100,000 stored messages", fmt.Sprintf("peak %.0f MB, now %.0f MB", float64(peak)/1e6, float64(rss)/1e6), "target ≤ 60 MB"},
 		{fmt.Sprintf("idle CPU over %v", idle), fmt.Sprintf("%v (%.2f%%)", cpu1-cpu0, 100*(cpu1-cpu0).Seconds()/idle.Seconds()), fmt.Sprintf("RSS afterwards %.0f MB; target 0%%", float64(steady)/1e6)},
 	}, nil
+}
+
+// floodsInOrder checks that the store holds every message of gab's floods
+// exactly once and in the order sent: floods of n, gab's the odd-numbered
+// blocks (the even ones went to the bare client), then the latency flood.
+func floodsInOrder(path string, n, floods int) error {
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT body FROM messages WHERE peer = 'flooder@localhost' ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var want []string
+	for f := 0; f < floods; f++ {
+		first := (2*f + 1) * n
+		if f == floods-1 {
+			first = 2 * f * n // the latency flood follows the last pair
+		}
+		for i := first; i < first+n; i++ {
+			want = append(want, fmt.Sprintf("flood %06d", i))
+		}
+	}
+	i := 0
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return err
+		}
+		if i >= len(want) || body != want[i] {
+			w := "nothing more"
+			if i < len(want) {
+				w = want[i]
+			}
+			return fmt.Errorf("stored flood message %d is %q, want %q", i, body, w)
+		}
+		i++
+	}
+	if i != len(want) {
+		return fmt.Errorf("%d flood messages stored, want %d", i, len(want))
+	}
+	return rows.Err()
 }
 
 func median(xs []float64) float64 {

@@ -230,8 +230,13 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 			return cfg, fmt.Errorf("ca_file: %w", err)
 		}
 	}
-	if cfg.RootCAs, err = xmpp.RootPool(extra); err != nil {
-		return cfg, fmt.Errorf("ca_file %s: %w", c.acct.CAFile, err)
+	if len(extra) > 0 {
+		// Checked now, so a bad file is reported before connecting; the
+		// pool itself is built at the handshake (see xmpp.Config).
+		if !x509.NewCertPool().AppendCertsFromPEM(extra) {
+			return cfg, fmt.Errorf("ca_file %s: no PEM certificates in it", c.acct.CAFile)
+		}
+		cfg.ExtraRoots = extra
 	}
 	if cfg.Pinned, err = c.pinned(); err != nil {
 		return cfg, err

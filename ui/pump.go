@@ -17,7 +17,7 @@ type item struct {
 }
 
 const (
-	batchWait = 16 * time.Millisecond // how long a batch collects after its first event
+	batchWait = 16 * time.Millisecond // the shortest time between two frames driven by events
 	batchMax  = 4096
 )
 
@@ -41,13 +41,16 @@ func forward(ctx context.Context, wg *sync.WaitGroup, account string, src <-chan
 	}
 }
 
-// pump batches whatever is waiting, or arrives within batchWait of the
-// first item, and applies each batch on the UI goroutine with one
-// QueueUpdateDraw. It waits for a batch to be applied before sending the
-// next, so the application's update queue never fills up (which would block
-// the pump forever once the application has stopped) and a busy UI simply
-// gets bigger batches. Nothing is drawn while nothing happens.
+// pump applies events on the UI goroutine in batches, one QueueUpdateDraw
+// each, at most one frame per batchWait: an event after a quiet spell is
+// drawn at once with whatever else is already waiting; while frames follow
+// each other closely, a batch collects until batchWait after the last. It
+// waits for a batch to be applied before sending the next, so the
+// application's update queue never fills up (which would block the pump
+// forever once the application has stopped) and a busy UI simply gets
+// bigger batches. Nothing is drawn while nothing happens.
 func (a *App) pump(ctx context.Context, in <-chan item) {
+	var last time.Time // when the previous batch was applied
 	for {
 		var batch []item
 		select {
@@ -56,20 +59,31 @@ func (a *App) pump(ctx context.Context, in <-chan item) {
 		case <-ctx.Done():
 			return
 		}
-		timer := time.NewTimer(batchWait)
-	collect:
+	drain:
 		for len(batch) < batchMax {
 			select {
 			case it := <-in:
 				batch = append(batch, it)
-			case <-timer.C:
-				break collect
-			case <-ctx.Done():
-				timer.Stop()
-				return
+			default:
+				break drain
 			}
 		}
-		timer.Stop()
+		if wait := batchWait - time.Since(last); wait > 0 {
+			timer := time.NewTimer(wait)
+		collect:
+			for len(batch) < batchMax {
+				select {
+				case it := <-in:
+					batch = append(batch, it)
+				case <-timer.C:
+					break collect
+				case <-ctx.Done():
+					timer.Stop()
+					return
+				}
+			}
+			timer.Stop()
+		}
 		applied := make(chan struct{})
 		a.tv.QueueUpdateDraw(func() {
 			for _, it := range batch {
@@ -79,6 +93,7 @@ func (a *App) pump(ctx context.Context, in <-chan item) {
 		})
 		select {
 		case <-applied:
+			last = time.Now()
 		case <-ctx.Done():
 			return
 		}

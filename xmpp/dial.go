@@ -77,7 +77,12 @@ func connect(ctx context.Context, cfg *Config, domain string) (net.Conn, bool, e
 		if !t.direct {
 			return conn, false, nil
 		}
-		tc := tls.Client(conn, cfg.tlsConfig(domain, true))
+		conf, err := cfg.tlsConfig(domain, true)
+		if err != nil {
+			conn.Close()
+			return nil, false, err
+		}
+		tc := tls.Client(conn, conf)
 		hctx, cancel := context.WithTimeout(ctx, cfg.negotiateTimeout())
 		err = tc.HandshakeContext(hctx)
 		cancel()

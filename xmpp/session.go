@@ -22,12 +22,16 @@ var errNoPEM = errors.New("no PEM certificate found")
 type Config struct {
 	JID       jid.JID // the account's bare JID
 	Password  string
-	Resource  string // requested resource; the server may assign another
-	Server    string // host:port; empty to look up SRV records
-	DirectTLS bool   // XEP-0368 implicit TLS instead of STARTTLS
-	RootCAs   *x509.CertPool
-	Pinned    *x509.Certificate // trusted on first use; then the only one accepted
-	Lang      string            // xml:lang of our stream
+	Resource  string         // requested resource; the server may assign another
+	Server    string         // host:port; empty to look up SRV records
+	DirectTLS bool           // XEP-0368 implicit TLS instead of STARTTLS
+	RootCAs   *x509.CertPool // nil: the system's roots plus ExtraRoots
+	// ExtraRoots are PEM certificates trusted besides the system's when
+	// RootCAs is nil. The pool is built at the TLS handshake, so loading
+	// the system's roots overlaps with connecting.
+	ExtraRoots []byte
+	Pinned     *x509.Certificate // trusted on first use; then the only one accepted
+	Lang       string            // xml:lang of our stream
 
 	ConnectTimeout   time.Duration // per TCP connection attempt; default 10 s
 	NegotiateTimeout time.Duration // whole negotiation; default 30 s
@@ -223,7 +227,11 @@ func (s *Session) startTLS(ctx context.Context, deadline time.Time) error {
 	if !el.Is(NSTLS, "proceed") {
 		return errors.New("server refused STARTTLS")
 	}
-	tc := tls.Client(s.conn, s.cfg.tlsConfig(s.cfg.JID.Domainpart(), false))
+	conf, err := s.cfg.tlsConfig(s.cfg.JID.Domainpart(), false)
+	if err != nil {
+		return err
+	}
+	tc := tls.Client(s.conn, conf)
 	tc.SetDeadline(deadline)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return tlsError(err)

@@ -14,16 +14,23 @@ import (
 // — verification still runs, names and dates included — and once pinned it
 // is the only certificate accepted: any other is refused, even one a public
 // authority signed.
-func (cfg *Config) tlsConfig(domain string, direct bool) *tls.Config {
+func (cfg *Config) tlsConfig(domain string, direct bool) (*tls.Config, error) {
 	c := &tls.Config{
 		ServerName: domain,
 		RootCAs:    cfg.RootCAs,
 		MinVersion: tls.VersionTLS12,
 	}
+	if c.RootCAs == nil && len(cfg.ExtraRoots) > 0 {
+		pool, err := RootPool(cfg.ExtraRoots)
+		if err != nil {
+			return nil, err
+		}
+		c.RootCAs = pool
+	}
 	if pin := cfg.Pinned; pin != nil {
 		pool := x509.NewCertPool()
-		if cfg.RootCAs != nil {
-			pool = cfg.RootCAs.Clone()
+		if c.RootCAs != nil {
+			pool = c.RootCAs.Clone()
 		}
 		pool.AddCert(pin)
 		c.RootCAs = pool
@@ -41,7 +48,15 @@ func (cfg *Config) tlsConfig(domain string, direct bool) *tls.Config {
 	if direct {
 		c.NextProtos = []string{"xmpp-client"} // XEP-0368 ALPN
 	}
-	return c
+	return c, nil
+}
+
+// WarmUp loads the system's root certificates in the background. Loading
+// them takes tens of milliseconds (Debian keeps a bundle and a directory of
+// the same certificates); started at launch, it overlaps with everything
+// else gab does before its first connection needs them.
+func WarmUp() {
+	go x509.SystemCertPool()
 }
 
 // RootPool returns the system roots with the PEM certificates in extra

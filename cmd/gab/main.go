@@ -33,6 +33,7 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	xmpp.WarmUp()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

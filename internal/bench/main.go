@@ -4,6 +4,9 @@
 package main
 
 import (
+	"bufio"
+	"io"
+	"sync"
 	"context"
 	"database/sql"
 	"flag"
@@ -172,50 +175,134 @@ func rosterBare(dir string, n int) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// tmux is one terminal session running gab.
-type tmux struct{ sock, name string }
+// tmux is one terminal session running gab, driven through a control-mode
+// client: looking at the screen is a command on an open pipe, not a new
+// tmux process each time (those competed with gab and the server for the
+// CPU and slowed what was being measured).
+type tmux struct {
+	sock, name string
+	mu         sync.Mutex
+	ctl        *exec.Cmd
+	in         io.WriteCloser
+	out        *bufio.Reader
+}
 
-func startGab(gab, dir string, srv *xmpptest.Server) (*tmux, error) {
+// newTmux starts a tmux server whose one pane waits, and attaches a
+// control client to it.
+func newTmux(dir string) (*tmux, error) {
+	t := &tmux{sock: filepath.Join(dir, "tmux.sock"), name: "bench"}
+	if err := exec.Command("tmux", "-S", t.sock, "new-session", "-d", "-s", t.name, "-x", "140", "-y", "45", "exec sleep 3600").Run(); err != nil {
+		return nil, err
+	}
+	exec.Command("tmux", "-S", t.sock, "set", "-g", "window-size", "manual").Run()
+	t.ctl = exec.Command("tmux", "-S", t.sock, "-C", "attach", "-t", t.name)
+	var err error
+	if t.in, err = t.ctl.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := t.ctl.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	t.out = bufio.NewReaderSize(stdout, 1<<16)
+	if err := t.ctl.Start(); err != nil {
+		return nil, err
+	}
+	if _, err := t.cmd("refresh-client -f no-output"); err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+// cmd runs one tmux command over the control client and returns what it
+// printed. Blocks before ours (the attach's own) are skipped by a marker.
+func (t *tmux) cmd(c string) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	mark := fmt.Sprintf("mark-%d", time.Now().UnixNano())
+	if _, err := fmt.Fprintf(t.in, "%s ; display -p %s\n", c, mark); err != nil {
+		return "", err
+	}
+	// Each command answers in its own %begin … %end block: everything up
+	// to the block holding only the mark is ours.
+	var acc, b strings.Builder
+	in, failed := false, false
+	for {
+		line, err := t.out.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "%begin"):
+			in = true
+			b.Reset()
+		case strings.HasPrefix(line, "%end"), strings.HasPrefix(line, "%error"):
+			in = false
+			if b.String() == mark+"\n" {
+				if failed {
+					return "", fmt.Errorf("tmux %s: %s", c, acc.String())
+				}
+				return acc.String(), nil
+			}
+			failed = failed || strings.HasPrefix(line, "%error")
+			acc.WriteString(b.String())
+		case in:
+			b.WriteString(line + "\n")
+		}
+	}
+}
+
+// startGab launches gab in the waiting pane; the launch is what is timed.
+func startGab(t *tmux, gab, dir string, srv *xmpptest.Server) error {
 	cfgDir, data := filepath.Join(dir, "config"), filepath.Join(dir, "data")
 	if err := os.MkdirAll(filepath.Join(cfgDir, "accounts"), 0o700); err != nil {
-		return nil, err
+		return err
 	}
 	acct := fmt.Sprintf("jid = \"bench@localhost\"\npassword = \"pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)
 	if err := os.WriteFile(filepath.Join(cfgDir, "accounts", "bench.toml"), []byte(acct), 0o600); err != nil {
-		return nil, err
+		return err
 	}
-	t := &tmux{sock: filepath.Join(dir, "tmux.sock"), name: "bench"}
 	cmd := fmt.Sprintf("exec %s --config %s --data %s", gab, cfgDir, data)
 	if p := os.Getenv("GAB_BENCH_PROFILE"); p != "" {
 		cmd += " --cpuprofile " + p
 	}
 	cmd += " " + os.Getenv("GAB_BENCH_ARGS")
-	return t, exec.Command("tmux", "-S", t.sock, "new-session", "-d", "-s", t.name, "-x", "140", "-y", "45", cmd).Run()
+	_, err := t.cmd(fmt.Sprintf("respawn-pane -k -t %s %q", t.name, cmd))
+	return err
 }
 
 func (t *tmux) screen() string {
-	out, _ := exec.Command("tmux", "-S", t.sock, "capture-pane", "-p", "-t", t.name).Output()
-	return string(out)
+	out, _ := t.cmd("capture-pane -p -t " + t.name)
+	return out
 }
 
-func (t *tmux) keys(k ...string) {
-	exec.Command("tmux", append([]string{"-S", t.sock, "send-keys", "-t", t.name}, k...)...).Run()
+// keys types text literally.
+func (t *tmux) keys(text string) {
+	t.cmd(fmt.Sprintf("send-keys -t %s -l %q", t.name, text))
+}
+
+// key sends one named key (C-q, Enter).
+func (t *tmux) key(k string) {
+	t.cmd(fmt.Sprintf("send-keys -t %s %s", t.name, k))
 }
 
 func (t *tmux) pid() int {
-	out, _ := exec.Command("tmux", "-S", t.sock, "display", "-p", "-t", t.name, "#{pane_pid}").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	out, _ := t.cmd(fmt.Sprintf("display -p -t %s '#{pane_pid}'", t.name))
+	n, _ := strconv.Atoi(strings.TrimSpace(out))
 	return n
 }
 
-// serverPid is the tmux server's process id.
-func (t *tmux) serverPid() int {
-	out, _ := exec.Command("tmux", "-S", t.sock, "display", "-p", "-t", t.name, "#{pid}").Output()
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
+func (t *tmux) stop() {
+	if t.in != nil {
+		t.in.Close()
+	}
+	exec.Command("tmux", "-S", t.sock, "kill-server").Run()
+	if t.ctl != nil {
+		t.ctl.Wait()
+	}
 }
-
-func (t *tmux) stop() { exec.Command("tmux", "-S", t.sock, "kill-server").Run() }
 
 // waitFor polls the screen every `every` until it shows s; it returns when
 // it did. Each poll runs tmux, which competes with gab for the CPU: poll
@@ -241,13 +328,20 @@ func rosterGab(gab, dir string, n int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	t, err := startGab(gab, dir, srv)
+	t, err := newTmux(dir)
 	if err != nil {
 		return 0, err
 	}
 	defer t.stop()
-	at, err := t.waitFor(fmt.Sprintf("/%d ", n), 5*time.Minute, 5*time.Millisecond)
+	start := time.Now()
+	if err := startGab(t, gab, dir, srv); err != nil {
+		return 0, err
+	}
+	if os.Getenv("GAB_BENCH_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "roster %d: launched at %s\n", n, start.Format("15:04:05.000"))
+		defer func() { fmt.Fprintf(os.Stderr, "roster %d: drawn at %s\n", n, time.Now().Format("15:04:05.000")) }()
+	}
+	at, err := t.waitFor(fmt.Sprintf("/%d ", n), 5*time.Minute, 2*time.Millisecond)
 	if err != nil {
 		return 0, err
 	}
@@ -305,12 +399,16 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 	if err := preload(db); err != nil {
 		return nil, err
 	}
-	t, err := startGab(gab, dir, srv)
+	t, err := newTmux(dir)
 	if err != nil {
 		return nil, err
 	}
+	if err := startGab(t, gab, dir, srv); err != nil {
+		t.stop()
+		return nil, err
+	}
 	defer func() {
-		t.keys("C-q") // a clean exit, so a profile is written
+		t.key("C-q") // a clean exit, so a profile is written
 		time.Sleep(500 * time.Millisecond)
 		t.stop()
 	}()
@@ -404,7 +502,7 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 		ch := string(rune('a' + i%26))
 		typed += ch
 		t0 := time.Now()
-		t.keys("-l", ch)
+		t.keys(ch)
 		if _, err := t.waitFor("> "+typed, 10*time.Second, 2*time.Millisecond); err != nil {
 			return nil, err
 		}

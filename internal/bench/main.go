@@ -5,12 +5,11 @@ package main
 
 import (
 	"bufio"
-	"io"
-	"sync"
 	"context"
 	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gab-chat/gab/history"
@@ -32,9 +32,10 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,flood", "which cases to run (comma-separated: roster, flood)")
+	cases := flag.String("cases", "roster,flood", "which cases to run (comma-separated: roster, flood, soak)")
+	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.Parse()
-	if err := run(*gab, *out, *idle, *flood, *cases); err != nil {
+	if err := run(*gab, *out, *idle, *flood, *soak, *cases); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -42,7 +43,7 @@ func main() {
 
 type row struct{ what, value, note string }
 
-func run(gab, out string, idle time.Duration, flood int, cases string) error {
+func run(gab, out string, idle time.Duration, flood int, soak time.Duration, cases string) error {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return fmt.Errorf("tmux is needed (apt-get install tmux)")
 	}
@@ -66,17 +67,25 @@ func run(gab, out string, idle time.Duration, flood int, cases string) error {
 		if !strings.Contains(cases, "roster") {
 			break
 		}
-		bare, err := rosterBare(filepath.Join(dir, fmt.Sprint("bare", n)), n)
-		if err != nil {
-			return err
+		// Each side rosterRounds times, each on a freshly started server; the
+		// medians are reported.
+		var bares, gabs []float64
+		for r := 0; r < rosterRounds; r++ {
+			bare, err := rosterBare(filepath.Join(dir, fmt.Sprint("bare", n, "-", r)), n)
+			if err != nil {
+				return err
+			}
+			drawn, err := rosterGab(abs, filepath.Join(dir, fmt.Sprint("gab", n, "-", r)), n)
+			if err != nil {
+				return err
+			}
+			bares, gabs = append(bares, bare.Seconds()), append(gabs, drawn.Seconds())
 		}
-		drawn, err := rosterGab(abs, filepath.Join(dir, fmt.Sprint("gab", n)), n)
-		if err != nil {
-			return err
-		}
+		bare, drawn := median(bares), median(gabs)
+		secs := func(x float64) string { return ms(time.Duration(x * float64(time.Second))) }
 		rows = append(rows,
-			row{fmt.Sprintf("roster %d: bare client (connect + fetch)", n), ms(bare), "the server's own time"},
-			row{fmt.Sprintf("roster %d: launch → drawn in gab", n), ms(drawn), fmt.Sprintf("%.2f× the bare client (target ≤ 1.3×)", drawn.Seconds()/bare.Seconds())})
+			row{fmt.Sprintf("roster %d: bare client (connect + fetch)", n), secs(bare), fmt.Sprintf("the server's own time; median of %d, %s–%s", rosterRounds, secs(slices.Min(bares)), secs(slices.Max(bares)))},
+			row{fmt.Sprintf("roster %d: launch → drawn in gab", n), secs(drawn), fmt.Sprintf("%.2f× the bare client (target ≤ 1.3×); median of %d, %s–%s", drawn/bare, rosterRounds, secs(slices.Min(gabs)), secs(slices.Max(gabs)))})
 	}
 
 	if strings.Contains(cases, "flood") {
@@ -85,6 +94,14 @@ func run(gab, out string, idle time.Duration, flood int, cases string) error {
 			return err
 		}
 		rows = append(rows, fr...)
+	}
+
+	if strings.Contains(cases, "soak") {
+		sr, err := soakCase(abs, filepath.Join(dir, "soak"), soak)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, sr...)
 	}
 
 	cpu := cpuModel()
@@ -372,6 +389,9 @@ func procStat(pid int) (cpu time.Duration, rss, peak int64) {
 	return
 }
 
+// rosterRounds is how many times each roster case runs.
+const rosterRounds = 3
+
 // floodRounds is how many times the throughput flood runs, alternating a
 // bare client and gab; the medians are reported, as this kind of machine
 // is noisy.
@@ -584,6 +604,82 @@ func floodsInOrder(path string, n, floods int) error {
 		return fmt.Errorf("%d flood messages stored, want %d", i, len(want))
 	}
 	return rows.Err()
+}
+
+// soakCase chats steadily for d — a message from a contact every second,
+// an answer typed every ten — with 10,000 contacts and 100,000 stored
+// messages, and samples gab's RSS every 30 seconds.
+func soakCase(gab, dir string, d time.Duration) ([]row, error) {
+	srv, err := server(dir, 10000)
+	if srv != nil {
+		defer srv.Stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	db := filepath.Join(dir, "data", "bench.db")
+	if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
+		return nil, err
+	}
+	if err := preload(db); err != nil {
+		return nil, err
+	}
+	t, err := newTmux(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	if err := startGab(t, gab, dir, srv); err != nil {
+		return nil, err
+	}
+	if _, err := t.waitFor("/10000 ", 5*time.Minute, 50*time.Millisecond); err != nil {
+		return nil, err
+	}
+	pid := t.pid()
+	if err := waitQuiet(time.Minute, srv.Pid(), pid); err != nil {
+		return nil, err
+	}
+	c, err := cfg(srv, "flooder")
+	if err != nil {
+		return nil, err
+	}
+	s, err := xmpp.Dial(context.Background(), c)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	go func() {
+		for {
+			if _, err := s.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
+	t.keys("/msg flooder@localhost")
+	t.key("Enter")
+	var samples []int64
+	start := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for i := 1; time.Since(start) < d; i++ {
+		<-tick.C
+		s.SendRaw(fmt.Sprintf(`<message to='bench@localhost' type='chat' id='s%d'><body>steady message %d, a line of ordinary length for a chat</body></message>`, i, i))
+		if i%10 == 0 {
+			t.keys(fmt.Sprintf("answer %d", i/10))
+			t.key("Enter")
+		}
+		if i%30 == 0 {
+			_, rss, _ := procStat(pid)
+			samples = append(samples, rss)
+		}
+	}
+	if len(samples) < 2 {
+		return nil, fmt.Errorf("the soak needs at least a minute")
+	}
+	first, last, top := samples[0], samples[len(samples)-1], slices.Max(samples)
+	mb := func(b int64) float64 { return float64(b) / 1e6 }
+	return []row{{fmt.Sprintf("soak %v: steady chat", d), fmt.Sprintf("RSS %.0f MB after 30 s, %.0f MB at the end, %.0f MB at most", mb(first), mb(last), mb(top)),
+		fmt.Sprintf("%d samples; a message a second in, one answer typed every ten; target: flat", len(samples))}}, nil
 }
 
 func median(xs []float64) float64 {

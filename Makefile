@@ -8,7 +8,11 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # end-to-end tests, and a C compiler for the race detector.
 TEST_PACKAGES := prosody lua-unbound python3-slixmpp tmux gcc libc6-dev ca-certificates
 
-.PHONY: all build run demo test test-deps vet bench clean
+# Release builds: static binaries for these platforms, with SHA-256 sums.
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64
+DIST      ?= dist
+
+.PHONY: all build run demo test test-deps vet bench release clean
 
 all: build
 
@@ -50,5 +54,16 @@ bench: build test-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/bench -gab ./$(BIN) -idle $(BENCH_IDLE)
 
+# dist/gab-VERSION-OS-ARCH for each platform, and dist/SHA256SUMS.
+release:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=$(DIST)/gab-$(VERSION)-$$os-$$arch; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/gab || exit 1; \
+	done
+	cd $(DIST) && sha256sum gab-* > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

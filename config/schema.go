@@ -19,6 +19,7 @@ const (
 	kindInt
 	kindBool
 	kindTable
+	kindStrings // a string or an array of strings; set gets []string
 )
 
 func (k kind) String() string {
@@ -29,6 +30,8 @@ func (k kind) String() string {
 		return "true or false"
 	case kindTable:
 		return "a table"
+	case kindStrings:
+		return "a string or an array of strings"
 	}
 	return "a string"
 }
@@ -73,8 +76,8 @@ func decodeFile(file string, data []byte, fields map[string]field) Problems {
 		if f.set == nil {
 			return
 		}
-		if i, isInt := v.(int64); isInt {
-			v = i
+		if f.kind == kindStrings {
+			v = stringList(v)
 		}
 		if err := f.set(v); err != nil {
 			probs = append(probs, Problem{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", key, err)})
@@ -117,8 +120,31 @@ func hasKind(v any, k kind) bool {
 	case kindTable:
 		_, ok := v.(map[string]any)
 		return ok
+	case kindStrings:
+		if _, ok := v.(string); ok {
+			return true
+		}
+		xs, ok := v.([]any)
+		for _, x := range xs {
+			if _, isString := x.(string); !isString {
+				return false
+			}
+		}
+		return ok
 	}
 	return false
+}
+
+// stringList is a kindStrings value as a slice.
+func stringList(v any) []string {
+	if s, ok := v.(string); ok {
+		return []string{s}
+	}
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
 }
 
 func describe(v any) string {

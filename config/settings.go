@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
+
+	"mellium.im/xmpp/jid"
 )
 
 // Sort orders for the roster.
@@ -21,15 +24,66 @@ type Settings struct {
 	ShowOffline bool
 	TimeFormat  string // Go time layout for message timestamps
 	Language    string // preferred xml:lang for message bodies; empty for $LANG
+
+	Notify Notify
+	Away   Away
+	// Theme maps element names (see ThemeElements) to colours as written:
+	// a name ("green", "default"), "#rrggbb" or "colorN".
+	Theme map[string]string
+	// Keys maps action names (see KeyActions) to keys as written
+	// ("Ctrl+K", "F2"); actions not named keep DefaultKeys.
+	Keys map[string][]string
+}
+
+// Notify says how gab tells of new messages in a tab not in view or while
+// the terminal is not focused.
+type Notify struct {
+	Bell     bool     // ring the terminal bell
+	Title    bool     // unread count in the window title
+	Desktop  string   // DesktopOff, DesktopOSC777 or DesktopOSC9
+	Command  string   // run by sh -c for each notification; "" for none
+	ShowBody bool     // let the text of the message into notifications
+	Mute     []string // bare JIDs never notified of
+}
+
+// Desktop notification escapes.
+const (
+	DesktopOff    = "off"
+	DesktopOSC777 = "osc777"
+	DesktopOSC9   = "osc9"
+)
+
+// Away is auto-away: presence turns away, then extended away, after so
+// long without a key pressed; 0 turns a step off.
+type Away struct {
+	After   time.Duration
+	XAAfter time.Duration
+	Message string
 }
 
 // DefaultSettings are used when gab.toml is absent and for keys it omits.
 func DefaultSettings() Settings {
-	return Settings{RosterSort: SortPresence, ShowOffline: true, TimeFormat: "15:04"}
+	return Settings{RosterSort: SortPresence, ShowOffline: true, TimeFormat: "15:04",
+		Notify: Notify{Bell: true, Title: true, Desktop: DesktopOff},
+		Away:   Away{After: 10 * time.Minute, XAAfter: 30 * time.Minute, Message: "away (idle)"}}
+}
+
+// ThemeElements are the parts of the screen a theme colours.
+var ThemeElements = []string{
+	"background", "text", "dim", "border", "border_focus", "title",
+	"online", "away", "xa", "dnd", "offline", "group", "selected",
+	"unread", "highlight", "error", "tab", "tab_active", "tab_unread",
+	"status_bar", "status_text", "composer",
+}
+
+// KeyActions are the actions a key can be bound to in [keys].
+var KeyActions = []string{
+	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
+	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
 }
 
 func settingsFields(s *Settings) map[string]field {
-	return map[string]field{
+	m := map[string]field{
 		"ui": {kind: kindTable},
 		"ui.roster_sort": {kindString, func(v any) error {
 			switch v.(string) {
@@ -47,7 +101,69 @@ func settingsFields(s *Settings) map[string]field {
 			s.TimeFormat = v.(string)
 			return nil
 		}},
-		"ui.language": {kindString, func(v any) error { s.Language = v.(string); return nil }},
+		"ui.language":  {kindString, func(v any) error { s.Language = v.(string); return nil }},
+		"notify":       {kind: kindTable},
+		"notify.bell":  {kindBool, func(v any) error { s.Notify.Bell = v.(bool); return nil }},
+		"notify.title": {kindBool, func(v any) error { s.Notify.Title = v.(bool); return nil }},
+		"notify.desktop": {kindString, func(v any) error {
+			switch v.(string) {
+			case DesktopOff, DesktopOSC777, DesktopOSC9:
+				s.Notify.Desktop = v.(string)
+				return nil
+			}
+			return fmt.Errorf("%q is not a way to notify; use %q, %q or %q", v, DesktopOff, DesktopOSC777, DesktopOSC9)
+		}},
+		"notify.command":   {kindString, func(v any) error { s.Notify.Command = v.(string); return nil }},
+		"notify.show_body": {kindBool, func(v any) error { s.Notify.ShowBody = v.(bool); return nil }},
+		"notify.mute": {kindStrings, func(v any) error {
+			for _, j := range v.([]string) {
+				if _, err := jid.Parse(j); err != nil || j == "" {
+					return fmt.Errorf("%q is not a JID", j)
+				}
+			}
+			s.Notify.Mute = v.([]string)
+			return nil
+		}},
+		"away":          {kind: kindTable},
+		"away.after":    {kindInt, minutes(&s.Away.After)},
+		"away.xa_after": {kindInt, minutes(&s.Away.XAAfter)},
+		"away.message":  {kindString, func(v any) error { s.Away.Message = v.(string); return nil }},
+		"theme":         {kind: kindTable},
+		"keys":          {kind: kindTable},
+	}
+	for _, e := range ThemeElements {
+		m["theme."+e] = field{kindString, func(v any) error {
+			if !validColor(v.(string)) {
+				return fmt.Errorf("%q is not a colour; use a name (green, default), #rrggbb or colorN", v)
+			}
+			if s.Theme == nil {
+				s.Theme = map[string]string{}
+			}
+			s.Theme[e] = v.(string)
+			return nil
+		}}
+	}
+	for _, a := range KeyActions {
+		m["keys."+a] = field{kindStrings, func(v any) error {
+			if s.Keys == nil {
+				s.Keys = map[string][]string{}
+			}
+			s.Keys[a] = v.([]string)
+			return nil
+		}}
+	}
+	return m
+}
+
+// minutes sets d from a whole number of minutes, 0 (off) to a day.
+func minutes(d *time.Duration) func(v any) error {
+	return func(v any) error {
+		n := v.(int64)
+		if n < 0 || n > 24*60 {
+			return fmt.Errorf("%d is not between 0 (off) and 1440 minutes", n)
+		}
+		*d = time.Duration(n) * time.Minute
+		return nil
 	}
 }
 
@@ -62,5 +178,6 @@ func LoadSettings(dir string) (Settings, Problems) {
 	if err != nil {
 		return s, Problems{{File: s.File, Msg: err.Error()}}
 	}
-	return s, decodeFile(s.File, data, settingsFields(&s))
+	probs := decodeFile(s.File, data, settingsFields(&s))
+	return s, append(probs, s.checkKeys(keyLines(data))...)
 }

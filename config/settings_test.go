@@ -1,16 +1,19 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadSettings(t *testing.T) {
 	dir := t.TempDir()
 	s, probs := LoadSettings(dir)
-	if len(probs) != 0 || s != (Settings{File: filepath.Join(dir, "gab.toml"), RosterSort: SortPresence, ShowOffline: true, TimeFormat: "15:04"}) {
+	if len(probs) != 0 || s.File != filepath.Join(dir, "gab.toml") || s.RosterSort != SortPresence || !s.ShowOffline || s.TimeFormat != "15:04" ||
+		!s.Notify.Bell || !s.Notify.Title || s.Notify.Desktop != DesktopOff || s.Away.After != 10*time.Minute {
 		t.Fatalf("defaults: %+v %v", s, probs)
 	}
 	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\nroster_sort = \"name\"\nshow_offline = false\n\n[ui]\n"), 0o644)
@@ -70,5 +73,79 @@ func TestWriteAccount(t *testing.T) {
 	}
 	if _, err := WriteAccount(dir, NewAccount{JID: "not a jid", Password: "x"}); err == nil {
 		t.Fatal("accepted an invalid JID")
+	}
+}
+
+func TestNotifyAwayThemeKeys(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte(`[notify]
+bell = false
+desktop = "osc9"
+mute = ["noisy@example.org", "bots@example.org"]
+show_body = true
+command = "notify-send gab \"$GAB_TITLE\""
+
+[away]
+after = 5
+xa_after = 0
+
+[theme]
+online = "#00ff00"
+offline = "color244"
+border = "default"
+
+[keys]
+quick_jump = ["Ctrl+G", "f3"]
+close_tab = "alt+w"
+`), 0o644)
+	s, probs := LoadSettings(dir)
+	if len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	if s.Notify.Bell || s.Notify.Desktop != DesktopOSC9 || len(s.Notify.Mute) != 2 || !s.Notify.ShowBody || s.Notify.Command == "" {
+		t.Errorf("notify: %+v", s.Notify)
+	}
+	if s.Away.After != 5*time.Minute || s.Away.XAAfter != 0 {
+		t.Errorf("away: %+v", s.Away)
+	}
+	if s.Theme["online"] != "#00ff00" || s.Theme["offline"] != "color244" {
+		t.Errorf("theme: %v", s.Theme)
+	}
+	b := s.Bindings()
+	if b["Ctrl+G"] != "quick_jump" || b["F3"] != "quick_jump" || b["Alt+w"] != "close_tab" || b["Ctrl+Q"] != "quit" {
+		t.Errorf("bindings: %v", b)
+	}
+	if _, taken := b["Ctrl+K"]; taken {
+		t.Error("Ctrl+K still bound after quick_jump was rebound")
+	}
+
+	// Mistakes, each at its line.
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte(`[notify]
+desktop = "libnotify"
+mute = ["not a jid@@"]
+
+[away]
+after = -1
+
+[theme]
+online = "greenish"
+unknown_part = "red"
+
+[keys]
+quick_jump = "Ctrl+Q"
+help = "x"
+next_tab = "Hyper+N"
+`), 0o644)
+	_, probs = LoadSettings(dir)
+	want := []string{`2:notify.desktop`, `3:notify.mute`, `6:away.after`, `9:theme.online`, `10:unknown key "theme.unknown_part"`,
+		`13:Ctrl+Q is bound to both quit and quick_jump`, `14:keys.help: "x": a character key needs Ctrl or Alt`, `15:keys.next_tab: "Hyper+N": unknown modifier`}
+	if len(probs) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(probs), len(want), probs)
+	}
+	for i, w := range want {
+		line, msg, _ := strings.Cut(w, ":")
+		if fmt.Sprint(probs[i].Line) != line || !strings.Contains(probs[i].Msg, msg) {
+			t.Errorf("problem %d: %d %s, want %s", i, probs[i].Line, probs[i].Msg, w)
+		}
 	}
 }

@@ -193,6 +193,9 @@ func (c *Client) presenceElement(p SetPresence) *xmpp.Element {
 	if c.acct.Priority != 0 {
 		el.Add(xmpp.E(xmpp.NSClient, "priority").WithText(fmt.Sprint(c.acct.Priority)))
 	}
+	if !p.Idle.IsZero() {
+		el.Add(xmpp.E(NSIdle, "idle", "since", p.Idle.UTC().Format(time.RFC3339)))
+	}
 	el.Add(capsElement()) // so peers can learn (and cache) what gab supports
 	return el
 }

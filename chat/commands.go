@@ -1,6 +1,10 @@
 package chat
 
-import "github.com/gab-chat/gab/roster"
+import (
+	"time"
+
+	"github.com/gab-chat/gab/roster"
+)
 
 // Command is something the user asks an account to do. Give it to
 // Client.Do; the answer comes back as CommandDone or CommandFailed with the
@@ -25,6 +29,9 @@ type SendChatState struct {
 type SetPresence struct {
 	Show   roster.Show
 	Status string
+	// Idle is when the user was last active (XEP-0319), zero when they
+	// are now; auto-away sets it.
+	Idle time.Time
 }
 
 // AddContact adds (or updates) a roster entry without subscribing.

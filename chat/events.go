@@ -95,6 +95,9 @@ type MessageReceived struct {
 	// ArchiveID is the id our server's archive gave it (XEP-0359
 	// stanza-id by our own account); copies are recognised by it.
 	ArchiveID string
+	// Archived: fetched from the archive while catching up, not pushed
+	// (it may have been read on another device already).
+	Archived bool
 }
 
 // StoredMessage is one message read back from the history store.

@@ -226,7 +226,7 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
 	}
 	return MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
-		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
+		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}, true
 }
 
 // duplicate reports whether a copy of a message was seen in this run or

@@ -21,6 +21,7 @@ const (
 	NSBlocking   = "urn:xmpp:blocking"
 	NSRosterVer  = "urn:xmpp:features:rosterver"
 	NSCaps       = "http://jabber.org/protocol/caps"
+	NSIdle       = "urn:xmpp:idle:1"
 	NSReceipts   = "urn:xmpp:receipts"
 	NSMarkers    = "urn:xmpp:chat-markers:0"
 	NSCorrect    = "urn:xmpp:message-correct:0"

@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +42,11 @@ type App struct {
 	promptLabel *Label
 	// correcting is the message being corrected (XEP-0308), "" for none.
 	correcting string
+	// bindings maps keys (config.CanonicalKey spelling) to actions.
+	bindings map[string]string
+	notify   *notifier
+	screen   tcell.Screen // nil until Run when the terminal's is used
+	away     *autoAway
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -60,13 +68,17 @@ func New(accounts []*Account, opts Options) *App {
 		tf = "15:04"
 	}
 	a := &App{
-		tv:      tview.NewApplication(),
-		state:   state,
-		ticks:   make(chan item, 64),
-		version: opts.Version,
+		tv:       tview.NewApplication(),
+		state:    state,
+		ticks:    make(chan item, 64),
+		version:  opts.Version,
+		bindings: opts.Settings.Bindings(),
+		notify:   newNotifier(opts.Settings.Notify),
 	}
+	a.notify.report = func(msg string) { a.post(func() { a.state.Log(LineError, "%s", msg) }) }
+	a.away = newAutoAway(a, opts.Settings.Away)
 	if opts.Screen != nil {
-		a.tv.SetScreen(opts.Screen)
+		a.useScreen(opts.Screen)
 	}
 	a.roster = NewRosterView(state)
 	a.roster.OnOpen = a.openFromRoster
@@ -81,7 +93,8 @@ func New(accounts []*Account, opts Options) *App {
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
-	a.status.Hint = "Tab: contacts/composer · Ctrl+K: jump · F1: help · Ctrl+Q: quit"
+	a.status.Hint = fmt.Sprintf("%s: contacts/composer · %s: jump · %s: help · %s: quit",
+		a.keyFor("focus"), a.keyFor("quick_jump"), a.keyFor("help"), a.keyFor("quit"))
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:
 		// HasFocus, not GetFocus.
@@ -109,8 +122,48 @@ func New(accounts []*Account, opts Options) *App {
 	a.pages = tview.NewPages().AddPage("main", root, true, true)
 	a.tv.SetRoot(a.pages, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
+	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool { a.updateTitle(); return false })
 	state.Log(LineInfo, "gab %s — F1 or /help lists keys and commands", opts.Version)
 	return a
+}
+
+// useScreen draws on scr, with the terminal's focus reports going to the
+// notifier.
+func (a *App) useScreen(scr tcell.Screen) {
+	a.screen = scr
+	a.tv.SetScreen(&focusScreen{Screen: scr, n: a.notify})
+	scr.EnableFocus()
+	a.notify.beep = func() { scr.Beep() }
+	a.notify.title = scr.SetTitle
+	a.notify.out = func() io.Writer {
+		if tty, ok := scr.Tty(); ok {
+			return tty
+		}
+		return nil
+	}
+}
+
+// keyFor is the first key bound to action, for hints.
+func (a *App) keyFor(action string) string {
+	best := ""
+	for k, act := range a.bindings {
+		if act == action && (best == "" || len(k) < len(best) || (len(k) == len(best) && k < best)) {
+			best = k
+		}
+	}
+	if best == "" {
+		return "(unbound)"
+	}
+	return best
+}
+
+// post runs fn on the UI goroutine, from any goroutine, never waiting:
+// dropped if the queue is full.
+func (a *App) post(fn func()) {
+	select {
+	case a.ticks <- item{fn: fn}:
+	default:
+	}
 }
 
 // State is the model the interface shows; for tests.
@@ -119,10 +172,22 @@ func (a *App) State() *State { return a.state }
 // Run shows the interface until the user quits or ctx ends. sources are
 // the accounts' event streams by account name.
 func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) error {
+	if a.screen == nil {
+		scr, err := tcell.NewScreen()
+		if err != nil {
+			return err
+		}
+		a.useScreen(scr)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	in := make(chan item, 256)
 	var wg sync.WaitGroup
+	if a.notify.cfg.Command != "" {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.notify.commands(ctx) }()
+	}
+	defer a.away.stop()
 	for name, src := range sources {
 		wg.Add(1)
 		go forward(ctx, &wg, name, src, in)
@@ -159,6 +224,10 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 
 // apply runs on the UI goroutine.
 func (a *App) apply(it item) {
+	if it.fn != nil {
+		it.fn()
+		return
+	}
 	if it.tick != nil {
 		if st, ok := it.tick.States.Tick(a.state.Now()); ok {
 			a.sendState(it.tick, st)
@@ -170,6 +239,11 @@ func (a *App) apply(it item) {
 	a.loadFresh()
 	a.markSeen()
 	switch e := it.ev.(type) {
+	case chat.MessageReceived:
+		if acct := a.state.Account(it.account); acct != nil {
+			c, i := a.state.Find(it.account, e.Bare)
+			a.notify.message(it.account, e, a.state.displayName(acct, e.Bare), c != nil && i == a.state.Active)
+		}
 	case chat.SubscriptionRequested:
 		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
 	case chat.SearchResults:
@@ -191,101 +265,62 @@ func (a *App) apply(it item) {
 	}
 }
 
+// afterBatch runs once a batch of events is applied: the batch's
+// notifications.
+func (a *App) afterBatch() { a.notify.flush() }
+
+// updateTitle puts the unread count in the window title; it runs before
+// every frame (reading the tabs is cheap; the title is written only when
+// it changes).
+func (a *App) updateTitle() {
+	unread := 0
+	for _, c := range a.state.Convs {
+		if !c.IsConsole() {
+			unread += c.Unread
+		}
+	}
+	a.notify.setTitle(unread)
+}
+
 // keys are the bindings that work wherever the focus is. While a dialog is
 // open only Ctrl+C and Ctrl+Q act here; the dialog has the rest.
 func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	a.state.Status = ""
+	a.away.input()
 	switch ev.Key() {
-	case tcell.KeyCtrlQ, tcell.KeyCtrlC:
+	case tcell.KeyCtrlC:
 		a.tv.Stop()
 		return nil
 	}
 	if a.dialogOpen() {
+		if a.bindings[keyName(ev)] == "quit" {
+			a.tv.Stop()
+			return nil
+		}
 		return ev
 	}
 	inComposer := a.tv.GetFocus() == a.composer
 	composerEmpty := a.composer.GetText() == ""
 	alt := ev.Modifiers()&tcell.ModAlt != 0
-	switch ev.Key() {
-	case tcell.KeyTab:
-		if inComposer && !composerEmpty {
-			return ev // completion
-		}
-		a.toggleFocus()
-		return nil
-	case tcell.KeyBacktab:
-		a.toggleFocus()
-		return nil
-	case tcell.KeyCtrlN:
-		a.switchTo((a.state.Active + 1) % len(a.state.Convs))
-		return nil
-	case tcell.KeyCtrlP:
-		a.switchTo((a.state.Active + len(a.state.Convs) - 1) % len(a.state.Convs))
-		return nil
-	case tcell.KeyCtrlW:
-		// In a non-empty composer Ctrl+W deletes a word, as in every
-		// readline; anywhere else it closes the tab.
-		if inComposer && !composerEmpty {
+	key := keyName(ev)
+	if action, ok := a.bindings[key]; ok {
+		// Keys that edit text in a non-empty composer (Tab completes,
+		// Ctrl+W deletes a word, Ctrl+K deletes to the end, Home and End
+		// move) do that there, whatever they are bound to elsewhere.
+		if inComposer && !composerEmpty && composerKeys[key] {
 			return ev
 		}
-		a.closeTab(a.state.Active)
-		return nil
-	case tcell.KeyCtrlK:
-		if inComposer && !composerEmpty {
-			return ev // the composer decides: delete to the end, or jump
-		}
-		a.jumpDialog()
-		return nil
-	case tcell.KeyCtrlO:
-		a.state.Offline = !a.state.Offline
-		if a.state.Offline {
-			a.state.SetStatus(false, "showing offline contacts")
-		} else {
-			a.state.SetStatus(false, "hiding offline contacts")
-		}
-		return nil
-	case tcell.KeyPgUp:
-		a.scrollUp(a.conv.PageRows())
-		return nil
-	case tcell.KeyPgDn:
-		a.conv.ScrollBy(-a.conv.PageRows())
-		return nil
-	case tcell.KeyHome, tcell.KeyEnd:
-		// Home and End scroll the conversation when they have nothing to
-		// do in the composer; Alt+Home and Alt+End always do.
-		if alt || !inComposer || composerEmpty {
-			if ev.Key() == tcell.KeyHome {
-				a.scrollUp(1 << 30)
-			} else {
-				a.conv.ScrollBy(-(1 << 30))
-			}
+		if a.act(action) {
 			return nil
 		}
-	case tcell.KeyF1:
-		a.helpDialog()
-		return nil
-	case tcell.KeyF2:
-		a.statusDialog()
-		return nil
-	case tcell.KeyUp:
-		if alt {
-			a.startCorrection()
-			return nil
-		}
+		return ev
+	}
+	switch ev.Key() {
 	case tcell.KeyEscape:
 		if a.correcting != "" {
 			a.correcting = ""
 			a.composer.Clear()
 			a.state.SetStatus(false, "correction cancelled")
-			return nil
-		}
-	case tcell.KeyLeft, tcell.KeyRight:
-		if alt {
-			d := 1
-			if ev.Key() == tcell.KeyLeft {
-				d = len(a.state.Convs) - 1
-			}
-			a.switchTo((a.state.Active + d) % len(a.state.Convs))
 			return nil
 		}
 	case tcell.KeyRune:
@@ -295,6 +330,104 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		}
 	}
 	return ev
+}
+
+// composerKeys edit text in a non-empty composer before any binding.
+var composerKeys = map[string]bool{"Tab": true, "Ctrl+W": true, "Ctrl+K": true, "Home": true, "End": true}
+
+// act does what a bound action does; false lets the key go on.
+func (a *App) act(action string) bool {
+	switch action {
+	case "quit":
+		a.tv.Stop()
+	case "help":
+		a.helpDialog()
+	case "status":
+		a.statusDialog()
+	case "quick_jump":
+		a.jumpDialog()
+	case "next_tab":
+		a.switchTo((a.state.Active + 1) % len(a.state.Convs))
+	case "prev_tab":
+		a.switchTo((a.state.Active + len(a.state.Convs) - 1) % len(a.state.Convs))
+	case "close_tab":
+		a.closeTab(a.state.Active)
+	case "toggle_offline":
+		a.state.Offline = !a.state.Offline
+		if a.state.Offline {
+			a.state.SetStatus(false, "showing offline contacts")
+		} else {
+			a.state.SetStatus(false, "hiding offline contacts")
+		}
+	case "focus":
+		a.toggleFocus()
+	case "page_up":
+		a.scrollUp(a.conv.PageRows())
+	case "page_down":
+		a.conv.ScrollBy(-a.conv.PageRows())
+	case "scroll_top":
+		a.scrollUp(1 << 30)
+	case "scroll_bottom":
+		a.conv.ScrollBy(-(1 << 30))
+	case "correct":
+		a.startCorrection()
+	default:
+		return false
+	}
+	return true
+}
+
+// keyName spells a key event as config.CanonicalKey does.
+func keyName(ev *tcell.EventKey) string {
+	m := ev.Modifiers()
+	var b strings.Builder
+	ctrl, alt, shift := m&tcell.ModCtrl != 0, m&tcell.ModAlt != 0, m&tcell.ModShift != 0
+	base := ""
+	switch k := ev.Key(); {
+	case k == tcell.KeyRune:
+		if ev.Rune() == ' ' {
+			base = "Space"
+		} else {
+			base = strings.ToLower(string(ev.Rune()))
+		}
+		shift = false // the character says it
+	case k >= tcell.KeyCtrlA && k <= tcell.KeyCtrlZ && k != tcell.KeyTab && k != tcell.KeyEnter && k != tcell.KeyBackspace:
+		ctrl, base = true, string(rune('A'+k-tcell.KeyCtrlA))
+	case k == tcell.KeyBacktab:
+		shift, base = true, "Tab"
+	case k == tcell.KeyTab:
+		base = "Tab"
+	case k == tcell.KeyEnter:
+		base = "Enter"
+	case k == tcell.KeyBackspace || k == tcell.KeyBackspace2:
+		base = "Backspace"
+	case k == tcell.KeyEscape:
+		base = "Esc"
+	case k >= tcell.KeyF1 && k <= tcell.KeyF12:
+		base = "F" + strconv.Itoa(int(k-tcell.KeyF1)+1)
+	default:
+		base = namedKeys[k]
+		if base == "" {
+			return ""
+		}
+	}
+	if ctrl {
+		b.WriteString("Ctrl+")
+	}
+	if alt {
+		b.WriteString("Alt+")
+	}
+	if shift {
+		b.WriteString("Shift+")
+	}
+	b.WriteString(base)
+	return b.String()
+}
+
+var namedKeys = map[tcell.Key]string{
+	tcell.KeyUp: "Up", tcell.KeyDown: "Down", tcell.KeyLeft: "Left", tcell.KeyRight: "Right",
+	tcell.KeyHome: "Home", tcell.KeyEnd: "End", tcell.KeyPgUp: "PgUp", tcell.KeyPgDn: "PgDn",
+	tcell.KeyInsert: "Insert", tcell.KeyDelete: "Delete",
 }
 
 func (a *App) toggleFocus() {

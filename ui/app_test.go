@@ -43,9 +43,19 @@ type harness struct {
 
 func newHarness(t *testing.T, w, h int) *harness {
 	t.Helper()
+	return newHarnessWith(t, w, h, config.DefaultSettings(), nil)
+}
+
+// newHarnessWith runs the interface with settings; prep, if not nil, sees
+// the App before it runs.
+func newHarnessWith(t *testing.T, w, h int, settings config.Settings, prep func(*App)) *harness {
+	t.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	fc := &fakeClient{}
-	app := New([]*Account{{Name: "me", Client: fc, Show: roster.Online}}, Options{Screen: scr, Settings: config.DefaultSettings(), Version: "test"})
+	app := New([]*Account{{Name: "me", Client: fc, Show: roster.Online}}, Options{Screen: scr, Settings: settings, Version: "test"})
+	if prep != nil {
+		prep(app)
+	}
 	hs := &harness{t: t, screen: scr, app: app, events: make(chan chat.Event, 100), client: fc}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -14,6 +14,7 @@ type item struct {
 	account string
 	ev      chat.Event
 	tick    *Conversation
+	fn      func() // run as it is, on the UI goroutine
 }
 
 const (
@@ -89,6 +90,7 @@ func (a *App) pump(ctx context.Context, in <-chan item) {
 			for _, it := range batch {
 				a.apply(it)
 			}
+			a.afterBatch()
 			close(applied)
 		})
 		select {

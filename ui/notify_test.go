@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gdamore/tcell/v2"
+)
+
+// syncBuf is a buffer written on the UI goroutine and read by the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) take() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.b.String()
+	s.b.Reset()
+	return out
+}
+
+func TestNotifications(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.Notify = config.Notify{Bell: true, Title: true, Desktop: config.DesktopOSC777, Mute: []string{"muted@x"}}
+	var out syncBuf
+	var mu sync.Mutex
+	bells, title := 0, ""
+	h := newHarnessWith(t, 100, 20, settings, func(a *App) {
+		a.notify.tmux = false
+		a.notify.out = func() io.Writer { return &out }
+		a.notify.beep = func() { mu.Lock(); bells++; mu.Unlock() }
+		a.notify.title = func(s string) { mu.Lock(); title = s; mu.Unlock() }
+	})
+	state := func() (int, string) { mu.Lock(); defer mu.Unlock(); return bells, title }
+	msg := func(from, body string) chat.MessageReceived {
+		return chat.MessageReceived{From: from + "/r", Bare: from, Type: "chat", Body: body, Time: time.Now()}
+	}
+
+	// A message in a background tab: bell, title, desktop escape without
+	// the text of the message.
+	h.send(msg("bob@x", "the secret plan"))
+	h.waitFor("bob@x")
+	h.waitUntil("a bell", func([]string) bool { b, _ := state(); return b == 1 })
+	if esc := out.take(); esc != "\x1b]777;notify;gab: message from bob@x;\x1b\\" {
+		t.Errorf("escape %q", esc)
+	}
+	h.waitUntil("the unread count in the title", func([]string) bool { _, ti := state(); return ti == "gab (1)" })
+
+	// Muted: counted as unread, nothing else.
+	h.send(msg("muted@x", "spam"))
+	h.waitUntil("the title to count the muted message", func([]string) bool { _, ti := state(); return ti == "gab (2)" })
+	if b, _ := state(); b != 1 || out.take() != "" {
+		t.Errorf("a muted contact notified: %d bells", b)
+	}
+	// Archive catch-up and our own messages from other devices: silent.
+	a := msg("bob@x", "old")
+	a.Archived = true
+	c := msg("bob@x", "mine")
+	c.Carbon = true
+	h.send(a, c)
+	h.waitUntil("both counted as unread", func([]string) bool { _, ti := state(); return ti == "gab (4)" })
+	if b, _ := state(); b != 1 || out.take() != "" {
+		t.Errorf("archive or carbon notified: %d bells", b)
+	}
+
+	// In the tab in view while the terminal has focus: no notification;
+	// without focus (as the terminal reports it): notified.
+	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl)
+	h.waitUntil("bob's tab in view", func([]string) bool { _, ti := state(); return ti == "gab (1)" })
+	h.send(msg("bob@x", "seen at once"))
+	h.waitFor("seen at once")
+	if b, _ := state(); b != 1 {
+		t.Errorf("notified of a message in view: %d bells", b)
+	}
+	h.app.notify.focused.Store(false)
+	h.send(msg("bob@x", "while away"))
+	h.waitUntil("a bell for an unfocused terminal", func([]string) bool { b, _ := state(); return b == 2 })
+	out.take()
+
+	// Hostile names cannot end the escape or add fields; with show_body
+	// the text comes too, cleaned the same way.
+	h.onUI(func() { h.app.notify.cfg.ShowBody = true })
+	h.send(msg("x;y@x", "hi\x1b]2;owned\x07; there"))
+	h.waitUntil("a third bell", func([]string) bool { b, _ := state(); return b == 3 })
+	esc := out.take()
+	if strings.Count(esc, "\x1b") != 2 || strings.Count(esc, "\x07") != 0 || strings.Count(esc, ";") != 3 ||
+		!strings.HasSuffix(esc, "hi\uFFFD]2,owned\uFFFD, there\x1b\\") {
+		t.Errorf("escape %q", esc)
+	}
+}
+
+func TestNotifyEscapeThroughTmux(t *testing.T) {
+	n := newNotifier(config.Notify{Desktop: config.DesktopOSC9})
+	n.tmux = true
+	if got := n.escape("gab: message from bob", ""); got != "\x1bPtmux;\x1b\x1b]9;gab: message from bob\x1b\x1b\\\x1b\\" {
+		t.Errorf("%q", got)
+	}
+}
+
+func TestNotifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out")
+	n := newNotifier(config.Notify{Command: `printf '%s|%s|%s|%s' "$GAB_TITLE" "$GAB_BODY" "$GAB_FROM" "$GAB_COUNT" > ` + file + `; exit 3`})
+	reports := make(chan string, 1)
+	n.report = func(s string) { reports <- s }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.commands(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	n.pending = []note{{account: "me", from: "bob@x", name: "Bob $(rm -rf /)", body: "secret"}}
+	n.flush()
+	select {
+	case r := <-reports:
+		if !strings.Contains(r, "exit status 3") {
+			t.Errorf("report %q", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command's failure was not reported")
+	}
+	got, _ := os.ReadFile(file)
+	if string(got) != "gab: message from Bob $(rm -rf /)||bob@x|1" {
+		t.Errorf("the command was told %q", got)
+	}
+}
+
+func TestAutoAway(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.Away = config.Away{After: 150 * time.Millisecond, XAAfter: 400 * time.Millisecond, Message: "idle"}
+	h := newHarnessWith(t, 100, 20, settings, nil)
+	presences := func() []chat.SetPresence {
+		var out []chat.SetPresence
+		for _, c := range h.client.commands() {
+			if p, ok := c.(chat.SetPresence); ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	h.waitUntil("away, then extended away", func([]string) bool { return len(presences()) >= 2 })
+	ps := presences()
+	if ps[0].Show != roster.Away || ps[0].Status != "idle" || ps[0].Idle.IsZero() || ps[1].Show != roster.XA || !ps[1].Idle.Equal(ps[0].Idle) {
+		t.Fatalf("presences %+v", ps)
+	}
+	h.typeText("x")
+	h.waitUntil("back", func([]string) bool { return len(presences()) >= 3 })
+	if p := presences()[2]; p.Show != roster.Online || !p.Idle.IsZero() {
+		t.Fatalf("back as %+v", p)
+	}
+	h.waitUntil("away again after another quiet spell", func([]string) bool { return len(presences()) >= 4 })
+}

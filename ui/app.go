@@ -58,6 +58,9 @@ var singleClicks sync.Once
 // New builds the interface for accounts.
 func New(accounts []*Account, opts Options) *App {
 	singleClicks.Do(func() { tview.DoubleClickInterval = 0 })
+	// Before any widget exists: tview's widgets take their colours from
+	// tview.Styles when they are made.
+	buildTheme(opts.Settings.Theme, noColor()).apply()
 	state := NewState(accounts)
 	if opts.Settings.RosterSort == config.SortName {
 		state.Order = roster.ByName

@@ -43,7 +43,7 @@ func (t *TabBar) title(i int, c *Conversation) string {
 func (t *TabBar) Draw(screen tcell.Screen) {
 	t.Box.DrawForSubclass(screen, t)
 	x, y, w, _ := t.GetInnerRect()
-	base := tcell.StyleDefault
+	base := tcell.StyleDefault.Foreground(theme.Tab).Background(theme.Background)
 	fill(screen, x, y, w, base)
 	col := x
 	t.spans = t.spans[:0]
@@ -56,9 +56,13 @@ func (t *TabBar) Draw(screen tcell.Screen) {
 		style := base
 		switch {
 		case i == t.state.Active:
-			style = style.Reverse(true)
+			if theme.TabActive != tcell.ColorDefault {
+				style = style.Background(theme.TabActive)
+			} else {
+				style = style.Reverse(true)
+			}
 		case c.Unread > 0:
-			style = style.Bold(true).Foreground(tcell.ColorYellow)
+			style = style.Bold(true).Foreground(theme.TabUnread)
 		}
 		start := col
 		col += drawText(screen, col, y, x+w-col, label, style)
@@ -103,7 +107,7 @@ func NewStatusLine(state *State) *StatusLine {
 // Draw draws the line.
 func (s *StatusLine) Draw(screen tcell.Screen) {
 	x, y, w, _ := s.GetInnerRect()
-	base := tcell.StyleDefault.Background(tcell.ColorNavy).Foreground(tcell.ColorWhite)
+	base := theme.status()
 	fill(screen, x, y, w, base)
 	c := s.state.Current()
 	var acct *Account
@@ -116,7 +120,7 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	if acct != nil {
 		mark, color := showMark(acct.Show)
 		if acct.Conn != "online" {
-			mark, color = '○', tcell.ColorGray
+			mark, color = '○', theme.Offline
 		}
 		col += drawText(screen, col, y, w, " ", base)
 		screen.SetContent(col, y, mark, nil, base.Foreground(color))
@@ -134,9 +138,9 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		if c.PeerState == "paused" {
 			verb = " stopped typing"
 		}
-		col += drawText(screen, col, y, x+w-col, "│ "+name+verb+" ", base.Foreground(tcell.ColorYellow))
+		col += drawText(screen, col, y, x+w-col, "│ "+name+verb+" ", base.Foreground(theme.Unread).Bold(true))
 	}
-	msg, style := s.Hint, base.Foreground(tcell.ColorSilver)
+	msg, style := s.Hint, base
 	if s.Selected != nil {
 		if c := s.Selected(); c != nil {
 			msg, style = contactStatus(c), base
@@ -145,7 +149,7 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	if s.state.Status != "" {
 		msg = s.state.Status
 		if s.state.StatusErr {
-			style = base.Foreground(tcell.ColorRed).Bold(true)
+			style = base.Foreground(theme.Error).Bold(true)
 		}
 	}
 	if msg != "" {

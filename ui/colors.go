@@ -24,15 +24,15 @@ func nameColor(key string) tcell.Color {
 func showMark(s roster.Show) (rune, tcell.Color) {
 	switch s {
 	case roster.Chat:
-		return '●', tcell.ColorGreen
+		return '●', theme.Online
 	case roster.Online:
-		return '●', tcell.ColorGreen
+		return '●', theme.Online
 	case roster.Away:
-		return '◐', tcell.ColorYellow
+		return '◐', theme.Away
 	case roster.XA:
-		return '◑', tcell.ColorOlive
+		return '◑', theme.XA
 	case roster.DND:
-		return '⊘', tcell.ColorRed
+		return '⊘', theme.DND
 	}
-	return '○', tcell.ColorGray
+	return '○', theme.Offline
 }

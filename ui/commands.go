@@ -26,6 +26,8 @@ var commandHelp = [][2]string{
 	{"/unblock JID", "lift a block"},
 	{"/blocked", "list blocked JIDs"},
 	{"/status online|chat|away|xa|dnd [message]", "set your presence"},
+	{"/mute [JID]", "no notifications from a contact (this tab's without JID) until /unmute"},
+	{"/unmute [JID]", "notifications from a contact again"},
 	{"/editor", "write the message in $EDITOR"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
@@ -103,6 +105,23 @@ func (a *App) command(line string) {
 		return
 	}
 	switch name {
+	case "mute", "unmute":
+		j := a.state.Current().Peer
+		if len(args) > 0 {
+			j = args[0]
+		}
+		bare, err := validJID(j)
+		if j == "" || err != nil {
+			fail("usage: /%s JID (or use it in a conversation's tab)", name)
+			return
+		}
+		if name == "mute" {
+			a.notify.muted[bare] = true
+			a.state.SetStatus(false, "muted %s for this run; add it to mute in [notify] of gab.toml to keep it", bare)
+		} else {
+			delete(a.notify.muted, bare)
+			a.state.SetStatus(false, "notifications from %s again", bare)
+		}
 	case "quit", "exit":
 		a.tv.Stop()
 	case "help":

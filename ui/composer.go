@@ -41,7 +41,7 @@ func NewComposer() *Composer {
 	c.SetLabel("> ").SetLabelStyle(tcell.StyleDefault.Bold(true))
 	c.SetTextStyle(tcell.StyleDefault)
 	c.SetPlaceholder("type a message, or /help")
-	c.SetPlaceholderStyle(tcell.StyleDefault.Foreground(tcell.ColorGray))
+	c.SetPlaceholderStyle(tcell.StyleDefault.Foreground(theme.Dim))
 	c.SetWrap(true).SetWordWrap(true)
 	c.rows = 1
 	c.SetChangedFunc(func() {

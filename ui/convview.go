@@ -59,12 +59,15 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 		}
 		sender = clusters(l.Sender + deliveryMark(l.State) + edited + ": ")
 		color = nameColor(l.SenderKey)
+		if theme.NoColor {
+			color = tcell.ColorDefault
+		}
 	case LineError:
 		sender = clusters("! ")
-		color = tcell.ColorRed
+		color = theme.Error
 	case LineInfo:
 		sender = clusters("- ")
-		color = tcell.ColorGray
+		color = theme.Dim
 	}
 	prefix := width(ts) + 1
 	for _, c := range sender {
@@ -177,12 +180,12 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 	end := len(rows) - c.Scroll
 	start := max(0, end-h)
 	line := y + h - (end - start)
-	base := tcell.StyleDefault
+	base := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background)
 	for _, r := range rows[start:end] {
 		if r.sep != "" {
-			sepStyle := base.Foreground(tcell.ColorGray)
+			sepStyle := base.Foreground(theme.Dim)
 			if r.marker {
-				sepStyle = base.Foreground(tcell.ColorRed)
+				sepStyle = base.Foreground(theme.Error)
 			}
 			label := " " + r.sep + " "
 			pad := max(0, (w-width(label))/2)
@@ -195,17 +198,21 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 		}
 		bodyStyle := base
 		if r.hl {
-			bodyStyle = bodyStyle.Reverse(true)
+			if theme.Highlight != tcell.ColorDefault {
+				bodyStyle = bodyStyle.Background(theme.Highlight)
+			} else {
+				bodyStyle = bodyStyle.Reverse(true)
+			}
 		}
 		switch r.kind {
 		case LineError:
-			bodyStyle = base.Foreground(tcell.ColorRed)
+			bodyStyle = base.Foreground(theme.Error)
 		case LineInfo:
-			bodyStyle = base.Foreground(tcell.ColorGray)
+			bodyStyle = base.Foreground(theme.Dim)
 		}
 		col := x
 		if r.time != "" {
-			col += drawText(screen, col, line, w, r.time, base.Foreground(tcell.ColorGray)) + 1
+			col += drawText(screen, col, line, w, r.time, base.Foreground(theme.Dim)) + 1
 			col += drawClusters(screen, col, line, x+w-col, r.sender, base.Foreground(r.color).Bold(true))
 		} else {
 			col += r.indent

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"sort"
+
 	"crypto/x509"
 	"fmt"
+	"github.com/gab-chat/gab/config"
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
@@ -184,7 +187,7 @@ func (a *App) addDialog(account, jid string) {
 	form.AddButton("Add", func() {
 		bare, err := validJID(strings.TrimSpace(jid))
 		if err != nil {
-			label.SetText("Not added: " + err.Error()).SetStyle(tcell.StyleDefault.Foreground(tcell.ColorRed))
+			label.SetText("Not added: " + err.Error()).SetStyle(tcell.StyleDefault.Foreground(theme.Error))
 			return
 		}
 		acct := a.state.Account(account)
@@ -260,10 +263,11 @@ func (a *App) statusDialog() {
 
 const helpPage = "help"
 
-// helpText is what F1 and /help show.
-func helpText() string {
+// helpText is what F1 and /help show; bindings are the keys in effect,
+// which [keys] in gab.toml may have changed from the ones listed first.
+func helpText(bindings map[string]string) string {
 	var b strings.Builder
-	b.WriteString("Keys\n")
+	b.WriteString("Keys (as gab comes)\n")
 	for _, k := range keyHelp {
 		fmt.Fprintf(&b, "  %-38s %s\n", k[0], k[1])
 	}
@@ -275,6 +279,20 @@ func helpText() string {
 	for _, c := range commandHelp {
 		fmt.Fprintf(&b, "  %-38s %s\n", c[0], c[1])
 	}
+	b.WriteString("\nActions and their keys now (change them in [keys] of gab.toml)\n")
+	for _, action := range config.KeyActions {
+		var keys []string
+		for k, act := range bindings {
+			if act == action {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		if len(keys) == 0 {
+			keys = []string{"(unbound)"}
+		}
+		fmt.Fprintf(&b, "  %-38s %s\n", action, strings.Join(keys, ", "))
+	}
 	b.WriteString("\nEsc, F1 or q closes this help.")
 	return b.String()
 }
@@ -285,16 +303,16 @@ func (a *App) helpDialog() {
 		a.closeDialog(helpPage)
 		return
 	}
-	tv := tview.NewTextView().SetDynamicColors(false).SetText(helpText()).SetScrollable(true)
+	tv := tview.NewTextView().SetDynamicColors(false).SetText(helpText(a.bindings)).SetScrollable(true)
 	tv.SetBorder(true).SetTitle(" gab help ")
 	tv.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
-		if ev.Key() == tcell.KeyEscape || ev.Key() == tcell.KeyF1 || (ev.Key() == tcell.KeyRune && ev.Rune() == 'q') {
+		if ev.Key() == tcell.KeyEscape || a.bindings[keyName(ev)] == "help" || (ev.Key() == tcell.KeyRune && ev.Rune() == 'q') {
 			a.closeDialog(helpPage)
 			return nil
 		}
 		return ev
 	})
-	a.showDialog(helpPage, tv, 96, min(40, strings.Count(helpText(), "\n")+3))
+	a.showDialog(helpPage, tv, 96, min(40, strings.Count(helpText(a.bindings), "\n")+3))
 }
 
 const trustPage = "trust"

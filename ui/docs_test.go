@@ -2,6 +2,8 @@ package ui
 
 import (
 	"os"
+
+	"github.com/gab-chat/gab/config"
 	"strings"
 	"testing"
 )
@@ -21,6 +23,27 @@ func TestKeysAndCommandsDocumented(t *testing.T) {
 					t.Errorf("docs/keys.md does not mention %q", cell)
 				}
 			}
+		}
+	}
+	// Every action [keys] can bind, in keys.md; every key of gab.toml in
+	// the configuration reference.
+	for _, action := range config.KeyActions {
+		if !strings.Contains(text, "`"+action+"`") {
+			t.Errorf("docs/keys.md does not mention the action %q", action)
+		}
+	}
+	conf, err := os.ReadFile("../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range config.ThemeElements {
+		if !strings.Contains(string(conf), "`"+e+"`") {
+			t.Errorf("docs/configuration.md does not mention the theme element %q", e)
+		}
+	}
+	for _, k := range []string{"bell", "title", "desktop", "command", "show_body", "mute", "after", "xa_after", "message"} {
+		if !strings.Contains(string(conf), "`"+k+"`") {
+			t.Errorf("docs/configuration.md does not mention %q", k)
 		}
 	}
 	man, err := os.ReadFile("../docs/gab.1")

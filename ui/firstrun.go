@@ -15,6 +15,7 @@ var ErrSetupCancelled = errors.New("setup cancelled")
 // optional server), writes it under configDir with mode 0600 and returns
 // the file's path. screen may be nil for the terminal.
 func FirstRun(configDir string, screen tcell.Screen) (string, error) {
+	buildTheme(nil, noColor()).apply()
 	tv := tview.NewApplication()
 	if screen != nil {
 		tv.SetScreen(screen)

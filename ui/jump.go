@@ -68,7 +68,7 @@ func (j *JumpList) Draw(screen tcell.Screen) {
 		drawText(screen, x+1, y+i, w-1, j.items[top+i].label, style)
 	}
 	if len(j.items) == 0 {
-		drawText(screen, x+1, y, w-1, "no match", tcell.StyleDefault.Foreground(tcell.ColorGray))
+		drawText(screen, x+1, y, w-1, "no match", tcell.StyleDefault.Foreground(theme.Dim))
 	}
 }
 

@@ -166,3 +166,47 @@ func TestAutoAway(t *testing.T) {
 	}
 	h.waitUntil("away again after another quiet spell", func([]string) bool { return len(presences()) >= 4 })
 }
+
+// styleAt is the style of the cell at x, y.
+func (h *harness) styleAt(x, y int) tcell.Style {
+	var st tcell.Style
+	h.onUI(func() {
+		cells, w, _ := h.screen.GetContents()
+		st = cells[y*w+x].Style
+	})
+	return st
+}
+
+func TestThemeAndNoColor(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.Theme = map[string]string{"status_bar": "#102030", "status_text": "color226"}
+	h := newHarnessWith(t, 100, 20, settings, nil)
+	fg, bg, _ := h.styleAt(5, 19).Decompose()
+	if bg != tcell.NewRGBColor(0x10, 0x20, 0x30) || fg != tcell.PaletteColor(226) {
+		t.Errorf("status line drawn %v on %v", fg, bg)
+	}
+
+	t.Setenv("NO_COLOR", "1")
+	h = newHarnessWith(t, 100, 20, settings, nil)
+	h.send(chat.MessageReceived{From: "bob@x/r", Bare: "bob@x", Type: "chat", Body: "plain", Time: time.Now()})
+	h.waitFor("2:bob@x")
+	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl)
+	h.waitFor("bob@x: plain")
+	st := h.styleAt(5, 19)
+	fg, bg, attrs := st.Decompose()
+	if fg != tcell.ColorDefault || bg != tcell.ColorDefault || attrs&tcell.AttrReverse == 0 {
+		t.Errorf("NO_COLOR status line: %v on %v, attrs %v", fg, bg, attrs)
+	}
+	checked := false
+	for y, l := range h.lines() {
+		if x := strings.Index(l, "bob@x: plain"); x >= 0 {
+			checked = true
+			if fg, _, _ := h.styleAt(len([]rune(l[:x])), y).Decompose(); fg != tcell.ColorDefault {
+				t.Errorf("NO_COLOR: a name in colour %v", fg)
+			}
+		}
+	}
+	if !checked {
+		t.Error("the message line was not found")
+	}
+}

@@ -147,17 +147,21 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 		}
 	}
 	r.top = max(0, min(r.top, len(r.rows)-h))
-	base := tcell.StyleDefault
+	base := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background)
 	for i := 0; i < h && r.top+i < len(r.rows); i++ {
 		row := r.rows[r.top+i]
 		line := y + i
 		style := base
 		if r.top+i == sel {
-			style = style.Reverse(r.HasFocus()).Underline(!r.HasFocus())
+			if r.HasFocus() {
+				style = theme.selection(style)
+			} else {
+				style = style.Underline(true)
+			}
 			fill(screen, x, line, w, style)
 		}
 		if row.contact == nil {
-			hs := style.Bold(true).Foreground(tcell.ColorTeal)
+			hs := style.Bold(true).Foreground(theme.Group)
 			text := row.header
 			if row.group != "" || row.header == "Contacts" {
 				mark := "▾ "
@@ -173,7 +177,7 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 		c := row.contact
 		mark, color := showMark(c.Show())
 		if c.PendingIn {
-			mark, color = '?', tcell.ColorFuchsia
+			mark, color = '?', theme.Unread
 		}
 		screen.SetContent(x+1, line, mark, nil, style.Foreground(color))
 		used := 3

@@ -39,7 +39,7 @@ const maxHistory = 500
 func NewComposer() *Composer {
 	c := &Composer{TextArea: tview.NewTextArea()}
 	c.SetLabel("> ").SetLabelStyle(tcell.StyleDefault.Bold(true))
-	c.SetTextStyle(tcell.StyleDefault)
+	c.SetTextStyle(tcell.StyleDefault.Foreground(theme.Composer).Background(theme.Background))
 	c.SetPlaceholder("type a message, or /help")
 	c.SetPlaceholderStyle(tcell.StyleDefault.Foreground(theme.Dim))
 	c.SetWrap(true).SetWordWrap(true)

@@ -58,6 +58,8 @@ var rosterKeyHelp = [][2]string{
 func NewRosterView(state *State) *RosterView {
 	r := &RosterView{Box: tview.NewBox(), state: state, collapsed: map[string]bool{}}
 	r.SetBorder(true).SetTitle(" Contacts ")
+	r.SetFocusFunc(func() { r.SetBorderColor(theme.BorderFocus) })
+	r.SetBlurFunc(func() { r.SetBorderColor(theme.Border) })
 	return r
 }
 

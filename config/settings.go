@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -178,6 +179,7 @@ func LoadSettings(dir string) (Settings, Problems) {
 	if err != nil {
 		return s, Problems{{File: s.File, Msg: err.Error()}}
 	}
-	probs := decodeFile(s.File, data, settingsFields(&s))
-	return s, append(probs, s.checkKeys(keyLines(data))...)
+	probs := append(decodeFile(s.File, data, settingsFields(&s)), s.checkKeys(keyLines(data))...)
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
+	return s, probs
 }

@@ -259,3 +259,61 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 
 	tm.quit(exit)
 }
+
+// The user works in another tmux window; a message arrives: gab's window is
+// flagged for the bell, its title counts the unread message, and the notify
+// command is told who wrote (and not what).
+func TestEndToEndNotifiedInAnotherWindow(t *testing.T) {
+	bin := buildGab(t)
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "me", "pw")
+	srv.Register(t, "peer", "pw")
+	srv.WriteRoster("me", []xmpptest.RosterEntry{{JID: "peer@localhost", Name: "Peer", Subscription: "both"}})
+	srv.WriteRoster("peer", []xmpptest.RosterEntry{{JID: "me@localhost", Subscription: "both"}})
+	cfg, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
+	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
+		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)), 0o600)
+	told := filepath.Join(t.TempDir(), "told")
+	os.WriteFile(filepath.Join(cfg, "gab.toml"), []byte(fmt.Sprintf(
+		"[notify]\ncommand = 'printf \"%%s|%%s|%%s\\n\" \"$GAB_TITLE\" \"$GAB_BODY\" \"$GAB_FROM\" >> %s'\n", told)), 0o600)
+	p := srv.StartPeer(t, "peer", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+
+	// Another window, where the user now works.
+	if out, err := exec.Command("tmux", "-S", tm.sock, "new-window", "-t", tm.name, "sleep 60").CombinedOutput(); err != nil {
+		t.Fatalf("tmux new-window: %v %s", err, out)
+	}
+	format := func(f string) string {
+		out, _ := exec.Command("tmux", "-S", tm.sock, "display", "-p", "-t", tm.name+":0", f).Output()
+		return strings.TrimSpace(string(out))
+	}
+	if format("#{window_active}") != "0" {
+		t.Fatal("gab's window is still the active one")
+	}
+	p.Send(t, map[string]any{"cmd": "send", "to": "me@localhost", "body": "a private matter"})
+	deadline := time.Now().Add(10 * time.Second)
+	for format("#{window_bell_flag}") != "1" || format("#{pane_title}") != "gab (1)" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no bell or title: bell flag %q, title %q", format("#{window_bell_flag}"), format("#{pane_title}"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for {
+		b, _ := os.ReadFile(told)
+		if s := string(b); s != "" {
+			if s != "gab: message from Peer||peer@localhost\n" {
+				t.Fatalf("the notify command was told %q", s)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the notify command did not run")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	exec.Command("tmux", "-S", tm.sock, "select-window", "-t", tm.name+":0").Run()
+	tm.quit(exit)
+}

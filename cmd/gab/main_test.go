@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,34 @@ func TestBrokenConfigRefusesToStart(t *testing.T) {
 	code, _, stderr := runGab(t, "--config", dir, "--data", t.TempDir())
 	if code != 1 || !strings.Contains(stderr, "chmod 600") {
 		t.Fatalf("code %d: %s", code, stderr)
+	}
+}
+
+// Every flag gab defines is in --help and in the man page.
+func TestFlagsDocumented(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := os.ReadFile("../../docs/gab.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`fs\.(?:String|Bool|Int)\("([a-z-]+)"`).FindAllSubmatch(src, -1)
+	if len(flags) < 5 {
+		t.Fatalf("found only %d flags in main.go; has the way they are defined changed?", len(flags))
+	}
+	for _, m := range flags {
+		name := string(m[1])
+		dash := "--"
+		if len(name) == 1 {
+			dash = "-"
+		}
+		if !strings.Contains(usage, dash+name+" ") {
+			t.Errorf("--help does not list %s%s", dash, name)
+		}
+		if !strings.Contains(string(man), strings.ReplaceAll(dash+name, "-", `\-`)) {
+			t.Errorf("docs/gab.1 does not list %s%s", dash, name)
+		}
 	}
 }

@@ -225,6 +225,18 @@ func newTmux(dir string) (*tmux, error) {
 	if err := t.ctl.Start(); err != nil {
 		return nil, err
 	}
+	// Commands sent before the client is attached can be lost: wait for
+	// tmux to say it is.
+	for {
+		line, err := t.out.ReadString('\n')
+		if err != nil {
+			t.stop()
+			return nil, fmt.Errorf("tmux control client: %w", err)
+		}
+		if strings.HasPrefix(line, "%session-changed") {
+			break
+		}
+	}
 	if _, err := t.cmd("refresh-client -f no-output"); err != nil {
 		t.stop()
 		return nil, err
@@ -245,10 +257,12 @@ func (t *tmux) cmd(c string) (string, error) {
 	// to the block holding only the mark is ours.
 	var acc, b strings.Builder
 	in, failed := false, false
+	watchdog := time.AfterFunc(30*time.Second, func() { t.ctl.Process.Kill() })
+	defer watchdog.Stop()
 	for {
 		line, err := t.out.ReadString('\n')
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("tmux %s: no answer: %w", c, err)
 		}
 		line = strings.TrimSuffix(line, "\n")
 		switch {
@@ -257,7 +271,8 @@ func (t *tmux) cmd(c string) (string, error) {
 			b.Reset()
 		case strings.HasPrefix(line, "%end"), strings.HasPrefix(line, "%error"):
 			in = false
-			if b.String() == mark+"\n" {
+			if before, _, found := strings.Cut(b.String(), mark+"\n"); found {
+				acc.WriteString(before)
 				if failed {
 					return "", fmt.Errorf("tmux %s: %s", c, acc.String())
 				}

@@ -85,6 +85,11 @@ func CanonicalKey(s string) (string, error) {
 	} else {
 		return "", fmt.Errorf("%q: unknown key %q", s, base)
 	}
+	return KeySpelling(ctrl, alt, shift, base), nil
+}
+
+// KeySpelling is a key with its modifiers as CanonicalKey spells it.
+func KeySpelling(ctrl, alt, shift bool, base string) string {
 	var b strings.Builder
 	if ctrl {
 		b.WriteString("Ctrl+")
@@ -96,7 +101,7 @@ func CanonicalKey(s string) (string, error) {
 		b.WriteString("Shift+")
 	}
 	b.WriteString(base)
-	return b.String(), nil
+	return b.String()
 }
 
 // Bindings resolves the key bindings: every action's keys, from [keys] or

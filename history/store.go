@@ -63,7 +63,7 @@ type Store struct {
 // indexBacklog is how many unindexed rows make it catch up regardless.
 const (
 	indexQuiet   = time.Second
-	indexBacklog = 20000
+	indexBacklog = 5000
 )
 
 // migrations are applied in order; user_version records how many ran.

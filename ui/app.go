@@ -383,7 +383,6 @@ func (a *App) act(action string) bool {
 // keyName spells a key event as config.CanonicalKey does.
 func keyName(ev *tcell.EventKey) string {
 	m := ev.Modifiers()
-	var b strings.Builder
 	ctrl, alt, shift := m&tcell.ModCtrl != 0, m&tcell.ModAlt != 0, m&tcell.ModShift != 0
 	base := ""
 	switch k := ev.Key(); {
@@ -414,17 +413,7 @@ func keyName(ev *tcell.EventKey) string {
 			return ""
 		}
 	}
-	if ctrl {
-		b.WriteString("Ctrl+")
-	}
-	if alt {
-		b.WriteString("Alt+")
-	}
-	if shift {
-		b.WriteString("Shift+")
-	}
-	b.WriteString(base)
-	return b.String()
+	return config.KeySpelling(ctrl, alt, shift, base)
 }
 
 var namedKeys = map[tcell.Key]string{

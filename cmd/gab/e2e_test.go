@@ -98,8 +98,11 @@ func (tm *tmux) quit(exit string) {
 	}
 }
 
-func TestEndToEndChatWithSlixmpp(t *testing.T) {
-	bin := buildGab(t)
+// meAndPeer starts Prosody with accounts me and peer, each in the other's
+// roster, and writes me's account file; it returns the server and gab's
+// configuration and data directories.
+func meAndPeer(t *testing.T) (*xmpptest.Server, string, string) {
+	t.Helper()
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "me", "pw")
 	srv.Register(t, "peer", "pw")
@@ -109,6 +112,12 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
 	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
 		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)), 0o600)
+	return srv, cfg, data
+}
+
+func TestEndToEndChatWithSlixmpp(t *testing.T) {
+	bin := buildGab(t)
+	srv, cfg, data := meAndPeer(t)
 	p := srv.StartPeer(t, "peer", "pw")
 	exit := filepath.Join(t.TempDir(), "exit")
 	editor := filepath.Join(t.TempDir(), "editor")
@@ -265,15 +274,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 // command is told who wrote (and not what).
 func TestEndToEndNotifiedInAnotherWindow(t *testing.T) {
 	bin := buildGab(t)
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	srv.Register(t, "me", "pw")
-	srv.Register(t, "peer", "pw")
-	srv.WriteRoster("me", []xmpptest.RosterEntry{{JID: "peer@localhost", Name: "Peer", Subscription: "both"}})
-	srv.WriteRoster("peer", []xmpptest.RosterEntry{{JID: "me@localhost", Subscription: "both"}})
-	cfg, data := t.TempDir(), t.TempDir()
-	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
-	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
-		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\nca_file = %q\n", srv.Addr(), srv.CAFile)), 0o600)
+	srv, cfg, data := meAndPeer(t)
 	told := filepath.Join(t.TempDir(), "told")
 	os.WriteFile(filepath.Join(cfg, "gab.toml"), []byte(fmt.Sprintf(
 		"[notify]\ncommand = 'printf \"%%s|%%s|%%s\\n\" \"$GAB_TITLE\" \"$GAB_BODY\" \"$GAB_FROM\" >> %s'\n", told)), 0o600)

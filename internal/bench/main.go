@@ -417,40 +417,15 @@ const floodRounds = 5
 // and to gab; then a flood with keystrokes timed during it; then memory
 // and idle CPU.
 func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
-	srv, err := server(dir, 10000)
-	if srv != nil {
-		defer srv.Stop()
-	}
+	l, err := loaded(gab, dir)
+	defer l.close()
 	if err != nil {
 		return nil, err
 	}
+	srv, t, pid, db := l.srv, l.t, l.pid, l.db
 	if err := srv.RegisterUser("reader", "pw"); err != nil {
 		return nil, err
 	}
-	db := filepath.Join(dir, "data", "bench.db")
-	if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
-		return nil, err
-	}
-	if err := preload(db); err != nil {
-		return nil, err
-	}
-	t, err := newTmux(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := startGab(t, gab, dir, srv); err != nil {
-		t.stop()
-		return nil, err
-	}
-	defer func() {
-		t.key("C-q") // a clean exit, so a profile is written
-		time.Sleep(500 * time.Millisecond)
-		t.stop()
-	}()
-	if _, err := t.waitFor("/10000 ", 5*time.Minute, 50*time.Millisecond); err != nil {
-		return nil, err
-	}
-	pid := t.pid()
 	if os.Getenv("GAB_BENCH_DEBUG") != "" {
 		waitQuiet(time.Minute, srv.Pid(), pid)
 		_, rss, peak := procStat(pid)
@@ -621,36 +596,62 @@ func floodsInOrder(path string, n, floods int) error {
 	return rows.Err()
 }
 
+// setup is gab running on a server with a 10,000-contact roster and a
+// store of 100,000 messages, its roster drawn.
+type setup struct {
+	srv *xmpptest.Server
+	t   *tmux
+	pid int
+	db  string
+}
+
+func loaded(gab, dir string) (*setup, error) {
+	l := &setup{db: filepath.Join(dir, "data", "bench.db")}
+	var err error
+	if l.srv, err = server(dir, 10000); err != nil {
+		return l, err
+	}
+	if err := os.MkdirAll(filepath.Dir(l.db), 0o700); err != nil {
+		return l, err
+	}
+	if err := preload(l.db); err != nil {
+		return l, err
+	}
+	if l.t, err = newTmux(dir); err != nil {
+		return l, err
+	}
+	if err := startGab(l.t, gab, dir, l.srv); err != nil {
+		return l, err
+	}
+	if _, err := l.t.waitFor("/10000 ", 5*time.Minute, 50*time.Millisecond); err != nil {
+		return l, err
+	}
+	l.pid = l.t.pid()
+	return l, nil
+}
+
+// close quits gab cleanly (so a profile is written) and stops the rest.
+func (l *setup) close() {
+	if l.t != nil {
+		l.t.key("C-q")
+		time.Sleep(500 * time.Millisecond)
+		l.t.stop()
+	}
+	if l.srv != nil {
+		l.srv.Stop()
+	}
+}
+
 // soakCase chats steadily for d — a message from a contact every second,
 // an answer typed every ten — with 10,000 contacts and 100,000 stored
 // messages, and samples gab's RSS every 30 seconds.
 func soakCase(gab, dir string, d time.Duration) ([]row, error) {
-	srv, err := server(dir, 10000)
-	if srv != nil {
-		defer srv.Stop()
-	}
+	l, err := loaded(gab, dir)
+	defer l.close()
 	if err != nil {
 		return nil, err
 	}
-	db := filepath.Join(dir, "data", "bench.db")
-	if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
-		return nil, err
-	}
-	if err := preload(db); err != nil {
-		return nil, err
-	}
-	t, err := newTmux(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer t.stop()
-	if err := startGab(t, gab, dir, srv); err != nil {
-		return nil, err
-	}
-	if _, err := t.waitFor("/10000 ", 5*time.Minute, 50*time.Millisecond); err != nil {
-		return nil, err
-	}
-	pid := t.pid()
+	srv, t, pid := l.srv, l.t, l.pid
 	if err := waitQuiet(time.Minute, srv.Pid(), pid); err != nil {
 		return nil, err
 	}

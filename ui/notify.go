@@ -52,10 +52,11 @@ func newNotifier(cfg config.Notify) *notifier {
 	return n
 }
 
-// message considers a received message; active says whether its tab is
-// the one in view.
+// message considers a received message (a carbon of one sent to another
+// of our devices too: it is news here as well); active says whether its
+// tab is the one in view.
 func (n *notifier) message(account string, e chat.MessageReceived, name string, active bool) {
-	if e.Carbon || e.Archived || n.muted[e.Bare] || (active && n.focused.Load()) {
+	if e.Archived || n.muted[e.Bare] || (active && n.focused.Load()) {
 		return
 	}
 	n.pending = append(n.pending, note{account: account, from: e.Bare, name: name, body: e.Body})

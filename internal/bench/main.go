@@ -717,10 +717,19 @@ func soakCase(gab, dir string, d time.Duration) ([]row, error) {
 	if len(samples) < 2 {
 		return nil, fmt.Errorf("the soak needs at least a minute")
 	}
+	var series []string
+	for i, r := range samples {
+		if r == 0 {
+			return nil, fmt.Errorf("gab was gone after %v", time.Duration(i+1)*30*time.Second)
+		}
+		if (i+1)%10 == 0 {
+			series = append(series, fmt.Sprintf("%.0f", float64(r)/1e6))
+		}
+	}
 	first, last, top := samples[0], samples[len(samples)-1], slices.Max(samples)
 	mb := func(b int64) float64 { return float64(b) / 1e6 }
 	return []row{{fmt.Sprintf("soak %v: steady chat", d), fmt.Sprintf("RSS %.0f MB after 30 s, %.0f MB at the end, %.0f MB at most", mb(first), mb(last), mb(top)),
-		fmt.Sprintf("%d samples; a message a second in, one answer typed every ten; target: flat", len(samples))}}, nil
+		fmt.Sprintf("%d samples; every 5 minutes (MB): %s; a message a second in, one answer typed every ten; target: flat", len(samples), strings.Join(series, ", "))}}, nil
 }
 
 func median(xs []float64) float64 {

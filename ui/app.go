@@ -110,7 +110,13 @@ func New(accounts []*Account, opts Options) *App {
 	a.composer.OnSubmit = a.submit
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
-	a.composer.OnJump = a.jumpDialog
+	a.composer.OnJump = func() {
+		// Ctrl+K with nothing after the cursor: quick jump, while Ctrl+K
+		// is its key.
+		if a.bindings["Ctrl+K"] == "quick_jump" {
+			a.jumpDialog()
+		}
+	}
 	a.right = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.tabs, 1, 0, false).
 		AddItem(a.conv, 0, 1, false).

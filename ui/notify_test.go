@@ -220,3 +220,32 @@ func TestThemeAndNoColor(t *testing.T) {
 		t.Error("the message line was not found")
 	}
 }
+
+func TestReboundKeys(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.Keys = map[string][]string{"quick_jump": {"F3"}, "next_tab": {"Alt+l"}}
+	h := newHarnessWith(t, 100, 20, settings, nil)
+	h.key(tcell.KeyF3, 0, tcell.ModNone)
+	h.waitFor("Quick jump")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitUntil("the dialog to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Quick jump") })
+	// Ctrl+K no longer jumps, in an empty composer or at the end of text.
+	h.key(tcell.KeyCtrlK, 0, tcell.ModCtrl)
+	h.typeText("abc")
+	h.key(tcell.KeyCtrlK, 0, tcell.ModCtrl)
+	h.waitFor("> abc")
+	if strings.Contains(strings.Join(h.lines(), "\n"), "Quick jump") {
+		t.Fatal("Ctrl+K still opens quick jump after quick_jump was bound to F3")
+	}
+	h.send(chat.MessageReceived{From: "bob@x/r", Bare: "bob@x", Type: "chat", Body: "over here", Time: time.Now()})
+	h.waitFor("2:bob@x")
+	h.key(tcell.KeyRune, 'l', tcell.ModAlt)
+	h.waitFor("bob@x: over here")
+	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl) // unbound now: nothing happens
+	h.waitFor("bob@x: over here")
+	var active int
+	h.onUI(func() { active = h.app.State().Active })
+	if active != 1 {
+		t.Fatal("Ctrl+N still switches tabs after next_tab was bound to Alt+l")
+	}
+}

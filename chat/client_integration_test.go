@@ -158,12 +158,7 @@ func TestPreApproval(t *testing.T) {
 }
 
 func TestMessagesAndChatStatesWithSlixmpp(t *testing.T) {
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	srv.Register(t, "alice", "pw")
-	srv.Register(t, "peer", "pw")
-	befriend(t, srv, "alice", "peer")
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	p := srv.StartPeer(t, "peer", "pw")
+	_, a, p := aliceAndPeer(t)
 
 	p.Send(t, map[string]any{"cmd": "state", "to": "alice@localhost", "state": "composing"})
 	a.r.wait(t, "composing", is(func(e chat.ChatStateChanged) bool {

@@ -154,6 +154,20 @@ func (rc *running) do(t *testing.T, cmd chat.Command) {
 
 // befriend writes rosters in which a and b see each other's presence
 // (subscription both), before either logs in.
+// aliceAndPeer starts Prosody with alice and peer (and the other users
+// named) registered, alice and peer in each other's roster, a client for
+// alice and a slixmpp client for peer.
+func aliceAndPeer(t *testing.T, others ...string) (*xmpptest.Server, *running, *xmpptest.Peer) {
+	t.Helper()
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range append([]string{"alice", "peer"}, others...) {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	return srv, a, srv.StartPeer(t, "peer", "pw")
+}
+
 func befriend(t *testing.T, srv *xmpptest.Server, a, b string) {
 	t.Helper()
 	for _, pair := range [][2]string{{a, b}, {b, a}} {

@@ -72,13 +72,7 @@ func TestForgedCarbonIsDropped(t *testing.T) {
 }
 
 func TestDeliveryReceiptsWithSlixmpp(t *testing.T) {
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	srv.Register(t, "alice", "pw")
-	srv.Register(t, "peer", "pw")
-	srv.Register(t, "stranger", "pw")
-	befriend(t, srv, "alice", "peer")
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	p := srv.StartPeer(t, "peer", "pw")
+	srv, a, p := aliceAndPeer(t, "stranger")
 	a.r.wait(t, "peer online", is(func(e chat.PresenceChanged) bool { return e.Bare == "peer@localhost" && e.Available }))
 
 	// Ours: requested, answered by slixmpp, shown as received.
@@ -147,12 +141,7 @@ func TestMarkersAndCorrections(t *testing.T) {
 }
 
 func TestMarkersWithSlixmpp(t *testing.T) {
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	srv.Register(t, "alice", "pw")
-	srv.Register(t, "peer", "pw")
-	befriend(t, srv, "alice", "peer")
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	p := srv.StartPeer(t, "peer", "pw")
+	_, a, p := aliceAndPeer(t)
 	a.r.wait(t, "peer online", is(func(e chat.PresenceChanged) bool { return e.Bare == "peer@localhost" && e.Available }))
 
 	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "read me"})

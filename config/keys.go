@@ -104,16 +104,20 @@ func KeySpelling(ctrl, alt, shift bool, base string) string {
 	return b.String()
 }
 
+// keysOf is an action's keys as written: from [keys], else the defaults.
+func (s Settings) keysOf(action string) []string {
+	if keys, ok := s.Keys[action]; ok {
+		return keys
+	}
+	return DefaultKeys[action]
+}
+
 // Bindings resolves the key bindings: every action's keys, from [keys] or
 // the defaults, in canonical spelling, as key → action.
 func (s Settings) Bindings() map[string]string {
 	out := map[string]string{}
 	for _, a := range KeyActions {
-		keys, ok := s.Keys[a]
-		if !ok {
-			keys = DefaultKeys[a]
-		}
-		for _, k := range keys {
+		for _, k := range s.keysOf(a) {
 			if c, err := CanonicalKey(k); err == nil {
 				out[c] = a
 			}
@@ -128,11 +132,7 @@ func (s Settings) checkKeys(lines map[string]int) Problems {
 	var probs Problems
 	owner := map[string]string{}
 	for _, a := range KeyActions {
-		keys, custom := s.Keys[a]
-		if !custom {
-			keys = DefaultKeys[a]
-		}
-		for _, k := range keys {
+		for _, k := range s.keysOf(a) {
 			c, err := CanonicalKey(k)
 			if err != nil {
 				probs = append(probs, Problem{File: s.File, Line: lines["keys."+a], Msg: "keys." + a + ": " + err.Error()})
@@ -170,9 +170,4 @@ func ParseColor(s string) (tcell.Color, bool) {
 		return c, true
 	}
 	return 0, false
-}
-
-func validColor(s string) bool {
-	_, ok := ParseColor(s)
-	return ok
 }

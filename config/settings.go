@@ -134,7 +134,7 @@ func settingsFields(s *Settings) map[string]field {
 	}
 	for _, e := range ThemeElements {
 		m["theme."+e] = field{kindString, func(v any) error {
-			if !validColor(v.(string)) {
+			if _, ok := ParseColor(v.(string)); !ok {
 				return fmt.Errorf("%q is not a colour; use a name (green, default), #rrggbb or colorN", v)
 			}
 			if s.Theme == nil {

@@ -240,7 +240,13 @@ func (s *Store) indexer() {
 
 // index adds every message not yet in the search index to it, in one
 // transaction.
-func (s *Store) index(ctx context.Context) error {
+func (s *Store) index(ctx context.Context) (err error) {
+	n := s.backlog.Swap(0)
+	defer func() {
+		if err != nil {
+			s.backlog.Add(n) // still to do
+		}
+	}()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -250,20 +256,13 @@ func (s *Store) index(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT indexed FROM fts_state`).Scan(&from); err != nil {
 		return err
 	}
-	n := s.backlog.Swap(0)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages WHERE id > ? ORDER BY id`, from); err != nil {
-		s.backlog.Add(n)
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET indexed = (SELECT coalesce(max(id), indexed) FROM messages)`); err != nil {
-		s.backlog.Add(n)
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		s.backlog.Add(n)
-		return err
-	}
-	return nil
+	return tx.Commit()
 }
 
 // Recent returns up to n of the latest messages with peer, oldest first.

@@ -22,12 +22,10 @@ type autoAway struct {
 	timer *time.Timer // fires at the next step
 	level roster.Show // Online (not away), Away or XA as set by us
 	saved map[string]chat.SetPresence
-	now   func() time.Time
 }
 
 func newAutoAway(a *App, cfg config.Away) *autoAway {
-	w := &autoAway{app: a, cfg: cfg, level: roster.Online, now: time.Now}
-	w.last = w.now()
+	w := &autoAway{app: a, cfg: cfg, level: roster.Online, last: time.Now()}
 	w.arm(cfg.After)
 	return w
 }
@@ -58,7 +56,7 @@ func (w *autoAway) stop() {
 // input is called on the UI goroutine for every key.
 func (w *autoAway) input() {
 	w.mu.Lock()
-	w.last = w.now()
+	w.last = time.Now()
 	w.mu.Unlock()
 	if w.level != roster.Online {
 		w.back()
@@ -73,7 +71,7 @@ func (w *autoAway) input() {
 // fire runs on the UI goroutine when a step may be due.
 func (w *autoAway) fire() {
 	w.mu.Lock()
-	idle := w.now().Sub(w.last)
+	idle := time.Now().Sub(w.last)
 	since := w.last
 	w.mu.Unlock()
 	switch {

@@ -303,7 +303,8 @@ func (a *App) helpDialog() {
 		a.closeDialog(helpPage)
 		return
 	}
-	tv := tview.NewTextView().SetDynamicColors(false).SetText(helpText(a.bindings)).SetScrollable(true)
+	text := helpText(a.bindings)
+	tv := tview.NewTextView().SetDynamicColors(false).SetText(text).SetScrollable(true)
 	tv.SetBorder(true).SetTitle(" gab help ")
 	tv.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyEscape || a.bindings[keyName(ev)] == "help" || (ev.Key() == tcell.KeyRune && ev.Rune() == 'q') {
@@ -312,7 +313,7 @@ func (a *App) helpDialog() {
 		}
 		return ev
 	})
-	a.showDialog(helpPage, tv, 96, min(40, strings.Count(helpText(a.bindings), "\n")+3))
+	a.showDialog(helpPage, tv, 96, min(40, strings.Count(text, "\n")+3))
 }
 
 const trustPage = "trust"

@@ -249,3 +249,17 @@ func TestReboundKeys(t *testing.T) {
 		t.Fatal("Ctrl+N still switches tabs after next_tab was bound to Alt+l")
 	}
 }
+
+// Every element gab.toml may colour is one the interface draws with.
+func TestThemeElementsAllUsed(t *testing.T) {
+	var th Theme
+	fields := th.fields()
+	for _, e := range config.ThemeElements {
+		if fields[e] == nil {
+			t.Errorf("theme element %q has no colour in the interface", e)
+		}
+	}
+	if len(fields) != len(config.ThemeElements) {
+		t.Errorf("the interface has %d theme colours, config knows %d elements", len(fields), len(config.ThemeElements))
+	}
+}

@@ -36,23 +36,30 @@ func defaultTheme() Theme {
 	}
 }
 
-// buildTheme applies the settings' colours (already checked by config)
-// to the defaults; noColor empties them all.
-func buildTheme(colors map[string]string, noColor bool) Theme {
-	t := defaultTheme()
-	if noColor {
-		d := tcell.ColorDefault
-		return Theme{Background: d, Text: d, Dim: d, Border: d, BorderFocus: d, Title: d, Online: d, Away: d, XA: d,
-			DND: d, Offline: d, Group: d, Selected: d, Unread: d, Highlight: d, Error: d, Tab: d, TabActive: d,
-			TabUnread: d, StatusBar: d, StatusText: d, Composer: d, NoColor: true}
-	}
-	fields := map[string]*tcell.Color{
+// fields are the theme's colours by the element names of
+// config.ThemeElements.
+func (t *Theme) fields() map[string]*tcell.Color {
+	return map[string]*tcell.Color{
 		"background": &t.Background, "text": &t.Text, "dim": &t.Dim, "border": &t.Border,
 		"border_focus": &t.BorderFocus, "title": &t.Title, "online": &t.Online, "away": &t.Away,
 		"xa": &t.XA, "dnd": &t.DND, "offline": &t.Offline, "group": &t.Group, "selected": &t.Selected,
 		"unread": &t.Unread, "highlight": &t.Highlight, "error": &t.Error, "tab": &t.Tab,
 		"tab_active": &t.TabActive, "tab_unread": &t.TabUnread, "status_bar": &t.StatusBar,
 		"status_text": &t.StatusText, "composer": &t.Composer,
+	}
+}
+
+// buildTheme applies the settings' colours (already checked by config)
+// to the defaults; noColor sets every one to the terminal's own.
+func buildTheme(colors map[string]string, noColor bool) Theme {
+	t := defaultTheme()
+	fields := t.fields()
+	if noColor {
+		for _, f := range fields {
+			*f = tcell.ColorDefault
+		}
+		t.NoColor = true
+		return t
 	}
 	for name, value := range colors {
 		if f, ok := fields[name]; ok {

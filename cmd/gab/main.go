@@ -33,7 +33,6 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
-	xmpp.WarmUp()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -236,6 +235,7 @@ func language(s config.Settings) string {
 
 // runAccounts wires the accounts' stores and clients to the interface.
 func runAccounts(accts []*config.Account, settings config.Settings, dirs config.Dirs, xmlLog *os.File) error {
+	xmpp.WarmUp() // the first connection needs the system's roots; load them meanwhile
 	if err := dirs.EnsureData(); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}

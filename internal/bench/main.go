@@ -177,11 +177,26 @@ func rosterBare(dir string, n int) (time.Duration, error) {
 		return 0, err
 	}
 	start := time.Now()
-	s, err := xmpp.Dial(context.Background(), c)
+	s, err := dialReading(c)
 	if err != nil {
 		return 0, err
 	}
 	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query"))); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// dialReading logs in with c and reads (and drops) whatever arrives, so
+// the session answers the server and its sends are acknowledged.
+func dialReading(c xmpp.Config) (*xmpp.Session, error) {
+	s, err := xmpp.Dial(context.Background(), c)
+	if err != nil {
+		return nil, err
+	}
 	go func() {
 		for {
 			if _, err := s.Next(nil); err != nil {
@@ -189,12 +204,7 @@ func rosterBare(dir string, n int) (time.Duration, error) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if _, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query"))); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+	return s, nil
 }
 
 // tmux is one terminal session running gab, driven through a control-mode
@@ -450,18 +460,11 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := xmpp.Dial(context.Background(), c)
+	s, err := dialReading(c)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	go func() {
-		for {
-			if _, err := s.Next(nil); err != nil {
-				return
-			}
-		}
-	}()
 	// Logging in with 10,000 contacts keeps the server busy for seconds
 	// after the roster is drawn (presence probes, the contacts' PEP
 	// services asking for our features): each flood starts once the
@@ -684,18 +687,11 @@ func soakCase(gab, dir string, d time.Duration) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := xmpp.Dial(context.Background(), c)
+	s, err := dialReading(c)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	go func() {
-		for {
-			if _, err := s.Next(nil); err != nil {
-				return
-			}
-		}
-	}()
 	t.keys("/msg flooder@localhost")
 	t.key("Enter")
 	var samples []int64

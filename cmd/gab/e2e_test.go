@@ -284,7 +284,9 @@ func TestEndToEndNotifiedInAnotherWindow(t *testing.T) {
 	tm.waitFor("connected as me@localhost/gab", "● Peer")
 
 	// Another window, where the user now works.
-	if out, err := exec.Command("tmux", "-S", tm.sock, "new-window", "-t", tm.name, "sleep 60").CombinedOutput(); err != nil {
+	// "name:" is the session; plain "name" may match the window, which
+	// tmux names after the program running in it — gab.
+	if out, err := exec.Command("tmux", "-S", tm.sock, "new-window", "-t", tm.name+":", "sleep 60").CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-window: %v %s", err, out)
 	}
 	format := func(f string) string {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,22 @@ func (tm *tmux) waitFor(texts ...string) string {
 	}
 }
 
+// waitForMatch waits until re matches somewhere on the screen.
+func (tm *tmux) waitForMatch(re *regexp.Regexp) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s := tm.screen()
+		if re.MatchString(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("screen never matched %s:\n%s", re, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // quit presses Ctrl+Q and waits for gab to exit with status 0, which the
 // session's shell writes to the file exit.
 func (tm *tmux) quit(exit string) {
@@ -145,7 +162,8 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	}); !ok {
 		t.Fatalf("peer never got our message: %v", p.Events())
 	}
-	tm.waitFor("me: hello back ☕")
+	// A receipt or read marker may already have come back: "me ✓: …".
+	tm.waitForMatch(regexp.MustCompile(`me( ✓✓?)?: hello back ☕`))
 
 	// /editor: the message is written in $EDITOR, then sent with Enter.
 	tm.text("/editor")

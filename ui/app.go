@@ -87,6 +87,15 @@ func New(accounts []*Account, opts Options) *App {
 	a.roster.OnOpen = a.openFromRoster
 	a.roster.OnAdd = func(account string) { a.addDialog(account, "") }
 	a.roster.OnRemove = a.removeDialog
+	a.roster.OnType = func(ev *tcell.EventKey) {
+		// Typing is for the composer: focus moves there with the key. A
+		// space alone only moves the focus: as the first character it
+		// would turn a command typed next into a message.
+		a.tv.SetFocus(a.composer)
+		if ev.Rune() != ' ' {
+			a.composer.handle(ev)
+		}
+	}
 	a.conv = NewConvView(state, tf)
 	a.conv.OnTop = func() {
 		if c := a.state.Current(); c.More {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -198,5 +199,41 @@ func TestComposerEditing(t *testing.T) {
 	glyphs, rows := c.layout(20)
 	if len(rows) != 2 || c.text[glyphs[rows[1]].off] != 'e' {
 		t.Fatalf("word wrap rows %v", rows)
+	}
+}
+
+// With the contact list focused, what is typed goes to the composer (and
+// the focus with it): a /msg line typed there reaches the contact it names,
+// nothing reaches the contact selected or the one whose tab is open, and
+// Space opens nothing.
+func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.send(chat.RosterReset{Items: []roster.Item{
+		{JID: "echo@x", Name: "Echo", Subscription: "both"},
+		{JID: "ada@x", Name: "Ada", Subscription: "both"},
+	}})
+	h.waitFor("Echo", "Ada")
+	h.typeText("/msg echo@x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:Echo")
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // to the list
+	h.waitUntil("the list to take focus", func([]string) bool {
+		var f bool
+		h.onUI(func() { f = h.app.roster.HasFocus() })
+		return f
+	})
+	h.key(tcell.KeyRune, ' ', tcell.ModNone)
+	h.typeText("/msg ada@x hello ada")
+	h.waitFor("> /msg ada@x hello ada")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("3:Ada")
+	got := h.waitSent(1)
+	if len(got) != 1 || got[0].To != "ada@x" || got[0].Body != "hello ada" {
+		t.Fatalf("sent %#v", got)
+	}
+	var focus bool
+	h.onUI(func() { focus = h.app.tv.GetFocus() == h.app.composer })
+	if !focus {
+		t.Fatal("the composer does not have the focus after typing")
 	}
 }

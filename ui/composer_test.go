@@ -222,7 +222,8 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 		h.onUI(func() { f = h.app.roster.HasFocus() })
 		return f
 	})
-	h.key(tcell.KeyRune, ' ', tcell.ModNone)
+	h.key(tcell.KeyDown, 0, tcell.ModNone) // Echo, the second in the list
+	h.waitFor("echo@x · offline")
 	h.typeText("/msg ada@x hello ada")
 	h.waitFor("> /msg ada@x hello ada")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
@@ -235,5 +236,15 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	h.onUI(func() { focus = h.app.tv.GetFocus() == h.app.composer })
 	if !focus {
 		t.Fatal("the composer does not have the focus after typing")
+	}
+	// Space in the list opens nothing: it only moves the focus.
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // Echo is still selected there
+	h.key(tcell.KeyRune, ' ', tcell.ModNone)
+	h.typeText("x")
+	h.waitFor("> x ")
+	var active string
+	h.onUI(func() { active = h.app.state.Current().Peer })
+	if active != "ada@x" {
+		t.Fatalf("Space switched to %s", active)
 	}
 }

@@ -48,6 +48,7 @@ var keyHelp = [][2]string{
 	{"PgUp, PgDn, mouse wheel", "scroll the conversation"},
 	{"Home, End", "oldest / newest (Alt+Home, Alt+End while typing)"},
 	{"Ctrl+O", "show or hide offline contacts"},
+	{"F4", "hide or show the contact list"},
 	{"F1", "this help"},
 	{"F2", "set your status"},
 	{"Ctrl+Q, Ctrl+C", "quit"},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -60,5 +61,48 @@ func TestLongNamesAndManyTabs(t *testing.T) {
 	ls = h.waitFor("1:console")
 	if strings.Contains(ls[0], "‹") || !strings.Contains(ls[0], "›") {
 		t.Fatalf("tab bar at the start: %q", ls[0])
+	}
+}
+
+// The contact list is ui.roster_width wide; F4 hides and shows it; it steps
+// aside in a narrow window; below 40×10 gab says the window is too small,
+// and Ctrl+Q still quits.
+func TestRosterWidthToggleAndSmallWindows(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.RosterWidth = 24
+	h := newHarnessWith(t, 80, 24, settings, nil)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ada@x", Name: "Ada", Subscription: "both"}}})
+	ls := h.waitFor("Ada")
+	if r := []rune(ls[1]); r[23] != '│' || r[24] == '│' {
+		t.Fatalf("contact list not 24 wide: %q", ls[1])
+	}
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitUntil("the list to hide", func(ls []string) bool {
+		return strings.HasPrefix(ls[0], " 1:console") && strings.HasPrefix(ls[22], "> ")
+	})
+	// Tab cannot move the focus into the hidden list: what is typed next
+	// is still in the composer.
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.waitFor("the contact list is hidden: F4 shows it")
+	h.typeText("still here")
+	h.waitFor("> still here")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("○ Ada")
+
+	// 60 columns leave the conversation fewer than 40 beside 24: the list
+	// steps aside.
+	h.onUI(func() { h.screen.SetSize(60, 20) })
+	h.screen.PostEventWait(tcell.NewEventResize(60, 20))
+	h.waitUntil("the list to step aside", func(ls []string) bool {
+		return len(ls) == 20 && strings.HasPrefix(ls[0], " 1:console") && !strings.Contains(strings.Join(ls, "\n"), "Ada")
+	})
+	h.onUI(func() { h.screen.SetSize(30, 8) })
+	h.screen.PostEventWait(tcell.NewEventResize(30, 8))
+	h.waitFor("window too small", "30×8, gab needs 40×10")
+	h.key(tcell.KeyCtrlQ, 0, tcell.ModNone)
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Ctrl+Q did not quit in a small window")
 	}
 }

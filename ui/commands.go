@@ -34,7 +34,7 @@ var commandHelp = [][2]string{
 	{"/reconnect", "connect again now"},
 	{"/close", "close the current tab"},
 	{"/clear", "clear the current tab"},
-	{"/help", "keys and commands"},
+	{"/help [COMMAND]", "keys and commands; with a command, how to use it"},
 	{"/quit", "leave gab"},
 }
 
@@ -126,6 +126,10 @@ func (a *App) command(line string) {
 	case "quit", "exit":
 		a.tv.Stop()
 	case "help":
+		if len(args) > 0 {
+			a.commandUsage(args[0])
+			return
+		}
 		a.helpDialog()
 	case "close":
 		a.closeTab(a.state.Active)
@@ -245,6 +249,23 @@ func (a *App) command(line string) {
 	default:
 		fail("unknown command /%s — /help lists the commands", Sanitize(name))
 	}
+}
+
+// commandUsage shows one command's help in the current tab: "/help msg"
+// or "/help /msg".
+func (a *App) commandUsage(name string) {
+	name = "/" + strings.TrimPrefix(strings.ToLower(name), "/")
+	if name == "/exit" {
+		name = "/quit"
+	}
+	for _, c := range commandHelp {
+		if strings.Fields(c[0])[0] == name {
+			a.state.Current().add(Line{Time: a.state.Now(), Kind: LineInfo, Body: c[0] + " — " + c[1]})
+			a.state.Current().Scroll = 0
+			return
+		}
+	}
+	a.state.SetStatus(true, "there is no command %s — /help lists the commands", Sanitize(name))
 }
 
 // jidCommands are the commands that take one JID and map straight onto a

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -104,5 +105,32 @@ func TestRosterWidthToggleAndSmallWindows(t *testing.T) {
 	case <-h.done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Ctrl+Q did not quit in a small window")
+	}
+}
+
+// /help CMD shows that command's use; the help screen says how to close it
+// without scrolling; a failed command is told in words, not Go type names.
+func TestCommandHelpAndFailureTexts(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.typeText("/help msg")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("/msg JID [text] — open a conversation")
+	h.typeText("/help /frob")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("there is no command /frob")
+	h.key(tcell.KeyF1, 0, tcell.ModNone)
+	h.waitFor("gab help · Esc closes")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitUntil("help to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "gab help") })
+
+	h.send(chat.CommandFailed{Command: chat.AddContact{JID: "bob@x"}, Err: errors.New("the server said no")})
+	ls := h.waitFor("could not add bob@x to your contacts: the server said no")
+	if all := strings.Join(ls, "\n"); strings.Contains(all, "AddContact") {
+		t.Fatalf("a Go type name on screen:\n%s", all)
+	}
+	for _, c := range []chat.Command{chat.SendMessage{To: "a@x"}, chat.SetPresence{}, chat.Block{JID: "a@x"}, chat.Reconnect{}, chat.LoadAround{}, chat.FetchBlocklist{}} {
+		if n := commandName(c); n == "do that" || strings.ContainsAny(n[:1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Errorf("%T is called %q", c, n)
+		}
 	}
 }

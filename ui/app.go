@@ -97,6 +97,10 @@ func New(accounts []*Account, opts Options) *App {
 			a.composer.handle(ev)
 		}
 	}
+	a.roster.OnPaste = func(text string) {
+		a.tv.SetFocus(a.composer)
+		a.composer.PasteHandler()(text, func(tview.Primitive) {})
+	}
 	a.conv = NewConvView(state, tf)
 	a.conv.OnTop = func() {
 		if c := a.state.Current(); c.More {

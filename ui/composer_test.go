@@ -237,6 +237,14 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	if !focus {
 		t.Fatal("the composer does not have the focus after typing")
 	}
+	// A paste into the list lands in the composer.
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.screen.PostEventWait(tcell.NewEventPaste(true))
+	h.typeText("pasted")
+	h.screen.PostEventWait(tcell.NewEventPaste(false))
+	h.waitFor("> pasted")
+	h.key(tcell.KeyCtrlU, 0, tcell.ModNone)
+	h.waitFor("> type a message")
 	// Space in the list opens nothing: it only moves the focus.
 	h.key(tcell.KeyTab, 0, tcell.ModNone) // Echo is still selected there
 	h.key(tcell.KeyRune, ' ', tcell.ModNone)

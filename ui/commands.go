@@ -54,12 +54,13 @@ var keyHelp = [][2]string{
 	{"Ctrl+Q, Ctrl+C", "quit"},
 	{"Enter", "send (in the composer)"},
 	{"Alt+Enter", "new line in the message"},
-	{"Up, Down", "earlier / later lines you sent"},
+	{"Up, Down", "move between the rows of the message; from its first / last row, earlier / later lines you sent"},
 	{"Alt+Up", "correct your last message here (Esc cancels)"},
 	{"Tab (composer not empty)", "complete a command, JID or name"},
 	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
 	{"Alt+B, Alt+F", "word back, word forward"},
 	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to the end, the line, a word"},
+	{"Ctrl+Y", "put back what Ctrl+K, Ctrl+U or Ctrl+W deleted"},
 }
 
 // account is the one commands act on: the current tab's, or the one

@@ -47,6 +47,7 @@ type App struct {
 	bindings map[string]string
 	notify   *notifier
 	screen   tcell.Screen // nil until Run when the terminal's is used
+	frames   *frameSkipper
 	away     *autoAway
 }
 
@@ -140,13 +141,17 @@ func New(accounts []*Account, opts Options) *App {
 		rw = config.DefaultSettings().RosterWidth
 	}
 	a.main = &mainPane{Flex: tview.NewFlex(), roster: a.roster, right: a.right, width: rw, want: true}
+	a.main.lay(true)
 	root := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.main, 0, 1, true).
 		AddItem(a.status, 1, 0, false)
 	a.pages = tview.NewPages().AddPage("main", root, true, true)
 	a.tv.SetRoot(&sizeGuard{Pages: a.pages, quit: a.keyFor("quit")}, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
-	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool { a.updateTitle(); return false })
+	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
+		a.updateTitle()
+		return a.frames != nil && a.frames.before()
+	})
 	state.Log(LineInfo, "gab %s — F1 or /help lists keys and commands", opts.Version)
 	return a
 }
@@ -155,7 +160,8 @@ func New(accounts []*Account, opts Options) *App {
 // notifier.
 func (a *App) useScreen(scr tcell.Screen) {
 	a.screen = scr
-	a.tv.SetScreen(&focusScreen{Screen: scr, n: a.notify})
+	a.frames = &frameSkipper{Screen: scr, redraw: func() { a.post(func() {}) }}
+	a.tv.SetScreen(&focusScreen{Screen: a.frames, n: a.notify})
 	scr.EnableFocus()
 	a.notify.beep = func() { scr.Beep() }
 	a.notify.title = scr.SetTitle
@@ -236,6 +242,9 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 	stop := context.AfterFunc(ctx, a.tv.Stop)
 	defer stop()
 	err := a.tv.Run()
+	if a.frames != nil && a.frames.catchUp != nil {
+		a.frames.catchUp.Stop()
+	}
 	cancel()
 	wg.Wait()
 	for _, c := range a.state.Convs {
@@ -722,7 +731,6 @@ type mainPane struct {
 	width  int  // the list's columns (ui.roster_width)
 	want   bool // toggle_roster
 	shown  bool // as last laid out
-	built  bool
 }
 
 // minChatWidth is the narrowest the conversation gets beside the list.
@@ -733,15 +741,19 @@ func (p *mainPane) fits() bool {
 	return w >= p.width+minChatWidth
 }
 
+// lay puts the list (when show) and the right pane in the row.
+func (p *mainPane) lay(show bool) {
+	p.Clear()
+	if show {
+		p.AddItem(p.roster, p.width, 0, false)
+	}
+	p.AddItem(p.right, 0, 1, true)
+	p.shown = show
+}
+
 func (p *mainPane) Draw(screen tcell.Screen) {
-	show := p.want && p.fits()
-	if show != p.shown || !p.built {
-		p.Clear()
-		if show {
-			p.AddItem(p.roster, p.width, 0, false)
-		}
-		p.AddItem(p.right, 0, 1, true)
-		p.shown, p.built = show, true
+	if show := p.want && p.fits(); show != p.shown {
+		p.lay(show)
 	}
 	p.Flex.Draw(screen)
 }

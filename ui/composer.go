@@ -29,14 +29,17 @@ const composerLabel = "> "
 // layout is rebuilt once, at the next draw.
 type Composer struct {
 	*tview.Box
-	text    string
-	cursor  int // byte offset into text, on a grapheme cluster boundary
-	goalCol int // column Up and Down aim for; -1 for the cursor's own
-	top     int // first row shown
-	killed  string
+	text      string
+	buf       strings.Builder // holds text while inBuilder
+	inBuilder bool
+	gen       int // bumped by every change of text
+	cursor    int // byte offset into text, on a grapheme cluster boundary
+	goalCol   int // column Up and Down aim for; -1 for the cursor's own
+	top       int // first row shown
+	killed    string
 
 	lay struct {
-		text   string
+		gen    int
 		width  int
 		valid  bool
 		glyphs []glyph
@@ -100,7 +103,7 @@ func (c *Composer) GetText() string { return c.text }
 
 // SetText replaces the text; the cursor goes to the end or the start.
 func (c *Composer) SetText(text string, cursorAtEnd bool) {
-	c.text = text
+	c.text, c.inBuilder = text, false
 	c.cursor = 0
 	if cursorAtEnd {
 		c.cursor = len(text)
@@ -114,15 +117,29 @@ func (c *Composer) Clear() { c.SetText("", true) }
 
 // changed marks the layout stale and tells OnChange, once per edit.
 func (c *Composer) changed() {
+	c.gen++
 	c.goalCol = -1
 	if c.OnChange != nil {
 		c.OnChange(c.text)
 	}
 }
 
-// insert puts s at the cursor and moves the cursor after it.
+// insert puts s at the cursor and moves the cursor after it. Typing at
+// the end appends to the builder that holds the text, which costs what is
+// typed, not the length of the message: a paste that comes as keys stays
+// linear.
 func (c *Composer) insert(s string) {
-	c.text = c.text[:c.cursor] + s + c.text[c.cursor:]
+	if !c.inBuilder || c.cursor != len(c.text) {
+		rest := c.text[c.cursor:]
+		c.buf.Reset() // strings taken from it before keep their bytes
+		c.buf.Grow(len(c.text) + len(s))
+		c.buf.WriteString(c.text[:c.cursor])
+		c.buf.WriteString(s)
+		c.buf.WriteString(rest)
+	} else {
+		c.buf.WriteString(s)
+	}
+	c.text, c.inBuilder = c.buf.String(), true
 	c.cursor += len(s)
 	c.changed()
 }
@@ -139,7 +156,7 @@ func (c *Composer) cut(from, to int, kill bool) {
 	if kill {
 		c.killed = c.text[from:to]
 	}
-	c.text = c.text[:from] + c.text[to:]
+	c.text, c.inBuilder = c.text[:from]+c.text[to:], false
 	c.cursor = from
 	c.changed()
 }
@@ -150,7 +167,7 @@ func (c *Composer) cut(from, to int, kill bool) {
 func (c *Composer) layout(width int) ([]glyph, []int) {
 	width = max(1, width)
 	l := &c.lay
-	if l.valid && l.width == width && l.text == c.text {
+	if l.valid && l.width == width && l.gen == c.gen {
 		return l.glyphs, l.rows
 	}
 	glyphs := l.glyphs[:0]
@@ -210,7 +227,7 @@ func (c *Composer) layout(width int) ([]glyph, []int) {
 	if x >= width && len(glyphs) > 0 && !glyphs[len(glyphs)-1].nl {
 		rows = append(rows, len(glyphs)) // the cursor after a full row
 	}
-	l.glyphs, l.rows, l.width, l.text, l.valid = glyphs, rows, width, c.text, true
+	l.glyphs, l.rows, l.width, l.gen, l.valid = glyphs, rows, width, c.gen, true
 	return glyphs, rows
 }
 

@@ -256,3 +256,36 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 		t.Fatalf("Space switched to %s", active)
 	}
 }
+
+// A terminal without bracketed paste sends a paste as keys, one event
+// each: 100,000 of them, then Ctrl+Q. The keys all land in the composer
+// and Ctrl+Q, behind them, is reached (frames are not drawn per key while
+// more keys wait).
+func TestQuitAfterHugeKeyFlood(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.openBob()
+	const n = 100000
+	go func() {
+		for i := 0; i < n; i++ {
+			h.screen.InjectKey(tcell.KeyRune, rune('a'+i%26), tcell.ModNone)
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var got int
+		h.onUI(func() { got = len(h.app.composer.GetText()) })
+		if got == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d keys in the composer", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.key(tcell.KeyCtrlQ, 0, tcell.ModNone)
+	select {
+	case <-h.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("gab did not quit after the keys")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 )
 
 // composerRows are the screen rows that show the composer, top to bottom.
@@ -194,6 +195,13 @@ func TestComposerEditing(t *testing.T) {
 	}
 	if r, col := c.cursorPos(20); r != 1 || col != 0 {
 		t.Fatalf("cursor at %d,%d", r, col)
+	}
+	// A click puts the cursor there: row 1, column 3 of the text.
+	c.SetText("aaaa bbbb cccc dddd eeee", true)
+	c.MouseHandler()(tview.MouseLeftClick, tcell.NewEventMouse(2+3, 1, tcell.Button1, 0), func(tview.Primitive) {})
+	press(tcell.KeyRune, 'X', 0)
+	if c.GetText() != "aaaa bbbb cccc dddd eeeXe" {
+		t.Fatalf("typed after a click: %q", c.GetText())
 	}
 	c.SetText("aaaa bbbb cccc dddd eeee", true)
 	glyphs, rows := c.layout(20)

@@ -3,11 +3,11 @@ package ui
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/rivo/uniseg"
-	"unicode/utf8"
 )
 
 // MaxComposerRows is the tallest the composer grows; a longer message
@@ -24,9 +24,10 @@ const composerLabel = "> "
 // cell by cell like remote text (controls shown as replacements), so
 // nothing typed or pasted reaches the terminal raw.
 //
-// Editing is linear in the size of the text: an insertion (a key or a
-// whole paste) copies the text once and marks the layout stale; the
-// layout is rebuilt once, at the next draw.
+// Editing is linear in the size of the text: a paste is one insertion and
+// one change, typing at the end appends, and the layout (one pass over
+// the text) is rebuilt at most once per frame, when the text or the width
+// changed.
 type Composer struct {
 	*tview.Box
 	text      string

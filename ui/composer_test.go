@@ -256,7 +256,10 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	// Space in the list opens nothing: it only moves the focus.
 	h.key(tcell.KeyTab, 0, tcell.ModNone) // Echo is still selected there
 	h.key(tcell.KeyRune, ' ', tcell.ModNone)
-	h.typeText("x")
+	h.typeText("xy")
+	h.key(tcell.KeyBacktab, 0, tcell.ModNone) // Tab would complete in a non-empty composer
+	h.waitFor("echo@x · offline")
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone) // from the list: edits the composer
 	h.waitFor("> x ")
 	var active string
 	h.onUI(func() { active = h.app.state.Current().Peer })

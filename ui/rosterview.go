@@ -57,7 +57,7 @@ var rosterKeyHelp = [][2]string{
 	{"Alt+A, Insert", "add a contact"},
 	{"Alt+D, Delete", "remove the selected contact"},
 	{"Space", "go to the composer"},
-	{"any other character", "goes to the composer, and so does the focus"},
+	{"any other character, Backspace", "goes to the composer, and so does the focus"},
 }
 
 // NewRosterView shows state's rosters.
@@ -276,6 +276,10 @@ func (r *RosterView) InputHandler() func(*tcell.EventKey, func(tview.Primitive))
 			r.fold(ev.Key() == tcell.KeyLeft)
 		case tcell.KeyEnter:
 			r.activate()
+		case tcell.KeyBackspace, tcell.KeyBackspace2:
+			if r.OnType != nil {
+				r.OnType(ev) // editing: the composer's
+			}
 		case tcell.KeyInsert:
 			if r.OnAdd != nil {
 				r.OnAdd(account)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
@@ -47,6 +48,14 @@ type App struct {
 	notify   *notifier
 	screen   tcell.Screen // nil until Run when the terminal's is used
 	away     *autoAway
+	// tty is the terminal's state before gab took it over (nil on a
+	// simulation screen).
+	tty *savedTerminal
+	// quitting is set once the user or a signal asked gab to quit: from
+	// then on, queued input is dropped and nothing is drawn.
+	quitting atomic.Bool
+	quitOnce sync.Once
+	quitReq  chan struct{} // closed by quit
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -74,6 +83,7 @@ func New(accounts []*Account, opts Options) *App {
 		tv:       tview.NewApplication(),
 		state:    state,
 		ticks:    make(chan item, 64),
+		quitReq:  make(chan struct{}),
 		version:  opts.Version,
 		bindings: opts.Settings.Bindings(),
 		notify:   newNotifier(opts.Settings.Notify),
@@ -131,7 +141,13 @@ func New(accounts []*Account, opts Options) *App {
 	a.pages = tview.NewPages().AddPage("main", root, true, true)
 	a.tv.SetRoot(a.pages, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
-	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool { a.updateTitle(); return false })
+	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
+		if a.quitting.Load() {
+			return true // nothing more is drawn
+		}
+		a.updateTitle()
+		return false
+	})
 	state.Log(LineInfo, "gab %s — F1 or /help lists keys and commands", opts.Version)
 	return a
 }
@@ -141,6 +157,12 @@ func New(accounts []*Account, opts Options) *App {
 func (a *App) useScreen(scr tcell.Screen) {
 	a.screen = scr
 	a.tv.SetScreen(&focusScreen{Screen: scr, n: a.notify})
+	// tview turns on the mouse and bracketed paste only for a screen it
+	// makes itself, or when asked after the screen is set: gab hands it
+	// the screen, so it turns them on here. Without bracketed paste a
+	// pasted text arrives as keystrokes, each line sent on its own.
+	scr.EnableMouse()
+	scr.EnablePaste()
 	scr.EnableFocus()
 	a.notify.beep = func() { scr.Beep() }
 	a.notify.title = scr.SetTitle
@@ -182,6 +204,8 @@ func (a *App) State() *State { return a.state }
 // the accounts' event streams by account name.
 func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) error {
 	if a.screen == nil {
+		a.tty = saveTerminal()
+		defer a.tty.close()
 		scr, err := tcell.NewScreen()
 		if err != nil {
 			return err
@@ -218,9 +242,7 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 		}
 	}()
 	go func() { defer wg.Done(); a.pump(ctx, in) }()
-	stop := context.AfterFunc(ctx, a.tv.Stop)
-	defer stop()
-	err := a.tv.Run()
+	err := a.runTerminal(ctx)
 	cancel()
 	wg.Wait()
 	for _, c := range a.state.Convs {
@@ -294,16 +316,19 @@ func (a *App) updateTitle() {
 // keys are the bindings that work wherever the focus is. While a dialog is
 // open only Ctrl+C and Ctrl+Q act here; the dialog has the rest.
 func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
+	if a.quitting.Load() {
+		return nil
+	}
 	a.state.Status = ""
 	a.away.input()
 	switch ev.Key() {
 	case tcell.KeyCtrlC:
-		a.tv.Stop()
+		a.quit()
 		return nil
 	}
 	if a.dialogOpen() {
 		if a.bindings[keyName(ev)] == "quit" {
-			a.tv.Stop()
+			a.quit()
 			return nil
 		}
 		return ev
@@ -348,7 +373,7 @@ var composerKeys = map[string]bool{"Tab": true, "Ctrl+W": true, "Ctrl+K": true, 
 func (a *App) act(action string) bool {
 	switch action {
 	case "quit":
-		a.tv.Stop()
+		a.quit()
 	case "help":
 		a.helpDialog()
 	case "status":

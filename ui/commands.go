@@ -123,7 +123,7 @@ func (a *App) command(line string) {
 			a.state.SetStatus(false, "notifications from %s again", bare)
 		}
 	case "quit", "exit":
-		a.tv.Stop()
+		a.quit()
 	case "help":
 		a.helpDialog()
 	case "close":

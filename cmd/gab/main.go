@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
@@ -241,6 +242,8 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// After the first signal, a second one ends gab at once.
+	context.AfterFunc(ctx, stop)
 	var uiAccts []*ui.Account
 	sources := map[string]<-chan chat.Event{}
 	var clients []*chat.Client
@@ -270,6 +273,24 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString()})
 	err := app.Run(ctx, sources)
 	cancel()
-	wg.Wait()
+	// Each client says goodbye to its server (a last acknowledgement, the
+	// closing tag), but quitting never waits long on the network.
+	waitAtMost(&wg, clientGrace)
 	return err
+}
+
+// clientGrace is how long quitting waits for the accounts to close their
+// streams cleanly.
+const clientGrace = 1500 * time.Millisecond
+
+// waitAtMost waits for wg, or d, whichever comes first.
+func waitAtMost(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }

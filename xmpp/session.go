@@ -190,6 +190,7 @@ func (s *Session) openStream() (*Element, error) {
 		in = tapReader{r: s.conn, tap: s.cfg.Tap}
 	}
 	s.r = NewReader(in, s.cfg.Limits)
+	s.r.Trusted = s.trustedResult
 	s.w = NewWriter(s.conn, s.cfg.WriteTimeout)
 	s.w.tap = s.cfg.Tap
 	var b strings.Builder

@@ -149,7 +149,7 @@ func TestReaderTrustedResultsMayBeLarge(t *testing.T) {
 	items := func(n int) string {
 		return strings.Repeat(`<item jid='contact-with-a-long-name@localhost' name='A contact'><group>G</group></item>`, n)
 	}
-	big := `<iq type='result' id='mine'><query xmlns='jabber:iq:roster'>` + items(200) + `</query></iq>` // ~17 KiB
+	big := `<iq type='result' id='mine'><query xmlns='jabber:iq:roster'>` + items(200) + `</query></iq>`  // ~17 KiB
 	huge := `<iq type='result' id='mine'><query xmlns='jabber:iq:roster'>` + items(800) + `</query></iq>` // ~68 KiB
 	peer := `<message from='x@y' id='m'><body>` + strings.Repeat("a", 4<<10) + `</body></message>`
 	r := NewReader(strings.NewReader(header+peer+big+huge+`<iq type='result' id='other'><query xmlns='jabber:iq:roster'>`+items(50)+`</query></iq><message id='after'/>`), limits)

@@ -6,11 +6,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"time"
 
 	"mellium.im/xmpp/jid"
 )
+
+// languageTag is the shape of a BCP 47 language tag (RFC 5646): what
+// xml:lang may hold.
+var languageTag = regexp.MustCompile(`^([A-Za-z]{2,8}|[xXiI])(-[A-Za-z0-9]{1,8})*$`)
 
 // Sort orders for the roster.
 const (
@@ -102,7 +107,13 @@ func settingsFields(s *Settings) map[string]field {
 			s.TimeFormat = v.(string)
 			return nil
 		}},
-		"ui.language":  {kindString, func(v any) error { s.Language = v.(string); return nil }},
+		"ui.language": {kindString, func(v any) error {
+			if v.(string) != "" && !languageTag.MatchString(v.(string)) {
+				return fmt.Errorf("%q is not a language tag; use one like \"en\" or \"pt-BR\"", v)
+			}
+			s.Language = v.(string)
+			return nil
+		}},
 		"notify":       {kind: kindTable},
 		"notify.bell":  {kindBool, func(v any) error { s.Notify.Bell = v.(bool); return nil }},
 		"notify.title": {kindBool, func(v any) error { s.Notify.Title = v.(bool); return nil }},

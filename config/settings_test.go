@@ -149,3 +149,19 @@ next_tab = "Hyper+N"
 		}
 	}
 }
+
+// ui.language ends up in every stream header (xml:lang): a value that is not
+// a language tag is reported at its line, not sent to the server.
+func TestLanguageMustBeATag(t *testing.T) {
+	dir := t.TempDir()
+	for value, ok := range map[string]bool{"de": true, "pt-BR": true, "C": false, "C.UTF-8": false, "en_US": false, "": true} {
+		os.WriteFile(filepath.Join(dir, "gab.toml"), []byte(fmt.Sprintf("[ui]\nlanguage = %q\n", value)), 0o644)
+		s, probs := LoadSettings(dir)
+		if ok && (len(probs) != 0 || s.Language != value) {
+			t.Errorf("language %q: %v, got %q", value, probs, s.Language)
+		}
+		if !ok && (len(probs) != 1 || probs[0].Line != 2 || !strings.Contains(probs[0].Msg, "language tag")) {
+			t.Errorf("language %q accepted: %v", value, probs)
+		}
+	}
+}

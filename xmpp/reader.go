@@ -18,11 +18,20 @@ type Limits struct {
 	// HardBytes is the most one stanza may take before the stream is
 	// abandoned: past it not even skipping is safe for memory.
 	HardBytes int64
+	// MaxResultBytes is the largest answer our own server may send to a
+	// request we made (a roster, an archive page, disco): those are not
+	// what a peer relays, and a big roster must load whatever its size
+	// within this bound. Past it the answer is dropped like any other
+	// stanza; HardBytes more and the stream is abandoned. Zero means
+	// MaxBytes. Which stanzas qualify is the Reader's Trusted hook.
+	MaxResultBytes int64
 }
 
 // DefaultLimits comfortably hold what a server relays (Prosody refuses
-// stanzas over 256 KiB from its clients) and bound the rest.
-var DefaultLimits = Limits{MaxDepth: 64, MaxBytes: 1 << 20, HardBytes: 16 << 20}
+// stanzas over 256 KiB from its clients) and bound the rest. Answers from
+// our own server may reach 64 MiB: a 50,000-contact roster with long JIDs
+// is about 10 MB.
+var DefaultLimits = Limits{MaxDepth: 64, MaxBytes: 1 << 20, HardBytes: 16 << 20, MaxResultBytes: 64 << 20}
 
 // ErrHardLimit ends a session whose server sent a stanza past Limits.HardBytes.
 var ErrHardLimit = errors.New("stanza exceeds the hard size limit")
@@ -67,6 +76,10 @@ type Reader struct {
 	dec    *xml.Decoder
 	budget *budgetReader
 	limits Limits
+	// Trusted, when set, tells from a top-level element's start tag that
+	// it answers a request of ours from our own server: such an element
+	// may be up to Limits.MaxResultBytes.
+	Trusted func(start xml.StartElement) bool
 }
 
 // NewReader reads a stream from r within limits.
@@ -120,8 +133,14 @@ func (r *Reader) Next() (*Element, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			start := r.dec.InputOffset()
-			el, err := r.readElement(t, start)
+			max, hard := r.limits.MaxBytes, r.limits.HardBytes
+			if r.limits.MaxResultBytes > max && r.Trusted != nil && r.Trusted(t) {
+				max, hard = r.limits.MaxResultBytes, r.limits.MaxResultBytes+r.limits.HardBytes
+			}
+			r.budget.limit = hard
+			el, err := r.readElement(t, start, max)
 			r.budget.used = 0
+			r.budget.limit = r.limits.HardBytes
 			if err != nil {
 				return nil, err
 			}
@@ -144,7 +163,7 @@ func (r *Reader) Next() (*Element, error) {
 // readElement builds the tree of the element that start opened. When the
 // element breaks a limit it is skipped to its end and a *DroppedError is
 // returned instead.
-func (r *Reader) readElement(start xml.StartElement, offset int64) (*Element, error) {
+func (r *Reader) readElement(start xml.StartElement, offset, maxBytes int64) (*Element, error) {
 	root := newElement(start)
 	stack := []*Element{root}
 	depth := 1
@@ -153,12 +172,12 @@ func (r *Reader) readElement(start xml.StartElement, offset int64) (*Element, er
 		tok, err := r.dec.Token()
 		if err != nil {
 			if errors.Is(err, ErrHardLimit) {
-				return nil, &StreamError{Condition: "policy-violation", Text: fmt.Sprintf("a <%s/> stanza exceeded %d bytes", start.Name.Local, r.limits.HardBytes)}
+				return nil, &StreamError{Condition: "policy-violation", Text: fmt.Sprintf("a <%s/> stanza exceeded %d bytes", start.Name.Local, r.budget.limit)}
 			}
 			return nil, err
 		}
-		if dropped == "" && r.dec.InputOffset()-offset > r.limits.MaxBytes {
-			dropped = fmt.Sprintf("larger than %d bytes", r.limits.MaxBytes)
+		if dropped == "" && r.dec.InputOffset()-offset > maxBytes {
+			dropped = fmt.Sprintf("larger than %d bytes", maxBytes)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

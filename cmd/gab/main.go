@@ -226,9 +226,14 @@ func language(s config.Settings) string {
 	if s.Language != "" {
 		return s.Language
 	}
+	// The first of these that is set decides, as for every program; a C or
+	// POSIX locale names no language, so English is assumed.
 	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if l := os.Getenv(v); l != "" && l != "C" && l != "POSIX" {
-			return strings.SplitN(strings.SplitN(l, ".", 2)[0], "_", 2)[0]
+		if l := os.Getenv(v); l != "" {
+			if tag := xmpp.LangFromLocale(l); tag != "" {
+				return tag
+			}
+			break
 		}
 	}
 	return "en"

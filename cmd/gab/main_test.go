@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gab-chat/gab/config"
 )
 
 func runGab(t *testing.T, args ...string) (int, string, string) {
@@ -97,6 +99,31 @@ func TestFlagsDocumented(t *testing.T) {
 		}
 		if !strings.Contains(string(man), strings.ReplaceAll(dash+name, "-", `\-`)) {
 			t.Errorf("docs/gab.1 does not list %s%s", dash, name)
+		}
+	}
+}
+
+// The language comes from the locale as programs read it (LC_ALL, then
+// LC_MESSAGES, then LANG) and is always a valid tag: a C locale, which names
+// no language, gives English rather than "C".
+func TestLanguageFromLocale(t *testing.T) {
+	for _, tc := range []struct {
+		all, messages, lang, setting, want string
+	}{
+		{lang: "C.UTF-8", want: "en"},
+		{lang: "C", want: "en"},
+		{lang: "POSIX", want: "en"},
+		{lang: "de_AT.UTF-8", want: "de-AT"},
+		{all: "C.UTF-8", lang: "fr_FR.UTF-8", want: "en"},
+		{messages: "sv_SE.UTF-8", lang: "C.UTF-8", want: "sv-SE"},
+		{lang: "fr_FR.UTF-8", setting: "pt-BR", want: "pt-BR"},
+		{want: "en"},
+	} {
+		t.Setenv("LC_ALL", tc.all)
+		t.Setenv("LC_MESSAGES", tc.messages)
+		t.Setenv("LANG", tc.lang)
+		if got := language(config.Settings{Language: tc.setting}); got != tc.want {
+			t.Errorf("LC_ALL=%q LC_MESSAGES=%q LANG=%q ui.language=%q: got %q, want %q", tc.all, tc.messages, tc.lang, tc.setting, got, tc.want)
 		}
 	}
 }

@@ -329,7 +329,12 @@ func writeCert(dir string) error {
 // CertPool returns a pool trusting only the server's certificate.
 func (s *Server) CertPool(t testing.TB) *x509.CertPool {
 	t.Helper()
-	pem, err := os.ReadFile(s.CAFile)
+	return certPool(t, s.CAFile)
+}
+
+func certPool(t testing.TB, file string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -279,11 +279,21 @@ func (c *Client) pin(der []byte) error {
 	if err := os.MkdirAll(filepath.Dir(c.opts.PinFile), 0o700); err != nil {
 		return err
 	}
-	tmp := c.opts.PinFile + ".new"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	// A fresh temporary file (mode 0600, never one left behind by a crash
+	// with another mode), renamed over the pin once complete.
+	f, err := os.CreateTemp(filepath.Dir(c.opts.PinFile), filepath.Base(c.opts.PinFile)+".new*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.opts.PinFile)
+	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
+	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), c.opts.PinFile)
 }
 
 // session runs one connection from dial to its end and returns why it

@@ -144,6 +144,13 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// reportStoreErrors shows the outbox's store failures not yet reported.
+func (c *Client) reportStoreErrors(ctx context.Context) {
+	for _, err := range c.out.takeErrors() {
+		c.emit(ctx, Notice{Text: err.Error()})
+	}
+}
+
 // failQueued answers the commands queued while offline. It reports
 // whether one of them asked to reconnect.
 func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
@@ -157,11 +164,9 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 		case Reconnect:
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
-		case LoadHistory, SearchHistory, LoadAround:
-			if _, err := c.readHistory(ctx, cmd, nil); err != nil {
-				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
-			} else {
-				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case LoadHistory, storedPage, SearchHistory, LoadAround:
+			if later, err := c.readHistory(ctx, q.id, cmd, nil); !later {
+				c.answer(ctx, q, err)
 			}
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
@@ -181,6 +186,7 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 		}
 	}
+	c.reportStoreErrors(ctx)
 	return reconnect
 }
 
@@ -299,6 +305,10 @@ func (c *Client) pin(der []byte) error {
 // session runs one connection from dial to its end and returns why it
 // ended.
 func (c *Client) session(ctx context.Context) error {
+	if err := c.out.load(ctx); err != nil && ctx.Err() == nil {
+		// They stay in the store; the next connection tries again.
+		c.emit(ctx, Notice{Text: "could not read the messages waiting to be sent from history (they are kept, and gab tries again at the next connection): " + err.Error()})
+	}
 	cfg, err := c.xmppConfig(ctx)
 	if err != nil {
 		return err
@@ -382,6 +392,7 @@ func (c *Client) session(ctx context.Context) error {
 					kill(fmt.Errorf("write failed: %w", err))
 				}
 			}
+			c.reportStoreErrors(ctx)
 		}
 	}
 }
@@ -458,7 +469,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
 					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
 						// A message we sent, now known to the archive too.
-						c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID)
+						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID))
 					}
 					continue
 				}

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -40,12 +41,21 @@ type outgoing struct {
 // otherwise. live indexes what is not yet confirmed; settled remembers the
 // last confirmed ones, so a late error bounce can still mark them failed.
 type outbox struct {
-	store   *history.Store
+	store   outboxStore // nil: memory only
 	mu      sync.Mutex
+	loaded  bool // what earlier runs left in the store has been read
 	live    map[string]*outgoing
 	order   []string // live ids, oldest first
 	settled map[string]settledMsg
 	ring    []string
+	errs    []error // store failures not yet reported
+}
+
+// outboxStore is what the outbox needs of the history store.
+type outboxStore interface {
+	Unsent(context.Context) ([]history.Message, error)
+	Append([]*history.Message) error
+	SetState(ctx context.Context, originID, state string) error
 }
 
 type settledMsg struct{ to, state string }
@@ -72,16 +82,50 @@ func rank(state string) int {
 
 const settledKept = 1000
 
-func newOutbox(store *history.Store) *outbox {
-	o := &outbox{store: store, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
-	if store != nil {
-		if msgs, err := store.Unsent(context.Background()); err == nil {
-			for _, m := range msgs {
-				o.track(&outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State})
-			}
-		}
+func newOutbox(store outboxStore) *outbox {
+	return &outbox{store: store, loaded: store == nil, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
+}
+
+// load reads what earlier runs left unconfirmed in the store, once. When
+// the store cannot be read the messages stay where they are, and the next
+// call tries again; meanwhile new messages are kept and sent as usual.
+func (o *outbox) load(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.loaded {
+		return nil
 	}
-	return o
+	msgs, err := o.store.Unsent(ctx)
+	if err != nil {
+		return err
+	}
+	var earlier []string
+	for _, m := range msgs {
+		if _, known := o.live[m.OriginID]; known || m.OriginID == "" {
+			continue
+		}
+		o.live[m.OriginID] = &outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID}
+		earlier = append(earlier, m.OriginID)
+	}
+	o.order = append(earlier, o.order...) // older than anything written since
+	o.loaded = true
+	return nil
+}
+
+// failure records a store error, to be reported (see takeErrors).
+func (o *outbox) failure(err error) {
+	o.mu.Lock()
+	o.errs = append(o.errs, err)
+	o.mu.Unlock()
+}
+
+// takeErrors returns the store failures not yet reported.
+func (o *outbox) takeErrors() []error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	errs := o.errs
+	o.errs = nil
+	return errs
 }
 
 func (o *outbox) track(m *outgoing) {
@@ -132,7 +176,9 @@ func (o *outbox) set(id, state string) (to string, ok bool) {
 	}
 	o.mu.Unlock()
 	if o.store != nil {
-		o.store.SetState(context.Background(), id, state)
+		if err := o.store.SetState(context.Background(), id, state); err != nil {
+			o.failure(fmt.Errorf("could not record in history that a message to %s is %s: %w", to, state, err))
+		}
 	}
 	return to, true
 }

@@ -325,6 +325,7 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 	live = sess
+	c.out.newSession()
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	defer stop()
@@ -534,8 +535,9 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		sess.Send(c.presenceElement(p))
 		// Copies of what our other devices send and receive (XEP-0280).
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(xmpp.E(NSCarbons, "enable")), c.opts.IQTimeout, func(*xmpp.Element, error) {})
-		// A new session: everything not confirmed goes (again); a copy the
-		// server had after all carries the same origin-id.
+		// A new session: everything an earlier one left unconfirmed goes
+		// again (a copy the server had after all carries the same
+		// origin-id); what this session sent already is not sent twice.
 		c.flush(sess, false, c.deliver)
 		// And what was said while we were away, from the archive.
 		c.catchUp(ctx, sess)

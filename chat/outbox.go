@@ -34,6 +34,7 @@ type outgoing struct {
 	time    time.Time
 	state   string
 	storeID int64
+	gen     uint64 // the session that last put it on the wire (see claim)
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -49,6 +50,7 @@ type outbox struct {
 	settled map[string]settledMsg
 	ring    []string
 	errs    []error // store failures not yet reported
+	gen     uint64  // the current session, counted from 1
 }
 
 // outboxStore is what the outbox needs of the history store.
@@ -110,6 +112,28 @@ func (o *outbox) load(ctx context.Context) error {
 	o.order = append(earlier, o.order...) // older than anything written since
 	o.loaded = true
 	return nil
+}
+
+// newSession starts a new count of what went on the wire: everything
+// unconfirmed may go (again) in the session now starting.
+func (o *outbox) newSession() {
+	o.mu.Lock()
+	o.gen++
+	o.mu.Unlock()
+}
+
+// claim reports whether m may go on the wire now, and records that it does:
+// a message goes out once per session. Sending is claimed by whoever gets
+// there first — the command that wrote it, or the re-sending of what an
+// earlier session left once the roster is in — and never both.
+func (o *outbox) claim(m *outgoing) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if m.gen == o.gen || o.live[m.id] != m {
+		return false
+	}
+	m.gen = o.gen
+	return true
 }
 
 // failure records a store error, to be reported (see takeErrors).
@@ -306,6 +330,9 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 // out hands the resulting event on: emitting at once from the Run
 // goroutine, into the batch on the reader's.
 func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) error {
+	if !c.out.claim(m) {
+		return nil // already sent in this session
+	}
 	if err := sess.Send(m.stanza()); err != nil {
 		return err
 	}
@@ -319,7 +346,8 @@ func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) erro
 	return nil
 }
 
-// flush sends what the outbox holds, oldest first.
+// flush sends what the outbox holds, oldest first, except what already
+// went out in this session.
 func (c *Client) flush(sess *xmpp.Session, onlyPending bool, out func(Event)) {
 	for _, m := range c.out.unsent(onlyPending) {
 		if err := c.transmit(sess, m, out); err != nil {

@@ -144,6 +144,13 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// reportStoreErrors shows the outbox's store failures not yet reported.
+func (c *Client) reportStoreErrors(ctx context.Context) {
+	for _, err := range c.out.takeErrors() {
+		c.emit(ctx, Notice{Text: err.Error()})
+	}
+}
+
 // failQueued answers the commands queued while offline. It reports
 // whether one of them asked to reconnect.
 func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
@@ -157,11 +164,9 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 		case Reconnect:
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
-		case LoadHistory, SearchHistory, LoadAround:
-			if _, err := c.readHistory(ctx, cmd, nil); err != nil {
-				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
-			} else {
-				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case LoadHistory, storedPage, SearchHistory, LoadAround:
+			if later, err := c.readHistory(ctx, q.id, cmd, nil); !later {
+				c.answer(ctx, q, err)
 			}
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
@@ -181,6 +186,7 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 		}
 	}
+	c.reportStoreErrors(ctx)
 	return reconnect
 }
 
@@ -279,16 +285,30 @@ func (c *Client) pin(der []byte) error {
 	if err := os.MkdirAll(filepath.Dir(c.opts.PinFile), 0o700); err != nil {
 		return err
 	}
-	tmp := c.opts.PinFile + ".new"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	// A fresh temporary file (mode 0600, never one left behind by a crash
+	// with another mode), renamed over the pin once complete.
+	f, err := os.CreateTemp(filepath.Dir(c.opts.PinFile), filepath.Base(c.opts.PinFile)+".new*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.opts.PinFile)
+	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
+	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), c.opts.PinFile)
 }
 
 // session runs one connection from dial to its end and returns why it
 // ended.
 func (c *Client) session(ctx context.Context) error {
+	if err := c.out.load(ctx); err != nil && ctx.Err() == nil {
+		// They stay in the store; the next connection tries again.
+		c.emit(ctx, Notice{Text: "could not read the messages waiting to be sent from history (they are kept, and gab tries again at the next connection): " + err.Error()})
+	}
 	cfg, err := c.xmppConfig(ctx)
 	if err != nil {
 		return err
@@ -305,6 +325,7 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 	live = sess
+	c.out.newSession()
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	defer stop()
@@ -372,6 +393,7 @@ func (c *Client) session(ctx context.Context) error {
 					kill(fmt.Errorf("write failed: %w", err))
 				}
 			}
+			c.reportStoreErrors(ctx)
 		}
 	}
 }
@@ -448,7 +470,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
 					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
 						// A message we sent, now known to the archive too.
-						c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID)
+						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID))
 					}
 					continue
 				}
@@ -513,8 +535,9 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		sess.Send(c.presenceElement(p))
 		// Copies of what our other devices send and receive (XEP-0280).
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(xmpp.E(NSCarbons, "enable")), c.opts.IQTimeout, func(*xmpp.Element, error) {})
-		// A new session: everything not confirmed goes (again); a copy the
-		// server had after all carries the same origin-id.
+		// A new session: everything an earlier one left unconfirmed goes
+		// again (a copy the server had after all carries the same
+		// origin-id); what this session sent already is not sent twice.
 		c.flush(sess, false, c.deliver)
 		// And what was said while we were away, from the archive.
 		c.catchUp(ctx, sess)

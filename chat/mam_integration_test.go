@@ -131,3 +131,64 @@ func TestNewConversationFetchesItsLatestPage(t *testing.T) {
 		t.Fatalf("our own message not marked as ours: %+v", h.Messages[3])
 	}
 }
+
+// answers lists, in order, the events that answer command id: the final
+// CommandDone or CommandFailed, and anything else matched by extra.
+func finalAnswers(r *recorder, id uint64) []chat.Event {
+	var out []chat.Event
+	for _, e := range r.snapshot() {
+		switch v := e.(type) {
+		case chat.CommandDone:
+			if v.ID == id {
+				out = append(out, e)
+			}
+		case chat.CommandFailed:
+			if v.ID == id {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// On a server that keeps no archive, a new tab's history request is still
+// answered: the page the store has (empty here), then exactly one final
+// answer after it.
+func TestNewConversationWithoutArchiveIsAnswered(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
+	srv.Register(t, "alice", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t)})
+	id := a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
+	_, at := a.r.waitFrom(t, 0, "the page", 10*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" }))
+	_, done := a.r.waitFrom(t, 0, "the final answer", 10*time.Second, is(func(e chat.CommandDone) bool { return e.ID == id }))
+	if done < at {
+		t.Fatalf("the command was answered before its page (%d < %d)", done, at)
+	}
+	// A sentinel command queued after it: once it is answered, a second
+	// answer to the first would have come.
+	a.do(t, chat.LoadHistory{Peer: "carol@localhost", Limit: 50})
+	if got := finalAnswers(a.r, id); len(got) != 1 {
+		t.Fatalf("%d final answers: %v", len(got), got)
+	}
+}
+
+// When the archive does not answer in time, the history request is still
+// answered: the store's page, then a failure giving the reason.
+func TestHistoryRequestAnsweredWhenTheArchiveIsSilent(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	proxy := xmpptest.StartProxy(t, srv.Addr())
+	acct := account(t, srv, "alice", "pw", "gab")
+	acct.Server = proxy.Addr()
+	a := start(t, acct, chat.Options{Store: openStore(t), IQTimeout: 3 * time.Second, NoReconnect: true})
+	proxy.Blackhole() // nothing more reaches the server, nothing comes back
+	id := a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
+	_, at := a.r.waitFrom(t, 0, "the page", 20*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" }))
+	ev, failed := a.r.waitFrom(t, 0, "the failure", 20*time.Second, is(func(e chat.CommandFailed) bool { return e.ID == id }))
+	if failed < at || !strings.Contains(ev.(chat.CommandFailed).Err.Error(), "archive") {
+		t.Fatalf("answer %v at %d, page at %d", ev, failed, at)
+	}
+	if got := finalAnswers(a.r, id); len(got) != 1 {
+		t.Fatalf("%d final answers: %v", len(got), got)
+	}
+}

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -33,6 +34,7 @@ type outgoing struct {
 	time    time.Time
 	state   string
 	storeID int64
+	gen     uint64 // the session that last put it on the wire (see claim)
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -40,12 +42,22 @@ type outgoing struct {
 // otherwise. live indexes what is not yet confirmed; settled remembers the
 // last confirmed ones, so a late error bounce can still mark them failed.
 type outbox struct {
-	store   *history.Store
+	store   outboxStore // nil: memory only
 	mu      sync.Mutex
+	loaded  bool // what earlier runs left in the store has been read
 	live    map[string]*outgoing
 	order   []string // live ids, oldest first
 	settled map[string]settledMsg
 	ring    []string
+	errs    []error // store failures not yet reported
+	gen     uint64  // the current session, counted from 1
+}
+
+// outboxStore is what the outbox needs of the history store.
+type outboxStore interface {
+	Unsent(context.Context) ([]history.Message, error)
+	Append([]*history.Message) error
+	SetState(ctx context.Context, originID, state string) error
 }
 
 type settledMsg struct{ to, state string }
@@ -72,16 +84,72 @@ func rank(state string) int {
 
 const settledKept = 1000
 
-func newOutbox(store *history.Store) *outbox {
-	o := &outbox{store: store, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
-	if store != nil {
-		if msgs, err := store.Unsent(context.Background()); err == nil {
-			for _, m := range msgs {
-				o.track(&outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State})
-			}
-		}
+func newOutbox(store outboxStore) *outbox {
+	return &outbox{store: store, loaded: store == nil, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
+}
+
+// load reads what earlier runs left unconfirmed in the store, once. When
+// the store cannot be read the messages stay where they are, and the next
+// call tries again; meanwhile new messages are kept and sent as usual.
+func (o *outbox) load(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.loaded {
+		return nil
 	}
-	return o
+	msgs, err := o.store.Unsent(ctx)
+	if err != nil {
+		return err
+	}
+	var earlier []string
+	for _, m := range msgs {
+		if _, known := o.live[m.OriginID]; known || m.OriginID == "" {
+			continue
+		}
+		o.live[m.OriginID] = &outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID}
+		earlier = append(earlier, m.OriginID)
+	}
+	o.order = append(earlier, o.order...) // older than anything written since
+	o.loaded = true
+	return nil
+}
+
+// newSession starts a new count of what went on the wire: everything
+// unconfirmed may go (again) in the session now starting.
+func (o *outbox) newSession() {
+	o.mu.Lock()
+	o.gen++
+	o.mu.Unlock()
+}
+
+// claim reports whether m may go on the wire now, and records that it does:
+// a message goes out once per session. Sending is claimed by whoever gets
+// there first — the command that wrote it, or the re-sending of what an
+// earlier session left once the roster is in — and never both.
+func (o *outbox) claim(m *outgoing) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if m.gen == o.gen || o.live[m.id] != m {
+		return false
+	}
+	m.gen = o.gen
+	return true
+}
+
+// failure records a store error, to be reported (see takeErrors).
+func (o *outbox) failure(err error) {
+	o.mu.Lock()
+	o.errs = append(o.errs, err)
+	o.mu.Unlock()
+}
+
+// takeErrors returns the store failures not yet reported.
+func (o *outbox) takeErrors() []error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	errs := o.errs
+	o.errs = nil
+	return errs
 }
 
 func (o *outbox) track(m *outgoing) {
@@ -132,7 +200,9 @@ func (o *outbox) set(id, state string) (to string, ok bool) {
 	}
 	o.mu.Unlock()
 	if o.store != nil {
-		o.store.SetState(context.Background(), id, state)
+		if err := o.store.SetState(context.Background(), id, state); err != nil {
+			o.failure(fmt.Errorf("could not record in history that a message to %s is %s: %w", to, state, err))
+		}
 	}
 	return to, true
 }
@@ -260,6 +330,9 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 // out hands the resulting event on: emitting at once from the Run
 // goroutine, into the batch on the reader's.
 func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) error {
+	if !c.out.claim(m) {
+		return nil // already sent in this session
+	}
 	if err := sess.Send(m.stanza()); err != nil {
 		return err
 	}
@@ -273,7 +346,8 @@ func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) erro
 	return nil
 }
 
-// flush sends what the outbox holds, oldest first.
+// flush sends what the outbox holds, oldest first, except what already
+// went out in this session.
 func (c *Client) flush(sess *xmpp.Session, onlyPending bool, out func(Event)) {
 	for _, m := range c.out.unsent(onlyPending) {
 		if err := c.transmit(sess, m, out); err != nil {

@@ -410,6 +410,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 			s.Log(LineError, "%s", text)
 		}
 	case chat.CommandFailed:
+		if h, ok := e.Command.(chat.LoadHistory); ok {
+			if c, _ := s.Find(account, h.Peer); c != nil {
+				c.Loading = false // the page is not coming: scrolling back may ask again
+			}
+		}
 		s.Log(LineError, "%s%s failed: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "%s failed: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/gab-chat/gab/chat"
 )
 
 // Lines trimmed from the window can be paged in again, and the set of
@@ -19,5 +22,16 @@ func TestTrimmedLinesCanComeBack(t *testing.T) {
 	c.addHistory([]Line{{StoreID: first - 2, Body: "older"}, {StoreID: first - 1, Body: "old"}})
 	if c.Lines[0].StoreID != first-2 || c.Lines[1].StoreID != first-1 {
 		t.Fatalf("paged-back lines not shown: %d, %d", c.Lines[0].StoreID, c.Lines[1].StoreID)
+	}
+}
+
+// A history request that failed leaves the tab free to ask again.
+func TestFailedHistoryRequestEndsLoading(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	c, _ := s.Open("a", "bob@x")
+	c.Loading = true
+	s.Apply("a", chat.CommandFailed{ID: 1, Command: chat.LoadHistory{Peer: "bob@x"}, Err: errors.New("read history: disk I/O error")})
+	if c.Loading {
+		t.Fatal("the tab still waits for a page that is not coming")
 	}
 }

@@ -197,7 +197,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var logFile *os.File
 	if *xmlLog != "" {
-		f, err := os.OpenFile(*xmlLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := openXMLLog(*xmlLog)
 		if err != nil {
 			fmt.Fprintf(stderr, "gab: --xml-log: %v\n", err)
 			return 1
@@ -210,6 +210,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// openXMLLog opens the raw-stream log for appending. It holds whole
+// conversations: it is created readable by the user only, and a file that
+// others could read is made private before anything is written to it.
+func openXMLLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		err = f.Chmod(st.Mode().Perm() & 0o700)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func hasAccount(accts []*config.Account, name string) bool {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -17,7 +18,7 @@ import (
 // waitCommands waits until the fake client got want (chat states aside).
 func (h *harness) waitCommands(want ...chat.Command) {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var got []chat.Command
 		for _, c := range h.client.commands() {
@@ -328,7 +329,7 @@ func TestHistoryInTabs(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		h.key(tcell.KeyPgUp, 0, tcell.ModNone)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var older *chat.LoadHistory
 		for _, c := range h.client.commands() {
@@ -397,7 +398,7 @@ func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
 	}
 	h.key(tcell.KeyRune, '2', tcell.ModAlt)
 	h.waitFor("kim@x: hello")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var marks []chat.MarkDisplayed
 		for _, c := range h.client.commands() {

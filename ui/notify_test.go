@@ -13,6 +13,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -142,7 +143,7 @@ func TestNotifyCommand(t *testing.T) {
 		if !strings.Contains(r, "exit status 3") {
 			t.Errorf("report %q", r)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
 		t.Fatal("the command's failure was not reported")
 	}
 	got, _ := os.ReadFile(file)
@@ -233,7 +234,8 @@ func TestReboundKeys(t *testing.T) {
 	h.key(tcell.KeyCtrlK, 0, tcell.ModCtrl)
 	h.typeText("abc")
 	h.key(tcell.KeyCtrlK, 0, tcell.ModCtrl)
-	h.waitFor("> abc")
+	h.typeText("d") // keys are handled in order: once d shows, so was Ctrl+K
+	h.waitFor("> abcd")
 	if strings.Contains(strings.Join(h.lines(), "\n"), "Quick jump") {
 		t.Fatal("Ctrl+K still opens quick jump after quick_jump was bound to F3")
 	}
@@ -242,7 +244,8 @@ func TestReboundKeys(t *testing.T) {
 	h.key(tcell.KeyRune, 'l', tcell.ModAlt)
 	h.waitFor("bob@x: over here")
 	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl) // unbound now: nothing happens
-	h.waitFor("bob@x: over here")
+	h.typeText("z")                         // keys are handled in order: once z shows, so was Ctrl+N
+	h.waitFor("bob@x: over here", "> abcdz")
 	var active int
 	h.onUI(func() { active = h.app.State().Active })
 	if active != 1 {

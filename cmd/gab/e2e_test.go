@@ -62,7 +62,7 @@ func (tm *tmux) screen() string {
 
 func (tm *tmux) waitFor(texts ...string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		s := tm.screen()
 		ok := true
@@ -82,7 +82,7 @@ func (tm *tmux) waitFor(texts ...string) string {
 // waitForMatch waits until re matches somewhere on the screen.
 func (tm *tmux) waitForMatch(re *regexp.Regexp) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		s := tm.screen()
 		if re.MatchString(s) {
@@ -100,7 +100,7 @@ func (tm *tmux) waitForMatch(re *regexp.Regexp) string {
 func (tm *tmux) quit(exit string) {
 	tm.t.Helper()
 	tm.keys("C-q")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		if b, err := os.ReadFile(exit); err == nil {
 			if strings.TrimSpace(string(b)) != "0" {
@@ -153,11 +153,11 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 
 	// We answer; the peer sees our typing and the message.
 	tm.text("hello back ☕")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("peer never saw us typing: %v", p.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "hello back ☕"
 	}); !ok {
 		t.Fatalf("peer never got our message: %v", p.Events())
@@ -170,14 +170,14 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("> written in the editor")
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "written in the editor"
 	}); !ok {
 		t.Fatalf("peer never got the edited message: %v\n%s", p.Events(), tm.screen())
 	}
 
 	tm.quit(exit)
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "presence" && e.Get("type") == "unavailable" && strings.HasPrefix(e.Get("from"), "me@localhost")
 	}); !ok {
 		t.Fatalf("peer never saw us leave: %v", p.Events())
@@ -235,7 +235,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm.keys("Tab")
 	tm.text("Pals")
 	tm.keys("Tab", "Enter") // the Add button
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribe" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never got our request: %v\n%s", friend.Events(), tm.screen())
@@ -246,7 +246,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	friend.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
 	tm.waitFor("Subscription request", "friend@localhost asks to see your presence.")
 	tm.keys("Enter") // Approve and add back
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never saw our approval: %v", friend.Events())
@@ -265,11 +265,11 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	friend.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
 	tm.waitFor("Friend is typing…")
 	tm.text("nice to see you")
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("friend never saw us typing: %v", friend.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "nice to see you"
 	}); !ok {
 		t.Fatalf("friend never got our message: %v", friend.Events())
@@ -280,7 +280,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	stranger.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
 	tm.waitFor("stranger@localhost asks to see your presence.")
 	tm.keys("Tab", "Enter") // Deny
-	if _, ok := stranger.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+	if _, ok := stranger.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
 		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
 	}
 
@@ -315,7 +315,7 @@ func TestEndToEndNotifiedInAnotherWindow(t *testing.T) {
 		t.Fatal("gab's window is still the active one")
 	}
 	p.Send(t, map[string]any{"cmd": "send", "to": "me@localhost", "body": "a private matter"})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for format("#{window_bell_flag}") != "1" || format("#{pane_title}") != "gab (1)" {
 		if time.Now().After(deadline) {
 			t.Fatalf("no bell or title: bell flag %q, title %q", format("#{window_bell_flag}"), format("#{pane_title}"))

@@ -29,7 +29,7 @@ type App struct {
 	tv       *tview.Application
 	state    *State
 	pages    *tview.Pages
-	right    *tview.Flex
+	right    *rightPane
 	roster   *RosterView
 	conv     *ConvView
 	tabs     *TabBar
@@ -97,6 +97,15 @@ func New(accounts []*Account, opts Options) *App {
 	a.roster.OnOpen = a.openFromRoster
 	a.roster.OnAdd = func(account string) { a.addDialog(account, "") }
 	a.roster.OnRemove = a.removeDialog
+	a.roster.OnType = func(ev *tcell.EventKey) {
+		// Typing is for the composer: focus moves there with the key. A
+		// space alone only moves the focus: as the first character it
+		// would turn a command typed next into a message.
+		a.tv.SetFocus(a.composer)
+		if ev.Rune() != ' ' {
+			a.composer.handle(ev)
+		}
+	}
 	a.conv = NewConvView(state, tf)
 	a.conv.OnTop = func() {
 		if c := a.state.Current(); c.More {
@@ -127,11 +136,10 @@ func New(accounts []*Account, opts Options) *App {
 			a.jumpDialog()
 		}
 	}
-	a.right = tview.NewFlex().SetDirection(tview.FlexRow).
+	a.right = &rightPane{Flex: tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.tabs, 1, 0, false).
 		AddItem(a.conv, 0, 1, false).
-		AddItem(a.composer, 1, 0, true)
-	a.composer.OnResize = func(rows int) { a.right.ResizeItem(a.composer, rows, 0) }
+		AddItem(a.composer, 1, 0, true), composer: a.composer}
 	main := tview.NewFlex().
 		AddItem(a.roster, 30, 0, false).
 		AddItem(a.right, 0, 1, true)
@@ -688,4 +696,19 @@ func (a *App) candidates(line string) []string {
 		}
 	}
 	return completions(line, cmds, jids, names)
+}
+
+// rightPane is the tab bar, the conversation and the composer. Before
+// each draw it gives the composer the rows its text needs at the width
+// the pane has now, leaving the conversation at least as many.
+type rightPane struct {
+	*tview.Flex
+	composer *Composer
+}
+
+func (p *rightPane) Draw(screen tcell.Screen) {
+	_, _, w, h := p.GetRect()
+	rows := min(p.composer.WantRows(w), max(1, (h-1)/2))
+	p.ResizeItem(p.composer, rows, 0)
+	p.Flex.Draw(screen)
 }

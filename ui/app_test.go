@@ -40,6 +40,7 @@ type harness struct {
 	app    *App
 	events chan chat.Event
 	client *fakeClient
+	done   chan struct{} // closed when the app has stopped
 }
 
 func newHarness(t *testing.T, w, h int) *harness {
@@ -57,9 +58,9 @@ func newHarnessWith(t *testing.T, w, h int, settings config.Settings, prep func(
 	if prep != nil {
 		prep(app)
 	}
-	hs := &harness{t: t, screen: scr, app: app, events: make(chan chat.Event, 100), client: fc}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	hs := &harness{t: t, screen: scr, app: app, events: make(chan chat.Event, 100), client: fc, done: done}
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() { app.Run(ctx, map[string]<-chan chat.Event{"me": hs.events}); close(done) }()
 	t.Cleanup(func() {
 		cancel()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
@@ -13,7 +14,8 @@ type TabBar struct {
 	*tview.Box
 	state  *State
 	OnPick func(i int)
-	spans  [][2]int // x range of each tab as last drawn
+	spans  [][2]int // x range of each tab as last drawn; -1 when hidden
+	first  int      // the first tab shown when they do not all fit
 }
 
 // NewTabBar shows state's tabs.
@@ -38,21 +40,78 @@ func (t *TabBar) title(i int, c *Conversation) string {
 	return s
 }
 
+// maxTabTitle is the most cells a tab's name takes; a longer name is
+// shortened with "…".
+const maxTabTitle = 20
+
+// shorten cuts s to at most n cells, ending with "…" when it is cut.
+func shorten(s string, n int) string {
+	if width(s) <= n {
+		return s
+	}
+	var b strings.Builder
+	used := 0
+	for _, c := range clusters(s) {
+		if used+c.width > n-1 {
+			break
+		}
+		b.WriteString(string(c.runes))
+		used += c.width
+	}
+	return b.String() + "…"
+}
+
 // Draw draws the tabs, the active one reversed, unread ones bold with a
-// count.
+// count. When they do not all fit, the bar scrolls to keep the active tab
+// in view, with ‹ and › where tabs are hidden.
 func (t *TabBar) Draw(screen tcell.Screen) {
 	t.Box.DrawForSubclass(screen, t)
 	x, y, w, _ := t.GetInnerRect()
 	base := tcell.StyleDefault.Foreground(theme.Tab).Background(theme.Background)
 	fill(screen, x, y, w, base)
-	col := x
-	t.spans = t.spans[:0]
+	labels := make([]string, len(t.state.Convs))
+	widths := make([]int, len(labels))
+	total := 0
 	for i, c := range t.state.Convs {
-		label := " " + t.title(i, c)
+		label := " " + shorten(t.title(i, c), max(4, min(maxTabTitle, w/2)))
 		if c.Unread > 0 {
 			label += fmt.Sprintf(" (%d)", c.Unread)
 		}
-		label += " "
+		labels[i] = label + " "
+		widths[i] = width(labels[i])
+		total += widths[i]
+	}
+	// The first tab shown: the earliest from which the active tab still
+	// fits, leaving a cell for each scroll mark.
+	first := 0
+	if total > w {
+		first = min(t.first, t.state.Active)
+		for first < t.state.Active {
+			used := 1 // ‹
+			for i := first; i <= t.state.Active; i++ {
+				used += widths[i]
+			}
+			if t.state.Active < len(labels)-1 {
+				used++ // ›
+			}
+			if used <= w {
+				break
+			}
+			first++
+		}
+	}
+	t.first = first
+	col := x
+	t.spans = t.spans[:0]
+	if first > 0 {
+		screen.SetContent(col, y, '‹', nil, base.Bold(true))
+		col++
+	}
+	for range first {
+		t.spans = append(t.spans, [2]int{-1, -1})
+	}
+	for i := first; i < len(labels); i++ {
+		c := t.state.Convs[i]
 		style := base
 		switch {
 		case i == t.state.Active:
@@ -64,12 +123,19 @@ func (t *TabBar) Draw(screen tcell.Screen) {
 		case c.Unread > 0:
 			style = style.Bold(true).Foreground(theme.TabUnread)
 		}
-		start := col
-		col += drawText(screen, col, y, x+w-col, label, style)
-		t.spans = append(t.spans, [2]int{start, col})
-		if col >= x+w {
+		room := x + w - col
+		if i < len(labels)-1 {
+			room-- // keep a cell for ›
+		}
+		if widths[i] > room {
+			if col < x+w {
+				screen.SetContent(x+w-1, y, '›', nil, base.Bold(true))
+			}
 			break
 		}
+		start := col
+		col += drawText(screen, col, y, room, labels[i], style)
+		t.spans = append(t.spans, [2]int{start, col})
 	}
 }
 
@@ -138,7 +204,7 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		if c.PeerState == "paused" {
 			verb = " stopped typing"
 		}
-		col += drawText(screen, col, y, x+w-col, "│ "+name+verb+" ", base.Foreground(theme.Unread).Bold(true))
+		col += drawText(screen, col, y, x+w-col, "│ "+shorten(name, maxTabTitle)+verb+" ", base.Foreground(theme.Unread).Bold(true))
 	}
 	msg, style := s.Hint, base
 	if s.Selected != nil {

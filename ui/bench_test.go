@@ -2,11 +2,14 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 )
 
 func benchScreen(b *testing.B) tcell.SimulationScreen {
@@ -60,5 +63,41 @@ func BenchmarkWrapMessage(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		wrap(clusters(text), 60)
+	}
+}
+
+// A 100,000-character paste into the composer, through the path a paste
+// takes in the running app (the root's paste handler down to the focused
+// composer), and the frame drawn after it.
+func BenchmarkComposerPaste100k(b *testing.B) {
+	a := New([]*Account{{Name: "me", Show: roster.Online}}, Options{Settings: config.DefaultSettings()})
+	scr := benchScreen(b)
+	scr.SetSize(80, 24)
+	a.pages.SetRect(0, 0, 80, 24)
+	text := strings.Repeat("0123456789 abcdefghijklmnopqrstuvwxyz ", 100000/38+1)[:100000]
+	paste := a.pages.PasteHandler()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		a.composer.Clear()
+		paste(text, func(tview.Primitive) {})
+		a.pages.Draw(scr)
+	}
+	if n := len(a.composer.GetText()); n != len(text) {
+		b.Fatalf("composer holds %d bytes", n)
+	}
+}
+
+// One key typed at the end of a 100,000-character message.
+func BenchmarkComposerKeyAfter100k(b *testing.B) {
+	a := New([]*Account{{Name: "me", Show: roster.Online}}, Options{Settings: config.DefaultSettings()})
+	scr := benchScreen(b)
+	scr.SetSize(80, 24)
+	a.pages.SetRect(0, 0, 80, 24)
+	a.composer.SetText(strings.Repeat("0123456789 abcdefghijklmnopqrstuvwxyz ", 100000/38+1)[:100000], true)
+	input := a.pages.InputHandler()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		input(tcell.NewEventKey(tcell.KeyRune, 'x', tcell.ModNone), func(tview.Primitive) {})
+		a.pages.Draw(scr)
 	}
 }

@@ -43,6 +43,9 @@ func NewConvView(state *State, timeFormat string) *ConvView {
 
 const dayFormat = "Monday 2 January 2006"
 
+// maxSender is the most cells a sender's name takes before a message.
+const maxSender = 24
+
 // lineRows wraps one line to width w, reusing the last result for w.
 func (v *ConvView) lineRows(l *Line, w int) []row {
 	if l.wrapped != nil && l.wrapW == w {
@@ -57,7 +60,8 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 		if l.Edited {
 			edited = " (edited)"
 		}
-		sender = clusters(l.Sender + deliveryMark(l.State) + edited + ": ")
+		// A long name is shortened, so the message keeps its room.
+		sender = clusters(shorten(l.Sender, max(8, min(maxSender, w/4))) + deliveryMark(l.State) + edited + ": ")
 		color = nameColor(l.SenderKey)
 		if theme.NoColor {
 			color = tcell.ColorDefault

@@ -44,14 +44,19 @@ type RosterView struct {
 	OnOpen   func(account, jid string)
 	OnAdd    func(account string)
 	OnRemove func(account, jid string)
+	OnType   func(ev *tcell.EventKey) // a character typed with the list focused
 }
 
 // rosterKeyHelp lists the keys of the contact list.
 var rosterKeyHelp = [][2]string{
 	{"Enter, click", "open a conversation (or answer a request, on ?)"},
-	{"Enter, Space, click on a group", "fold or unfold the group"},
-	{"a", "add a contact"},
-	{"d, Delete", "remove the selected contact"},
+	{"Enter, click on a group", "fold or unfold the group"},
+	{"Left, Right", "fold, unfold the selected contact's group"},
+	{"Up, Down, mouse wheel", "move"},
+	{"Alt+A, Insert", "add a contact"},
+	{"Alt+D, Delete", "remove the selected contact"},
+	{"Space", "go to the composer"},
+	{"any other character", "goes to the composer, and so does the focus"},
 }
 
 // NewRosterView shows state's rosters.
@@ -250,43 +255,70 @@ func (r *RosterView) activate() {
 	}
 }
 
-// InputHandler moves the selection, opens, folds, adds and removes.
+// InputHandler moves the selection, opens, folds, adds and removes. A
+// character typed here is text: it goes to OnType (the composer), never to
+// a list action, so a word typed with the list focused is not lost and
+// cannot open or send anything by itself.
 func (r *RosterView) InputHandler() func(*tcell.EventKey, func(tview.Primitive)) {
 	return r.WrapInputHandler(func(ev *tcell.EventKey, _ func(tview.Primitive)) {
 		account, jid := r.Selected()
 		if account == "" && len(r.state.Accounts) > 0 {
 			account = r.state.Accounts[0].Name
 		}
+		alt := ev.Modifiers()&tcell.ModAlt != 0
 		switch ev.Key() {
 		case tcell.KeyUp:
 			r.move(-1)
 		case tcell.KeyDown:
 			r.move(1)
+		case tcell.KeyLeft, tcell.KeyRight:
+			r.fold(ev.Key() == tcell.KeyLeft)
 		case tcell.KeyEnter:
 			r.activate()
+		case tcell.KeyInsert:
+			if r.OnAdd != nil {
+				r.OnAdd(account)
+			}
 		case tcell.KeyDelete:
 			if jid != "" && r.OnRemove != nil {
 				r.OnRemove(account, jid)
 			}
 		case tcell.KeyRune:
-			switch ev.Rune() {
-			case 'k':
-				r.move(-1)
-			case 'j':
-				r.move(1)
-			case ' ':
-				r.activate()
-			case 'a':
+			switch {
+			case alt && ev.Rune() == 'a':
 				if r.OnAdd != nil {
 					r.OnAdd(account)
 				}
-			case 'd':
+			case alt && ev.Rune() == 'd':
 				if jid != "" && r.OnRemove != nil {
 					r.OnRemove(account, jid)
 				}
+			case !alt && ev.Modifiers()&tcell.ModCtrl == 0 && r.OnType != nil:
+				r.OnType(ev)
 			}
 		}
 	})
+}
+
+// fold folds (or unfolds) the group of the selected row, selecting its
+// heading.
+func (r *RosterView) fold(close bool) {
+	row, ok := r.selectedRow()
+	if !ok || (row.group == "" && row.header != "Contacts" && row.contact == nil) {
+		return
+	}
+	k := row.account + "\x00" + row.group
+	if r.collapsed[k] == close {
+		return
+	}
+	for _, h := range r.rows {
+		if h.contact == nil && h.account == row.account && h.group == row.group {
+			r.selected = h.key()
+			break
+		}
+	}
+	r.collapsed[k] = close
+	r.foldGen++
 }
 
 // MouseHandler selects and opens (or folds) what is clicked.

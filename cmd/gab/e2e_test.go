@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,11 +35,17 @@ type tmux struct {
 
 func startTmux(t *testing.T, command string) *tmux {
 	t.Helper()
+	return startTmuxSize(t, command, 110, 30)
+}
+
+// startTmuxSize runs command in a terminal of w×h cells.
+func startTmuxSize(t *testing.T, command string, w, h int) *tmux {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed; `make test` installs it")
 	}
 	tm := &tmux{t: t, name: "gab", sock: filepath.Join(t.TempDir(), "tmux.sock")}
-	out, err := exec.Command("tmux", "-S", tm.sock, "new-session", "-d", "-s", tm.name, "-x", "110", "-y", "30", command).CombinedOutput()
+	out, err := exec.Command("tmux", "-S", tm.sock, "new-session", "-d", "-s", tm.name, "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), command).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
@@ -54,6 +61,26 @@ func (tm *tmux) keys(keys ...string) {
 }
 
 func (tm *tmux) text(s string) { tm.keys("-l", s) }
+
+// paste puts text into the terminal as a paste: bracketed, when the
+// program asked for bracketed paste, as a terminal does.
+func (tm *tmux) paste(text string) {
+	tm.t.Helper()
+	f := filepath.Join(tm.t.TempDir(), "paste")
+	os.WriteFile(f, []byte(text), 0o600)
+	for _, args := range [][]string{{"load-buffer", "-b", "p", f}, {"paste-buffer", "-p", "-d", "-b", "p", "-t", tm.name}} {
+		if out, err := exec.Command("tmux", append([]string{"-S", tm.sock}, args...)...).CombinedOutput(); err != nil {
+			tm.t.Fatalf("tmux %v: %v %s", args, err, out)
+		}
+	}
+}
+
+// cursor is where the terminal shows its cursor.
+func (tm *tmux) cursor() (x, y int) {
+	out, _ := exec.Command("tmux", "-S", tm.sock, "display", "-p", "-t", tm.name, "#{cursor_x} #{cursor_y}").Output()
+	fmt.Sscan(string(out), &x, &y)
+	return x, y
+}
 
 func (tm *tmux) screen() string {
 	out, _ := exec.Command("tmux", "-S", tm.sock, "capture-pane", "-p", "-t", tm.name).CombinedOutput()
@@ -225,9 +252,9 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
 	tm.waitFor("connected as me@localhost/gab")
 
-	// Add a contact from the contact list: Tab, a, fill the dialog.
+	// Add a contact from the contact list: Tab, Alt+A, fill the dialog.
 	tm.keys("Tab")
-	tm.keys("a")
+	tm.keys("M-a")
 	tm.waitFor("Add contact")
 	tm.text("friend@localhost")
 	tm.keys("Tab")
@@ -336,5 +363,99 @@ func TestEndToEndNotifiedInAnotherWindow(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	exec.Command("tmux", "-S", tm.sock, "select-window", "-t", tm.name+":0").Run()
+	tm.quit(exit)
+}
+
+// In an 80×24 terminal a message longer than the composer wraps inside it,
+// with the cursor after the last character, and is sent whole.
+func TestEndToEndComposerAt80x24(t *testing.T) {
+	bin := buildGab(t)
+	srv, cfg, data := meAndPeer(t)
+	p := srv.StartPeer(t, "peer", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmuxSize(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit), 80, 24)
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+	tm.text("/msg peer@localhost")
+	tm.keys("Enter")
+	tm.waitFor("2:Peer")
+
+	long := strings.Repeat("lorem ipsum ", 9) + "the end"
+	tm.text(long)
+	scr := tm.waitFor("the end")
+	lines := strings.Split(scr, "\n")
+	row := -1
+	for i, l := range lines {
+		if strings.Contains(l, "the end") {
+			row = i
+		}
+	}
+	first := -1
+	for i := row; i >= 0; i-- {
+		if strings.Contains(lines[i], "│> lorem ipsum") {
+			first = i
+			break
+		}
+	}
+	var shown []string
+	for i := first; first >= 0 && i <= row; i++ {
+		after := string([]rune(lines[i])[30:]) // right of the contact list
+		shown = append(shown, strings.TrimSpace(strings.TrimPrefix(after, "> ")))
+	}
+	if first < 0 || strings.Join(shown, " ") != long {
+		t.Fatalf("the composer does not show the whole line, wrapped (%q):\n%s", shown, scr)
+	}
+	end := len([]rune(lines[row][:strings.Index(lines[row], "the end")])) + len("the end")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		x, y := tm.cursor()
+		if x == end && y == row {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cursor at %d,%d, not after the text at %d,%d:\n%s", x, y, end, row, tm.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.keys("Enter")
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == long }); !ok {
+		t.Fatalf("peer never got the long line: %v", p.Events())
+	}
+
+	tm.quit(exit)
+}
+
+// A pasted block of eight lines stays in the composer, shown as lines, and
+// goes as one message on Enter; after a paste of 300,000 characters Ctrl+Q
+// still quits at once. (Needs the terminal's bracketed paste turned on.)
+func TestEndToEndPasteIsOneMessage(t *testing.T) {
+	bin := buildGab(t)
+	srv, cfg, data := meAndPeer(t)
+	p := srv.StartPeer(t, "peer", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmuxSize(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit), 80, 24)
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+	tm.text("/msg peer@localhost")
+	tm.keys("Enter")
+	tm.waitFor("2:Peer")
+
+	var block []string
+	for i := 1; i <= 8; i++ {
+		block = append(block, fmt.Sprintf("pasted line %d", i))
+	}
+	tm.paste(strings.Join(block, "\n"))
+	tm.waitFor("pasted line 3", "pasted line 8")
+	if strings.Contains(tm.screen(), "me: pasted") {
+		t.Fatalf("part of the paste was sent:\n%s", tm.screen())
+	}
+	tm.keys("Enter")
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == strings.Join(block, "\n")
+	}); !ok {
+		t.Fatalf("peer never got the pasted block as one message: %v\n%s", p.Events(), tm.screen())
+	}
+	tm.waitForMatch(regexp.MustCompile(`me( ✓✓?)?: pasted line 1`))
+
+	// 300,000 characters, then Ctrl+Q at once.
+	tm.paste(strings.Repeat("0123456789 abcdefghijklmnopqrstuvwxyz ", 300000/38))
 	tm.quit(exit)
 }

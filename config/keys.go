@@ -27,6 +27,7 @@ var DefaultKeys = map[string][]string{
 	"scroll_top":     {"Home", "Alt+Home"},
 	"scroll_bottom":  {"End", "Alt+End"},
 	"correct":        {"Alt+Up"},
+	"requests":       {"F4"},
 }
 
 // keyNames are the named keys, lower case to canonical.

@@ -86,6 +86,7 @@ var ThemeElements = []string{
 var KeyActions = []string{
 	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
 	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
+	"requests",
 }
 
 func settingsFields(s *Settings) map[string]field {

@@ -38,9 +38,13 @@ type App struct {
 	ticks    chan item
 	version  string
 	dialogs  []dialog
-	requests []request
-	// promptLabel is the text of the open subscription prompt.
-	promptLabel *Label
+	// prompts are the questions from the network waiting for the user
+	// (subscription requests, certificates), oldest first.
+	prompts []pendingPrompt
+	// promptList is the list of prompts while it is open.
+	promptList *JumpList
+	// openPrompt is the prompt whose dialog is open, nil for none.
+	openPrompt *pendingPrompt
 	// correcting is the message being corrected (XEP-0308), "" for none.
 	correcting string
 	// bindings maps keys (config.CanonicalKey spelling) to actions.
@@ -117,6 +121,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.status = NewStatusLine(state)
 	a.status.Hint = fmt.Sprintf("%s: contacts/composer · %s: jump · %s: help · %s: quit",
 		a.keyFor("focus"), a.keyFor("quick_jump"), a.keyFor("help"), a.keyFor("quit"))
+	a.status.Pending = a.pendingSummary
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:
 		// HasFocus, not GetFocus.
@@ -284,7 +289,13 @@ func (a *App) apply(it item) {
 			a.notify.message(it.account, e, a.state.displayName(acct, e.Bare), c != nil && i == a.state.Active)
 		}
 	case chat.SubscriptionRequested:
-		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
+		a.noteRequest(it.account, e)
+	case chat.SubscriptionChanged:
+		if e.Type == "unsubscribe" {
+			a.withdrawRequest(it.account, e.From)
+		}
+	case chat.Connected:
+		a.connected(it.account)
 	case chat.SearchResults:
 		if len(e.Hits) == 0 {
 			a.state.SetStatus(false, "nothing found for “%s”", e.Text)
@@ -293,7 +304,7 @@ func (a *App) apply(it item) {
 		}
 	case chat.Disconnected:
 		if e.Untrusted != nil {
-			a.trustDialog(it.account, e.Untrusted)
+			a.noteUntrusted(it.account, e.Untrusted)
 		}
 	case chat.CommandDone:
 		if p, ok := e.Command.(chat.SetPresence); ok {
@@ -413,6 +424,8 @@ func (a *App) act(action string) bool {
 		a.conv.ScrollBy(-(1 << 30))
 	case "correct":
 		a.startCorrection()
+	case "requests":
+		a.openPrompts()
 	default:
 		return false
 	}
@@ -498,12 +511,12 @@ func (a *App) switchTo(i int) {
 	}
 }
 
-// openFromRoster opens a conversation, or the pending request's prompt for
-// someone who asks to see our presence.
+// openFromRoster opens a conversation, or the request of someone who asks
+// to see our presence.
 func (a *App) openFromRoster(account, jid string) {
 	if acct := a.state.Account(account); acct != nil {
 		if c := acct.Roster.Get(jid); c != nil && c.PendingIn {
-			a.enqueueRequest(request{account: account, jid: jid, nick: c.RequestNick})
+			a.openRequest(account, jid, c.RequestNick)
 			return
 		}
 	}

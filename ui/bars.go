@@ -163,6 +163,7 @@ type StatusLine struct {
 	state    *State
 	Hint     string                 // shown when there is nothing else to say
 	Selected func() *roster.Contact // the contact selected in the list, when it has focus
+	Pending  func() string          // what waits for the user's answer, "" for nothing
 }
 
 // NewStatusLine shows state's status.
@@ -205,6 +206,11 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 			verb = " stopped typing"
 		}
 		col += drawText(screen, col, y, x+w-col, "│ "+shorten(name, maxTabTitle)+verb+" ", base.Foreground(theme.Unread).Bold(true))
+	}
+	if s.Pending != nil {
+		if p := s.Pending(); p != "" {
+			col += drawText(screen, col, y, x+w-col, "│ "+p+" ", base.Foreground(theme.Unread).Bold(true))
+		}
 	}
 	msg, style := s.Hint, base
 	if s.Selected != nil {

@@ -334,9 +334,14 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 		}
 	case chat.SubscriptionRequested:
+		// The App says so in the console: it knows the key that answers.
 		a.Roster.SetPendingIn(e.From, true, e.Nick)
-		s.Log(LineInfo, "%s%s asks to see your presence: /accept %s or /deny %s", prefix, e.From, e.From, e.From)
 	case chat.SubscriptionChanged:
+		if c := a.Roster.Get(e.From); e.Type == "unsubscribe" && c != nil && c.PendingIn {
+			a.Roster.SetPendingIn(e.From, false, "")
+			s.Log(LineInfo, "%s%s withdrew the request to see your presence", prefix, e.From)
+			return
+		}
 		verb := map[string]string{"subscribed": "approved your request", "unsubscribed": "denied or cancelled your subscription", "unsubscribe": "unsubscribed from your presence"}[e.Type]
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:

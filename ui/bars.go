@@ -44,8 +44,10 @@ func (t *TabBar) title(i int, c *Conversation) string {
 // shortened with "…".
 const maxTabTitle = 20
 
-// shorten cuts s to at most n cells, ending with "…" when it is cut.
+// shorten cleans remote text to one line (plainText) of at most n cells,
+// ending with "…" when it is cut.
 func shorten(s string, n int) string {
+	s = plainText(s)
 	if width(s) <= n {
 		return s
 	}

@@ -47,24 +47,6 @@ const (
 	statusCells = 120 // a request's message
 )
 
-// shorten cleans remote text to one line of at most n cells, ending with
-// "…" when cut.
-func shorten(s string, n int) string {
-	s = plainText(s)
-	cs := clusters(s)
-	used := 0
-	var b strings.Builder
-	for i, c := range cs {
-		if used+c.width > n || (used+c.width == n && i < len(cs)-1) {
-			b.WriteRune('…')
-			return b.String()
-		}
-		b.WriteString(string(c.runes))
-		used += c.width
-	}
-	return b.String()
-}
-
 // shortenMiddle is shorten for JIDs: the cut is in the middle, so the
 // start and the domain at the end both stay in view.
 func shortenMiddle(s string, n int) string {

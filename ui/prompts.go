@@ -127,9 +127,9 @@ func (a *App) noteRequest(account string, e chat.SubscriptionRequested) {
 	a.prompts = append(a.prompts, p)
 	nick := ""
 	if e.Nick != "" {
-		nick = " (suggesting the name “" + shorten(e.Nick, nickCells) + "”)"
+		nick = " (suggests “" + shorten(e.Nick, nickCells) + "”)"
 	}
-	a.state.Log(LineInfo, "%s%s asks to see your presence%s — answer with %s or /requests (or /accept JID, /deny JID)",
+	a.state.Log(LineInfo, "%s%s asks to see your presence%s — %s or /requests to answer",
 		a.promptPrefix(account), shortenMiddle(e.From, jidCells), nick, a.keyFor("requests"))
 	a.notify.prompt(account, e.From, shorten(e.From, nickCells)+" asks to see your presence")
 	a.refreshPrompts()

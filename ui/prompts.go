@@ -129,8 +129,8 @@ func (a *App) noteRequest(account string, e chat.SubscriptionRequested) {
 	if e.Nick != "" {
 		nick = " (suggests “" + shorten(e.Nick, nickCells) + "”)"
 	}
-	a.state.Log(LineInfo, "%s%s asks to see your presence%s — %s or /requests to answer",
-		a.promptPrefix(account), shortenMiddle(e.From, jidCells), nick, a.keyFor("requests"))
+	a.state.Log(LineInfo, "%s%s asks to see your presence%s — %s to answer",
+		a.promptPrefix(account), shortenMiddle(e.From, jidCells), nick, a.answerKey())
 	a.notify.prompt(account, e.From, shorten(e.From, nickCells)+" asks to see your presence")
 	a.refreshPrompts()
 }
@@ -158,7 +158,7 @@ func (a *App) noteUntrusted(account string, cert *x509.Certificate) {
 		a.prompts = append(a.prompts, p)
 	}
 	a.state.Log(LineError, "account %s: the server's certificate is signed by no authority you trust (SHA-256 %s) — %s or /trust to check it",
-		account, chat.Fingerprint(cert), a.keyFor("requests"))
+		account, chat.Fingerprint(cert), a.answerKey())
 	a.notify.prompt(account, "", "account "+account+": a certificate to check")
 	a.refreshPrompts()
 }
@@ -207,7 +207,16 @@ func (a *App) pendingSummary() string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, ", ") + " · " + a.keyFor("requests") + " to answer"
+	return strings.Join(parts, ", ") + " · " + a.answerKey() + " to answer"
+}
+
+// answerKey names what opens the list: the requests action's key, or the
+// command when no key is bound to it.
+func (a *App) answerKey() string {
+	if k := a.keyFor("requests"); k != "(unbound)" {
+		return k
+	}
+	return "/requests"
 }
 
 const promptsPage = "prompts"
@@ -340,7 +349,7 @@ func (a *App) requestDialog(p pendingPrompt) {
 	}
 	later := func() {
 		done()
-		a.state.Log(LineInfo, "%s%s: answer later (%s or Enter on them in the contact list)", a.promptPrefix(p.account), shortenMiddle(p.jid, jidCells), a.keyFor("requests"))
+		a.state.Log(LineInfo, "%s%s: answer later (%s or Enter on them in the contact list)", a.promptPrefix(p.account), shortenMiddle(p.jid, jidCells), a.answerKey())
 	}
 	addButton(form, "Later", later)
 	addButton(form, "Deny", func() {
@@ -466,7 +475,7 @@ func (a *App) trustDialog(p pendingPrompt) {
 	}
 	addButton(form, "Later", func() {
 		done()
-		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.keyFor("requests"))
+		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.answerKey())
 	})
 	addButton(form, "Reject", func() {
 		done()
@@ -506,7 +515,7 @@ func (a *App) trustDialog(p pendingPrompt) {
 	})
 	form.SetCancelFunc(func() {
 		done()
-		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.keyFor("requests"))
+		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.answerKey())
 	})
 	body := tview.NewFlex().SetDirection(tview.FlexRow)
 	label.SetBorderPadding(0, 0, 1, 1)

@@ -370,7 +370,7 @@ func TestEndToEndRequestDoesNotInterruptTyping(t *testing.T) {
 	tm.waitFor("1 request · F4 to answer", "? shy@localhost")
 	shy.Send(t, map[string]any{"cmd": "unsubscribe", "to": "me@localhost"})
 	tm.waitFor("shy@localhost withdrew the request")
-	if s := tm.screen(); strings.Contains(s, "F4 to answer") || strings.Contains(s, "? shy@localhost") {
+	if s := tm.screen(); strings.Contains(s, "· F4 to answer") || strings.Contains(s, "? shy@localhost") {
 		t.Fatalf("the withdrawn request still waits:\n%s", s)
 	}
 	tm.quit(exit)
@@ -418,7 +418,7 @@ func TestEndToEndUntrustedCertificate(t *testing.T) {
 	tm.keys("Enter") // to Trust and connect
 	tm.keys("Enter")
 	tm.waitFor("connected as me@localhost/gab")
-	if s := tm.screen(); strings.Contains(s, "F4 to answer") {
+	if s := tm.screen(); strings.Contains(s, "· F4 to answer") {
 		t.Fatalf("the certificate still waits:\n%s", s)
 	}
 	if _, err := os.Stat(filepath.Join(data, "me.pin.pem")); err != nil {

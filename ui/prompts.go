@@ -157,8 +157,8 @@ func (a *App) noteUntrusted(account string, cert *x509.Certificate) {
 	} else {
 		a.prompts = append(a.prompts, p)
 	}
-	a.state.Log(LineError, "account %s: the server's certificate is signed by no authority you trust (SHA-256 %s) — %s or /trust to check it",
-		account, chat.Fingerprint(cert), a.answerKey())
+	a.state.Log(LineError, "account %s: the server's certificate is signed by no authority you trust — %s or /trust to check it",
+		account, a.answerKey())
 	a.notify.prompt(account, "", "account "+account+": a certificate to check")
 	a.refreshPrompts()
 }
@@ -459,7 +459,7 @@ func (a *App) trustDialog(p pendingPrompt) {
 		"and refuse any other certificate for this account. To trust it, type the fingerprint's first four "+
 		"characters below, then choose Trust and connect.",
 		p.account, shorten(cert.Subject.String(), statusCells), shorten(cert.Issuer.String(), statusCells),
-		cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), fp)
+		cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), twoLines(fp))
 	const width = 100
 	label := NewLabel(text)
 	rows := label.Rows(width - 4)
@@ -528,6 +528,16 @@ func (a *App) trustDialog(p pendingPrompt) {
 		body.ResizeItem(label, rows, 0)
 		return rows + 1 + 5 + 2
 	})
+}
+
+// twoLines splits a SHA-256 fingerprint (32 pairs) in two rows of 16
+// pairs, the second under the first, easier to compare than one wrapped
+// anywhere.
+func twoLines(fp string) string {
+	if len(fp) != 32*3-1 {
+		return fp
+	}
+	return fp[:16*3-1] + "\n          " + fp[16*3:]
 }
 
 // trustCommand is /trust [ACCOUNT]: the certificate question of the

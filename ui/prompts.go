@@ -269,7 +269,8 @@ func (a *App) openPrompts() {
 		return nil
 	})
 	a.fillPromptList()
-	a.showDialog(promptsPage, list, 76, min(14, len(a.prompts)+2))
+	// As high as the list, which grows and shrinks while it is open.
+	a.showFitted(promptsPage, list, 76, func(int, int) int { return min(14, len(list.items)+2) })
 }
 
 // fillPromptList puts the pending prompts in the open list.
@@ -361,15 +362,12 @@ func (a *App) requestDialog(p pendingPrompt) {
 		a.approve(p.account, p.jid, strings.TrimSpace(name))
 	})
 	form.SetCancelFunc(later)
-	buttons := 0
+	// Later has the focus: after the name field, if there is one.
+	laterIndex, formRows := 0, 3
 	if !inRoster {
-		buttons = 1
+		laterIndex, formRows = 1, 5
 	}
-	form.SetFocus(buttons) // Later
-	formRows := 3
-	if !inRoster {
-		formRows = 5
-	}
+	form.SetFocus(laterIndex)
 	title := "Subscription request"
 	if n := a.countKind(promptRequest); n > 1 {
 		title += fmt.Sprintf(" (%d waiting)", n)

@@ -485,3 +485,21 @@ func TestShorten(t *testing.T) {
 		t.Errorf("shortenMiddle cut a short JID: %q", got)
 	}
 }
+
+// The open list follows what arrives and what is withdrawn, without
+// taking the focus from where it is.
+func TestRequestListFollowsArrivals(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.send(chat.SubscriptionRequested{From: "erin@x"})
+	h.waitFor("1 request · F4 to answer")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("Waiting for your answer", "request  erin@x")
+	h.send(chat.SubscriptionRequested{From: "finn@x"})
+	h.waitFor("request  erin@x", "request  finn@x", "2 requests · F4 to answer")
+	h.send(chat.SubscriptionChanged{From: "erin@x", Type: "unsubscribe"})
+	h.gone("request  erin@x")
+	h.waitFor("request  finn@x")
+	// The selection is on finn now: Enter opens his request.
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Subscription request", "JID:      finn@x")
+}

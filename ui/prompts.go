@@ -109,10 +109,10 @@ func (a *App) noteRequest(account string, e chat.SubscriptionRequested) {
 	a.prompts = append(a.prompts, p)
 	nick := ""
 	if e.Nick != "" {
-		nick = " (suggesting the name “" + shorten(e.Nick, nickCells) + "”)"
+		nick = " (suggests “" + shorten(e.Nick, nickCells) + "”)"
 	}
-	a.state.Log(LineInfo, "%s%s asks to see your presence%s — answer with %s or /requests (or /accept JID, /deny JID)",
-		a.promptPrefix(account), shortenMiddle(e.From, jidCells), nick, a.keyFor("requests"))
+	a.state.Log(LineInfo, "%s%s asks to see your presence%s — %s to answer",
+		a.promptPrefix(account), shortenMiddle(e.From, jidCells), nick, a.answerKey())
 	a.notify.prompt(account, e.From, shorten(e.From, nickCells)+" asks to see your presence")
 	a.refreshPrompts()
 }
@@ -139,8 +139,8 @@ func (a *App) noteUntrusted(account string, cert *x509.Certificate) {
 	} else {
 		a.prompts = append(a.prompts, p)
 	}
-	a.state.Log(LineError, "account %s: the server's certificate is signed by no authority you trust (SHA-256 %s) — %s or /trust to check it",
-		account, chat.Fingerprint(cert), a.keyFor("requests"))
+	a.state.Log(LineError, "account %s: the server's certificate is signed by no authority you trust — %s or /trust to check it",
+		account, a.answerKey())
 	a.notify.prompt(account, "", "account "+account+": a certificate to check")
 	a.refreshPrompts()
 }
@@ -189,7 +189,16 @@ func (a *App) pendingSummary() string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, ", ") + " · " + a.keyFor("requests") + " to answer"
+	return strings.Join(parts, ", ") + " · " + a.answerKey() + " to answer"
+}
+
+// answerKey names what opens the list: the requests action's key, or the
+// command when no key is bound to it.
+func (a *App) answerKey() string {
+	if k := a.keyFor("requests"); k != "(unbound)" {
+		return k
+	}
+	return "/requests"
 }
 
 const promptsPage = "prompts"
@@ -242,7 +251,8 @@ func (a *App) openPrompts() {
 		return nil
 	})
 	a.fillPromptList()
-	a.showDialog(promptsPage, list, 76, min(14, len(a.prompts)+2))
+	// As high as the list, which grows and shrinks while it is open.
+	a.showFitted(promptsPage, list, 76, func(int, int) int { return min(14, len(list.items)+2) })
 }
 
 // fillPromptList puts the pending prompts in the open list.
@@ -322,7 +332,7 @@ func (a *App) requestDialog(p pendingPrompt) {
 	}
 	later := func() {
 		done()
-		a.state.Log(LineInfo, "%s%s: answer later (%s or Enter on them in the contact list)", a.promptPrefix(p.account), shortenMiddle(p.jid, jidCells), a.keyFor("requests"))
+		a.state.Log(LineInfo, "%s%s: answer later (%s or Enter on them in the contact list)", a.promptPrefix(p.account), shortenMiddle(p.jid, jidCells), a.answerKey())
 	}
 	addButton(form, "Later", later)
 	addButton(form, "Deny", func() {
@@ -334,15 +344,12 @@ func (a *App) requestDialog(p pendingPrompt) {
 		a.approve(p.account, p.jid, strings.TrimSpace(name))
 	})
 	form.SetCancelFunc(later)
-	buttons := 0
+	// Later has the focus: after the name field, if there is one.
+	laterIndex, formRows := 0, 3
 	if !inRoster {
-		buttons = 1
+		laterIndex, formRows = 1, 5
 	}
-	form.SetFocus(buttons) // Later
-	formRows := 3
-	if !inRoster {
-		formRows = 5
-	}
+	form.SetFocus(laterIndex)
 	title := "Subscription request"
 	if n := a.countKind(promptRequest); n > 1 {
 		title += fmt.Sprintf(" (%d waiting)", n)
@@ -432,7 +439,7 @@ func (a *App) trustDialog(p pendingPrompt) {
 		"and refuse any other certificate for this account. To trust it, type the fingerprint's first four "+
 		"characters below, then choose Trust and connect.",
 		p.account, shorten(cert.Subject.String(), statusCells), shorten(cert.Issuer.String(), statusCells),
-		cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), fp)
+		cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), twoLines(fp))
 	const width = 100
 	label := NewLabel(text)
 	rows := label.Rows(width - 4)
@@ -448,7 +455,7 @@ func (a *App) trustDialog(p pendingPrompt) {
 	}
 	addButton(form, "Later", func() {
 		done()
-		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.keyFor("requests"))
+		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.answerKey())
 	})
 	addButton(form, "Reject", func() {
 		done()
@@ -488,7 +495,7 @@ func (a *App) trustDialog(p pendingPrompt) {
 	})
 	form.SetCancelFunc(func() {
 		done()
-		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.keyFor("requests"))
+		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.answerKey())
 	})
 	body := tview.NewFlex().SetDirection(tview.FlexRow)
 	label.SetBorderPadding(0, 0, 1, 1)
@@ -501,6 +508,16 @@ func (a *App) trustDialog(p pendingPrompt) {
 		body.ResizeItem(label, rows, 0)
 		return rows + 1 + 5 + 2
 	})
+}
+
+// twoLines splits a SHA-256 fingerprint (32 pairs) in two rows of 16
+// pairs, the second under the first, easier to compare than one wrapped
+// anywhere.
+func twoLines(fp string) string {
+	if len(fp) != 32*3-1 {
+		return fp
+	}
+	return fp[:16*3-1] + "\n          " + fp[16*3:]
 }
 
 // trustCommand is /trust [ACCOUNT]: the certificate question of the

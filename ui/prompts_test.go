@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/x509"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -130,7 +131,7 @@ func TestRequestListAndAnswers(t *testing.T) {
 	h.key(tcell.KeyTab, 0, tcell.ModNone)
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.consoleHas("denied dave@x")
-	h.gone("Waiting for your answer", "Subscription request", "F4 to answer")
+	h.gone("Waiting for your answer", "Subscription request", "· F4 to answer")
 	h.waitCommands(chat.AddContact{JID: "carol@x", Name: "[red]Carol\uFFFD Second line"}, chat.ApproveSubscription{JID: "carol@x"},
 		chat.Subscribe{JID: "carol@x"}, chat.DenySubscription{JID: "dave@x"})
 	// Focus is back in the composer.
@@ -145,7 +146,7 @@ func TestRequestWithdrawn(t *testing.T) {
 	h.waitFor("? erin@x", "1 request · F4 to answer")
 	h.send(chat.SubscriptionChanged{From: "erin@x", Type: "unsubscribe"})
 	h.consoleHas("erin@x withdrew the request")
-	h.gone("? erin@x", "F4 to answer")
+	h.gone("? erin@x", "· F4 to answer")
 }
 
 // Enter on the ? contact opens its request; Esc leaves it for later, with
@@ -171,7 +172,7 @@ func TestRequestFromRoster(t *testing.T) {
 	h.typeText("/accept erin@x")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.consoleHas("approved erin@x")
-	h.gone("F4 to answer")
+	h.gone("· F4 to answer")
 	h.waitCommands(chat.ApproveSubscription{JID: "erin@x"}, chat.Subscribe{JID: "erin@x"})
 }
 
@@ -208,7 +209,7 @@ func TestCertificateNoticeAndDeliberateTrust(t *testing.T) {
 	h.typeText("/trust")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	fp := chat.Fingerprint(cert)
-	h.waitFor("Untrusted certificate", "Subject:  CN=[red]evil.example", fp)
+	h.waitFor("Untrusted certificate", "Subject:  CN=[red]evil.example", "SHA-256:  "+fp[:47], "          "+fp[48:])
 	// Enter alone does not trust, nor does Enter on Trust with nothing typed.
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.key(tcell.KeyTab, 0, tcell.ModNone)
@@ -236,7 +237,7 @@ func TestCertificateNoticeAndDeliberateTrust(t *testing.T) {
 	if tc, ok := cmds[len(cmds)-1].(chat.TrustCertificate); !ok || string(tc.DER) != string(cert.Raw) {
 		t.Fatalf("commands: %#v", cmds)
 	}
-	h.gone("F4 to answer")
+	h.gone("· F4 to answer")
 }
 
 // cellStyle is the style of the screen cell at x, y.
@@ -426,4 +427,79 @@ func TestLongNamesInDialogs(t *testing.T) {
 		}
 	}
 	t.Fatalf("no bottom border:\n%s", strings.Join(ls, "\n"))
+}
+
+// A request or a certificate waiting is told like a message: bell and a
+// desktop notification, naming who asks, even while the terminal has the
+// focus (it waits in a list the user may not look at).
+func TestPromptsNotify(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.Notify = config.Notify{Bell: true, Desktop: config.DesktopOSC777}
+	var out syncBuf
+	var mu sync.Mutex
+	bells := 0
+	h := newHarnessWith(t, 100, 20, settings, func(a *App) {
+		a.notify.tmux = false
+		a.notify.out = func() io.Writer { return &out }
+		a.notify.beep = func() { mu.Lock(); bells++; mu.Unlock() }
+	})
+	rang := func(n int) func([]string) bool {
+		return func([]string) bool { mu.Lock(); defer mu.Unlock(); return bells == n }
+	}
+	h.send(chat.SubscriptionRequested{From: "zed@x", Nick: "Zed"})
+	h.waitUntil("a bell", rang(1))
+	h.onUI(func() {})
+	if esc := out.take(); esc != "\x1b]777;notify;gab: zed@x asks to see your presence;\x1b\\" {
+		t.Errorf("escape %q", esc)
+	}
+	h.send(chat.Disconnected{Err: errors.New("TLS: unknown authority"), Final: true, Untrusted: testCert(t)})
+	h.waitUntil("a second bell", rang(2))
+	h.onUI(func() {})
+	if esc := out.take(); esc != "\x1b]777;notify;gab: account me: a certificate to check;\x1b\\" {
+		t.Errorf("escape %q", esc)
+	}
+}
+
+func TestShorten(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"Carol", 10, "Carol"},
+		{"0123456789", 10, "0123456789"},
+		{"0123456789A", 10, "012345678…"},
+		{"two\nlines\x1b[2J", 40, "two lines\uFFFD[2J"},
+		{"日本語日本語", 5, "日本…"},
+	} {
+		if got := shorten(tc.in, tc.n); got != tc.want {
+			t.Errorf("shorten(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+	long := strings.Repeat("a", 100) + "@evil.example"
+	got := shortenMiddle(long, 31)
+	if width(got) > 31 || !strings.HasPrefix(got, "aaaa") || !strings.HasSuffix(got, "@evil.example") || !strings.Contains(got, "…") {
+		t.Errorf("shortenMiddle: %q", got)
+	}
+	if got := shortenMiddle("bob@x", 31); got != "bob@x" {
+		t.Errorf("shortenMiddle cut a short JID: %q", got)
+	}
+}
+
+// The open list follows what arrives and what is withdrawn, without
+// taking the focus from where it is.
+func TestRequestListFollowsArrivals(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.send(chat.SubscriptionRequested{From: "erin@x"})
+	h.waitFor("1 request · F4 to answer")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("Waiting for your answer", "request  erin@x")
+	h.send(chat.SubscriptionRequested{From: "finn@x"})
+	h.waitFor("request  erin@x", "request  finn@x", "2 requests · F4 to answer")
+	h.send(chat.SubscriptionChanged{From: "erin@x", Type: "unsubscribe"})
+	h.gone("request  erin@x")
+	h.waitFor("request  finn@x")
+	// The selection is on finn now: Enter opens his request.
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Subscription request", "JID:      finn@x")
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,6 +83,14 @@ func (tm *tmux) cursor() (x, y int) {
 	out, _ := exec.Command("tmux", "-S", tm.sock, "display", "-p", "-t", tm.name, "#{cursor_x} #{cursor_y}").Output()
 	fmt.Sscan(string(out), &x, &y)
 	return x, y
+}
+
+// resize sets the terminal's size.
+func (tm *tmux) resize(w, h int) {
+	tm.t.Helper()
+	if out, err := exec.Command("tmux", "-S", tm.sock, "resize-window", "-t", tm.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)).CombinedOutput(); err != nil {
+		tm.t.Fatalf("resize-window: %v %s", err, out)
+	}
 }
 
 func (tm *tmux) screen() string {
@@ -271,9 +282,15 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	// They approve and ask back; we approve from the prompt.
 	friend.Send(t, map[string]any{"cmd": "subscribed", "to": "me@localhost"})
 	friend.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
-	tm.waitFor("Subscription request", "friend@localhost asks to see your presence.")
-	tm.keys("Enter") // Approve and add back
-	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
+	// A notice, not a dialog: the user opens the list (F4), then the
+	// request (Enter), where Later has the focus: Tab, Tab, Enter approves.
+	tm.waitFor("1 request · F4 to answer", "friend@localhost asks to see your presence")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "request  friend@localhost")
+	tm.keys("Enter")
+	tm.waitFor("Subscription request", "JID:      friend@localhost")
+	tm.keys("Tab", "Tab", "Enter") // Later, Deny, Approve and add back
+	if _, ok := friend.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never saw our approval: %v", friend.Events())
@@ -305,12 +322,135 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	// A stranger asks; we deny.
 	stranger := srv.StartPeer(t, "stranger", "pw")
 	stranger.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
-	tm.waitFor("stranger@localhost asks to see your presence.")
+	tm.waitFor("1 request · F4 to answer", "? stranger@localhost")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "request  stranger@localhost")
+	tm.keys("Enter")
+	tm.waitFor("Subscription request", "JID:      stranger@localhost")
 	tm.keys("Tab", "Enter") // Deny
 	if _, ok := stranger.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
 		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
 	}
+	tm.keys("M-1")
+	tm.waitFor("stranger@localhost asks to see your presence", "denied stranger@localhost")
 
+	tm.quit(exit)
+}
+
+// A stranger's request arrives while the user types a message: the rest
+// of the line and Enter go to the conversation, no dialog opens, nothing is
+// approved; the request waits, counted in the status line, until the user
+// opens it. A request taken back leaves the list.
+func TestEndToEndRequestDoesNotInterruptTyping(t *testing.T) {
+	bin := buildGab(t)
+	srv, cfg, data := meAndPeer(t)
+	srv.Register(t, "stranger", "pw")
+	srv.Register(t, "shy", "pw")
+	p := srv.StartPeer(t, "peer", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.resize(80, 24)
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+	tm.keys("C-k")
+	tm.text("peer")
+	tm.keys("Enter")
+	tm.waitFor("2:Peer")
+	tm.text("half a me")
+	tm.waitFor("> half a me")
+
+	stranger := srv.StartPeer(t, "stranger", "pw")
+	stranger.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
+	tm.waitFor("1 request · F4 to answer", "? stranger@localhost")
+	tm.text("ssage")
+	tm.keys("Enter")
+	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "half a message"
+	}); !ok {
+		t.Fatalf("the message never arrived whole: %v\n%s", p.Events(), tm.screen())
+	}
+	if s := tm.screen(); strings.Contains(s, "Subscription request") || strings.Contains(s, "Waiting for your answer") {
+		t.Fatalf("a dialog opened:\n%s", s)
+	}
+
+	// The user answers when they choose: F4, Enter, Tab to Deny, Enter. A
+	// "subscribed" sent by the typing would have reached the stranger
+	// before this "unsubscribed".
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "request  stranger@localhost")
+	tm.keys("Enter")
+	tm.waitFor("Subscription request")
+	tm.keys("Tab", "Enter")
+	if _, ok := stranger.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
+	}
+	for _, e := range stranger.Events() {
+		if e.Get("event") == "subscribed" {
+			t.Fatalf("the stranger was approved: %v", stranger.Events())
+		}
+	}
+	tm.keys("M-1")
+	tm.waitFor("denied stranger@localhost")
+
+	// A request taken back leaves the list.
+	shy := srv.StartPeer(t, "shy", "pw")
+	shy.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
+	tm.waitFor("1 request · F4 to answer", "? shy@localhost")
+	shy.Send(t, map[string]any{"cmd": "unsubscribe", "to": "me@localhost"})
+	tm.waitFor("shy@localhost withdrew the request")
+	if s := tm.screen(); strings.Contains(s, "· F4 to answer") || strings.Contains(s, "? shy@localhost") {
+		t.Fatalf("the withdrawn request still waits:\n%s", s)
+	}
+	tm.quit(exit)
+}
+
+// A server certificate no trusted authority signed is a notice; trusting
+// it takes the fingerprint's first four characters, typed, and then the
+// Trust button: Enter alone does not.
+func TestEndToEndUntrustedCertificate(t *testing.T) {
+	bin := buildGab(t)
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "me", "pw")
+	cfg, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
+	// No ca_file: the test server's certificate is signed by nobody trusted.
+	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
+		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\n", srv.Addr())), 0o600)
+	pemBytes, err := os.ReadFile(srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	sum := sha256.Sum256(block.Bytes)
+	start := strings.ToLower(hex.EncodeToString(sum[:2]))
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.resize(80, 24)
+	tm.waitFor("1 certificate · F4 to answer")
+	// Typing goes on in the composer.
+	tm.text("still typing")
+	tm.waitFor("> still typing")
+	if strings.Contains(tm.screen(), "Untrusted certificate") {
+		t.Fatalf("the certificate dialog opened by itself:\n%s", tm.screen())
+	}
+	tm.keys("C-u")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "certificate of account me")
+	tm.keys("Enter")
+	tm.waitFor("Untrusted certificate", "First four characters")
+	// Enter alone, then Enter on Trust with nothing typed: not trusted.
+	tm.keys("Enter", "Tab", "Tab", "Enter")
+	tm.waitFor("Not trusted: type the first four characters")
+	tm.keys("Tab") // round to the field
+	tm.text(start)
+	tm.keys("Enter") // to Trust and connect
+	tm.keys("Enter")
+	tm.waitFor("connected as me@localhost/gab")
+	if s := tm.screen(); strings.Contains(s, "· F4 to answer") {
+		t.Fatalf("the certificate still waits:\n%s", s)
+	}
+	if _, err := os.Stat(filepath.Join(data, "me.pin.pem")); err != nil {
+		t.Fatalf("the certificate was not pinned: %v", err)
+	}
 	tm.quit(exit)
 }
 

@@ -191,11 +191,11 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 
 	// We answer; the peer sees our typing and the message.
 	tm.text("hello back ☕")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("peer never saw us typing: %v", p.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "hello back ☕"
 	}); !ok {
 		t.Fatalf("peer never got our message: %v", p.Events())
@@ -208,14 +208,14 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("> written in the editor")
 	tm.keys("Enter")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "written in the editor"
 	}); !ok {
 		t.Fatalf("peer never got the edited message: %v\n%s", p.Events(), tm.screen())
 	}
 
 	tm.quit(exit)
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "presence" && e.Get("type") == "unavailable" && strings.HasPrefix(e.Get("from"), "me@localhost")
 	}); !ok {
 		t.Fatalf("peer never saw us leave: %v", p.Events())
@@ -273,7 +273,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm.keys("Tab")
 	tm.text("Pals")
 	tm.keys("Tab", "Enter") // the Add button
-	if _, ok := friend.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribe" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never got our request: %v\n%s", friend.Events(), tm.screen())
@@ -290,7 +290,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("Subscription request", "JID:      friend@localhost")
 	tm.keys("Tab", "Tab", "Enter") // Later, Deny, Approve and add back
-	if _, ok := friend.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never saw our approval: %v", friend.Events())
@@ -309,11 +309,11 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	friend.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
 	tm.waitFor("Friend is typing…")
 	tm.text("nice to see you")
-	if _, ok := friend.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("friend never saw us typing: %v", friend.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := friend.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "nice to see you"
 	}); !ok {
 		t.Fatalf("friend never got our message: %v", friend.Events())
@@ -328,7 +328,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("Subscription request", "JID:      stranger@localhost")
 	tm.keys("Tab", "Enter") // Deny
-	if _, ok := stranger.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+	if _, ok := stranger.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
 		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
 	}
 	tm.keys("M-1")
@@ -363,7 +363,7 @@ func TestEndToEndRequestDoesNotInterruptTyping(t *testing.T) {
 	tm.waitFor("1 request · F4 to answer", "? stranger@localhost")
 	tm.text("ssage")
 	tm.keys("Enter")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "half a message"
 	}); !ok {
 		t.Fatalf("the message never arrived whole: %v\n%s", p.Events(), tm.screen())
@@ -380,7 +380,7 @@ func TestEndToEndRequestDoesNotInterruptTyping(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("Subscription request")
 	tm.keys("Tab", "Enter")
-	if _, ok := stranger.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+	if _, ok := stranger.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
 		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
 	}
 	for _, e := range stranger.Events() {
@@ -557,7 +557,7 @@ func TestEndToEndComposerAt80x24(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == long }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == long }); !ok {
 		t.Fatalf("peer never got the long line: %v", p.Events())
 	}
 
@@ -588,7 +588,7 @@ func TestEndToEndPasteIsOneMessage(t *testing.T) {
 		t.Fatalf("part of the paste was sent:\n%s", tm.screen())
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == strings.Join(block, "\n")
 	}); !ok {
 		t.Fatalf("peer never got the pasted block as one message: %v\n%s", p.Events(), tm.screen())

@@ -95,7 +95,7 @@ func TestEndToEndPasteAndMouse(t *testing.T) {
 	tm.keys("Enter")
 	tm.text("sentinel after the paste")
 	tm.keys("Enter")
-	if _, ok := p.Wait(xmpptest.Timeout(xmpptest.RoundTrip), func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "sentinel after the paste"
 	}); !ok {
 		t.Fatalf("the peer never got the sentinel: %v\n%s", p.Events(), tm.screen())

@@ -299,8 +299,13 @@ func (c *Client) session(ctx context.Context) error {
 	c.pend = batch{}
 	sess, err := c.opts.Dial(ctx, cfg)
 	if err != nil {
-		if cfg.Resume != nil && !errors.Is(err, context.Canceled) {
-			c.resume = nil // a failed attempt may have been the resumption itself
+		// The session stays resumable until the server says it is gone: a
+		// <failed/> answer to <resume/>, after which Dial binds a new
+		// session, and nothing else. A refused or broken connection, even
+		// in the middle of resuming, leaves it hibernating on the server.
+		// Only an answer that makes no sense is not worth trying again.
+		if errors.Is(err, xmpp.ErrResumeInvalid) {
+			c.resume = nil
 		}
 		return err
 	}

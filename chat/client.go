@@ -59,6 +59,7 @@ type Client struct {
 
 	redirect string        // see-other-host target for the next connection; Run's goroutine only
 	resume   *xmpp.SMState // the last session, to resume; Run's goroutine only
+	up       bool          // the last session got connected; Run's goroutine only
 	out      *outbox
 	seen     recentSet // origin-ids of messages received lately, to drop copies
 

@@ -25,19 +25,31 @@ import (
 // errReconnect ends a session the user asked to replace with a new one.
 var errReconnect = errors.New("reconnect requested")
 
+// refusedMaxBackoff caps the pause between attempts while connections are
+// refused outright: the host is up and nothing listens yet, as while a
+// server restarts, and trying costs it nothing.
+const refusedMaxBackoff = 10 * time.Second
+
 // Run connects and keeps the account connected until ctx ends. A lost
-// connection is retried with exponential backoff and jitter, whatever the
-// user's presence. An error a retry cannot mend (wrong password, untrusted
-// certificate, another client taking over the resource) is reported as a
-// final Disconnected and the client waits for a Reconnect command instead
-// of looping. Events is closed when Run returns.
+// connection is retried with exponential backoff and jitter (MinBackoff
+// doubling to MaxBackoff; to at most refusedMaxBackoff while connections are
+// refused), whatever the user's presence. The first failure of an outage is
+// a Disconnected, each further one a Retrying. An error a retry cannot mend
+// (wrong password, untrusted certificate, another client taking over the
+// resource) is reported as a final Disconnected and the client waits for a
+// Reconnect command instead of looping. Events is closed when Run returns.
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.events)
 	backoff := c.opts.MinBackoff
 	redirects := 0
+	failures := 0 // failed attempts in the current outage
 	for {
 		started := time.Now()
+		c.up = false
 		err := c.session(ctx)
+		if c.up {
+			failures = 0 // it was connected: a new outage starts
+		}
 		if ctx.Err() != nil {
 			select {
 			case c.events <- Disconnected{Final: true}:
@@ -57,7 +69,7 @@ func (c *Client) Run(ctx context.Context) error {
 		var se *xmpp.StreamError
 		switch {
 		case errors.Is(err, errReconnect):
-			backoff = c.opts.MinBackoff
+			backoff, failures = c.opts.MinBackoff, 0
 			c.emit(ctx, Disconnected{Err: err})
 			continue
 		case errors.As(err, &se) && se.Condition == "see-other-host" && redirects < 3:
@@ -79,24 +91,28 @@ func (c *Client) Run(ctx context.Context) error {
 			if !c.sleep(ctx, -1) {
 				return nil
 			}
-			backoff, redirects = c.opts.MinBackoff, 0
+			backoff, redirects, failures = c.opts.MinBackoff, 0, 0
 			continue
 		}
 		redirects = 0
+		limit := c.opts.MaxBackoff
 		if refused(err) {
-			// Nothing listens there (yet): trying costs the server nothing,
-			// and keeping the pause short reconnects within a second of a
-			// restarted server being back.
-			backoff = c.opts.MinBackoff
+			// Nothing listens there (yet): a short cap reconnects soon
+			// after a restarted server is back.
+			limit = min(limit, refusedMaxBackoff)
 		}
+		backoff = min(backoff, limit)
 		wait := backoff/2 + rand.N(backoff/2+1) // jitter, so clients do not stampede
-		c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
+		failures++
+		if failures == 1 {
+			c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
+		} else {
+			c.emit(ctx, Retrying{Err: err, RetryIn: wait, Attempt: failures})
+		}
 		if !c.sleep(ctx, wait) {
 			return nil
 		}
-		if !refused(err) {
-			backoff = min(backoff*2, c.opts.MaxBackoff)
-		}
+		backoff = min(backoff*2, limit)
 	}
 }
 
@@ -310,6 +326,7 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 	live = sess
+	c.up = true
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	defer stop()

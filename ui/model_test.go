@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/gab-chat/gab/chat"
 )
 
 // Lines trimmed from the window can be paged in again, and the set of
@@ -19,5 +22,24 @@ func TestTrimmedLinesCanComeBack(t *testing.T) {
 	c.addHistory([]Line{{StoreID: first - 2, Body: "older"}, {StoreID: first - 1, Body: "old"}})
 	if c.Lines[0].StoreID != first-2 || c.Lines[1].StoreID != first-1 {
 		t.Fatalf("paged-back lines not shown: %d, %d", c.Lines[0].StoreID, c.Lines[1].StoreID)
+	}
+}
+
+// An outage is one console line however many attempts fail; the status
+// line follows each attempt's countdown.
+func TestOutageIsOneConsoleLine(t *testing.T) {
+	acct := &Account{Name: "a"}
+	s := NewState([]*Account{acct})
+	before := len(s.Console().Lines)
+	refused := errors.New("connect: connection refused")
+	s.Apply("a", chat.Disconnected{Err: errors.New("EOF"), RetryIn: time.Second})
+	for n := 2; n <= 6; n++ {
+		s.Apply("a", chat.Retrying{Err: refused, RetryIn: time.Duration(n) * time.Second, Attempt: n})
+	}
+	if got := len(s.Console().Lines) - before; got != 1 {
+		t.Errorf("%d console lines for one outage", got)
+	}
+	if acct.Conn != "reconnecting in 6s" {
+		t.Errorf("status %q", acct.Conn)
 	}
 }

@@ -82,6 +82,11 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 		case isFinal(err):
 			c.resume = nil // e.g. another client took the session over
+			var sasl *xmpp.SASLError
+			if errors.As(err, &sasl) {
+				err = fmt.Errorf("%w (%s)", err, c.passwordSource())
+				c.typed = "" // refused: the account's own password next time
+			}
 			d := Disconnected{Err: err, Final: true}
 			var te *xmpp.TLSError
 			if errors.As(err, &te) && te.Untrusted() && c.opts.PinFile != "" {
@@ -171,8 +176,11 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			c.mu.Unlock()
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		case Reconnect:
-			reconnect = true
+			reconnect, c.reload = true, true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case UsePassword:
+			reconnect, c.typed = true, cmd.Password
+			c.emit(ctx, CommandDone{ID: q.id, Command: SafeCommand(q.cmd)})
 		case LoadHistory, SearchHistory, LoadAround:
 			if _, err := c.readHistory(ctx, cmd, nil); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -210,25 +218,74 @@ func isFinal(err error) bool {
 		return true
 	case errors.As(err, &st):
 		return st.Condition == "conflict" || st.Condition == "not-authorized" || st.Condition == "host-unknown"
-	case errors.Is(err, errPassword):
+	case errors.Is(err, errPassword), errors.Is(err, errAccountFile):
 		return true
 	}
 	return false
 }
 
-var errPassword = errors.New("no password")
+var (
+	errPassword    = errors.New("no password")
+	errAccountFile = errors.New("account file")
+)
+
+// passwordSource says where the password tried came from, for an error
+// that must tell the user what to fix.
+func (c *Client) passwordSource() string {
+	switch {
+	case c.typed != "":
+		return "the password typed for this session"
+	case c.login.File == "":
+		return "the account's password"
+	case c.login.PasswordCommand != "":
+		return "the password printed by password_command in " + c.login.File
+	}
+	return "password in " + c.login.File
+}
+
+// reloadAccount reads the account file again, so that a Reconnect after
+// the user fixed it (a wrong password, password_command, server, TLS
+// settings) uses the file as it is now. The JID cannot change under a
+// running client: its history and roster belong to it.
+func (c *Client) reloadAccount() error {
+	if c.acct.File == "" {
+		return nil
+	}
+	a, probs := config.LoadAccount(c.acct.File)
+	if len(probs) > 0 {
+		return fmt.Errorf("%w: %w", errAccountFile, probs)
+	}
+	if !a.JID.Equal(c.acct.JID) {
+		return fmt.Errorf("%w %s: jid is now %s, not %s; restart gab to use another account", errAccountFile, c.acct.File, a.JID, c.acct.JID)
+	}
+	c.login = *a
+	return nil
+}
 
 func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
-	pass, err := c.acct.Secret(ctx)
-	if err != nil {
-		return xmpp.Config{}, fmt.Errorf("%w: %v", errPassword, err)
+	if c.reload {
+		c.reload = false
+		if err := c.reloadAccount(); err != nil {
+			return xmpp.Config{}, err
+		}
+	}
+	pass := c.typed
+	if pass == "" {
+		var err error
+		if pass, err = c.login.Secret(ctx); err != nil {
+			where := ""
+			if c.login.File != "" {
+				where = " (" + c.login.File + ")"
+			}
+			return xmpp.Config{}, fmt.Errorf("%w: %v%s", errPassword, err, where)
+		}
 	}
 	cfg := xmpp.Config{
 		JID:       c.acct.JID,
 		Password:  pass,
-		Resource:  c.acct.Resource,
-		Server:    c.acct.Server,
-		DirectTLS: c.acct.TLS == config.TLSDirect,
+		Resource:  c.login.Resource,
+		Server:    c.login.Server,
+		DirectTLS: c.login.TLS == config.TLSDirect,
 		Lang:      c.opts.Lang,
 	}
 	if c.redirect != "" {
@@ -241,8 +298,9 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 		cfg.Resource = "gab"
 	}
 	var extra []byte
-	if c.acct.CAFile != "" {
-		if extra, err = os.ReadFile(c.acct.CAFile); err != nil {
+	var err error
+	if c.login.CAFile != "" {
+		if extra, err = os.ReadFile(c.login.CAFile); err != nil {
 			return cfg, fmt.Errorf("ca_file: %w", err)
 		}
 	}
@@ -250,7 +308,7 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 		// Checked now, so a bad file is reported before connecting; the
 		// pool itself is built at the handshake (see xmpp.Config).
 		if !x509.NewCertPool().AppendCertsFromPEM(extra) {
-			return cfg, fmt.Errorf("ca_file %s: no PEM certificates in it", c.acct.CAFile)
+			return cfg, fmt.Errorf("ca_file %s: no PEM certificates in it", c.login.CAFile)
 		}
 		cfg.ExtraRoots = extra
 	}
@@ -385,8 +443,15 @@ func (c *Client) session(ctx context.Context) error {
 			c.ping(sess, kill)
 		case <-c.wake:
 			for _, q := range c.takeQueue() {
-				if _, ok := q.cmd.(Reconnect); ok {
+				switch cmd := q.cmd.(type) {
+				case Reconnect:
+					c.reload = true
 					c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+					kill(errReconnect)
+					continue
+				case UsePassword:
+					c.typed = cmd.Password
+					c.emit(ctx, CommandDone{ID: q.id, Command: SafeCommand(q.cmd)})
 					kill(errReconnect)
 					continue
 				}

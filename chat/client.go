@@ -59,8 +59,15 @@ type Client struct {
 
 	redirect string        // see-other-host target for the next connection; Run's goroutine only
 	resume   *xmpp.SMState // the last session, to resume; Run's goroutine only
-	out      *outbox
-	seen     recentSet // origin-ids of messages received lately, to drop copies
+	up       bool          // the last session got connected; Run's goroutine only
+	// login holds the account's connection settings as last read from its
+	// file (re-read on the user's Reconnect), and typed the password given
+	// with UsePassword. Run's goroutine only.
+	login  config.Account
+	reload bool
+	typed  string
+	out    *outbox
+	seen   recentSet // origin-ids of messages received lately, to drop copies
 
 	mu       sync.Mutex
 	queue    []queued
@@ -109,6 +116,7 @@ func New(acct *config.Account, opts Options) *Client {
 	show, _ := roster.ShowFromStatus(acct.Status)
 	return &Client{
 		acct:      acct,
+		login:     *acct,
 		opts:      opts,
 		events:    make(chan Event, opts.EventBuffer),
 		wake:      make(chan struct{}, 1),

@@ -33,6 +33,17 @@ type Disconnected struct {
 	Untrusted *x509.Certificate
 }
 
+// Retrying: another attempt to connect failed during the same outage,
+// which a Disconnected already announced; the next comes in RetryIn.
+// Attempt counts the failed attempts since that Disconnected (2 for the
+// first Retrying). It is for a status line, not for the console: one outage,
+// one console line.
+type Retrying struct {
+	Err     error
+	RetryIn time.Duration
+	Attempt int
+}
+
 // Fingerprint is a certificate's SHA-256, as users compare them.
 func Fingerprint(c *x509.Certificate) string { return xmpp.Fingerprint(c) }
 
@@ -245,6 +256,7 @@ type Notice struct {
 
 func (Connected) isEvent()             {}
 func (Disconnected) isEvent()          {}
+func (Retrying) isEvent()              {}
 func (RosterReset) isEvent()           {}
 func (RosterPushed) isEvent()          {}
 func (PresenceChanged) isEvent()       {}

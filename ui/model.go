@@ -320,6 +320,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 			a.Conn = fmt.Sprintf("reconnecting in %ds", max(1, int(e.RetryIn.Round(time.Second)/time.Second)))
 			s.Log(LineError, "%sconnection lost: %v; reconnecting in %v (/reconnect: now)", prefix, e.Err, e.RetryIn.Round(100*time.Millisecond))
 		}
+	case chat.Retrying:
+		// The same outage goes on: the console said so once; the status
+		// line counts down to the next attempt.
+		a.Conn = fmt.Sprintf("reconnecting in %ds", max(1, int(e.RetryIn.Round(time.Second)/time.Second)))
 	case chat.RosterReset:
 		a.Roster.Reset(e.Items, e.Version)
 	case chat.RosterPushed:

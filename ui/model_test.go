@@ -35,3 +35,22 @@ func TestFailedHistoryRequestEndsLoading(t *testing.T) {
 		t.Fatal("the tab still waits for a page that is not coming")
 	}
 }
+
+// An outage is one console line however many attempts fail; the status
+// line follows each attempt's countdown.
+func TestOutageIsOneConsoleLine(t *testing.T) {
+	acct := &Account{Name: "a"}
+	s := NewState([]*Account{acct})
+	before := len(s.Console().Lines)
+	refused := errors.New("connect: connection refused")
+	s.Apply("a", chat.Disconnected{Err: errors.New("EOF"), RetryIn: time.Second})
+	for n := 2; n <= 6; n++ {
+		s.Apply("a", chat.Retrying{Err: refused, RetryIn: time.Duration(n) * time.Second, Attempt: n})
+	}
+	if got := len(s.Console().Lines) - before; got != 1 {
+		t.Errorf("%d console lines for one outage", got)
+	}
+	if acct.Conn != "reconnecting in 6s" {
+		t.Errorf("status %q", acct.Conn)
+	}
+}

@@ -177,8 +177,11 @@ func (s *Session) authenticate(features *Element) error {
 	s.mech, s.binding = plan.name, plan.binding
 	if tap := s.cfg.Tap; tap != nil {
 		note := "authenticating with " + plan.name
-		if plan.binding != "" {
-			note += " (" + plan.binding + ")"
+		switch {
+		case plan.binding != "":
+			note += " (channel binding " + plan.binding + ")"
+		case plan.gs2Y:
+			note += " (no channel binding: the server offers none)"
 		}
 		tap.log("NOTE", []byte(note))
 		tap.redact.Store(true)

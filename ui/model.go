@@ -420,11 +420,17 @@ func (s *State) Apply(account string, ev chat.Event) {
 			c.correct(e.ReplaceID, kind, e.Body)
 		}
 	case chat.DeliveryChanged:
-		if c, _ := s.Find(account, e.To); c != nil {
+		c, _ := s.Find(account, e.To)
+		if c != nil {
 			c.setState(e.ID, e.State)
 		}
 		if e.State == chat.DeliveryFailed {
 			s.SetStatus(true, "a message to %s could not be delivered", e.To)
+			if e.Reason != "" && c != nil {
+				c.add(Line{Time: s.Now(), Body: "not delivered: " + e.Reason, Kind: LineError})
+			} else if e.Reason != "" {
+				s.Log(LineError, "%sa message to %s was not delivered: %s", prefix, e.To, e.Reason)
+			}
 		}
 	case chat.ChatStateChanged:
 		if c, _ := s.Find(account, e.Bare); c != nil {

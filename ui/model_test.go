@@ -96,3 +96,15 @@ func TestHistoryPageInterleavesByTime(t *testing.T) {
 		t.Fatalf("after paging back: %s", got)
 	}
 }
+
+// A message given up for a known reason says why, in its conversation.
+func TestUndeliveredMessageShowsItsReason(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x"}})
+	s.Apply("a", chat.MessageSent{ID: "m1", To: "bob@x", Body: "huge", State: chat.DeliveryUnacked, Time: time.Now()})
+	c, _ := s.Find("a", "bob@x")
+	s.Apply("a", chat.DeliveryChanged{ID: "m1", To: "bob@x", State: chat.DeliveryFailed, Reason: "the server refused it as too big (301 KiB as sent)"})
+	last := c.Lines[len(c.Lines)-1]
+	if c.Lines[0].State != chat.DeliveryFailed || last.Kind != LineError || last.Body != "not delivered: the server refused it as too big (301 KiB as sent)" {
+		t.Fatalf("lines: %+v", c.Lines)
+	}
+}

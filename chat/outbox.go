@@ -53,10 +53,12 @@ type outbox struct {
 	order   []string // live ids, oldest first
 	settled map[string]settledMsg
 	ring    []string
-	errs    []error     // store failures not yet reported
-	gen     uint64      // the current session, counted from 1
-	sm      bool        // the current session has stream management
-	wire    []*outgoing // what the current session put on the wire
+	errs    []error // store failures not yet reported
+	gen     uint64  // the current session, counted from 1
+	sm      bool    // the current session has stream management
+	// recent are the last messages a session without stream management
+	// put on the wire (they count as sent at once, so live forgets them).
+	recent []*outgoing
 }
 
 // outboxStore is what the outbox needs of the history store.
@@ -126,7 +128,7 @@ func (o *outbox) newSession(sm bool) {
 	o.mu.Lock()
 	o.gen++
 	o.sm = sm
-	o.wire = nil
+	o.recent = nil
 	o.mu.Unlock()
 }
 
@@ -144,9 +146,17 @@ func (o *outbox) claim(m *outgoing) bool {
 	if m.size == 0 {
 		m.size = len(m.stanza().String())
 	}
-	o.wire = append(o.wire, m)
+	if !o.sm {
+		if len(o.recent) == recentKept {
+			o.recent = append(o.recent[:0], o.recent[1:]...)
+		}
+		o.recent = append(o.recent, m)
+	}
 	return true
 }
+
+// recentKept bounds outbox.recent.
+const recentKept = 8
 
 // minStanzaLimit is the stanza size every server must accept (RFC 6120
 // §13.12): a message no bigger cannot have been refused for its size.
@@ -178,8 +188,19 @@ type undeliverable struct{ id, reason string }
 func (o *outbox) lost(err error) []undeliverable {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	wire := o.wire
-	o.wire = nil
+	// On the wire in this session and not confirmed: with stream
+	// management, what is live from this session (live holds only what
+	// is unconfirmed, so this stays small); without, the last few sent.
+	wire := o.recent
+	o.recent = nil
+	if o.sm {
+		wire = nil
+		for _, id := range o.order {
+			if m := o.live[id]; m != nil && m.gen == o.gen {
+				wire = append(wire, m)
+			}
+		}
+	}
 	if err == nil || errors.Is(err, errReconnect) {
 		return nil // ended on purpose, not by what was sent
 	}
@@ -188,10 +209,6 @@ func (o *outbox) lost(err error) []undeliverable {
 	var culprit *outgoing
 	var out []undeliverable
 	for _, m := range wire {
-		unconfirmed := o.live[m.id] == m
-		if o.sm && !unconfirmed {
-			continue // the server had it
-		}
 		if tooBig && m.size > minStanzaLimit && (culprit == nil || m.size > culprit.size) {
 			culprit = m
 		}
@@ -200,7 +217,7 @@ func (o *outbox) lost(err error) []undeliverable {
 		out = append(out, undeliverable{culprit.id, fmt.Sprintf("the server refused it as too big (%s as sent; it closed the connection: %v)", sizeText(culprit.size), err)})
 	}
 	for _, m := range wire {
-		if m == culprit || !o.sm || o.live[m.id] != m {
+		if m == culprit || !o.sm {
 			continue
 		}
 		m.deaths++

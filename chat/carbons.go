@@ -24,6 +24,9 @@ type CarbonSent struct {
 	OriginID  string
 	StoreID   int64
 	ArchiveID string
+	// Delayed: sent a while ago (from the archive while catching up, or
+	// with a delay stamp), Time being the server's.
+	Delayed bool
 }
 
 func (CarbonSent) isEvent() {}
@@ -82,9 +85,9 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 	if !ok || body == "" {
 		return nil, true // a chat state or marker from another device
 	}
-	t, _ := delayStamp(self, inner)
+	t, delayed := delayStamp(self, inner)
 	return []Event{CarbonSent{
 		ID: inner.Get("id"), To: to.Bare().String(), Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
-		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid,
+		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed,
 	}}, true
 }

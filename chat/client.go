@@ -44,6 +44,10 @@ type Options struct {
 	NoStreamManagement bool
 	// XMLLog receives the raw stream (authentication redacted); nil for none.
 	XMLLog *xmpp.Tap
+	// MaxMessageSize is the largest message gab sends, in bytes as it goes
+	// on the wire (the whole stanza, XML-escaped); a bigger one is refused
+	// before it goes out. 0 means config.DefaultMaxMessageSize.
+	MaxMessageSize int
 	// PinFile holds the certificate the user chose to trust for this account
 	// (PEM); once it exists, only that certificate is accepted. Empty: no
 	// pinning.
@@ -109,6 +113,9 @@ func New(acct *config.Account, opts Options) *Client {
 	}
 	if opts.Dial == nil {
 		opts.Dial = xmpp.Dial
+	}
+	if opts.MaxMessageSize <= 0 {
+		opts.MaxMessageSize = config.DefaultMaxMessageSize
 	}
 	if opts.PingTimeout <= 0 {
 		opts.PingTimeout = 20 * time.Second

@@ -148,6 +148,9 @@ func (HistoryLoaded) isEvent() {}
 
 // MessageSent is a message the user wrote, as it enters the outbox
 // (State pending). DeliveryChanged follows as it goes out and is confirmed.
+// A message refused before it could go out (bigger than the account's
+// max_message_size) comes with State failed, kept in history but never
+// sent; its command fails, saying why.
 type MessageSent struct {
 	CommandID uint64
 	ID        string
@@ -165,6 +168,9 @@ type DeliveryChanged struct {
 	ID    string
 	To    string
 	State string
+	// Reason says why, for DeliveryFailed when gab knows (the server
+	// refused the message as too big); "" otherwise.
+	Reason string
 }
 
 // ReceiptReceived: From's client confirms it received our message ID

@@ -57,6 +57,7 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			return nil
 		}
+		c.lost(ctx, err)
 		if c.opts.NoReconnect {
 			c.emit(ctx, Disconnected{Err: err, Final: true})
 			c.failQueued(ctx, err)
@@ -404,7 +405,7 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 	live = sess
-	c.out.newSession()
+	c.out.newSession(sess.StreamManagement())
 	c.up = true
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
@@ -436,8 +437,9 @@ func (c *Client) session(ctx context.Context) error {
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.read(ctx, sess, self) }()
 	ended := func(err error) error {
-		if why := dead.Load(); why != nil {
-			return *why
+		var se *xmpp.StreamError
+		if why := dead.Load(); why != nil && !errors.As(err, &se) {
+			return *why // but the server's own reason, when it gave one, says more
 		}
 		return err
 	}

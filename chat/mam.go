@@ -230,7 +230,7 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
-		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
+		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
 	return MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
 		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}, true

@@ -2,7 +2,9 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +37,8 @@ type outgoing struct {
 	state   string
 	storeID int64
 	gen     uint64 // the session that last put it on the wire (see claim)
+	size    int    // bytes on the wire
+	deaths  int    // sessions that ended while it was on the wire, unconfirmed
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -51,6 +55,10 @@ type outbox struct {
 	ring    []string
 	errs    []error // store failures not yet reported
 	gen     uint64  // the current session, counted from 1
+	sm      bool    // the current session has stream management
+	// recent are the last messages a session without stream management
+	// put on the wire (they count as sent at once, so live forgets them).
+	recent []*outgoing
 }
 
 // outboxStore is what the outbox needs of the history store.
@@ -116,9 +124,11 @@ func (o *outbox) load(ctx context.Context) error {
 
 // newSession starts a new count of what went on the wire: everything
 // unconfirmed may go (again) in the session now starting.
-func (o *outbox) newSession() {
+func (o *outbox) newSession(sm bool) {
 	o.mu.Lock()
 	o.gen++
+	o.sm = sm
+	o.recent = nil
 	o.mu.Unlock()
 }
 
@@ -133,7 +143,117 @@ func (o *outbox) claim(m *outgoing) bool {
 		return false
 	}
 	m.gen = o.gen
+	if m.size == 0 {
+		m.size = len(m.stanza().String())
+	}
+	if !o.sm {
+		if len(o.recent) == recentKept {
+			o.recent = append(o.recent[:0], o.recent[1:]...)
+		}
+		o.recent = append(o.recent, m)
+	}
 	return true
+}
+
+// recentKept bounds outbox.recent.
+const recentKept = 8
+
+// minStanzaLimit is the stanza size every server must accept (RFC 6120
+// §13.12): a message no bigger cannot have been refused for its size.
+const minStanzaLimit = 10000
+
+// maxDeaths is how many sessions may end while a message is on the wire,
+// unconfirmed, before it is given up: a server that drops the connection
+// each time it receives a message would otherwise get it again at every
+// reconnection, for ever. A message bigger than minStanzaLimit is given up
+// after maxBigDeaths: a server refusing a stanza for its size closes the
+// stream with policy-violation, but it closes the connection with our
+// unread bytes still arriving, which resets it, and its stream error is
+// often lost with the reset (measured with Prosody on loopback: two
+// times out of three).
+const (
+	maxDeaths    = 3
+	maxBigDeaths = 2
+)
+
+// undeliverable is a message given up, and why.
+type undeliverable struct{ id, reason string }
+
+// lost looks at what the session that just ended with err had put on the
+// wire without confirmation. When the server closed the stream with
+// policy-violation (what Prosody and ejabberd send for a stanza over their
+// size limit), the biggest such message over RFC 6120's minimum is the
+// one refused. Any message that has now been on the wire of maxDeaths
+// dying sessions is given up too. The caller marks them failed.
+func (o *outbox) lost(err error) []undeliverable {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// On the wire in this session and not confirmed: with stream
+	// management, what is live from this session (live holds only what
+	// is unconfirmed, so this stays small); without, the last few sent.
+	wire := o.recent
+	o.recent = nil
+	if o.sm {
+		wire = nil
+		for _, id := range o.order {
+			if m := o.live[id]; m != nil && m.gen == o.gen {
+				wire = append(wire, m)
+			}
+		}
+	}
+	if err == nil || errors.Is(err, errReconnect) {
+		return nil // ended on purpose, not by what was sent
+	}
+	var se *xmpp.StreamError
+	tooBig := errors.As(err, &se) && (se.Condition == "policy-violation" || strings.Contains(se.Text, "too big") || strings.Contains(se.Text, "too large"))
+	var culprit *outgoing
+	var out []undeliverable
+	for _, m := range wire {
+		if tooBig && m.size > minStanzaLimit && (culprit == nil || m.size > culprit.size) {
+			culprit = m
+		}
+	}
+	if culprit != nil {
+		out = append(out, undeliverable{culprit.id, fmt.Sprintf("the server refused it as too big (%s as sent; it closed the connection: %v)", sizeText(culprit.size), err)})
+	}
+	for _, m := range wire {
+		if m == culprit || !o.sm {
+			continue
+		}
+		m.deaths++
+		switch {
+		case m.size > minStanzaLimit && m.deaths >= maxBigDeaths:
+			out = append(out, undeliverable{m.id, fmt.Sprintf("the server closed the connection each of the %d times it was sent (%s as sent): it is probably too big for the server", m.deaths, sizeText(m.size))})
+		case m.deaths >= maxDeaths:
+			out = append(out, undeliverable{m.id, fmt.Sprintf("the connection was lost each of the %d times it was sent (%s as sent); the server may be refusing it", m.deaths, sizeText(m.size))})
+		}
+	}
+	return out
+}
+
+// sizeText is a size as users read it.
+func sizeText(n int) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d KiB", (n+1023)/1024)
+}
+
+// lost marks as failed what the session that just ended with err had sent
+// and the server will never take (see outbox.lost). It runs on Run's
+// goroutine, between sessions.
+func (c *Client) lost(ctx context.Context, err error) {
+	gaveUp := c.out.lost(err)
+	for _, u := range gaveUp {
+		if to, ok := c.out.set(u.id, DeliveryFailed); ok {
+			c.emit(ctx, DeliveryChanged{ID: u.id, To: to, State: DeliveryFailed, Reason: u.reason})
+		}
+	}
+	if len(gaveUp) > 0 {
+		// Resuming would have the protocol layer send it again.
+		c.resume = nil
+	}
+	c.reportStoreErrors(ctx)
 }
 
 // failure records a store error, to be reported (see takeErrors).
@@ -316,11 +436,34 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 		return nil, errEmpty
 	}
 	m := &outgoing{id: NewID(), to: to, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	m.size = len(m.stanza().String())
+	if m.size > c.opts.MaxMessageSize {
+		return nil, c.refuse(ctx, cmdID, m)
+	}
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
 	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
 	return m, nil
+}
+
+// refuse keeps a message too big to send in history, marked not
+// delivered (what the user wrote is not lost), shows it so, and returns
+// the reason for its command's failure.
+func (c *Client) refuse(ctx context.Context, cmdID uint64, m *outgoing) error {
+	err := fmt.Errorf("message not sent: it is %s as sent, more than this account's limit of %s (max_message_size); it is kept in history, marked not delivered",
+		sizeText(m.size), sizeText(c.opts.MaxMessageSize))
+	if c.opts.Store != nil {
+		row := &history.Message{Peer: m.to, Direction: history.Out, From: c.acct.JID.String(), To: m.to, Body: m.body, Thread: m.thread,
+			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryFailed}
+		if serr := c.opts.Store.Append([]*history.Message{row}); serr != nil {
+			c.emit(ctx, Notice{Text: "could not store a message in history: " + serr.Error()})
+		} else {
+			m.storeID = row.ID
+		}
+	}
+	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: m.to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryFailed, StoreID: m.storeID})
+	return err
 }
 
 // transmit puts a message on the wire. With stream management it stays

@@ -3,8 +3,10 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -95,5 +97,45 @@ func TestOutboxReadFailureIsReportedAndRetried(t *testing.T) {
 	got := c.out.unsent(false)
 	if len(got) != 1 || got[0].id != "o1" || got[0].body != "left from before" {
 		t.Fatalf("outbox after the retry: %+v", got)
+	}
+}
+
+// What a dying session had on the wire, unconfirmed, is given up when the
+// server said it was too big, or when sessions keep dying with it: twice
+// for a message over RFC 6120's 10,000 bytes, three times for any. A
+// reconnection the user asked for does not count.
+func TestMessagesThatKeepKillingTheSessionAreGivenUp(t *testing.T) {
+	reset := fmt.Errorf("write failed: %w", syscall.ECONNRESET)
+	rounds := func(o *outbox, errs ...error) (gaveUp []undeliverable, after int) {
+		for i, err := range errs {
+			o.newSession(true)
+			for _, m := range o.unsent(false) {
+				o.claim(m)
+			}
+			if gaveUp = o.lost(err); len(gaveUp) > 0 {
+				return gaveUp, i + 1
+			}
+		}
+		return nil, 0
+	}
+	cases := []struct {
+		name  string
+		size  int
+		errs  []error
+		after int
+	}{
+		{"small, connection lost", 500, []error{reset, reset, reset, reset}, 3},
+		{"big, connection lost", 20000, []error{reset, reset, reset}, 2},
+		{"big, refused by the server", 20000, []error{&xmpp.StreamError{Condition: "policy-violation", Text: "XML stanza is too big"}}, 1},
+		{"small, policy violation", 500, []error{&xmpp.StreamError{Condition: "policy-violation"}, reset, reset}, 3},
+		{"big, the user reconnects", 20000, []error{errReconnect, errReconnect, errReconnect}, 0},
+	}
+	for _, c := range cases {
+		o := newOutbox(nil)
+		o.add(&outgoing{id: "m", to: "b@x", body: "x", size: c.size}, "a@x")
+		gaveUp, after := rounds(o, c.errs...)
+		if after != c.after || (after > 0 && (len(gaveUp) != 1 || gaveUp[0].id != "m")) {
+			t.Errorf("%s: given up after %d sessions (%v), want %d", c.name, after, gaveUp, c.after)
+		}
 	}
 }

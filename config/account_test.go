@@ -67,6 +67,11 @@ func TestParseAccountProblems(t *testing.T) {
 			want: []string{"3:ping_interval: 2 is not 0 (off) or 5..3600 seconds"},
 		},
 		{
+			name: "message size limit out of range",
+			file: "jid = \"a@example.net\"\npassword = \"x\"\nmax_message_size = 4096\n",
+			want: []string{"3:max_message_size: 4096 is not 10000..1048576 bytes"},
+		},
+		{
 			name: "bad server",
 			file: "jid = \"a@example.net\"\npassword = \"x\"\nserver = \"example.net\"\n",
 			want: []string{"3:server: \"example.net\" must be host:port"},
@@ -128,8 +133,13 @@ func TestParseAccountDefaults(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatal(probs)
 	}
-	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second {
+	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second ||
+		a.MaxMessageSize != 65536 {
 		t.Errorf("defaults wrong: %+v", a)
+	}
+	a, probs = ParseAccount("/x/a.toml", []byte("jid = \"a@example.net\"\npassword = \"p\"\nmax_message_size = 200000\n"))
+	if len(probs) != 0 || a.MaxMessageSize != 200000 {
+		t.Errorf("max_message_size = 200000: %d %v", a.MaxMessageSize, probs)
 	}
 }
 

@@ -329,12 +329,19 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 }
 
 // Before returns up to n messages with peer older than the row beforeID
-// (0: the newest), oldest first, and whether older ones remain.
+// (0: the newest), oldest first, and whether older ones remain. Messages
+// are in time order (server time where known), rows stored at the same
+// time in the order they were stored: a message the archive brought in
+// late sits where it was sent, not where it was stored.
 func (s *Store) Before(ctx context.Context, peer string, beforeID int64, n int) ([]Message, bool, error) {
+	var out []Message
+	var err error
 	if beforeID <= 0 {
-		beforeID = 1<<63 - 1
+		out, err = s.query(ctx, `WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n+1)
+	} else {
+		out, err = s.query(ctx, `WHERE peer = ? AND (ts, id) < (SELECT ts, id FROM messages WHERE id = ?)
+			ORDER BY ts DESC, id DESC LIMIT ?`, peer, beforeID, n+1)
 	}
-	out, err := s.query(ctx, `WHERE peer = ? AND id < ? ORDER BY id DESC LIMIT ?`, peer, beforeID, n+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -371,7 +378,8 @@ func ftsQuery(text string) string {
 	return strings.Join(terms, " ")
 }
 
-// Search finds messages containing every word of text, newest first;
+// Search finds messages containing every word of text, newest first (by
+// time);
 // peer "" searches every conversation.
 func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Message, error) {
 	q := ftsQuery(text)
@@ -387,7 +395,7 @@ func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Mes
 		where += ` AND peer = ?`
 		args = append(args, peer)
 	}
-	return s.query(ctx, where+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	return s.query(ctx, where+` ORDER BY ts DESC, id DESC LIMIT ?`, append(args, limit)...)
 }
 
 // Around returns the message with row id and its context in the same
@@ -398,7 +406,8 @@ func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer 
 	if err != nil {
 		return nil, false, err
 	}
-	after, err := s.query(ctx, `WHERE peer = ? AND id >= ? ORDER BY id LIMIT ?`, peer, id, newer+1)
+	after, err := s.query(ctx, `WHERE peer = ? AND (ts, id) >= (SELECT ts, id FROM messages WHERE id = ?)
+		ORDER BY ts, id LIMIT ?`, peer, id, newer+1)
 	if err != nil {
 		return nil, false, err
 	}

@@ -278,7 +278,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		}
 		defer store.Close()
 		opts := chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval,
-			PinFile: dirs.PinFile(a.Name)}
+			PinFile: dirs.PinFile(a.Name), MaxMessageSize: a.MaxMessageSize}
 		if xmlLog != nil {
 			opts.XMLLog = xmpp.NewTap(xmlLog, a.Name)
 		}

@@ -58,6 +58,8 @@ func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
 	// Any copy was sent before what alice writes next.
 	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "after"})
 	b.r.wait(t, "the message after", is(func(e chat.MessageReceived) bool { return e.Body == "after" }))
+	after := a.r.wait(t, "the message after sent", is(func(e chat.MessageSent) bool { return e.Body == "after" })).(chat.MessageSent)
+	a.r.wait(t, "the message after acknowledged", is(func(e chat.DeliveryChanged) bool { return e.ID == after.ID && e.State == chat.DeliverySent }))
 	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"before", "during the outage", "after"}) {
 		t.Fatalf("bob received %q", got)
 	}
@@ -75,7 +77,9 @@ func TestResumeAfterTheConnectionIsCut(t *testing.T) {
 	acct := account(t, srv, "alice", "pw", "gab")
 	acct.Server = proxy.Addr()
 	opts := fast
-	opts.PingInterval, opts.PingTimeout = 500*time.Millisecond, 1500*time.Millisecond
+	// Long enough that a busy server answers in time: only the dead route
+	// may go unanswered.
+	opts.PingInterval, opts.PingTimeout = 500*time.Millisecond, 5*time.Second
 	a := start(t, acct, opts)
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	a.r.wait(t, "bob online", is(func(e chat.PresenceChanged) bool { return e.Bare == "bob@localhost" && e.Available }))

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -533,9 +532,8 @@ func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
 		if chaty {
 			c.chaty[p.Bare] = true
 		}
-		// node#ver: cache only an answer whose hash is the one advertised
-		// (answers with extended forms do not verify here and are not cached).
-		if k := strings.LastIndexByte(p.Caps, '#'); k >= 0 && capsVer(ids, features) == p.Caps[k+1:] && len(c.capsCache) < 1000 {
+		// node#ver: cache only a verifiable answer whose hash is the one advertised.
+		if capsCacheable(p.Caps, ids, features) && len(c.capsCache) < 1000 {
 			c.capsCache[p.Caps] = chaty
 		}
 	})

@@ -202,6 +202,11 @@ func LoadAccount(file string) (*Account, Problems) {
 		return nil, Problems{{File: file, Msg: err.Error()}}
 	}
 	a, probs := ParseAccount(file, data)
+	if a != nil && a.PasswordCommand != "" {
+		if p, bad := writableByOthers(file, keyLines(data)["password_command"], "password_command"); bad {
+			probs = append(probs, p)
+		}
+	}
 	if a != nil && a.Password != "" {
 		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
 			probs = append(probs, Problem{File: file, Msg: fmt.Sprintf(

@@ -201,3 +201,26 @@ func TestLoadAccountsCollectsEveryFile(t *testing.T) {
 		t.Fatalf("problems = %v", probs)
 	}
 }
+
+// A file that makes gab run a command must not be writable by anyone but
+// its owner: whoever can change it can run anything as you.
+func TestCommandFileWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.toml")
+	if err := os.WriteFile(f, []byte("jid = \"a@example.net\"\n\npassword_command = \"pass show xmpp\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o666, 0o620, 0o602} {
+		os.Chmod(f, mode)
+		_, probs := LoadAccount(f)
+		if len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Msg, "password_command") || !strings.Contains(probs[0].Msg, "chmod go-w "+f) {
+			t.Fatalf("mode %04o: want a chmod go-w problem at line 3, got %v", mode, probs)
+		}
+	}
+	for _, mode := range []os.FileMode{0o644, 0o600, 0o444} {
+		os.Chmod(f, mode)
+		if _, probs := LoadAccount(f); len(probs) != 0 {
+			t.Fatalf("mode %04o refused: %v", mode, probs)
+		}
+	}
+}

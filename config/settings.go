@@ -191,7 +191,13 @@ func LoadSettings(dir string) (Settings, Problems) {
 	if err != nil {
 		return s, Problems{{File: s.File, Msg: err.Error()}}
 	}
-	probs := append(decodeFile(s.File, data, settingsFields(&s)), s.checkKeys(keyLines(data))...)
+	lines := keyLines(data)
+	probs := append(decodeFile(s.File, data, settingsFields(&s)), s.checkKeys(lines)...)
+	if s.Notify.Command != "" {
+		if p, bad := writableByOthers(s.File, lines["notify.command"], "[notify] command"); bad {
+			probs = append(probs, p)
+		}
+	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 	return s, probs
 }

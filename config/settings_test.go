@@ -165,3 +165,24 @@ func TestLanguageMustBeATag(t *testing.T) {
 		}
 	}
 }
+
+func TestNotifyCommandFileWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "gab.toml")
+	os.WriteFile(f, []byte("[notify]\ncommand = 'notify-send \"$GAB_TITLE\"'\n"), 0o600)
+	os.Chmod(f, 0o666)
+	_, probs := LoadSettings(dir)
+	if len(probs) != 1 || probs[0].Line != 2 || !strings.Contains(probs[0].Msg, "[notify] command") || !strings.Contains(probs[0].Msg, "chmod go-w "+f) {
+		t.Fatalf("want a chmod go-w problem at line 2, got %v", probs)
+	}
+	os.Chmod(f, 0o644)
+	if _, probs := LoadSettings(dir); len(probs) != 0 {
+		t.Fatalf("0644 refused: %v", probs)
+	}
+	// Without a command the file runs nothing: its mode is the user's business.
+	os.WriteFile(f, []byte("[notify]\nbell = false\n"), 0o666)
+	os.Chmod(f, 0o666)
+	if _, probs := LoadSettings(dir); len(probs) != 0 {
+		t.Fatalf("a file without a command refused: %v", probs)
+	}
+}

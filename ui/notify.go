@@ -184,8 +184,9 @@ func (n *notifier) commands(ctx context.Context) {
 		last := notes[len(notes)-1]
 		cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 		cmd := exec.CommandContext(cctx, "sh", "-c", n.cfg.Command)
-		cmd.Env = append(os.Environ(), "GAB_TITLE="+title, "GAB_BODY="+body, "GAB_FROM="+plainText(last.from),
-			"GAB_NAME="+plainText(last.name), "GAB_ACCOUNT="+last.account, fmt.Sprintf("GAB_COUNT=%d", len(notes)))
+		cmd.Env = append(os.Environ(), "GAB_TITLE="+markupEscape(title), "GAB_BODY="+markupEscape(body),
+			"GAB_FROM="+markupEscape(plainText(last.from)), "GAB_NAME="+markupEscape(plainText(last.name)),
+			"GAB_ACCOUNT="+last.account, fmt.Sprintf("GAB_COUNT=%d", len(notes)))
 		cmd.WaitDelay = time.Second
 		out, err := cmd.CombinedOutput() // never to the terminal gab draws on
 		cancel()
@@ -198,6 +199,12 @@ func (n *notifier) commands(ctx context.Context) {
 		}
 	}
 }
+
+// markupEscape makes text from the network inert for notification daemons
+// that read the body as markup (the freedesktop.org specification's
+// <b>, <a href>, <img>): notify-send "$GAB_TITLE" "$GAB_BODY" shows it as
+// written, and a daemon without markup shows the entities, never tags.
+var markupEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
 // clip shortens s to at most n runes.
 func clip(s string, n int) string {

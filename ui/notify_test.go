@@ -266,3 +266,33 @@ func TestThemeElementsAllUsed(t *testing.T) {
 		t.Errorf("the interface has %d theme colours, config knows %d elements", len(fields), len(config.ThemeElements))
 	}
 }
+
+// Notification daemons read a notify-send body as markup: what a peer
+// writes must reach the command with <, > and & escaped, or a link or an
+// image (fetched by the daemon) appears in the notification.
+func TestNotifyCommandEscapesMarkup(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out")
+	n := newNotifier(config.Notify{ShowBody: true, Command: `printf '%s|%s|%s|%s' "$GAB_TITLE" "$GAB_BODY" "$GAB_FROM" "$GAB_NAME" > ` + file + `.tmp && mv ` + file + `.tmp ` + file + `; exit 3`})
+	reports := make(chan string, 1)
+	n.report = func(s string) { reports <- s }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.commands(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	n.pending = []note{{account: "me", from: "b<i>ob@x", name: "<b>Bob</b> & co",
+		body: `<a href="https://evil.example/">click</a><img src="https://evil.example/t.png"/> &amp;`}}
+	n.flush()
+	select {
+	case <-reports: // the command ran (and exited 3, after writing)
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("the command did not run")
+	}
+	got, _ := os.ReadFile(file)
+	want := "gab: message from &lt;b&gt;Bob&lt;/b&gt; &amp; co|" +
+		`&lt;a href="https://evil.example/"&gt;click&lt;/a&gt;&lt;img src="https://evil.example/t.png"/&gt; &amp;amp;|` +
+		"b&lt;i&gt;ob@x|&lt;b&gt;Bob&lt;/b&gt; &amp; co"
+	if string(got) != want {
+		t.Errorf("the command was told\n %q\nwant\n %q", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"mellium.im/sasl"
@@ -202,6 +203,7 @@ func (s *Session) authenticate(features *Element) error {
 	if err := s.w.Send(E(NSSASL, "auth", "mechanism", plan.name).WithText(encode64(resp))); err != nil {
 		return err
 	}
+	scram, sawFirst := strings.HasPrefix(plan.name, "SCRAM-"), false
 	for {
 		el, err := s.r.Next()
 		if err != nil {
@@ -212,6 +214,12 @@ func (s *Session) authenticate(features *Element) error {
 			data, err := decode64(el.Text)
 			if err != nil {
 				return s.abortSASL(plan.name, err)
+			}
+			if scram && !sawFirst {
+				sawFirst = true
+				if err := checkServerFirst(data); err != nil {
+					return s.abortSASL(plan.name, err)
+				}
 			}
 			_, resp, err := neg.Step(data)
 			if err != nil {
@@ -247,6 +255,48 @@ func (s *Session) authenticate(features *Element) error {
 			return fmt.Errorf("SASL %s: unexpected <%s/>", plan.name, el.Name.Local)
 		}
 	}
+}
+
+// MaxSCRAMIterations is the most PBKDF2 iterations a server may ask of us
+// in SCRAM. RFC 5802 and RFC 7677 ask for at least 4096; ejabberd uses 4096
+// and Prosody 10,000. A million is a hundred times what servers use and
+// costs about a second of one core here (SCRAM-SHA-1); a server asking for
+// more — 2,000,000,000 would take half an hour, beyond any timeout, since
+// the computation cannot be interrupted — is refused before computing.
+const MaxSCRAMIterations = 1_000_000
+
+// checkServerFirst reads a SCRAM server-first-message (RFC 5802 §5.1:
+// [m=ext,]r=nonce,s=salt,i=count) before the SASL library computes the
+// salted password from it, and refuses an iteration count out of bounds.
+func checkServerFirst(msg []byte) error {
+	var r, salt, iter bool
+	for _, f := range strings.Split(string(msg), ",") {
+		if len(f) < 2 || f[1] != '=' {
+			return errors.New("malformed SCRAM challenge from the server")
+		}
+		switch f[0] {
+		case 'm':
+			return errors.New("the server requires a SCRAM extension gab does not know")
+		case 'r':
+			r = len(f) > 2
+		case 's':
+			_, err := base64.StdEncoding.DecodeString(f[2:])
+			salt = err == nil && len(f) > 2
+		case 'i':
+			n, err := strconv.ParseUint(f[2:], 10, 64)
+			if err != nil || n == 0 {
+				return fmt.Errorf("the server sent an invalid SCRAM iteration count %s", quoteShort(f[2:]))
+			}
+			if n > MaxSCRAMIterations {
+				return fmt.Errorf("the server asks for %d SCRAM iterations, more than the %d gab computes (a server asking that much is broken or hostile)", n, MaxSCRAMIterations)
+			}
+			iter = true
+		}
+	}
+	if !r || !salt || !iter {
+		return errors.New("incomplete SCRAM challenge from the server (nonce, salt or iteration count missing)")
+	}
+	return nil
 }
 
 func (s *Session) abortSASL(mech string, err error) error {

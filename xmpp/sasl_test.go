@@ -111,3 +111,23 @@ func TestSASLTLSStateFollowsChoice(t *testing.T) {
 		t.Errorf("tls-unique: version %x", v)
 	}
 }
+
+func TestCheckServerFirst(t *testing.T) {
+	for msg, ok := range map[string]bool{
+		"r=abc,s=c2FsdA==,i=4096":       true,
+		"r=abc,s=c2FsdA==,i=1000000":    true,
+		"r=abc,s=c2FsdA==,i=1000001":    false,
+		"r=abc,s=c2FsdA==,i=-1":         false,
+		"r=abc,s=c2FsdA==,i=4096x":      false,
+		"m=ext,r=abc,s=c2FsdA==,i=4096": false,
+		"r=abc,i=4096":                  false,
+		"r=abc,s=!!,i=4096":             false,
+		"s=c2FsdA==,i=4096":             false,
+		"r=abc,s=c2FsdA==":              false,
+		"garbage":                       false,
+	} {
+		if err := checkServerFirst([]byte(msg)); (err == nil) != ok {
+			t.Errorf("%q: %v", msg, err)
+		}
+	}
+}

@@ -127,3 +127,26 @@ func TestLanguageFromLocale(t *testing.T) {
 		}
 	}
 }
+
+// --check and a normal start both refuse files that run a command and that
+// others can change.
+func TestCommandFilesWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "accounts"), 0o700)
+	acct, settings := filepath.Join(dir, "accounts", "home.toml"), filepath.Join(dir, "gab.toml")
+	os.WriteFile(acct, []byte("jid = \"me@example.net\"\npassword_command = \"echo x\"\n"), 0o600)
+	os.WriteFile(settings, []byte("[notify]\ncommand = \"true\"\n"), 0o600)
+	os.Chmod(acct, 0o666)
+	os.Chmod(settings, 0o666)
+	for _, args := range [][]string{{"--config", dir, "--check"}, {"--config", dir, "--data", t.TempDir()}} {
+		code, _, stderr := runGab(t, args...)
+		if code == 0 {
+			t.Fatalf("%v passed", args)
+		}
+		for _, want := range []string{acct + ":2: sets password_command", "chmod go-w " + acct, settings + ":2: sets [notify] command", "chmod go-w " + settings} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, stderr)
+			}
+		}
+	}
+}

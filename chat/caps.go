@@ -39,6 +39,38 @@ func capsVer(ids []identity, features []string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
+// capsVerifiable reports whether a disco#info answer may be hashed and
+// cached at all (XEP-0115 §5.4): no string may contain "<" — the hash
+// input separates fields with it, so an identity name such as
+// "gab<feature1<feature2<" with no features would otherwise hash like a
+// client with those features — and no identity or feature may appear twice.
+func capsVerifiable(ids []identity, features []string) bool {
+	seenID := map[identity]bool{}
+	for _, id := range ids {
+		if strings.Contains(id.category+id.typ+id.lang+id.name, "<") || seenID[id] {
+			return false
+		}
+		seenID[id] = true
+	}
+	seenF := map[string]bool{}
+	for _, f := range features {
+		if strings.Contains(f, "<") || seenF[f] {
+			return false
+		}
+		seenF[f] = true
+	}
+	return true
+}
+
+// capsCacheable reports whether the answer to a disco#info query sent to
+// the node#ver a presence advertised may be cached under it: the answer
+// must be verifiable and hash to ver (answers with extended forms do not
+// verify here and are not cached).
+func capsCacheable(nodeVer string, ids []identity, features []string) bool {
+	k := strings.LastIndexByte(nodeVer, '#')
+	return k >= 0 && capsVerifiable(ids, features) && capsVer(ids, features) == nodeVer[k+1:]
+}
+
 // capsElement is the <c/> our presence carries.
 func capsElement() *xmpp.Element {
 	return xmpp.E(NSCaps, "c", "hash", "sha-1", "node", CapsNode, "ver", capsVer([]identity{gabIdentity}, Features))

@@ -24,6 +24,9 @@ type CarbonSent struct {
 	OriginID  string
 	StoreID   int64
 	ArchiveID string
+	// Delayed: sent a while ago (from the archive while catching up, or
+	// with a delay stamp), Time being the server's.
+	Delayed bool
 }
 
 func (CarbonSent) isEvent() {}
@@ -52,6 +55,13 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 	if inner == nil {
 		return nil, true
 	}
+	// The archive id our server gave the message (XEP-0359 stanza-id by
+	// our account): on the forwarded message, where Prosody puts it, or on
+	// the carbon itself. Trusted because the carbon is our server's.
+	aid := archiveID(self, inner)
+	if aid == "" {
+		aid = archiveID(self, el)
+	}
 	if !sent {
 		// A message to another of our devices: handle it as if it had come
 		// here (its own sender check applies).
@@ -59,6 +69,9 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 		for i, ev := range evs {
 			if m, ok := ev.(MessageReceived); ok {
 				m.Carbon = true
+				if m.ArchiveID == "" {
+					m.ArchiveID = aid
+				}
 				evs[i] = m
 			}
 		}
@@ -72,9 +85,9 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 	if !ok || body == "" {
 		return nil, true // a chat state or marker from another device
 	}
-	t, _ := delayStamp(self, inner)
+	t, delayed := delayStamp(self, inner)
 	return []Event{CarbonSent{
 		ID: inner.Get("id"), To: to.Bare().String(), Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
-		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"),
+		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed,
 	}}, true
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +43,10 @@ type Options struct {
 	NoStreamManagement bool
 	// XMLLog receives the raw stream (authentication redacted); nil for none.
 	XMLLog *xmpp.Tap
+	// MaxMessageSize is the largest message gab sends, in bytes as it goes
+	// on the wire (the whole stanza, XML-escaped); a bigger one is refused
+	// before it goes out. 0 means config.DefaultMaxMessageSize.
+	MaxMessageSize int
 	// PinFile holds the certificate the user chose to trust for this account
 	// (PEM); once it exists, only that certificate is accepted. Empty: no
 	// pinning.
@@ -59,8 +62,15 @@ type Client struct {
 
 	redirect string        // see-other-host target for the next connection; Run's goroutine only
 	resume   *xmpp.SMState // the last session, to resume; Run's goroutine only
-	out      *outbox
-	seen     recentSet // origin-ids of messages received lately, to drop copies
+	up       bool          // the last session got connected; Run's goroutine only
+	// login holds the account's connection settings as last read from its
+	// file (re-read on the user's Reconnect), and typed the password given
+	// with UsePassword. Run's goroutine only.
+	login  config.Account
+	reload bool
+	typed  string
+	out    *outbox
+	seen   recentSet // origin-ids of messages received lately, to drop copies
 
 	mu       sync.Mutex
 	queue    []queued
@@ -103,24 +113,37 @@ func New(acct *config.Account, opts Options) *Client {
 	if opts.Dial == nil {
 		opts.Dial = xmpp.Dial
 	}
+	if opts.MaxMessageSize <= 0 {
+		opts.MaxMessageSize = config.DefaultMaxMessageSize
+	}
 	if opts.PingTimeout <= 0 {
 		opts.PingTimeout = 20 * time.Second
 	}
 	show, _ := roster.ShowFromStatus(acct.Status)
 	return &Client{
 		acct:      acct,
+		login:     *acct,
 		opts:      opts,
 		events:    make(chan Event, opts.EventBuffer),
 		wake:      make(chan struct{}, 1),
 		presence:  SetPresence{Show: show, Status: acct.StatusMessage},
 		items:     map[string]roster.Item{},
-		out:       newOutbox(opts.Store),
+		out:       newOutbox(outStore(opts.Store)),
 		seen:      recentSet{max: 2000},
 		chaty:     map[string]bool{},
 		asked:     map[string]bool{},
 		mam:       map[string]mamMode{},
 		capsCache: map[string]bool{},
 	}
+}
+
+// outStore is the outbox's view of the store: no store is a nil
+// interface, not one holding a nil pointer.
+func outStore(s *history.Store) outboxStore {
+	if s == nil {
+		return nil
+	}
+	return s
 }
 
 // Account is the account this client runs.
@@ -281,6 +304,9 @@ func (c *Client) deliver(ev Event) {
 // and the messages are still shown: losing them from the screen too would
 // be worse. It reports false when ctx ended.
 func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
+	for _, err := range c.out.takeErrors() {
+		c.pend.events = append(c.pend.events, Notice{Text: err.Error()})
+	}
 	evs := c.pend.events
 	if len(evs) == 0 && len(c.pend.receipts) == 0 {
 		return true
@@ -325,16 +351,33 @@ func stored(msgs []history.Message) []StoredMessage {
 }
 
 // readHistory answers the commands that read the store (LoadHistory,
-// SearchHistory, LoadAround). It reports false for other commands.
+// SearchHistory, LoadAround) with their result event. It reports later
+// when the final answer is left to a backfill under way (see backfill);
+// otherwise the caller gives it, from err.
 //
 // sess is the live session, nil offline.
-func (c *Client) readHistory(ctx context.Context, cmd Command, sess *xmpp.Session) (bool, error) {
+func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *xmpp.Session) (later bool, err error) {
+	emit := func(ev Event) { c.emit(ctx, ev) }
 	switch cmd := cmd.(type) {
 	case LoadHistory:
-		return true, c.loadHistory(ctx, cmd, sess, nil)
+		if c.opts.Store == nil {
+			emit(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
+			return false, nil
+		}
+		msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, pageLimit(cmd))
+		if err != nil {
+			return false, fmt.Errorf("read history: %w", err)
+		}
+		if len(msgs) == 0 && cmd.Before == 0 && sess != nil && c.backfill(ctx, sess, id, cmd) {
+			return true, nil
+		}
+		emit(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
+		return false, nil
+	case storedPage:
+		return true, c.answerPage(ctx, id, cmd.LoadHistory, cmd.archive, emit)
 	case SearchHistory:
 		if c.opts.Store == nil {
-			return true, errors.New("no history is kept")
+			return false, errors.New("no history is kept")
 		}
 		limit := cmd.Limit
 		if limit <= 0 || limit > 500 {
@@ -342,52 +385,81 @@ func (c *Client) readHistory(ctx context.Context, cmd Command, sess *xmpp.Sessio
 		}
 		hits, err := c.opts.Store.Search(ctx, cmd.Text, cmd.Peer, limit)
 		if err != nil {
-			return true, fmt.Errorf("search: %w", err)
+			return false, fmt.Errorf("search: %w", err)
 		}
-		c.emit(ctx, SearchResults{Text: cmd.Text, Peer: cmd.Peer, Hits: stored(hits)})
-		return true, nil
+		emit(SearchResults{Text: cmd.Text, Peer: cmd.Peer, Hits: stored(hits)})
+		return false, nil
 	case LoadAround:
 		if c.opts.Store == nil {
-			return true, errors.New("no history is kept")
+			return false, errors.New("no history is kept")
 		}
 		msgs, more, err := c.opts.Store.Around(ctx, cmd.Peer, cmd.StoreID, 50, 1000)
 		if err != nil {
-			return true, fmt.Errorf("read history: %w", err)
+			return false, fmt.Errorf("read history: %w", err)
 		}
-		c.emit(ctx, HistoryLoaded{Peer: cmd.Peer, Messages: stored(msgs), More: more, Around: cmd.StoreID})
-		return true, nil
+		emit(HistoryLoaded{Peer: cmd.Peer, Messages: stored(msgs), More: more, Around: cmd.StoreID})
+		return false, nil
 	}
-	return false, nil
+	return false, fmt.Errorf("not a history command")
 }
 
-// loadHistory answers LoadHistory from the store. A conversation the store
-// knows nothing of gets its latest page from the server's archive first,
-// when there is a session to ask.
-//
-// deliver is how the answer goes out: nil to emit it now, c.deliver on the
-// reader goroutine, to keep it in stream order.
-func (c *Client) loadHistory(ctx context.Context, cmd LoadHistory, sess *xmpp.Session, deliver func(Event)) error {
-	if deliver == nil {
-		deliver = func(ev Event) { c.emit(ctx, ev) }
+// isHistory reports the commands readHistory answers.
+func isHistory(cmd Command) bool {
+	switch cmd.(type) {
+	case LoadHistory, storedPage, SearchHistory, LoadAround:
+		return true
 	}
-	if c.opts.Store == nil {
-		deliver(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
-		return nil
+	return false
+}
+
+// pageLimit is how many messages a LoadHistory reads.
+func pageLimit(cmd LoadHistory) int {
+	if cmd.Limit <= 0 || cmd.Limit > 1000 {
+		return 100
 	}
-	limit := cmd.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, limit)
+	return cmd.Limit
+}
+
+// storedPage is how a LoadHistory whose backfill could not finish (no
+// answer in time, the session ended) comes back to the command queue, to
+// be answered from the store with the reason.
+type storedPage struct {
+	LoadHistory
+	archive error
+}
+
+// answerPage gives LoadHistory its page from the store and its one final
+// answer, through out. archive is why the server's archive could not add
+// to it, nil when it did; a server that keeps no archive is no failure.
+func (c *Client) answerPage(ctx context.Context, id uint64, cmd LoadHistory, archive error, out func(Event)) error {
+	msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, pageLimit(cmd))
 	if err != nil {
-		return fmt.Errorf("read history: %w", err)
+		err = fmt.Errorf("read history: %w", err)
+		out(CommandFailed{ID: id, Command: cmd, Err: err})
+		return err
 	}
-	if len(msgs) == 0 && cmd.Before == 0 && sess != nil {
-		c.backfill(ctx, sess, cmd.Peer, limit)
-		return nil
+	out(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
+	var se *xmpp.StanzaError
+	if archive != nil && !(errors.As(archive, &se) && (se.Condition == "service-unavailable" || se.Condition == "feature-not-implemented")) {
+		err = fmt.Errorf("the server's archive: %w", archive)
+		out(CommandFailed{ID: id, Command: cmd, Err: err})
+		return err
 	}
-	deliver(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
+	out(CommandDone{ID: id, Command: cmd})
 	return nil
+}
+
+// requeue puts a command back in the queue under its first ID, to be
+// answered by Run's goroutine (which owns answering) — for callbacks that
+// may run on any goroutine.
+func (c *Client) requeue(id uint64, cmd Command) {
+	c.mu.Lock()
+	c.queue = append(c.queue, queued{id, cmd})
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // recentSet remembers the last max keys added.
@@ -460,9 +532,8 @@ func (c *Client) discover(sess *xmpp.Session, self Self, ev Event) {
 		if chaty {
 			c.chaty[p.Bare] = true
 		}
-		// node#ver: cache only an answer whose hash is the one advertised
-		// (answers with extended forms do not verify here and are not cached).
-		if k := strings.LastIndexByte(p.Caps, '#'); k >= 0 && capsVer(ids, features) == p.Caps[k+1:] && len(c.capsCache) < 1000 {
+		// node#ver: cache only a verifiable answer whose hash is the one advertised.
+		if capsCacheable(p.Caps, ids, features) && len(c.capsCache) < 1000 {
 			c.capsCache[p.Caps] = chaty
 		}
 	})

@@ -86,6 +86,12 @@ type Unblock struct{ JID string }
 // is also how a client that stopped on a final error is told to try again.
 type Reconnect struct{}
 
+// UsePassword logs in with this password, for as long as gab runs or until
+// the server refuses it, instead of the account file's password or
+// password_command; it connects again at once. Nothing is written to disk.
+// It is how the interface can offer to type a password after a wrong one.
+type UsePassword struct{ Password string }
+
 // TrustCertificate pins the certificate (DER) a server presented that no
 // trusted authority signed, and connects again. From then on that
 // certificate, and no other, is accepted for the account.
@@ -150,9 +156,19 @@ func (Block) isCommand()               {}
 func (Unblock) isCommand()             {}
 func (FetchBlocklist) isCommand()      {}
 func (Reconnect) isCommand()           {}
+func (UsePassword) isCommand()         {}
 func (TrustCertificate) isCommand()    {}
 func (LoadHistory) isCommand()         {}
 func (SearchHistory) isCommand()       {}
 func (LoadAround) isCommand()          {}
 func (MarkDisplayed) isCommand()       {}
 func (CorrectMessage) isCommand()      {}
+
+// SafeCommand is cmd as it may travel in events and logs: a password
+// given with UsePassword is blanked.
+func SafeCommand(cmd Command) Command {
+	if _, ok := cmd.(UsePassword); ok {
+		return UsePassword{}
+	}
+	return cmd
+}

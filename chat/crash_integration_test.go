@@ -81,7 +81,7 @@ func TestKillDuringAFloodLosesNothingShown(t *testing.T) {
 		if l != "READY" {
 			t.Fatalf("client: %s", l)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("the client never got ready")
 	}
 
@@ -97,7 +97,7 @@ func TestKillDuringAFloodLosesNothingShown(t *testing.T) {
 		select {
 		case l := <-lines:
 			shown = append(shown, strings.TrimPrefix(l, "SHOWN "))
-		case <-time.After(30 * time.Second):
+		case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 			t.Fatalf("only %d messages shown", len(shown))
 		}
 	}

@@ -33,6 +33,17 @@ type Disconnected struct {
 	Untrusted *x509.Certificate
 }
 
+// Retrying: another attempt to connect failed during the same outage,
+// which a Disconnected already announced; the next comes in RetryIn.
+// Attempt counts the failed attempts since that Disconnected (2 for the
+// first Retrying). It is for a status line, not for the console: one outage,
+// one console line.
+type Retrying struct {
+	Err     error
+	RetryIn time.Duration
+	Attempt int
+}
+
 // Fingerprint is a certificate's SHA-256, as users compare them.
 func Fingerprint(c *x509.Certificate) string { return xmpp.Fingerprint(c) }
 
@@ -137,6 +148,9 @@ func (HistoryLoaded) isEvent() {}
 
 // MessageSent is a message the user wrote, as it enters the outbox
 // (State pending). DeliveryChanged follows as it goes out and is confirmed.
+// A message refused before it could go out (bigger than the account's
+// max_message_size) comes with State failed, kept in history but never
+// sent; its command fails, saying why.
 type MessageSent struct {
 	CommandID uint64
 	ID        string
@@ -154,6 +168,9 @@ type DeliveryChanged struct {
 	ID    string
 	To    string
 	State string
+	// Reason says why, for DeliveryFailed when gab knows (the server
+	// refused the message as too big); "" otherwise.
+	Reason string
 }
 
 // ReceiptReceived: From's client confirms it received our message ID
@@ -245,6 +262,7 @@ type Notice struct {
 
 func (Connected) isEvent()             {}
 func (Disconnected) isEvent()          {}
+func (Retrying) isEvent()              {}
 func (RosterReset) isEvent()           {}
 func (RosterPushed) isEvent()          {}
 func (PresenceChanged) isEvent()       {}

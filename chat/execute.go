@@ -21,6 +21,13 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		return c.transmit(sess, m, func(ev Event) { c.emit(ctx, ev) }) // on failure it stays in the outbox
 	}
+	if isHistory(q.cmd) {
+		later, err := c.readHistory(ctx, q.id, q.cmd, sess)
+		if !later {
+			c.answer(ctx, q, err)
+		}
+		return nil
+	}
 	err := c.run(ctx, sess, q)
 	if err != nil {
 		c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -28,6 +35,15 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 	}
 	c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 	return nil
+}
+
+// answer gives a command its final answer: done, or failed with err.
+func (c *Client) answer(ctx context.Context, q queued, err error) {
+	if err != nil {
+		c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+	} else {
+		c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+	}
 }
 
 func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
@@ -63,9 +79,6 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.blockSet(ctx, sess, "unblock", cmd.JID)
 	case TrustCertificate:
 		return errors.New("already connected: nothing to trust")
-	case LoadHistory, SearchHistory, LoadAround:
-		_, err := c.readHistory(ctx, cmd, sess)
-		return err
 	case MarkDisplayed:
 		to, err := bareJID(cmd.To)
 		if err != nil {

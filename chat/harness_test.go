@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/gab-chat/gab/history"
+	"net"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -42,9 +43,11 @@ func newRecorder(ch <-chan chat.Event) *recorder {
 	return r
 }
 
-// wait returns the first event since index `from` matching ok.
+// waitFrom returns the first event since index `from` matching ok, and its
+// index, waiting up to xmpptest.Timeout(d) for it.
 func (r *recorder) waitFrom(t *testing.T, from int, what string, d time.Duration, ok func(chat.Event) bool) (chat.Event, int) {
 	t.Helper()
+	d = xmpptest.Timeout(d)
 	deadline := time.Now().Add(d)
 	timer := time.AfterFunc(d, func() { r.mu.Lock(); r.cond.Broadcast(); r.mu.Unlock() })
 	defer timer.Stop()
@@ -65,8 +68,20 @@ func (r *recorder) waitFrom(t *testing.T, from int, what string, d time.Duration
 
 func (r *recorder) wait(t *testing.T, what string, ok func(chat.Event) bool) chat.Event {
 	t.Helper()
-	ev, _ := r.waitFrom(t, 0, what, 10*time.Second, ok)
+	ev, _ := r.waitFrom(t, 0, what, xmpptest.RoundTrip, ok)
 	return ev
+}
+
+// waitSeries waits for n events in order, the i-th matching ok(i, e). A
+// flood takes as long as it takes on a busy machine: only a stall, no next
+// event within the limit, fails.
+func (r *recorder) waitSeries(t *testing.T, what string, n int, ok func(int, chat.Event) bool) {
+	t.Helper()
+	from := 0
+	for i := 0; i < n; i++ {
+		_, j := r.waitFrom(t, from, fmt.Sprintf("%s %d of %d", what, i+1, n), xmpptest.RoundTrip, func(e chat.Event) bool { return ok(i, e) })
+		from = j + 1
+	}
 }
 
 func (r *recorder) snapshot() []chat.Event {
@@ -117,9 +132,9 @@ func start(t *testing.T, acct *config.Account, opts chat.Options) *running {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 			buf := make([]byte, 1<<20)
-			t.Errorf("client %s did not stop within 10 s:\n%s", acct.JID, buf[:runtime.Stack(buf, true)])
+			t.Errorf("client %s did not stop within %v:\n%s", acct.JID, xmpptest.Timeout(xmpptest.RoundTrip), buf[:runtime.Stack(buf, true)])
 		}
 	}
 	t.Cleanup(stop)
@@ -186,4 +201,45 @@ func openStore(t *testing.T) *history.Store {
 	}
 	t.Cleanup(func() { store.Close() })
 	return store
+}
+
+// retryWindow returns once a client with the reconnect delays of opts,
+// pointed at a port that accepts connections and drops them at once, has
+// failed n times and retried: a window of n-1 reconnect delays, as long as
+// it takes on this machine however busy it is. A client that must not
+// reconnect by itself, run with the same delays, would have dialled again
+// within it.
+func retryWindow(t *testing.T, opts chat.Options, n int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	defer func() { l.Close(); <-accepted }()
+	c := chat.New(&config.Account{
+		Name: "metronome", JID: jid.MustParse("metronome@" + xmpptest.Domain), Password: "pw", Resource: "gab",
+		Server: l.Addr().String(), TLS: config.TLSStartTLS, Status: "online", Enabled: true,
+	}, chat.Options{MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff})
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	from := 0
+	for k := 1; k <= n; k++ {
+		_, i := r.waitFrom(t, from, fmt.Sprintf("failed attempt %d of a client that retries", k), xmpptest.RoundTrip,
+			is(func(e chat.Disconnected) bool { return e.Err != nil && !e.Final && e.RetryIn > 0 }))
+		from = i + 1
+	}
 }

@@ -51,7 +51,7 @@ func rawSession(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 // reads the stream.
 func rawSessionNoReader(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 	defer cancel()
 	s, err := xmpp.Dial(ctx, xmpp.Config{JID: jid.MustParse(user + "@localhost"), Password: "pw", Resource: "evil", Server: srv.Addr(), RootCAs: srv.CertPool(t)})
 	if err != nil {
@@ -59,6 +59,17 @@ func rawSessionNoReader(t *testing.T, srv *xmpptest.Server, user string) *xmpp.S
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// roundTrip waits for the server to answer a ping sent on s (whose stream
+// someone reads): by then it has dealt with everything s sent before.
+func roundTrip(t *testing.T, s *xmpp.Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
+	defer cancel()
+	if _, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", xmpptest.Domain).Add(xmpp.E(xmpp.NSPing, "ping"))); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
 }
 
 func checkHostileOutcome(t *testing.T, a *running, marker string) {
@@ -131,7 +142,7 @@ func TestHostileStanzasInOfflineStorage(t *testing.T) {
 		}
 	}
 	m.SendRaw(`<message to='alice@localhost' type='chat'><body>stored marker</body></message>`)
-	time.Sleep(300 * time.Millisecond)
+	roundTrip(t, m) // all of it is in offline storage now
 	for login := 1; login <= 2; login++ {
 		a := start(t, account(t, srv, "alice", "pw", fmt.Sprint("gab", login)), chat.Options{})
 		if login == 1 {
@@ -151,8 +162,22 @@ func TestHostilePeerFloodsAndGiants(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 
 	// 1 MB body: the server resets the sender; we must not notice.
-	giant := rawSession(t, srv, "mallory")
+	giant := rawSessionNoReader(t, srv, "mallory")
+	reset := make(chan struct{})
+	go func() {
+		defer close(reset)
+		for {
+			if _, err := giant.Next(nil); err != nil {
+				return
+			}
+		}
+	}()
 	giant.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>` + strings.Repeat("G", 1<<20) + `</body></message>`)
+	select {
+	case <-reset: // the server is done with the giant: whatever reaches alice later came after it
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
+		t.Fatal("the server kept the session that sent a 1 MB stanza")
+	}
 
 	// A presence flood from one contact, with a 1,023-byte resource.
 	long := strings.Repeat("r", 1023)
@@ -177,7 +202,10 @@ func TestHostilePeerFloodsAndGiants(t *testing.T) {
 	flooder.SendRaw(`<iq to='alice@localhost/gab' type='bogus' id='x1'><q xmlns='urn:x'/></iq>`)
 	flooder.SendRaw(`<iq to='alice@localhost/gab' type='get' id='x2'><q xmlns='urn:unknown'/></iq>`)
 	flooder.SendRaw(`<iq to='alice@localhost/gab' type='result' id='never-sent'/>`)
-	a.r.wait(t, "the last presence", is(func(e chat.PresenceChanged) bool { return e.Status == fmt.Sprint("status ", n-1) }))
+	a.r.waitSeries(t, "presence", n, func(i int, e chat.Event) bool {
+		p, ok := e.(chat.PresenceChanged)
+		return ok && p.Status == fmt.Sprint("status ", i)
+	})
 	t.Logf("%d presence updates from one contact handled in %v", n, time.Since(start))
 
 	got := 0

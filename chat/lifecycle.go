@@ -25,19 +25,31 @@ import (
 // errReconnect ends a session the user asked to replace with a new one.
 var errReconnect = errors.New("reconnect requested")
 
+// refusedMaxBackoff caps the pause between attempts while connections are
+// refused outright: the host is up and nothing listens yet, as while a
+// server restarts, and trying costs it nothing.
+const refusedMaxBackoff = 10 * time.Second
+
 // Run connects and keeps the account connected until ctx ends. A lost
-// connection is retried with exponential backoff and jitter, whatever the
-// user's presence. An error a retry cannot mend (wrong password, untrusted
-// certificate, another client taking over the resource) is reported as a
-// final Disconnected and the client waits for a Reconnect command instead
-// of looping. Events is closed when Run returns.
+// connection is retried with exponential backoff and jitter (MinBackoff
+// doubling to MaxBackoff; to at most refusedMaxBackoff while connections are
+// refused), whatever the user's presence. The first failure of an outage is
+// a Disconnected, each further one a Retrying. An error a retry cannot mend
+// (wrong password, untrusted certificate, another client taking over the
+// resource) is reported as a final Disconnected and the client waits for a
+// Reconnect command instead of looping. Events is closed when Run returns.
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.events)
 	backoff := c.opts.MinBackoff
 	redirects := 0
+	failures := 0 // failed attempts in the current outage
 	for {
 		started := time.Now()
+		c.up = false
 		err := c.session(ctx)
+		if c.up {
+			failures = 0 // it was connected: a new outage starts
+		}
 		if ctx.Err() != nil {
 			select {
 			case c.events <- Disconnected{Final: true}:
@@ -45,6 +57,7 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			return nil
 		}
+		c.lost(ctx, err)
 		if c.opts.NoReconnect {
 			c.emit(ctx, Disconnected{Err: err, Final: true})
 			c.failQueued(ctx, err)
@@ -57,7 +70,7 @@ func (c *Client) Run(ctx context.Context) error {
 		var se *xmpp.StreamError
 		switch {
 		case errors.Is(err, errReconnect):
-			backoff = c.opts.MinBackoff
+			backoff, failures = c.opts.MinBackoff, 0
 			c.emit(ctx, Disconnected{Err: err})
 			continue
 		case errors.As(err, &se) && se.Condition == "see-other-host" && redirects < 3:
@@ -70,6 +83,11 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 		case isFinal(err):
 			c.resume = nil // e.g. another client took the session over
+			var sasl *xmpp.SASLError
+			if errors.As(err, &sasl) {
+				err = fmt.Errorf("%w (%s)", err, c.passwordSource())
+				c.typed = "" // refused: the account's own password next time
+			}
 			d := Disconnected{Err: err, Final: true}
 			var te *xmpp.TLSError
 			if errors.As(err, &te) && te.Untrusted() && c.opts.PinFile != "" {
@@ -79,24 +97,28 @@ func (c *Client) Run(ctx context.Context) error {
 			if !c.sleep(ctx, -1) {
 				return nil
 			}
-			backoff, redirects = c.opts.MinBackoff, 0
+			backoff, redirects, failures = c.opts.MinBackoff, 0, 0
 			continue
 		}
 		redirects = 0
+		limit := c.opts.MaxBackoff
 		if refused(err) {
-			// Nothing listens there (yet): trying costs the server nothing,
-			// and keeping the pause short reconnects within a second of a
-			// restarted server being back.
-			backoff = c.opts.MinBackoff
+			// Nothing listens there (yet): a short cap reconnects soon
+			// after a restarted server is back.
+			limit = min(limit, refusedMaxBackoff)
 		}
+		backoff = min(backoff, limit)
 		wait := backoff/2 + rand.N(backoff/2+1) // jitter, so clients do not stampede
-		c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
+		failures++
+		if failures == 1 {
+			c.emit(ctx, Disconnected{Err: err, RetryIn: wait})
+		} else {
+			c.emit(ctx, Retrying{Err: err, RetryIn: wait, Attempt: failures})
+		}
 		if !c.sleep(ctx, wait) {
 			return nil
 		}
-		if !refused(err) {
-			backoff = min(backoff*2, c.opts.MaxBackoff)
-		}
+		backoff = min(backoff*2, limit)
 	}
 }
 
@@ -144,6 +166,13 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// reportStoreErrors shows the outbox's store failures not yet reported.
+func (c *Client) reportStoreErrors(ctx context.Context) {
+	for _, err := range c.out.takeErrors() {
+		c.emit(ctx, Notice{Text: err.Error()})
+	}
+}
+
 // failQueued answers the commands queued while offline. It reports
 // whether one of them asked to reconnect.
 func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
@@ -155,13 +184,14 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			c.mu.Unlock()
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		case Reconnect:
-			reconnect = true
+			reconnect, c.reload = true, true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
-		case LoadHistory, SearchHistory, LoadAround:
-			if _, err := c.readHistory(ctx, cmd, nil); err != nil {
-				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
-			} else {
-				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+		case UsePassword:
+			reconnect, c.typed = true, cmd.Password
+			c.emit(ctx, CommandDone{ID: q.id, Command: SafeCommand(q.cmd)})
+		case LoadHistory, storedPage, SearchHistory, LoadAround:
+			if later, err := c.readHistory(ctx, q.id, cmd, nil); !later {
+				c.answer(ctx, q, err)
 			}
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
@@ -181,6 +211,7 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 		}
 	}
+	c.reportStoreErrors(ctx)
 	return reconnect
 }
 
@@ -194,25 +225,74 @@ func isFinal(err error) bool {
 		return true
 	case errors.As(err, &st):
 		return st.Condition == "conflict" || st.Condition == "not-authorized" || st.Condition == "host-unknown"
-	case errors.Is(err, errPassword):
+	case errors.Is(err, errPassword), errors.Is(err, errAccountFile):
 		return true
 	}
 	return false
 }
 
-var errPassword = errors.New("no password")
+var (
+	errPassword    = errors.New("no password")
+	errAccountFile = errors.New("account file")
+)
+
+// passwordSource says where the password tried came from, for an error
+// that must tell the user what to fix.
+func (c *Client) passwordSource() string {
+	switch {
+	case c.typed != "":
+		return "the password typed for this session"
+	case c.login.File == "":
+		return "the account's password"
+	case c.login.PasswordCommand != "":
+		return "the password printed by password_command in " + c.login.File
+	}
+	return "password in " + c.login.File
+}
+
+// reloadAccount reads the account file again, so that a Reconnect after
+// the user fixed it (a wrong password, password_command, server, TLS
+// settings) uses the file as it is now. The JID cannot change under a
+// running client: its history and roster belong to it.
+func (c *Client) reloadAccount() error {
+	if c.acct.File == "" {
+		return nil
+	}
+	a, probs := config.LoadAccount(c.acct.File)
+	if len(probs) > 0 {
+		return fmt.Errorf("%w: %w", errAccountFile, probs)
+	}
+	if !a.JID.Equal(c.acct.JID) {
+		return fmt.Errorf("%w %s: jid is now %s, not %s; restart gab to use another account", errAccountFile, c.acct.File, a.JID, c.acct.JID)
+	}
+	c.login = *a
+	return nil
+}
 
 func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
-	pass, err := c.acct.Secret(ctx)
-	if err != nil {
-		return xmpp.Config{}, fmt.Errorf("%w: %v", errPassword, err)
+	if c.reload {
+		c.reload = false
+		if err := c.reloadAccount(); err != nil {
+			return xmpp.Config{}, err
+		}
+	}
+	pass := c.typed
+	if pass == "" {
+		var err error
+		if pass, err = c.login.Secret(ctx); err != nil {
+			where := ""
+			if c.login.File != "" {
+				where = " (" + c.login.File + ")"
+			}
+			return xmpp.Config{}, fmt.Errorf("%w: %v%s", errPassword, err, where)
+		}
 	}
 	cfg := xmpp.Config{
 		JID:       c.acct.JID,
 		Password:  pass,
-		Resource:  c.acct.Resource,
-		Server:    c.acct.Server,
-		DirectTLS: c.acct.TLS == config.TLSDirect,
+		Resource:  c.login.Resource,
+		Server:    c.login.Server,
+		DirectTLS: c.login.TLS == config.TLSDirect,
 		Lang:      c.opts.Lang,
 	}
 	if c.redirect != "" {
@@ -225,8 +305,9 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 		cfg.Resource = "gab"
 	}
 	var extra []byte
-	if c.acct.CAFile != "" {
-		if extra, err = os.ReadFile(c.acct.CAFile); err != nil {
+	var err error
+	if c.login.CAFile != "" {
+		if extra, err = os.ReadFile(c.login.CAFile); err != nil {
 			return cfg, fmt.Errorf("ca_file: %w", err)
 		}
 	}
@@ -234,7 +315,7 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 		// Checked now, so a bad file is reported before connecting; the
 		// pool itself is built at the handshake (see xmpp.Config).
 		if !x509.NewCertPool().AppendCertsFromPEM(extra) {
-			return cfg, fmt.Errorf("ca_file %s: no PEM certificates in it", c.acct.CAFile)
+			return cfg, fmt.Errorf("ca_file %s: no PEM certificates in it", c.login.CAFile)
 		}
 		cfg.ExtraRoots = extra
 	}
@@ -279,16 +360,30 @@ func (c *Client) pin(der []byte) error {
 	if err := os.MkdirAll(filepath.Dir(c.opts.PinFile), 0o700); err != nil {
 		return err
 	}
-	tmp := c.opts.PinFile + ".new"
-	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	// A fresh temporary file (mode 0600, never one left behind by a crash
+	// with another mode), renamed over the pin once complete.
+	f, err := os.CreateTemp(filepath.Dir(c.opts.PinFile), filepath.Base(c.opts.PinFile)+".new*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.opts.PinFile)
+	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
+	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), c.opts.PinFile)
 }
 
 // session runs one connection from dial to its end and returns why it
 // ended.
 func (c *Client) session(ctx context.Context) error {
+	if err := c.out.load(ctx); err != nil && ctx.Err() == nil {
+		// They stay in the store; the next connection tries again.
+		c.emit(ctx, Notice{Text: "could not read the messages waiting to be sent from history (they are kept, and gab tries again at the next connection): " + err.Error()})
+	}
 	cfg, err := c.xmppConfig(ctx)
 	if err != nil {
 		return err
@@ -299,12 +394,19 @@ func (c *Client) session(ctx context.Context) error {
 	c.pend = batch{}
 	sess, err := c.opts.Dial(ctx, cfg)
 	if err != nil {
-		if cfg.Resume != nil && !errors.Is(err, context.Canceled) {
-			c.resume = nil // a failed attempt may have been the resumption itself
+		// The session stays resumable until the server says it is gone: a
+		// <failed/> answer to <resume/>, after which Dial binds a new
+		// session, and nothing else. A refused or broken connection, even
+		// in the middle of resuming, leaves it hibernating on the server.
+		// Only an answer that makes no sense is not worth trying again.
+		if errors.Is(err, xmpp.ErrResumeInvalid) {
+			c.resume = nil
 		}
 		return err
 	}
 	live = sess
+	c.out.newSession(sess.StreamManagement())
+	c.up = true
 	defer sess.Close()
 	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	defer stop()
@@ -335,8 +437,9 @@ func (c *Client) session(ctx context.Context) error {
 	readErr := make(chan error, 1)
 	go func() { readErr <- c.read(ctx, sess, self) }()
 	ended := func(err error) error {
-		if why := dead.Load(); why != nil {
-			return *why
+		var se *xmpp.StreamError
+		if why := dead.Load(); why != nil && !errors.As(err, &se) {
+			return *why // but the server's own reason, when it gave one, says more
 		}
 		return err
 	}
@@ -363,8 +466,15 @@ func (c *Client) session(ctx context.Context) error {
 			c.ping(sess, kill)
 		case <-c.wake:
 			for _, q := range c.takeQueue() {
-				if _, ok := q.cmd.(Reconnect); ok {
+				switch cmd := q.cmd.(type) {
+				case Reconnect:
+					c.reload = true
 					c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+					kill(errReconnect)
+					continue
+				case UsePassword:
+					c.typed = cmd.Password
+					c.emit(ctx, CommandDone{ID: q.id, Command: SafeCommand(q.cmd)})
 					kill(errReconnect)
 					continue
 				}
@@ -372,6 +482,7 @@ func (c *Client) session(ctx context.Context) error {
 					kill(fmt.Errorf("write failed: %w", err))
 				}
 			}
+			c.reportStoreErrors(ctx)
 		}
 	}
 }
@@ -448,7 +559,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
 					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
 						// A message we sent, now known to the archive too.
-						c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID)
+						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID))
 					}
 					continue
 				}
@@ -513,8 +624,9 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		sess.Send(c.presenceElement(p))
 		// Copies of what our other devices send and receive (XEP-0280).
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(xmpp.E(NSCarbons, "enable")), c.opts.IQTimeout, func(*xmpp.Element, error) {})
-		// A new session: everything not confirmed goes (again); a copy the
-		// server had after all carries the same origin-id.
+		// A new session: everything an earlier one left unconfirmed goes
+		// again (a copy the server had after all carries the same
+		// origin-id); what this session sent already is not sent twice.
 		c.flush(sess, false, c.deliver)
 		// And what was said while we were away, from the archive.
 		c.catchUp(ctx, sess)

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -118,6 +119,7 @@ func (c *Client) catchUp(ctx context.Context, sess *xmpp.Session) {
 	}
 	last, err := c.opts.Store.Meta(ctx, metaMAMLast)
 	if err != nil {
+		c.deliver(Notice{Text: "could not read from history where the archive was read up to; not catching up this time: " + err.Error()})
 		return
 	}
 	switch last {
@@ -132,9 +134,12 @@ func (c *Client) catchUp(ctx context.Context, sess *xmpp.Session) {
 
 // sendArchiveQuery sends one archive query (XEP-0313) with the given form
 // fields besides FORM_TYPE and result-set element, registered under mode
-// so its results are recognised as ours. done gets the final answer (nil
-// on an error) on the reader goroutine, after the page's results.
-func (c *Client) sendArchiveQuery(ctx context.Context, sess *xmpp.Session, mode mamMode, fields []*xmpp.Element, set *xmpp.Element, done func(fin *xmpp.Element)) {
+// so its results are recognised as ours. done gets the final answer: on
+// the reader goroutine, after the page's results, with err nil or the
+// server's *xmpp.StanzaError; or, with any other err (no answer in time,
+// the session ended), on another goroutine. It reports false, and done is
+// never called, when the query could not be sent.
+func (c *Client) sendArchiveQuery(ctx context.Context, sess *xmpp.Session, mode mamMode, fields []*xmpp.Element, set *xmpp.Element, done func(fin *xmpp.Element, err error)) bool {
 	qid := NewID()
 	form := xmpp.E(NSForms, "x", "type", "submit").Add(
 		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
@@ -152,14 +157,16 @@ func (c *Client) sendArchiveQuery(ctx context.Context, sess *xmpp.Session, mode 
 	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
 		forget()
 		if err != nil {
-			done(nil) // no archive, or the session ended: the next connection asks again
+			done(nil, err)
 			return
 		}
-		done(res.Child(NSMAM, "fin"))
+		done(res.Child(NSMAM, "fin"), nil)
 	})
 	if err != nil {
 		forget()
+		return false
 	}
+	return true
 }
 
 // queryArchive asks for one page after `after` (or the last one, with
@@ -175,19 +182,19 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 	default:
 		set.Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(mamPage)), xmpp.E(NSRSM, "after").WithText(after))
 	}
-	c.sendArchiveQuery(ctx, sess, mode, nil, set, func(fin *xmpp.Element) {
-		if fin == nil {
-			return
+	c.sendArchiveQuery(ctx, sess, mode, nil, set, func(fin *xmpp.Element, err error) {
+		if err != nil {
+			return // no archive, or the session ended: the next connection asks again
 		}
 		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
 		if last == "" {
 			if mode == mamMarkEnd {
 				// An empty archive: next time, everything from its start.
-				c.opts.Store.SetMeta(ctx, metaMAMLast, archiveStart)
+				c.storeFailed(c.opts.Store.SetMeta(ctx, metaMAMLast, archiveStart))
 			}
 			return
 		}
-		c.opts.Store.SetMeta(ctx, metaMAMLast, last)
+		c.storeFailed(c.opts.Store.SetMeta(ctx, metaMAMLast, last))
 		if mode == mamCatchUp && fin.Get("complete") != "true" {
 			c.queryArchive(ctx, sess, mamCatchUp, last, false)
 		}
@@ -217,13 +224,13 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 			if a.Outgoing {
 				m.State = history.StateSent
 			}
-			c.opts.Store.Append([]*history.Message{m})
+			c.storeFailed(c.opts.Store.Append([]*history.Message{m}))
 		}
 		return nil, false
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
-		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID}, true
+		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
 	return MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
 		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}, true
@@ -242,17 +249,32 @@ func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID s
 		return false
 	}
 	known, err := c.opts.Store.Known(ctx, peer, dir, archiveID, originID)
+	c.storeFailed(err) // and taken as new: better shown twice than lost
 	return err == nil && known
 }
 
-// backfill asks the archive for the latest page of the conversation with
-// peer and, once it is stored, answers LoadHistory from the store.
-func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, peer string, limit int) {
-	with := xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(peer))
-	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(limit)), xmpp.E(NSRSM, "before"))
-	c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element) {
-		if fin != nil {
-			c.loadHistory(ctx, LoadHistory{Peer: peer, Limit: limit}, nil, c.deliver)
+// storeFailed reports a failure of the store, if err is one, on the reader
+// goroutine.
+func (c *Client) storeFailed(err error) {
+	if err != nil {
+		c.deliver(Notice{Text: "history: " + err.Error()})
+	}
+}
+
+// backfill asks the archive for the latest page of the conversation
+// cmd names and, once it is stored, gives the command its page and its
+// final answer, on the reader goroutine in stream order; when the archive
+// does not answer, the command goes back to the queue to be answered from
+// the store. It reports false when the query could not be sent.
+func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, id uint64, cmd LoadHistory) bool {
+	with := xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(cmd.Peer))
+	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(pageLimit(cmd))), xmpp.E(NSRSM, "before"))
+	return c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element, err error) {
+		var se *xmpp.StanzaError
+		if err == nil || errors.As(err, &se) {
+			c.answerPage(ctx, id, cmd, err, c.deliver) // the reader goroutine
+			return
 		}
+		c.requeue(id, storedPage{cmd, err})
 	})
 }

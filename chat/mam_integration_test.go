@@ -36,17 +36,22 @@ func TestArchiveCatchUpExactlyOnce(t *testing.T) {
 	sent := time.Now()
 	bob.do(t, chat.SendMessage{To: "alice@localhost", Body: "only the phone was on"})
 	phone.r.wait(t, "the phone gets it", is(func(e chat.MessageReceived) bool { return e.Body == "only the phone was on" }))
+	got := time.Now()
 	phone.do(t, chat.SendMessage{To: "bob@localhost", Body: "answered from the phone"})
 	bob.r.wait(t, "bob gets the answer", is(func(e chat.MessageReceived) bool { return e.Body == "answered from the phone" }))
 	time.Sleep(1100 * time.Millisecond) // archive stamps have one-second precision
 
 	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
 	m := again.r.wait(t, "the archived message", is(func(e chat.MessageReceived) bool { return e.Body == "only the phone was on" })).(chat.MessageReceived)
-	if !m.Delayed || m.Time.Sub(sent).Abs() > 2*time.Second || m.ArchiveID == "" {
-		t.Fatalf("archived message: %+v", m)
+	// The archive's stamp (whole seconds) is when the server had it.
+	if !m.Delayed || m.Time.Before(sent.Truncate(time.Second)) || m.Time.After(got) || m.ArchiveID == "" {
+		t.Fatalf("archived message: %+v (sent %v, received by the phone %v)", m, sent, got)
 	}
 	again.r.wait(t, "our own answer, from the archive", is(func(e chat.CarbonSent) bool { return e.Body == "answered from the phone" }))
-	time.Sleep(500 * time.Millisecond)
+	// The blocklist is asked for after the archive, so its answer comes
+	// after the last archived message, and any copy of one.
+	caughtUp := is(func(e chat.BlocklistChanged) bool { return e.Reset })
+	again.r.wait(t, "the blocklist, asked for after the archive", caughtUp)
 	var seen []string
 	for _, e := range again.r.snapshot() {
 		switch v := e.(type) {
@@ -71,8 +76,8 @@ func TestArchiveCatchUpExactlyOnce(t *testing.T) {
 	// A reconnect asks again from where it left off: nothing new, nothing twice.
 	n := len(again.r.snapshot())
 	again.c.Do(chat.Reconnect{})
-	again.r.waitFrom(t, n, "reconnected", 10*time.Second, is[chat.RosterReset](nil))
-	time.Sleep(500 * time.Millisecond)
+	again.r.waitFrom(t, n, "reconnected", xmpptest.RoundTrip, is[chat.RosterReset](nil))
+	again.r.waitFrom(t, n, "the blocklist, asked for after the archive", xmpptest.RoundTrip, caughtUp)
 	for _, e := range again.r.snapshot()[n:] {
 		if m, ok := e.(chat.MessageReceived); ok {
 			t.Fatalf("shown again after a reconnect: %+v", m)
@@ -129,5 +134,66 @@ func TestNewConversationFetchesItsLatestPage(t *testing.T) {
 	}
 	if !h.Messages[3].Outgoing {
 		t.Fatalf("our own message not marked as ours: %+v", h.Messages[3])
+	}
+}
+
+// answers lists, in order, the events that answer command id: the final
+// CommandDone or CommandFailed, and anything else matched by extra.
+func finalAnswers(r *recorder, id uint64) []chat.Event {
+	var out []chat.Event
+	for _, e := range r.snapshot() {
+		switch v := e.(type) {
+		case chat.CommandDone:
+			if v.ID == id {
+				out = append(out, e)
+			}
+		case chat.CommandFailed:
+			if v.ID == id {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// On a server that keeps no archive, a new tab's history request is still
+// answered: the page the store has (empty here), then exactly one final
+// answer after it.
+func TestNewConversationWithoutArchiveIsAnswered(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
+	srv.Register(t, "alice", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t)})
+	id := a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
+	_, at := a.r.waitFrom(t, 0, "the page", 10*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" }))
+	_, done := a.r.waitFrom(t, 0, "the final answer", 10*time.Second, is(func(e chat.CommandDone) bool { return e.ID == id }))
+	if done < at {
+		t.Fatalf("the command was answered before its page (%d < %d)", done, at)
+	}
+	// A sentinel command queued after it: once it is answered, a second
+	// answer to the first would have come.
+	a.do(t, chat.LoadHistory{Peer: "carol@localhost", Limit: 50})
+	if got := finalAnswers(a.r, id); len(got) != 1 {
+		t.Fatalf("%d final answers: %v", len(got), got)
+	}
+}
+
+// When the archive does not answer in time, the history request is still
+// answered: the store's page, then a failure giving the reason.
+func TestHistoryRequestAnsweredWhenTheArchiveIsSilent(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	proxy := xmpptest.StartProxy(t, srv.Addr())
+	acct := account(t, srv, "alice", "pw", "gab")
+	acct.Server = proxy.Addr()
+	a := start(t, acct, chat.Options{Store: openStore(t), IQTimeout: 3 * time.Second, NoReconnect: true})
+	proxy.Blackhole() // nothing more reaches the server, nothing comes back
+	id := a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
+	_, at := a.r.waitFrom(t, 0, "the page", 20*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" }))
+	ev, failed := a.r.waitFrom(t, 0, "the failure", 20*time.Second, is(func(e chat.CommandFailed) bool { return e.ID == id }))
+	if failed < at || !strings.Contains(ev.(chat.CommandFailed).Err.Error(), "archive") {
+		t.Fatalf("answer %v at %d, page at %d", ev, failed, at)
+	}
+	if got := finalAnswers(a.r, id); len(got) != 1 {
+		t.Fatalf("%d final answers: %v", len(got), got)
 	}
 }

@@ -3,7 +3,6 @@ package chat_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/internal/xmpptest"
@@ -17,11 +16,12 @@ func TestCarbonsBetweenTwoDevices(t *testing.T) {
 	laptop := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{})
 	phone := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
 	bob := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	// Carbons are enabled right after the roster; wait until both devices
-	// see each other online, by then it is done.
-	laptop.r.wait(t, "the phone online", is(func(e chat.PresenceChanged) bool { return e.From == "alice@localhost/phone" && e.Available }))
-	phone.r.wait(t, "the laptop online", is(func(e chat.PresenceChanged) bool { return e.From == "alice@localhost/laptop" && e.Available }))
-	time.Sleep(200 * time.Millisecond)
+	// Carbons are enabled right after the roster, and the blocklist asked
+	// for after that: once a device has the blocklist, the server has
+	// turned its carbons on.
+	for _, d := range []*running{laptop, phone} {
+		d.r.wait(t, "the blocklist, asked for after carbons", is(func(e chat.BlocklistChanged) bool { return e.Reset }))
+	}
 
 	laptop.do(t, chat.SendMessage{To: "bob@localhost", Body: "from the laptop"})
 	bob.r.wait(t, "the message", is(func(e chat.MessageReceived) bool { return e.Body == "from the laptop" }))
@@ -82,15 +82,23 @@ func TestDeliveryReceiptsWithSlixmpp(t *testing.T) {
 
 	// Theirs: a contact asks, we answer.
 	p.Send(t, map[string]any{"cmd": "send", "to": "alice@localhost/gab", "body": "and this?", "id": "r-1", "receipt": true})
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "receipt" && e.Get("id") == "r-1" }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "receipt" && e.Get("id") == "r-1" }); !ok {
 		t.Fatalf("no receipt for the contact: %v", p.Events())
 	}
 	// A stranger asks: no receipt (it would tell them we are online).
 	s := srv.StartPeer(t, "stranger", "pw")
 	s.Send(t, map[string]any{"cmd": "send", "to": "alice@localhost/gab", "body": "hello?", "id": "r-2", "receipt": true})
 	a.r.wait(t, "the stranger's message", is(func(e chat.MessageReceived) bool { return e.Body == "hello?" }))
-	if _, ok := s.Wait(time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "receipt" }); ok {
-		t.Fatal("a stranger got a receipt")
+	// A receipt goes out before the message is shown; anything we send the
+	// stranger now comes after it.
+	a.do(t, chat.SendMessage{To: "stranger@localhost", Body: "who are you?"})
+	if _, ok := s.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "who are you?" }); !ok {
+		t.Fatalf("the stranger never got our message: %v", s.Events())
+	}
+	for _, e := range s.Events() {
+		if e.Get("event") == "receipt" {
+			t.Fatalf("a stranger got a receipt: %v", e)
+		}
 	}
 }
 
@@ -146,7 +154,7 @@ func TestMarkersWithSlixmpp(t *testing.T) {
 
 	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "read me"})
 	sent := a.r.wait(t, "sent", is[chat.MessageSent](nil)).(chat.MessageSent)
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("id") == sent.ID }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("id") == sent.ID }); !ok {
 		t.Fatalf("peer never got it: %v", p.Events())
 	}
 	p.Send(t, map[string]any{"cmd": "displayed", "to": "alice@localhost/gab", "id": sent.ID})
@@ -158,7 +166,7 @@ func TestMarkersWithSlixmpp(t *testing.T) {
 		t.Fatalf("not markable: %+v", m)
 	}
 	a.do(t, chat.MarkDisplayed{To: "peer@localhost", ID: m.ID})
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "displayed" && e.Get("id") == "mk-1" }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "displayed" && e.Get("id") == "mk-1" }); !ok {
 		t.Fatalf("peer never saw it read: %v", p.Events())
 	}
 }

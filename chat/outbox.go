@@ -2,6 +2,9 @@ package chat
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +36,9 @@ type outgoing struct {
 	time    time.Time
 	state   string
 	storeID int64
+	gen     uint64 // the session that last put it on the wire (see claim)
+	size    int    // bytes on the wire
+	deaths  int    // sessions that ended while it was on the wire, unconfirmed
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -40,12 +46,26 @@ type outgoing struct {
 // otherwise. live indexes what is not yet confirmed; settled remembers the
 // last confirmed ones, so a late error bounce can still mark them failed.
 type outbox struct {
-	store   *history.Store
+	store   outboxStore // nil: memory only
 	mu      sync.Mutex
+	loaded  bool // what earlier runs left in the store has been read
 	live    map[string]*outgoing
 	order   []string // live ids, oldest first
 	settled map[string]settledMsg
 	ring    []string
+	errs    []error // store failures not yet reported
+	gen     uint64  // the current session, counted from 1
+	sm      bool    // the current session has stream management
+	// recent are the last messages a session without stream management
+	// put on the wire (they count as sent at once, so live forgets them).
+	recent []*outgoing
+}
+
+// outboxStore is what the outbox needs of the history store.
+type outboxStore interface {
+	Unsent(context.Context) ([]history.Message, error)
+	Append([]*history.Message) error
+	SetState(ctx context.Context, originID, state string) error
 }
 
 type settledMsg struct{ to, state string }
@@ -72,16 +92,184 @@ func rank(state string) int {
 
 const settledKept = 1000
 
-func newOutbox(store *history.Store) *outbox {
-	o := &outbox{store: store, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
-	if store != nil {
-		if msgs, err := store.Unsent(context.Background()); err == nil {
-			for _, m := range msgs {
-				o.track(&outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State})
+func newOutbox(store outboxStore) *outbox {
+	return &outbox{store: store, loaded: store == nil, live: map[string]*outgoing{}, settled: map[string]settledMsg{}}
+}
+
+// load reads what earlier runs left unconfirmed in the store, once. When
+// the store cannot be read the messages stay where they are, and the next
+// call tries again; meanwhile new messages are kept and sent as usual.
+func (o *outbox) load(ctx context.Context) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.loaded {
+		return nil
+	}
+	msgs, err := o.store.Unsent(ctx)
+	if err != nil {
+		return err
+	}
+	var earlier []string
+	for _, m := range msgs {
+		if _, known := o.live[m.OriginID]; known || m.OriginID == "" {
+			continue
+		}
+		o.live[m.OriginID] = &outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID}
+		earlier = append(earlier, m.OriginID)
+	}
+	o.order = append(earlier, o.order...) // older than anything written since
+	o.loaded = true
+	return nil
+}
+
+// newSession starts a new count of what went on the wire: everything
+// unconfirmed may go (again) in the session now starting.
+func (o *outbox) newSession(sm bool) {
+	o.mu.Lock()
+	o.gen++
+	o.sm = sm
+	o.recent = nil
+	o.mu.Unlock()
+}
+
+// claim reports whether m may go on the wire now, and records that it does:
+// a message goes out once per session. Sending is claimed by whoever gets
+// there first — the command that wrote it, or the re-sending of what an
+// earlier session left once the roster is in — and never both.
+func (o *outbox) claim(m *outgoing) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if m.gen == o.gen || o.live[m.id] != m {
+		return false
+	}
+	m.gen = o.gen
+	if m.size == 0 {
+		m.size = len(m.stanza().String())
+	}
+	if !o.sm {
+		if len(o.recent) == recentKept {
+			o.recent = append(o.recent[:0], o.recent[1:]...)
+		}
+		o.recent = append(o.recent, m)
+	}
+	return true
+}
+
+// recentKept bounds outbox.recent.
+const recentKept = 8
+
+// minStanzaLimit is the stanza size every server must accept (RFC 6120
+// §13.12): a message no bigger cannot have been refused for its size.
+const minStanzaLimit = 10000
+
+// maxDeaths is how many sessions may end while a message is on the wire,
+// unconfirmed, before it is given up: a server that drops the connection
+// each time it receives a message would otherwise get it again at every
+// reconnection, for ever. A message bigger than minStanzaLimit is given up
+// after maxBigDeaths: a server refusing a stanza for its size closes the
+// stream with policy-violation, but it closes the connection with our
+// unread bytes still arriving, which resets it, and its stream error is
+// often lost with the reset (measured with Prosody on loopback: two
+// times out of three).
+const (
+	maxDeaths    = 3
+	maxBigDeaths = 2
+)
+
+// undeliverable is a message given up, and why.
+type undeliverable struct{ id, reason string }
+
+// lost looks at what the session that just ended with err had put on the
+// wire without confirmation. When the server closed the stream with
+// policy-violation (what Prosody and ejabberd send for a stanza over their
+// size limit), the biggest such message over RFC 6120's minimum is the
+// one refused. Any message that has now been on the wire of maxDeaths
+// dying sessions is given up too. The caller marks them failed.
+func (o *outbox) lost(err error) []undeliverable {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// On the wire in this session and not confirmed: with stream
+	// management, what is live from this session (live holds only what
+	// is unconfirmed, so this stays small); without, the last few sent.
+	wire := o.recent
+	o.recent = nil
+	if o.sm {
+		wire = nil
+		for _, id := range o.order {
+			if m := o.live[id]; m != nil && m.gen == o.gen {
+				wire = append(wire, m)
 			}
 		}
 	}
-	return o
+	if err == nil || errors.Is(err, errReconnect) {
+		return nil // ended on purpose, not by what was sent
+	}
+	var se *xmpp.StreamError
+	tooBig := errors.As(err, &se) && (se.Condition == "policy-violation" || strings.Contains(se.Text, "too big") || strings.Contains(se.Text, "too large"))
+	var culprit *outgoing
+	var out []undeliverable
+	for _, m := range wire {
+		if tooBig && m.size > minStanzaLimit && (culprit == nil || m.size > culprit.size) {
+			culprit = m
+		}
+	}
+	if culprit != nil {
+		out = append(out, undeliverable{culprit.id, fmt.Sprintf("the server refused it as too big (%s as sent; it closed the connection: %v)", sizeText(culprit.size), err)})
+	}
+	for _, m := range wire {
+		if m == culprit || !o.sm {
+			continue
+		}
+		m.deaths++
+		switch {
+		case m.size > minStanzaLimit && m.deaths >= maxBigDeaths:
+			out = append(out, undeliverable{m.id, fmt.Sprintf("the server closed the connection each of the %d times it was sent (%s as sent): it is probably too big for the server", m.deaths, sizeText(m.size))})
+		case m.deaths >= maxDeaths:
+			out = append(out, undeliverable{m.id, fmt.Sprintf("the connection was lost each of the %d times it was sent (%s as sent); the server may be refusing it", m.deaths, sizeText(m.size))})
+		}
+	}
+	return out
+}
+
+// sizeText is a size as users read it.
+func sizeText(n int) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	return fmt.Sprintf("%d KiB", (n+1023)/1024)
+}
+
+// lost marks as failed what the session that just ended with err had sent
+// and the server will never take (see outbox.lost). It runs on Run's
+// goroutine, between sessions.
+func (c *Client) lost(ctx context.Context, err error) {
+	gaveUp := c.out.lost(err)
+	for _, u := range gaveUp {
+		if to, ok := c.out.set(u.id, DeliveryFailed); ok {
+			c.emit(ctx, DeliveryChanged{ID: u.id, To: to, State: DeliveryFailed, Reason: u.reason})
+		}
+	}
+	if len(gaveUp) > 0 {
+		// Resuming would have the protocol layer send it again.
+		c.resume = nil
+	}
+	c.reportStoreErrors(ctx)
+}
+
+// failure records a store error, to be reported (see takeErrors).
+func (o *outbox) failure(err error) {
+	o.mu.Lock()
+	o.errs = append(o.errs, err)
+	o.mu.Unlock()
+}
+
+// takeErrors returns the store failures not yet reported.
+func (o *outbox) takeErrors() []error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	errs := o.errs
+	o.errs = nil
+	return errs
 }
 
 func (o *outbox) track(m *outgoing) {
@@ -132,7 +320,9 @@ func (o *outbox) set(id, state string) (to string, ok bool) {
 	}
 	o.mu.Unlock()
 	if o.store != nil {
-		o.store.SetState(context.Background(), id, state)
+		if err := o.store.SetState(context.Background(), id, state); err != nil {
+			o.failure(fmt.Errorf("could not record in history that a message to %s is %s: %w", to, state, err))
+		}
 	}
 	return to, true
 }
@@ -246,11 +436,34 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 		return nil, errEmpty
 	}
 	m := &outgoing{id: NewID(), to: to, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	m.size = len(m.stanza().String())
+	if m.size > c.opts.MaxMessageSize {
+		return nil, c.refuse(ctx, cmdID, m)
+	}
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
 	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
 	return m, nil
+}
+
+// refuse keeps a message too big to send in history, marked not
+// delivered (what the user wrote is not lost), shows it so, and returns
+// the reason for its command's failure.
+func (c *Client) refuse(ctx context.Context, cmdID uint64, m *outgoing) error {
+	err := fmt.Errorf("message not sent: it is %s as sent, more than this account's limit of %s (max_message_size); it is kept in history, marked not delivered",
+		sizeText(m.size), sizeText(c.opts.MaxMessageSize))
+	if c.opts.Store != nil {
+		row := &history.Message{Peer: m.to, Direction: history.Out, From: c.acct.JID.String(), To: m.to, Body: m.body, Thread: m.thread,
+			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryFailed}
+		if serr := c.opts.Store.Append([]*history.Message{row}); serr != nil {
+			c.emit(ctx, Notice{Text: "could not store a message in history: " + serr.Error()})
+		} else {
+			m.storeID = row.ID
+		}
+	}
+	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: m.to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryFailed, StoreID: m.storeID})
+	return err
 }
 
 // transmit puts a message on the wire. With stream management it stays
@@ -260,6 +473,9 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 // out hands the resulting event on: emitting at once from the Run
 // goroutine, into the batch on the reader's.
 func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) error {
+	if !c.out.claim(m) {
+		return nil // already sent in this session
+	}
 	if err := sess.Send(m.stanza()); err != nil {
 		return err
 	}
@@ -273,7 +489,8 @@ func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) erro
 	return nil
 }
 
-// flush sends what the outbox holds, oldest first.
+// flush sends what the outbox holds, oldest first, except what already
+// went out in this session.
 func (c *Client) flush(sess *xmpp.Session, onlyPending bool, out func(Event)) {
 	for _, m := range c.out.unsent(onlyPending) {
 		if err := c.transmit(sess, m, out); err != nil {

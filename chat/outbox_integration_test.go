@@ -38,24 +38,29 @@ func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
 	a.r.wait(t, "the first message acknowledged", is(func(e chat.DeliveryChanged) bool { return e.ID == first.ID && e.State == chat.DeliverySent }))
 
 	srv.Kill()
-	_, i := a.r.waitFrom(t, 0, "the outage", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	_, i := a.r.waitFrom(t, 0, "the outage", xmpptest.RoundTrip, is(func(e chat.Disconnected) bool { return e.Err != nil }))
 	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "during the outage"})
-	ev, _ := a.r.waitFrom(t, i, "the pending message", 5*time.Second, is(func(e chat.MessageSent) bool { return e.Body == "during the outage" }))
+	ev, _ := a.r.waitFrom(t, i, "the pending message", xmpptest.RoundTrip, is(func(e chat.MessageSent) bool { return e.Body == "during the outage" }))
 	id := ev.(chat.MessageSent).ID
 	if un, _ := store.Unsent(context.Background()); len(un) != 1 || un[0].State != history.StatePending {
 		t.Fatalf("outbox on disk: %+v", un)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	// The message waits out a failed attempt to reconnect.
+	a.r.waitFrom(t, i+1, "an attempt while the server is down", xmpptest.RoundTrip, is(func(e chat.Disconnected) bool { return e.Err != nil }))
 	if err := srv.Run(); err != nil {
 		t.Fatal(err)
 	}
 	back := time.Now() // accepting connections again
-	_, j := a.r.waitFrom(t, i, "reconnect", 15*time.Second, is[chat.Connected](nil))
+	_, j := a.r.waitFrom(t, i, "reconnect", xmpptest.RoundTrip, is[chat.Connected](nil))
 	t.Logf("reconnected %v after the server was back", time.Since(back))
-	a.r.waitFrom(t, j, "the message confirmed", 10*time.Second, is(func(e chat.DeliveryChanged) bool { return e.ID == id && e.State == chat.DeliverySent }))
+	a.r.waitFrom(t, j, "the message confirmed", xmpptest.RoundTrip, is(func(e chat.DeliveryChanged) bool { return e.ID == id && e.State == chat.DeliverySent }))
 	b.r.wait(t, "the message written during the outage", is(func(e chat.MessageReceived) bool { return e.Body == "during the outage" }))
-	time.Sleep(500 * time.Millisecond) // a duplicate would show by now
-	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"before", "during the outage"}) {
+	// Any copy was sent before what alice writes next.
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "after"})
+	b.r.wait(t, "the message after", is(func(e chat.MessageReceived) bool { return e.Body == "after" }))
+	after := a.r.wait(t, "the message after sent", is(func(e chat.MessageSent) bool { return e.Body == "after" })).(chat.MessageSent)
+	a.r.wait(t, "the message after acknowledged", is(func(e chat.DeliveryChanged) bool { return e.ID == after.ID && e.State == chat.DeliverySent }))
+	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"before", "during the outage", "after"}) {
 		t.Fatalf("bob received %q", got)
 	}
 	if un, _ := store.Unsent(context.Background()); len(un) != 0 {
@@ -72,7 +77,9 @@ func TestResumeAfterTheConnectionIsCut(t *testing.T) {
 	acct := account(t, srv, "alice", "pw", "gab")
 	acct.Server = proxy.Addr()
 	opts := fast
-	opts.PingInterval, opts.PingTimeout = 500*time.Millisecond, 1500*time.Millisecond
+	// Long enough that a busy server answers in time: only the dead route
+	// may go unanswered.
+	opts.PingInterval, opts.PingTimeout = 500*time.Millisecond, 5*time.Second
 	a := start(t, acct, opts)
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	a.r.wait(t, "bob online", is(func(e chat.PresenceChanged) bool { return e.Bare == "bob@localhost" && e.Available }))
@@ -81,19 +88,24 @@ func TestResumeAfterTheConnectionIsCut(t *testing.T) {
 	proxy.Blackhole() // the route dies silently: only the ping notices
 	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "into the void"})
 	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "while you were cut off"})
-	_, i := a.r.waitFrom(t, before, "the dead connection noticed", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	_, i := a.r.waitFrom(t, before, "the dead connection noticed", xmpptest.RoundTrip, is(func(e chat.Disconnected) bool { return e.Err != nil }))
 	proxy.Cut()
-	ev, _ := a.r.waitFrom(t, i, "reconnect", 15*time.Second, is[chat.Connected](nil))
+	ev, _ := a.r.waitFrom(t, i, "reconnect", xmpptest.RoundTrip, is[chat.Connected](nil))
 	if !ev.(chat.Connected).Resumed {
 		t.Fatalf("not resumed: %+v", ev)
 	}
 	a.r.wait(t, "the message sent meanwhile", is(func(e chat.MessageReceived) bool { return e.Body == "while you were cut off" }))
 	b.r.wait(t, "the re-sent message", is(func(e chat.MessageReceived) bool { return e.Body == "into the void" }))
-	time.Sleep(500 * time.Millisecond)
-	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"into the void"}) {
+	// Any copy comes before what each side writes next: alice's re-sends go
+	// out before her new messages, the server's before bob's new ones.
+	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "after the resume"})
+	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "welcome back"})
+	b.r.wait(t, "alice's message after the resume", is(func(e chat.MessageReceived) bool { return e.Body == "after the resume" }))
+	a.r.wait(t, "bob's message after the resume", is(func(e chat.MessageReceived) bool { return e.Body == "welcome back" }))
+	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"into the void", "after the resume"}) {
 		t.Fatalf("bob received %q", got)
 	}
-	if got := bodies(a.r); fmt.Sprint(got) != fmt.Sprint([]string{"while you were cut off"}) {
+	if got := bodies(a.r); fmt.Sprint(got) != fmt.Sprint([]string{"while you were cut off", "welcome back"}) {
 		t.Fatalf("alice received %q", got)
 	}
 	resets := 0

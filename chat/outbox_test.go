@@ -1,6 +1,20 @@
 package chat
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
 
 func TestOutboxStatesOnlyMoveForward(t *testing.T) {
 	o := newOutbox(nil)
@@ -27,5 +41,101 @@ func TestOutboxStatesOnlyMoveForward(t *testing.T) {
 	}
 	if len(o.unsent(false)) != 0 {
 		t.Fatal("a settled message is still unsent")
+	}
+}
+
+// flakyStore is an outbox store whose first read fails.
+type flakyStore struct {
+	mu    sync.Mutex
+	reads int
+	msgs  []history.Message
+}
+
+func (f *flakyStore) Unsent(context.Context) ([]history.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	if f.reads == 1 {
+		return nil, errors.New("database is locked")
+	}
+	return f.msgs, nil
+}
+func (f *flakyStore) Append([]*history.Message) error                { return nil }
+func (f *flakyStore) SetState(context.Context, string, string) error { return nil }
+
+// A failing read of the outbox at start is reported, and the messages it
+// holds are not lost: the next connection reads them again.
+func TestOutboxReadFailureIsReportedAndRetried(t *testing.T) {
+	store := &flakyStore{msgs: []history.Message{{ID: 7, Peer: "b@x", Direction: history.Out, Body: "left from before", OriginID: "o1", State: history.StatePending}}}
+	acct := &config.Account{JID: jid.MustParse("a@example.net"), Password: "pw", Status: "online"}
+	c := New(acct, Options{MinBackoff: 10 * time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+		Dial: func(context.Context, xmpp.Config) (*xmpp.Session, error) { return nil, errors.New("no network") }})
+	c.out = newOutbox(store)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	notices, attempts := 0, 0
+	for attempts < 2 {
+		select {
+		case ev := <-c.Events():
+			switch e := ev.(type) {
+			case Notice:
+				if strings.Contains(e.Text, "database is locked") && strings.Contains(e.Text, "kept") {
+					notices++
+				}
+			case Disconnected:
+				attempts++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d connection attempts", attempts)
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("the failed read was reported %d times, want once", notices)
+	}
+	got := c.out.unsent(false)
+	if len(got) != 1 || got[0].id != "o1" || got[0].body != "left from before" {
+		t.Fatalf("outbox after the retry: %+v", got)
+	}
+}
+
+// What a dying session had on the wire, unconfirmed, is given up when the
+// server said it was too big, or when sessions keep dying with it: twice
+// for a message over RFC 6120's 10,000 bytes, three times for any. A
+// reconnection the user asked for does not count.
+func TestMessagesThatKeepKillingTheSessionAreGivenUp(t *testing.T) {
+	reset := fmt.Errorf("write failed: %w", syscall.ECONNRESET)
+	rounds := func(o *outbox, errs ...error) (gaveUp []undeliverable, after int) {
+		for i, err := range errs {
+			o.newSession(true)
+			for _, m := range o.unsent(false) {
+				o.claim(m)
+			}
+			if gaveUp = o.lost(err); len(gaveUp) > 0 {
+				return gaveUp, i + 1
+			}
+		}
+		return nil, 0
+	}
+	cases := []struct {
+		name  string
+		size  int
+		errs  []error
+		after int
+	}{
+		{"small, connection lost", 500, []error{reset, reset, reset, reset}, 3},
+		{"big, connection lost", 20000, []error{reset, reset, reset}, 2},
+		{"big, refused by the server", 20000, []error{&xmpp.StreamError{Condition: "policy-violation", Text: "XML stanza is too big"}}, 1},
+		{"small, policy violation", 500, []error{&xmpp.StreamError{Condition: "policy-violation"}, reset, reset}, 3},
+		{"big, the user reconnects", 20000, []error{errReconnect, errReconnect, errReconnect}, 0},
+	}
+	for _, c := range cases {
+		o := newOutbox(nil)
+		o.add(&outgoing{id: "m", to: "b@x", body: "x", size: c.size}, "a@x")
+		gaveUp, after := rounds(o, c.errs...)
+		if after != c.after || (after > 0 && (len(gaveUp) != 1 || gaveUp[0].id != "m")) {
+			t.Errorf("%s: given up after %d sessions (%v), want %d", c.name, after, gaveUp, c.after)
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/internal/xmpptest"
@@ -56,7 +55,12 @@ func TestTrustOnFirstUseThenRefuseAChange(t *testing.T) {
 	if !errors.As(d2.Err, &changed) || !strings.Contains(d2.Err.Error(), "CHANGED") {
 		t.Fatalf("a changed certificate was not refused loudly: %v", d2.Err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// And it stays offline: a command given now cannot be carried out.
+	id := c2.Do(chat.Block{JID: "mallory@localhost"})
+	ev := r2.wait(t, "the outcome of a command given after the refusal", is(func(e chat.CommandFailed) bool { return e.ID == id }))
+	if f := ev.(chat.CommandFailed); !errors.Is(f.Err, chat.ErrNotConnected) {
+		t.Fatalf("a command after the refusal: %v", f.Err)
+	}
 	for _, e := range r2.snapshot() {
 		if _, ok := e.(chat.Connected); ok {
 			t.Fatal("connected despite the changed certificate")

@@ -44,7 +44,27 @@ type Account struct {
 	StatusMessage   string
 	Enabled         bool
 	PingInterval    time.Duration // XEP-0199 keep-alive; 0 turns pings off
+	// MaxMessageSize is the largest message sent, in bytes on the wire.
+	MaxMessageSize int
 }
+
+// DefaultMaxMessageSize is the largest message gab sends unless an
+// account says otherwise: 64 KiB as sent (the whole stanza, XML-escaped).
+// Servers refuse bigger stanzas by closing the connection — Prosody above
+// 256 KiB (c2s_stanza_size_limit), ejabberd above its max_stanza_size
+// (256 KiB in its example configuration, 64 KiB in older ones) — and a
+// message also travels to the contact's server and into archives, wrapped
+// in more XML. RFC 6120 §13.12 only promises 10,000 bytes. 64 KiB is about
+// 30 pages of text, a quarter of the usual limit: room for the wrapping
+// and for servers set lower.
+const DefaultMaxMessageSize = 64 << 10
+
+// Bounds of max_message_size: RFC 6120's guaranteed minimum, and the most
+// gab itself reads in one stanza.
+const (
+	MinMessageSize = 10000
+	MaxMessageSize = 1 << 20
+)
 
 // accountFields is the schema of an account file.
 func accountFields(a *Account) map[string]field {
@@ -126,6 +146,14 @@ func accountFields(a *Account) map[string]field {
 			a.PingInterval = time.Duration(n) * time.Second
 			return nil
 		}},
+		"max_message_size": {kindInt, func(v any) error {
+			n := v.(int64)
+			if n < MinMessageSize || n > MaxMessageSize {
+				return fmt.Errorf("%d is not %d..%d bytes", n, MinMessageSize, MaxMessageSize)
+			}
+			a.MaxMessageSize = int(n)
+			return nil
+		}},
 	}
 }
 
@@ -133,12 +161,13 @@ func accountFields(a *Account) map[string]field {
 // used in problems and to resolve a relative ca_file.
 func ParseAccount(file string, data []byte) (*Account, Problems) {
 	a := &Account{
-		Name:         strings.TrimSuffix(filepath.Base(file), ".toml"),
-		File:         file,
-		TLS:          TLSStartTLS,
-		Status:       "online",
-		Enabled:      true,
-		PingInterval: 60 * time.Second,
+		Name:           strings.TrimSuffix(filepath.Base(file), ".toml"),
+		File:           file,
+		TLS:            TLSStartTLS,
+		Status:         "online",
+		Enabled:        true,
+		PingInterval:   60 * time.Second,
+		MaxMessageSize: DefaultMaxMessageSize,
 	}
 	probs := decodeFile(file, data, accountFields(a))
 	if len(probs) > 0 && probs[0].Line > 0 && strings.HasPrefix(probs[0].Msg, "syntax error") {
@@ -173,6 +202,11 @@ func LoadAccount(file string) (*Account, Problems) {
 		return nil, Problems{{File: file, Msg: err.Error()}}
 	}
 	a, probs := ParseAccount(file, data)
+	if a != nil && a.PasswordCommand != "" {
+		if p, bad := writableByOthers(file, keyLines(data)["password_command"], "password_command"); bad {
+			probs = append(probs, p)
+		}
+	}
 	if a != nil && a.Password != "" {
 		if st, err := os.Stat(file); err == nil && st.Mode().Perm()&0o077 != 0 {
 			probs = append(probs, Problem{File: file, Msg: fmt.Sprintf(

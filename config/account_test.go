@@ -67,6 +67,11 @@ func TestParseAccountProblems(t *testing.T) {
 			want: []string{"3:ping_interval: 2 is not 0 (off) or 5..3600 seconds"},
 		},
 		{
+			name: "message size limit out of range",
+			file: "jid = \"a@example.net\"\npassword = \"x\"\nmax_message_size = 4096\n",
+			want: []string{"3:max_message_size: 4096 is not 10000..1048576 bytes"},
+		},
+		{
 			name: "bad server",
 			file: "jid = \"a@example.net\"\npassword = \"x\"\nserver = \"example.net\"\n",
 			want: []string{"3:server: \"example.net\" must be host:port"},
@@ -128,8 +133,13 @@ func TestParseAccountDefaults(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatal(probs)
 	}
-	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second {
+	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second ||
+		a.MaxMessageSize != 65536 {
 		t.Errorf("defaults wrong: %+v", a)
+	}
+	a, probs = ParseAccount("/x/a.toml", []byte("jid = \"a@example.net\"\npassword = \"p\"\nmax_message_size = 200000\n"))
+	if len(probs) != 0 || a.MaxMessageSize != 200000 {
+		t.Errorf("max_message_size = 200000: %d %v", a.MaxMessageSize, probs)
 	}
 }
 
@@ -189,5 +199,28 @@ func TestLoadAccountsCollectsEveryFile(t *testing.T) {
 	}
 	if len(probs) != 2 || !strings.HasSuffix(probs[0].File, "bad.toml") || probs[0].Line != 2 {
 		t.Fatalf("problems = %v", probs)
+	}
+}
+
+// A file that makes gab run a command must not be writable by anyone but
+// its owner: whoever can change it can run anything as you.
+func TestCommandFileWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.toml")
+	if err := os.WriteFile(f, []byte("jid = \"a@example.net\"\n\npassword_command = \"pass show xmpp\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o666, 0o620, 0o602} {
+		os.Chmod(f, mode)
+		_, probs := LoadAccount(f)
+		if len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Msg, "password_command") || !strings.Contains(probs[0].Msg, "chmod go-w "+f) {
+			t.Fatalf("mode %04o: want a chmod go-w problem at line 3, got %v", mode, probs)
+		}
+	}
+	for _, mode := range []os.FileMode{0o644, 0o600, 0o444} {
+		os.Chmod(f, mode)
+		if _, probs := LoadAccount(f); len(probs) != 0 {
+			t.Fatalf("mode %04o refused: %v", mode, probs)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -38,4 +39,17 @@ func (ps Problems) Err() error {
 		return nil
 	}
 	return ps
+}
+
+// writableByOthers reports a file that runs a command (what, set at line)
+// while its group or others may change it: whoever can write the file can
+// make gab run anything as you.
+func writableByOthers(file string, line int, what string) (Problem, bool) {
+	st, err := os.Stat(file)
+	if err != nil || st.Mode().Perm()&0o022 == 0 {
+		return Problem{}, false
+	}
+	return Problem{File: file, Line: line, Msg: fmt.Sprintf(
+		"sets %s, which gab runs, but others can change the file (mode %04o); run: chmod go-w %s",
+		what, st.Mode().Perm(), file)}, true
 }

@@ -27,7 +27,8 @@ var DefaultKeys = map[string][]string{
 	"scroll_top":     {"Home", "Alt+Home"},
 	"scroll_bottom":  {"End", "Alt+End"},
 	"correct":        {"Alt+Up"},
-	"toggle_roster":  {"F4"},
+	"requests":       {"F4"},
+	"toggle_roster":  {"F5"},
 }
 
 // keyNames are the named keys, lower case to canonical.

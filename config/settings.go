@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"time"
 
@@ -17,6 +18,10 @@ const (
 	MinRosterWidth = 12
 	MaxRosterWidth = 80
 )
+
+// languageTag is the shape of a BCP 47 language tag (RFC 5646): what
+// xml:lang may hold.
+var languageTag = regexp.MustCompile(`^([A-Za-z]{2,8}|[xXiI])(-[A-Za-z0-9]{1,8})*$`)
 
 // Sort orders for the roster.
 const (
@@ -88,7 +93,7 @@ var ThemeElements = []string{
 var KeyActions = []string{
 	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
 	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
-	"toggle_roster",
+	"requests", "toggle_roster",
 }
 
 func settingsFields(s *Settings) map[string]field {
@@ -110,7 +115,13 @@ func settingsFields(s *Settings) map[string]field {
 			s.TimeFormat = v.(string)
 			return nil
 		}},
-		"ui.language": {kindString, func(v any) error { s.Language = v.(string); return nil }},
+		"ui.language": {kindString, func(v any) error {
+			if v.(string) != "" && !languageTag.MatchString(v.(string)) {
+				return fmt.Errorf("%q is not a language tag; use one like \"en\" or \"pt-BR\"", v)
+			}
+			s.Language = v.(string)
+			return nil
+		}},
 		"ui.roster_width": {kindInt, func(v any) error {
 			n := v.(int64)
 			if n < MinRosterWidth || n > MaxRosterWidth {
@@ -195,7 +206,13 @@ func LoadSettings(dir string) (Settings, Problems) {
 	if err != nil {
 		return s, Problems{{File: s.File, Msg: err.Error()}}
 	}
-	probs := append(decodeFile(s.File, data, settingsFields(&s)), s.checkKeys(keyLines(data))...)
+	lines := keyLines(data)
+	probs := append(decodeFile(s.File, data, settingsFields(&s)), s.checkKeys(lines)...)
+	if s.Notify.Command != "" {
+		if p, bad := writableByOthers(s.File, lines["notify.command"], "[notify] command"); bad {
+			probs = append(probs, p)
+		}
+	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 	return s, probs
 }

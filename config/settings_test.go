@@ -123,7 +123,7 @@ close_tab = "alt+w"
 		t.Errorf("theme: %v", s.Theme)
 	}
 	b := s.Bindings()
-	if b["Ctrl+G"] != "quick_jump" || b["F3"] != "quick_jump" || b["Alt+w"] != "close_tab" || b["Ctrl+Q"] != "quit" || b["F4"] != "toggle_roster" {
+	if b["Ctrl+G"] != "quick_jump" || b["F3"] != "quick_jump" || b["Alt+w"] != "close_tab" || b["Ctrl+Q"] != "quit" || b["F5"] != "toggle_roster" {
 		t.Errorf("bindings: %v", b)
 	}
 	if _, taken := b["Ctrl+K"]; taken {
@@ -158,5 +158,42 @@ next_tab = "Hyper+N"
 		if fmt.Sprint(probs[i].Line) != line || !strings.Contains(probs[i].Msg, msg) {
 			t.Errorf("problem %d: %d %s, want %s", i, probs[i].Line, probs[i].Msg, w)
 		}
+	}
+}
+
+// ui.language ends up in every stream header (xml:lang): a value that is not
+// a language tag is reported at its line, not sent to the server.
+func TestLanguageMustBeATag(t *testing.T) {
+	dir := t.TempDir()
+	for value, ok := range map[string]bool{"de": true, "pt-BR": true, "C": false, "C.UTF-8": false, "en_US": false, "": true} {
+		os.WriteFile(filepath.Join(dir, "gab.toml"), []byte(fmt.Sprintf("[ui]\nlanguage = %q\n", value)), 0o644)
+		s, probs := LoadSettings(dir)
+		if ok && (len(probs) != 0 || s.Language != value) {
+			t.Errorf("language %q: %v, got %q", value, probs, s.Language)
+		}
+		if !ok && (len(probs) != 1 || probs[0].Line != 2 || !strings.Contains(probs[0].Msg, "language tag")) {
+			t.Errorf("language %q accepted: %v", value, probs)
+		}
+	}
+}
+
+func TestNotifyCommandFileWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "gab.toml")
+	os.WriteFile(f, []byte("[notify]\ncommand = 'notify-send \"$GAB_TITLE\"'\n"), 0o600)
+	os.Chmod(f, 0o666)
+	_, probs := LoadSettings(dir)
+	if len(probs) != 1 || probs[0].Line != 2 || !strings.Contains(probs[0].Msg, "[notify] command") || !strings.Contains(probs[0].Msg, "chmod go-w "+f) {
+		t.Fatalf("want a chmod go-w problem at line 2, got %v", probs)
+	}
+	os.Chmod(f, 0o644)
+	if _, probs := LoadSettings(dir); len(probs) != 0 {
+		t.Fatalf("0644 refused: %v", probs)
+	}
+	// Without a command the file runs nothing: its mode is the user's business.
+	os.WriteFile(f, []byte("[notify]\nbell = false\n"), 0o666)
+	os.Chmod(f, 0o666)
+	if _, probs := LoadSettings(dir); len(probs) != 0 {
+		t.Fatalf("a file without a command refused: %v", probs)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,8 +126,13 @@ var migrations = []string{
 }
 
 // Open opens (creating if needed) the database at path and brings its
-// schema up to date.
+// schema up to date. The database holds private conversations: it and
+// SQLite's companion files (-wal, -shm, which SQLite creates with the
+// database's own mode) are readable by the user only.
 func Open(path string) (*Store, error) {
+	if err := private(path); err != nil {
+		return nil, fmt.Errorf("open history %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)")
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", path, err)
@@ -139,6 +146,32 @@ func Open(path string) (*Store, error) {
 	go s.indexer()
 	s.kick <- struct{}{} // rows left unindexed by a previous run
 	return s, nil
+}
+
+// private creates the database file with mode 0600 if it does not exist,
+// and takes group and other permissions away from one (and its companion
+// files) that an earlier version left readable.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) migrate() error {
@@ -296,12 +329,19 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 }
 
 // Before returns up to n messages with peer older than the row beforeID
-// (0: the newest), oldest first, and whether older ones remain.
+// (0: the newest), oldest first, and whether older ones remain. Messages
+// are in time order (server time where known), rows stored at the same
+// time in the order they were stored: a message the archive brought in
+// late sits where it was sent, not where it was stored.
 func (s *Store) Before(ctx context.Context, peer string, beforeID int64, n int) ([]Message, bool, error) {
+	var out []Message
+	var err error
 	if beforeID <= 0 {
-		beforeID = 1<<63 - 1
+		out, err = s.query(ctx, `WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n+1)
+	} else {
+		out, err = s.query(ctx, `WHERE peer = ? AND (ts, id) < (SELECT ts, id FROM messages WHERE id = ?)
+			ORDER BY ts DESC, id DESC LIMIT ?`, peer, beforeID, n+1)
 	}
-	out, err := s.query(ctx, `WHERE peer = ? AND id < ? ORDER BY id DESC LIMIT ?`, peer, beforeID, n+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -338,7 +378,8 @@ func ftsQuery(text string) string {
 	return strings.Join(terms, " ")
 }
 
-// Search finds messages containing every word of text, newest first;
+// Search finds messages containing every word of text, newest first (by
+// time);
 // peer "" searches every conversation.
 func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Message, error) {
 	q := ftsQuery(text)
@@ -354,7 +395,7 @@ func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Mes
 		where += ` AND peer = ?`
 		args = append(args, peer)
 	}
-	return s.query(ctx, where+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	return s.query(ctx, where+` ORDER BY ts DESC, id DESC LIMIT ?`, append(args, limit)...)
 }
 
 // Around returns the message with row id and its context in the same
@@ -365,7 +406,8 @@ func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer 
 	if err != nil {
 		return nil, false, err
 	}
-	after, err := s.query(ctx, `WHERE peer = ? AND id >= ? ORDER BY id LIMIT ?`, peer, id, newer+1)
+	after, err := s.query(ctx, `WHERE peer = ? AND (ts, id) >= (SELECT ts, id FROM messages WHERE id = ?)
+		ORDER BY ts, id LIMIT ?`, peer, id, newer+1)
 	if err != nil {
 		return nil, false, err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/gab-chat/gab/internal/xmpptest"
 )
 
 func TestAppendAndRecent(t *testing.T) {
@@ -226,7 +228,7 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The indexer catches up once appends pause.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for indexed() != old.ID {
 		if time.Now().After(deadline) {
 			t.Fatalf("index at %d, want %d after a pause", indexed(), old.ID)

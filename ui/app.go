@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
@@ -38,9 +39,13 @@ type App struct {
 	ticks    chan item
 	version  string
 	dialogs  []dialog
-	requests []request
-	// promptLabel is the text of the open subscription prompt.
-	promptLabel *Label
+	// prompts are the questions from the network waiting for the user
+	// (subscription requests, certificates), oldest first.
+	prompts []pendingPrompt
+	// promptList is the list of prompts while it is open.
+	promptList *JumpList
+	// openPrompt is the prompt whose dialog is open, nil for none.
+	openPrompt *pendingPrompt
 	// correcting is the message being corrected (XEP-0308), "" for none.
 	correcting string
 	// bindings maps keys (config.CanonicalKey spelling) to actions.
@@ -49,6 +54,14 @@ type App struct {
 	screen   tcell.Screen // nil until Run when the terminal's is used
 	frames   *frameSkipper
 	away     *autoAway
+	// tty is the terminal's state before gab took it over (nil on a
+	// simulation screen).
+	tty *savedTerminal
+	// quitting is set once the user or a signal asked gab to quit: from
+	// then on, queued input is dropped and nothing is drawn.
+	quitting atomic.Bool
+	quitOnce sync.Once
+	quitReq  chan struct{} // closed by quit
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -76,6 +89,7 @@ func New(accounts []*Account, opts Options) *App {
 		tv:       tview.NewApplication(),
 		state:    state,
 		ticks:    make(chan item, 64),
+		quitReq:  make(chan struct{}),
 		version:  opts.Version,
 		bindings: opts.Settings.Bindings(),
 		notify:   newNotifier(opts.Settings.Notify),
@@ -113,6 +127,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.status = NewStatusLine(state)
 	a.status.Hint = fmt.Sprintf("%s: contacts/composer · %s: jump · %s: help · %s: quit",
 		a.keyFor("focus"), a.keyFor("quick_jump"), a.keyFor("help"), a.keyFor("quit"))
+	a.status.Pending = a.pendingSummary
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:
 		// HasFocus, not GetFocus.
@@ -149,6 +164,9 @@ func New(accounts []*Account, opts Options) *App {
 	a.tv.SetRoot(&sizeGuard{Pages: a.pages, quit: a.keyFor("quit")}, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
 	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
+		if a.quitting.Load() {
+			return true // nothing more is drawn
+		}
 		a.updateTitle()
 		return a.frames != nil && a.frames.before()
 	})
@@ -162,6 +180,12 @@ func (a *App) useScreen(scr tcell.Screen) {
 	a.screen = scr
 	a.frames = &frameSkipper{Screen: scr, redraw: func() { a.post(func() {}) }}
 	a.tv.SetScreen(&focusScreen{Screen: a.frames, n: a.notify})
+	// tview turns on the mouse and bracketed paste only for a screen it
+	// makes itself, or when asked after the screen is set: gab hands it
+	// the screen, so it turns them on here. Without bracketed paste a
+	// pasted text arrives as keystrokes, each line sent on its own.
+	scr.EnableMouse()
+	scr.EnablePaste()
 	scr.EnableFocus()
 	a.notify.beep = func() { scr.Beep() }
 	a.notify.title = scr.SetTitle
@@ -203,6 +227,8 @@ func (a *App) State() *State { return a.state }
 // the accounts' event streams by account name.
 func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) error {
 	if a.screen == nil {
+		a.tty = saveTerminal()
+		defer a.tty.close()
 		scr, err := tcell.NewScreen()
 		if err != nil {
 			return err
@@ -239,12 +265,7 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 		}
 	}()
 	go func() { defer wg.Done(); a.pump(ctx, in) }()
-	stop := context.AfterFunc(ctx, a.tv.Stop)
-	defer stop()
-	err := a.tv.Run()
-	if a.frames != nil && a.frames.catchUp != nil {
-		a.frames.catchUp.Stop()
-	}
+	err := a.runTerminal(ctx)
 	cancel()
 	wg.Wait()
 	for _, c := range a.state.Convs {
@@ -278,7 +299,13 @@ func (a *App) apply(it item) {
 			a.notify.message(it.account, e, a.state.displayName(acct, e.Bare), c != nil && i == a.state.Active)
 		}
 	case chat.SubscriptionRequested:
-		a.enqueueRequest(request{account: it.account, jid: e.From, nick: e.Nick, status: e.Status})
+		a.noteRequest(it.account, e)
+	case chat.SubscriptionChanged:
+		if e.Type == "unsubscribe" {
+			a.withdrawRequest(it.account, e.From)
+		}
+	case chat.Connected:
+		a.connected(it.account)
 	case chat.SearchResults:
 		if len(e.Hits) == 0 {
 			a.state.SetStatus(false, "nothing found for “%s”", e.Text)
@@ -287,7 +314,7 @@ func (a *App) apply(it item) {
 		}
 	case chat.Disconnected:
 		if e.Untrusted != nil {
-			a.trustDialog(it.account, e.Untrusted)
+			a.noteUntrusted(it.account, e.Untrusted)
 		}
 	case chat.CommandDone:
 		if p, ok := e.Command.(chat.SetPresence); ok {
@@ -318,16 +345,19 @@ func (a *App) updateTitle() {
 // keys are the bindings that work wherever the focus is. While a dialog is
 // open only Ctrl+C and Ctrl+Q act here; the dialog has the rest.
 func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
+	if a.quitting.Load() {
+		return nil
+	}
 	a.state.Status = ""
 	a.away.input()
 	switch ev.Key() {
 	case tcell.KeyCtrlC:
-		a.tv.Stop()
+		a.quit()
 		return nil
 	}
 	if a.dialogOpen() {
 		if a.bindings[keyName(ev)] == "quit" {
-			a.tv.Stop()
+			a.quit()
 			return nil
 		}
 		return ev
@@ -375,7 +405,7 @@ var composerKeys = map[string]bool{"Tab": true, "Ctrl+W": true, "Ctrl+K": true, 
 func (a *App) act(action string) bool {
 	switch action {
 	case "quit":
-		a.tv.Stop()
+		a.quit()
 	case "help":
 		a.helpDialog()
 	case "status":
@@ -407,6 +437,8 @@ func (a *App) act(action string) bool {
 		a.conv.ScrollBy(-(1 << 30))
 	case "correct":
 		a.startCorrection()
+	case "requests":
+		a.openPrompts()
 	case "toggle_roster":
 		a.main.want = !a.main.want
 		if !a.main.want {
@@ -506,12 +538,12 @@ func (a *App) switchTo(i int) {
 	}
 }
 
-// openFromRoster opens a conversation, or the pending request's prompt for
-// someone who asks to see our presence.
+// openFromRoster opens a conversation, or the request of someone who asks
+// to see our presence.
 func (a *App) openFromRoster(account, jid string) {
 	if acct := a.state.Account(account); acct != nil {
 		if c := acct.Roster.Get(jid); c != nil && c.PendingIn {
-			a.enqueueRequest(request{account: account, jid: jid, nick: c.RequestNick})
+			a.openRequest(account, jid, c.RequestNick)
 			return
 		}
 	}

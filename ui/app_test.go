@@ -9,6 +9,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
@@ -65,7 +66,7 @@ func newHarnessWith(t *testing.T, w, h int, settings config.Settings, prep func(
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(xmpptest.Timeout(xmpptest.Local)):
 			t.Error("app did not stop")
 		}
 	})
@@ -111,7 +112,7 @@ func (h *harness) lines() []string {
 
 func (h *harness) waitFor(texts ...string) []string {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		ls := h.lines()
 		all := strings.Join(ls, "\n")
@@ -133,7 +134,7 @@ func (h *harness) waitFor(texts ...string) []string {
 
 func (h *harness) waitUntil(what string, ok func([]string) bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		ls := h.lines()
 		if ok(ls) {
@@ -153,7 +154,7 @@ func (h *harness) onUI(f func()) {
 	h.app.tv.QueueUpdate(func() { f(); close(done) })
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
 		h.t.Fatal("UI goroutine did not answer")
 	}
 }
@@ -255,7 +256,7 @@ func TestTabsUnreadAndTyping(t *testing.T) {
 	h.waitFor("Bob is typing…")
 	h.typeText("hi bob")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var sent, composing bool
 		for _, c := range h.client.commands() {

@@ -44,8 +44,10 @@ func (t *TabBar) title(i int, c *Conversation) string {
 // shortened with "…".
 const maxTabTitle = 20
 
-// shorten cuts s to at most n cells, ending with "…" when it is cut.
+// shorten cleans remote text to one line (plainText) of at most n cells,
+// ending with "…" when it is cut.
 func shorten(s string, n int) string {
+	s = plainText(s)
 	if width(s) <= n {
 		return s
 	}
@@ -163,6 +165,7 @@ type StatusLine struct {
 	state    *State
 	Hint     string                 // shown when there is nothing else to say
 	Selected func() *roster.Contact // the contact selected in the list, when it has focus
+	Pending  func() string          // what waits for the user's answer, "" for nothing
 }
 
 // NewStatusLine shows state's status.
@@ -205,6 +208,11 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 			verb = " stopped typing"
 		}
 		col += drawText(screen, col, y, x+w-col, "│ "+shorten(name, maxTabTitle)+verb+" ", base.Foreground(theme.Unread).Bold(true))
+	}
+	if s.Pending != nil {
+		if p := s.Pending(); p != "" {
+			col += drawText(screen, col, y, x+w-col, "│ "+p+" ", base.Foreground(theme.Unread).Bold(true))
+		}
 	}
 	msg, style := s.Hint, base
 	if s.Selected != nil {

@@ -18,8 +18,10 @@ var commandHelp = [][2]string{
 	{"/remove JID", "remove a contact"},
 	{"/rename JID NAME", "change a contact's name"},
 	{"/group JID G1,G2", "put a contact in groups (none: /group JID)"},
-	{"/accept JID", "approve a subscription request (and ask back)"},
+	{"/requests", "list the requests and certificates waiting for your answer"},
+	{"/accept JID [name]", "approve a subscription request (and ask back), adding them as name"},
 	{"/deny JID", "deny a subscription request"},
+	{"/trust [ACCOUNT]", "check the certificate an account's server presented, and trust it or not"},
 	{"/subscribe JID", "ask to see a contact's presence"},
 	{"/unsubscribe JID", "stop seeing a contact's presence"},
 	{"/block JID", "block a JID"},
@@ -48,9 +50,10 @@ var keyHelp = [][2]string{
 	{"PgUp, PgDn, mouse wheel", "scroll the conversation"},
 	{"Home, End", "oldest / newest (Alt+Home, Alt+End while typing)"},
 	{"Ctrl+O", "show or hide offline contacts"},
-	{"F4", "hide or show the contact list"},
 	{"F1", "this help"},
 	{"F2", "set your status"},
+	{"F4", "requests and certificates waiting for your answer"},
+	{"F5", "hide or show the contact list"},
 	{"Ctrl+Q, Ctrl+C", "quit"},
 	{"Enter", "send (in the composer)"},
 	{"Alt+Enter", "new line in the message"},
@@ -125,7 +128,7 @@ func (a *App) command(line string) {
 			a.state.SetStatus(false, "notifications from %s again", bare)
 		}
 	case "quit", "exit":
-		a.tv.Stop()
+		a.quit()
 	case "help":
 		if len(args) > 0 {
 			a.commandUsage(args[0])
@@ -221,7 +224,11 @@ func (a *App) command(line string) {
 		peer := a.state.Current().Peer
 		do(chat.SearchHistory{Text: rest, Peer: peer, Limit: 200})
 	case "accept", "deny":
-		j, ok := needJID("/" + name + " JID")
+		usage := "/deny JID"
+		if name == "accept" {
+			usage = "/accept JID [name]"
+		}
+		j, ok := needJID(usage)
 		if !ok || acct == nil {
 			return
 		}
@@ -231,11 +238,14 @@ func (a *App) command(line string) {
 			return
 		}
 		if name == "accept" {
-			a.approve(acct.Name, bare)
+			a.approve(acct.Name, bare, strings.TrimSpace(strings.TrimPrefix(rest, j)))
 		} else {
 			a.deny(acct.Name, bare)
 		}
-		a.dropRequest(acct.Name, bare)
+	case "requests":
+		a.openPrompts()
+	case "trust":
+		a.trustCommand(strings.TrimSpace(rest))
 	case "status":
 		if len(args) < 1 {
 			fail("usage: /status online|chat|away|xa|dnd [message]")
@@ -289,22 +299,6 @@ func validJID(s string) (string, error) {
 		return "", fmt.Errorf("%q is not a valid JID: %v", s, err)
 	}
 	return j, nil
-}
-
-// dropRequest forgets a queued subscription prompt answered by a command.
-func (a *App) dropRequest(account, jid string) {
-	for i, r := range a.requests {
-		if r.account == account && r.jid == jid {
-			if i == 0 && a.pages.HasPage(subscriptionPage) {
-				a.closeDialog(subscriptionPage)
-				a.requests = a.requests[1:]
-				a.promptRequest()
-				return
-			}
-			a.requests = append(a.requests[:i], a.requests[i+1:]...)
-			return
-		}
-	}
 }
 
 // editor lets the user write the message in $VISUAL or $EDITOR (vi when

@@ -3,7 +3,6 @@ package ui
 import (
 	"sort"
 
-	"crypto/x509"
 	"fmt"
 	"github.com/gab-chat/gab/config"
 	"strings"
@@ -20,12 +19,68 @@ type dialog struct {
 	focus tview.Primitive
 }
 
-// showDialog opens p as a centred modal page.
+// showDialog opens p as a centred modal page of width × height cells, or
+// smaller to fit the screen.
 func (a *App) showDialog(name string, p tview.Primitive, width, height int) {
-	grid := tview.NewGrid().SetColumns(0, width, 0).SetRows(0, height, 0).AddItem(p, 1, 1, 1, 1, 0, 0, true)
+	a.showFitted(name, p, width, func(int, int) int { return height })
+}
+
+// showFitted opens p as a centred modal page width cells wide (or the
+// screen's width) and as high as fit says for the width it gets and the
+// most rows there are.
+func (a *App) showFitted(name string, p tview.Primitive, width int, fit func(w, maxH int) int) {
+	m := &modal{Box: tview.NewBox(), inner: p, width: width, fit: fit}
 	a.dialogs = append(a.dialogs, dialog{name: name, focus: a.tv.GetFocus()})
-	a.pages.AddPage(name, grid, true, true)
+	a.pages.AddPage(name, m, true, true)
 	a.tv.SetFocus(p)
+}
+
+// modal centres a dialog on the screen, sized at each draw: never wider
+// or higher than the screen, whatever its text.
+type modal struct {
+	*tview.Box
+	inner tview.Primitive
+	width int
+	fit   func(w, maxH int) int
+}
+
+// Draw places the dialog in the middle of the screen and draws it.
+func (m *modal) Draw(screen tcell.Screen) {
+	sw, sh := screen.Size()
+	w := max(1, min(m.width, sw-2))
+	maxH := max(1, sh-2)
+	h := max(1, min(m.fit(w, maxH), maxH))
+	m.inner.SetRect((sw-w)/2, (sh-h)/2, w, h)
+	m.inner.Draw(screen)
+}
+
+// Focus hands focus to the dialog.
+func (m *modal) Focus(delegate func(tview.Primitive)) { delegate(m.inner) }
+
+// HasFocus reports whether the dialog has focus.
+func (m *modal) HasFocus() bool { return m.inner.HasFocus() }
+
+// InputHandler passes keys to the dialog.
+func (m *modal) InputHandler() func(*tcell.EventKey, func(tview.Primitive)) {
+	return m.inner.InputHandler()
+}
+
+// MouseHandler passes the mouse to the dialog, and swallows clicks
+// outside it: what is behind a modal dialog is not for clicking.
+func (m *modal) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func(tview.Primitive)) (bool, tview.Primitive) {
+	return func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(tview.Primitive)) (bool, tview.Primitive) {
+		if h := m.inner.MouseHandler(); h != nil {
+			if ok, capture := h(action, ev, setFocus); ok || capture != nil {
+				return ok, capture
+			}
+		}
+		return true, nil
+	}
+}
+
+// PasteHandler passes a paste to the dialog.
+func (m *modal) PasteHandler() func(string, func(tview.Primitive)) {
+	return m.inner.PasteHandler()
 }
 
 // closeDialog closes the topmost dialog called name and gives focus back
@@ -61,130 +116,17 @@ func framed(title string, label *Label, labelRows int, form *tview.Form) *tview.
 	return f
 }
 
-// refreshPrompt redraws the open prompt's text, as when more requests
-// queue up behind it.
-func (a *App) refreshPrompt() {
-	if a.promptLabel != nil && len(a.requests) > 0 {
-		a.promptLabel.SetText(promptText(a.requests[0], len(a.requests)-1, len(a.state.Accounts) > 1))
-	}
-}
-
-func promptText(r request, waiting int, showAccount bool) string {
-	who := r.jid
-	if r.nick != "" {
-		who = r.nick + " <" + r.jid + ">"
-	}
-	text := who + " asks to see your presence."
-	if showAccount {
-		text += "\nAccount: " + r.account
-	}
-	if r.status != "" {
-		text += "\n“" + r.status + "”"
-	}
-	if waiting > 0 {
-		text += fmt.Sprintf("\n(%d more waiting)", waiting)
-	}
-	return text
-}
-
-// request is a subscription request waiting for an answer.
-type request struct {
-	account, jid, nick, status string
-}
-
-// enqueueRequest adds a subscription request to the prompt queue.
-func (a *App) enqueueRequest(r request) {
-	for _, q := range a.requests {
-		if q.account == r.account && q.jid == r.jid {
-			return
-		}
-	}
-	a.requests = append(a.requests, r)
-	if len(a.requests) == 1 {
-		a.promptRequest()
-	} else {
-		a.refreshPrompt()
-	}
-}
-
-const subscriptionPage = "subscription"
-
-// promptRequest shows the first queued request.
-func (a *App) promptRequest() {
-	if len(a.requests) == 0 {
-		return
-	}
-	r := a.requests[0]
-	label := NewLabel("")
-	a.promptLabel = label
-	a.refreshPrompt()
-	done := func() {
-		a.closeDialog(subscriptionPage)
-		a.requests = a.requests[1:]
-		a.promptRequest()
-	}
-	form := tview.NewForm().
-		AddButton("Approve and add back", func() {
-			a.approve(r.account, r.jid)
-			done()
-		}).
-		AddButton("Deny", func() {
-			a.deny(r.account, r.jid)
-			done()
-		}).
-		AddButton("Later", func() {
-			a.closeDialog(subscriptionPage)
-			a.requests = a.requests[1:]
-			a.state.SetStatus(false, "%s stays in your contacts with a ?; select it and press Enter to answer", r.jid)
-			a.promptRequest()
-		})
-	form.SetCancelFunc(func() {
-		a.closeDialog(subscriptionPage)
-		a.requests = a.requests[1:]
-		a.promptRequest()
-	})
-	a.showDialog(subscriptionPage, framed("Subscription request", label, 4, form), 64, 9)
-}
-
-// approve lets jid see our presence and asks for theirs unless we have it.
-// Someone not yet in the roster is added under the nickname they sent
-// (XEP-0172), if any.
-func (a *App) approve(account, jid string) {
-	acct := a.state.Account(account)
-	if acct == nil {
-		return
-	}
-	c := acct.Roster.Get(jid)
-	if (c == nil || !c.InRoster) && c != nil && c.RequestNick != "" {
-		acct.Client.Do(chat.AddContact{JID: jid, Name: c.RequestNick})
-	}
-	acct.Client.Do(chat.ApproveSubscription{JID: jid})
-	if c == nil || (c.Subscription != roster.SubTo && c.Subscription != roster.SubBoth && !c.Ask) {
-		acct.Client.Do(chat.Subscribe{JID: jid})
-	}
-	acct.Roster.SetPendingIn(jid, false, "")
-}
-
-func (a *App) deny(account, jid string) {
-	acct := a.state.Account(account)
-	if acct == nil {
-		return
-	}
-	acct.Client.Do(chat.DenySubscription{JID: jid})
-	acct.Roster.SetPendingIn(jid, false, "")
-}
-
 const addPage = "add"
 
 // addDialog asks for a contact to add (JID, name, group).
 func (a *App) addDialog(account, jid string) {
 	label := NewLabel("Add a contact and ask to see their presence.")
 	var name, group string
-	form := tview.NewForm()
-	form.AddInputField("JID", jid, 36, nil, func(s string) { jid = s })
-	form.AddInputField("Name", "", 36, nil, func(s string) { name = s })
-	form.AddInputField("Group", "", 36, nil, func(s string) { group = s })
-	form.AddButton("Add", func() {
+	form := newForm()
+	addInput(form, "JID", jid, 36, func(s string) { jid = s })
+	addInput(form, "Name", "", 36, func(s string) { name = s })
+	addInput(form, "Group", "", 36, func(s string) { group = s })
+	addButton(form, "Add", func() {
 		bare, err := validJID(strings.TrimSpace(jid))
 		if err != nil {
 			label.SetText("Not added: " + err.Error()).SetStyle(tcell.StyleDefault.Foreground(theme.Error))
@@ -202,7 +144,7 @@ func (a *App) addDialog(account, jid string) {
 		acct.Client.Do(chat.Subscribe{JID: bare})
 		a.closeDialog(addPage)
 	})
-	form.AddButton("Cancel", func() { a.closeDialog(addPage) })
+	addButton(form, "Cancel", func() { a.closeDialog(addPage) })
 	form.SetCancelFunc(func() { a.closeDialog(addPage) })
 	a.showDialog(addPage, framed("Add contact", label, 2, form), 56, 13)
 }
@@ -220,12 +162,12 @@ func (a *App) removeDialog(account, jid string) {
 		who = c.Name + " <" + jid + ">"
 	}
 	label := NewLabel("Remove " + who + " from your contacts? You will stop seeing each other's presence.")
-	form := tview.NewForm().
-		AddButton("Remove", func() {
-			acct.Client.Do(chat.RemoveContact{JID: jid})
-			a.closeDialog(removePage)
-		}).
-		AddButton("Cancel", func() { a.closeDialog(removePage) })
+	form := newForm()
+	addButton(form, "Remove", func() {
+		acct.Client.Do(chat.RemoveContact{JID: jid})
+		a.closeDialog(removePage)
+	})
+	addButton(form, "Cancel", func() { a.closeDialog(removePage) })
 	form.SetCancelFunc(func() { a.closeDialog(removePage) })
 	a.showDialog(removePage, framed("Remove contact", label, 3, form), 60, 8)
 }
@@ -247,15 +189,15 @@ func (a *App) statusDialog() {
 		}
 	}
 	msg := acct.Status
-	form := tview.NewForm()
-	form.AddDropDown("Status", statusChoices, choice, func(_ string, i int) { choice = i })
-	form.AddInputField("Message", msg, 36, nil, func(s string) { msg = s })
-	form.AddButton("Set", func() {
+	form := newForm()
+	addDropDown(form, "Status", statusChoices, choice, func(_ string, i int) { choice = i })
+	addInput(form, "Message", msg, 36, func(s string) { msg = s })
+	addButton(form, "Set", func() {
 		show, _ := roster.ShowFromStatus(statusChoices[choice])
 		acct.Client.Do(chat.SetPresence{Show: show, Status: msg})
 		a.closeDialog(statusPage)
 	})
-	form.AddButton("Cancel", func() { a.closeDialog(statusPage) })
+	addButton(form, "Cancel", func() { a.closeDialog(statusPage) })
 	form.SetCancelFunc(func() { a.closeDialog(statusPage) })
 	form.SetBorder(true).SetTitle(" Set status: " + Sanitize(acct.Name) + " ")
 	a.showDialog(statusPage, form, 56, 9)
@@ -314,35 +256,6 @@ func (a *App) helpDialog() {
 		return ev
 	})
 	a.showDialog(helpPage, tv, 96, min(40, strings.Count(text, "\n")+3))
-}
-
-const trustPage = "trust"
-
-// trustDialog asks once whether to pin a certificate no trusted authority
-// signed. Subject and issuer come from the server: the Label draws them as
-// plain text.
-func (a *App) trustDialog(account string, cert *x509.Certificate) {
-	if a.pages.HasPage(trustPage) {
-		return
-	}
-	acct := a.state.Account(account)
-	if acct == nil {
-		return
-	}
-	text := fmt.Sprintf("The server of account %s presented a certificate that no authority you trust has signed.\n\n"+
-		"Subject:  %s\nIssuer:   %s\nValid:    %s to %s\nSHA-256 fingerprint:\n%s\n\n"+
-		"Trust it only if this fingerprint is the one your server's administrator gave you. "+
-		"gab will remember it and refuse any other certificate for this account.",
-		account, cert.Subject, cert.Issuer, cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), chat.Fingerprint(cert))
-	label := NewLabel(text)
-	form := tview.NewForm().
-		AddButton("Trust and connect", func() {
-			acct.Client.Do(chat.TrustCertificate{DER: cert.Raw})
-			a.closeDialog(trustPage)
-		}).
-		AddButton("Cancel", func() { a.closeDialog(trustPage) })
-	form.SetCancelFunc(func() { a.closeDialog(trustPage) })
-	a.showDialog(trustPage, framed("Untrusted certificate", label, 12, form), 100, 17)
 }
 
 const searchPage = "search"

@@ -1,15 +1,13 @@
 package ui
 
 import (
-	"crypto/x509"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -17,7 +15,7 @@ import (
 // waitCommands waits until the fake client got want (chat states aside).
 func (h *harness) waitCommands(want ...chat.Command) {
 	h.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var got []chat.Command
 		for _, c := range h.client.commands() {
@@ -34,38 +32,6 @@ func (h *harness) waitCommands(want ...chat.Command) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func TestSubscriptionPromptQueue(t *testing.T) {
-	h := newHarness(t, 100, 24)
-	h.send(chat.SubscriptionRequested{From: "carol@x", Nick: "[red]Carol\u202e"},
-		chat.SubscriptionRequested{From: "dave@x"})
-	h.waitFor("Subscription request", "[red]Carol\uFFFD <carol@x> asks to see your presence.", "(1 more waiting)")
-	h.key(tcell.KeyEnter, 0, tcell.ModNone) // "Approve and add back" has focus
-	h.waitFor("dave@x asks to see your presence.")
-	h.key(tcell.KeyTab, 0, tcell.ModNone) // to "Deny"
-	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitUntil("the prompt to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Subscription request") })
-	h.waitCommands(chat.AddContact{JID: "carol@x", Name: "[red]Carol\u202e"}, chat.ApproveSubscription{JID: "carol@x"}, chat.Subscribe{JID: "carol@x"}, chat.DenySubscription{JID: "dave@x"})
-	// Focus is back in the composer.
-	h.typeText("still typing")
-	h.waitFor("> still typing")
-}
-
-func TestSubscriptionPromptLaterThenFromRoster(t *testing.T) {
-	h := newHarness(t, 100, 24)
-	h.send(chat.SubscriptionRequested{From: "erin@x"})
-	h.waitFor("erin@x asks to see your presence.")
-	h.key(tcell.KeyTab, 0, tcell.ModNone)
-	h.key(tcell.KeyTab, 0, tcell.ModNone) // to "Later"
-	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitFor("? erin@x")
-	// The request stays listed; Enter on it in the contact list asks again.
-	h.key(tcell.KeyBacktab, 0, tcell.ModNone)
-	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitFor("erin@x asks to see your presence.")
-	h.key(tcell.KeyEscape, 0, tcell.ModNone)
-	h.waitUntil("the prompt to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Subscription request") })
 }
 
 func TestComposerHistoryNewlineAndCompletion(t *testing.T) {
@@ -197,7 +163,11 @@ func TestMouse(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"})
 	h.send(chat.SubscriptionRequested{From: "cy@x"})
-	h.waitFor("cy@x asks to see your presence.")
+	h.waitFor("1 request · F4 to answer")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("Waiting for your answer")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Subscription request", "cy@x")
 	h.click("Deny")
 	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"}, chat.DenySubscription{JID: "cy@x"})
 }
@@ -262,26 +232,6 @@ func TestDeliveryMarks(t *testing.T) {
 	h.waitFor("me: first", "me (not delivered): second", "could not be delivered")
 }
 
-func TestTrustDialog(t *testing.T) {
-	h := newHarness(t, 110, 24)
-	der, err := os.ReadFile("testdata/selfsigned.der")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.send(chat.Disconnected{Err: errors.New("TLS: x509: certificate signed by unknown authority"), Final: true, Untrusted: cert})
-	h.waitFor("Untrusted certificate", "Subject:  CN=[red]evil.example", chat.Fingerprint(cert))
-	h.key(tcell.KeyEnter, 0, tcell.ModNone) // Trust and connect
-	h.waitUntil("the dialog to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "Untrusted certificate") })
-	cmds := h.client.commands()
-	if tc, ok := cmds[len(cmds)-1].(chat.TrustCertificate); !ok || string(tc.DER) != string(der) {
-		t.Fatalf("commands: %#v", cmds)
-	}
-}
-
 // background commands are sent without the user asking: chat states and
 // history reads.
 func background(c chat.Command) bool {
@@ -328,7 +278,7 @@ func TestHistoryInTabs(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		h.key(tcell.KeyPgUp, 0, tcell.ModNone)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var older *chat.LoadHistory
 		for _, c := range h.client.commands() {
@@ -397,7 +347,7 @@ func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
 	}
 	h.key(tcell.KeyRune, '2', tcell.ModAlt)
 	h.waitFor("kim@x: hello")
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var marks []chat.MarkDisplayed
 		for _, c := range h.client.commands() {

@@ -26,12 +26,12 @@ func FirstRun(configDir string, screen tcell.Screen) (string, error) {
 	var na config.NewAccount
 	var path string
 	var result error = ErrSetupCancelled
-	form := tview.NewForm()
-	form.AddInputField("JID", "", 40, nil, func(s string) { na.JID = s })
-	form.AddPasswordField("Password", "", 40, '*', func(s string) { na.Password = s })
-	form.AddInputField("or password command", "", 40, nil, func(s string) { na.PasswordCommand = s })
-	form.AddInputField("Server (host:port, optional)", "", 40, nil, func(s string) { na.Server = s })
-	form.AddButton("Save", func() {
+	form := newForm()
+	addInput(form, "JID", "", 40, func(s string) { na.JID = s })
+	addPassword(form, "Password", 40, func(s string) { na.Password = s })
+	addInput(form, "or password command", "", 40, func(s string) { na.PasswordCommand = s })
+	addInput(form, "Server (host:port, optional)", "", 40, func(s string) { na.Server = s })
+	addButton(form, "Save", func() {
 		if na.PasswordCommand != "" {
 			na.Password = ""
 		}
@@ -43,7 +43,7 @@ func FirstRun(configDir string, screen tcell.Screen) (string, error) {
 		path, result = p, nil
 		tv.Stop()
 	})
-	form.AddButton("Quit", func() { tv.Stop() })
+	addButton(form, "Quit", func() { tv.Stop() })
 	form.SetBorder(true).SetTitle(" gab — first-run setup ")
 	form.SetCancelFunc(func() { tv.Stop() })
 	layout := tview.NewFlex().SetDirection(tview.FlexRow).

@@ -34,6 +34,15 @@ func (l *Label) SetStyle(s tcell.Style) *Label {
 	return l
 }
 
+// Rows is how many rows the text takes wrapped at w cells.
+func (l *Label) Rows(w int) int {
+	n := 0
+	for _, line := range l.lines {
+		n += len(wrap(clusters(line), w))
+	}
+	return n
+}
+
 // Draw draws the wrapped lines.
 func (l *Label) Draw(screen tcell.Screen) {
 	l.Box.DrawForSubclass(screen, l)

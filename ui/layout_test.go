@@ -65,7 +65,7 @@ func TestLongNamesAndManyTabs(t *testing.T) {
 	}
 }
 
-// The contact list is ui.roster_width wide; F4 hides and shows it; it steps
+// The contact list is ui.roster_width wide; F5 hides and shows it; it steps
 // aside in a narrow window; below 40×10 gab says the window is too small,
 // and Ctrl+Q still quits.
 func TestRosterWidthToggleAndSmallWindows(t *testing.T) {
@@ -77,17 +77,17 @@ func TestRosterWidthToggleAndSmallWindows(t *testing.T) {
 	if r := []rune(ls[1]); r[23] != '│' || r[24] == '│' {
 		t.Fatalf("contact list not 24 wide: %q", ls[1])
 	}
-	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.key(tcell.KeyF5, 0, tcell.ModNone)
 	h.waitUntil("the list to hide", func(ls []string) bool {
 		return strings.HasPrefix(ls[0], " 1:console") && strings.HasPrefix(ls[22], "> ")
 	})
 	// Tab cannot move the focus into the hidden list: what is typed next
 	// is still in the composer.
 	h.key(tcell.KeyTab, 0, tcell.ModNone)
-	h.waitFor("the contact list is hidden: F4 shows it")
+	h.waitFor("the contact list is hidden: F5 shows it")
 	h.typeText("still here")
 	h.waitFor("> still here")
-	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.key(tcell.KeyF5, 0, tcell.ModNone)
 	h.waitFor("○ Ada")
 
 	// 60 columns leave the conversation fewer than 40 beside 24: the list

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
@@ -74,17 +75,31 @@ type Conversation struct {
 	stored    map[int64]bool // store rows shown, so nothing shows twice
 }
 
-func (c *Conversation) add(l Line) {
+func (c *Conversation) add(l Line) { c.insert(l, false) }
+
+// insert adds l to the conversation: at the end, or, with byTime (a
+// message from the archive, sent a while ago), after the last line not
+// newer than it, so the conversation reads in time order. It returns
+// where l went, -1 when it is not shown (shown already, or trimmed away
+// at once).
+func (c *Conversation) insert(l Line, byTime bool) int {
 	if l.StoreID != 0 {
 		if c.stored[l.StoreID] {
-			return // already shown from a page of history
+			return -1 // already shown from a page of history
 		}
 		if c.stored == nil {
 			c.stored = map[int64]bool{}
 		}
 		c.stored[l.StoreID] = true
 	}
-	c.Lines = append(c.Lines, l)
+	i := len(c.Lines)
+	for byTime && i > 0 && later(&c.Lines[i-1], &l) {
+		i--
+	}
+	c.Lines = slices.Insert(c.Lines, i, l)
+	if c.Mark >= 0 && i <= c.Mark {
+		c.Mark++ // the line marked moved down
+	}
 	// Trim a quarter of the window at a time: trimming one line per
 	// message would copy the whole window for every message of a flood.
 	if len(c.Lines) > MaxLines+MaxLines/4 {
@@ -100,7 +115,18 @@ func (c *Conversation) add(l Line) {
 		if c.Mark >= 0 {
 			c.Mark = max(0, c.Mark-drop)
 		}
+		i -= drop
 	}
+	return max(i, -1)
+}
+
+// later reports whether a belongs after b: a later time, or the same time
+// and stored after it.
+func later(a, b *Line) bool {
+	if !a.Time.Equal(b.Time) {
+		return a.Time.After(b.Time)
+	}
+	return a.StoreID != 0 && b.StoreID != 0 && a.StoreID > b.StoreID
 }
 
 // setState updates the delivery mark of the message with id, searching
@@ -125,34 +151,36 @@ func (c *Conversation) oldestStored() int64 {
 	return 0
 }
 
-// addHistory merges a page read from the store: what is older than the
-// oldest stored line shown goes in front, what is newer at the end (its
-// event is on its way and will be recognised), what is shown already is
-// skipped.
+// addHistory merges a page read from the store (in time order): what is
+// shown already is skipped; when the page is all older than what is shown
+// (paging back) it goes in front at once, otherwise each line goes where
+// its time puts it (a newer one's event is on its way and will be
+// recognised).
 func (c *Conversation) addHistory(lines []Line) {
-	oldest := c.oldestStored()
-	var front []Line
+	var fresh []Line
 	for _, l := range lines {
-		switch {
-		case c.stored[l.StoreID]:
-		case oldest == 0 || l.StoreID < oldest:
-			front = append(front, l)
-		default:
-			c.add(l)
+		if !c.stored[l.StoreID] {
+			fresh = append(fresh, l)
 		}
 	}
-	if len(front) == 0 {
+	if len(fresh) == 0 {
+		return
+	}
+	if len(c.Lines) > 0 && later(&fresh[len(fresh)-1], &c.Lines[0]) {
+		for _, l := range fresh {
+			c.insert(l, true)
+		}
 		return
 	}
 	if c.stored == nil {
 		c.stored = map[int64]bool{}
 	}
-	for _, l := range front {
+	for _, l := range fresh {
 		c.stored[l.StoreID] = true
 	}
-	c.Lines = append(front, c.Lines...)
+	c.Lines = append(fresh, c.Lines...)
 	if c.Mark >= 0 {
-		c.Mark += len(front)
+		c.Mark += len(fresh)
 	}
 }
 
@@ -177,11 +205,11 @@ func (c *Conversation) lastOwn() *Line {
 	return nil
 }
 
-// markUnseen puts the "new messages" marker before the line just added,
-// unless one is already showing.
-func (c *Conversation) markUnseen() {
-	if c.Mark < 0 {
-		c.Mark = len(c.Lines) - 1
+// markUnseen puts the "new messages" marker before the line at i, just
+// added, unless one is already showing above it.
+func (c *Conversation) markUnseen(i int) {
+	if i >= 0 && (c.Mark < 0 || i < c.Mark) {
+		c.Mark = i
 	}
 }
 
@@ -320,6 +348,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 			a.Conn = fmt.Sprintf("reconnecting in %ds", max(1, int(e.RetryIn.Round(time.Second)/time.Second)))
 			s.Log(LineError, "%sconnection lost: %v; reconnecting in %v (/reconnect: now)", prefix, e.Err, e.RetryIn.Round(100*time.Millisecond))
 		}
+	case chat.Retrying:
+		// The same outage goes on: the console said so once; the status
+		// line counts down to the next attempt.
+		a.Conn = fmt.Sprintf("reconnecting in %ds", max(1, int(e.RetryIn.Round(time.Second)/time.Second)))
 	case chat.RosterReset:
 		a.Roster.Reset(e.Items, e.Version)
 	case chat.RosterPushed:
@@ -334,17 +366,22 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 		}
 	case chat.SubscriptionRequested:
+		// The App says so in the console: it knows the key that answers.
 		a.Roster.SetPendingIn(e.From, true, e.Nick)
-		s.Log(LineInfo, "%s%s asks to see your presence: /accept %s or /deny %s", prefix, e.From, e.From, e.From)
 	case chat.SubscriptionChanged:
+		if c := a.Roster.Get(e.From); e.Type == "unsubscribe" && c != nil && c.PendingIn {
+			a.Roster.SetPendingIn(e.From, false, "")
+			s.Log(LineInfo, "%s%s withdrew the request to see your presence", prefix, e.From)
+			return
+		}
 		verb := map[string]string{"subscribed": "approved your request", "unsubscribed": "denied or cancelled your subscription", "unsubscribe": "unsubscribed from your presence"}[e.Type]
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:
 		c, i := s.Open(account, e.Bare)
-		c.add(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable})
+		at := c.insert(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable}, e.Delayed)
 		c.PeerState = ""
 		if i != s.Active || c.Scroll > 0 {
-			c.markUnseen()
+			c.markUnseen(at)
 		}
 		if i != s.Active {
 			c.Unread++
@@ -362,7 +399,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.CarbonSent:
 		// Sent from another of our devices.
 		c, _ := s.Open(account, e.To)
-		c.add(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent, StoreID: e.StoreID})
+		c.insert(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent, StoreID: e.StoreID}, e.Delayed)
 	case chat.HistoryLoaded:
 		c, _ := s.Find(account, e.Peer)
 		if c == nil {
@@ -392,11 +429,17 @@ func (s *State) Apply(account string, ev chat.Event) {
 			c.correct(e.ReplaceID, kind, e.Body)
 		}
 	case chat.DeliveryChanged:
-		if c, _ := s.Find(account, e.To); c != nil {
+		c, _ := s.Find(account, e.To)
+		if c != nil {
 			c.setState(e.ID, e.State)
 		}
 		if e.State == chat.DeliveryFailed {
 			s.SetStatus(true, "a message to %s could not be delivered", e.To)
+			if e.Reason != "" && c != nil {
+				c.add(Line{Time: s.Now(), Body: "not delivered: " + e.Reason, Kind: LineError})
+			} else if e.Reason != "" {
+				s.Log(LineError, "%sa message to %s was not delivered: %s", prefix, e.To, e.Reason)
+			}
 		}
 	case chat.ChatStateChanged:
 		if c, _ := s.Find(account, e.Bare); c != nil {
@@ -410,6 +453,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 			s.Log(LineError, "%s", text)
 		}
 	case chat.CommandFailed:
+		if h, ok := e.Command.(chat.LoadHistory); ok {
+			if c, _ := s.Find(account, h.Peer); c != nil {
+				c.Loading = false // the page is not coming: scrolling back may ask again
+			}
+		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "could not %s: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:

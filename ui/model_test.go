@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/gab-chat/gab/chat"
 )
 
 // Lines trimmed from the window can be paged in again, and the set of
@@ -19,5 +23,107 @@ func TestTrimmedLinesCanComeBack(t *testing.T) {
 	c.addHistory([]Line{{StoreID: first - 2, Body: "older"}, {StoreID: first - 1, Body: "old"}})
 	if c.Lines[0].StoreID != first-2 || c.Lines[1].StoreID != first-1 {
 		t.Fatalf("paged-back lines not shown: %d, %d", c.Lines[0].StoreID, c.Lines[1].StoreID)
+	}
+}
+
+// A history request that failed leaves the tab free to ask again.
+func TestFailedHistoryRequestEndsLoading(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	c, _ := s.Open("a", "bob@x")
+	c.Loading = true
+	s.Apply("a", chat.CommandFailed{ID: 1, Command: chat.LoadHistory{Peer: "bob@x"}, Err: errors.New("read history: disk I/O error")})
+	if c.Loading {
+		t.Fatal("the tab still waits for a page that is not coming")
+	}
+}
+
+// An outage is one console line however many attempts fail; the status
+// line follows each attempt's countdown.
+func TestOutageIsOneConsoleLine(t *testing.T) {
+	acct := &Account{Name: "a"}
+	s := NewState([]*Account{acct})
+	before := len(s.Console().Lines)
+	refused := errors.New("connect: connection refused")
+	s.Apply("a", chat.Disconnected{Err: errors.New("EOF"), RetryIn: time.Second})
+	for n := 2; n <= 6; n++ {
+		s.Apply("a", chat.Retrying{Err: refused, RetryIn: time.Duration(n) * time.Second, Attempt: n})
+	}
+	if got := len(s.Console().Lines) - before; got != 1 {
+		t.Errorf("%d console lines for one outage", got)
+	}
+	if acct.Conn != "reconnecting in 6s" {
+		t.Errorf("status %q", acct.Conn)
+	}
+}
+
+func bodiesOf(c *Conversation) []string {
+	var out []string
+	for _, l := range c.Lines {
+		out = append(out, l.Body)
+	}
+	return out
+}
+
+// Messages the catch-up merges in (from the archive, sent a while ago)
+// appear where their time puts them, not at the end; the "new messages"
+// marker goes before the first unseen one.
+func TestMergedMessagesTakeTheirPlaceInTime(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x"}})
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return base.Add(time.Duration(min) * time.Minute) }
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "1", Time: at(1), StoreID: 1})
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "5", Time: at(5), StoreID: 2})
+	c, i := s.Find("a", "bob@x")
+	s.Active = i
+	c.Mark = -1
+	s.Active = 0 // the user looks elsewhere while the catch-up comes in
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "3", Time: at(3), StoreID: 3, Delayed: true, Archived: true})
+	s.Apply("a", chat.CarbonSent{To: "bob@x", Body: "4", Time: at(4), StoreID: 4, Delayed: true})
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "2", Time: at(2), StoreID: 5, Delayed: true, Archived: true})
+	if got := fmt.Sprint(bodiesOf(c)); got != "[1 2 3 4 5]" {
+		t.Fatalf("lines %s, want [1 2 3 4 5]", got)
+	}
+	if c.Mark != 1 {
+		t.Fatalf("new-messages marker at %d, want 1 (before the oldest unseen)", c.Mark)
+	}
+	// A live message goes at the end, whatever its clock says.
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "live", Time: at(0), StoreID: 6})
+	if got := fmt.Sprint(bodiesOf(c)); got != "[1 2 3 4 5 live]" {
+		t.Fatalf("lines %s", got)
+	}
+}
+
+// A page of history with messages newer than some shown (a late merge in
+// the store) interleaves by time.
+func TestHistoryPageInterleavesByTime(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x"}})
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return base.Add(time.Duration(min) * time.Minute) }
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "2", Time: at(2), StoreID: 10})
+	s.Apply("a", chat.MessageReceived{Bare: "bob@x", From: "bob@x/r", Body: "4", Time: at(4), StoreID: 11})
+	c, _ := s.Find("a", "bob@x")
+	s.Apply("a", chat.HistoryLoaded{Peer: "bob@x", Messages: []chat.StoredMessage{
+		{StoreID: 1, Body: "1", Time: at(1)}, {StoreID: 10, Body: "2", Time: at(2)},
+		{StoreID: 12, Body: "3", Time: at(3)}, {StoreID: 11, Body: "4", Time: at(4)},
+	}})
+	if got := fmt.Sprint(bodiesOf(c)); got != "[1 2 3 4]" {
+		t.Fatalf("lines %s, want [1 2 3 4]", got)
+	}
+	// Paging back: all older, in front at once.
+	s.Apply("a", chat.HistoryLoaded{Peer: "bob@x", Before: 1, Messages: []chat.StoredMessage{{StoreID: 7, Body: "0", Time: at(0)}}})
+	if got := fmt.Sprint(bodiesOf(c)); got != "[0 1 2 3 4]" {
+		t.Fatalf("after paging back: %s", got)
+	}
+}
+
+// A message given up for a known reason says why, in its conversation.
+func TestUndeliveredMessageShowsItsReason(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x"}})
+	s.Apply("a", chat.MessageSent{ID: "m1", To: "bob@x", Body: "huge", State: chat.DeliveryUnacked, Time: time.Now()})
+	c, _ := s.Find("a", "bob@x")
+	s.Apply("a", chat.DeliveryChanged{ID: "m1", To: "bob@x", State: chat.DeliveryFailed, Reason: "the server refused it as too big (301 KiB as sent)"})
+	last := c.Lines[len(c.Lines)-1]
+	if c.Lines[0].State != chat.DeliveryFailed || last.Kind != LineError || last.Body != "not delivered: the server refused it as too big (301 KiB as sent)" {
+		t.Fatalf("lines: %+v", c.Lines)
 	}
 }

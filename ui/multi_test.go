@@ -9,6 +9,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -34,14 +35,17 @@ func TestNothingRedrawsWhileIdle(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	events <- chat.Connected{JID: "me@x/r"}
 	events <- chat.RosterReset{Items: []roster.Item{{JID: "a@x", Subscription: "both"}}}
-	time.Sleep(300 * time.Millisecond) // let start-up drawing finish
+	// Start-up drawing is done once the last event is on the screen (the
+	// screen is read on the UI goroutine, after what was queued before).
+	h := &harness{t: t, screen: scr, app: app}
+	h.waitFor("connected as me@x/r", "a@x")
 	before := scr.shows.Load()
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // the idle spell watched, not a wait for anything
 	if after := scr.shows.Load(); after != before {
 		t.Fatalf("%d frames drawn in a second with nothing happening", after-before)
 	}
 	events <- chat.PresenceChanged{Bare: "a@x", Resource: "r", Available: true, Show: roster.Online}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for scr.shows.Load() == before {
 		if time.Now().After(deadline) {
 			t.Fatal("an event drew nothing")

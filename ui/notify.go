@@ -19,9 +19,11 @@ import (
 // notifyTimeout bounds a notify command; it is killed after that.
 const notifyTimeout = 10 * time.Second
 
-// note is one message worth telling the user about.
+// note is one message worth telling the user about, or a question from the
+// network waiting for an answer (prompt is then what it asks).
 type note struct {
 	account, from, name, body string
+	prompt                    string
 }
 
 // notifier tells of messages that arrive in a tab not in view or while the
@@ -62,6 +64,16 @@ func (n *notifier) message(account string, e chat.MessageReceived, name string, 
 	n.pending = append(n.pending, note{account: account, from: e.Bare, name: name, body: e.Body})
 }
 
+// prompt tells of a question the network asks (a subscription request, a
+// certificate to check): it waits in the list, and the user may be
+// elsewhere. from is the JID asking, "" for none.
+func (n *notifier) prompt(account, from, text string) {
+	if from != "" && n.muted[from] {
+		return
+	}
+	n.pending = append(n.pending, note{account: account, from: from, name: from, prompt: text})
+}
+
 // flush tells of the batch's messages, once for the batch.
 func (n *notifier) flush() {
 	notes := n.pending
@@ -91,20 +103,29 @@ func (n *notifier) flush() {
 func (n *notifier) text(notes []note) (title, body string) {
 	names := []string{}
 	seen := map[string]bool{}
+	var parts []string
+	msgs := 0
 	for _, x := range notes {
+		if x.prompt != "" {
+			parts = append(parts, x.prompt)
+			continue
+		}
+		msgs++
 		if !seen[x.from] {
 			seen[x.from] = true
 			names = append(names, x.name)
 		}
+		if n.cfg.ShowBody {
+			body = x.body
+		}
 	}
-	if len(notes) == 1 {
-		title = "gab: message from " + names[0]
-	} else {
-		title = fmt.Sprintf("gab: %d messages from %s", len(notes), strings.Join(names, ", "))
+	switch {
+	case msgs == 1:
+		parts = append([]string{"message from " + names[0]}, parts...)
+	case msgs > 1:
+		parts = append([]string{fmt.Sprintf("%d messages from %s", msgs, strings.Join(names, ", "))}, parts...)
 	}
-	if n.cfg.ShowBody {
-		body = notes[len(notes)-1].body
-	}
+	title = "gab: " + strings.Join(parts, "; ")
 	return clip(plainText(title), 200), clip(plainText(body), 400)
 }
 
@@ -163,8 +184,9 @@ func (n *notifier) commands(ctx context.Context) {
 		last := notes[len(notes)-1]
 		cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 		cmd := exec.CommandContext(cctx, "sh", "-c", n.cfg.Command)
-		cmd.Env = append(os.Environ(), "GAB_TITLE="+title, "GAB_BODY="+body, "GAB_FROM="+plainText(last.from),
-			"GAB_NAME="+plainText(last.name), "GAB_ACCOUNT="+last.account, fmt.Sprintf("GAB_COUNT=%d", len(notes)))
+		cmd.Env = append(os.Environ(), "GAB_TITLE="+markupEscape(title), "GAB_BODY="+markupEscape(body),
+			"GAB_FROM="+markupEscape(plainText(last.from)), "GAB_NAME="+markupEscape(plainText(last.name)),
+			"GAB_ACCOUNT="+last.account, fmt.Sprintf("GAB_COUNT=%d", len(notes)))
 		cmd.WaitDelay = time.Second
 		out, err := cmd.CombinedOutput() // never to the terminal gab draws on
 		cancel()
@@ -177,6 +199,12 @@ func (n *notifier) commands(ctx context.Context) {
 		}
 	}
 }
+
+// markupEscape makes text from the network inert for notification daemons
+// that read the body as markup (the freedesktop.org specification's
+// <b>, <a href>, <img>): notify-send "$GAB_TITLE" "$GAB_BODY" shows it as
+// written, and a daemon without markup shows the entities, never tags.
+var markupEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
 // clip shortens s to at most n runes.
 func clip(s string, n int) string {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -142,7 +143,7 @@ func TestNotifyCommand(t *testing.T) {
 		if !strings.Contains(r, "exit status 3") {
 			t.Errorf("report %q", r)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
 		t.Fatal("the command's failure was not reported")
 	}
 	got, _ := os.ReadFile(file)
@@ -233,7 +234,8 @@ func TestReboundKeys(t *testing.T) {
 	h.key(tcell.KeyCtrlK, 0, tcell.ModCtrl)
 	h.typeText("abc")
 	h.key(tcell.KeyCtrlK, 0, tcell.ModCtrl)
-	h.waitFor("> abc")
+	h.typeText("d") // keys are handled in order: once d shows, so was Ctrl+K
+	h.waitFor("> abcd")
 	if strings.Contains(strings.Join(h.lines(), "\n"), "Quick jump") {
 		t.Fatal("Ctrl+K still opens quick jump after quick_jump was bound to F3")
 	}
@@ -242,7 +244,8 @@ func TestReboundKeys(t *testing.T) {
 	h.key(tcell.KeyRune, 'l', tcell.ModAlt)
 	h.waitFor("bob@x: over here")
 	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl) // unbound now: nothing happens
-	h.waitFor("bob@x: over here")
+	h.typeText("z")                         // keys are handled in order: once z shows, so was Ctrl+N
+	h.waitFor("bob@x: over here", "> abcdz")
 	var active int
 	h.onUI(func() { active = h.app.State().Active })
 	if active != 1 {
@@ -261,5 +264,35 @@ func TestThemeElementsAllUsed(t *testing.T) {
 	}
 	if len(fields) != len(config.ThemeElements) {
 		t.Errorf("the interface has %d theme colours, config knows %d elements", len(fields), len(config.ThemeElements))
+	}
+}
+
+// Notification daemons read a notify-send body as markup: what a peer
+// writes must reach the command with <, > and & escaped, or a link or an
+// image (fetched by the daemon) appears in the notification.
+func TestNotifyCommandEscapesMarkup(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out")
+	n := newNotifier(config.Notify{ShowBody: true, Command: `printf '%s|%s|%s|%s' "$GAB_TITLE" "$GAB_BODY" "$GAB_FROM" "$GAB_NAME" > ` + file + `.tmp && mv ` + file + `.tmp ` + file + `; exit 3`})
+	reports := make(chan string, 1)
+	n.report = func(s string) { reports <- s }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.commands(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	n.pending = []note{{account: "me", from: "b<i>ob@x", name: "<b>Bob</b> & co",
+		body: `<a href="https://evil.example/">click</a><img src="https://evil.example/t.png"/> &amp;`}}
+	n.flush()
+	select {
+	case <-reports: // the command ran (and exited 3, after writing)
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("the command did not run")
+	}
+	got, _ := os.ReadFile(file)
+	want := "gab: message from &lt;b&gt;Bob&lt;/b&gt; &amp; co|" +
+		`&lt;a href="https://evil.example/"&gt;click&lt;/a&gt;&lt;img src="https://evil.example/t.png"/&gt; &amp;amp;|` +
+		"b&lt;i&gt;ob@x|&lt;b&gt;Bob&lt;/b&gt; &amp; co"
+	if string(got) != want {
+		t.Errorf("the command was told\n %q\nwant\n %q", got, want)
 	}
 }

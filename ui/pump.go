@@ -47,8 +47,7 @@ func forward(ctx context.Context, wg *sync.WaitGroup, account string, src <-chan
 // drawn at once with whatever else is already waiting; while frames follow
 // each other closely, a batch collects until batchWait after the last. It
 // waits for a batch to be applied before sending the next, so the
-// application's update queue never fills up (which would block the pump
-// forever once the application has stopped) and a busy UI simply gets
+// application's update queue never fills up and a busy UI simply gets
 // bigger batches. Nothing is drawn while nothing happens.
 func (a *App) pump(ctx context.Context, in <-chan item) {
 	var last time.Time // when the previous batch was applied
@@ -86,7 +85,12 @@ func (a *App) pump(ctx context.Context, in <-chan item) {
 			timer.Stop()
 		}
 		applied := make(chan struct{})
-		a.tv.QueueUpdateDraw(func() {
+		// QueueUpdateDraw waits until the update has run, which never
+		// happens if the application stops first (on quit, with a batch
+		// queued): it waits on a goroutine of its own, so the pump and
+		// quitting never hang on it. That one goroutine is then left
+		// waiting until the process ends, a moment later.
+		go a.tv.QueueUpdateDraw(func() {
 			for _, it := range batch {
 				a.apply(it)
 			}

@@ -184,10 +184,13 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 		}
 		c := row.contact
 		mark, color := showMark(c.Show())
+		markStyle := style.Foreground(color)
 		if c.PendingIn {
-			mark, color = '?', theme.Unread
+			// Bold too, so it stands out without colour.
+			markStyle = style.Foreground(theme.Unread).Bold(true)
+			mark = '?'
 		}
-		screen.SetContent(x+1, line, mark, nil, style.Foreground(color))
+		screen.SetContent(x+1, line, mark, nil, markStyle)
 		used := 3
 		suffix := ""
 		if c.Unread > 0 {

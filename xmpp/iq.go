@@ -2,6 +2,7 @@ package xmpp
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"net"
 	"strconv"
@@ -178,4 +179,43 @@ func (s *Session) failPending() {
 	for _, fn := range fns {
 		fn(nil, net.ErrClosed)
 	}
+}
+
+// trustedResult tells the reader, from an element's start tag, that it is
+// the answer to a request we sent to our own account or our own server —
+// a roster, an archive page, the server's disco — coming from there: the
+// only stanzas allowed past the per-stanza cap that bounds what peers send
+// (Limits.MaxResultBytes).
+func (s *Session) trustedResult(start xml.StartElement) bool {
+	if start.Name.Space != NSClient || start.Name.Local != "iq" {
+		return false
+	}
+	var typ, id, from string
+	for _, a := range start.Attr {
+		if a.Name.Space != "" {
+			continue
+		}
+		switch a.Name.Local {
+		case "type":
+			typ = a.Value
+		case "id":
+			id = a.Value
+		case "from":
+			from = a.Value
+		}
+	}
+	if typ != "result" {
+		return false
+	}
+	s.iqMu.Lock()
+	defer s.iqMu.Unlock()
+	p := s.pending[id]
+	if p == nil || !s.answeredBy(p.to, from) {
+		return false
+	}
+	if p.to == "" {
+		return true
+	}
+	to, err := jid.Parse(p.to)
+	return err == nil && (to.Equal(s.jid.Bare()) || to.Equal(s.jid.Domain()))
 }

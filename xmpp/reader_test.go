@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"encoding/xml"
 	"errors"
 	"io"
 	"strings"
@@ -137,5 +138,55 @@ func TestElementRoundTrip(t *testing.T) {
 	if len(els) != 1 || els[0].Get("xml:lang") != "en" || els[0].ChildText(NSClient, "body") != "a<b & \"c\" \uFFFD \u202e" ||
 		els[0].Child("http://jabber.org/protocol/chatstates", "active") == nil {
 		t.Fatalf("round trip: %v", els)
+	}
+}
+
+// An answer our own server sends to our request may exceed the per-stanza
+// cap that bounds what peers send; anything else of that size is dropped,
+// and even a trusted answer is bounded.
+func TestReaderTrustedResultsMayBeLarge(t *testing.T) {
+	limits := Limits{MaxDepth: 64, MaxBytes: 1 << 10, HardBytes: 16 << 10, MaxResultBytes: 64 << 10}
+	items := func(n int) string {
+		return strings.Repeat(`<item jid='contact-with-a-long-name@localhost' name='A contact'><group>G</group></item>`, n)
+	}
+	big := `<iq type='result' id='mine'><query xmlns='jabber:iq:roster'>` + items(200) + `</query></iq>`  // ~17 KiB
+	huge := `<iq type='result' id='mine'><query xmlns='jabber:iq:roster'>` + items(800) + `</query></iq>` // ~68 KiB
+	peer := `<message from='x@y' id='m'><body>` + strings.Repeat("a", 4<<10) + `</body></message>`
+	r := NewReader(strings.NewReader(header+peer+big+huge+`<iq type='result' id='other'><query xmlns='jabber:iq:roster'>`+items(50)+`</query></iq><message id='after'/>`), limits)
+	var asked []string
+	r.Trusted = func(start xml.StartElement) bool {
+		for _, a := range start.Attr {
+			if a.Name.Local == "id" {
+				asked = append(asked, a.Value)
+				return a.Value == "mine"
+			}
+		}
+		return false
+	}
+	if _, err := r.StreamStart(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"dropped message", "iq mine", "dropped iq", "dropped iq", "message after"}
+	for i, w := range want {
+		el, err := r.Next()
+		var de *DroppedError
+		switch {
+		case errors.As(err, &de):
+			if got := "dropped " + de.Name; got != w {
+				t.Errorf("%d: %s (%v), want %s", i, got, err, w)
+			}
+		case err != nil:
+			t.Fatalf("%d: %v, want %s", i, err, w)
+		default:
+			if got := el.Name.Local + " " + el.Get("id"); got != w {
+				t.Errorf("%d: got %s, want %s", i, got, w)
+			}
+			if el.Get("id") == "mine" && len(el.Child("jabber:iq:roster", "query").Children) != 200 {
+				t.Errorf("trusted answer lost items")
+			}
+		}
+	}
+	if strings.Join(asked, ",") != "m,mine,mine,other,after" {
+		t.Errorf("Trusted asked about %v", asked)
 	}
 }

@@ -31,7 +31,10 @@ type Config struct {
 	// the system's roots overlaps with connecting.
 	ExtraRoots []byte
 	Pinned     *x509.Certificate // trusted on first use; then the only one accepted
-	Lang       string            // xml:lang of our stream
+	Lang       string            // xml:lang of our stream; "en" when empty or not a valid tag
+	// TLSMaxVersion caps the TLS version (e.g. tls.VersionTLS12); zero
+	// allows the highest Go supports.
+	TLSMaxVersion uint16
 
 	ConnectTimeout   time.Duration // per TCP connection attempt; default 10 s
 	NegotiateTimeout time.Duration // whole negotiation; default 30 s
@@ -90,6 +93,7 @@ type Session struct {
 	jid      jid.JID // full JID the server bound
 	features *Element
 	mech     string
+	binding  string // channel-binding type used by -PLUS, if any
 
 	iqMu    sync.Mutex
 	pending map[string]*pendingIQ
@@ -111,9 +115,7 @@ func Dial(ctx context.Context, cfg Config) (*Session, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = 30 * time.Second
 	}
-	if cfg.Lang == "" {
-		cfg.Lang = "en"
-	}
+	cfg.Lang = streamLang(cfg.Lang)
 	domain := cfg.JID.Domainpart()
 	conn, secure, err := connect(ctx, &cfg, domain)
 	if err != nil {
@@ -188,6 +190,7 @@ func (s *Session) openStream() (*Element, error) {
 		in = tapReader{r: s.conn, tap: s.cfg.Tap}
 	}
 	s.r = NewReader(in, s.cfg.Limits)
+	s.r.Trusted = s.trustedResult
 	s.w = NewWriter(s.conn, s.cfg.WriteTimeout)
 	s.w.tap = s.cfg.Tap
 	var b strings.Builder
@@ -298,6 +301,10 @@ func (s *Session) JID() jid.JID { return s.jid }
 
 // Mechanism is the SASL mechanism that authenticated the session.
 func (s *Session) Mechanism() string { return s.mech }
+
+// ChannelBinding is the channel-binding type the SASL mechanism used
+// (tls-exporter or tls-unique), "" without -PLUS.
+func (s *Session) ChannelBinding() string { return s.binding }
 
 // Features are the stream features offered after authentication (stream
 // management, roster versioning, ...).

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func config(t *testing.T, srv *xmpptest.Server, user, pass string) xmpp.Config {
 
 func dial(t *testing.T, cfg xmpp.Config) *xmpp.Session {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 	defer cancel()
 	s, err := xmpp.Dial(ctx, cfg)
 	if err != nil {
@@ -56,7 +57,7 @@ func TestConnectVerifiedSelfSigned(t *testing.T) {
 			}
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 	defer cancel()
 	res, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query")))
 	if err != nil || res.Child("jabber:iq:roster", "query") == nil {
@@ -107,7 +108,7 @@ func TestSilentServerCannotHangNegotiation(t *testing.T) {
 	if err == nil {
 		t.Fatal("negotiation with a silent server succeeded")
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > xmpptest.Timeout(5*time.Second) {
 		t.Fatalf("negotiation took %v despite a 500ms deadline", d)
 	}
 }
@@ -141,7 +142,7 @@ func TestIQResultMatchedByIDAndSender(t *testing.T) {
 	}
 	got := make(chan answer, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 		defer cancel()
 		el, err := alice.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "id", "fixed-1", "to", "mallory@localhost/test").Add(xmpp.E("urn:example:q", "q")))
 		got <- answer{el, err}
@@ -160,7 +161,7 @@ func TestIQResultMatchedByIDAndSender(t *testing.T) {
 		}
 	case a := <-got:
 		t.Fatalf("a forged result was taken as the answer: %v %v", a.el, a.err)
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("the forged result never arrived")
 	}
 	mallory.Send(xmpp.ResultReply(req))
@@ -169,7 +170,7 @@ func TestIQResultMatchedByIDAndSender(t *testing.T) {
 		if a.err != nil || a.el.Get("from") != "mallory@localhost/test" {
 			t.Fatalf("answer %v %v", a.el, a.err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("the real answer never arrived")
 	}
 }
@@ -197,7 +198,7 @@ func TestPingAnsweredAndUnknownIQPassedUp(t *testing.T) {
 			passed <- el
 		}
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 	defer cancel()
 	if _, err := bob.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", "alice@localhost/test").Add(xmpp.E(xmpp.NSPing, "ping"))); err != nil {
 		t.Fatalf("ping: %v", err)
@@ -235,7 +236,8 @@ func TestCloseDoesNotWaitForAStuckWriter(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	cfg := config(t, srv, "alice", "pw")
-	cfg.WriteTimeout = time.Minute
+	limit := xmpptest.Timeout(xmpptest.RoundTrip)
+	cfg.WriteTimeout = 4 * limit // far longer than Close may take
 	s := dial(t, cfg)
 	srv.Pause()
 	defer srv.Resume()
@@ -249,17 +251,36 @@ func TestCloseDoesNotWaitForAStuckWriter(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(500 * time.Millisecond) // let the socket buffers fill
+	// Once the socket buffers are full, the sender waits to write.
+	deadline := time.Now().Add(limit)
+	for !blockedWriting("TestCloseDoesNotWaitForAStuckWriter") {
+		if time.Now().After(deadline) {
+			t.Fatal("the sender never got stuck on the full socket")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	start := time.Now()
 	s.Close()
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > limit {
 		t.Fatalf("Close took %v", d)
 	}
 	select {
 	case <-stuck:
-	case <-time.After(5 * time.Second):
+	case <-time.After(limit):
 		t.Fatal("the stuck sender was never released")
 	}
+}
+
+// blockedWriting reports whether a goroutine started by the test named is
+// waiting for a socket to take what it writes.
+func blockedWriting(test string) bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "waitWrite") && strings.Contains(g, "."+test+".func") {
+			return true
+		}
+	}
+	return false
 }
 
 // A request's callback may close the session when it learns the session is
@@ -285,12 +306,12 @@ func TestCloseFromARequestCallback(t *testing.T) {
 		if !errors.Is(err, net.ErrClosed) {
 			t.Fatalf("callback got %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("callback never ran")
 	}
 	select {
 	case <-closed:
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("Close deadlocked")
 	}
 }

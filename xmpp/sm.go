@@ -114,6 +114,12 @@ func (s *Session) enableSM() error {
 
 // resumeSM tries to resume prev (XEP-0198 §5). It reports false when the
 // server refused, and the caller binds a new session instead.
+// ErrResumeInvalid is why a resumption failed when the server answered
+// <resume/> with something that makes no sense (neither <resumed/> nor
+// <failed/>, or counts that do not add up): that state is not worth trying
+// again. Any other failure (the connection broke) leaves it resumable.
+var ErrResumeInvalid = errors.New("the server's answer to resuming the session is invalid")
+
 func (s *Session) resumeSM(prev *SMState) (bool, error) {
 	if err := s.w.Send(E(NSSM, "resume", "previd", prev.ID, "h", strconv.FormatUint(uint64(prev.Inbound), 10))); err != nil {
 		return false, err
@@ -126,17 +132,17 @@ func (s *Session) resumeSM(prev *SMState) (bool, error) {
 		return false, nil
 	}
 	if !el.Is(NSSM, "resumed") {
-		return false, fmt.Errorf("resume stream: unexpected <%s/>", el.Name.Local)
+		return false, fmt.Errorf("resume stream: %w: unexpected <%s/>", ErrResumeInvalid, el.Name.Local)
 	}
 	h, err := parseH(el)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("%w: %w", ErrResumeInvalid, err)
 	}
 	s.jid = prev.JID
 	s.sm = sm{enabled: true, id: prev.ID, inbound: prev.Inbound, outbound: prev.Outbound, unacked: prev.Unacked, resumed: true}
 	acked, err := s.sm.ack(h)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("%w: %w", ErrResumeInvalid, err)
 	}
 	if len(acked) > 0 && s.cfg.OnAck != nil {
 		s.cfg.OnAck(acked)

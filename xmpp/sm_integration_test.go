@@ -3,6 +3,7 @@ package xmpp_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -59,12 +60,23 @@ func collect(s *xmpp.Session) (func() []string, <-chan error) {
 
 func waitUntil(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("waited in vain for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ping waits for the server to answer a ping on s (whose stream someone
+// reads): by then it has dealt with everything s sent before.
+func ping(t *testing.T, s *xmpp.Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
+	defer cancel()
+	if _, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", xmpptest.Domain).Add(xmpp.E(xmpp.NSPing, "ping"))); err != nil {
+		t.Fatalf("ping: %v", err)
 	}
 }
 
@@ -116,7 +128,7 @@ func TestStreamResumption(t *testing.T) {
 	proxy.Blackhole()
 	alice.Send(msg("bob@localhost/test", "a2", "lost on the way")) // never reaches the server
 	bob.Send(msg("alice@localhost/test", "b1", "while you were away"))
-	time.Sleep(300 * time.Millisecond)
+	ping(t, bob) // the server has passed bob's message on
 	proxy.Cut()
 	<-aliceErr
 	state := alice.StreamState()
@@ -125,7 +137,7 @@ func TestStreamResumption(t *testing.T) {
 	}
 
 	cfg.Resume = state
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 	defer cancel()
 	again, err := xmpp.Dial(ctx, cfg)
 	if err != nil {
@@ -138,11 +150,16 @@ func TestStreamResumption(t *testing.T) {
 	againBodies, _ := collect(again)
 	waitUntil(t, "the message sent meanwhile", func() bool { return len(againBodies()) == 1 })
 	waitUntil(t, "bob to get the re-sent message", func() bool { return len(bobBodies()) == 2 })
-	time.Sleep(500 * time.Millisecond) // duplicates would show by now
-	if b := bobBodies(); len(b) != 2 || b[1] != "lost on the way" {
+	// Copies would come before what each side sends next: alice's re-sends
+	// before her new messages, the server's before bob's new ones.
+	again.Send(msg("bob@localhost/test", "a3", "after the resume"))
+	bob.Send(msg("alice@localhost/test", "b2", "welcome back"))
+	waitUntil(t, "bob to get alice's message after the resume", func() bool { return slices.Contains(bobBodies(), "after the resume") })
+	waitUntil(t, "alice to get bob's message after the resume", func() bool { return slices.Contains(againBodies(), "welcome back") })
+	if b := bobBodies(); fmt.Sprint(b) != fmt.Sprint([]string{"before", "lost on the way", "after the resume"}) {
 		t.Fatalf("bob got %q", b)
 	}
-	if b := append(aliceBodies(), againBodies()...); len(b) != 1 || b[0] != "while you were away" {
+	if b := append(aliceBodies(), againBodies()...); fmt.Sprint(b) != fmt.Sprint([]string{"while you were away", "welcome back"}) {
 		t.Fatalf("alice got %q", b)
 	}
 	waitUntil(t, "every ack", func() bool { return len(again.Unacked()) == 0 })
@@ -189,10 +206,12 @@ func TestCloseAcknowledgesReceived(t *testing.T) {
 	}
 	select {
 	case <-got:
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("bob did not get the messages")
 	}
-	time.Sleep(100 * time.Millisecond) // the server's request for an ack arrives unread
+	// Let the server's request for an acknowledgement arrive unread, as it
+	// would for a client on its way out (the check below holds either way).
+	time.Sleep(100 * time.Millisecond)
 	bob.Close()
 
 	// bob again: anything the server held back as unacknowledged would
@@ -201,8 +220,8 @@ func TestCloseAcknowledgesReceived(t *testing.T) {
 	later, _ := collect(again)
 	again.Send(xmpp.E(xmpp.NSClient, "presence"))
 	alice.Send(msg("bob@localhost", "last", "the last"))
-	waitUntil(t, "bob's second session to get the new message", func() bool { return len(later()) > 0 })
-	time.Sleep(200 * time.Millisecond) // offline messages come before; give stragglers a moment
+	// Offline messages come with the initial presence, before anything new.
+	waitUntil(t, "bob's second session to get the new message", func() bool { return slices.Contains(later(), "the last") })
 	if got := later(); len(got) != 1 || got[0] != "the last" {
 		t.Fatalf("second session got %q, want only the new message", got)
 	}

@@ -19,6 +19,7 @@ func (cfg *Config) tlsConfig(domain string, direct bool) (*tls.Config, error) {
 		ServerName: domain,
 		RootCAs:    cfg.RootCAs,
 		MinVersion: tls.VersionTLS12,
+		MaxVersion: cfg.TLSMaxVersion,
 	}
 	if c.RootCAs == nil && len(cfg.ExtraRoots) > 0 {
 		pool, err := RootPool(cfg.ExtraRoots)

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -82,6 +85,14 @@ func (tm *tmux) cursor() (x, y int) {
 	return x, y
 }
 
+// resize sets the terminal's size.
+func (tm *tmux) resize(w, h int) {
+	tm.t.Helper()
+	if out, err := exec.Command("tmux", "-S", tm.sock, "resize-window", "-t", tm.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)).CombinedOutput(); err != nil {
+		tm.t.Fatalf("resize-window: %v %s", err, out)
+	}
+}
+
 func (tm *tmux) screen() string {
 	out, _ := exec.Command("tmux", "-S", tm.sock, "capture-pane", "-p", "-t", tm.name).CombinedOutput()
 	return string(out)
@@ -89,7 +100,7 @@ func (tm *tmux) screen() string {
 
 func (tm *tmux) waitFor(texts ...string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		s := tm.screen()
 		ok := true
@@ -109,7 +120,7 @@ func (tm *tmux) waitFor(texts ...string) string {
 // waitForMatch waits until re matches somewhere on the screen.
 func (tm *tmux) waitForMatch(re *regexp.Regexp) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		s := tm.screen()
 		if re.MatchString(s) {
@@ -127,7 +138,7 @@ func (tm *tmux) waitForMatch(re *regexp.Regexp) string {
 func (tm *tmux) quit(exit string) {
 	tm.t.Helper()
 	tm.keys("C-q")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		if b, err := os.ReadFile(exit); err == nil {
 			if strings.TrimSpace(string(b)) != "0" {
@@ -180,11 +191,11 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 
 	// We answer; the peer sees our typing and the message.
 	tm.text("hello back ☕")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("peer never saw us typing: %v", p.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "hello back ☕"
 	}); !ok {
 		t.Fatalf("peer never got our message: %v", p.Events())
@@ -197,14 +208,14 @@ func TestEndToEndChatWithSlixmpp(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("> written in the editor")
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "written in the editor"
 	}); !ok {
 		t.Fatalf("peer never got the edited message: %v\n%s", p.Events(), tm.screen())
 	}
 
 	tm.quit(exit)
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "presence" && e.Get("type") == "unavailable" && strings.HasPrefix(e.Get("from"), "me@localhost")
 	}); !ok {
 		t.Fatalf("peer never saw us leave: %v", p.Events())
@@ -262,7 +273,7 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	tm.keys("Tab")
 	tm.text("Pals")
 	tm.keys("Tab", "Enter") // the Add button
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribe" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never got our request: %v\n%s", friend.Events(), tm.screen())
@@ -271,9 +282,15 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	// They approve and ask back; we approve from the prompt.
 	friend.Send(t, map[string]any{"cmd": "subscribed", "to": "me@localhost"})
 	friend.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
-	tm.waitFor("Subscription request", "friend@localhost asks to see your presence.")
-	tm.keys("Enter") // Approve and add back
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	// A notice, not a dialog: the user opens the list (F4), then the
+	// request (Enter), where Later has the focus: Tab, Tab, Enter approves.
+	tm.waitFor("1 request · F4 to answer", "friend@localhost asks to see your presence")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "request  friend@localhost")
+	tm.keys("Enter")
+	tm.waitFor("Subscription request", "JID:      friend@localhost")
+	tm.keys("Tab", "Tab", "Enter") // Later, Deny, Approve and add back
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subscribed" && e.Get("from") == "me@localhost"
 	}); !ok {
 		t.Fatalf("friend never saw our approval: %v", friend.Events())
@@ -292,11 +309,11 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	friend.Send(t, map[string]any{"cmd": "state", "to": "me@localhost", "state": "composing"})
 	tm.waitFor("Friend is typing…")
 	tm.text("nice to see you")
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("friend never saw us typing: %v", friend.Events())
 	}
 	tm.keys("Enter")
-	if _, ok := friend.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := friend.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "nice to see you"
 	}); !ok {
 		t.Fatalf("friend never got our message: %v", friend.Events())
@@ -305,12 +322,135 @@ func TestEndToEndContactsAndRequests(t *testing.T) {
 	// A stranger asks; we deny.
 	stranger := srv.StartPeer(t, "stranger", "pw")
 	stranger.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
-	tm.waitFor("stranger@localhost asks to see your presence.")
+	tm.waitFor("1 request · F4 to answer", "? stranger@localhost")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "request  stranger@localhost")
+	tm.keys("Enter")
+	tm.waitFor("Subscription request", "JID:      stranger@localhost")
 	tm.keys("Tab", "Enter") // Deny
-	if _, ok := stranger.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+	if _, ok := stranger.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
 		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
 	}
+	tm.keys("M-1")
+	tm.waitFor("stranger@localhost asks to see your presence", "denied stranger@localhost")
 
+	tm.quit(exit)
+}
+
+// A stranger's request arrives while the user types a message: the rest
+// of the line and Enter go to the conversation, no dialog opens, nothing is
+// approved; the request waits, counted in the status line, until the user
+// opens it. A request taken back leaves the list.
+func TestEndToEndRequestDoesNotInterruptTyping(t *testing.T) {
+	bin := buildGab(t)
+	srv, cfg, data := meAndPeer(t)
+	srv.Register(t, "stranger", "pw")
+	srv.Register(t, "shy", "pw")
+	p := srv.StartPeer(t, "peer", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.resize(80, 24)
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+	tm.keys("C-k")
+	tm.text("peer")
+	tm.keys("Enter")
+	tm.waitFor("2:Peer")
+	tm.text("half a me")
+	tm.waitFor("> half a me")
+
+	stranger := srv.StartPeer(t, "stranger", "pw")
+	stranger.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
+	tm.waitFor("1 request · F4 to answer", "? stranger@localhost")
+	tm.text("ssage")
+	tm.keys("Enter")
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "half a message"
+	}); !ok {
+		t.Fatalf("the message never arrived whole: %v\n%s", p.Events(), tm.screen())
+	}
+	if s := tm.screen(); strings.Contains(s, "Subscription request") || strings.Contains(s, "Waiting for your answer") {
+		t.Fatalf("a dialog opened:\n%s", s)
+	}
+
+	// The user answers when they choose: F4, Enter, Tab to Deny, Enter. A
+	// "subscribed" sent by the typing would have reached the stranger
+	// before this "unsubscribed".
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "request  stranger@localhost")
+	tm.keys("Enter")
+	tm.waitFor("Subscription request")
+	tm.keys("Tab", "Enter")
+	if _, ok := stranger.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "unsubscribed" }); !ok {
+		t.Fatalf("stranger never saw the denial: %v\n%s", stranger.Events(), tm.screen())
+	}
+	for _, e := range stranger.Events() {
+		if e.Get("event") == "subscribed" {
+			t.Fatalf("the stranger was approved: %v", stranger.Events())
+		}
+	}
+	tm.keys("M-1")
+	tm.waitFor("denied stranger@localhost")
+
+	// A request taken back leaves the list.
+	shy := srv.StartPeer(t, "shy", "pw")
+	shy.Send(t, map[string]any{"cmd": "subscribe", "to": "me@localhost"})
+	tm.waitFor("1 request · F4 to answer", "? shy@localhost")
+	shy.Send(t, map[string]any{"cmd": "unsubscribe", "to": "me@localhost"})
+	tm.waitFor("shy@localhost withdrew the request")
+	if s := tm.screen(); strings.Contains(s, "· F4 to answer") || strings.Contains(s, "? shy@localhost") {
+		t.Fatalf("the withdrawn request still waits:\n%s", s)
+	}
+	tm.quit(exit)
+}
+
+// A server certificate no trusted authority signed is a notice; trusting
+// it takes the fingerprint's first four characters, typed, and then the
+// Trust button: Enter alone does not.
+func TestEndToEndUntrustedCertificate(t *testing.T) {
+	bin := buildGab(t)
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "me", "pw")
+	cfg, data := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(cfg, "accounts"), 0o700)
+	// No ca_file: the test server's certificate is signed by nobody trusted.
+	os.WriteFile(filepath.Join(cfg, "accounts", "me.toml"), []byte(fmt.Sprintf(
+		"jid = \"me@localhost\"\npassword_command = \"echo pw\"\nserver = %q\n", srv.Addr())), 0o600)
+	pemBytes, err := os.ReadFile(srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	sum := sha256.Sum256(block.Bytes)
+	start := strings.ToLower(hex.EncodeToString(sum[:2]))
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.resize(80, 24)
+	tm.waitFor("1 certificate · F4 to answer")
+	// Typing goes on in the composer.
+	tm.text("still typing")
+	tm.waitFor("> still typing")
+	if strings.Contains(tm.screen(), "Untrusted certificate") {
+		t.Fatalf("the certificate dialog opened by itself:\n%s", tm.screen())
+	}
+	tm.keys("C-u")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", "certificate of account me")
+	tm.keys("Enter")
+	tm.waitFor("Untrusted certificate", "First four characters")
+	// Enter alone, then Enter on Trust with nothing typed: not trusted.
+	tm.keys("Enter", "Tab", "Tab", "Enter")
+	tm.waitFor("Not trusted: type the first four characters")
+	tm.keys("Tab") // round to the field
+	tm.text(start)
+	tm.keys("Enter") // to Trust and connect
+	tm.keys("Enter")
+	tm.waitFor("connected as me@localhost/gab")
+	if s := tm.screen(); strings.Contains(s, "· F4 to answer") {
+		t.Fatalf("the certificate still waits:\n%s", s)
+	}
+	if _, err := os.Stat(filepath.Join(data, "me.pin.pem")); err != nil {
+		t.Fatalf("the certificate was not pinned: %v", err)
+	}
 	tm.quit(exit)
 }
 
@@ -342,7 +482,7 @@ func TestEndToEndNotifiedInAnotherWindow(t *testing.T) {
 		t.Fatal("gab's window is still the active one")
 	}
 	p.Send(t, map[string]any{"cmd": "send", "to": "me@localhost", "body": "a private matter"})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for format("#{window_bell_flag}") != "1" || format("#{pane_title}") != "gab (1)" {
 		if time.Now().After(deadline) {
 			t.Fatalf("no bell or title: bell flag %q, title %q", format("#{window_bell_flag}"), format("#{pane_title}"))
@@ -417,7 +557,7 @@ func TestEndToEndComposerAt80x24(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == long }); !ok {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == long }); !ok {
 		t.Fatalf("peer never got the long line: %v", p.Events())
 	}
 
@@ -448,7 +588,7 @@ func TestEndToEndPasteIsOneMessage(t *testing.T) {
 		t.Fatalf("part of the paste was sent:\n%s", tm.screen())
 	}
 	tm.keys("Enter")
-	if _, ok := p.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == strings.Join(block, "\n")
 	}); !ok {
 		t.Fatalf("peer never got the pasted block as one message: %v\n%s", p.Events(), tm.screen())
@@ -461,7 +601,7 @@ func TestEndToEndPasteIsOneMessage(t *testing.T) {
 }
 
 // In an 80×24 terminal: a /msg line typed while the contact list has the
-// focus reaches the contact it names (not the one selected); F4 hides and
+// focus reaches the contact it names (not the one selected); F5 hides and
 // shows the list; a window too small says so, and Ctrl+Q still quits.
 func TestEndToEndContactListTypingAndSmallWindow(t *testing.T) {
 	bin := buildGab(t)
@@ -487,9 +627,9 @@ func TestEndToEndContactListTypingAndSmallWindow(t *testing.T) {
 		t.Fatalf("a tab with Peer opened:\n%s", tm.screen())
 	}
 
-	tm.keys("F4")
+	tm.keys("F5")
 	tm.waitForMatch(regexp.MustCompile(`(?m)^ 1:console`))
-	tm.keys("F4")
+	tm.keys("F5")
 	tm.waitFor("● Peer")
 
 	if out, err := exec.Command("tmux", "-S", tm.sock, "resize-window", "-t", tm.name, "-x", "30", "-y", "8").CombinedOutput(); err != nil {

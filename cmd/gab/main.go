@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
@@ -196,7 +197,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var logFile *os.File
 	if *xmlLog != "" {
-		f, err := os.OpenFile(*xmlLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := openXMLLog(*xmlLog)
 		if err != nil {
 			fmt.Fprintf(stderr, "gab: --xml-log: %v\n", err)
 			return 1
@@ -209,6 +210,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// openXMLLog opens the raw-stream log for appending. It holds whole
+// conversations: it is created readable by the user only, and a file that
+// others could read is made private before anything is written to it.
+func openXMLLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+		err = f.Chmod(st.Mode().Perm() & 0o700)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func hasAccount(accts []*config.Account, name string) bool {
@@ -225,9 +245,14 @@ func language(s config.Settings) string {
 	if s.Language != "" {
 		return s.Language
 	}
+	// The first of these that is set decides, as for every program; a C or
+	// POSIX locale names no language, so English is assumed.
 	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if l := os.Getenv(v); l != "" && l != "C" && l != "POSIX" {
-			return strings.SplitN(strings.SplitN(l, ".", 2)[0], "_", 2)[0]
+		if l := os.Getenv(v); l != "" {
+			if tag := xmpp.LangFromLocale(l); tag != "" {
+				return tag
+			}
+			break
 		}
 	}
 	return "en"
@@ -241,6 +266,8 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// After the first signal, a second one ends gab at once.
+	context.AfterFunc(ctx, stop)
 	var uiAccts []*ui.Account
 	sources := map[string]<-chan chat.Event{}
 	var clients []*chat.Client
@@ -251,7 +278,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		}
 		defer store.Close()
 		opts := chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval,
-			PinFile: dirs.PinFile(a.Name)}
+			PinFile: dirs.PinFile(a.Name), MaxMessageSize: a.MaxMessageSize}
 		if xmlLog != nil {
 			opts.XMLLog = xmpp.NewTap(xmlLog, a.Name)
 		}
@@ -270,6 +297,24 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString()})
 	err := app.Run(ctx, sources)
 	cancel()
-	wg.Wait()
+	// Each client says goodbye to its server (a last acknowledgement, the
+	// closing tag), but quitting never waits long on the network.
+	waitAtMost(&wg, clientGrace)
 	return err
+}
+
+// clientGrace is how long quitting waits for the accounts to close their
+// streams cleanly.
+const clientGrace = 1500 * time.Millisecond
+
+// waitAtMost waits for wg, or d, whichever comes first.
+func waitAtMost(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gab-chat/gab/config"
 )
 
 func runGab(t *testing.T, args ...string) (int, string, string) {
@@ -97,6 +99,54 @@ func TestFlagsDocumented(t *testing.T) {
 		}
 		if !strings.Contains(string(man), strings.ReplaceAll(dash+name, "-", `\-`)) {
 			t.Errorf("docs/gab.1 does not list %s%s", dash, name)
+		}
+	}
+}
+
+// The language comes from the locale as programs read it (LC_ALL, then
+// LC_MESSAGES, then LANG) and is always a valid tag: a C locale, which names
+// no language, gives English rather than "C".
+func TestLanguageFromLocale(t *testing.T) {
+	for _, tc := range []struct {
+		all, messages, lang, setting, want string
+	}{
+		{lang: "C.UTF-8", want: "en"},
+		{lang: "C", want: "en"},
+		{lang: "POSIX", want: "en"},
+		{lang: "de_AT.UTF-8", want: "de-AT"},
+		{all: "C.UTF-8", lang: "fr_FR.UTF-8", want: "en"},
+		{messages: "sv_SE.UTF-8", lang: "C.UTF-8", want: "sv-SE"},
+		{lang: "fr_FR.UTF-8", setting: "pt-BR", want: "pt-BR"},
+		{want: "en"},
+	} {
+		t.Setenv("LC_ALL", tc.all)
+		t.Setenv("LC_MESSAGES", tc.messages)
+		t.Setenv("LANG", tc.lang)
+		if got := language(config.Settings{Language: tc.setting}); got != tc.want {
+			t.Errorf("LC_ALL=%q LC_MESSAGES=%q LANG=%q ui.language=%q: got %q, want %q", tc.all, tc.messages, tc.lang, tc.setting, got, tc.want)
+		}
+	}
+}
+
+// --check and a normal start both refuse files that run a command and that
+// others can change.
+func TestCommandFilesWritableByOthersRefused(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "accounts"), 0o700)
+	acct, settings := filepath.Join(dir, "accounts", "home.toml"), filepath.Join(dir, "gab.toml")
+	os.WriteFile(acct, []byte("jid = \"me@example.net\"\npassword_command = \"echo x\"\n"), 0o600)
+	os.WriteFile(settings, []byte("[notify]\ncommand = \"true\"\n"), 0o600)
+	os.Chmod(acct, 0o666)
+	os.Chmod(settings, 0o666)
+	for _, args := range [][]string{{"--config", dir, "--check"}, {"--config", dir, "--data", t.TempDir()}} {
+		code, _, stderr := runGab(t, args...)
+		if code == 0 {
+			t.Fatalf("%v passed", args)
+		}
+		for _, want := range []string{acct + ":2: sets password_command", "chmod go-w " + acct, settings + ":2: sets [notify] command", "chmod go-w " + settings} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, stderr)
+			}
 		}
 	}
 }

@@ -1,7 +1,9 @@
-// Package xmpptest starts a real Prosody on 127.0.0.1 for tests: a throw-away
-// configuration, a self-signed certificate for localhost, and helpers to
-// register accounts, write rosters and run a slixmpp peer.
+// Package xmpptest starts real XMPP servers on 127.0.0.1 for tests: Prosody
+// (Start) and ejabberd (StartEjabberd), each with a throw-away configuration
+// and a self-signed certificate for localhost, and helpers to register
+// accounts, write rosters, run a slixmpp peer and break connections (Proxy).
+// Tests that work with either server take an XMPPServer.
 //
-// When Prosody is not installed the tests that need it fail with a message
+// When a server is not installed the tests that need it fail with a message
 // saying how to install it; they never skip silently.
 package xmpptest

@@ -99,7 +99,7 @@ func (s *Server) StartPeer(t testing.TB, user, pass string) *Peer {
 		}
 		p.cmd.Wait()
 	})
-	if _, ok := p.Wait(15*time.Second, func(e PeerEvent) bool { return e.Get("event") == "ready" }); !ok {
+	if _, ok := p.Wait(RoundTrip, func(e PeerEvent) bool { return e.Get("event") == "ready" }); !ok {
 		t.Fatalf("slixmpp peer %s did not get ready: %s", p.JID, stderr.String())
 	}
 	return p
@@ -115,8 +115,9 @@ func (p *Peer) Send(t testing.TB, cmd map[string]any) {
 }
 
 // Wait returns the first event (from the start) matching ok, waiting up to
-// d for it; events matched are not consumed.
+// Timeout(d) for it; events matched are not consumed.
 func (p *Peer) Wait(d time.Duration, ok func(PeerEvent) bool) (PeerEvent, bool) {
+	d = Timeout(d)
 	deadline := time.Now().Add(d)
 	timer := time.AfterFunc(d, func() { p.mu.Lock(); p.cond.Broadcast(); p.mu.Unlock() })
 	defer timer.Stop()

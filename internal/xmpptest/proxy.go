@@ -12,10 +12,12 @@ import (
 // swallow traffic (a dead route) or cut them (a dropped connection).
 type Proxy struct {
 	l      net.Listener
+	addr   string
 	target string
 	drop   atomic.Bool
 	mu     sync.Mutex
 	conns  []net.Conn
+	closed bool // the test ended
 	wg     sync.WaitGroup
 }
 
@@ -26,11 +28,16 @@ func StartProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{l: l, target: target}
+	p := &Proxy{l: l, addr: l.Addr().String(), target: target}
 	p.wg.Add(1)
-	go p.accept()
+	go p.accept(l)
 	t.Cleanup(func() {
-		l.Close()
+		p.mu.Lock()
+		p.closed = true
+		if p.l != nil {
+			p.l.Close()
+		}
+		p.mu.Unlock()
 		p.Cut()
 		p.wg.Wait()
 	})
@@ -38,12 +45,41 @@ func StartProxy(t testing.TB, target string) *Proxy {
 }
 
 // Addr is where clients connect.
-func (p *Proxy) Addr() string { return p.l.Addr().String() }
+func (p *Proxy) Addr() string { return p.addr }
 
-func (p *Proxy) accept() {
+// Refuse cuts every connection and stops listening: connecting is refused
+// (ECONNREFUSED), as with a server that is down or restarting.
+func (p *Proxy) Refuse() {
+	p.mu.Lock()
+	if p.l != nil {
+		p.l.Close()
+		p.l = nil
+	}
+	p.mu.Unlock()
+	p.Cut()
+}
+
+// Allow listens again on the same address after Refuse.
+func (p *Proxy) Allow(t testing.TB) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.l != nil || p.closed {
+		return
+	}
+	l, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
+	}
+	p.l = l
+	p.wg.Add(1)
+	go p.accept(l)
+}
+
+func (p *Proxy) accept(l net.Listener) {
 	defer p.wg.Done()
 	for {
-		c, err := p.l.Accept()
+		c, err := l.Accept()
 		if err != nil {
 			return
 		}

@@ -171,7 +171,8 @@ func (s *Server) Run() error {
 	s.cmd = cmd
 	s.exited = make(chan struct{})
 	go func() { cmd.Wait(); out.Close(); close(s.exited) }()
-	deadline := time.Now().Add(15 * time.Second)
+	limit := Timeout(RoundTrip)
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.exited:
@@ -184,7 +185,7 @@ func (s *Server) Run() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("prosody did not open port %d within 15 s:\n%s", s.Port, s.Log())
+	return fmt.Errorf("prosody did not open port %d within %v:\n%s", s.Port, limit, s.Log())
 }
 
 // Pid is the server process's id, 0 when it is not running.
@@ -329,7 +330,12 @@ func writeCert(dir string) error {
 // CertPool returns a pool trusting only the server's certificate.
 func (s *Server) CertPool(t testing.TB) *x509.CertPool {
 	t.Helper()
-	pem, err := os.ReadFile(s.CAFile)
+	return certPool(t, s.CAFile)
+}
+
+func certPool(t testing.TB, file string) *x509.CertPool {
+	t.Helper()
+	pem, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}

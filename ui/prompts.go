@@ -1,0 +1,553 @@
+package ui
+
+import (
+	"crypto/x509"
+	"fmt"
+	"strings"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// What the network starts — someone asks to see our presence, a server
+// shows a certificate nobody we trust signed — never takes the keyboard:
+// it is a notice (a console line, a count in the status line, the contact
+// marked in the list, a notification) and waits in a list until the user
+// opens it (the requests action, /requests, /trust, Enter on the contact).
+// In the dialogs, Enter alone never accepts.
+
+// promptKind says what a pending item asks.
+type promptKind int
+
+const (
+	promptRequest promptKind = iota // a subscription request
+	promptCert                      // an untrusted certificate
+)
+
+// pendingPrompt is one question waiting for the user's answer.
+type pendingPrompt struct {
+	kind    promptKind
+	account string
+	jid     string // for a request: the bare JID asking (remote text)
+	nick    string // for a request: the nickname they sent (remote text)
+	status  string // for a request: their message (remote text)
+	cert    *x509.Certificate
+}
+
+func (p pendingPrompt) same(q pendingPrompt) bool {
+	return p.kind == q.kind && p.account == q.account && p.jid == q.jid
+}
+
+// Limits for remote text in the prompts, in cells.
+const (
+	nickCells   = 40  // a suggested name: one line
+	jidCells    = 120 // a JID: at most two lines of a dialog
+	statusCells = 120 // a request's message
+)
+
+// shortenMiddle is shorten for JIDs: the cut is in the middle, so the
+// start and the domain at the end both stay in view.
+func shortenMiddle(s string, n int) string {
+	s = plainText(s)
+	cs := clusters(s)
+	if width(s) <= n {
+		return s
+	}
+	half := (n - 1) / 2
+	var head, tail strings.Builder
+	used := 0
+	for _, c := range cs {
+		if used+c.width > half {
+			break
+		}
+		head.WriteString(string(c.runes))
+		used += c.width
+	}
+	var rev []cluster
+	used = 0
+	for i := len(cs) - 1; i >= 0; i-- {
+		if used+cs[i].width > n-1-half {
+			break
+		}
+		rev = append(rev, cs[i])
+		used += cs[i].width
+	}
+	for i := len(rev) - 1; i >= 0; i-- {
+		tail.WriteString(string(rev[i].runes))
+	}
+	return head.String() + "…" + tail.String()
+}
+
+// promptPrefix names the account when there are several.
+func (a *App) promptPrefix(account string) string {
+	if len(a.state.Accounts) > 1 {
+		return account + ": "
+	}
+	return ""
+}
+
+func (a *App) findPrompt(p pendingPrompt) int {
+	for i, q := range a.prompts {
+		if q.same(p) {
+			return i
+		}
+	}
+	return -1
+}
+
+// noteRequest records a subscription request: a notice, never a dialog.
+// The same JID asking again updates what it sent, without a new line.
+func (a *App) noteRequest(account string, e chat.SubscriptionRequested) {
+	p := pendingPrompt{kind: promptRequest, account: account, jid: e.From, nick: e.Nick, status: e.Status}
+	if i := a.findPrompt(p); i >= 0 {
+		a.prompts[i] = p
+		a.refreshPrompts()
+		return
+	}
+	a.prompts = append(a.prompts, p)
+	nick := ""
+	if e.Nick != "" {
+		nick = " (suggests “" + shorten(e.Nick, nickCells) + "”)"
+	}
+	a.state.Log(LineInfo, "%s%s asks to see your presence%s — %s to answer",
+		a.promptPrefix(account), shortenMiddle(e.From, jidCells), nick, a.answerKey())
+	a.notify.prompt(account, e.From, shorten(e.From, nickCells)+" asks to see your presence")
+	a.refreshPrompts()
+}
+
+// withdrawRequest forgets the request of jid, who took it back (State
+// has cleared the contact's mark and said so in the console).
+func (a *App) withdrawRequest(account, jid string) {
+	i := a.findPrompt(pendingPrompt{kind: promptRequest, account: account, jid: jid})
+	if i < 0 {
+		return
+	}
+	a.prompts = append(a.prompts[:i], a.prompts[i+1:]...)
+	if a.openPrompt != nil && a.openPrompt.same(pendingPrompt{kind: promptRequest, account: account, jid: jid}) {
+		a.closeDialog(requestPage)
+	}
+	a.refreshPrompts()
+}
+
+// noteUntrusted records a certificate to check for account.
+func (a *App) noteUntrusted(account string, cert *x509.Certificate) {
+	p := pendingPrompt{kind: promptCert, account: account, cert: cert}
+	if i := a.findPrompt(p); i >= 0 {
+		a.prompts[i] = p
+	} else {
+		a.prompts = append(a.prompts, p)
+	}
+	a.state.Log(LineError, "account %s: the server's certificate is signed by no authority you trust — %s or /trust to check it",
+		account, a.answerKey())
+	a.notify.prompt(account, "", "account "+account+": a certificate to check")
+	a.refreshPrompts()
+}
+
+// connected drops the certificate question of an account that connected.
+func (a *App) connected(account string) {
+	if i := a.findPrompt(pendingPrompt{kind: promptCert, account: account}); i >= 0 {
+		a.prompts = append(a.prompts[:i], a.prompts[i+1:]...)
+		if a.openPrompt != nil && a.openPrompt.kind == promptCert && a.openPrompt.account == account {
+			a.closeDialog(trustPage)
+		}
+		a.refreshPrompts()
+	}
+}
+
+// answered removes p from the list and returns to the list, or closes it
+// when nothing is left.
+func (a *App) answered(p pendingPrompt) {
+	if i := a.findPrompt(p); i >= 0 {
+		a.prompts = append(a.prompts[:i], a.prompts[i+1:]...)
+	}
+	a.refreshPrompts()
+}
+
+// pendingSummary is the status line's count, "" when nothing waits.
+func (a *App) pendingSummary() string {
+	var reqs, certs int
+	for _, p := range a.prompts {
+		if p.kind == promptCert {
+			certs++
+		} else {
+			reqs++
+		}
+	}
+	var parts []string
+	if reqs == 1 {
+		parts = append(parts, "1 request")
+	} else if reqs > 1 {
+		parts = append(parts, fmt.Sprintf("%d requests", reqs))
+	}
+	if certs == 1 {
+		parts = append(parts, "1 certificate")
+	} else if certs > 1 {
+		parts = append(parts, fmt.Sprintf("%d certificates", certs))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " · " + a.answerKey() + " to answer"
+}
+
+// answerKey names what opens the list: the requests action's key, or the
+// command when no key is bound to it.
+func (a *App) answerKey() string {
+	if k := a.keyFor("requests"); k != "(unbound)" {
+		return k
+	}
+	return "/requests"
+}
+
+const promptsPage = "prompts"
+
+// promptLabel is one row of the list.
+func (a *App) promptLabel(p pendingPrompt) string {
+	if p.kind == promptCert {
+		return "certificate of account " + p.account + "'s server — SHA-256 " + chat.Fingerprint(p.cert)
+	}
+	s := "request  " + shortenMiddle(p.jid, jidCells)
+	if p.nick != "" {
+		s += "  (suggests “" + shorten(p.nick, nickCells) + "”)"
+	}
+	if len(a.state.Accounts) > 1 {
+		s += "  to " + p.account
+	}
+	return s
+}
+
+// openPrompts shows the list of questions waiting for an answer, oldest
+// first; Enter opens the selected one.
+func (a *App) openPrompts() {
+	if len(a.prompts) == 0 {
+		a.state.SetStatus(false, "nothing waits for your answer")
+		return
+	}
+	if a.pages.HasPage(promptsPage) {
+		return
+	}
+	list := &JumpList{Box: tview.NewBox()}
+	a.promptList = list
+	list.SetBorder(true).SetTitle(" Waiting for your answer — Enter opens, Esc closes ")
+	list.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		switch ev.Key() {
+		case tcell.KeyUp:
+			list.selected = max(0, list.selected-1)
+		case tcell.KeyDown:
+			list.selected = min(len(list.items)-1, list.selected+1)
+		case tcell.KeyEnter:
+			if list.selected < len(a.prompts) {
+				a.openPromptAt(list.selected)
+			}
+		case tcell.KeyEscape:
+			a.closeDialog(promptsPage)
+		default:
+			if ev.Key() == tcell.KeyRune && ev.Rune() == 'q' {
+				a.closeDialog(promptsPage)
+			}
+		}
+		return nil
+	})
+	a.fillPromptList()
+	// As high as the list, which grows and shrinks while it is open.
+	a.showFitted(promptsPage, list, 76, func(int, int) int { return min(14, len(list.items)+2) })
+}
+
+// fillPromptList puts the pending prompts in the open list.
+func (a *App) fillPromptList() {
+	l := a.promptList
+	if l == nil {
+		return
+	}
+	l.items = l.items[:0]
+	for _, p := range a.prompts {
+		l.items = append(l.items, jumpTarget{account: p.account, jid: p.jid, label: a.promptLabel(p)})
+	}
+	l.selected = max(0, min(l.selected, len(l.items)-1))
+}
+
+// refreshPrompts brings the open list up to date with a.prompts; an
+// emptied list closes.
+func (a *App) refreshPrompts() {
+	if !a.pages.HasPage(promptsPage) {
+		return
+	}
+	if len(a.prompts) == 0 {
+		a.closeDialog(promptsPage)
+		return
+	}
+	a.fillPromptList()
+}
+
+// openPromptAt opens the dialog of the i-th pending prompt.
+func (a *App) openPromptAt(i int) {
+	p := a.prompts[i]
+	if p.kind == promptCert {
+		a.trustDialog(p)
+	} else {
+		a.requestDialog(p)
+	}
+}
+
+const requestPage = "request"
+
+// requestDialog asks what to do with a subscription request. The focused
+// button when it opens is Later: Enter alone answers nothing; approving
+// takes Tab, Tab, Enter. The JID is shown whole (up to two lines, cut in
+// the middle beyond) and apart from the name they suggest, which goes in
+// an editable field: it becomes the contact's name only as shown there.
+func (a *App) requestDialog(p pendingPrompt) {
+	acct := a.state.Account(p.account)
+	if acct == nil || a.pages.HasPage(requestPage) {
+		return
+	}
+	c := acct.Roster.Get(p.jid)
+	inRoster := c != nil && c.InRoster
+	lines := []string{"Asks to see your presence (online, away, status message):", "JID:      " + shortenMiddle(p.jid, jidCells)}
+	if p.nick != "" {
+		lines = append(lines, "Suggests: “"+shorten(p.nick, nickCells)+"” (a name they chose; yours below)")
+	}
+	if len(a.state.Accounts) > 1 {
+		lines = append(lines, "Account:  "+p.account)
+	}
+	if p.status != "" {
+		lines = append(lines, "Message:  “"+shorten(p.status, statusCells)+"”")
+	}
+	const width = 76
+	label := NewLabel(strings.Join(lines, "\n"))
+	rows := label.Rows(width - 4)
+	name := ""
+	if !inRoster {
+		name = shorten(p.nick, nickCells)
+	}
+	form := newForm()
+	if !inRoster {
+		addInput(form, "Name in your contacts", name, 40, func(s string) { name = s })
+	}
+	done := func() {
+		a.closeDialog(requestPage)
+		a.openPrompt = nil
+	}
+	later := func() {
+		done()
+		a.state.Log(LineInfo, "%s%s: answer later (%s or Enter on them in the contact list)", a.promptPrefix(p.account), shortenMiddle(p.jid, jidCells), a.answerKey())
+	}
+	addButton(form, "Later", later)
+	addButton(form, "Deny", func() {
+		done()
+		a.deny(p.account, p.jid)
+	})
+	addButton(form, "Approve and add back", func() {
+		done()
+		a.approve(p.account, p.jid, strings.TrimSpace(name))
+	})
+	form.SetCancelFunc(later)
+	// Later has the focus: after the name field, if there is one.
+	laterIndex, formRows := 0, 3
+	if !inRoster {
+		laterIndex, formRows = 1, 5
+	}
+	form.SetFocus(laterIndex)
+	title := "Subscription request"
+	if n := a.countKind(promptRequest); n > 1 {
+		title += fmt.Sprintf(" (%d waiting)", n)
+	}
+	a.openPrompt = &p
+	box := framed(title, label, rows, form)
+	a.showFitted(requestPage, box, width, func(w, maxH int) int {
+		rows := min(label.Rows(w-4), max(1, maxH-formRows-2))
+		box.ResizeItem(label, rows, 0)
+		return rows + formRows + 2
+	})
+}
+
+func (a *App) countKind(k promptKind) int {
+	n := 0
+	for _, p := range a.prompts {
+		if p.kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// approve lets jid see our presence and asks for theirs unless we have it.
+// Someone not yet in the contacts is added under name, the one the user
+// saw and kept ("" for none).
+func (a *App) approve(account, jid, name string) {
+	acct := a.state.Account(account)
+	if acct == nil {
+		return
+	}
+	c := acct.Roster.Get(jid)
+	added := ""
+	if (c == nil || !c.InRoster) && name != "" {
+		acct.Client.Do(chat.AddContact{JID: jid, Name: name})
+		added = " as “" + name + "”"
+	}
+	acct.Client.Do(chat.ApproveSubscription{JID: jid})
+	asked := ""
+	if c == nil || (c.Subscription != roster.SubTo && c.Subscription != roster.SubBoth && !c.Ask) {
+		acct.Client.Do(chat.Subscribe{JID: jid})
+		asked = "; asked to see theirs"
+	}
+	acct.Roster.SetPendingIn(jid, false, "")
+	a.state.Log(LineInfo, "%sapproved %s%s: they see your presence%s", a.promptPrefix(account), shortenMiddle(jid, jidCells), added, asked)
+	a.answered(pendingPrompt{kind: promptRequest, account: account, jid: jid})
+}
+
+func (a *App) deny(account, jid string) {
+	acct := a.state.Account(account)
+	if acct == nil {
+		return
+	}
+	acct.Client.Do(chat.DenySubscription{JID: jid})
+	acct.Roster.SetPendingIn(jid, false, "")
+	a.state.Log(LineInfo, "%sdenied %s: they do not see your presence", a.promptPrefix(account), shortenMiddle(jid, jidCells))
+	a.answered(pendingPrompt{kind: promptRequest, account: account, jid: jid})
+}
+
+const trustPage = "trust"
+
+// hexDigits is a fingerprint, or its start, as compared: without colons
+// or spaces, upper case.
+func hexDigits(s string) string {
+	return strings.ToUpper(strings.NewReplacer(":", "", " ", "").Replace(s))
+}
+
+// trustDialog shows a certificate no trusted authority signed. Trusting it
+// takes typing the first four characters of its fingerprint (so the user
+// has looked at it) and then pressing "Trust and connect"; Enter alone, a
+// stray key or a wrong guess never trusts. Subject and issuer come from
+// the server: the Label draws them as plain text.
+func (a *App) trustDialog(p pendingPrompt) {
+	if a.pages.HasPage(trustPage) {
+		return
+	}
+	acct := a.state.Account(p.account)
+	if acct == nil {
+		return
+	}
+	cert := p.cert
+	fp := chat.Fingerprint(cert)
+	want := hexDigits(fp)[:4]
+	text := fmt.Sprintf("The server of account %s presented a certificate no authority you trust has signed.\n"+
+		"Subject:  %s\nIssuer:   %s\nValid:    %s to %s\nSHA-256:  %s\n\n"+
+		"Trust it only if this fingerprint is the one your server's administrator gave you: gab will remember it "+
+		"and refuse any other certificate for this account. To trust it, type the fingerprint's first four "+
+		"characters below, then choose Trust and connect.",
+		p.account, shorten(cert.Subject.String(), statusCells), shorten(cert.Issuer.String(), statusCells),
+		cert.NotBefore.Format("2006-01-02"), cert.NotAfter.Format("2006-01-02"), twoLines(fp))
+	const width = 100
+	label := NewLabel(text)
+	rows := label.Rows(width - 4)
+	problem := NewLabel("")
+	problem.SetStyle(tcell.StyleDefault.Foreground(theme.Error).Bold(true))
+	typed := ""
+	form := newForm()
+	field := addInput(form, "First four characters", "", 8, func(s string) { typed = s })
+	field.SetAcceptanceFunc(func(s string, _ rune) bool { return len(s) <= 8 })
+	done := func() {
+		a.closeDialog(trustPage)
+		a.openPrompt = nil
+	}
+	addButton(form, "Later", func() {
+		done()
+		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.answerKey())
+	})
+	addButton(form, "Reject", func() {
+		done()
+		a.answered(p)
+		a.state.Log(LineInfo, "account %s: certificate rejected; it stays disconnected (/reconnect asks again)", p.account)
+	})
+	trustIndex := 3 // the field, Later, Reject, then Trust
+	addButton(form, "Trust and connect", func() {
+		switch got := hexDigits(typed); {
+		case got == "":
+			problem.SetText("Not trusted: type the first four characters of the fingerprint first.")
+		case got != want:
+			problem.SetText("Not trusted: “" + shorten(typed, 8) + "” does not match the start of the fingerprint.")
+		default:
+			done()
+			acct.Client.Do(chat.TrustCertificate{DER: cert.Raw})
+			a.answered(p)
+			a.state.Log(LineInfo, "account %s: trusting the certificate with SHA-256 %s; connecting", p.account, fp)
+		}
+	})
+	// Enter in the field moves on as in any form — to Trust when what was
+	// typed matches, to Later when not, saying why.
+	field.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if ev.Key() != tcell.KeyEnter {
+			return ev
+		}
+		switch got := hexDigits(typed); {
+		case got == want:
+			problem.SetText("")
+			form.SetFocus(trustIndex)
+			a.tv.SetFocus(form)
+			return nil
+		case got != "":
+			problem.SetText("Not trusted: “" + shorten(typed, 8) + "” does not match the start of the fingerprint.")
+		}
+		return ev
+	})
+	form.SetCancelFunc(func() {
+		done()
+		a.state.Log(LineInfo, "account %s: the certificate waits (%s or /trust to check it)", p.account, a.answerKey())
+	})
+	body := tview.NewFlex().SetDirection(tview.FlexRow)
+	label.SetBorderPadding(0, 0, 1, 1)
+	problem.SetBorderPadding(0, 0, 1, 1)
+	body.AddItem(label, rows, 0, false).AddItem(problem, 1, 0, false).AddItem(form, 0, 1, true)
+	body.SetBorder(true).SetTitle(" Untrusted certificate ")
+	a.openPrompt = &p
+	a.showFitted(trustPage, body, width, func(w, maxH int) int {
+		rows := min(label.Rows(w-4), max(1, maxH-1-5-2))
+		body.ResizeItem(label, rows, 0)
+		return rows + 1 + 5 + 2
+	})
+}
+
+// twoLines splits a SHA-256 fingerprint (32 pairs) in two rows of 16
+// pairs, the second under the first, easier to compare than one wrapped
+// anywhere.
+func twoLines(fp string) string {
+	if len(fp) != 32*3-1 {
+		return fp
+	}
+	return fp[:16*3-1] + "\n          " + fp[16*3:]
+}
+
+// trustCommand is /trust [ACCOUNT]: the certificate question of the
+// account, or the only one waiting.
+func (a *App) trustCommand(account string) {
+	var found []pendingPrompt
+	for _, p := range a.prompts {
+		if p.kind == promptCert && (account == "" || p.account == account) {
+			found = append(found, p)
+		}
+	}
+	switch {
+	case len(found) == 0 && account != "":
+		a.state.SetStatus(true, "no certificate of account %s waits to be checked", account)
+	case len(found) == 0:
+		a.state.SetStatus(true, "no certificate waits to be checked")
+	case len(found) > 1:
+		a.state.SetStatus(true, "certificates wait for several accounts: /trust ACCOUNT")
+	default:
+		a.trustDialog(found[0])
+	}
+}
+
+// openRequest opens the request of jid, from the contact list.
+func (a *App) openRequest(account, jid, nick string) {
+	p := pendingPrompt{kind: promptRequest, account: account, jid: jid, nick: nick}
+	if i := a.findPrompt(p); i >= 0 {
+		p = a.prompts[i]
+	} else {
+		a.prompts = append(a.prompts, p)
+	}
+	a.requestDialog(p)
+}

@@ -28,6 +28,7 @@ var DefaultKeys = map[string][]string{
 	"scroll_bottom":  {"End", "Alt+End"},
 	"correct":        {"Alt+Up"},
 	"requests":       {"F4"},
+	"toggle_roster":  {"F5"},
 }
 
 // keyNames are the named keys, lower case to canonical.

@@ -17,6 +17,12 @@ import (
 // xml:lang may hold.
 var languageTag = regexp.MustCompile(`^([A-Za-z]{2,8}|[xXiI])(-[A-Za-z0-9]{1,8})*$`)
 
+// The contact list's width, in columns.
+const (
+	MinRosterWidth = 12
+	MaxRosterWidth = 80
+)
+
 // Sort orders for the roster.
 const (
 	SortPresence = "presence"
@@ -29,6 +35,7 @@ type Settings struct {
 	RosterSort  string // SortPresence or SortName
 	ShowOffline bool
 	TimeFormat  string // Go time layout for message timestamps
+	RosterWidth int    // columns of the contact list, MinRosterWidth to MaxRosterWidth
 	Language    string // preferred xml:lang for message bodies; empty for $LANG
 
 	Notify Notify
@@ -69,7 +76,7 @@ type Away struct {
 
 // DefaultSettings are used when gab.toml is absent and for keys it omits.
 func DefaultSettings() Settings {
-	return Settings{RosterSort: SortPresence, ShowOffline: true, TimeFormat: "15:04",
+	return Settings{RosterSort: SortPresence, ShowOffline: true, TimeFormat: "15:04", RosterWidth: 30,
 		Notify: Notify{Bell: true, Title: true, Desktop: DesktopOff},
 		Away:   Away{After: 10 * time.Minute, XAAfter: 30 * time.Minute, Message: "away (idle)"}}
 }
@@ -87,6 +94,7 @@ var KeyActions = []string{
 	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
 	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
 	"requests",
+	"toggle_roster",
 }
 
 func settingsFields(s *Settings) map[string]field {
@@ -113,6 +121,14 @@ func settingsFields(s *Settings) map[string]field {
 				return fmt.Errorf("%q is not a language tag; use one like \"en\" or \"pt-BR\"", v)
 			}
 			s.Language = v.(string)
+			return nil
+		}},
+		"ui.roster_width": {kindInt, func(v any) error {
+			n := v.(int64)
+			if n < MinRosterWidth || n > MaxRosterWidth {
+				return fmt.Errorf("%d is not between %d and %d columns", n, MinRosterWidth, MaxRosterWidth)
+			}
+			s.RosterWidth = int(n)
 			return nil
 		}},
 		"notify":       {kind: kindTable},

@@ -12,7 +12,7 @@ import (
 func TestLoadSettings(t *testing.T) {
 	dir := t.TempDir()
 	s, probs := LoadSettings(dir)
-	if len(probs) != 0 || s.File != filepath.Join(dir, "gab.toml") || s.RosterSort != SortPresence || !s.ShowOffline || s.TimeFormat != "15:04" ||
+	if len(probs) != 0 || s.File != filepath.Join(dir, "gab.toml") || s.RosterSort != SortPresence || !s.ShowOffline || s.TimeFormat != "15:04" || s.RosterWidth != 30 ||
 		!s.Notify.Bell || !s.Notify.Title || s.Notify.Desktop != DesktopOff || s.Away.After != 10*time.Minute {
 		t.Fatalf("defaults: %+v %v", s, probs)
 	}
@@ -20,6 +20,17 @@ func TestLoadSettings(t *testing.T) {
 	_, probs = LoadSettings(dir)
 	if len(probs) != 1 || probs[0].Line != 5 {
 		t.Fatalf("duplicate table: %v", probs)
+	}
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\nroster_width = 24\n"), 0o644)
+	if s, probs := LoadSettings(dir); len(probs) != 0 || s.RosterWidth != 24 {
+		t.Fatalf("roster_width: %d %v", s.RosterWidth, probs)
+	}
+	for _, bad := range []string{"0", "11", "81", `"wide"`} {
+		os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\nroster_sort = \"name\"\nroster_width = "+bad+"\n"), 0o644)
+		s, probs := LoadSettings(dir)
+		if len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Msg, "roster_width") || s.RosterWidth != 30 {
+			t.Fatalf("roster_width = %s: %d %v", bad, s.RosterWidth, probs)
+		}
 	}
 	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\nroster_sort = \"name\"\nshow_ofline = false\n"), 0o644)
 	s, probs = LoadSettings(dir)
@@ -112,7 +123,7 @@ close_tab = "alt+w"
 		t.Errorf("theme: %v", s.Theme)
 	}
 	b := s.Bindings()
-	if b["Ctrl+G"] != "quick_jump" || b["F3"] != "quick_jump" || b["Alt+w"] != "close_tab" || b["Ctrl+Q"] != "quit" {
+	if b["Ctrl+G"] != "quick_jump" || b["F3"] != "quick_jump" || b["Alt+w"] != "close_tab" || b["Ctrl+Q"] != "quit" || b["F5"] != "toggle_roster" {
 		t.Errorf("bindings: %v", b)
 	}
 	if _, taken := b["Ctrl+K"]; taken {

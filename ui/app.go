@@ -30,6 +30,7 @@ type App struct {
 	state    *State
 	pages    *tview.Pages
 	right    *rightPane
+	main     *mainPane
 	roster   *RosterView
 	conv     *ConvView
 	tabs     *TabBar
@@ -51,6 +52,7 @@ type App struct {
 	bindings map[string]string
 	notify   *notifier
 	screen   tcell.Screen // nil until Run when the terminal's is used
+	frames   *frameSkipper
 	away     *autoAway
 	// tty is the terminal's state before gab took it over (nil on a
 	// simulation screen).
@@ -110,6 +112,10 @@ func New(accounts []*Account, opts Options) *App {
 			a.composer.handle(ev)
 		}
 	}
+	a.roster.OnPaste = func(text string) {
+		a.tv.SetFocus(a.composer)
+		a.composer.PasteHandler()(text, func(tview.Primitive) {})
+	}
 	a.conv = NewConvView(state, tf)
 	a.conv.OnTop = func() {
 		if c := a.state.Current(); c.More {
@@ -145,21 +151,24 @@ func New(accounts []*Account, opts Options) *App {
 		AddItem(a.tabs, 1, 0, false).
 		AddItem(a.conv, 0, 1, false).
 		AddItem(a.composer, 1, 0, true), composer: a.composer}
-	main := tview.NewFlex().
-		AddItem(a.roster, 30, 0, false).
-		AddItem(a.right, 0, 1, true)
+	rw := opts.Settings.RosterWidth
+	if rw == 0 {
+		rw = config.DefaultSettings().RosterWidth
+	}
+	a.main = &mainPane{Flex: tview.NewFlex(), roster: a.roster, right: a.right, width: rw, want: true}
+	a.main.lay(true)
 	root := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(main, 0, 1, true).
+		AddItem(a.main, 0, 1, true).
 		AddItem(a.status, 1, 0, false)
 	a.pages = tview.NewPages().AddPage("main", root, true, true)
-	a.tv.SetRoot(a.pages, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
+	a.tv.SetRoot(&sizeGuard{Pages: a.pages, quit: a.keyFor("quit")}, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
 	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
 		if a.quitting.Load() {
 			return true // nothing more is drawn
 		}
 		a.updateTitle()
-		return false
+		return a.frames != nil && a.frames.before()
 	})
 	state.Log(LineInfo, "gab %s — F1 or /help lists keys and commands", opts.Version)
 	return a
@@ -169,7 +178,8 @@ func New(accounts []*Account, opts Options) *App {
 // notifier.
 func (a *App) useScreen(scr tcell.Screen) {
 	a.screen = scr
-	a.tv.SetScreen(&focusScreen{Screen: scr, n: a.notify})
+	a.frames = &frameSkipper{Screen: scr, redraw: func() { a.post(func() {}) }}
+	a.tv.SetScreen(&focusScreen{Screen: a.frames, n: a.notify})
 	// tview turns on the mouse and bracketed paste only for a screen it
 	// makes itself, or when asked after the screen is set: gab hands it
 	// the screen, so it turns them on here. Without bracketed paste a
@@ -256,6 +266,9 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 	}()
 	go func() { defer wg.Done(); a.pump(ctx, in) }()
 	err := a.runTerminal(ctx)
+	if a.frames != nil {
+		a.frames.stop()
+	}
 	cancel()
 	wg.Wait()
 	for _, c := range a.state.Convs {
@@ -352,6 +365,9 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 		}
 		return ev
 	}
+	if a.tv.GetFocus() == a.roster && !a.main.shown {
+		a.tv.SetFocus(a.composer) // the list was hidden while it had the focus
+	}
 	inComposer := a.tv.GetFocus() == a.composer
 	composerEmpty := a.composer.GetText() == ""
 	alt := ev.Modifiers()&tcell.ModAlt != 0
@@ -426,6 +442,16 @@ func (a *App) act(action string) bool {
 		a.startCorrection()
 	case "requests":
 		a.openPrompts()
+	case "toggle_roster":
+		a.main.want = !a.main.want
+		if !a.main.want {
+			if a.tv.GetFocus() == a.roster {
+				a.tv.SetFocus(a.composer)
+			}
+			a.state.SetStatus(false, "contact list hidden (%s shows it)", a.keyFor("toggle_roster"))
+		} else if !a.main.fits() {
+			a.state.SetStatus(true, "the window is too narrow for the contact list")
+		}
 	default:
 		return false
 	}
@@ -475,6 +501,10 @@ var namedKeys = map[tcell.Key]string{
 }
 
 func (a *App) toggleFocus() {
+	if a.tv.GetFocus() == a.composer && !a.main.shown {
+		a.state.SetStatus(true, "the contact list is hidden: %s shows it", a.keyFor("toggle_roster"))
+		return
+	}
 	if a.tv.GetFocus() == a.composer {
 		a.tv.SetFocus(a.roster)
 	} else {
@@ -724,4 +754,72 @@ func (p *rightPane) Draw(screen tcell.Screen) {
 	rows := min(p.composer.WantRows(w), max(1, (h-1)/2))
 	p.ResizeItem(p.composer, rows, 0)
 	p.Flex.Draw(screen)
+}
+
+// mainPane is the contact list beside the right pane. The list shows when
+// the user wants it and the window leaves the conversation minChatWidth
+// columns beside it.
+type mainPane struct {
+	*tview.Flex
+	roster *RosterView
+	right  *rightPane
+	width  int  // the list's columns (ui.roster_width)
+	want   bool // toggle_roster
+	shown  bool // as last laid out
+}
+
+// minChatWidth is the narrowest the conversation gets beside the list.
+const minChatWidth = 40
+
+func (p *mainPane) fits() bool {
+	_, _, w, _ := p.GetRect()
+	return w >= p.width+minChatWidth
+}
+
+// lay puts the list (when show) and the right pane in the row.
+func (p *mainPane) lay(show bool) {
+	p.Clear()
+	if show {
+		p.AddItem(p.roster, p.width, 0, false)
+	}
+	p.AddItem(p.right, 0, 1, true)
+	p.shown = show
+}
+
+func (p *mainPane) Draw(screen tcell.Screen) {
+	if show := p.want && p.fits(); show != p.shown {
+		p.lay(show)
+	}
+	p.Flex.Draw(screen)
+}
+
+// Below this size gab shows only a note that the window is too small.
+const minWidth, minHeight = 40, 10
+
+// sizeGuard draws the interface, or in a window too small for it a note
+// saying so; keys still work (the quit key quits).
+type sizeGuard struct {
+	*tview.Pages
+	quit string // the quit key, for the note
+}
+
+func (g *sizeGuard) Draw(screen tcell.Screen) {
+	x, y, w, h := g.GetRect()
+	if w >= minWidth && h >= minHeight {
+		g.Pages.Draw(screen)
+		return
+	}
+	screen.HideCursor()
+	style := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background)
+	for i := 0; i < h; i++ {
+		fill(screen, x, y+i, w, style)
+	}
+	lines := []string{"window too small", fmt.Sprintf("%d×%d, gab needs %d×%d", w, h, minWidth, minHeight), g.quit + " quits"}
+	top := y + max(0, (h-len(lines))/2)
+	for i, l := range lines {
+		if top+i < y+h {
+			lw := width(l)
+			drawText(screen, x+max(0, (w-lw)/2), top+i, w, l, style)
+		}
+	}
 }

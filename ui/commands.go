@@ -36,7 +36,7 @@ var commandHelp = [][2]string{
 	{"/reconnect", "connect again now"},
 	{"/close", "close the current tab"},
 	{"/clear", "clear the current tab"},
-	{"/help", "keys and commands"},
+	{"/help [COMMAND]", "keys and commands; with a command, how to use it"},
 	{"/quit", "leave gab"},
 }
 
@@ -50,18 +50,20 @@ var keyHelp = [][2]string{
 	{"PgUp, PgDn, mouse wheel", "scroll the conversation"},
 	{"Home, End", "oldest / newest (Alt+Home, Alt+End while typing)"},
 	{"Ctrl+O", "show or hide offline contacts"},
+	{"F5", "hide or show the contact list"},
 	{"F1", "this help"},
 	{"F2", "set your status"},
 	{"F4", "requests and certificates waiting for your answer"},
 	{"Ctrl+Q, Ctrl+C", "quit"},
 	{"Enter", "send (in the composer)"},
 	{"Alt+Enter", "new line in the message"},
-	{"Up, Down", "earlier / later lines you sent"},
+	{"Up, Down", "move between the rows of the message; from its first / last row, earlier / later lines you sent"},
 	{"Alt+Up", "correct your last message here (Esc cancels)"},
 	{"Tab (composer not empty)", "complete a command, JID or name"},
 	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
 	{"Alt+B, Alt+F", "word back, word forward"},
 	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to the end, the line, a word"},
+	{"Ctrl+Y", "put back what Ctrl+K, Ctrl+U or Ctrl+W deleted"},
 }
 
 // account is the one commands act on: the current tab's, or the one
@@ -128,6 +130,10 @@ func (a *App) command(line string) {
 	case "quit", "exit":
 		a.quit()
 	case "help":
+		if len(args) > 0 {
+			a.commandUsage(args[0])
+			return
+		}
 		a.helpDialog()
 	case "close":
 		a.closeTab(a.state.Active)
@@ -254,6 +260,23 @@ func (a *App) command(line string) {
 	default:
 		fail("unknown command /%s — /help lists the commands", Sanitize(name))
 	}
+}
+
+// commandUsage shows one command's help in the current tab: "/help msg"
+// or "/help /msg".
+func (a *App) commandUsage(name string) {
+	name = "/" + strings.TrimPrefix(strings.ToLower(name), "/")
+	if name == "/exit" {
+		name = "/quit"
+	}
+	for _, c := range commandHelp {
+		if strings.Fields(c[0])[0] == name {
+			a.state.Current().add(Line{Time: a.state.Now(), Kind: LineInfo, Body: c[0] + " — " + c[1]})
+			a.state.Current().Scroll = 0
+			return
+		}
+	}
+	a.state.SetStatus(true, "there is no command %s — /help lists the commands", Sanitize(name))
 }
 
 // jidCommands are the commands that take one JID and map straight onto a

@@ -3,11 +3,11 @@ package ui
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/rivo/uniseg"
-	"unicode/utf8"
 )
 
 // MaxComposerRows is the tallest the composer grows; a longer message
@@ -24,19 +24,23 @@ const composerLabel = "> "
 // cell by cell like remote text (controls shown as replacements), so
 // nothing typed or pasted reaches the terminal raw.
 //
-// Editing is linear in the size of the text: an insertion (a key or a
-// whole paste) copies the text once and marks the layout stale; the
-// layout is rebuilt once, at the next draw.
+// Editing is linear in the size of the text: a paste is one insertion and
+// one change, typing at the end appends, and the layout (one pass over
+// the text) is rebuilt at most once per frame, when the text or the width
+// changed.
 type Composer struct {
 	*tview.Box
-	text    string
-	cursor  int // byte offset into text, on a grapheme cluster boundary
-	goalCol int // column Up and Down aim for; -1 for the cursor's own
-	top     int // first row shown
-	killed  string
+	text      string
+	buf       strings.Builder // holds text while inBuilder
+	inBuilder bool
+	gen       int // bumped by every change of text
+	cursor    int // byte offset into text, on a grapheme cluster boundary
+	goalCol   int // column Up and Down aim for; -1 for the cursor's own
+	top       int // first row shown
+	killed    string
 
 	lay struct {
-		text   string
+		gen    int
 		width  int
 		valid  bool
 		glyphs []glyph
@@ -100,7 +104,7 @@ func (c *Composer) GetText() string { return c.text }
 
 // SetText replaces the text; the cursor goes to the end or the start.
 func (c *Composer) SetText(text string, cursorAtEnd bool) {
-	c.text = text
+	c.text, c.inBuilder = text, false
 	c.cursor = 0
 	if cursorAtEnd {
 		c.cursor = len(text)
@@ -114,15 +118,29 @@ func (c *Composer) Clear() { c.SetText("", true) }
 
 // changed marks the layout stale and tells OnChange, once per edit.
 func (c *Composer) changed() {
+	c.gen++
 	c.goalCol = -1
 	if c.OnChange != nil {
 		c.OnChange(c.text)
 	}
 }
 
-// insert puts s at the cursor and moves the cursor after it.
+// insert puts s at the cursor and moves the cursor after it. Typing at
+// the end appends to the builder that holds the text, which costs what is
+// typed, not the length of the message: a paste that comes as keys stays
+// linear.
 func (c *Composer) insert(s string) {
-	c.text = c.text[:c.cursor] + s + c.text[c.cursor:]
+	if !c.inBuilder || c.cursor != len(c.text) {
+		rest := c.text[c.cursor:]
+		c.buf.Reset() // strings taken from it before keep their bytes
+		c.buf.Grow(len(c.text) + len(s))
+		c.buf.WriteString(c.text[:c.cursor])
+		c.buf.WriteString(s)
+		c.buf.WriteString(rest)
+	} else {
+		c.buf.WriteString(s)
+	}
+	c.text, c.inBuilder = c.buf.String(), true
 	c.cursor += len(s)
 	c.changed()
 }
@@ -139,7 +157,7 @@ func (c *Composer) cut(from, to int, kill bool) {
 	if kill {
 		c.killed = c.text[from:to]
 	}
-	c.text = c.text[:from] + c.text[to:]
+	c.text, c.inBuilder = c.text[:from]+c.text[to:], false
 	c.cursor = from
 	c.changed()
 }
@@ -150,7 +168,7 @@ func (c *Composer) cut(from, to int, kill bool) {
 func (c *Composer) layout(width int) ([]glyph, []int) {
 	width = max(1, width)
 	l := &c.lay
-	if l.valid && l.width == width && l.text == c.text {
+	if l.valid && l.width == width && l.gen == c.gen {
 		return l.glyphs, l.rows
 	}
 	glyphs := l.glyphs[:0]
@@ -210,7 +228,7 @@ func (c *Composer) layout(width int) ([]glyph, []int) {
 	if x >= width && len(glyphs) > 0 && !glyphs[len(glyphs)-1].nl {
 		rows = append(rows, len(glyphs)) // the cursor after a full row
 	}
-	l.glyphs, l.rows, l.width, l.text, l.valid = glyphs, rows, width, c.text, true
+	l.glyphs, l.rows, l.width, l.gen, l.valid = glyphs, rows, width, c.gen, true
 	return glyphs, rows
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
 )
 
 // composerRows are the screen rows that show the composer, top to bottom.
@@ -195,6 +196,13 @@ func TestComposerEditing(t *testing.T) {
 	if r, col := c.cursorPos(20); r != 1 || col != 0 {
 		t.Fatalf("cursor at %d,%d", r, col)
 	}
+	// A click puts the cursor there: row 1, column 3 of the text.
+	c.SetText("aaaa bbbb cccc dddd eeee", true)
+	c.MouseHandler()(tview.MouseLeftClick, tcell.NewEventMouse(2+3, 1, tcell.Button1, 0), func(tview.Primitive) {})
+	press(tcell.KeyRune, 'X', 0)
+	if c.GetText() != "aaaa bbbb cccc dddd eeeXe" {
+		t.Fatalf("typed after a click: %q", c.GetText())
+	}
 	c.SetText("aaaa bbbb cccc dddd eeee", true)
 	glyphs, rows := c.layout(20)
 	if len(rows) != 2 || c.text[glyphs[rows[1]].off] != 'e' {
@@ -237,6 +245,14 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	if !focus {
 		t.Fatal("the composer does not have the focus after typing")
 	}
+	// A paste into the list lands in the composer.
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.screen.PostEventWait(tcell.NewEventPaste(true))
+	h.typeText("pasted")
+	h.screen.PostEventWait(tcell.NewEventPaste(false))
+	h.waitFor("> pasted")
+	h.key(tcell.KeyCtrlU, 0, tcell.ModNone)
+	h.waitFor("> type a message")
 	// Space in the list opens nothing: it only moves the focus.
 	h.key(tcell.KeyTab, 0, tcell.ModNone) // Echo is still selected there
 	h.key(tcell.KeyRune, ' ', tcell.ModNone)
@@ -246,5 +262,38 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	h.onUI(func() { active = h.app.state.Current().Peer })
 	if active != "ada@x" {
 		t.Fatalf("Space switched to %s", active)
+	}
+}
+
+// A terminal without bracketed paste sends a paste as keys, one event
+// each: 100,000 of them, then Ctrl+Q. The keys all land in the composer
+// and Ctrl+Q, behind them, is reached (frames are not drawn per key while
+// more keys wait).
+func TestQuitAfterHugeKeyFlood(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.openBob()
+	const n = 100000
+	go func() {
+		for i := 0; i < n; i++ {
+			h.screen.InjectKey(tcell.KeyRune, rune('a'+i%26), tcell.ModNone)
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var got int
+		h.onUI(func() { got = len(h.app.composer.GetText()) })
+		if got == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d keys in the composer", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.key(tcell.KeyCtrlQ, 0, tcell.ModNone)
+	select {
+	case <-h.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("gab did not quit after the keys")
 	}
 }

@@ -247,7 +247,7 @@ func (a *App) helpDialog() {
 	}
 	text := helpText(a.bindings)
 	tv := tview.NewTextView().SetDynamicColors(false).SetText(text).SetScrollable(true)
-	tv.SetBorder(true).SetTitle(" gab help ")
+	tv.SetBorder(true).SetTitle(" gab help · Esc closes · ↑ ↓ PgUp PgDn scroll ")
 	tv.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyEscape || a.bindings[keyName(ev)] == "help" || (ev.Key() == tcell.KeyRune && ev.Rune() == 'q') {
 			a.closeDialog(helpPage)

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -60,5 +62,75 @@ func TestLongNamesAndManyTabs(t *testing.T) {
 	ls = h.waitFor("1:console")
 	if strings.Contains(ls[0], "‹") || !strings.Contains(ls[0], "›") {
 		t.Fatalf("tab bar at the start: %q", ls[0])
+	}
+}
+
+// The contact list is ui.roster_width wide; F5 hides and shows it; it steps
+// aside in a narrow window; below 40×10 gab says the window is too small,
+// and Ctrl+Q still quits.
+func TestRosterWidthToggleAndSmallWindows(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.RosterWidth = 24
+	h := newHarnessWith(t, 80, 24, settings, nil)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ada@x", Name: "Ada", Subscription: "both"}}})
+	ls := h.waitFor("Ada")
+	if r := []rune(ls[1]); r[23] != '│' || r[24] == '│' {
+		t.Fatalf("contact list not 24 wide: %q", ls[1])
+	}
+	h.key(tcell.KeyF5, 0, tcell.ModNone)
+	h.waitUntil("the list to hide", func(ls []string) bool {
+		return strings.HasPrefix(ls[0], " 1:console") && strings.HasPrefix(ls[22], "> ")
+	})
+	// Tab cannot move the focus into the hidden list: what is typed next
+	// is still in the composer.
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.waitFor("the contact list is hidden: F5 shows it")
+	h.typeText("still here")
+	h.waitFor("> still here")
+	h.key(tcell.KeyF5, 0, tcell.ModNone)
+	h.waitFor("○ Ada")
+
+	// 60 columns leave the conversation fewer than 40 beside 24: the list
+	// steps aside.
+	h.onUI(func() { h.screen.SetSize(60, 20) })
+	h.screen.PostEventWait(tcell.NewEventResize(60, 20))
+	h.waitUntil("the list to step aside", func(ls []string) bool {
+		return len(ls) == 20 && strings.HasPrefix(ls[0], " 1:console") && !strings.Contains(strings.Join(ls, "\n"), "Ada")
+	})
+	h.onUI(func() { h.screen.SetSize(30, 8) })
+	h.screen.PostEventWait(tcell.NewEventResize(30, 8))
+	h.waitFor("window too small", "30×8, gab needs 40×10")
+	h.key(tcell.KeyCtrlQ, 0, tcell.ModNone)
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Ctrl+Q did not quit in a small window")
+	}
+}
+
+// /help CMD shows that command's use; the help screen says how to close it
+// without scrolling; a failed command is told in words, not Go type names.
+func TestCommandHelpAndFailureTexts(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.typeText("/help msg")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("/msg JID [text] — open a conversation")
+	h.typeText("/help /frob")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("there is no command /frob")
+	h.key(tcell.KeyF1, 0, tcell.ModNone)
+	h.waitFor("gab help · Esc closes")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitUntil("help to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "gab help") })
+
+	h.send(chat.CommandFailed{Command: chat.AddContact{JID: "bob@x"}, Err: errors.New("the server said no")})
+	ls := h.waitFor("could not add bob@x to your contacts: the server said no")
+	if all := strings.Join(ls, "\n"); strings.Contains(all, "AddContact") {
+		t.Fatalf("a Go type name on screen:\n%s", all)
+	}
+	for _, c := range []chat.Command{chat.SendMessage{To: "a@x"}, chat.SetPresence{}, chat.Block{JID: "a@x"}, chat.Reconnect{}, chat.LoadAround{}, chat.FetchBlocklist{}} {
+		if n := commandName(c); n == "do that" || strings.ContainsAny(n[:1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+			t.Errorf("%T is called %q", c, n)
+		}
 	}
 }

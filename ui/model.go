@@ -458,8 +458,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 				c.Loading = false // the page is not coming: scrolling back may ask again
 			}
 		}
-		s.Log(LineError, "%s%s failed: %v", prefix, commandName(e.Command), e.Err)
-		s.SetStatus(true, "%s failed: %v", commandName(e.Command), e.Err)
+		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
+		s.SetStatus(true, "could not %s: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:
 		if e.Reset || a.Blocked == nil {
 			a.Blocked = map[string]bool{}
@@ -490,6 +490,54 @@ func (s *State) displayName(a *Account, bare string) string {
 	return bare
 }
 
+// commandName says what a command was doing, in words for "could not …":
+// never the Go type.
 func commandName(c chat.Command) string {
-	return fmt.Sprintf("%T", c)[len("chat."):]
+	switch c := c.(type) {
+	case chat.SendMessage:
+		return "send the message to " + c.To
+	case chat.CorrectMessage:
+		return "correct the message to " + c.To
+	case chat.SendChatState:
+		return "tell " + c.To + " that you are typing"
+	case chat.MarkDisplayed:
+		return "tell " + c.To + " that you read the message"
+	case chat.SetPresence:
+		return "set your status"
+	case chat.AddContact:
+		return "add " + c.JID + " to your contacts"
+	case chat.RenameContact:
+		return "rename " + c.JID
+	case chat.SetGroups:
+		return "change the groups of " + c.JID
+	case chat.RemoveContact:
+		return "remove " + c.JID + " from your contacts"
+	case chat.Subscribe:
+		return "ask to see the presence of " + c.JID
+	case chat.ApproveSubscription:
+		return "approve the request of " + c.JID
+	case chat.DenySubscription:
+		return "deny the request of " + c.JID
+	case chat.CancelSubscription:
+		return "stop " + c.JID + " seeing your presence"
+	case chat.Unsubscribe:
+		return "stop seeing the presence of " + c.JID
+	case chat.Block:
+		return "block " + c.JID
+	case chat.Unblock:
+		return "unblock " + c.JID
+	case chat.FetchBlocklist:
+		return "fetch the list of blocked addresses"
+	case chat.Reconnect:
+		return "reconnect"
+	case chat.TrustCertificate:
+		return "trust the certificate"
+	case chat.LoadHistory:
+		return "load the history"
+	case chat.SearchHistory:
+		return "search the history"
+	case chat.LoadAround:
+		return "load the messages around the one found"
+	}
+	return "do that"
 }

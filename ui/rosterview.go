@@ -45,6 +45,7 @@ type RosterView struct {
 	OnAdd    func(account string)
 	OnRemove func(account, jid string)
 	OnType   func(ev *tcell.EventKey) // a character typed with the list focused
+	OnPaste  func(text string)        // a paste with the list focused
 }
 
 // rosterKeyHelp lists the keys of the contact list.
@@ -299,6 +300,16 @@ func (r *RosterView) InputHandler() func(*tcell.EventKey, func(tview.Primitive))
 			case !alt && ev.Modifiers()&tcell.ModCtrl == 0 && r.OnType != nil:
 				r.OnType(ev)
 			}
+		}
+	})
+}
+
+// PasteHandler hands a paste to OnPaste (the composer): text is never
+// lost on the list.
+func (r *RosterView) PasteHandler() func(string, func(tview.Primitive)) {
+	return r.WrapPasteHandler(func(text string, _ func(tview.Primitive)) {
+		if r.OnPaste != nil {
+			r.OnPaste(text)
 		}
 	})
 }

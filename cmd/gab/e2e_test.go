@@ -599,3 +599,42 @@ func TestEndToEndPasteIsOneMessage(t *testing.T) {
 	tm.paste(strings.Repeat("0123456789 abcdefghijklmnopqrstuvwxyz ", 300000/38))
 	tm.quit(exit)
 }
+
+// In an 80×24 terminal: a /msg line typed while the contact list has the
+// focus reaches the contact it names (not the one selected); F4 hides and
+// shows the list; a window too small says so, and Ctrl+Q still quits.
+func TestEndToEndContactListTypingAndSmallWindow(t *testing.T) {
+	bin := buildGab(t)
+	srv, cfg, data := meAndPeer(t)
+	srv.Register(t, "ada", "pw")
+	srv.StartPeer(t, "peer", "pw")
+	ada := srv.StartPeer(t, "ada", "pw")
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmuxSize(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit), 80, 24)
+	tm.waitFor("connected as me@localhost/gab", "● Peer")
+	tm.keys("Tab")
+	tm.waitFor("peer@localhost · online") // Peer selected in the list
+	tm.text("/msg ada@localhost hello ada")
+	tm.waitFor("> /msg ada@localhost hello ada")
+	tm.keys("Enter")
+	if _, ok := ada.Wait(10*time.Second, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "hello ada"
+	}); !ok {
+		t.Fatalf("ada never got the message: %v\n%s", ada.Events(), tm.screen())
+	}
+	tm.waitFor("2:ada@localhost")
+	if strings.Contains(tm.screen(), "Peer: ") || strings.Contains(tm.screen(), ":Peer") {
+		t.Fatalf("a tab with Peer opened:\n%s", tm.screen())
+	}
+
+	tm.keys("F4")
+	tm.waitForMatch(regexp.MustCompile(`(?m)^ 1:console`))
+	tm.keys("F4")
+	tm.waitFor("● Peer")
+
+	if out, err := exec.Command("tmux", "-S", tm.sock, "resize-window", "-t", tm.name, "-x", "30", "-y", "8").CombinedOutput(); err != nil {
+		t.Fatalf("tmux resize-window: %v %s", err, out)
+	}
+	tm.waitFor("window too small", "30×8, gab needs 40×10")
+	tm.quit(exit)
+}

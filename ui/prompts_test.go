@@ -286,7 +286,7 @@ func TestFocusIsVisible(t *testing.T) {
 			h.waitFor("Ann")
 			// The add dialog: the JID field has focus, Name and Group do not.
 			h.key(tcell.KeyTab, 0, tcell.ModNone)
-			h.key(tcell.KeyRune, 'a', tcell.ModNone)
+			h.key(tcell.KeyRune, 'a', tcell.ModAlt) // Alt+A: add a contact
 			h.waitFor("Add contact")
 			x, y := h.find("JID")
 			focused := h.cellStyle(x+len("JID")+2, y)

@@ -13,15 +13,15 @@ import (
 	"mellium.im/xmpp/jid"
 )
 
+// languageTag is the shape of a BCP 47 language tag (RFC 5646): what
+// xml:lang may hold.
+var languageTag = regexp.MustCompile(`^([A-Za-z]{2,8}|[xXiI])(-[A-Za-z0-9]{1,8})*$`)
+
 // The contact list's width, in columns.
 const (
 	MinRosterWidth = 12
 	MaxRosterWidth = 80
 )
-
-// languageTag is the shape of a BCP 47 language tag (RFC 5646): what
-// xml:lang may hold.
-var languageTag = regexp.MustCompile(`^([A-Za-z]{2,8}|[xXiI])(-[A-Za-z0-9]{1,8})*$`)
 
 // Sort orders for the roster.
 const (
@@ -93,7 +93,8 @@ var ThemeElements = []string{
 var KeyActions = []string{
 	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
 	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
-	"requests", "toggle_roster",
+	"requests",
+	"toggle_roster",
 }
 
 func settingsFields(s *Settings) map[string]field {

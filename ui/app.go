@@ -266,6 +266,9 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 	}()
 	go func() { defer wg.Done(); a.pump(ctx, in) }()
 	err := a.runTerminal(ctx)
+	if a.frames != nil {
+		a.frames.stop()
+	}
 	cancel()
 	wg.Wait()
 	for _, c := range a.state.Convs {

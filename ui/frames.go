@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sync"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -20,6 +21,7 @@ type frameSkipper struct {
 	tcell.Screen
 	skip    bool // the frame being drawn is skipped: Show does nothing
 	shown   time.Time
+	mu      sync.Mutex // guards catchUp: stop may come from another goroutine
 	catchUp *time.Timer
 	redraw  func() // asks for a frame later, from any goroutine
 }
@@ -30,11 +32,13 @@ func (s *frameSkipper) Clear() {
 	s.skip = s.HasPendingEvent() && time.Since(s.shown) < floodFrame
 	if s.skip {
 		if s.redraw != nil {
+			s.mu.Lock()
 			if s.catchUp == nil {
 				s.catchUp = time.AfterFunc(floodFrame, s.redraw)
 			} else {
 				s.catchUp.Reset(floodFrame)
 			}
+			s.mu.Unlock()
 		}
 		return
 	}
@@ -53,3 +57,12 @@ func (s *frameSkipper) Show() {
 // before reports, before a frame is drawn, whether Clear skipped it; true
 // skips the drawing.
 func (s *frameSkipper) before() bool { return s.skip }
+
+// stop cancels a pending catch-up frame, when the interface ends.
+func (s *frameSkipper) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.catchUp != nil {
+		s.catchUp.Stop()
+	}
+}

@@ -34,7 +34,7 @@ const (
 
 // tlsBinding is what the TLS connection can offer to bind to.
 type tlsBinding struct {
-	tls13    bool // TLS 1.3: tls-unique is undefined there (RFC 9266 §3)
+	tls13    bool // TLS 1.3: tls-unique is undefined there (RFC 9266)
 	unique   bool // tls-unique data is available (TLS 1.2, full handshake)
 	exporter bool // RFC 5705 keying material: TLS 1.3, or 1.2 with extended master secret
 }

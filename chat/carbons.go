@@ -44,12 +44,8 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 		}
 		sent = true
 	}
-	own := self.JID.Bare()
-	if f := el.Get("from"); f != "" {
-		from, err := jid.Parse(f)
-		if err != nil || !from.Equal(own) {
-			return []Event{Notice{Text: "dropped a forged carbon from " + f + " (carbons come only from your own account)"}}, true
-		}
+	if !fromOwnAccount(self, el) {
+		return []Event{Notice{Text: "dropped a forged carbon from " + el.Get("from") + " (carbons come only from your own account)"}}, true
 	}
 	inner := wrap.Child(NSForward, "forwarded").Child(xmpp.NSClient, "message")
 	if inner == nil {

@@ -234,8 +234,9 @@ func NewID() string {
 
 var cryptoRead = crand.Read
 
-// bareJID validates a JID a user typed and returns its bare form.
-func bareJID(s string) (string, error) {
+// BareJID validates a JID a user typed and returns its bare form: the one
+// place gab normalises a JID.
+func BareJID(s string) (string, error) {
 	j, err := jid.Parse(s)
 	if err != nil {
 		return "", fmt.Errorf("%q is not a valid JID: %v", s, err)

@@ -316,7 +316,7 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 		t.Fatalf("received %d of %d", next, n)
 	}
 	// Every message shown was stored first, in order.
-	stored, err := store.Recent(context.Background(), "bob@localhost", n+1)
+	stored, _, err := store.Before(context.Background(), "bob@localhost", 0, n+1)
 	if err != nil || len(stored) != n {
 		t.Fatalf("stored %d messages (%v), want %d", len(stored), err, n)
 	}

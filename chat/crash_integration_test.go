@@ -116,7 +116,7 @@ func TestKillDuringAFloodLosesNothingShown(t *testing.T) {
 	if err := store.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	stored, err := store.Recent(context.Background(), "bob@localhost", n+10)
+	stored, _, err := store.Before(context.Background(), "bob@localhost", 0, n+10)
 	if err != nil {
 		t.Fatal(err)
 	}

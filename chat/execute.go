@@ -80,7 +80,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	case TrustCertificate:
 		return errors.New("already connected: nothing to trust")
 	case MarkDisplayed:
-		to, err := bareJID(cmd.To)
+		to, err := BareJID(cmd.To)
 		if err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", NewID()).Add(
 			xmpp.E(NSMarkers, "displayed", "id", cmd.ID), xmpp.E("urn:xmpp:hints", "store")))
 	case CorrectMessage:
-		to, err := bareJID(cmd.To)
+		to, err := BareJID(cmd.To)
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 var errEmpty = errors.New("empty message")
 
 func (c *Client) sendChatState(sess *xmpp.Session, cmd SendChatState) error {
-	to, err := bareJID(cmd.To)
+	to, err := BareJID(cmd.To)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (c *Client) iq(ctx context.Context, sess *xmpp.Session, typ string, payload
 // item as the server last sent it; existing says the contact must already
 // be in the roster (rename and regroup keep what they do not change).
 func (c *Client) rosterSet(ctx context.Context, sess *xmpp.Session, jid string, edit func(*roster.Item), existing bool) error {
-	bare, err := bareJID(jid)
+	bare, err := BareJID(jid)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (c *Client) rosterSet(ctx context.Context, sess *xmpp.Session, jid string, 
 }
 
 func (c *Client) blockSet(ctx context.Context, sess *xmpp.Session, op, jid string) error {
-	bare, err := bareJID(jid)
+	bare, err := BareJID(jid)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (c *Client) blockSet(ctx context.Context, sess *xmpp.Session, op, jid strin
 }
 
 func (c *Client) presenceTo(sess *xmpp.Session, to, typ, nick string) error {
-	bare, err := bareJID(to)
+	bare, err := BareJID(to)
 	if err != nil {
 		return err
 	}

@@ -13,18 +13,18 @@ func FuzzBareJID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		bare, err := bareJID(s)
+		bare, err := BareJID(s)
 		if err != nil {
 			return
 		}
 		j, err := jid.Parse(bare)
 		if err != nil {
-			t.Fatalf("bareJID(%q) = %q, which does not parse: %v", s, bare, err)
+			t.Fatalf("BareJID(%q) = %q, which does not parse: %v", s, bare, err)
 		}
 		if j.Resourcepart() != "" || j.String() != bare {
-			t.Fatalf("bareJID(%q) = %q is not a normalised bare JID (%q)", s, bare, j.String())
+			t.Fatalf("BareJID(%q) = %q is not a normalised bare JID (%q)", s, bare, j.String())
 		}
-		if again, err := bareJID(bare); err != nil || again != bare {
+		if again, err := BareJID(bare); err != nil || again != bare {
 			t.Fatalf("bareJID is not idempotent on %q: %q, %v", bare, again, err)
 		}
 	})

@@ -49,13 +49,10 @@ func (MessageArchived) isEvent() {}
 // translateArchived reads an archive result. The archive is our own
 // server's: a result that claims to come from anyone else is forged.
 func translateArchived(self Self, el, res *xmpp.Element) []Event {
-	own := self.JID.Bare()
-	if f := el.Get("from"); f != "" {
-		from, err := jid.Parse(f)
-		if err != nil || !from.Equal(own) {
-			return []Event{Notice{Text: "dropped a forged archive result from " + f}}
-		}
+	if !fromOwnAccount(self, el) {
+		return []Event{Notice{Text: "dropped a forged archive result from " + el.Get("from")}}
 	}
+	own := self.JID.Bare()
 	fwd := res.Child(NSForward, "forwarded")
 	inner := fwd.Child(xmpp.NSClient, "message")
 	if inner == nil || res.Get("id") == "" {

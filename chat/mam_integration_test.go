@@ -64,7 +64,7 @@ func TestArchiveCatchUpExactlyOnce(t *testing.T) {
 	if fmt.Sprint(seen) != fmt.Sprint([]string{"only the phone was on", "answered from the phone"}) {
 		t.Fatalf("after login: %q", seen)
 	}
-	stored, _ := store.Recent(t.Context(), "bob@localhost", 10)
+	stored, _, _ := store.Before(t.Context(), "bob@localhost", 0, 10)
 	var bodies []string
 	for _, s := range stored {
 		bodies = append(bodies, s.Body)

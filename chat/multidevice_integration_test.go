@@ -132,7 +132,7 @@ func TestMarkersAndCorrections(t *testing.T) {
 	if c.ReplaceID != sent.ID || c.Body != "the first" || c.Bare != "alice@localhost" {
 		t.Fatalf("correction: %+v", c)
 	}
-	msgs, _ := store.Recent(t.Context(), "alice@localhost", 10)
+	msgs, _, _ := store.Before(t.Context(), "alice@localhost", 0, 10)
 	if len(msgs) != 2 || msgs[0].Body != "the first" || !msgs[0].Edited {
 		t.Fatalf("stored after the correction: %+v", msgs)
 	}
@@ -142,7 +142,7 @@ func TestMarkersAndCorrections(t *testing.T) {
 	b.r.wait(t, "the refusal", is(func(e chat.Notice) bool {
 		return strings.Contains(e.Text, "ignored a correction from mallory@localhost")
 	}))
-	msgs, _ = store.Recent(t.Context(), "alice@localhost", 10)
+	msgs, _, _ = store.Before(t.Context(), "alice@localhost", 0, 10)
 	if msgs[0].Body != "the first" {
 		t.Fatalf("forged correction stored: %+v", msgs[0])
 	}

@@ -428,7 +428,7 @@ func (m *outgoing) stanza() *xmpp.Element {
 // enqueue puts a new message in the outbox and tells the UI, which shows
 // it as pending until it is confirmed.
 func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*outgoing, error) {
-	to, err := bareJID(cmd.To)
+	to, err := BareJID(cmd.To)
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func TestMessageTheServerRefusesAsTooBigIsNotResent(t *testing.T) {
 	if un, err := store.Unsent(context.Background()); err != nil || len(un) != 0 {
 		t.Fatalf("outbox after the refusal: %d messages, %v", len(un), err)
 	}
-	rows, _ := store.Recent(context.Background(), "bob@localhost", 10)
+	rows, _, _ := store.Before(context.Background(), "bob@localhost", 0, 10)
 	if len(rows) != 2 || rows[0].State != history.StateFailed {
 		t.Fatalf("stored: %d rows, first in state %q", len(rows), rows[0].State)
 	}
@@ -106,7 +106,7 @@ func TestMessageOverTheLimitIsRefusedBeforeSending(t *testing.T) {
 			t.Fatalf("disconnected: %v", d.Err)
 		}
 	}
-	rows, _ := store.Recent(context.Background(), "bob@localhost", 10)
+	rows, _, _ := store.Before(context.Background(), "bob@localhost", 0, 10)
 	if len(rows) != 4 || rows[0].State != history.StateFailed || rows[1].State != history.StateFailed {
 		t.Fatalf("stored: %d rows", len(rows))
 	}

@@ -233,8 +233,10 @@ func translatePresence(self Self, el *xmpp.Element) []Event {
 	return nil // probes are the server's business
 }
 
-// fromOwnAccount reports whether a request came from our own account: no
-// from, or our bare JID (RFC 6121 §2.1.6).
+// fromOwnAccount reports whether a stanza came from our own account: no
+// from, or our bare JID (RFC 6120 §8.1.2.1, RFC 6121 §2.1.6). The one check
+// for what only our account or its server may send: roster pushes,
+// carbons, archive results.
 func fromOwnAccount(self Self, el *xmpp.Element) bool {
 	f := el.Get("from")
 	if f == "" {

@@ -298,15 +298,6 @@ func (s *Store) index(ctx context.Context) (err error) {
 	return tx.Commit()
 }
 
-// Recent returns up to n of the latest messages with peer, oldest first.
-func (s *Store) Recent(ctx context.Context, peer string, n int) ([]Message, error) {
-	out, err := s.query(ctx, `WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n)
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, err
-}
-
 const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited`
 
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {

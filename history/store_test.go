@@ -31,7 +31,7 @@ func TestAppendAndRecent(t *testing.T) {
 	if batch[29].ID == 0 {
 		t.Fatal("IDs not filled in")
 	}
-	got, err := s.Recent(context.Background(), "bob@x", 5)
+	got, _, err := s.Before(context.Background(), "bob@x", 0, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestOutboxStates(t *testing.T) {
 	if un, _ := s.Unsent(ctx); len(un) != 0 {
 		t.Fatalf("still unsent: %+v", un)
 	}
-	all, _ := s.Recent(ctx, "b@x", 10)
+	all, _, _ := s.Before(ctx, "b@x", 0, 10)
 	if all[2].State != "" {
 		t.Fatalf("an incoming message got a state: %+v", all[2])
 	}

@@ -294,11 +294,7 @@ func validJID(s string) (string, error) {
 	if s == "" || strings.ContainsAny(s, " \t") {
 		return "", fmt.Errorf("%q is not a JID", s)
 	}
-	j, err := parseBare(s)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a valid JID: %v", s, err)
-	}
-	return j, nil
+	return chat.BareJID(s)
 }
 
 // editor lets the user write the message in $VISUAL or $EDITOR (vi when

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strings"
-	"unicode"
 )
 
 // Replacement is drawn in place of characters that could act on the
@@ -78,15 +77,4 @@ func escapeTags(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// Printable reports whether s has no character Sanitize would change; for
-// tests and assertions.
-func Printable(s string) bool {
-	for _, r := range s {
-		if out, keep := cleanRune(r); !keep || out != r || !unicode.IsPrint(r) && r != ' ' {
-			return false
-		}
-	}
-	return true
 }

@@ -140,7 +140,9 @@ func (tm *tmux) quit(exit string) {
 	tm.keys("C-q")
 	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
-		if b, err := os.ReadFile(exit); err == nil {
+		// The shell creates the file, then writes the status: read it
+		// once it has a whole line.
+		if b, err := os.ReadFile(exit); err == nil && strings.HasSuffix(string(b), "\n") {
 			if strings.TrimSpace(string(b)) != "0" {
 				tm.t.Fatalf("gab exited with %s", b)
 			}

@@ -41,7 +41,7 @@ func (tm *tmux) waitExit(exit string, within time.Duration) string {
 	tm.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		if b, err := os.ReadFile(exit); err == nil {
+		if b, err := os.ReadFile(exit); err == nil && strings.HasSuffix(string(b), "\n") {
 			if alt := tm.format("#{alternate_on}"); alt != "0" {
 				tm.t.Fatalf("gab left the terminal in its alternate screen (alternate_on=%s)", alt)
 			}

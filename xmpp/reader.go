@@ -233,7 +233,12 @@ func (r *Reader) Next() (*Element, error) {
 		tok, err := r.dec.Token()
 		if err != nil {
 			if errors.Is(err, errOver) {
-				return nil, r.drop(r.budget.lex.topName(r.space), r.limits.HardBytes)
+				name := r.budget.lex.topName(r.space)
+				err := r.drop(name, r.limits.HardBytes)
+				if de := (*DroppedError)(nil); name.Local == "" && errors.As(err, &de) {
+					continue // text or a comment between stanzas: nothing was lost
+				}
+				return nil, err
 			}
 			return nil, err
 		}

@@ -3,9 +3,11 @@ package chat
 import (
 	"context"
 	crand "crypto/rand"
+	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,11 +68,12 @@ type Client struct {
 	// login holds the account's connection settings as last read from its
 	// file (re-read on the user's Reconnect), and typed the password given
 	// with UsePassword. Run's goroutine only.
-	login  config.Account
-	reload bool
-	typed  string
-	out    *outbox
-	seen   recentSet // origin-ids of messages received lately, to drop copies
+	login    config.Account
+	reload   bool
+	typed    string
+	resource string // asked for when the account names none (defaultResource)
+	out      *outbox
+	seen     recentSet // origin-ids of messages received lately, to drop copies
 
 	mu       sync.Mutex
 	queue    []queued
@@ -134,6 +137,7 @@ func New(acct *config.Account, opts Options) *Client {
 		asked:     map[string]bool{},
 		mam:       map[string]mamMode{},
 		capsCache: map[string]bool{},
+		resource:  defaultResource(),
 	}
 }
 
@@ -251,6 +255,32 @@ func BareJID(s string) (string, error) {
 }
 
 // inRoster reports whether bare is one of our contacts.
+// shareVersion says whether bare may be told gab's version (XEP-0092),
+// as the account's share_version setting says: by default contacts who
+// see our presence anyway (subscription from or both).
+func (c *Client) shareVersion(bare string) bool {
+	switch c.acct.ShareVersion {
+	case config.ShareVersionEveryone:
+		return true
+	case config.ShareVersionSelf:
+		return false
+	}
+	c.state.Lock()
+	defer c.state.Unlock()
+	sub := c.items[bare].Subscription
+	return sub == roster.SubFrom || sub == roster.SubBoth
+}
+
+// defaultResource is the resource asked for when the account names none:
+// "gab." and eight random base32 characters, the same for the whole run,
+// so that a stranger cannot guess the full JID to probe it (with pings,
+// disco) for whether we are online.
+func defaultResource() string {
+	b := make([]byte, 5)
+	crand.Read(b)
+	return "gab." + strings.ToLower(base32.StdEncoding.EncodeToString(b))
+}
+
 func (c *Client) inRoster(bare string) bool {
 	c.state.Lock()
 	defer c.state.Unlock()

@@ -302,7 +302,7 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 	cfg.Resume = c.resume
 	cfg.Tap = c.opts.XMLLog
 	if cfg.Resource == "" {
-		cfg.Resource = "gab"
+		cfg.Resource = c.resource
 	}
 	var extra []byte
 	var err error
@@ -419,7 +419,7 @@ func (c *Client) session(ctx context.Context) error {
 	if !c.emit(ctx, Connected{JID: sess.JID().String(), Mechanism: sess.Mechanism(), Resumed: resumed}) {
 		return ctx.Err()
 	}
-	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version}
+	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version, ShareVersion: c.shareVersion}
 	if !resumed {
 		c.state.Lock()
 		clear(c.asked)

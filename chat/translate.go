@@ -32,7 +32,11 @@ type Self struct {
 	JID     jid.JID // our full JID
 	Lang    string  // the user's preferred language, e.g. "de" or "en-GB"
 	Version string  // gab's version, for XEP-0092
-	Now     func() time.Time
+	// ShareVersion tells whether the software version (XEP-0092) may be
+	// told to the bare JID asking; our own account is always told. Nil
+	// tells no one else.
+	ShareVersion func(bare string) bool
+	Now          func() time.Time
 }
 
 // Translate turns one stanza into the events it means and, for a request,
@@ -276,6 +280,15 @@ func translateIQ(self Self, el *xmpp.Element) ([]Event, *xmpp.Element) {
 		}
 		return nil, discoInfoReply(el, node)
 	case typ == "get" && payload.Is(NSVersion, "query"):
+		// Which client and version someone runs tells an attacker what to
+		// try: only contacts are told (or whom the setting names).
+		if f := el.Get("from"); f != "" {
+			j, err := jid.Parse(f)
+			own := err == nil && j.Bare().Equal(self.JID.Bare()) // any of our own clients
+			if !own && (err != nil || self.ShareVersion == nil || !self.ShareVersion(j.Bare().String())) {
+				return nil, xmpp.ErrorReply(el, "cancel", "service-unavailable")
+			}
+		}
 		r := xmpp.ResultReply(el)
 		return nil, r.Add(xmpp.E(NSVersion, "query").Add(
 			xmpp.E(NSVersion, "name").WithText("gab"),

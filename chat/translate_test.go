@@ -129,3 +129,34 @@ func FuzzTranslate(f *testing.F) {
 		}
 	})
 }
+
+// XEP-0092 tells which client and version someone runs: only our own
+// account and those ShareVersion names (contacts by default) are told.
+func TestVersionOnlyToThoseAllowed(t *testing.T) {
+	self := testSelf
+	self.ShareVersion = func(bare string) bool { return bare == "bob@localhost" }
+	for from, told := range map[string]bool{
+		"":                        true, // our server, for our account
+		"alice@localhost/phone":   true,
+		"bob@localhost/pc":        true,
+		"mallory@localhost/x":     false,
+		"localhost":               false,
+		"not a jid@@/":            false,
+		"bob@localhost.evil/pc":   false,
+		"alice@localhost.evil/pc": false,
+	} {
+		attr := ""
+		if from != "" {
+			attr = ` from='` + from + `'`
+		}
+		_, reply := Translate(self, parse(t, `<iq`+attr+` type='get' id='v'><query xmlns='jabber:iq:version'/></iq>`))
+		got := strings.Contains(reply.String(), "<name>gab</name>")
+		if got != told || (!told && !strings.Contains(reply.String(), "service-unavailable")) {
+			t.Errorf("from %q: reply %s", from, reply)
+		}
+	}
+	self.ShareVersion = nil
+	if _, reply := Translate(self, parse(t, `<iq from='bob@localhost/pc' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>`)); !strings.Contains(reply.String(), "service-unavailable") {
+		t.Errorf("no ShareVersion: %s", reply)
+	}
+}

@@ -46,6 +46,7 @@ type Account struct {
 	PingInterval    time.Duration // XEP-0199 keep-alive; 0 turns pings off
 	// MaxMessageSize is the largest message sent, in bytes on the wire.
 	MaxMessageSize int
+	ShareVersion   string // who is told gab's version (XEP-0092): ShareVersion* below
 }
 
 // DefaultMaxMessageSize is the largest message gab sends unless an
@@ -64,6 +65,14 @@ const DefaultMaxMessageSize = 64 << 10
 const (
 	MinMessageSize = 10000
 	MaxMessageSize = 1 << 20
+)
+
+// Who is told the software version (Account.ShareVersion). Your own
+// account's other clients are always told.
+const (
+	ShareVersionContacts = "contacts" // contacts with a subscription "from" or "both"
+	ShareVersionEveryone = "everyone"
+	ShareVersionSelf     = "self" // only your own account
 )
 
 // accountFields is the schema of an account file.
@@ -138,6 +147,14 @@ func accountFields(a *Account) map[string]field {
 		}},
 		"status_message": {kindString, str(&a.StatusMessage)},
 		"enabled":        {kindBool, func(v any) error { a.Enabled = v.(bool); return nil }},
+		"share_version": {kindString, func(v any) error {
+			s := v.(string)
+			if s != ShareVersionContacts && s != ShareVersionEveryone && s != ShareVersionSelf {
+				return fmt.Errorf("%q is not one of %q, %q or %q", s, ShareVersionContacts, ShareVersionEveryone, ShareVersionSelf)
+			}
+			a.ShareVersion = s
+			return nil
+		}},
 		"ping_interval": {kindInt, func(v any) error {
 			n := v.(int64)
 			if n != 0 && (n < 5 || n > 3600) {
@@ -168,6 +185,7 @@ func ParseAccount(file string, data []byte) (*Account, Problems) {
 		Enabled:        true,
 		PingInterval:   60 * time.Second,
 		MaxMessageSize: DefaultMaxMessageSize,
+		ShareVersion:   ShareVersionContacts,
 	}
 	probs := decodeFile(file, data, accountFields(a))
 	if len(probs) > 0 && probs[0].Line > 0 && strings.HasPrefix(probs[0].Msg, "syntax error") {

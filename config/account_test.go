@@ -224,3 +224,18 @@ func TestCommandFileWritableByOthersRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestShareVersion(t *testing.T) {
+	a, probs := ParseAccount("a.toml", []byte("jid = \"a@example.net\"\npassword_command = \"x\"\n"))
+	if len(probs) != 0 || a.ShareVersion != ShareVersionContacts {
+		t.Fatalf("default %q %v", a.ShareVersion, probs)
+	}
+	a, probs = ParseAccount("a.toml", []byte("jid = \"a@example.net\"\npassword_command = \"x\"\nshare_version = \"everyone\"\n"))
+	if len(probs) != 0 || a.ShareVersion != ShareVersionEveryone {
+		t.Fatalf("everyone: %q %v", a.ShareVersion, probs)
+	}
+	_, probs = ParseAccount("a.toml", []byte("jid = \"a@example.net\"\npassword_command = \"x\"\nshare_version = \"friends\"\n"))
+	if len(probs) != 1 || probs[0].Line != 3 || !strings.Contains(probs[0].Msg, `"friends" is not one of "contacts", "everyone" or "self"`) {
+		t.Fatalf("bad value: %v", probs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/xml"
+	"fmt"
 	"math/big"
 	"net"
 	"sync"
@@ -100,17 +101,62 @@ const fakeStreamHeader = `<?xml version='1.0'?><stream:stream xmlns='jabber:clie
 
 // nextElement reads the client's next top-level element.
 func nextElement(d *xml.Decoder) (name string, text string, err error) {
+	s, text, err := nextStart(d)
+	return s.Name.Local, text, err
+}
+
+// nextStart reads the client's next top-level element: its start tag and
+// the text directly inside it. A restarted stream header is returned as
+// it is, without reading on.
+func nextStart(d *xml.Decoder) (xml.StartElement, string, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "", "", err
+			return xml.StartElement{}, "", err
 		}
 		if s, ok := tok.(xml.StartElement); ok {
+			if s.Name.Local == "stream" {
+				return s, "", nil
+			}
 			var v struct {
 				Text string `xml:",chardata"`
 			}
 			err := d.DecodeElement(&v, &s)
-			return s.Name.Local, v.Text, err
+			return s, v.Text, err
 		}
+	}
+}
+
+func attrOf(s xml.StartElement, local string) string {
+	for _, a := range s.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// loginScript logs the client in (PLAIN, then bind as a@localhost/gab) and
+// then runs then.
+func loginScript(t *testing.T, then func(c net.Conn, d *xml.Decoder)) func(c net.Conn, d *xml.Decoder) {
+	return func(c net.Conn, d *xml.Decoder) {
+		fmt.Fprint(c, fakeStreamHeader+`<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`)
+		if s, _, err := nextStart(d); err != nil || s.Name.Local != "auth" {
+			t.Errorf("fake server: want <auth/>, got %v %v", s.Name, err)
+			return
+		}
+		fmt.Fprint(c, `<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>`)
+		if s, _, err := nextStart(d); err != nil || s.Name.Local != "stream" {
+			t.Errorf("fake server: want the restarted stream, got %v %v", s.Name, err)
+			return
+		}
+		fmt.Fprint(c, fakeStreamHeader+`<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`)
+		s, _, err := nextStart(d)
+		if err != nil || s.Name.Local != "iq" {
+			t.Errorf("fake server: want the bind request, got %v %v", s.Name, err)
+			return
+		}
+		fmt.Fprintf(c, `<iq type='result' id='%s'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>a@localhost/gab</jid></bind></iq>`, attrOf(s, "id"))
+		then(c, d)
 	}
 }

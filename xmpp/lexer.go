@@ -55,6 +55,9 @@ func (l *lexer) step(c byte) int {
 	case lText:
 		if c == '<' {
 			l.state, l.tag, l.attrs = lOpen, 1, 0
+			if l.depth == 1 {
+				l.nameN = 0
+			}
 		}
 	case lOpen:
 		l.tag++
@@ -158,7 +161,13 @@ func (l *lexer) addName(c byte) {
 // read, its prefix resolved with the stream header's declarations (an
 // xmlns of its own, in a tag cut off before it was read, is not seen).
 func (l *lexer) topName(space map[string]string) xml.Name {
+	if l.depth > 1 || l.depth == 1 && l.state != lOpen && l.state != lStart {
+		return xml.Name{} // inside a stanza, or between stanzas: no tag being read
+	}
 	raw := string(l.name[:l.nameN])
+	if raw == "" {
+		return xml.Name{}
+	}
 	if i := strings.IndexByte(raw, ':'); i >= 0 {
 		return xml.Name{Space: space[raw[:i]], Local: raw[i+1:]}
 	}

@@ -101,10 +101,11 @@ func (b *budgetReader) ReadByte() (byte, error) {
 		return c, nil
 	}
 	l := &b.lex
+	inTag := l.state == lOpen || l.state == lStart || l.state == lEnd
 	switch {
-	case l.tag > b.limits.MaxTagBytes:
+	case inTag && l.tag > b.limits.MaxTagBytes:
 		b.over = fmt.Sprintf("a tag longer than %d bytes", b.limits.MaxTagBytes)
-	case l.attrs > b.limits.MaxAttrs:
+	case l.state == lStart && l.attrs > b.limits.MaxAttrs:
 		b.over = fmt.Sprintf("more than %d attributes on one element", b.limits.MaxAttrs)
 	case (ev == lexOpened && l.depth-1 > b.limits.MaxDepth) || (ev == lexEmpty && l.depth > b.limits.MaxDepth):
 		// depth counts the stream header; the stanza itself is depth 1.
@@ -233,7 +234,12 @@ func (r *Reader) Next() (*Element, error) {
 		tok, err := r.dec.Token()
 		if err != nil {
 			if errors.Is(err, errOver) {
-				return nil, r.drop(r.budget.lex.topName(r.space), r.limits.HardBytes)
+				name := r.budget.lex.topName(r.space)
+				err := r.drop(name, r.limits.HardBytes)
+				if de := (*DroppedError)(nil); name.Local == "" && errors.As(err, &de) {
+					continue // text or a comment between stanzas: nothing was lost
+				}
+				return nil, err
 			}
 			return nil, err
 		}

@@ -164,3 +164,15 @@ func TestReaderMemoryAfterHostileStanzas(t *testing.T) {
 	}
 	runtime.KeepAlive(r)
 }
+
+// Whitespace or a comment between stanzas, however long, is read in
+// bounded pieces and costs nothing: no stanza is dropped (stream
+// management must count none), and the stanzas around it are read.
+func TestReaderBoundsTextBetweenStanzas(t *testing.T) {
+	lim := Limits{MaxDepth: 16, MaxBytes: 1000, HardBytes: 100000}
+	body := `<message id='1'/>` + strings.Repeat(" ", 5000) + `<message id='2'/><!--` + strings.Repeat("c", 5000) + `--><message id='3'/></stream:stream>`
+	els, errs := readAll(t, body, lim)
+	if len(els) != 3 || els[2].Get("id") != "3" || len(errs) != 1 || !errors.Is(errs[0], ErrStreamClosed) {
+		t.Fatalf("elements %v, errors %v", els, errs)
+	}
+}

@@ -46,6 +46,9 @@ type Account struct {
 	PingInterval    time.Duration // XEP-0199 keep-alive; 0 turns pings off
 	// MaxMessageSize is the largest message sent, in bytes on the wire.
 	MaxMessageSize int
+	// AllowPlainWithPinned lets gab log in with PLAIN (the password itself,
+	// inside TLS) to a server whose certificate only a pin vouches for.
+	AllowPlainWithPinned bool
 }
 
 // DefaultMaxMessageSize is the largest message gab sends unless an
@@ -136,8 +139,9 @@ func accountFields(a *Account) map[string]field {
 			}
 			return fmt.Errorf("%q is not a status; use one of %s", s, strings.Join(validStatus, ", "))
 		}},
-		"status_message": {kindString, str(&a.StatusMessage)},
-		"enabled":        {kindBool, func(v any) error { a.Enabled = v.(bool); return nil }},
+		"status_message":          {kindString, str(&a.StatusMessage)},
+		"enabled":                 {kindBool, func(v any) error { a.Enabled = v.(bool); return nil }},
+		"allow_plain_with_pinned": {kindBool, func(v any) error { a.AllowPlainWithPinned = v.(bool); return nil }},
 		"ping_interval": {kindInt, func(v any) error {
 			n := v.(int64)
 			if n != 0 && (n < 5 || n > 3600) {

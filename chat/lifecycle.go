@@ -84,11 +84,13 @@ func (c *Client) Run(ctx context.Context) error {
 		case isFinal(err):
 			c.resume = nil // e.g. another client took the session over
 			var sasl *xmpp.SASLError
+			refused := false
 			if errors.As(err, &sasl) {
+				refused = sasl.Condition == "not-authorized"
 				err = fmt.Errorf("%w (%s)", err, c.passwordSource())
 				c.typed = "" // refused: the account's own password next time
 			}
-			d := Disconnected{Err: err, Final: true}
+			d := Disconnected{Err: err, Final: true, NeedPassword: refused || errors.Is(err, errPassword)}
 			var te *xmpp.TLSError
 			if errors.As(err, &te) && te.Untrusted() && c.opts.PinFile != "" {
 				if since, ok := c.authoritySeen(); ok {

@@ -351,7 +351,7 @@ func TestPlainRefusedWithPinOnly(t *testing.T) {
 		r, i := pinned(t, srv, false)
 		ev, _ := r.waitFrom(t, i+1, "the refusal", 10*time.Second, is(final))
 		err := ev.(chat.Disconnected).Err
-		if !errors.Is(err, xmpp.ErrPlainWithPin) || !strings.Contains(err.Error(), "allow_plain_with_pinned") {
+		if !errors.Is(err, xmpp.ErrPlainWithPin) || !strings.Contains(err.Error(), "allow_plain_with_pinned") || ev.(chat.Disconnected).NeedPassword {
 			t.Fatalf("error %v", err)
 		}
 		received, auths, shakes := srv.snapshot()

@@ -467,11 +467,12 @@ func (e *InterceptionError) Error() string {
 	if e.TLS.Cert != nil {
 		got = " (SHA-256 " + xmpp.Fingerprint(e.TLS.Cert) + ")"
 	}
-	return "the server's certificate" + got + " is NOT signed by an authority you trust, although this account's server " +
-		"had a certificate signed by a trusted authority before" + since + ": someone may be intercepting the connection. " +
-		"Refusing to connect; this certificate is not offered for trust. If the server really changed to a certificate " +
-		"no authority signs, " + fix + " to the certificate of the authority that signed it, or, once its administrator " +
-		"has confirmed the fingerprint, delete " + e.Marker + " and /reconnect to be asked whether to trust it"
+	return "possible interception, refusing to connect: the server's certificate is NOT signed by an authority you trust, " +
+		"although this account's server had a certificate signed by a trusted authority before" + since + ", so someone " +
+		"may be intercepting the connection. This certificate" + got + " is not offered for trust. If the server really " +
+		"changed to a certificate no authority signs, " + fix + " to the certificate of the authority that signed it, or, " +
+		"once its administrator has confirmed the fingerprint, delete " + e.Marker + " and /reconnect to be asked whether " +
+		"to trust it"
 }
 
 func (e *InterceptionError) Unwrap() error { return e.TLS }

@@ -31,6 +31,10 @@ type Disconnected struct {
 	// Untrusted is the certificate the server presented when no trusted
 	// authority signed it: the user may pin it with TrustCertificate.
 	Untrusted *x509.Certificate
+	// NeedPassword: the server refused the password (not-authorized), or
+	// there was none to try (password_command failed or printed nothing).
+	// The user may type one with UsePassword.
+	NeedPassword bool
 }
 
 // Retrying: another attempt to connect failed during the same outage,

@@ -84,14 +84,21 @@ func (c *Client) Run(ctx context.Context) error {
 		case isFinal(err):
 			c.resume = nil // e.g. another client took the session over
 			var sasl *xmpp.SASLError
+			refused := false
 			if errors.As(err, &sasl) {
+				refused = sasl.Condition == "not-authorized"
 				err = fmt.Errorf("%w (%s)", err, c.passwordSource())
 				c.typed = "" // refused: the account's own password next time
 			}
-			d := Disconnected{Err: err, Final: true}
+			d := Disconnected{Err: err, Final: true, NeedPassword: refused || errors.Is(err, errPassword)}
 			var te *xmpp.TLSError
 			if errors.As(err, &te) && te.Untrusted() && c.opts.PinFile != "" {
-				d.Untrusted = te.Cert
+				if since, ok := c.authoritySeen(); ok {
+					// Never offer to trust it: see authorityMarker.
+					d.Err = &InterceptionError{TLS: te, Since: since, Marker: c.authorityMarker(), AccountFile: c.login.File}
+				} else {
+					d.Untrusted = te.Cert
+				}
 			}
 			c.emit(ctx, d)
 			if !c.sleep(ctx, -1) {
@@ -225,7 +232,7 @@ func isFinal(err error) bool {
 		return true
 	case errors.As(err, &st):
 		return st.Condition == "conflict" || st.Condition == "not-authorized" || st.Condition == "host-unknown"
-	case errors.Is(err, errPassword), errors.Is(err, errAccountFile):
+	case errors.Is(err, errPassword), errors.Is(err, errAccountFile), errors.Is(err, xmpp.ErrPlainWithPin):
 		return true
 	}
 	return false
@@ -288,12 +295,13 @@ func (c *Client) xmppConfig(ctx context.Context) (xmpp.Config, error) {
 		}
 	}
 	cfg := xmpp.Config{
-		JID:       c.acct.JID,
-		Password:  pass,
-		Resource:  c.login.Resource,
-		Server:    c.login.Server,
-		DirectTLS: c.login.TLS == config.TLSDirect,
-		Lang:      c.opts.Lang,
+		JID:               c.acct.JID,
+		Password:          pass,
+		Resource:          c.login.Resource,
+		Server:            c.login.Server,
+		DirectTLS:         c.login.TLS == config.TLSDirect,
+		Lang:              c.opts.Lang,
+		AllowPlainWithPin: c.login.AllowPlainWithPinned,
 	}
 	if c.redirect != "" {
 		cfg.Server, cfg.DirectTLS = c.redirect, false
@@ -377,6 +385,98 @@ func (c *Client) pin(der []byte) error {
 	return os.Rename(f.Name(), c.opts.PinFile)
 }
 
+// authorityMarker is the file that records that the account's server once
+// logged in with a certificate an authority vouched for (the system's
+// roots or ca_file): beside the pin, <account>.ca-verified. While it
+// exists, a certificate no authority signed is refused as a possible
+// interception, never offered to be trusted on first use — an attacker
+// who cuts the connection and shows a self-signed certificate must not
+// get a prompt the user might accept.
+func (c *Client) authorityMarker() string {
+	if c.opts.PinFile == "" {
+		return ""
+	}
+	return strings.TrimSuffix(c.opts.PinFile, ".pin.pem") + ".ca-verified"
+}
+
+// authoritySeen reports whether the marker exists, and since when.
+func (c *Client) authoritySeen() (time.Time, bool) {
+	m := c.authorityMarker()
+	if m == "" {
+		return time.Time{}, false
+	}
+	st, err := os.Stat(m)
+	if err != nil {
+		// Unreadable is not absent: a marker that cannot be checked
+		// must not open the door to a prompt.
+		return time.Time{}, !errors.Is(err, fs.ErrNotExist)
+	}
+	return st.ModTime(), true
+}
+
+// noteAuthority writes the marker after a login whose certificate an
+// authority vouched for, once; a failure is reported, not fatal.
+func (c *Client) noteAuthority(ctx context.Context) {
+	m := c.authorityMarker()
+	if m == "" {
+		return
+	}
+	if _, err := os.Stat(m); err == nil {
+		return
+	}
+	err := os.MkdirAll(filepath.Dir(m), 0o700)
+	if err == nil {
+		var f *os.File
+		f, err = os.OpenFile(m, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = fmt.Fprintf(f, "%s logged in with a certificate signed by a trusted authority on %s.\n"+
+				"While this file exists, gab refuses a certificate no trusted authority signed for this account\n"+
+				"instead of offering to trust it. Delete it only if the server really changed to such a certificate.\n",
+				c.acct.JID, time.Now().UTC().Format(time.RFC3339))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		} else if errors.Is(err, fs.ErrExist) {
+			err = nil
+		}
+	}
+	if err != nil {
+		c.emit(ctx, Notice{Text: "could not record that this account's server has a certificate signed by a trusted authority: " + err.Error()})
+	}
+}
+
+// InterceptionError refuses a certificate no trusted authority signed
+// from a server that had one an authority signed before.
+type InterceptionError struct {
+	TLS         *xmpp.TLSError
+	Since       time.Time // when the authority-signed certificate was first seen
+	Marker      string    // the file that remembers it
+	AccountFile string
+}
+
+func (e *InterceptionError) Error() string {
+	since := ""
+	if !e.Since.IsZero() {
+		since = " (since " + e.Since.Format("2006-01-02") + ")"
+	}
+	fix := "set ca_file"
+	if e.AccountFile != "" {
+		fix += " in " + e.AccountFile
+	}
+	got := ""
+	if e.TLS.Cert != nil {
+		got = " (SHA-256 " + xmpp.Fingerprint(e.TLS.Cert) + ")"
+	}
+	return "possible interception, refusing to connect: the server's certificate is NOT signed by an authority you trust, " +
+		"although this account's server had a certificate signed by a trusted authority before" + since + ", so someone " +
+		"may be intercepting the connection. This certificate" + got + " is not offered for trust. If the server really " +
+		"changed to a certificate no authority signs, " + fix + " to the certificate of the authority that signed it, or, " +
+		"once its administrator has confirmed the fingerprint, delete " + e.Marker + " and /reconnect to be asked whether " +
+		"to trust it"
+}
+
+func (e *InterceptionError) Unwrap() error { return e.TLS }
+
 // session runs one connection from dial to its end and returns why it
 // ended.
 func (c *Client) session(ctx context.Context) error {
@@ -405,6 +505,9 @@ func (c *Client) session(ctx context.Context) error {
 		return err
 	}
 	live = sess
+	if !sess.PinnedOnly() {
+		c.noteAuthority(ctx)
+	}
 	c.out.newSession(sess.StreamManagement())
 	c.up = true
 	defer sess.Close()

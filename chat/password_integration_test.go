@@ -60,6 +60,9 @@ func TestReconnectRereadsTheAccountFile(t *testing.T) {
 			if !errors.As(err, &se) || !strings.Contains(err.Error(), tc.source+file) {
 				t.Fatalf("error %q should be an authentication failure naming %s%s", err, tc.source, file)
 			}
+			if !d.(chat.Disconnected).NeedPassword {
+				t.Fatal("a refused password does not offer to type one")
+			}
 			accountFile(t, srv, file, tc.right) // the user fixes the file
 			c.Do(chat.Reconnect{})
 			r.waitFrom(t, i+1, "the login with the fixed file", 10*time.Second, is[chat.Connected](nil))

@@ -47,6 +47,9 @@ type Account struct {
 	// MaxMessageSize is the largest message sent, in bytes on the wire.
 	MaxMessageSize int
 	ShareVersion   string // who is told gab's version (XEP-0092): ShareVersion* below
+	// AllowPlainWithPinned lets gab log in with PLAIN (the password itself,
+	// inside TLS) to a server whose certificate only a pin vouches for.
+	AllowPlainWithPinned bool
 }
 
 // DefaultMaxMessageSize is the largest message gab sends unless an
@@ -155,6 +158,7 @@ func accountFields(a *Account) map[string]field {
 			a.ShareVersion = s
 			return nil
 		}},
+		"allow_plain_with_pinned": {kindBool, func(v any) error { a.AllowPlainWithPinned = v.(bool); return nil }},
 		"ping_interval": {kindInt, func(v any) error {
 			n := v.(int64)
 			if n != 0 && (n < 5 || n > 3600) {

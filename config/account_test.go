@@ -72,6 +72,11 @@ func TestParseAccountProblems(t *testing.T) {
 			want: []string{"3:max_message_size: 4096 is not 10000..1048576 bytes"},
 		},
 		{
+			name: "allow_plain_with_pinned not a boolean",
+			file: "jid = \"a@example.net\"\npassword = \"x\"\nallow_plain_with_pinned = \"yes\"\n",
+			want: []string{"3:allow_plain_with_pinned"},
+		},
+		{
 			name: "bad server",
 			file: "jid = \"a@example.net\"\npassword = \"x\"\nserver = \"example.net\"\n",
 			want: []string{"3:server: \"example.net\" must be host:port"},
@@ -136,6 +141,10 @@ func TestParseAccountDefaults(t *testing.T) {
 	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second ||
 		a.MaxMessageSize != 65536 {
 		t.Errorf("defaults wrong: %+v", a)
+	}
+	a, probs = ParseAccount("/x/a.toml", []byte("jid = \"a@example.net\"\npassword = \"p\"\nallow_plain_with_pinned = true\n"))
+	if len(probs) > 0 || !a.AllowPlainWithPinned {
+		t.Errorf("allow_plain_with_pinned = true: %v %v", a.AllowPlainWithPinned, probs)
 	}
 	a, probs = ParseAccount("/x/a.toml", []byte("jid = \"a@example.net\"\npassword = \"p\"\nmax_message_size = 200000\n"))
 	if len(probs) != 0 || a.MaxMessageSize != 200000 {

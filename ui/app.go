@@ -319,6 +319,9 @@ func (a *App) apply(it item) {
 		if e.Untrusted != nil {
 			a.noteUntrusted(it.account, e.Untrusted)
 		}
+		if e.NeedPassword {
+			a.notePassword(it.account, e.Err)
+		}
 	case chat.CommandDone:
 		if p, ok := e.Command.(chat.SetPresence); ok {
 			if acct := a.state.Account(it.account); acct != nil {

@@ -22,6 +22,7 @@ var commandHelp = [][2]string{
 	{"/accept JID [name]", "approve a subscription request (and ask back), adding them as name"},
 	{"/deny JID", "deny a subscription request"},
 	{"/trust [ACCOUNT]", "check the certificate an account's server presented, and trust it or not"},
+	{"/password [ACCOUNT]", "type the password of an account whose login failed, for this session"},
 	{"/subscribe JID", "ask to see a contact's presence"},
 	{"/unsubscribe JID", "stop seeing a contact's presence"},
 	{"/block JID", "block a JID"},
@@ -246,6 +247,8 @@ func (a *App) command(line string) {
 		a.openPrompts()
 	case "trust":
 		a.trustCommand(strings.TrimSpace(rest))
+	case "password":
+		a.passwordCommand(strings.TrimSpace(rest))
 	case "status":
 		if len(args) < 1 {
 			fail("usage: /status online|chat|away|xa|dnd [message]")

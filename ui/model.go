@@ -532,6 +532,8 @@ func commandName(c chat.Command) string {
 		return "reconnect"
 	case chat.TrustCertificate:
 		return "trust the certificate"
+	case chat.UsePassword:
+		return "log in with the password typed"
 	case chat.LoadHistory:
 		return "load the history"
 	case chat.SearchHistory:

@@ -12,7 +12,8 @@ import (
 )
 
 // What the network starts — someone asks to see our presence, a server
-// shows a certificate nobody we trust signed — never takes the keyboard:
+// shows a certificate nobody we trust signed, a login fails for want of
+// the right password — never takes the keyboard:
 // it is a notice (a console line, a count in the status line, the contact
 // marked in the list, a notification) and waits in a list until the user
 // opens it (the requests action, /requests, /trust, Enter on the contact).
@@ -22,8 +23,9 @@ import (
 type promptKind int
 
 const (
-	promptRequest promptKind = iota // a subscription request
-	promptCert                      // an untrusted certificate
+	promptRequest  promptKind = iota // a subscription request
+	promptCert                       // an untrusted certificate
+	promptPassword                   // a password to type: refused, or none to try
 )
 
 // pendingPrompt is one question waiting for the user's answer.
@@ -34,6 +36,7 @@ type pendingPrompt struct {
 	nick    string // for a request: the nickname they sent (remote text)
 	status  string // for a request: their message (remote text)
 	cert    *x509.Certificate
+	why     string // for a password: why the login failed (may hold server text)
 }
 
 func (p pendingPrompt) same(q pendingPrompt) bool {
@@ -145,14 +148,39 @@ func (a *App) noteUntrusted(account string, cert *x509.Certificate) {
 	a.refreshPrompts()
 }
 
-// connected drops the certificate question of an account that connected.
+// notePassword records that account needs a password typed: the server
+// refused the one tried, or there was none (password_command failed).
+// A notice like the others: the dialog opens only when the user asks.
+func (a *App) notePassword(account string, why error) {
+	p := pendingPrompt{kind: promptPassword, account: account}
+	if why != nil {
+		p.why = why.Error()
+	}
+	if i := a.findPrompt(p); i >= 0 {
+		a.prompts[i] = p
+	} else {
+		a.prompts = append(a.prompts, p)
+	}
+	a.state.Log(LineError, "account %s: no password it could log in with — %s or /password to type one for this session",
+		account, a.answerKey())
+	a.notify.prompt(account, "", "account "+account+": a password to type")
+	a.refreshPrompts()
+}
+
+// connected drops the certificate and password questions of an account
+// that connected.
 func (a *App) connected(account string) {
-	if i := a.findPrompt(pendingPrompt{kind: promptCert, account: account}); i >= 0 {
-		a.prompts = append(a.prompts[:i], a.prompts[i+1:]...)
-		if a.openPrompt != nil && a.openPrompt.kind == promptCert && a.openPrompt.account == account {
-			a.closeDialog(trustPage)
+	for _, k := range []struct {
+		kind promptKind
+		page string
+	}{{promptCert, trustPage}, {promptPassword, passwordPage}} {
+		if i := a.findPrompt(pendingPrompt{kind: k.kind, account: account}); i >= 0 {
+			a.prompts = append(a.prompts[:i], a.prompts[i+1:]...)
+			if a.openPrompt != nil && a.openPrompt.kind == k.kind && a.openPrompt.account == account {
+				a.closeDialog(k.page)
+			}
+			a.refreshPrompts()
 		}
-		a.refreshPrompts()
 	}
 }
 
@@ -167,11 +195,14 @@ func (a *App) answered(p pendingPrompt) {
 
 // pendingSummary is the status line's count, "" when nothing waits.
 func (a *App) pendingSummary() string {
-	var reqs, certs int
+	var reqs, certs, passwords int
 	for _, p := range a.prompts {
-		if p.kind == promptCert {
+		switch p.kind {
+		case promptCert:
 			certs++
-		} else {
+		case promptPassword:
+			passwords++
+		default:
 			reqs++
 		}
 	}
@@ -185,6 +216,11 @@ func (a *App) pendingSummary() string {
 		parts = append(parts, "1 certificate")
 	} else if certs > 1 {
 		parts = append(parts, fmt.Sprintf("%d certificates", certs))
+	}
+	if passwords == 1 {
+		parts = append(parts, "1 password")
+	} else if passwords > 1 {
+		parts = append(parts, fmt.Sprintf("%d passwords", passwords))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -207,6 +243,9 @@ const promptsPage = "prompts"
 func (a *App) promptLabel(p pendingPrompt) string {
 	if p.kind == promptCert {
 		return "certificate of account " + p.account + "'s server — SHA-256 " + chat.Fingerprint(p.cert)
+	}
+	if p.kind == promptPassword {
+		return "password for account " + p.account + " — the login failed; type it for this session"
 	}
 	s := "request  " + shortenMiddle(p.jid, jidCells)
 	if p.nick != "" {
@@ -284,9 +323,12 @@ func (a *App) refreshPrompts() {
 // openPromptAt opens the dialog of the i-th pending prompt.
 func (a *App) openPromptAt(i int) {
 	p := a.prompts[i]
-	if p.kind == promptCert {
+	switch p.kind {
+	case promptCert:
 		a.trustDialog(p)
-	} else {
+	case promptPassword:
+		a.passwordDialog(p)
+	default:
 		a.requestDialog(p)
 	}
 }
@@ -550,4 +592,102 @@ func (a *App) openRequest(account, jid, nick string) {
 		a.prompts = append(a.prompts, p)
 	}
 	a.requestDialog(p)
+}
+
+const passwordPage = "password"
+
+// passwordDialog takes a password for an account whose login failed for
+// want of the right one, in a masked field, and logs in with it for this
+// session (chat.UsePassword): nothing is written to disk, and the password
+// appears nowhere else — not in the console, nor in any event or log.
+func (a *App) passwordDialog(p pendingPrompt) {
+	if a.pages.HasPage(passwordPage) {
+		return
+	}
+	acct := a.state.Account(p.account)
+	if acct == nil {
+		return
+	}
+	text := "Account " + p.account + " could not log in"
+	if p.why != "" {
+		text += ":\n" + shorten(p.why, 3*statusCells)
+	}
+	text += "\n\nType the password to log in with for as long as gab runs (it is not saved: " +
+		"to keep it, fix the account file or its password_command)."
+	const width = 80
+	label := NewLabel(text)
+	rows := label.Rows(width - 4)
+	problem := NewLabel("")
+	problem.SetStyle(tcell.StyleDefault.Foreground(theme.Error).Bold(true))
+	typed := ""
+	form := newForm()
+	field := addPassword(form, "Password", 40, func(s string) {
+		typed = s
+		problem.SetText("")
+	})
+	done := func() {
+		a.closeDialog(passwordPage)
+		a.openPrompt = nil
+	}
+	later := func() {
+		done()
+		a.state.Log(LineInfo, "account %s: the password waits (%s or /password to type it)", p.account, a.answerKey())
+	}
+	login := func() {
+		if typed == "" {
+			problem.SetText("Type the password first.")
+			return
+		}
+		pw := typed
+		typed = ""
+		field.SetText("")
+		done()
+		acct.Client.Do(chat.UsePassword{Password: pw})
+		a.answered(p)
+		a.state.Log(LineInfo, "account %s: logging in with the password you typed (for this session only)", p.account)
+	}
+	addButton(form, "Later", later)
+	addButton(form, "Log in", login)
+	// Enter in the field logs in: typing a password and pressing Enter
+	// accepts nothing from the network.
+	field.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if ev.Key() == tcell.KeyEnter {
+			login()
+			return nil
+		}
+		return ev
+	})
+	form.SetCancelFunc(later)
+	body := tview.NewFlex().SetDirection(tview.FlexRow)
+	label.SetBorderPadding(0, 0, 1, 1)
+	problem.SetBorderPadding(0, 0, 1, 1)
+	body.AddItem(label, rows, 0, false).AddItem(problem, 1, 0, false).AddItem(form, 0, 1, true)
+	body.SetBorder(true).SetTitle(" Password ")
+	a.openPrompt = &p
+	a.showFitted(passwordPage, body, width, func(w, maxH int) int {
+		rows := min(label.Rows(w-4), max(1, maxH-1-3-2))
+		body.ResizeItem(label, rows, 0)
+		return rows + 1 + 3 + 2
+	})
+}
+
+// passwordCommand is /password [ACCOUNT]: the password question of the
+// account, or the only one waiting.
+func (a *App) passwordCommand(account string) {
+	var found []pendingPrompt
+	for _, p := range a.prompts {
+		if p.kind == promptPassword && (account == "" || p.account == account) {
+			found = append(found, p)
+		}
+	}
+	switch {
+	case len(found) == 0 && account != "":
+		a.state.SetStatus(true, "account %s is not waiting for a password", account)
+	case len(found) == 0:
+		a.state.SetStatus(true, "no account is waiting for a password")
+	case len(found) > 1:
+		a.state.SetStatus(true, "several accounts wait for a password: /password ACCOUNT")
+	default:
+		a.passwordDialog(found[0])
+	}
 }

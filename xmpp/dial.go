@@ -88,7 +88,7 @@ func connect(ctx context.Context, cfg *Config, domain string) (net.Conn, bool, e
 		cancel()
 		if err != nil {
 			conn.Close()
-			return nil, false, tlsError(err)
+			return nil, false, tlsError(err, cfg.Pinned)
 		}
 		return tc, true, nil
 	}
@@ -99,8 +99,17 @@ func connect(ctx context.Context, cfg *Config, domain string) (net.Conn, bool, e
 }
 
 // tlsError wraps a handshake failure, keeping the certificate the server
-// presented so the user can see what was refused.
-func tlsError(err error) error {
+// presented so the user can see what was refused. With a pin, any other
+// certificate is a changed one, whatever else is wrong with it: one no
+// authority signed fails verification before the pin is even compared,
+// and must not read as a certificate seen for the first time (which the
+// user could be offered to trust, replacing the pin).
+func tlsError(err error, pinned *x509.Certificate) error {
+	var cve *tls.CertificateVerificationError
+	if pinned != nil && errors.As(err, &cve) && len(cve.UnverifiedCertificates) > 0 && !cve.UnverifiedCertificates[0].Equal(pinned) {
+		ch := &CertChangedError{Pinned: pinned, Got: cve.UnverifiedCertificates[0]}
+		return &TLSError{Err: ch, Cert: ch.Got}
+	}
 	te := &TLSError{Err: err}
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError

@@ -17,6 +17,15 @@ var mechanisms = []sasl.Mechanism{
 	sasl.ScramSha256Plus, sasl.ScramSha1Plus, sasl.ScramSha256, sasl.ScramSha1, sasl.Plain,
 }
 
+// ErrPlainWithPin refuses to send the password in the clear (inside TLS)
+// to a server whose certificate only a pin vouches for. A pin is trust on
+// first use: if that first connection was intercepted, whoever pinned
+// their own certificate reads everything inside TLS, and PLAIN would hand
+// them the password itself. SCRAM never sends the password (the server
+// learns a salted hash at most, and SCRAM's proof shows the server knew
+// the password already), so gab still logs in with SCRAM there.
+var ErrPlainWithPin = errors.New("the server offers only PLAIN authentication, which sends the password itself, and its certificate is trusted only because you pinned it (no authority vouches for it): refusing to send the password. Set allow_plain_with_pinned = true in the account file to accept this")
+
 // plusOf gives each SCRAM mechanism its channel-binding twin: the same
 // computation, whose GS2 header can say "y" (see authPlan).
 var plusOf = map[string]sasl.Mechanism{
@@ -173,6 +182,10 @@ func (s *Session) authenticate(features *Element) error {
 	plan, ok := chooseMechanism(offered, chooseBinding(types, advertised, b), b)
 	if !ok {
 		return fmt.Errorf("no supported SASL mechanism among %s", strings.Join(offered, ", "))
+	}
+	if plan.name == sasl.Plain.Name && s.pinOnly && !s.cfg.AllowPlainWithPin {
+		// Before a byte of the password goes out.
+		return ErrPlainWithPin
 	}
 	mech := plan.mech
 	s.mech, s.binding = plan.name, plan.binding

@@ -31,7 +31,10 @@ type Config struct {
 	// the system's roots overlaps with connecting.
 	ExtraRoots []byte
 	Pinned     *x509.Certificate // trusted on first use; then the only one accepted
-	Lang       string            // xml:lang of our stream; "en" when empty or not a valid tag
+	// AllowPlainWithPin lets PLAIN send the password to a server whose
+	// certificate only the pin vouches for (see ErrPlainWithPin).
+	AllowPlainWithPin bool
+	Lang              string // xml:lang of our stream; "en" when empty or not a valid tag
 	// TLSMaxVersion caps the TLS version (e.g. tls.VersionTLS12); zero
 	// allows the highest Go supports.
 	TLSMaxVersion uint16
@@ -94,6 +97,7 @@ type Session struct {
 	features *Element
 	mech     string
 	binding  string // channel-binding type used by -PLUS, if any
+	pinOnly  bool   // the certificate is trusted only because it is pinned
 
 	iqMu    sync.Mutex
 	pending map[string]*pendingIQ
@@ -158,6 +162,10 @@ func (s *Session) negotiate(ctx context.Context, secure bool, deadline time.Time
 		if features, err = s.openStream(); err != nil {
 			return err
 		}
+	}
+	if tc, ok := s.conn.(*tls.Conn); ok && s.cfg.Pinned != nil {
+		cs := tc.ConnectionState()
+		s.pinOnly = !s.cfg.authorityVouches(cs)
 	}
 	if err := s.authenticate(features); err != nil {
 		return err
@@ -237,7 +245,7 @@ func (s *Session) startTLS(ctx context.Context, deadline time.Time) error {
 	tc := tls.Client(s.conn, conf)
 	tc.SetDeadline(deadline)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return tlsError(err)
+		return tlsError(err, s.cfg.Pinned)
 	}
 	s.conn = tc
 	return nil
@@ -298,6 +306,11 @@ func (s *Session) syncIQ(iq *Element) (*Element, error) {
 
 // JID is the full JID the server bound for this session.
 func (s *Session) JID() jid.JID { return s.jid }
+
+// PinnedOnly reports a server certificate that no authority (the system's
+// roots, Config.RootCAs or ExtraRoots) vouches for: only the pin made it
+// trusted. False when it was verified through an authority.
+func (s *Session) PinnedOnly() bool { return s.pinOnly }
 
 // Mechanism is the SASL mechanism that authenticated the session.
 func (s *Session) Mechanism() string { return s.mech }

@@ -52,6 +52,30 @@ func (cfg *Config) tlsConfig(domain string, direct bool) (*tls.Config, error) {
 	return c, nil
 }
 
+// authorityVouches reports whether the certificate the server presented
+// verifies through the roots alone — the system's, RootCAs, ExtraRoots —
+// without the pin: whether an authority vouches for it.
+func (cfg *Config) authorityVouches(cs tls.ConnectionState) bool {
+	if len(cs.PeerCertificates) == 0 {
+		return false
+	}
+	roots := cfg.RootCAs
+	if roots == nil {
+		var err error
+		if roots, err = RootPool(cfg.ExtraRoots); err != nil {
+			return false
+		}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, DNSName: cfg.JID.Domainpart(),
+	})
+	return err == nil
+}
+
 // WarmUp loads the system's root certificates in the background. Loading
 // them takes tens of milliseconds (Debian keeps a bundle and a directory of
 // the same certificates); started at launch, it overlaps with everything

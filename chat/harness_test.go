@@ -142,6 +142,18 @@ func start(t *testing.T, acct *config.Account, opts chat.Options) *running {
 	return &running{c: c, r: r, stop: stop}
 }
 
+// failedAttempt matches a failed attempt to connect that will be retried:
+// the Disconnected that starts an outage, or a Retrying after it.
+func failedAttempt(e chat.Event) bool {
+	switch e := e.(type) {
+	case chat.Disconnected:
+		return e.Err != nil && !e.Final && e.RetryIn > 0
+	case chat.Retrying:
+		return e.Err != nil
+	}
+	return false
+}
+
 func is[T chat.Event](f func(T) bool) func(chat.Event) bool {
 	return func(e chat.Event) bool {
 		v, ok := e.(T)
@@ -238,8 +250,7 @@ func retryWindow(t *testing.T, opts chat.Options, n int) {
 	defer func() { cancel(); <-done }()
 	from := 0
 	for k := 1; k <= n; k++ {
-		_, i := r.waitFrom(t, from, fmt.Sprintf("failed attempt %d of a client that retries", k), xmpptest.RoundTrip,
-			is(func(e chat.Disconnected) bool { return e.Err != nil && !e.Final && e.RetryIn > 0 }))
+		_, i := r.waitFrom(t, from, fmt.Sprintf("failed attempt %d of a client that retries", k), xmpptest.RoundTrip, failedAttempt)
 		from = i + 1
 	}
 }

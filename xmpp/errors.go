@@ -13,6 +13,10 @@ import (
 // </stream:stream>.
 var ErrStreamClosed = errors.New("server closed the stream")
 
+// ErrConnectionClosed is returned by Next when the connection ended without
+// the stream being closed: the server went away, or something between.
+var ErrConnectionClosed = errors.New("the connection was closed")
+
 // StreamError is a stream-level error sent by the server (RFC 6120 §4.9). It
 // ends the session.
 type StreamError struct {

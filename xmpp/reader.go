@@ -241,7 +241,7 @@ func (r *Reader) Next() (*Element, error) {
 				}
 				return nil, err
 			}
-			return nil, err
+			return nil, closedOr(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -370,4 +370,15 @@ func parseStreamError(el *Element) *StreamError {
 		}
 	}
 	return e
+}
+
+// closedOr turns the decoder's view of a connection that ended mid-stream
+// ("XML syntax error on line 1: unexpected EOF") into what happened: the
+// connection was closed without the stream being closed first.
+func closedOr(err error) error {
+	var se *xml.SyntaxError
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) && se.Msg == "unexpected EOF" {
+		return ErrConnectionClosed
+	}
+	return err
 }

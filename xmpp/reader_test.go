@@ -190,3 +190,12 @@ func TestReaderTrustedResultsMayBeLarge(t *testing.T) {
 		t.Errorf("Trusted asked about %v", asked)
 	}
 }
+
+// A connection that ends in the middle of the stream says so, not
+// "XML syntax error on line 1: unexpected EOF".
+func TestConnectionEndingMidStreamIsNamed(t *testing.T) {
+	_, errs := readAll(t, `<message from='a@x' type='chat'><body>hi</body></message><mess`, DefaultLimits)
+	if len(errs) == 0 || !errors.Is(errs[len(errs)-1], ErrConnectionClosed) {
+		t.Fatalf("errors: %v", errs)
+	}
+}

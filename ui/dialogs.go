@@ -157,19 +157,21 @@ func (a *App) removeDialog(account, jid string) {
 	if acct == nil {
 		return
 	}
-	who := jid
+	// Remote text, shortened so the question is never cut off.
+	who := shortenMiddle(jid, 50)
 	if c := acct.Roster.Get(jid); c != nil && c.Name != "" {
-		who = c.Name + " <" + jid + ">"
+		who = shorten(c.Name, nickCells) + " <" + who + ">"
 	}
 	label := NewLabel("Remove " + who + " from your contacts? You will stop seeing each other's presence.")
 	form := newForm()
+	// Cancel first, with the focus: removing takes a deliberate Tab.
+	addButton(form, "Cancel", func() { a.closeDialog(removePage) })
 	addButton(form, "Remove", func() {
 		acct.Client.Do(chat.RemoveContact{JID: jid})
 		a.closeDialog(removePage)
 	})
-	addButton(form, "Cancel", func() { a.closeDialog(removePage) })
 	form.SetCancelFunc(func() { a.closeDialog(removePage) })
-	a.showDialog(removePage, framed("Remove contact", label, 3, form), 60, 8)
+	a.showDialog(removePage, framed("Remove contact", label, 4, form), 64, 9)
 }
 
 const statusPage = "status"

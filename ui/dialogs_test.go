@@ -413,3 +413,27 @@ func TestCompletedNamesAreCleaned(t *testing.T) {
 		t.Fatalf("composer holds %q", text)
 	}
 }
+
+// Removing a contact asks first, with Cancel focused: Delete then Enter
+// removes nothing. The question is shown whole even for a long name.
+func TestRemoveAsksWithCancelFocused(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	long := strings.Repeat("Carolina Maria ", 7) + "Long-Name"
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "carol@x", Name: long, Subscription: "both"}}})
+	h.waitFor("Carolina")
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // to the contact list
+	h.key(tcell.KeyDelete, 0, tcell.ModNone)
+	h.waitFor("Remove contact", "<carol@x>", "from your contacts?", "presence.")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.gone("Remove contact")
+	for _, c := range h.client.commands() {
+		if _, ok := c.(chat.RemoveContact); ok {
+			t.Fatalf("Enter alone removed the contact: %#v", c)
+		}
+	}
+	h.key(tcell.KeyDelete, 0, tcell.ModNone)
+	h.waitFor("Remove contact")
+	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.RemoveContact{JID: "carol@x"})
+}

@@ -30,10 +30,10 @@ func TestCarbonsAreNotStoredAgainByTheCatchUp(t *testing.T) {
 	if last, _ := store.Meta(t.Context(), "mam_last"); last != "^" {
 		t.Fatalf("the archive was not empty at the first login: %q", last)
 	}
-	phone := rawSession(t, srv, "alice") // another client of ours: no origin-ids
-	bob := rawSession(t, srv, "bob")
-	phone.SendRaw(`<message to='bob@localhost' type='chat' id='p1'><body>sent from the phone</body></message>`)
-	bob.SendRaw(`<message to='alice@localhost/evil' type='chat' id='b1'><body>to the phone only</body></message>`)
+	phone := rawPeer(t, srv, "alice") // another client of ours: no origin-ids
+	bob := rawPeer(t, srv, "bob")
+	phone.Send(`<message to='bob@localhost' type='chat' id='p1'><body>sent from the phone</body></message>`)
+	bob.Send(`<message to='alice@localhost/evil' type='chat' id='b1'><body>to the phone only</body></message>`)
 	c := laptop.r.wait(t, "the sent carbon", is(func(e chat.CarbonSent) bool { return e.Body == "sent from the phone" })).(chat.CarbonSent)
 	m := laptop.r.wait(t, "the received carbon", is(func(e chat.MessageReceived) bool { return e.Body == "to the phone only" })).(chat.MessageReceived)
 	if c.ArchiveID == "" || c.OriginID != "" || m.ArchiveID == "" {
@@ -41,7 +41,7 @@ func TestCarbonsAreNotStoredAgainByTheCatchUp(t *testing.T) {
 	}
 	laptop.stop()
 
-	bob.SendRaw(`<message to='alice@localhost' type='chat' id='b2'><body>while the laptop was off</body></message>`)
+	bob.Send(`<message to='alice@localhost' type='chat' id='b2'><body>while the laptop was off</body></message>`)
 	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
 	// The catch-up brings the archive in order: the carbons' messages
 	// first, then this one.

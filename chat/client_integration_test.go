@@ -408,7 +408,7 @@ func TestChatStatesSentToPeersThatAdvertiseThem(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	// The peer advertises capabilities and answers disco#info with chat
 	// states among its features; it never sends a chat state itself.
-	peer := rawSessionNoReader(t, srv, "peer")
+	peer := bareSessionNoReader(t, srv, "peer")
 	peer.Send(xmpp.E(xmpp.NSClient, "presence").Add(xmpp.E(chat.NSCaps, "c", "hash", "sha-1", "node", "urn:example:client", "ver", "QgayPKawpkPSDYmwT/WM94uAlu0=")))
 	got := make(chan string, 10)
 	go func() {

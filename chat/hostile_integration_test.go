@@ -34,9 +34,11 @@ func hostileStanzas(to string) []string {
 
 var realBodies = []string{"real 1", "real 2", "real 3", "real 4", "real 5", strings.Repeat("B", 250*1024), "real 6"}
 
-func rawSession(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
+// bareSession logs user in with the bare protocol layer and reads (and
+// drops) whatever arrives, so requests get their answers.
+func bareSession(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 	t.Helper()
-	s := rawSessionNoReader(t, srv, user)
+	s := bareSessionNoReader(t, srv, user)
 	go func() {
 		for {
 			if _, err := s.Next(nil); err != nil {
@@ -47,9 +49,9 @@ func rawSession(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 	return s
 }
 
-// rawSessionNoReader logs user in with the bare protocol layer; the caller
+// bareSessionNoReader logs user in with the bare protocol layer; the caller
 // reads the stream.
-func rawSessionNoReader(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
+func bareSessionNoReader(t *testing.T, srv *xmpptest.Server, user string) *xmpp.Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 	defer cancel()
@@ -61,13 +63,21 @@ func rawSessionNoReader(t *testing.T, srv *xmpptest.Server, user string) *xmpp.S
 	return s
 }
 
-// roundTrip waits for the server to answer a ping sent on s (whose stream
-// someone reads): by then it has dealt with everything s sent before.
-func roundTrip(t *testing.T, s *xmpp.Session) {
+// rawPeer logs user in as a raw client (resource "evil") that can send
+// anything; what the server sends it is dropped.
+func rawPeer(t *testing.T, srv *xmpptest.Server, user string) *xmpptest.Raw {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
-	defer cancel()
-	if _, err := s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", xmpptest.Domain).Add(xmpp.E(xmpp.NSPing, "ping"))); err != nil {
+	return xmpptest.DialRaw(t, srv, user, "pw", "evil")
+}
+
+// roundTrip waits for the server to answer a ping sent on r (whose stream
+// nobody else reads): by then it has dealt with everything r sent before.
+func roundTrip(t *testing.T, r *xmpptest.Raw) {
+	t.Helper()
+	if err := r.Send(`<iq type='get' id='round-trip' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ReadUntil(`id='round-trip'`); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
 }
@@ -114,9 +124,9 @@ func TestHostilePeerOnline(t *testing.T) {
 	srv.Register(t, "mallory", "pw")
 	srv.Register(t, "bob", "pw")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	m := rawSession(t, srv, "mallory")
+	m := rawPeer(t, srv, "mallory")
 	for _, st := range hostileStanzas("alice@localhost/gab") {
-		if err := m.SendRaw(st); err != nil {
+		if err := m.Send(st); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,16 +142,20 @@ func TestHostileStanzasInOfflineStorage(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "mallory", "pw")
-	m := rawSession(t, srv, "mallory")
+	m, err := xmpptest.LoginRaw(srv, "mallory", "pw", "evil") // read below, by roundTrip
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
 	for _, st := range hostileStanzas("alice@localhost") {
 		if strings.HasPrefix(st, "<iq") || strings.HasPrefix(st, "<presence") {
 			continue // only messages are stored offline
 		}
-		if err := m.SendRaw(st); err != nil {
+		if err := m.Send(st); err != nil {
 			t.Fatal(err)
 		}
 	}
-	m.SendRaw(`<message to='alice@localhost' type='chat'><body>stored marker</body></message>`)
+	m.Send(`<message to='alice@localhost' type='chat'><body>stored marker</body></message>`)
 	roundTrip(t, m) // all of it is in offline storage now
 	for login := 1; login <= 2; login++ {
 		a := start(t, account(t, srv, "alice", "pw", fmt.Sprint("gab", login)), chat.Options{})
@@ -162,46 +176,26 @@ func TestHostilePeerFloodsAndGiants(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 
 	// 1 MB body: the server resets the sender; we must not notice.
-	giant := rawSessionNoReader(t, srv, "mallory")
-	reset := make(chan struct{})
-	go func() {
-		defer close(reset)
-		for {
-			if _, err := giant.Next(nil); err != nil {
-				return
-			}
-		}
-	}()
-	giant.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>` + strings.Repeat("G", 1<<20) + `</body></message>`)
+	giant := rawPeer(t, srv, "mallory")
+	giant.Send(`<message to='alice@localhost/gab' type='chat'><body>` + strings.Repeat("G", 1<<20) + `</body></message>`)
 	select {
-	case <-reset: // the server is done with the giant: whatever reaches alice later came after it
+	case <-giant.Done(): // the server is done with the giant: whatever reaches alice later came after it
 	case <-time.After(xmpptest.Timeout(xmpptest.RoundTrip)):
 		t.Fatal("the server kept the session that sent a 1 MB stanza")
 	}
 
 	// A presence flood from one contact, with a 1,023-byte resource.
 	long := strings.Repeat("r", 1023)
-	flooder, err := xmpp.Dial(context.Background(), xmpp.Config{JID: jid.MustParse("mallory@localhost"), Password: "pw", Resource: long, Server: srv.Addr(), RootCAs: srv.CertPool(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer flooder.Close()
-	go func() {
-		for {
-			if _, err := flooder.Next(nil); err != nil {
-				return
-			}
-		}
-	}()
+	flooder := xmpptest.DialRaw(t, srv, "mallory", "pw", long)
 	const n = 3000
 	start := time.Now()
 	for i := 0; i < n; i++ {
-		flooder.Send(xmpp.E(xmpp.NSClient, "presence").Add(xmpp.E(xmpp.NSClient, "status").WithText(fmt.Sprint("status ", i))))
+		flooder.Send(fmt.Sprintf("<presence><status>status %d</status></presence>", i))
 	}
 	// Unknown IQ types and payloads, too.
-	flooder.SendRaw(`<iq to='alice@localhost/gab' type='bogus' id='x1'><q xmlns='urn:x'/></iq>`)
-	flooder.SendRaw(`<iq to='alice@localhost/gab' type='get' id='x2'><q xmlns='urn:unknown'/></iq>`)
-	flooder.SendRaw(`<iq to='alice@localhost/gab' type='result' id='never-sent'/>`)
+	flooder.Send(`<iq to='alice@localhost/gab' type='bogus' id='x1'><q xmlns='urn:x'/></iq>`)
+	flooder.Send(`<iq to='alice@localhost/gab' type='get' id='x2'><q xmlns='urn:unknown'/></iq>`)
+	flooder.Send(`<iq to='alice@localhost/gab' type='result' id='never-sent'/>`)
 	a.r.waitSeries(t, "presence", n, func(i int, e chat.Event) bool {
 		p, ok := e.(chat.PresenceChanged)
 		return ok && p.Status == fmt.Sprint("status ", i)

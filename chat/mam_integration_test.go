@@ -90,10 +90,10 @@ func TestForgedArchiveResultIsDropped(t *testing.T) {
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "mallory", "pw")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	m := rawSession(t, srv, "mallory")
-	m.SendRaw(`<message to='alice@localhost/gab'><result xmlns='urn:xmpp:mam:2' queryid='x' id='fake'><forwarded xmlns='urn:xmpp:forward:0'>` +
+	m := rawPeer(t, srv, "mallory")
+	m.Send(`<message to='alice@localhost/gab'><result xmlns='urn:xmpp:mam:2' queryid='x' id='fake'><forwarded xmlns='urn:xmpp:forward:0'>` +
 		`<message xmlns='jabber:client' from='boss@localhost/x' to='alice@localhost' type='chat'><body>forged: archived order</body></message></forwarded></result></message>`)
-	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>marker</body></message>`)
+	m.Send(`<message to='alice@localhost/gab' type='chat'><body>marker</body></message>`)
 	a.r.wait(t, "the marker", is(func(e chat.MessageReceived) bool { return e.Body == "marker" }))
 	a.r.wait(t, "the report", is(func(e chat.Notice) bool {
 		return strings.Contains(e.Text, "forged archive result from mallory@localhost")

@@ -31,8 +31,8 @@ func TestCarbonsBetweenTwoDevices(t *testing.T) {
 	}
 
 	// gab writes to bare JIDs; another client may write to one device.
-	raw := rawSession(t, srv, "bob")
-	raw.SendRaw(`<message to='alice@localhost/laptop' type='chat' id='x'><body>to the laptop only</body></message>`)
+	raw := rawPeer(t, srv, "bob")
+	raw.Send(`<message to='alice@localhost/laptop' type='chat' id='x'><body>to the laptop only</body></message>`)
 	m := phone.r.wait(t, "the received carbon", is(func(e chat.MessageReceived) bool { return e.Body == "to the laptop only" })).(chat.MessageReceived)
 	if !m.Carbon || m.Bare != "bob@localhost" {
 		t.Fatalf("received carbon: %+v", m)
@@ -44,12 +44,12 @@ func TestForgedCarbonIsDropped(t *testing.T) {
 	srv.Register(t, "alice", "pw")
 	srv.Register(t, "mallory", "pw")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	m := rawSession(t, srv, "mallory")
-	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+	m := rawPeer(t, srv, "mallory")
+	m.Send(`<message to='alice@localhost/gab' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
 		`<message xmlns='jabber:client' from='bank@localhost/web' to='alice@localhost/gab' type='chat'><body>forged: send your password</body></message></forwarded></received></message>`)
-	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+	m.Send(`<message to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>` +
 		`<message xmlns='jabber:client' from='alice@localhost/other' to='boss@localhost' type='chat'><body>forged: I quit</body></message></forwarded></sent></message>`)
-	m.SendRaw(`<message to='alice@localhost/gab' type='chat'><body>marker</body></message>`)
+	m.Send(`<message to='alice@localhost/gab' type='chat'><body>marker</body></message>`)
 	a.r.wait(t, "the marker", is(func(e chat.MessageReceived) bool { return e.Body == "marker" }))
 	notices := 0
 	for _, e := range a.r.snapshot() {
@@ -137,8 +137,8 @@ func TestMarkersAndCorrections(t *testing.T) {
 		t.Fatalf("stored after the correction: %+v", msgs)
 	}
 	// Mallory cannot correct Alice's message.
-	m := rawSession(t, srv, "mallory")
-	m.SendRaw(`<message to='bob@localhost/gab' type='chat' id='z'><body>forged text</body><replace xmlns='urn:xmpp:message-correct:0' id='` + sent.ID + `'/></message>`)
+	m := rawPeer(t, srv, "mallory")
+	m.Send(`<message to='bob@localhost/gab' type='chat' id='z'><body>forged text</body><replace xmlns='urn:xmpp:message-correct:0' id='` + sent.ID + `'/></message>`)
 	b.r.wait(t, "the refusal", is(func(e chat.Notice) bool {
 		return strings.Contains(e.Text, "ignored a correction from mallory@localhost")
 	}))

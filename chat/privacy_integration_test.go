@@ -28,7 +28,7 @@ func TestVersionToContactsOnlyAndRandomResource(t *testing.T) {
 		t.Fatalf("full JID %q, want alice@localhost/gab. and 8 random characters", full)
 	}
 	ask := func(user string) (*xmpp.Element, error) {
-		s := rawSession(t, srv, user)
+		s := bareSession(t, srv, user)
 		ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
 		defer cancel()
 		return s.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", full).Add(xmpp.E("jabber:iq:version", "query")))

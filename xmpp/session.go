@@ -473,15 +473,3 @@ func quoteShort(s string) string {
 }
 
 var _ io.Closer = (*Session)(nil)
-
-// SendRaw writes xml as it is, counting it as one stanza. The caller vouches
-// that it is exactly one well-formed stanza; gab itself never sends raw
-// text, tests use this to play a hostile peer.
-func (s *Session) SendRaw(xml string) error {
-	select {
-	case <-s.closed:
-		return net.ErrClosed
-	default:
-	}
-	return s.w.Raw(xml)
-}

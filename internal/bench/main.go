@@ -207,6 +207,18 @@ func dialReading(c xmpp.Config) (*xmpp.Session, error) {
 	return s, nil
 }
 
+// dialFlooder logs the flooder in as a raw client, which sends text as it
+// is (no serialising on our side to slow the flood), and drops whatever
+// arrives.
+func dialFlooder(srv *xmpptest.Server) (*xmpptest.Raw, error) {
+	s, err := xmpptest.LoginRaw(srv, "flooder", "pw", "bare")
+	if err != nil {
+		return nil, err
+	}
+	s.Discard()
+	return s, nil
+}
+
 // tmux is one terminal session running gab, driven through a control-mode
 // client: looking at the screen is a command on an open pipe, not a new
 // tmux process each time (those competed with gab and the server for the
@@ -456,11 +468,7 @@ func floodCase(gab, dir string, n int, idle time.Duration) ([]row, error) {
 		return nil, err
 	}
 	defer bare.s.Close()
-	c, err := cfg(srv, "flooder")
-	if err != nil {
-		return nil, err
-	}
-	s, err := dialReading(c)
+	s, err := dialFlooder(srv)
 	if err != nil {
 		return nil, err
 	}
@@ -683,11 +691,7 @@ func soakCase(gab, dir string, d time.Duration) ([]row, error) {
 	if err := waitQuiet(time.Minute, srv.Pid(), pid); err != nil {
 		return nil, err
 	}
-	c, err := cfg(srv, "flooder")
-	if err != nil {
-		return nil, err
-	}
-	s, err := dialReading(c)
+	s, err := dialFlooder(srv)
 	if err != nil {
 		return nil, err
 	}
@@ -700,7 +704,7 @@ func soakCase(gab, dir string, d time.Duration) ([]row, error) {
 	defer tick.Stop()
 	for i := 1; time.Since(start) < d; i++ {
 		<-tick.C
-		s.SendRaw(fmt.Sprintf(`<message to='bench@localhost' type='chat' id='s%d'><body>steady message %d, a line of ordinary length for a chat</body></message>`, i, i))
+		s.Send(fmt.Sprintf(`<message to='bench@localhost' type='chat' id='s%d'><body>steady message %d, a line of ordinary length for a chat</body></message>`, i, i))
 		if i%10 == 0 {
 			t.keys(fmt.Sprintf("answer %d", i/10))
 			t.key("Enter")
@@ -768,7 +772,7 @@ func newBareReader(srv *xmpptest.Server) (*bareReader, error) {
 
 // flood sends n messages from s to the bare reader and returns the rate
 // at which it got them.
-func (b *bareReader) flood(s *xmpp.Session, first, n int) (float64, error) {
+func (b *bareReader) flood(s *xmpptest.Raw, first, n int) (float64, error) {
 	start := time.Now()
 	go sendFlood(s, "reader@localhost", first, n)
 	limit := time.After(5 * time.Minute)
@@ -783,9 +787,9 @@ func (b *bareReader) flood(s *xmpp.Session, first, n int) (float64, error) {
 }
 
 // sendFlood sends n chat messages to, numbered from first.
-func sendFlood(s *xmpp.Session, to string, first, n int) {
+func sendFlood(s *xmpptest.Raw, to string, first, n int) {
 	for i := first; i < first+n; i++ {
-		s.SendRaw(fmt.Sprintf(`<message to='%s' type='chat' id='f%d'><body>flood %06d</body></message>`, to, i, i))
+		s.Send(fmt.Sprintf(`<message to='%s' type='chat' id='f%d'><body>flood %06d</body></message>`, to, i, i))
 	}
 }
 

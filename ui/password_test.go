@@ -47,6 +47,11 @@ func TestPasswordNoticeAndMaskedEntry(t *testing.T) {
 	h.waitFor("Waiting for your answer", "password for account me")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor(" Password ", "not-authorized (password in /x/me.toml)", "not saved")
+	// The field and both buttons are in view at once.
+	h.waitUntil("the field and the buttons", func(lines []string) bool {
+		s := strings.Join(lines, "\n")
+		return strings.Contains(s, "Password  ") && strings.Contains(s, "Log in") && strings.Contains(s, "Later")
+	})
 	// Enter with nothing typed logs in with nothing.
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("Type the password first.")

@@ -664,10 +664,12 @@ func (a *App) passwordDialog(p pendingPrompt) {
 	body.AddItem(label, rows, 0, false).AddItem(problem, 1, 0, false).AddItem(form, 0, 1, true)
 	body.SetBorder(true).SetTitle(" Password ")
 	a.openPrompt = &p
+	// The form needs 5 rows: its padding, the field, a blank row and the
+	// buttons; the border 2 more, the problem line 1.
 	a.showFitted(passwordPage, body, width, func(w, maxH int) int {
-		rows := min(label.Rows(w-4), max(1, maxH-1-3-2))
+		rows := min(label.Rows(w-4), max(1, maxH-1-5-2))
 		body.ResizeItem(label, rows, 0)
-		return rows + 1 + 3 + 2
+		return rows + 1 + 5 + 2
 	})
 }
 

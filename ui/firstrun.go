@@ -47,9 +47,17 @@ func FirstRun(configDir string, screen tcell.Screen) (string, error) {
 	form.SetBorder(true).SetTitle(" gab — first-run setup ")
 	form.SetCancelFunc(func() { tv.Stop() })
 	layout := tview.NewFlex().SetDirection(tview.FlexRow).
-		AddItem(msg, 3, 0, false).
+		AddItem(msg, 4, 0, false).
 		AddItem(form, 0, 1, true)
-	if err := tv.SetRoot(layout, true).EnableMouse(true).Run(); err != nil {
+	// Ctrl+Q quits here as everywhere in gab.
+	tv.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if ev.Key() == tcell.KeyCtrlQ {
+			tv.Stop()
+			return nil
+		}
+		return ev
+	})
+	if err := tv.SetRoot(layout, true).EnableMouse(true).EnablePaste(true).Run(); err != nil {
 		return "", err
 	}
 	return path, result

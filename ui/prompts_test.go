@@ -12,6 +12,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
@@ -502,4 +503,32 @@ func TestRequestListFollowsArrivals(t *testing.T) {
 	// The selection is on finn now: Enter opens his request.
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("Subscription request", "JID:      finn@x")
+}
+
+// Ctrl+Q leaves first-run setup, as it quits gab everywhere; the whole
+// introduction is shown at 80×24.
+func TestFirstRunCtrlQ(t *testing.T) {
+	scr := &snapScreen{SimulationScreen: tcell.NewSimulationScreen("UTF-8")}
+	scr.SetSize(80, 24)
+	done := make(chan error, 1)
+	go func() { _, err := FirstRun(t.TempDir(), scr); done <- err }()
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
+	for {
+		if x, _, _, _ := scr.find("file."); x >= 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("first-run's introduction not drawn whole")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	scr.InjectKey(tcell.KeyCtrlQ, 0, tcell.ModCtrl)
+	select {
+	case err := <-done:
+		if err != ErrSetupCancelled {
+			t.Fatal(err)
+		}
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("Ctrl+Q did not end first-run setup")
+	}
 }

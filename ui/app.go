@@ -796,6 +796,23 @@ func (p *mainPane) Draw(screen tcell.Screen) {
 	p.Flex.Draw(screen)
 }
 
+// PasteHandler passes a paste on to what has the focus. The list may have
+// stepped aside while it had the focus (the window narrowed): it is no
+// longer in the row, but its handler still hands the paste to the
+// composer, so nothing pasted is lost.
+func (p *mainPane) PasteHandler() func(string, func(tview.Primitive)) {
+	if !p.shown && p.roster.HasFocus() {
+		return p.roster.PasteHandler()
+	}
+	return p.Flex.PasteHandler()
+}
+
+// HasFocus counts the list as inside the pane even while it stands aside,
+// so tview still delivers what is meant for it.
+func (p *mainPane) HasFocus() bool {
+	return p.Flex.HasFocus() || !p.shown && p.roster.HasFocus()
+}
+
 // Below this size gab shows only a note that the window is too small.
 const minWidth, minHeight = 40, 10
 

@@ -134,3 +134,21 @@ func TestCommandHelpAndFailureTexts(t *testing.T) {
 		}
 	}
 }
+
+// The contact list had the focus when the window narrowed and it stepped
+// aside: a paste still lands in the composer.
+func TestPasteWhileTheFocusedListSteppedAside(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ada@x", Name: "Ada", Subscription: "both"}}})
+	h.waitFor("Ada")
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // the list has the focus
+	h.onUI(func() { h.screen.SetSize(60, 20) })
+	h.screen.PostEventWait(tcell.NewEventResize(60, 20))
+	h.waitUntil("the list to step aside", func(ls []string) bool {
+		return len(ls) == 20 && !strings.Contains(strings.Join(ls, "\n"), "Ada")
+	})
+	h.screen.PostEventWait(tcell.NewEventPaste(true))
+	h.typeText("pasted while the list was away")
+	h.screen.PostEventWait(tcell.NewEventPaste(false))
+	h.waitFor("> pasted while the list was away")
+}

@@ -44,6 +44,26 @@ func (t *TabBar) title(i int, c *Conversation) string {
 // shortened with "…".
 const maxTabTitle = 20
 
+// cut cleans remote text to one line (plainText) of at most n cells, cut
+// without a mark: for a value the user edits and keeps, where "…" would
+// become part of it.
+func cut(s string, n int) string {
+	s = plainText(s)
+	if width(s) <= n {
+		return s
+	}
+	var b strings.Builder
+	used := 0
+	for _, c := range clusters(s) {
+		if used+c.width > n {
+			break
+		}
+		b.WriteString(string(c.runes))
+		used += c.width
+	}
+	return strings.TrimSpace(b.String())
+}
+
 // shorten cleans remote text to one line (plainText) of at most n cells,
 // ending with "…" when it is cut.
 func shorten(s string, n int) string {

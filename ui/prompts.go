@@ -45,7 +45,8 @@ func (p pendingPrompt) same(q pendingPrompt) bool {
 
 // Limits for remote text in the prompts, in cells.
 const (
-	nickCells   = 40  // a suggested name: one line
+	nickCells   = 40  // a suggested name, shown: one line
+	nameCells   = 64  // a suggested name, taken into the name field
 	jidCells    = 120 // a JID: at most two lines of a dialog
 	statusCells = 120 // a request's message
 )
@@ -362,7 +363,8 @@ func (a *App) requestDialog(p pendingPrompt) {
 	rows := label.Rows(width - 4)
 	name := ""
 	if !inRoster {
-		name = shorten(p.nick, nickCells)
+		// What the field shows is what is stored: cut, never marked "…".
+		name = cut(p.nick, nameCells)
 	}
 	form := newForm()
 	if !inRoster {

@@ -532,3 +532,34 @@ func TestFirstRunCtrlQ(t *testing.T) {
 		t.Fatal("Ctrl+Q did not end first-run setup")
 	}
 }
+
+// A long suggested name goes into the name field cut, but never with a
+// "…" that would be stored as part of the name.
+func TestLongSuggestedNameHasNoEllipsis(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	long := strings.Repeat("Carolina Maria ", 7) + "Long-Name"
+	h.send(chat.SubscriptionRequested{From: "carol@x", Nick: long})
+	h.waitFor("1 request · F4 to answer")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("Waiting for your answer")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Subscription request")
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // from Later: Deny,
+	h.key(tcell.KeyTab, 0, tcell.ModNone) // Approve and add back
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitUntil("the contact added", func([]string) bool {
+		for _, c := range h.client.commands() {
+			if _, ok := c.(chat.AddContact); ok {
+				return true
+			}
+		}
+		return false
+	})
+	for _, c := range h.client.commands() {
+		if ac, ok := c.(chat.AddContact); ok {
+			if strings.Contains(ac.Name, "…") || !strings.HasPrefix(long, ac.Name) || ac.Name == "" {
+				t.Fatalf("stored name %q", ac.Name)
+			}
+		}
+	}
+}

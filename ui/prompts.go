@@ -348,7 +348,8 @@ func (a *App) requestDialog(p pendingPrompt) {
 	}
 	c := acct.Roster.Get(p.jid)
 	inRoster := c != nil && c.InRoster
-	lines := []string{"Asks to see your presence (online, away, status message):", "JID:      " + shortenMiddle(p.jid, jidCells)}
+	// The JID first: in a small window the text is cut from the end.
+	lines := []string{"JID:      " + shortenMiddle(p.jid, jidCells), "asks to see your presence (online, away, status message)."}
 	if p.nick != "" {
 		lines = append(lines, "Suggests: “"+shorten(p.nick, nickCells)+"” (a name they chose; yours below)")
 	}

@@ -563,3 +563,14 @@ func TestLongSuggestedNameHasNoEllipsis(t *testing.T) {
 		}
 	}
 }
+
+// In the smallest window gab draws in, a request still shows who asks.
+func TestRequestShowsTheJIDInASmallWindow(t *testing.T) {
+	h := newHarness(t, 40, 10)
+	h.send(chat.SubscriptionRequested{From: "aaron@x", Nick: "Aaron", Status: "hello there, it is me, let me in please"})
+	h.waitFor("F4")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("aaron@x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Subscription request", "JID:      aaron@x")
+}

@@ -56,6 +56,7 @@ type outbox struct {
 	errs    []error // store failures not yet reported
 	gen     uint64  // the current session, counted from 1
 	sm      bool    // the current session has stream management
+	open    bool    // a session started and lost has not yet judged it
 	// recent are the last messages a session without stream management
 	// put on the wire (they count as sent at once, so live forgets them).
 	recent []*outgoing
@@ -127,7 +128,7 @@ func (o *outbox) load(ctx context.Context) error {
 func (o *outbox) newSession(sm bool) {
 	o.mu.Lock()
 	o.gen++
-	o.sm = sm
+	o.sm, o.open = sm, true
 	o.recent = nil
 	o.mu.Unlock()
 }
@@ -191,6 +192,10 @@ func (o *outbox) lost(err error) []undeliverable {
 	// On the wire in this session and not confirmed: with stream
 	// management, what is live from this session (live holds only what
 	// is unconfirmed, so this stays small); without, the last few sent.
+	if !o.open {
+		return nil // no session started since the last one was judged (a failed dial)
+	}
+	o.open = false
 	wire := o.recent
 	o.recent = nil
 	if o.sm {

@@ -130,6 +130,17 @@ func TestMessagesThatKeepKillingTheSessionAreGivenUp(t *testing.T) {
 		{"small, policy violation", 500, []error{&xmpp.StreamError{Condition: "policy-violation"}, reset, reset}, 3},
 		{"big, the user reconnects", 20000, []error{errReconnect, errReconnect, errReconnect}, 0},
 	}
+	// Connection attempts that fail before a session starts do not count:
+	// only sessions that had the message on the wire.
+	o := newOutbox(nil)
+	o.add(&outgoing{id: "m", to: "b@x", body: "x", size: 20000}, "a@x")
+	o.newSession(true)
+	o.claim(o.unsent(false)[0])
+	for i := 0; i < 5; i++ {
+		if gaveUp := o.lost(reset); len(gaveUp) > 0 {
+			t.Fatalf("given up after one session and %d failed dials", i)
+		}
+	}
 	for _, c := range cases {
 		o := newOutbox(nil)
 		o.add(&outgoing{id: "m", to: "b@x", body: "x", size: c.size}, "a@x")

@@ -129,3 +129,25 @@ func FuzzTranslate(f *testing.F) {
 		}
 	})
 }
+
+// Carbons carry the archive id our server stamped (XEP-0359 stanza-id by
+// our bare JID), as Prosody puts it on the forwarded message; an id
+// stamped by anyone else is not taken.
+func TestCarbonsCarryTheArchiveID(t *testing.T) {
+	now := testSelf.Now()
+	sent := parse(t, `<message xmlns='jabber:client' from='alice@localhost' to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>`+
+		`<message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat' id='p1'><body>hi</body>`+
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='bob@localhost' id='forged'/><stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='A1'/></message></forwarded></sent></message>`)
+	evs, _ := Translate(testSelf, sent)
+	want := []Event{CarbonSent{ID: "p1", To: "bob@localhost", Body: "hi", Time: now, ArchiveID: "A1"}}
+	if !reflect.DeepEqual(evs, want) {
+		t.Fatalf("sent carbon:\n got %+v\nwant %+v", evs, want)
+	}
+	received := parse(t, `<message xmlns='jabber:client' from='alice@localhost' to='alice@localhost/gab' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>`+
+		`<message xmlns='jabber:client' from='bob@localhost/pc' to='alice@localhost/phone' type='chat' id='b1'><body>yo</body>`+
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='A2'/></message></forwarded></received></message>`)
+	evs, _ = Translate(testSelf, received)
+	if len(evs) != 1 || evs[0].(MessageReceived).ArchiveID != "A2" || !evs[0].(MessageReceived).Carbon {
+		t.Fatalf("received carbon: %+v", evs)
+	}
+}

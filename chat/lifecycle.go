@@ -564,12 +564,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					continue
 				}
 			case StanzaError:
-				if e.Kind != "message" {
-					break
-				}
-				if to, ok := c.out.set(e.ID, DeliveryFailed); ok {
-					c.deliver(DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
-				}
+				ev = c.bounced(self, e)
 			}
 			c.observe(ev)
 			c.discover(sess, self, ev)

@@ -150,3 +150,29 @@ func TestMessagesThatKeepKillingTheSessionAreGivenUp(t *testing.T) {
 		}
 	}
 }
+
+// An error about a message we sent counts only from the recipient or a
+// server on the way (RFC 6120 §8.3).
+func TestBounceFrom(t *testing.T) {
+	self := Self{JID: jid.MustParse("alice@example.org/gab")}
+	for _, c := range []struct {
+		from string
+		want bool
+	}{
+		{"carol@example.net", true},
+		{"carol@example.net/phone", true},
+		{"example.net", true},       // the recipient's server
+		{"example.org", true},       // our own server
+		{"alice@example.org", true}, // our server, for our account (no from)
+		{"bob@example.net", false},
+		{"bob@example.net/carol", false},
+		{"alice@example.org/phone", false}, // another of our clients
+		{"example.net/x", false},
+		{"other.example", false},
+		{"carol@other.example", false},
+	} {
+		if got := bounceFrom(self, jid.MustParse(c.from), "carol@example.net"); got != c.want {
+			t.Errorf("error from %s about a message to carol@example.net: accepted %v, want %v", c.from, got, c.want)
+		}
+	}
+}

@@ -537,7 +537,11 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			}
 			switch e := ev.(type) {
 			case MessageReceived:
-				if c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID) {
+				sid := ""
+				if e.Archived {
+					sid = e.ID
+				}
+				if c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID, sid) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
@@ -556,10 +560,10 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					ev = Notice{Text: "ignored a correction from " + e.From + " of a message it did not send"}
 				}
 			case CarbonSent:
-				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
+				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID, "") {
 					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
 						// A message we sent, now known to the archive too.
-						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID))
+						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.To, e.OriginID, e.ArchiveID))
 					}
 					continue
 				}

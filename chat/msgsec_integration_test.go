@@ -77,3 +77,62 @@ func TestOnlyTheRecipientOrAServerCanBounceAMessage(t *testing.T) {
 	lost := a.r.wait(t, "sent to nobody", is(func(e chat.MessageSent) bool { return e.To == "nobody@localhost" })).(chat.MessageSent)
 	a.r.wait(t, "the server's bounce", is(func(e chat.DeliveryChanged) bool { return e.ID == lost.ID && e.State == chat.DeliveryFailed }))
 }
+
+// A contact's own <stanza-id by='alice@localhost'/> is not taken for the
+// archive's: Prosody keeps it and appends its own after it. The message is
+// stored once, without the forged id, and recognised when the next
+// catch-up brings it from the archive (which gives it the real id).
+func TestForgedStanzaIDIsNotTrusted(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "bob")
+	store := openStore(t)
+	laptop := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	// Answered after the first-run archive query noted where the archive
+	// ends (the server answers in order).
+	laptop.do(t, chat.FetchBlocklist{})
+	bob := rawSession(t, srv, "bob")
+	bob.SendRaw(`<message to='alice@localhost' type='chat' id='b1'><body>with a forged id</body>` +
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='forged-1'/></message>`)
+	bob.SendRaw(`<message to='alice@localhost' type='chat' id='b2'><body>not to be archived</body><no-store xmlns='urn:xmpp:hints'/>` +
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='forged-2'/></message>`)
+	m := laptop.r.wait(t, "the message with a forged id", is(func(e chat.MessageReceived) bool { return e.Body == "with a forged id" })).(chat.MessageReceived)
+	if m.ArchiveID == "forged-1" {
+		t.Errorf("the forged stanza-id taken for the archive's: %+v", m)
+	}
+	n := laptop.r.wait(t, "the message not to be archived", is(func(e chat.MessageReceived) bool { return e.Body == "not to be archived" })).(chat.MessageReceived)
+	if n.ArchiveID != "" {
+		t.Errorf("a message the archive does not keep came with an archive id: %+v", n)
+	}
+	laptop.stop()
+
+	bob.SendRaw(`<message to='alice@localhost' type='chat' id='b3'><body>while the laptop was off</body></message>`)
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	// The catch-up brings the archive in order: b1 first, then b3.
+	again.r.wait(t, "the message from the archive", is(func(e chat.MessageReceived) bool { return e.Body == "while the laptop was off" }))
+	rows, err := store.Recent(t.Context(), "bob@localhost", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range rows {
+		count[r.Body]++
+		if r.ArchiveID == "forged-1" || r.ArchiveID == "forged-2" {
+			t.Errorf("stored under a forged archive id: %+v", r)
+		}
+		if r.Body == "with a forged id" && r.ArchiveID == "" {
+			t.Errorf("the archive's copy did not give the live one its id: %+v", r)
+		}
+	}
+	for _, body := range []string{"with a forged id", "not to be archived", "while the laptop was off"} {
+		if count[body] != 1 {
+			t.Errorf("%q stored %d times", body, count[body])
+		}
+	}
+	for _, e := range again.r.snapshot() {
+		if v, ok := e.(chat.MessageReceived); ok && v.Body != "while the laptop was off" {
+			t.Errorf("shown again from the archive: %+v", v)
+		}
+	}
+}

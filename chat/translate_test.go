@@ -151,3 +151,38 @@ func TestCarbonsCarryTheArchiveID(t *testing.T) {
 		t.Fatalf("received carbon: %+v", evs)
 	}
 }
+
+// A stanza-id by our account is taken only when the sender cannot have put
+// it there unnoticed (docs/decisions/0005-stanza-ids.md).
+func TestArchiveIDOnlyWhenTheServerMustHaveStampedIt(t *testing.T) {
+	sid := func(by, id string) string {
+		return `<stanza-id xmlns='urn:xmpp:sid:0' by='` + by + `' id='` + id + `'/>`
+	}
+	for _, c := range []struct {
+		name, typ, extra, want string
+	}{
+		{"the server's alone", "chat", sid("alice@localhost", "R"), "R"},
+		{"beside one by someone else", "chat", sid("bob@localhost", "B") + sid("alice@localhost", "R"), "R"},
+		{"a normal message", "", sid("alice@localhost", "R"), "R"},
+		{"forged and kept, the server's after it", "chat", sid("alice@localhost", "F") + sid("alice@localhost", "R"), ""},
+		{"forged and kept, the server's before it", "chat", sid("alice@localhost", "R") + sid("alice@localhost", "F"), ""},
+		{"by another resource of ours", "chat", sid("alice@localhost/gab", "F"), ""},
+		{"a headline, which the archive does not keep", "headline", sid("alice@localhost", "F"), ""},
+		{"a message the sender asked not to be stored", "chat", `<no-store xmlns='urn:xmpp:hints'/>` + sid("alice@localhost", "F"), ""},
+		{"not permanently either", "chat", `<no-permanent-store xmlns='urn:xmpp:hints'/>` + sid("alice@localhost", "F"), ""},
+		{"none", "chat", "", ""},
+	} {
+		typ := ""
+		if c.typ != "" {
+			typ = ` type='` + c.typ + `'`
+		}
+		el := parse(t, `<message xmlns='jabber:client' from='bob@localhost/pc' to='alice@localhost/gab' id='m1'`+typ+`><body>hi</body>`+c.extra+`</message>`)
+		evs, _ := Translate(testSelf, el)
+		if len(evs) != 1 {
+			t.Fatalf("%s: %+v", c.name, evs)
+		}
+		if got := evs[0].(MessageReceived).ArchiveID; got != c.want {
+			t.Errorf("%s: archive id %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -54,7 +54,7 @@ func BenchmarkKnown(b *testing.B) {
 	s.Append(batch)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.Known(b.Context(), "p@x", In, fmt.Sprint("a", i%20000), fmt.Sprint("o", i%20000))
+		s.Known(b.Context(), Key{Peer: "p@x", Direction: In, ArchiveID: fmt.Sprint("a", i%20000), OriginID: fmt.Sprint("o", i%20000)})
 	}
 }
 

@@ -123,6 +123,9 @@ var migrations = []string{
 		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 		INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
 	END;`,
+	// Archive ids are looked up within a conversation (see Known).
+	`DROP INDEX messages_archive;
+	CREATE INDEX messages_archive ON messages (peer, archive_id) WHERE archive_id != '';`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -428,21 +431,49 @@ func (s *Store) Correct(ctx context.Context, peer, direction, stanzaID, body str
 	return err == nil && n == 1
 }
 
-// Known reports whether a message is stored already: one with the same
-// archive id, or, from the same peer and direction, the same origin-id.
-// Copies of one message come by several ways (live, carbon, offline
-// storage, archive); this is how one of them is kept.
-func (s *Store) Known(ctx context.Context, peer, direction, archiveID, originID string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE (archive_id != '' AND archive_id = ?)
-		OR (origin_id != '' AND origin_id = ? AND peer = ? AND direction = ?)`, archiveID, originID, peer, direction).Scan(&n)
-	return n > 0, err
+// Key is what recognises a copy of a stored message (see Known).
+type Key struct {
+	Peer      string // the conversation
+	Direction string
+	ArchiveID string // the archive's id: unique within the conversation's archive
+	OriginID  string // the sender's XEP-0359 origin-id
+	// StanzaID, with ArchiveID, for a copy that came from the archive:
+	// the live copy stored without an archive id is recognised by its
+	// stanza id, and given ArchiveID.
+	StanzaID string
 }
 
-// SetArchiveID records the archive id of an outgoing message we stored by
-// its origin-id, once the archive tells us.
-func (s *Store) SetArchiveID(ctx context.Context, originID, archiveID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, originID)
+// Known reports whether a message is stored already: in the conversation
+// with k.Peer, one with the same archive id, or, in the same direction,
+// the same origin-id, or (for a copy from the archive) a message stored
+// without an archive id with the same stanza id, which then takes
+// k.ArchiveID. Copies of one message come by several ways (live, carbon,
+// offline storage, archive); this is how one of them is kept. An archive
+// id counts only within its conversation: the archive of a chat is the
+// account's own (one per store), and an id a contact forged must not hide
+// anybody else's message.
+func (s *Store) Known(ctx context.Context, k Key) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE peer = ? AND (
+		(archive_id != '' AND archive_id = ?)
+		OR (origin_id != '' AND origin_id = ? AND direction = ?))`, k.Peer, k.ArchiveID, k.OriginID, k.Direction).Scan(&n)
+	if err != nil || n > 0 || k.StanzaID == "" || k.ArchiveID == "" {
+		return n > 0, err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE id =
+		(SELECT min(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ? AND archive_id = '')`,
+		k.ArchiveID, k.Peer, k.Direction, k.StanzaID)
+	if err != nil {
+		return false, err
+	}
+	m, err := res.RowsAffected()
+	return m > 0, err
+}
+
+// SetArchiveID records the archive id of an outgoing message to peer we
+// stored by its origin-id, once the archive tells us.
+func (s *Store) SetArchiveID(ctx context.Context, peer, originID, archiveID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE peer = ? AND origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, peer, originID)
 	return err
 }
 

@@ -117,6 +117,42 @@ func TestBeforePages(t *testing.T) {
 	}
 }
 
+// A message stored live without an archive id (its stanza-id could not be
+// trusted) is recognised when the archive brings it, by its stanza id in
+// the same conversation and direction, and takes the archive's id.
+func TestKnownByStanzaIDFromTheArchive(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Append([]*Message{{Peer: "b@x", Direction: In, Body: "x", StanzaID: "s1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []Key{
+		{Peer: "c@x", Direction: In, ArchiveID: "R1", StanzaID: "s1"}, // another conversation
+		{Peer: "b@x", Direction: Out, ArchiveID: "R1", StanzaID: "s1"},
+		{Peer: "b@x", Direction: In, StanzaID: "s1"}, // live: no archive id to give it
+		{Peer: "b@x", Direction: In, ArchiveID: "R1", StanzaID: "s2"},
+	} {
+		if ok, err := s.Known(ctx, k); err != nil || ok {
+			t.Errorf("Known(%+v) = %v, %v; want false", k, ok, err)
+		}
+	}
+	if ok, err := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "R1", StanzaID: "s1"}); err != nil || !ok {
+		t.Fatalf("the archive's copy not recognised: %v, %v", ok, err)
+	}
+	rows, _ := s.Recent(ctx, "b@x", 10)
+	if len(rows) != 1 || rows[0].ArchiveID != "R1" {
+		t.Fatalf("rows: %+v", rows)
+	}
+	// Matched once: a second archived message reusing the stanza id is new.
+	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "R2", StanzaID: "s1"}); ok {
+		t.Error("a second archived message with the same stanza id taken for the first")
+	}
+}
+
 func TestKnownAndMeta(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
 	if err != nil {
@@ -130,19 +166,25 @@ func TestKnownAndMeta(t *testing.T) {
 		want                    bool
 	}{
 		{"b@x", In, "A1", "", true},
-		{"z@x", In, "A1", "", true}, // archive ids are unique per archive
+		// An archive id counts within its conversation: one a contact
+		// forged must not hide somebody else's message.
+		{"z@x", In, "A1", "", false},
 		{"b@x", In, "", "o1", true},
 		{"c@x", In, "", "o1", false}, // another sender may reuse an origin-id
 		{"b@x", Out, "", "o1", false},
 		{"b@x", Out, "A9", "o2", true},
 		{"b@x", In, "A2", "o9", false},
 	} {
-		if got, err := s.Known(ctx, c.peer, c.dir, c.arch, c.origin); err != nil || got != c.want {
+		if got, err := s.Known(ctx, Key{Peer: c.peer, Direction: c.dir, ArchiveID: c.arch, OriginID: c.origin}); err != nil || got != c.want {
 			t.Errorf("Known(%v) = %v, %v", c, got, err)
 		}
 	}
-	s.SetArchiveID(ctx, "o2", "A2")
-	if ok, _ := s.Known(ctx, "q@x", In, "A2", ""); !ok {
+	s.SetArchiveID(ctx, "q@x", "o2", "A2") // not the conversation it is in
+	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "A2"}); ok {
+		t.Error("archive id recorded on a message to somebody else")
+	}
+	s.SetArchiveID(ctx, "b@x", "o2", "A2")
+	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "A2"}); !ok {
 		t.Error("archive id of an outgoing message not recorded")
 	}
 	if v, _ := s.Meta(ctx, "k"); v != "" {

@@ -42,6 +42,7 @@ type MessageArchived struct {
 	Body      string
 	Thread    string
 	Time      time.Time
+	ReplaceID string // a correction (XEP-0308) of the message with this id
 }
 
 func (MessageArchived) isEvent() {}
@@ -77,6 +78,7 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 		QueryID: res.Get("queryid"), ArchiveID: res.Get("id"), From: from.String(), To: to.String(),
 		ID: inner.Get("id"), OriginID: inner.Child(NSSID, "origin-id").Get("id"), Body: body,
 		Thread: inner.ChildText(xmpp.NSClient, "thread"), Outgoing: from.Bare().Equal(own),
+		ReplaceID: inner.Child(NSCorrect, "replace").Get("id"),
 	}
 	if a.Outgoing {
 		a.Peer = to.Bare().String()
@@ -260,8 +262,14 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	if a.Outgoing {
 		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
-	return MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
-		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}, true
+	m := MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
+		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
+	if a.ReplaceID != "" {
+		// A correction, judged as a live one is; its copy, when it was
+		// seen live, is recognised by its ids.
+		return MessageCorrected{From: a.From, Bare: a.Peer, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
+	}
+	return m, true
 }
 
 // duplicate reports whether a copy of a message was seen in this run or

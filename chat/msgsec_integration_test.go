@@ -136,3 +136,101 @@ func TestForgedStanzaIDIsNotTrusted(t *testing.T) {
 		}
 	}
 }
+
+// storedRow is the stored message with stanza id id in the conversation
+// with peer.
+func storedRow(t *testing.T, store *history.Store, peer, id string) history.Message {
+	t.Helper()
+	rows, err := store.Recent(t.Context(), peer, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.StanzaID == id {
+			return r
+		}
+	}
+	t.Fatalf("message %s with %s not in the store", id, peer)
+	return history.Message{}
+}
+
+// A contact corrects only its last message, from the same full JID
+// (XEP-0308): a correction of a message four back, or one from another
+// resource, is shown as a new message with a note and changes nothing
+// stored; an allowed correction keeps the original text in the store, and
+// is still allowed after a restart, from what the store holds.
+func TestOnlyTheLastMessageCanBeCorrectedFromTheSameResource(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	befriend(t, srv, "alice", "bob")
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	evil := rawSession(t, srv, "bob") // bob@localhost/evil
+
+	var ids []string
+	for _, body := range []string{"one", "two", "three", "four"} {
+		b.do(t, chat.SendMessage{To: "alice@localhost", Body: body})
+		m := a.r.wait(t, body, is(func(e chat.MessageReceived) bool { return e.Body == body })).(chat.MessageReceived)
+		ids = append(ids, m.ID)
+	}
+	// Allowed: the last, from the resource that sent it.
+	b.do(t, chat.CorrectMessage{To: "alice@localhost", ReplaceID: ids[3], Body: "four, fixed"})
+	c := a.r.wait(t, "the correction", is[chat.MessageCorrected](nil)).(chat.MessageCorrected)
+	if c.ReplaceID != ids[3] || c.Body != "four, fixed" {
+		t.Fatalf("correction: %+v", c)
+	}
+	four := storedRow(t, store, "bob@localhost", ids[3])
+	if four.Body != "four, fixed" || !four.Edited {
+		t.Fatalf("stored after the correction: %+v", four)
+	}
+	if edits, err := store.Edits(t.Context(), four.ID); err != nil || len(edits) != 1 || edits[0].Body != "four" {
+		t.Fatalf("the original text not kept: %+v, %v", edits, err)
+	}
+
+	// The last message, from another resource: a message of its own.
+	evil.SendRaw(`<message to='alice@localhost' type='chat' id='e1'><body>four, forged</body><replace xmlns='urn:xmpp:message-correct:0' id='` + ids[3] + `'/></message>`)
+	m := a.r.wait(t, "the other resource's correction", is(func(e chat.MessageReceived) bool { return e.Body == "four, forged" })).(chat.MessageReceived)
+	if m.Note == "" || m.From != "bob@localhost/evil" {
+		t.Fatalf("shown as: %+v", m)
+	}
+	// Four messages back, from the resource that sent it: the same.
+	b.do(t, chat.CorrectMessage{To: "alice@localhost", ReplaceID: ids[0], Body: "one, rewritten"})
+	m = a.r.wait(t, "the correction of an old message", is(func(e chat.MessageReceived) bool { return e.Body == "one, rewritten" })).(chat.MessageReceived)
+	if m.Note == "" {
+		t.Fatalf("shown as: %+v", m)
+	}
+	for i, want := range []string{"one", "two", "three", "four, fixed"} {
+		if r := storedRow(t, store, "bob@localhost", ids[i]); r.Body != want {
+			t.Errorf("message %d stored as %q, want %q", i+1, r.Body, want)
+		}
+	}
+	for _, body := range []string{"four, forged", "one, rewritten"} {
+		found := false
+		rows, _ := store.Recent(t.Context(), "bob@localhost", 100)
+		for _, r := range rows {
+			found = found || r.Body == body
+		}
+		if !found {
+			t.Errorf("%q not stored as a message", body)
+		}
+	}
+	for _, e := range a.r.snapshot() {
+		if v, ok := e.(chat.MessageCorrected); ok && v.ReplaceID != ids[3] {
+			t.Errorf("a correction applied: %+v", v)
+		}
+	}
+
+	// After a restart the store says what bob's last message is: the one
+	// he sent as a correction of his first.
+	a.stop()
+	again := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	again.do(t, chat.FetchBlocklist{}) // the catch-up is in by then
+	last := m.ID
+	b.do(t, chat.CorrectMessage{To: "alice@localhost", ReplaceID: last, Body: "one, rewritten twice"})
+	c = again.r.wait(t, "the correction after a restart", is[chat.MessageCorrected](nil)).(chat.MessageCorrected)
+	if c.ReplaceID != last || storedRow(t, store, "bob@localhost", last).Body != "one, rewritten twice" {
+		t.Fatalf("correction after a restart: %+v", c)
+	}
+}

@@ -285,7 +285,8 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 		t.Fatal("indexed at once; the test cannot see a row waiting")
 	}
 	// Corrections: one of an indexed row, one of a row not yet indexed.
-	if !s.Correct(ctx, "bob@x", In, "a", "old plums") || !s.Correct(ctx, "bob@x", In, "b", "fresh figs") {
+	if !s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "a", Body: "old plums"}) ||
+		!s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "b", Body: "fresh figs"}) {
 		t.Fatal("corrections not applied")
 	}
 	for q, want := range map[string]string{"apples": "", "plums": "old plums", "pears": "", "figs": "fresh figs"} {
@@ -315,5 +316,55 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A correction keeps the text it replaces: the original and each later
+// version, oldest first. Its own ids make its copies known.
+func TestCorrectionsKeepTheOriginal(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	m := &Message{Peer: "bob@x", Direction: In, Body: "teh", StanzaID: "m1"}
+	if err := s.Append([]*Message{m}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Correct(ctx, Correction{Peer: "carol@x", Direction: In, ReplaceID: "m1", Body: "x"}) {
+		t.Fatal("corrected a message in another conversation")
+	}
+	if !s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "m1", Body: "the", StanzaID: "c1", OriginID: "o1", ArchiveID: "A1"}) ||
+		!s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "m1", Body: "the end", StanzaID: "c2"}) {
+		t.Fatal("corrections not applied")
+	}
+	rows, _ := s.Recent(ctx, "bob@x", 10)
+	if len(rows) != 1 || rows[0].Body != "the end" || !rows[0].Edited {
+		t.Fatalf("rows: %+v", rows)
+	}
+	edits, err := s.Edits(ctx, m.ID)
+	if err != nil || len(edits) != 2 || edits[0].Body != "teh" || edits[1].Body != "the" {
+		t.Fatalf("edits: %+v, %v", edits, err)
+	}
+	for _, c := range []struct {
+		k    Key
+		want bool
+	}{
+		{Key{Peer: "bob@x", Direction: In, ArchiveID: "A1"}, true},
+		{Key{Peer: "bob@x", Direction: In, OriginID: "o1"}, true},
+		{Key{Peer: "carol@x", Direction: In, ArchiveID: "A1"}, false},
+		{Key{Peer: "bob@x", Direction: Out, OriginID: "o1"}, false},
+	} {
+		if got, err := s.Known(ctx, c.k); err != nil || got != c.want {
+			t.Errorf("Known(%+v) = %v, %v; want %v", c.k, got, err, c.want)
+		}
+	}
+	last, ok, err := s.LastReceived(ctx, "bob@x")
+	if err != nil || !ok || last.StanzaID != "m1" {
+		t.Fatalf("last received: %+v %v %v", last, ok, err)
+	}
+	if _, ok, _ := s.LastReceived(ctx, "carol@x"); ok {
+		t.Fatal("a last message in an empty conversation")
 	}
 }

@@ -84,7 +84,7 @@ func TestOutboxReadFailureIsReportedAndRetried(t *testing.T) {
 				if strings.Contains(e.Text, "database is locked") && strings.Contains(e.Text, "kept") {
 					notices++
 				}
-			case Disconnected:
+			case Disconnected, Retrying: // the first failed attempt, then the next ones
 				attempts++
 			}
 		case <-time.After(10 * time.Second):

@@ -238,8 +238,17 @@ func retryWindow(t *testing.T, opts chat.Options, n int) {
 	defer func() { cancel(); <-done }()
 	from := 0
 	for k := 1; k <= n; k++ {
-		_, i := r.waitFrom(t, from, fmt.Sprintf("failed attempt %d of a client that retries", k), xmpptest.RoundTrip,
-			is(func(e chat.Disconnected) bool { return e.Err != nil && !e.Final && e.RetryIn > 0 }))
+		// One outage is one Disconnected; the attempts after it fail as
+		// Retrying.
+		_, i := r.waitFrom(t, from, fmt.Sprintf("failed attempt %d of a client that retries", k), xmpptest.RoundTrip, func(ev chat.Event) bool {
+			switch e := ev.(type) {
+			case chat.Disconnected:
+				return k == 1 && e.Err != nil && !e.Final && e.RetryIn > 0
+			case chat.Retrying:
+				return k > 1 && e.Err != nil && e.RetryIn > 0
+			}
+			return false
+		})
 		from = i + 1
 	}
 }

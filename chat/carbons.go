@@ -62,12 +62,19 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 		// A message to another of our devices: handle it as if it had come
 		// here (its own sender check applies).
 		evs := translateMessage(self, inner)
+		carbon := func(m MessageReceived) MessageReceived {
+			m.Carbon = true
+			if m.ArchiveID == "" {
+				m.ArchiveID = aid
+			}
+			return m
+		}
 		for i, ev := range evs {
-			if m, ok := ev.(MessageReceived); ok {
-				m.Carbon = true
-				if m.ArchiveID == "" {
-					m.ArchiveID = aid
-				}
+			switch m := ev.(type) {
+			case MessageReceived:
+				evs[i] = carbon(m)
+			case MessageCorrected:
+				m.AsMessage = carbon(m.AsMessage)
 				evs[i] = m
 			}
 		}

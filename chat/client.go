@@ -74,6 +74,9 @@ type Client struct {
 	resource string // asked for when the account names none (defaultResource)
 	out      *outbox
 	seen     recentSet // origin-ids of messages received lately, to drop copies
+	// lastIn is, per conversation, the newest message received in it in
+	// this run: what a correction may replace. Reader goroutine only.
+	lastIn map[string]lastReceived
 
 	mu       sync.Mutex
 	queue    []queued
@@ -133,6 +136,7 @@ func New(acct *config.Account, opts Options) *Client {
 		items:     map[string]roster.Item{},
 		out:       newOutbox(outStore(opts.Store)),
 		seen:      recentSet{max: 2000},
+		lastIn:    map[string]lastReceived{},
 		chaty:     map[string]bool{},
 		asked:     map[string]bool{},
 		mam:       map[string]mamMode{},
@@ -376,7 +380,7 @@ func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
 func stored(msgs []history.Message) []StoredMessage {
 	out := make([]StoredMessage, len(msgs))
 	for i, m := range msgs {
-		out[i] = StoredMessage{StoreID: m.ID, Peer: m.Peer, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State}
+		out[i] = StoredMessage{StoreID: m.ID, Peer: m.Peer, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State, Edited: m.Edited}
 	}
 	return out
 }

@@ -113,6 +113,9 @@ type MessageReceived struct {
 	// Archived: fetched from the archive while catching up, not pushed
 	// (it may have been read on another device already).
 	Archived bool
+	// Note is gab's remark on the message, for the conversation: why a
+	// correction is shown as a message of its own. "" for most.
+	Note string
 }
 
 // StoredMessage is one message read back from the history store.
@@ -125,6 +128,7 @@ type StoredMessage struct {
 	Body     string
 	Time     time.Time
 	State    string // delivery state of an outgoing message
+	Edited   bool   // corrected after it was sent (XEP-0308)
 }
 
 // HistoryLoaded answers LoadHistory: stored messages with Peer older than
@@ -196,14 +200,19 @@ type MarkerReceived struct {
 }
 
 // MessageCorrected: Bare replaced its message ReplaceID with Body (XEP-0308
-// last message correction).
+// last message correction). A contact may correct only the last message it
+// sent in the conversation, from the same full JID; a correction that may
+// not comes as a MessageReceived with a Note instead.
 type MessageCorrected struct {
 	From      string
 	Bare      string
-	ReplaceID string
+	ReplaceID string // the id of the message as first sent
 	NewID     string
 	Body      string
 	Outgoing  bool // we corrected our own message
+	// AsMessage is the correction as a message of its own, for the
+	// client to show as such when it may not correct (not emitted).
+	AsMessage MessageReceived
 }
 
 func (MarkerReceived) isEvent()   {}

@@ -106,7 +106,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 			return err
 		}
 		if c.opts.Store != nil {
-			c.opts.Store.Correct(ctx, to, history.Out, cmd.ReplaceID, cmd.Body)
+			c.opts.Store.Correct(ctx, history.Correction{Peer: to, Direction: history.Out, ReplaceID: cmd.ReplaceID, Body: cmd.Body, StanzaID: id, OriginID: id})
 		}
 		c.emit(ctx, MessageCorrected{Bare: to, ReplaceID: cmd.ReplaceID, NewID: id, Body: cmd.Body, Outgoing: true})
 		return nil

@@ -638,11 +638,27 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					continue // not one of our queries, or stored already (backfill)
 				}
 			}
+			checked := false // for copies
+			if mc, ok := ev.(MessageCorrected); ok {
+				m := mc.AsMessage
+				if c.duplicate(ctx, mc.Bare, history.In, m.ArchiveID, m.OriginID, "") {
+					continue // a copy of a correction seen (applied, or shown as a message)
+				}
+				checked = true
+				if ev, ok = c.correction(ctx, sess, mc); !ok {
+					return ctx.Err()
+				}
+			}
 			switch e := ev.(type) {
 			case MessageReceived:
-				if c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID) {
+				sid := ""
+				if e.Archived {
+					sid = e.ID
+				}
+				if !checked && c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID, sid) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
+				c.received(e)
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
 					// XEP-0184: confirm once it is stored, and only to
 					// contacts (§8: receipts to strangers would tell them
@@ -653,26 +669,16 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				c.receipt(ctx, e)
 			case MarkerReceived:
 				c.displayed(ctx, e)
-			case MessageCorrected:
-				// Only the sender may correct a message (XEP-0308 §8).
-				if c.opts.Store != nil && !c.opts.Store.Correct(ctx, e.Bare, history.In, e.ReplaceID, e.Body) {
-					ev = Notice{Text: "ignored a correction from " + e.From + " of a message it did not send"}
-				}
 			case CarbonSent:
-				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID) {
+				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID, "") {
 					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
 						// A message we sent, now known to the archive too.
-						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.OriginID, e.ArchiveID))
+						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.To, e.OriginID, e.ArchiveID))
 					}
 					continue
 				}
 			case StanzaError:
-				if e.Kind != "message" {
-					break
-				}
-				if to, ok := c.out.set(e.ID, DeliveryFailed); ok {
-					c.deliver(DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
-				}
+				ev = c.bounced(self, e)
 			}
 			c.observe(ev)
 			c.discover(sess, self, ev)

@@ -42,6 +42,7 @@ type MessageArchived struct {
 	Body      string
 	Thread    string
 	Time      time.Time
+	ReplaceID string // a correction (XEP-0308) of the message with this id
 }
 
 func (MessageArchived) isEvent() {}
@@ -74,6 +75,7 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 		QueryID: res.Get("queryid"), ArchiveID: res.Get("id"), From: from.String(), To: to.String(),
 		ID: inner.Get("id"), OriginID: inner.Child(NSSID, "origin-id").Get("id"), Body: body,
 		Thread: inner.ChildText(xmpp.NSClient, "thread"), Outgoing: from.Bare().Equal(own),
+		ReplaceID: inner.Child(NSCorrect, "replace").Get("id"),
 	}
 	if a.Outgoing {
 		a.Peer = to.Bare().String()
@@ -87,15 +89,43 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 	return []Event{a}
 }
 
+// NSHints is message processing hints (XEP-0334).
+const NSHints = "urn:xmpp:hints"
+
 // archiveID is the stanza-id our own server's archive stamped on a live
-// message (XEP-0359); ids stamped by anyone else are not trusted.
+// message (XEP-0359), or "" when gab cannot be sure there is one (see
+// docs/decisions/0005-stanza-ids.md). The sender can put a stanza-id "by"
+// our account in the message itself, and not every server strips it
+// (Prosody 0.12 keeps it and appends its own after it), so:
+//
+//   - ids stamped by anyone but our account are never taken;
+//   - more than one by our account: the server kept a forged one, and
+//     which is which cannot be told from the message, so none is taken;
+//   - a message the archive does not keep (a headline, one with a no-store
+//     or no-permanent-store hint) gets no id from the server, so any it
+//     carries came from the sender: none is taken.
+//
+// A message without an archive id is still recognised when it comes again
+// (by origin-id, or from the archive by its stanza id and conversation).
 func archiveID(self Self, el *xmpp.Element) string {
+	switch el.Get("type") {
+	case "headline", "error", "groupchat":
+		return ""
+	}
+	if el.Child(NSHints, "no-store") != nil || el.Child(NSHints, "no-permanent-store") != nil {
+		return ""
+	}
+	own := self.JID.Bare().String()
+	id, n := "", 0
 	for _, c := range el.ChildrenIn(NSSID) {
-		if c.Name.Local == "stanza-id" && c.Get("by") == self.JID.Bare().String() {
-			return c.Get("id")
+		if c.Name.Local == "stanza-id" && c.Get("by") == own {
+			id, n = c.Get("id"), n+1
 		}
 	}
-	return ""
+	if n != 1 {
+		return ""
+	}
+	return id
 }
 
 // mamMode is what an archive query is for.
@@ -215,7 +245,7 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 		if a.Outgoing {
 			dir = history.Out
 		}
-		if !c.duplicate(ctx, a.Peer, dir, a.ArchiveID, a.OriginID) {
+		if !c.duplicate(ctx, a.Peer, dir, a.ArchiveID, a.OriginID, a.ID) {
 			m := &history.Message{Peer: a.Peer, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
 				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time}
 			if a.Outgoing {
@@ -229,23 +259,37 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	if a.Outgoing {
 		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
-	return MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
-		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}, true
+	m := MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
+		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
+	if a.ReplaceID != "" {
+		// A correction, judged as a live one is; its copy, when it was
+		// seen live, is recognised by its ids.
+		return MessageCorrected{From: a.From, Bare: a.Peer, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
+	}
+	return m, true
 }
 
 // duplicate reports whether a copy of a message was seen in this run or
-// is in the store.
-func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID string) bool {
-	if archiveID != "" && !c.seen.add("a\x00"+archiveID) {
+// is in the store. An archive id counts within its conversation only (for
+// a chat, the archive is our account's, one per store, and peer the
+// conversation in it): an id a contact made up can at most hide that
+// contact's own messages. stanzaID, for a copy that came from the
+// archive, also finds the live copy stored without an archive id (whose
+// stanza-id could not be trusted) and gives it this one.
+func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID, stanzaID string) bool {
+	if archiveID != "" && !c.seen.add("a\x00"+peer+"\x00"+archiveID) {
 		return true
 	}
 	if originID != "" && !c.seen.add(dir+"\x00"+peer+"\x00"+originID) {
 		return true
 	}
+	if archiveID == "" {
+		stanzaID = ""
+	}
 	if c.opts.Store == nil || (archiveID == "" && originID == "") {
 		return false
 	}
-	known, err := c.opts.Store.Known(ctx, peer, dir, archiveID, originID)
+	known, err := c.opts.Store.Known(ctx, history.Key{Peer: peer, Direction: dir, ArchiveID: archiveID, OriginID: originID, StanzaID: stanzaID})
 	c.storeFailed(err) // and taken as new: better shown twice than lost
 	return err == nil && known
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
 )
 
 // Delivery states of a message the user wrote.
@@ -56,6 +57,7 @@ type outbox struct {
 	errs    []error // store failures not yet reported
 	gen     uint64  // the current session, counted from 1
 	sm      bool    // the current session has stream management
+	open    bool    // a session started and lost has not yet judged it
 	// recent are the last messages a session without stream management
 	// put on the wire (they count as sent at once, so live forgets them).
 	recent []*outgoing
@@ -127,7 +129,7 @@ func (o *outbox) load(ctx context.Context) error {
 func (o *outbox) newSession(sm bool) {
 	o.mu.Lock()
 	o.gen++
-	o.sm = sm
+	o.sm, o.open = sm, true
 	o.recent = nil
 	o.mu.Unlock()
 }
@@ -191,6 +193,10 @@ func (o *outbox) lost(err error) []undeliverable {
 	// On the wire in this session and not confirmed: with stream
 	// management, what is live from this session (live holds only what
 	// is unconfirmed, so this stays small); without, the last few sent.
+	if !o.open {
+		return nil // no session started since the last one was judged (a failed dial)
+	}
+	o.open = false
 	wire := o.recent
 	o.recent = nil
 	if o.sm {
@@ -377,6 +383,53 @@ func (c *Client) receipt(ctx context.Context, r ReceiptReceived) {
 	if to, ok := c.out.set(r.ID, DeliveryReceived); ok {
 		c.deliver(DeliveryChanged{ID: r.ID, To: to, State: DeliveryReceived})
 	}
+}
+
+// bounced handles an error returned for a message. One about a message we
+// sent marks it not delivered only when it comes from where the message
+// went: an error is returned by the entity that could not handle the
+// stanza (RFC 6120 §8.3), which is the recipient (any of its resources) or
+// a server on the way, the recipient's or our own. Anyone else who learnt
+// the message's id could otherwise mark it not delivered: such an error
+// changes nothing and becomes a notice. It runs on the reader goroutine and
+// returns the event to hand on.
+func (c *Client) bounced(self Self, e StanzaError) Event {
+	if e.Kind != "message" {
+		return e
+	}
+	to, known := c.out.peer(e.ID)
+	if !known {
+		return e // not about a message we sent (or one long settled)
+	}
+	from, err := jid.Parse(e.From)
+	if err != nil || !bounceFrom(self, from, to) {
+		return Notice{Text: "ignored an error from " + e.From + " about a message to " + to + " (only " + to + " or a server on the way can return it)"}
+	}
+	if to, ok := c.out.set(e.ID, DeliveryFailed); ok {
+		c.deliver(DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
+	}
+	return e
+}
+
+// bounceFrom reports whether an error from `from` may be about a message
+// we sent to the bare JID to: from the recipient (bare or full JID), from
+// its server (the domain alone), or from our own server (our domain, or
+// our bare JID, as a stanza without from reads).
+func bounceFrom(self Self, from jid.JID, to string) bool {
+	rcpt, err := jid.Parse(to)
+	if err != nil {
+		return false
+	}
+	own := self.JID.Bare()
+	switch {
+	case from.Bare().Equal(rcpt.Bare()):
+		return true
+	case from.Equal(own):
+		return true
+	case from.Localpart() == "" && from.Resourcepart() == "":
+		return from.Domainpart() == rcpt.Domainpart() || from.Domainpart() == own.Domainpart()
+	}
+	return false
 }
 
 // displayed marks our messages to Bare as read up to ID: that one and,

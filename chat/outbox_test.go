@@ -132,12 +132,49 @@ func TestMessagesThatKeepKillingTheSessionAreGivenUp(t *testing.T) {
 		{"small, policy violation", 500, []error{&xmpp.StreamError{Condition: "policy-violation"}, reset, reset}, 3},
 		{"big, the user reconnects", 20000, []error{errReconnect, errReconnect, errReconnect}, 0},
 	}
+	// Connection attempts that fail before a session starts do not count:
+	// only sessions that had the message on the wire.
+	o := newOutbox(nil)
+	o.add(&outgoing{id: "m", to: "b@x", body: "x", size: 20000}, "a@x")
+	o.newSession(true)
+	o.claim(o.unsent(false)[0])
+	for i := 0; i < 5; i++ {
+		if gaveUp := o.lost(reset); len(gaveUp) > 0 {
+			t.Fatalf("given up after one session and %d failed dials", i)
+		}
+	}
 	for _, c := range cases {
 		o := newOutbox(nil)
 		o.add(&outgoing{id: "m", to: "b@x", body: "x", size: c.size}, "a@x")
 		gaveUp, after := rounds(o, c.errs...)
 		if after != c.after || (after > 0 && (len(gaveUp) != 1 || gaveUp[0].id != "m")) {
 			t.Errorf("%s: given up after %d sessions (%v), want %d", c.name, after, gaveUp, c.after)
+		}
+	}
+}
+
+// An error about a message we sent counts only from the recipient or a
+// server on the way (RFC 6120 §8.3).
+func TestBounceFrom(t *testing.T) {
+	self := Self{JID: jid.MustParse("alice@example.org/gab")}
+	for _, c := range []struct {
+		from string
+		want bool
+	}{
+		{"carol@example.net", true},
+		{"carol@example.net/phone", true},
+		{"example.net", true},       // the recipient's server
+		{"example.org", true},       // our own server
+		{"alice@example.org", true}, // our server, for our account (no from)
+		{"bob@example.net", false},
+		{"bob@example.net/carol", false},
+		{"alice@example.org/phone", false}, // another of our clients
+		{"example.net/x", false},
+		{"other.example", false},
+		{"carol@other.example", false},
+	} {
+		if got := bounceFrom(self, jid.MustParse(c.from), "carol@example.net"); got != c.want {
+			t.Errorf("error from %s about a message to carol@example.net: accepted %v, want %v", c.from, got, c.want)
 		}
 	}
 }

@@ -100,7 +100,9 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
 		m.Markable = el.Child(NSMarkers, "markable") != nil && m.ID != ""
 		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
-			evs = append(evs, MessageCorrected{From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body})
+			// Whether it may correct that message is the client's to say
+			// (it knows the conversation); if not, it is this message.
+			evs = append(evs, MessageCorrected{From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
 			return evs
 		}
 		evs = append(evs, m)

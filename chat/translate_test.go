@@ -160,3 +160,60 @@ func TestVersionOnlyToThoseAllowed(t *testing.T) {
 		t.Errorf("no ShareVersion: %s", reply)
 	}
 }
+
+// Carbons carry the archive id our server stamped (XEP-0359 stanza-id by
+// our bare JID), as Prosody puts it on the forwarded message; an id
+// stamped by anyone else is not taken.
+func TestCarbonsCarryTheArchiveID(t *testing.T) {
+	now := testSelf.Now()
+	sent := parse(t, `<message xmlns='jabber:client' from='alice@localhost' to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>`+
+		`<message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat' id='p1'><body>hi</body>`+
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='bob@localhost' id='forged'/><stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='A1'/></message></forwarded></sent></message>`)
+	evs, _ := Translate(testSelf, sent)
+	want := []Event{CarbonSent{ID: "p1", To: "bob@localhost", Body: "hi", Time: now, ArchiveID: "A1"}}
+	if !reflect.DeepEqual(evs, want) {
+		t.Fatalf("sent carbon:\n got %+v\nwant %+v", evs, want)
+	}
+	received := parse(t, `<message xmlns='jabber:client' from='alice@localhost' to='alice@localhost/gab' type='chat'><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>`+
+		`<message xmlns='jabber:client' from='bob@localhost/pc' to='alice@localhost/phone' type='chat' id='b1'><body>yo</body>`+
+		`<stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='A2'/></message></forwarded></received></message>`)
+	evs, _ = Translate(testSelf, received)
+	if len(evs) != 1 || evs[0].(MessageReceived).ArchiveID != "A2" || !evs[0].(MessageReceived).Carbon {
+		t.Fatalf("received carbon: %+v", evs)
+	}
+}
+
+// A stanza-id by our account is taken only when the sender cannot have put
+// it there unnoticed (docs/decisions/0005-stanza-ids.md).
+func TestArchiveIDOnlyWhenTheServerMustHaveStampedIt(t *testing.T) {
+	sid := func(by, id string) string {
+		return `<stanza-id xmlns='urn:xmpp:sid:0' by='` + by + `' id='` + id + `'/>`
+	}
+	for _, c := range []struct {
+		name, typ, extra, want string
+	}{
+		{"the server's alone", "chat", sid("alice@localhost", "R"), "R"},
+		{"beside one by someone else", "chat", sid("bob@localhost", "B") + sid("alice@localhost", "R"), "R"},
+		{"a normal message", "", sid("alice@localhost", "R"), "R"},
+		{"forged and kept, the server's after it", "chat", sid("alice@localhost", "F") + sid("alice@localhost", "R"), ""},
+		{"forged and kept, the server's before it", "chat", sid("alice@localhost", "R") + sid("alice@localhost", "F"), ""},
+		{"by another resource of ours", "chat", sid("alice@localhost/gab", "F"), ""},
+		{"a headline, which the archive does not keep", "headline", sid("alice@localhost", "F"), ""},
+		{"a message the sender asked not to be stored", "chat", `<no-store xmlns='urn:xmpp:hints'/>` + sid("alice@localhost", "F"), ""},
+		{"not permanently either", "chat", `<no-permanent-store xmlns='urn:xmpp:hints'/>` + sid("alice@localhost", "F"), ""},
+		{"none", "chat", "", ""},
+	} {
+		typ := ""
+		if c.typ != "" {
+			typ = ` type='` + c.typ + `'`
+		}
+		el := parse(t, `<message xmlns='jabber:client' from='bob@localhost/pc' to='alice@localhost/gab' id='m1'`+typ+`><body>hi</body>`+c.extra+`</message>`)
+		evs, _ := Translate(testSelf, el)
+		if len(evs) != 1 {
+			t.Fatalf("%s: %+v", c.name, evs)
+		}
+		if got := evs[0].(MessageReceived).ArchiveID; got != c.want {
+			t.Errorf("%s: archive id %q, want %q", c.name, got, c.want)
+		}
+	}
+}

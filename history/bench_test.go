@@ -54,6 +54,29 @@ func BenchmarkKnown(b *testing.B) {
 	s.Append(batch)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.Known(b.Context(), "p@x", In, fmt.Sprint("a", i%20000), fmt.Sprint("o", i%20000))
+		s.Known(b.Context(), Key{Peer: "p@x", Direction: In, ArchiveID: fmt.Sprint("a", i%20000), OriginID: fmt.Sprint("o", i%20000)})
+	}
+}
+
+// Reading a page of 100 older messages in a conversation of 50,000 (among
+// 100,000), in time order, from the middle: what scrolling back costs.
+func BenchmarkBeforePage(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.db.Exec(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 99999)
+		INSERT INTO messages (peer, direction, from_jid, to_jid, body, ts, received)
+		SELECT printf('p%d@x', i % 2), 'in', '', '', printf('message %d', i), i * 1000, i * 1000 FROM n`); err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		page, _, err := s.Before(ctx, "p0@x", 50000, 100)
+		if err != nil || len(page) != 100 {
+			b.Fatalf("%d messages, %v", len(page), err)
+		}
 	}
 }

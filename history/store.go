@@ -123,6 +123,25 @@ var migrations = []string{
 		INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 		INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
 	END;`,
+	// Archive ids are looked up within a conversation (see Known).
+	`DROP INDEX messages_archive;
+	CREATE INDEX messages_archive ON messages (peer, archive_id) WHERE archive_id != '';`,
+	// What a correction replaced (XEP-0308): the text before each edit,
+	// oldest first, so the original is never lost.
+	// The correction's own ids let its copies (the archive's at catch-up)
+	// be recognised.
+	`CREATE TABLE edits (
+		id         INTEGER PRIMARY KEY,
+		message    INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+		body       TEXT NOT NULL,
+		replaced   INTEGER NOT NULL,
+		stanza_id  TEXT NOT NULL DEFAULT '',
+		origin_id  TEXT NOT NULL DEFAULT '',
+		archive_id TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX edits_message ON edits (message, id);
+	CREATE INDEX edits_origin ON edits (origin_id) WHERE origin_id != '';
+	CREATE INDEX edits_archive ON edits (archive_id) WHERE archive_id != '';`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -405,35 +424,128 @@ func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer 
 	return append(before, after...), more, nil
 }
 
-// Correct replaces the body of the latest message with stanza id in the
-// conversation with peer, sent in direction, and marks it edited. It
-// reports false when there is no such message: a correction names a message
-// its sender sent, so one naming anybody else's changes nothing.
-func (s *Store) Correct(ctx context.Context, peer, direction, stanzaID, body string) bool {
-	res, err := s.db.ExecContext(ctx, `UPDATE messages SET body = ?, edited = 1 WHERE id =
-		(SELECT max(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ?)`, body, peer, direction, stanzaID)
+// Correction is a correction of a stored message (XEP-0308).
+type Correction struct {
+	Peer      string // the conversation
+	Direction string // of the message corrected
+	ReplaceID string // the stanza id of the message corrected
+	Body      string // its new text
+	// The correction's own ids, to recognise its copies (see Known).
+	StanzaID, OriginID, ArchiveID string
+}
+
+// Correct replaces the body of the latest message with stanza id
+// c.ReplaceID in the conversation with c.Peer, sent in c.Direction, and
+// marks it edited; the text it replaces is kept (see Edits). It reports
+// false when there is no such message: a correction names a message its
+// sender sent, so one naming anybody else's changes nothing.
+func (s *Store) Correct(ctx context.Context, c Correction) bool {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false
 	}
-	n, err := res.RowsAffected()
-	return err == nil && n == 1
+	defer tx.Rollback()
+	var id int64
+	var old string
+	err = tx.QueryRowContext(ctx, `SELECT id, body FROM messages WHERE id =
+		(SELECT max(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ?)`, c.Peer, c.Direction, c.ReplaceID).Scan(&id, &old)
+	if err != nil {
+		return false
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO edits (message, body, replaced, stanza_id, origin_id, archive_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, old, time.Now().UnixMicro(), c.StanzaID, c.OriginID, c.ArchiveID); err != nil {
+		return false
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ?, edited = 1 WHERE id = ?`, c.Body, id); err != nil {
+		return false
+	}
+	return tx.Commit() == nil
 }
 
-// Known reports whether a message is stored already: one with the same
-// archive id, or, from the same peer and direction, the same origin-id.
-// Copies of one message come by several ways (live, carbon, offline
-// storage, archive); this is how one of them is kept.
-func (s *Store) Known(ctx context.Context, peer, direction, archiveID, originID string) (bool, error) {
+// Edit is a text a correction replaced.
+type Edit struct {
+	Body     string
+	Replaced time.Time // when the correction came
+}
+
+// Edits returns the texts the message with row id had before its
+// corrections, oldest (the original) first.
+func (s *Store) Edits(ctx context.Context, id int64) ([]Edit, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT body, replaced FROM edits WHERE message = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Edit
+	for rows.Next() {
+		var e Edit
+		var ts int64
+		if err := rows.Scan(&e.Body, &ts); err != nil {
+			return nil, err
+		}
+		e.Replaced = time.UnixMicro(ts)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// LastReceived returns the newest message received in the conversation
+// with peer, in the conversation's order; ok is false when there is none.
+func (s *Store) LastReceived(ctx context.Context, peer string) (m Message, ok bool, err error) {
+	out, err := s.query(ctx, `WHERE peer = ? AND direction = 'in' ORDER BY ts DESC, id DESC LIMIT 1`, peer)
+	if err != nil || len(out) == 0 {
+		return Message{}, false, err
+	}
+	return out[0], true, nil
+}
+
+// Key is what recognises a copy of a stored message (see Known).
+type Key struct {
+	Peer      string // the conversation
+	Direction string
+	ArchiveID string // the archive's id: unique within the conversation's archive
+	OriginID  string // the sender's XEP-0359 origin-id
+	// StanzaID, with ArchiveID, for a copy that came from the archive:
+	// the live copy stored without an archive id is recognised by its
+	// stanza id, and given ArchiveID.
+	StanzaID string
+}
+
+// Known reports whether a message is stored already: in the conversation
+// with k.Peer, one with the same archive id, or, in the same direction,
+// the same origin-id (a correction applied counts, by its own ids), or (for a copy from the archive) a message stored
+// without an archive id with the same stanza id, which then takes
+// k.ArchiveID. Copies of one message come by several ways (live, carbon,
+// offline storage, archive); this is how one of them is kept. An archive
+// id counts only within its conversation: the archive of a chat is the
+// account's own (one per store), and an id a contact forged must not hide
+// anybody else's message.
+func (s *Store) Known(ctx context.Context, k Key) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE (archive_id != '' AND archive_id = ?)
-		OR (origin_id != '' AND origin_id = ? AND peer = ? AND direction = ?)`, archiveID, originID, peer, direction).Scan(&n)
-	return n > 0, err
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM messages WHERE peer = ? AND (
+		(archive_id != '' AND archive_id = ?)
+		OR (origin_id != '' AND origin_id = ? AND direction = ?)))
+		+ (SELECT count(*) FROM edits JOIN messages ON messages.id = edits.message WHERE messages.peer = ? AND (
+		(edits.archive_id != '' AND edits.archive_id = ?)
+		OR (edits.origin_id != '' AND edits.origin_id = ? AND messages.direction = ?)))`,
+		k.Peer, k.ArchiveID, k.OriginID, k.Direction, k.Peer, k.ArchiveID, k.OriginID, k.Direction).Scan(&n)
+	if err != nil || n > 0 || k.StanzaID == "" || k.ArchiveID == "" {
+		return n > 0, err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE id =
+		(SELECT min(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ? AND archive_id = '')`,
+		k.ArchiveID, k.Peer, k.Direction, k.StanzaID)
+	if err != nil {
+		return false, err
+	}
+	m, err := res.RowsAffected()
+	return m > 0, err
 }
 
-// SetArchiveID records the archive id of an outgoing message we stored by
-// its origin-id, once the archive tells us.
-func (s *Store) SetArchiveID(ctx context.Context, originID, archiveID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, originID)
+// SetArchiveID records the archive id of an outgoing message to peer we
+// stored by its origin-id, once the archive tells us.
+func (s *Store) SetArchiveID(ctx context.Context, peer, originID, archiveID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE peer = ? AND origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, peer, originID)
 	return err
 }
 

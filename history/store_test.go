@@ -117,6 +117,42 @@ func TestBeforePages(t *testing.T) {
 	}
 }
 
+// A message stored live without an archive id (its stanza-id could not be
+// trusted) is recognised when the archive brings it, by its stanza id in
+// the same conversation and direction, and takes the archive's id.
+func TestKnownByStanzaIDFromTheArchive(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Append([]*Message{{Peer: "b@x", Direction: In, Body: "x", StanzaID: "s1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []Key{
+		{Peer: "c@x", Direction: In, ArchiveID: "R1", StanzaID: "s1"}, // another conversation
+		{Peer: "b@x", Direction: Out, ArchiveID: "R1", StanzaID: "s1"},
+		{Peer: "b@x", Direction: In, StanzaID: "s1"}, // live: no archive id to give it
+		{Peer: "b@x", Direction: In, ArchiveID: "R1", StanzaID: "s2"},
+	} {
+		if ok, err := s.Known(ctx, k); err != nil || ok {
+			t.Errorf("Known(%+v) = %v, %v; want false", k, ok, err)
+		}
+	}
+	if ok, err := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "R1", StanzaID: "s1"}); err != nil || !ok {
+		t.Fatalf("the archive's copy not recognised: %v, %v", ok, err)
+	}
+	rows, _, _ := s.Before(ctx, "b@x", 0, 10)
+	if len(rows) != 1 || rows[0].ArchiveID != "R1" {
+		t.Fatalf("rows: %+v", rows)
+	}
+	// Matched once: a second archived message reusing the stanza id is new.
+	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "R2", StanzaID: "s1"}); ok {
+		t.Error("a second archived message with the same stanza id taken for the first")
+	}
+}
+
 func TestKnownAndMeta(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
 	if err != nil {
@@ -130,19 +166,25 @@ func TestKnownAndMeta(t *testing.T) {
 		want                    bool
 	}{
 		{"b@x", In, "A1", "", true},
-		{"z@x", In, "A1", "", true}, // archive ids are unique per archive
+		// An archive id counts within its conversation: one a contact
+		// forged must not hide somebody else's message.
+		{"z@x", In, "A1", "", false},
 		{"b@x", In, "", "o1", true},
 		{"c@x", In, "", "o1", false}, // another sender may reuse an origin-id
 		{"b@x", Out, "", "o1", false},
 		{"b@x", Out, "A9", "o2", true},
 		{"b@x", In, "A2", "o9", false},
 	} {
-		if got, err := s.Known(ctx, c.peer, c.dir, c.arch, c.origin); err != nil || got != c.want {
+		if got, err := s.Known(ctx, Key{Peer: c.peer, Direction: c.dir, ArchiveID: c.arch, OriginID: c.origin}); err != nil || got != c.want {
 			t.Errorf("Known(%v) = %v, %v", c, got, err)
 		}
 	}
-	s.SetArchiveID(ctx, "o2", "A2")
-	if ok, _ := s.Known(ctx, "q@x", In, "A2", ""); !ok {
+	s.SetArchiveID(ctx, "q@x", "o2", "A2") // not the conversation it is in
+	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "A2"}); ok {
+		t.Error("archive id recorded on a message to somebody else")
+	}
+	s.SetArchiveID(ctx, "b@x", "o2", "A2")
+	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "A2"}); !ok {
 		t.Error("archive id of an outgoing message not recorded")
 	}
 	if v, _ := s.Meta(ctx, "k"); v != "" {
@@ -243,7 +285,8 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 		t.Fatal("indexed at once; the test cannot see a row waiting")
 	}
 	// Corrections: one of an indexed row, one of a row not yet indexed.
-	if !s.Correct(ctx, "bob@x", In, "a", "old plums") || !s.Correct(ctx, "bob@x", In, "b", "fresh figs") {
+	if !s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "a", Body: "old plums"}) ||
+		!s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "b", Body: "fresh figs"}) {
 		t.Fatal("corrections not applied")
 	}
 	for q, want := range map[string]string{"apples": "", "plums": "old plums", "pears": "", "figs": "fresh figs"} {
@@ -273,5 +316,55 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A correction keeps the text it replaces: the original and each later
+// version, oldest first. Its own ids make its copies known.
+func TestCorrectionsKeepTheOriginal(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	m := &Message{Peer: "bob@x", Direction: In, Body: "teh", StanzaID: "m1"}
+	if err := s.Append([]*Message{m}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Correct(ctx, Correction{Peer: "carol@x", Direction: In, ReplaceID: "m1", Body: "x"}) {
+		t.Fatal("corrected a message in another conversation")
+	}
+	if !s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "m1", Body: "the", StanzaID: "c1", OriginID: "o1", ArchiveID: "A1"}) ||
+		!s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "m1", Body: "the end", StanzaID: "c2"}) {
+		t.Fatal("corrections not applied")
+	}
+	rows, _, _ := s.Before(ctx, "bob@x", 0, 10)
+	if len(rows) != 1 || rows[0].Body != "the end" || !rows[0].Edited {
+		t.Fatalf("rows: %+v", rows)
+	}
+	edits, err := s.Edits(ctx, m.ID)
+	if err != nil || len(edits) != 2 || edits[0].Body != "teh" || edits[1].Body != "the" {
+		t.Fatalf("edits: %+v, %v", edits, err)
+	}
+	for _, c := range []struct {
+		k    Key
+		want bool
+	}{
+		{Key{Peer: "bob@x", Direction: In, ArchiveID: "A1"}, true},
+		{Key{Peer: "bob@x", Direction: In, OriginID: "o1"}, true},
+		{Key{Peer: "carol@x", Direction: In, ArchiveID: "A1"}, false},
+		{Key{Peer: "bob@x", Direction: Out, OriginID: "o1"}, false},
+	} {
+		if got, err := s.Known(ctx, c.k); err != nil || got != c.want {
+			t.Errorf("Known(%+v) = %v, %v; want %v", c.k, got, err, c.want)
+		}
+	}
+	last, ok, err := s.LastReceived(ctx, "bob@x")
+	if err != nil || !ok || last.StanzaID != "m1" {
+		t.Fatalf("last received: %+v %v %v", last, ok, err)
+	}
+	if _, ok, _ := s.LastReceived(ctx, "carol@x"); ok {
+		t.Fatal("a last message in an empty conversation")
 	}
 }

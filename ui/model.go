@@ -379,6 +379,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.MessageReceived:
 		c, i := s.Open(account, e.Bare)
 		at := c.insert(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable}, e.Delayed)
+		if e.Note != "" && at >= 0 {
+			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
+		}
 		c.PeerState = ""
 		if i != s.Active || c.Scroll > 0 {
 			c.markUnseen(at)
@@ -412,7 +415,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		lines := make([]Line, len(e.Messages))
 		for i, h := range e.Messages {
-			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: s.displayName(a, e.Peer), SenderKey: e.Peer}
+			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: s.displayName(a, e.Peer), SenderKey: e.Peer, Edited: h.Edited}
 			if h.Outgoing {
 				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, "me", a.JID, h.State
 			}

@@ -127,3 +127,22 @@ func TestUndeliveredMessageShowsItsReason(t *testing.T) {
 		t.Fatalf("lines: %+v", c.Lines)
 	}
 }
+
+// A correction that may not correct comes as a message of its own with a
+// note, shown under it; messages corrected earlier show "(edited)" when
+// read back from history.
+func TestCorrectionShownAsANewMessageCarriesItsNote(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x"}})
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s.Apply("a", chat.MessageReceived{ID: "m1", From: "bob@x/pc", Bare: "bob@x", Body: "one", Time: now})
+	s.Apply("a", chat.MessageReceived{ID: "m2", From: "bob@x/evil", Bare: "bob@x", Body: "one, rewritten", Time: now.Add(time.Second), Note: "sent as a correction"})
+	c, _ := s.Find("a", "bob@x")
+	if len(c.Lines) != 3 || c.Lines[0].Body != "one" || c.Lines[0].Edited || c.Lines[1].Body != "one, rewritten" ||
+		c.Lines[2].Kind != LineInfo || c.Lines[2].Body != "sent as a correction" {
+		t.Fatalf("lines: %+v", c.Lines)
+	}
+	s.Apply("a", chat.HistoryLoaded{Peer: "bob@x", Messages: []chat.StoredMessage{{StoreID: 9, ID: "m0", Body: "fixed", Time: now.Add(-time.Hour), Edited: true}}})
+	if c.Lines[0].Body != "fixed" || !c.Lines[0].Edited {
+		t.Fatalf("a corrected message read back: %+v", c.Lines[0])
+	}
+}

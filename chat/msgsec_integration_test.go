@@ -111,6 +111,9 @@ func TestForgedStanzaIDIsNotTrusted(t *testing.T) {
 	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
 	// The catch-up brings the archive in order: b1 first, then b3.
 	again.r.wait(t, "the message from the archive", is(func(e chat.MessageReceived) bool { return e.Body == "while the laptop was off" }))
+	// The blocklist is asked for after the archive, so its answer comes
+	// after the whole catch-up (that message may come first, offline).
+	again.r.wait(t, "the blocklist, asked for after the archive", is(func(e chat.BlocklistChanged) bool { return e.Reset }))
 	rows, _, err := store.Before(t.Context(), "bob@localhost", 0, 50)
 	if err != nil {
 		t.Fatal(err)

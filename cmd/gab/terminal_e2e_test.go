@@ -20,19 +20,29 @@ func (tm *tmux) format(f string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// gabPID is the process id of gab, the child of the pane's shell.
+// gabPID is the process id of gab, the child of the pane's shell (found in
+// /proc: a fresh Debian has no pgrep).
 func (tm *tmux) gabPID() int {
 	tm.t.Helper()
 	shell := tm.format("#{pane_pid}")
-	out, err := exec.Command("pgrep", "-P", shell).Output()
-	if err != nil {
-		tm.t.Fatalf("no gab under the pane's shell %s: %v", shell, err)
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after ")".
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && fields[1] == shell {
+			pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+			if err == nil {
+				return pid
+			}
+		}
 	}
-	pid, err := strconv.Atoi(strings.Fields(string(out))[0])
-	if err != nil {
-		tm.t.Fatal(err)
-	}
-	return pid
+	tm.t.Fatalf("no gab under the pane's shell %s", shell)
+	return 0
 }
 
 // waitExit waits until the pane's shell has written gab's exit status, and

@@ -23,6 +23,13 @@ const (
 	MaxRosterWidth = 80
 )
 
+// What becomes of subscription requests from strangers
+// (Settings.StrangerRequests).
+const (
+	StrangersAsk    = "ask"    // listed and announced like any request
+	StrangersIgnore = "ignore" // left unanswered, without a word
+)
+
 // Sort orders for the roster.
 const (
 	SortPresence = "presence"
@@ -37,6 +44,9 @@ type Settings struct {
 	TimeFormat  string // Go time layout for message timestamps
 	RosterWidth int    // columns of the contact list, MinRosterWidth to MaxRosterWidth
 	Language    string // preferred xml:lang for message bodies; empty for $LANG
+	// StrangerRequests is what becomes of a subscription request from
+	// someone not in the contacts: StrangersAsk or StrangersIgnore.
+	StrangerRequests string
 
 	Notify Notify
 	Away   Away
@@ -76,7 +86,7 @@ type Away struct {
 
 // DefaultSettings are used when gab.toml is absent and for keys it omits.
 func DefaultSettings() Settings {
-	return Settings{RosterSort: SortPresence, ShowOffline: true, TimeFormat: "15:04", RosterWidth: 30,
+	return Settings{RosterSort: SortPresence, ShowOffline: true, StrangerRequests: StrangersAsk, TimeFormat: "15:04", RosterWidth: 30,
 		Notify: Notify{Bell: true, Title: true, Desktop: DesktopOff},
 		Away:   Away{After: 10 * time.Minute, XAAfter: 30 * time.Minute, Message: "away (idle)"}}
 }
@@ -109,6 +119,14 @@ func settingsFields(s *Settings) map[string]field {
 			return fmt.Errorf("%q is not a sort order; use %q or %q", v, SortPresence, SortName)
 		}},
 		"ui.show_offline": {kindBool, func(v any) error { s.ShowOffline = v.(bool); return nil }},
+		"ui.requests_from_strangers": {kindString, func(v any) error {
+			switch v.(string) {
+			case StrangersAsk, StrangersIgnore:
+				s.StrangerRequests = v.(string)
+				return nil
+			}
+			return fmt.Errorf("%q is not one of %q or %q", v, StrangersAsk, StrangersIgnore)
+		}},
 		"ui.time_format": {kindString, func(v any) error {
 			if v.(string) == "" {
 				return errors.New("must not be empty")

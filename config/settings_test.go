@@ -197,3 +197,18 @@ func TestNotifyCommandFileWritableByOthersRefused(t *testing.T) {
 		t.Fatalf("a file without a command refused: %v", probs)
 	}
 }
+
+func TestRequestsFromStrangers(t *testing.T) {
+	dir := t.TempDir()
+	if s, _ := LoadSettings(dir); s.StrangerRequests != StrangersAsk {
+		t.Fatalf("default %q", s.StrangerRequests)
+	}
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\nrequests_from_strangers = \"ignore\"\n"), 0o644)
+	if s, probs := LoadSettings(dir); len(probs) != 0 || s.StrangerRequests != StrangersIgnore {
+		t.Fatalf("ignore: %q %v", s.StrangerRequests, probs)
+	}
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[ui]\n\nrequests_from_strangers = \"deny\"\n"), 0o644)
+	if s, probs := LoadSettings(dir); len(probs) != 1 || probs[0].Line != 3 || s.StrangerRequests != StrangersAsk {
+		t.Fatalf("bad value: %q %v", s.StrangerRequests, probs)
+	}
+}

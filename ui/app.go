@@ -62,6 +62,9 @@ type App struct {
 	quitting atomic.Bool
 	quitOnce sync.Once
 	quitReq  chan struct{} // closed by quit
+	// ignoreStrangers drops subscription requests from people not in the
+	// contacts (ui.requests_from_strangers = "ignore").
+	ignoreStrangers bool
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -86,13 +89,14 @@ func New(accounts []*Account, opts Options) *App {
 		tf = "15:04"
 	}
 	a := &App{
-		tv:       tview.NewApplication(),
-		state:    state,
-		ticks:    make(chan item, 64),
-		quitReq:  make(chan struct{}),
-		version:  opts.Version,
-		bindings: opts.Settings.Bindings(),
-		notify:   newNotifier(opts.Settings.Notify),
+		tv:              tview.NewApplication(),
+		state:           state,
+		ticks:           make(chan item, 64),
+		quitReq:         make(chan struct{}),
+		ignoreStrangers: opts.Settings.StrangerRequests == config.StrangersIgnore,
+		version:         opts.Version,
+		bindings:        opts.Settings.Bindings(),
+		notify:          newNotifier(opts.Settings.Notify),
 	}
 	a.notify.report = func(msg string) { a.post(func() { a.state.Log(LineError, "%s", msg) }) }
 	a.away = newAutoAway(a, opts.Settings.Away)
@@ -291,6 +295,9 @@ func (a *App) apply(it item) {
 		}
 		a.schedule(it.tick)
 		return
+	}
+	if e, ok := it.ev.(chat.SubscriptionRequested); ok && a.ignoreStrangers && a.stranger(it.account, e.From) {
+		return // ui.requests_from_strangers = "ignore": left unanswered, without a word
 	}
 	a.state.Apply(it.account, it.ev)
 	a.loadFresh()

@@ -270,7 +270,7 @@ func (a *App) openPrompts() {
 	}
 	list := &JumpList{Box: tview.NewBox()}
 	a.promptList = list
-	list.SetBorder(true).SetTitle(" Waiting for your answer — Enter opens, Esc closes ")
+	list.SetBorder(true).SetTitle(" Waiting for your answer · Enter opens · D denies strangers · Esc closes ")
 	list.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		switch ev.Key() {
 		case tcell.KeyUp:
@@ -284,8 +284,13 @@ func (a *App) openPrompts() {
 		case tcell.KeyEscape:
 			a.closeDialog(promptsPage)
 		default:
-			if ev.Key() == tcell.KeyRune && ev.Rune() == 'q' {
+			switch {
+			case ev.Key() == tcell.KeyRune && ev.Rune() == 'q':
 				a.closeDialog(promptsPage)
+			case ev.Key() == tcell.KeyRune && ev.Rune() == 'D':
+				// Capital D: denying many at once is asked for with
+				// a key no Enter or stray letter presses.
+				a.denyStrangers()
 			}
 		}
 		return nil
@@ -452,6 +457,42 @@ func (a *App) deny(account, jid string) {
 	acct.Roster.SetPendingIn(jid, false, "")
 	a.state.Log(LineInfo, "%sdenied %s: they do not see your presence", a.promptPrefix(account), shortenMiddle(jid, jidCells))
 	a.answered(pendingPrompt{kind: promptRequest, account: account, jid: jid})
+}
+
+// stranger reports whether jid is not among the account's contacts.
+func (a *App) stranger(account, jid string) bool {
+	acct := a.state.Account(account)
+	if acct == nil {
+		return true
+	}
+	c := acct.Roster.Get(jid)
+	return c == nil || !c.InRoster
+}
+
+// denyStrangers denies every waiting subscription request from someone
+// not in the contacts, with one console line for them all.
+func (a *App) denyStrangers() {
+	denied := 0
+	for _, p := range append([]pendingPrompt(nil), a.prompts...) {
+		if p.kind != promptRequest || !a.stranger(p.account, p.jid) {
+			continue
+		}
+		if acct := a.state.Account(p.account); acct != nil {
+			acct.Client.Do(chat.DenySubscription{JID: p.jid})
+			acct.Roster.SetPendingIn(p.jid, false, "")
+		}
+		a.answered(p)
+		denied++
+	}
+	if denied == 0 {
+		a.state.SetStatus(false, "no request from a stranger waits")
+		return
+	}
+	what := "requests"
+	if denied == 1 {
+		what = "request"
+	}
+	a.state.Log(LineInfo, "denied %d %s from people not in your contacts: they do not see your presence", denied, what)
 }
 
 const trustPage = "trust"

@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -573,4 +574,65 @@ func TestRequestShowsTheJIDInASmallWindow(t *testing.T) {
 	h.waitFor("aaron@x")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("Subscription request", "JID:      aaron@x")
+}
+
+// A flood of requests from strangers is answered in one deliberate step:
+// D in the list denies them all, and leaves a contact's own request.
+func TestDenyAllFromStrangers(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ann@x", Name: "Ann", Subscription: "to"}}})
+	h.waitFor("Ann")
+	var evs []chat.Event
+	for i := range 200 {
+		evs = append(evs, chat.SubscriptionRequested{From: fmt.Sprintf("spam%03d@evil", i)})
+	}
+	evs = append(evs, chat.SubscriptionRequested{From: "ann@x"})
+	h.send(evs...)
+	h.waitFor("201 requests · F4 to answer")
+	h.key(tcell.KeyF4, 0, tcell.ModNone)
+	h.waitFor("Waiting for your answer", "D denies strangers")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone) // Enter opens one; it denies nothing
+	h.waitFor("Subscription request", "spam000@evil")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("Waiting for your answer")
+	h.key(tcell.KeyRune, 'D', tcell.ModNone)
+	h.consoleHas("denied 200 requests from people not in your contacts")
+	h.waitFor("1 request · F4 to answer", "request  ann@x")
+	denied := 0
+	for _, c := range h.client.commands() {
+		switch c := c.(type) {
+		case chat.DenySubscription:
+			if c.JID == "ann@x" {
+				t.Fatal("a contact's request was denied as a stranger's")
+			}
+			denied++
+		case chat.ApproveSubscription:
+			t.Fatalf("approved: %#v", c)
+		}
+	}
+	if denied != 200 {
+		t.Fatalf("%d denied, want 200", denied)
+	}
+}
+
+// With ui.requests_from_strangers = "ignore", a stranger's request is
+// neither listed nor announced; a contact's still is.
+func TestIgnoreRequestsFromStrangers(t *testing.T) {
+	settings := config.DefaultSettings()
+	settings.StrangerRequests = config.StrangersIgnore
+	h := newHarnessWith(t, 100, 30, settings, nil)
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ann@x", Name: "Ann", Subscription: "to"}}})
+	h.waitFor("Ann")
+	h.send(chat.SubscriptionRequested{From: "spam@evil"}, chat.SubscriptionRequested{From: "ann@x"})
+	// Ann's request comes after the stranger's: once it is shown, the
+	// stranger's has been dealt with.
+	h.waitFor("1 request · F4 to answer")
+	if strings.Contains(h.screenText(), "spam@evil") {
+		t.Fatalf("a stranger's request was shown:\n%s", h.screenText())
+	}
+	for _, l := range h.app.state.Console().Lines {
+		if strings.Contains(l.Body, "spam@evil") {
+			t.Fatalf("console: %q", l.Body)
+		}
+	}
 }

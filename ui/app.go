@@ -129,8 +129,9 @@ func New(accounts []*Account, opts Options) *App {
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
-	a.status.Hint = fmt.Sprintf("%s: contacts/composer · %s: jump · %s: help · %s: quit",
-		a.keyFor("focus"), a.keyFor("quick_jump"), a.keyFor("help"), a.keyFor("quit"))
+	// Most needed first: at 80 columns the end may be cut off.
+	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: contacts/composer · %s: jump",
+		a.keyFor("help"), a.keyFor("quit"), a.keyFor("focus"), a.keyFor("quick_jump"))
 	a.status.Pending = a.pendingSummary
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:

@@ -609,21 +609,30 @@ func twoLines(fp string) string {
 // trustCommand is /trust [ACCOUNT]: the certificate question of the
 // account, or the only one waiting.
 func (a *App) trustCommand(account string) {
+	a.onePrompt(promptCert, account, a.trustDialog,
+		"no certificate of account %s waits to be checked", "no certificate waits to be checked",
+		"certificates wait for several accounts: /trust ACCOUNT")
+}
+
+// onePrompt opens the question of kind for account, or the only one of
+// that kind when account is ""; otherwise it says why it cannot, with
+// noneFor (given the account), none or several.
+func (a *App) onePrompt(kind promptKind, account string, open func(pendingPrompt), noneFor, none, several string) {
 	var found []pendingPrompt
 	for _, p := range a.prompts {
-		if p.kind == promptCert && (account == "" || p.account == account) {
+		if p.kind == kind && (account == "" || p.account == account) {
 			found = append(found, p)
 		}
 	}
 	switch {
 	case len(found) == 0 && account != "":
-		a.state.SetStatus(true, "no certificate of account %s waits to be checked", account)
+		a.state.SetStatus(true, noneFor, account)
 	case len(found) == 0:
-		a.state.SetStatus(true, "no certificate waits to be checked")
+		a.state.SetStatus(true, "%s", none)
 	case len(found) > 1:
-		a.state.SetStatus(true, "certificates wait for several accounts: /trust ACCOUNT")
+		a.state.SetStatus(true, "%s", several)
 	default:
-		a.trustDialog(found[0])
+		open(found[0])
 	}
 }
 
@@ -720,20 +729,7 @@ func (a *App) passwordDialog(p pendingPrompt) {
 // passwordCommand is /password [ACCOUNT]: the password question of the
 // account, or the only one waiting.
 func (a *App) passwordCommand(account string) {
-	var found []pendingPrompt
-	for _, p := range a.prompts {
-		if p.kind == promptPassword && (account == "" || p.account == account) {
-			found = append(found, p)
-		}
-	}
-	switch {
-	case len(found) == 0 && account != "":
-		a.state.SetStatus(true, "account %s is not waiting for a password", account)
-	case len(found) == 0:
-		a.state.SetStatus(true, "no account is waiting for a password")
-	case len(found) > 1:
-		a.state.SetStatus(true, "several accounts wait for a password: /password ACCOUNT")
-	default:
-		a.passwordDialog(found[0])
-	}
+	a.onePrompt(promptPassword, account, a.passwordDialog,
+		"account %s is not waiting for a password", "no account is waiting for a password",
+		"several accounts wait for a password: /password ACCOUNT")
 }

@@ -117,6 +117,22 @@ func (tm *tmux) waitFor(texts ...string) string {
 	}
 }
 
+// openNotice checks that a notice left the keyboard with the composer —
+// what is typed goes there, and the dialog (shown by dialogText) did not
+// open by itself — then opens it deliberately: F4, Enter on entry.
+func (tm *tmux) openNotice(dialogText, entry string) {
+	tm.t.Helper()
+	tm.text("still typing")
+	tm.waitFor("> still typing")
+	if strings.Contains(tm.screen(), dialogText) {
+		tm.t.Fatalf("the dialog opened by itself:\n%s", tm.screen())
+	}
+	tm.keys("C-u")
+	tm.keys("F4")
+	tm.waitFor("Waiting for your answer", entry)
+	tm.keys("Enter")
+}
+
 // waitForMatch waits until re matches somewhere on the screen.
 func (tm *tmux) waitForMatch(re *regexp.Regexp) string {
 	tm.t.Helper()
@@ -428,16 +444,7 @@ func TestEndToEndUntrustedCertificate(t *testing.T) {
 	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
 	tm.resize(80, 24)
 	tm.waitFor("1 certificate · F4 to answer")
-	// Typing goes on in the composer.
-	tm.text("still typing")
-	tm.waitFor("> still typing")
-	if strings.Contains(tm.screen(), "Untrusted certificate") {
-		t.Fatalf("the certificate dialog opened by itself:\n%s", tm.screen())
-	}
-	tm.keys("C-u")
-	tm.keys("F4")
-	tm.waitFor("Waiting for your answer", "certificate of account me")
-	tm.keys("Enter")
+	tm.openNotice("Untrusted certificate", "certificate of account me")
 	tm.waitFor("Untrusted certificate", "First four characters")
 	// Enter alone, then Enter on Trust with nothing typed: not trusted.
 	tm.keys("Enter", "Tab", "Tab", "Enter")

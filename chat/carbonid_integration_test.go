@@ -46,7 +46,7 @@ func TestCarbonsAreNotStoredAgainByTheCatchUp(t *testing.T) {
 	// The catch-up brings the archive in order: the carbons' messages
 	// first, then this one.
 	again.r.wait(t, "the message from the archive", is(func(e chat.MessageReceived) bool { return e.Body == "while the laptop was off" }))
-	rows, _, err := store.Before(t.Context(), "bob@localhost", 0, 50)
+	rows, _, err := store.Before(t.Context(), history.Conv{Peer: "bob@localhost"}, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

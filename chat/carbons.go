@@ -14,10 +14,11 @@ const (
 )
 
 // CarbonSent is a message the user sent from another device of the same
-// account (XEP-0280 sent carbon): it belongs in the conversation with To.
+// account (XEP-0280 sent carbon): it belongs in the conversation Conv.
 type CarbonSent struct {
+	Conv      Conv
 	ID        string
-	To        string // bare JID of the peer
+	To        string // the address it was sent to
 	Body      string
 	Thread    string
 	Time      time.Time
@@ -90,7 +91,7 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 	}
 	t, delayed := delayStamp(self, inner)
 	return []Event{CarbonSent{
-		ID: inner.Get("id"), To: to.Bare().String(), Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
+		Conv: ChatWith(to.Bare().String()), ID: inner.Get("id"), To: to.Bare().String(), Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
 		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed,
 	}}, true
 }

@@ -76,7 +76,7 @@ type Client struct {
 	seen     recentSet // origin-ids of messages received lately, to drop copies
 	// lastIn is, per conversation, the newest message received in it in
 	// this run: what a correction may replace. Reader goroutine only.
-	lastIn map[string]lastReceived
+	lastIn map[Conv]lastReceived
 
 	mu       sync.Mutex
 	queue    []queued
@@ -136,7 +136,7 @@ func New(acct *config.Account, opts Options) *Client {
 		items:     map[string]roster.Item{},
 		out:       newOutbox(outStore(opts.Store)),
 		seen:      recentSet{max: 2000},
-		lastIn:    map[string]lastReceived{},
+		lastIn:    map[Conv]lastReceived{},
 		chaty:     map[string]bool{},
 		asked:     map[string]bool{},
 		mam:       map[string]mamMode{},
@@ -297,9 +297,9 @@ func (c *Client) inRoster(bare string) bool {
 func (c *Client) row(ev Event) *history.Message {
 	switch e := ev.(type) {
 	case MessageReceived:
-		return &history.Message{Peer: e.Bare, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time}
+		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, Nick: e.Nick, OccupantID: e.OccupantID}
 	case CarbonSent:
-		return &history.Message{Peer: e.To, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent}
+		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent}
 	}
 	return nil
 }
@@ -380,7 +380,7 @@ func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
 func stored(msgs []history.Message) []StoredMessage {
 	out := make([]StoredMessage, len(msgs))
 	for i, m := range msgs {
-		out[i] = StoredMessage{StoreID: m.ID, Peer: m.Peer, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State, Edited: m.Edited}
+		out[i] = StoredMessage{StoreID: m.ID, Conv: convOf(m), Nick: m.Nick, OccupantID: m.OccupantID, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State, Edited: m.Edited}
 	}
 	return out
 }
@@ -396,17 +396,17 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 	switch cmd := cmd.(type) {
 	case LoadHistory:
 		if c.opts.Store == nil {
-			emit(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before})
+			emit(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before})
 			return false, nil
 		}
-		msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, pageLimit(cmd))
+		msgs, more, err := c.opts.Store.Before(ctx, cmd.Conv.stored(), cmd.Before, pageLimit(cmd))
 		if err != nil {
 			return false, fmt.Errorf("read history: %w", err)
 		}
 		if len(msgs) == 0 && cmd.Before == 0 && sess != nil && c.backfill(ctx, sess, id, cmd) {
 			return true, nil
 		}
-		emit(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
+		emit(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})
 		return false, nil
 	case storedPage:
 		return true, c.answerPage(ctx, id, cmd.LoadHistory, cmd.archive, emit)
@@ -418,21 +418,21 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		if limit <= 0 || limit > 500 {
 			limit = 100
 		}
-		hits, err := c.opts.Store.Search(ctx, cmd.Text, cmd.Peer, limit)
+		hits, err := c.opts.Store.Search(ctx, cmd.Text, cmd.Conv.stored(), limit)
 		if err != nil {
 			return false, fmt.Errorf("search: %w", err)
 		}
-		emit(SearchResults{Text: cmd.Text, Peer: cmd.Peer, Hits: stored(hits)})
+		emit(SearchResults{Text: cmd.Text, Conv: cmd.Conv, Hits: stored(hits)})
 		return false, nil
 	case LoadAround:
 		if c.opts.Store == nil {
 			return false, errors.New("no history is kept")
 		}
-		msgs, more, err := c.opts.Store.Around(ctx, cmd.Peer, cmd.StoreID, 50, 1000)
+		msgs, more, err := c.opts.Store.Around(ctx, cmd.Conv.stored(), cmd.StoreID, 50, 1000)
 		if err != nil {
 			return false, fmt.Errorf("read history: %w", err)
 		}
-		emit(HistoryLoaded{Peer: cmd.Peer, Messages: stored(msgs), More: more, Around: cmd.StoreID})
+		emit(HistoryLoaded{Conv: cmd.Conv, Messages: stored(msgs), More: more, Around: cmd.StoreID})
 		return false, nil
 	}
 	return false, fmt.Errorf("not a history command")
@@ -467,13 +467,13 @@ type storedPage struct {
 // answer, through out. archive is why the server's archive could not add
 // to it, nil when it did; a server that keeps no archive is no failure.
 func (c *Client) answerPage(ctx context.Context, id uint64, cmd LoadHistory, archive error, out func(Event)) error {
-	msgs, more, err := c.opts.Store.Before(ctx, cmd.Peer, cmd.Before, pageLimit(cmd))
+	msgs, more, err := c.opts.Store.Before(ctx, cmd.Conv.stored(), cmd.Before, pageLimit(cmd))
 	if err != nil {
 		err = fmt.Errorf("read history: %w", err)
 		out(CommandFailed{ID: id, Command: cmd, Err: err})
 		return err
 	}
-	out(HistoryLoaded{Peer: cmd.Peer, Before: cmd.Before, Messages: stored(msgs), More: more})
+	out(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})
 	var se *xmpp.StanzaError
 	if archive != nil && !(errors.As(archive, &se) && (se.Condition == "service-unavailable" || se.Condition == "feature-not-implemented")) {
 		err = fmt.Errorf("the server's archive: %w", archive)

@@ -175,11 +175,11 @@ func TestMessagesAndChatStatesWithSlixmpp(t *testing.T) {
 	a.r.wait(t, "active", is(func(e chat.ChatStateChanged) bool { return e.State == chat.StateActive }))
 
 	// Our side: the peer supports chat states now, so ours are sent.
-	a.do(t, chat.SendChatState{To: "peer@localhost", State: chat.StateComposing})
+	a.do(t, chat.SendChatState{Conv: chat.ChatWith("peer@localhost"), State: chat.StateComposing})
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "chatstate" && e.Get("state") == "composing" }); !ok {
 		t.Fatalf("peer never saw composing: %v", p.Events())
 	}
-	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "hi <peer> & \"friends\""})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "hi <peer> & \"friends\""})
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "message" && e.Get("body") == "hi <peer> & \"friends\"" && strings.HasPrefix(e.Get("from"), "alice@localhost/")
 	}); !ok {
@@ -196,8 +196,8 @@ func TestChatStatesNotSentToUnknownPeers(t *testing.T) {
 	srv.Register(t, "peer", "pw")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	p := srv.StartPeer(t, "peer", "pw")
-	a.do(t, chat.SendChatState{To: "peer@localhost", State: chat.StateComposing})
-	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "marker"})
+	a.do(t, chat.SendChatState{Conv: chat.ChatWith("peer@localhost"), State: chat.StateComposing})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "marker"})
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "marker" }); !ok {
 		t.Fatalf("peer never got the marker: %v", p.Events())
 	}
@@ -255,7 +255,7 @@ func TestOfflineMessageHasDelayStamp(t *testing.T) {
 	srv.Register(t, "bob", "pw")
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	sent := time.Now()
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "while you were out"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "while you were out"})
 	b.r.wait(t, "the server's acknowledgement", is(func(e chat.DeliveryChanged) bool { return e.State == chat.DeliverySent }))
 	stored := time.Now()
 	time.Sleep(1100 * time.Millisecond) // the stamp has one-second precision
@@ -276,10 +276,10 @@ func TestBlockingStopsMessages(t *testing.T) {
 	m := start(t, account(t, srv, "mallory", "pw", "gab"), chat.Options{})
 	a.do(t, chat.Block{JID: "mallory@localhost"})
 	a.r.wait(t, "block push", is(func(e chat.BlocklistChanged) bool { return e.Blocked && slices.Contains(e.JIDs, "mallory@localhost") }))
-	m.do(t, chat.SendMessage{To: "alice@localhost", Body: "spam"})
+	m.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "spam"})
 	m.r.wait(t, "bounce", is(func(e chat.StanzaError) bool { return e.Kind == "message" }))
 	a.do(t, chat.Unblock{JID: "mallory@localhost"})
-	m.do(t, chat.SendMessage{To: "alice@localhost", Body: "after unblock"})
+	m.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "after unblock"})
 	got := a.r.wait(t, "message after unblock", is[chat.MessageReceived](nil)).(chat.MessageReceived)
 	if got.Body != "after unblock" {
 		t.Fatalf("first message seen: %q (the blocked one leaked)", got.Body)
@@ -296,7 +296,7 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 	const n = 2000
 	begin := time.Now()
 	for i := 0; i < n; i++ {
-		b.c.Do(chat.SendMessage{To: "alice@localhost", Body: fmt.Sprintf("msg %04d", i)})
+		b.c.Do(chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: fmt.Sprintf("msg %04d", i)})
 	}
 	a.r.waitSeries(t, "message", n, func(i int, e chat.Event) bool {
 		m, ok := e.(chat.MessageReceived)
@@ -316,7 +316,7 @@ func TestTwoThousandMessagesInOrder(t *testing.T) {
 		t.Fatalf("received %d of %d", next, n)
 	}
 	// Every message shown was stored first, in order.
-	stored, _, err := store.Before(context.Background(), "bob@localhost", 0, n+1)
+	stored, _, err := store.Before(context.Background(), history.Conv{Peer: "bob@localhost"}, 0, n+1)
 	if err != nil || len(stored) != n {
 		t.Fatalf("stored %d messages (%v), want %d", len(stored), err, n)
 	}
@@ -397,7 +397,7 @@ func TestReconnectsAndRefetchesVersionedRoster(t *testing.T) {
 	if len(second.Items) != 1 || second.Items[0].Name != "Bob" || second.Version != first.Version {
 		t.Fatalf("after reconnect: %+v (before: %+v)", second, first)
 	}
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "back"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "back"})
 }
 
 func TestChatStatesSentToPeersThatAdvertiseThem(t *testing.T) {
@@ -445,7 +445,7 @@ func TestChatStatesSentToPeersThatAdvertiseThem(t *testing.T) {
 	// until composing arrives.
 	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
-		a.do(t, chat.SendChatState{To: "peer@localhost", State: chat.StateComposing})
+		a.do(t, chat.SendChatState{Conv: chat.ChatWith("peer@localhost"), State: chat.StateComposing})
 		select {
 		case what := <-got:
 			if what != "composing" {
@@ -457,6 +457,6 @@ func TestChatStatesSentToPeersThatAdvertiseThem(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("composing never reached a peer that advertises chat states")
 		}
-		a.do(t, chat.SendChatState{To: "peer@localhost", State: chat.StatePaused})
+		a.do(t, chat.SendChatState{Conv: chat.ChatWith("peer@localhost"), State: chat.StatePaused})
 	}
 }

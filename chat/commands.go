@@ -11,9 +11,10 @@ import (
 // ID Do returned.
 type Command interface{ isCommand() }
 
-// SendMessage sends a chat message to a contact's bare JID.
+// SendMessage sends a message in the conversation Conv: to a contact's
+// bare JID, to a room, or privately to one of its occupants.
 type SendMessage struct {
-	To     string
+	Conv   Conv
 	Body   string
 	Thread string
 }
@@ -21,7 +22,7 @@ type SendMessage struct {
 // SendChatState sends a standalone chat-state notification. It is sent only
 // to contacts known to support chat states.
 type SendChatState struct {
-	To    string
+	Conv  Conv
 	State ChatState
 }
 
@@ -97,41 +98,41 @@ type UsePassword struct{ Password string }
 // certificate, and no other, is accepted for the account.
 type TrustCertificate struct{ DER []byte }
 
-// LoadHistory reads stored messages with Peer older than the row Before
+// LoadHistory reads stored messages of Conv older than the row Before
 // (0: the newest), Limit at most; the answer is HistoryLoaded. It works
 // offline too.
 type LoadHistory struct {
-	Peer   string
+	Conv   Conv
 	Before int64
 	Limit  int
 }
 
 // SearchHistory finds stored messages holding every word of Text, in the
-// conversation with Peer or, when Peer is "", in all; the answer is
+// conversation Conv or, when Conv is zero, in all; the answer is
 // SearchResults.
 type SearchHistory struct {
 	Text  string
-	Peer  string
+	Conv  Conv
 	Limit int
 }
 
 // LoadAround reads the stored message StoreID with its context; the answer
 // is HistoryLoaded with Around set.
 type LoadAround struct {
-	Peer    string
+	Conv    Conv
 	StoreID int64
 }
 
 // MarkDisplayed tells a contact we have read their message ID (XEP-0333).
 // It goes only to contacts in the roster.
 type MarkDisplayed struct {
-	To string
-	ID string
+	Conv Conv
+	ID   string
 }
 
-// CorrectMessage replaces our message ReplaceID to To with Body (XEP-0308).
+// CorrectMessage replaces our message ReplaceID in Conv with Body (XEP-0308).
 type CorrectMessage struct {
-	To        string
+	Conv      Conv
 	ReplaceID string
 	Body      string
 }

@@ -13,8 +13,11 @@ import (
 // same full JID).
 type lastReceived struct {
 	id    string // its id as first sent
-	from  string // the full JID that sent it
+	from  string // the full JID that sent it (room/nick in a room)
 	alias string // the id of its latest correction, which some clients name instead
+	// occupant is the XEP-0421 occupant-id of its author in a room that
+	// gives them: the occupant, not the nick, may correct it.
+	occupant string
 }
 
 // correctionNote is shown with a correction that may not correct: it is a
@@ -24,7 +27,7 @@ const correctionNote = "sent as a correction of an earlier message; only the las
 // received notes m as the newest message in its conversation. Reader
 // goroutine only.
 func (c *Client) received(m MessageReceived) {
-	c.lastIn[m.Bare] = lastReceived{id: m.ID, from: m.From}
+	c.lastIn[m.Conv] = lastReceived{id: m.ID, from: m.From, occupant: m.OccupantID}
 }
 
 // correction decides what a contact's correction is. It corrects only the
@@ -36,14 +39,14 @@ func (c *Client) received(m MessageReceived) {
 // do: nothing the contact sent is hidden, and nothing already said changes.
 // It runs on the reader goroutine; false means ctx ended.
 func (c *Client) correction(ctx context.Context, sess *xmpp.Session, mc MessageCorrected) (Event, bool) {
-	last, ok := c.lastIn[mc.Bare]
+	last, ok := c.lastIn[mc.Conv]
 	if !ok && c.opts.Store != nil {
 		// Nothing from them in this run: the store has their last.
-		m, found, err := c.opts.Store.LastReceived(ctx, mc.Bare)
+		m, found, err := c.opts.Store.LastReceived(ctx, mc.Conv.stored())
 		c.storeFailed(err)
 		if found {
-			last, ok = lastReceived{id: m.StanzaID, from: m.From}, true
-			c.lastIn[mc.Bare] = last
+			last, ok = lastReceived{id: m.StanzaID, from: m.From, occupant: m.OccupantID}, true
+			c.lastIn[mc.Conv] = last
 		}
 	}
 	if !ok || !mayCorrect(last, mc) {
@@ -58,20 +61,28 @@ func (c *Client) correction(ctx context.Context, sess *xmpp.Session, mc MessageC
 			return nil, false
 		}
 		m := mc.AsMessage
-		if !c.opts.Store.Correct(ctx, history.Correction{Peer: mc.Bare, Direction: history.In, ReplaceID: mc.ReplaceID, Body: mc.Body,
-			StanzaID: m.ID, OriginID: m.OriginID, ArchiveID: m.ArchiveID}) {
+		if !c.opts.Store.Correct(ctx, history.Correction{Conv: mc.Conv.stored(), Direction: history.In, ReplaceID: mc.ReplaceID, Body: mc.Body,
+			StanzaID: m.ID, OriginID: m.OriginID, ArchiveID: m.ArchiveID, OccupantID: last.occupant}) {
 			c.storeFailed(fmt.Errorf("could not record in history a correction from %s", mc.From))
 		}
 	}
 	last.alias = mc.NewID
-	c.lastIn[mc.Bare] = last
+	c.lastIn[mc.Conv] = last
 	mc.AsMessage = MessageReceived{}
 	return mc, true
 }
 
 // mayCorrect reports whether mc may replace last, the newest message in its
-// conversation: from the full JID that sent it, naming it by its id (or by
-// the id of its latest correction).
+// conversation: from its author, naming it by its id (or by the id of its
+// latest correction). The author is the full JID that sent it; in a room
+// that gives occupant-ids (XEP-0421), the occupant with that id, whatever
+// its nick now — and never another occupant that took the nick.
 func mayCorrect(last lastReceived, mc MessageCorrected) bool {
-	return last.id != "" && last.from == mc.From && mc.ReplaceID != "" && (mc.ReplaceID == last.id || mc.ReplaceID == last.alias)
+	if last.id == "" || mc.ReplaceID == "" || (mc.ReplaceID != last.id && mc.ReplaceID != last.alias) {
+		return false
+	}
+	if mc.Conv.Kind == KindRoom && (last.occupant != "" || mc.OccupantID != "") {
+		return last.occupant == mc.OccupantID
+	}
+	return last.from == mc.From
 }

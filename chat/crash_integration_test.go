@@ -89,7 +89,7 @@ func TestKillDuringAFloodLosesNothingShown(t *testing.T) {
 	const n = 10000
 	go func() {
 		for i := 0; i < n; i++ {
-			b.c.Do(chat.SendMessage{To: "alice@localhost", Body: fmt.Sprintf("flood %05d", i)})
+			b.c.Do(chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: fmt.Sprintf("flood %05d", i)})
 		}
 	}()
 	var shown []string
@@ -116,7 +116,7 @@ func TestKillDuringAFloodLosesNothingShown(t *testing.T) {
 	if err := store.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	stored, _, err := store.Before(context.Background(), "bob@localhost", 0, n+10)
+	stored, _, err := store.Before(context.Background(), history.Conv{Peer: "bob@localhost"}, 0, n+10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,12 @@ func TestMessageWrittenDuringSetUpIsSentOnce(t *testing.T) {
 	befriend(t, srv, "alice", "peer")
 	p := srv.StartPeer(t, "peer", "pw")
 	c := chat.New(account(t, srv, "alice", "pw", "gab"), chat.Options{Version: "test"})
-	c.Do(chat.SendMessage{To: "peer@localhost", Body: "written while connecting"}) // waiting when the session starts
+	c.Do(chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "written while connecting"}) // waiting when the session starts
 	r := runClient(t, c)
 	sent := r.wait(t, "the message", is(func(e chat.MessageSent) bool { return e.Body == "written while connecting" })).(chat.MessageSent)
 	r.wait(t, "the roster", is[chat.RosterReset](nil))
 	r.wait(t, "the message confirmed", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliverySent }))
-	c.Do(chat.SendMessage{To: "peer@localhost", Body: "sentinel"})
+	c.Do(chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "sentinel"})
 	if _, ok := p.Wait(15*time.Second, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "sentinel" }); !ok {
 		t.Fatalf("the peer never got the sentinel: %v", p.Events())
 	}

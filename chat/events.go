@@ -91,22 +91,27 @@ type SubscriptionChanged struct {
 	Type string
 }
 
-// MessageReceived is a chat message with a body.
+// MessageReceived is a message with a body, in the conversation Conv.
 type MessageReceived struct {
-	ID       string
-	From     string // full JID as sent
-	Bare     string
-	To       string
-	Type     string // chat, normal, headline
-	Body     string
-	Thread   string
-	Time     time.Time // the XEP-0203 delay stamp when present, else when read
-	Delayed  bool
-	OriginID string // XEP-0359, to recognise a copy sent again
-	Carbon   bool   // a copy of a message to another of our devices (XEP-0280)
-	Receipt  bool   // the sender asks for a delivery receipt (XEP-0184)
-	Markable bool   // the sender wants to know when it is read (XEP-0333)
-	StoreID  int64  // its row in the history store, 0 without one
+	Conv Conv
+	ID   string
+	From string // full JID as sent
+	Bare string
+	To   string
+	Type string // chat, normal, headline, groupchat
+	// Nick and OccupantID say who wrote a room message: the occupant's
+	// nick and its XEP-0421 occupant-id ("" where the room gives none).
+	Nick       string
+	OccupantID string
+	Body       string
+	Thread     string
+	Time       time.Time // the XEP-0203 delay stamp when present, else when read
+	Delayed    bool
+	OriginID   string // XEP-0359, to recognise a copy sent again
+	Carbon     bool   // a copy of a message to another of our devices (XEP-0280)
+	Receipt    bool   // the sender asks for a delivery receipt (XEP-0184)
+	Markable   bool   // the sender wants to know when it is read (XEP-0333)
+	StoreID    int64  // its row in the history store, 0 without one
 	// ArchiveID is the id our server's archive gave it (XEP-0359
 	// stanza-id by our own account); copies are recognised by it.
 	ArchiveID string
@@ -120,21 +125,23 @@ type MessageReceived struct {
 
 // StoredMessage is one message read back from the history store.
 type StoredMessage struct {
-	StoreID  int64
-	Peer     string // bare JID of the conversation
-	ID       string // stanza id
-	Outgoing bool
-	From     string
-	Body     string
-	Time     time.Time
-	State    string // delivery state of an outgoing message
-	Edited   bool   // corrected after it was sent (XEP-0308)
+	StoreID    int64
+	Conv       Conv
+	Nick       string // who wrote it, in a room
+	OccupantID string // its author's XEP-0421 occupant-id, in a room
+	ID         string // stanza id
+	Outgoing   bool
+	From       string
+	Body       string
+	Time       time.Time
+	State      string // delivery state of an outgoing message
+	Edited     bool   // corrected after it was sent (XEP-0308)
 }
 
-// HistoryLoaded answers LoadHistory: stored messages with Peer older than
+// HistoryLoaded answers LoadHistory: stored messages of Conv older than
 // Before (0: the newest), oldest first; More says whether older ones remain.
 type HistoryLoaded struct {
-	Peer     string
+	Conv     Conv
 	Before   int64
 	Messages []StoredMessage
 	More     bool
@@ -146,7 +153,7 @@ type HistoryLoaded struct {
 // SearchResults answers SearchHistory, newest first.
 type SearchResults struct {
 	Text string
-	Peer string
+	Conv Conv // zero: every conversation
 	Hits []StoredMessage
 }
 
@@ -160,6 +167,7 @@ func (HistoryLoaded) isEvent() {}
 // max_message_size) comes with State failed, kept in history but never
 // sent; its command fails, saying why.
 type MessageSent struct {
+	Conv      Conv
 	CommandID uint64
 	ID        string
 	To        string
@@ -173,6 +181,7 @@ type MessageSent struct {
 // DeliveryChanged: a message the user wrote moved on (DeliveryUnacked,
 // DeliverySent, DeliveryFailed).
 type DeliveryChanged struct {
+	Conv  Conv
 	ID    string
 	To    string
 	State string
@@ -204,12 +213,16 @@ type MarkerReceived struct {
 // sent in the conversation, from the same full JID; a correction that may
 // not comes as a MessageReceived with a Note instead.
 type MessageCorrected struct {
-	From      string
-	Bare      string
-	ReplaceID string // the id of the message as first sent
-	NewID     string
-	Body      string
-	Outgoing  bool // we corrected our own message
+	Conv Conv
+	// Nick and OccupantID: the occupant correcting, in a room.
+	Nick       string
+	OccupantID string
+	From       string
+	Bare       string
+	ReplaceID  string // the id of the message as first sent
+	NewID      string
+	Body       string
+	Outgoing   bool // we corrected our own message
 	// AsMessage is the correction as a message of its own, for the
 	// client to show as such when it may not correct (not emitted).
 	AsMessage MessageReceived
@@ -229,8 +242,11 @@ const (
 	StateGone      ChatState = "gone"
 )
 
-// ChatStateChanged is a contact's chat state ("alice is typing…").
+// ChatStateChanged is a contact's chat state ("alice is typing…"), or in
+// a room an occupant's (Nick).
 type ChatStateChanged struct {
+	Conv  Conv
+	Nick  string
 	From  string
 	Bare  string
 	State ChatState

@@ -80,7 +80,10 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 	case TrustCertificate:
 		return errors.New("already connected: nothing to trust")
 	case MarkDisplayed:
-		to, err := BareJID(cmd.To)
+		if cmd.Conv.Kind != KindChat {
+			return nil // markers go to contacts only
+		}
+		to, err := BareJID(cmd.Conv.JID)
 		if err != nil {
 			return err
 		}
@@ -90,7 +93,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", NewID()).Add(
 			xmpp.E(NSMarkers, "displayed", "id", cmd.ID), xmpp.E("urn:xmpp:hints", "store")))
 	case CorrectMessage:
-		to, err := BareJID(cmd.To)
+		to, typ, err := cmd.Conv.address()
 		if err != nil {
 			return err
 		}
@@ -98,7 +101,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 			return errEmpty
 		}
 		id := NewID()
-		err = sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(
+		err = sess.Send(cmd.Conv.message(to, typ, id).Add(
 			xmpp.E(xmpp.NSClient, "body").WithText(cmd.Body),
 			xmpp.E(NSCorrect, "replace", "id", cmd.ReplaceID),
 			xmpp.E(NSSID, "origin-id", "id", id)))
@@ -106,9 +109,9 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 			return err
 		}
 		if c.opts.Store != nil {
-			c.opts.Store.Correct(ctx, history.Correction{Peer: to, Direction: history.Out, ReplaceID: cmd.ReplaceID, Body: cmd.Body, StanzaID: id, OriginID: id})
+			c.opts.Store.Correct(ctx, history.Correction{Conv: cmd.Conv.stored(), Direction: history.Out, ReplaceID: cmd.ReplaceID, Body: cmd.Body, StanzaID: id, OriginID: id})
 		}
-		c.emit(ctx, MessageCorrected{Bare: to, ReplaceID: cmd.ReplaceID, NewID: id, Body: cmd.Body, Outgoing: true})
+		c.emit(ctx, MessageCorrected{Conv: cmd.Conv, Bare: to, ReplaceID: cmd.ReplaceID, NewID: id, Body: cmd.Body, Outgoing: true})
 		return nil
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
@@ -124,7 +127,10 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 var errEmpty = errors.New("empty message")
 
 func (c *Client) sendChatState(sess *xmpp.Session, cmd SendChatState) error {
-	to, err := BareJID(cmd.To)
+	if cmd.Conv.Kind != KindChat {
+		return nil // rooms: not yet
+	}
+	to, err := BareJID(cmd.Conv.JID)
 	if err != nil {
 		return err
 	}

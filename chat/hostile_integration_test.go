@@ -131,7 +131,7 @@ func TestHostilePeerOnline(t *testing.T) {
 		}
 	}
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "still alive?"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "still alive?"})
 	checkHostileOutcome(t, a, "still alive?")
 	a.r.wait(t, "notice of the ignored roster push", is(func(e chat.Notice) bool { return strings.Contains(e.Text, "roster push from mallory") }))
 	// And the session still does requests.
@@ -213,7 +213,7 @@ func TestHostilePeerFloodsAndGiants(t *testing.T) {
 	}
 	// Still working, and the giant never arrived.
 	b := start2(t, srv)
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "still there?"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "still there?"})
 	a.r.wait(t, "a message after all that", is(func(e chat.MessageReceived) bool { return e.Body == "still there?" }))
 	for _, e := range a.r.snapshot() {
 		if m, ok := e.(chat.MessageReceived); ok && len(m.Body) > 1000 {

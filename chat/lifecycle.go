@@ -641,7 +641,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			checked := false // for copies
 			if mc, ok := ev.(MessageCorrected); ok {
 				m := mc.AsMessage
-				if c.duplicate(ctx, mc.Bare, history.In, m.ArchiveID, m.OriginID, "") {
+				if c.duplicate(ctx, mc.Conv, history.In, m.ArchiveID, m.OriginID, "") {
 					continue // a copy of a correction seen (applied, or shown as a message)
 				}
 				checked = true
@@ -655,7 +655,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if e.Archived {
 					sid = e.ID
 				}
-				if !checked && c.duplicate(ctx, e.Bare, history.In, e.ArchiveID, e.OriginID, sid) {
+				if !checked && c.duplicate(ctx, e.Conv, history.In, e.ArchiveID, e.OriginID, sid) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
 				c.received(e)
@@ -670,10 +670,10 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			case MarkerReceived:
 				c.displayed(ctx, e)
 			case CarbonSent:
-				if c.duplicate(ctx, e.To, history.Out, e.ArchiveID, e.OriginID, "") {
+				if c.duplicate(ctx, e.Conv, history.Out, e.ArchiveID, e.OriginID, "") {
 					if e.ArchiveID != "" && e.OriginID != "" && c.opts.Store != nil {
 						// A message we sent, now known to the archive too.
-						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.To, e.OriginID, e.ArchiveID))
+						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.Conv.stored(), e.OriginID, e.ArchiveID))
 					}
 					continue
 				}

@@ -245,8 +245,8 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 		if a.Outgoing {
 			dir = history.Out
 		}
-		if !c.duplicate(ctx, a.Peer, dir, a.ArchiveID, a.OriginID, a.ID) {
-			m := &history.Message{Peer: a.Peer, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
+		if !c.duplicate(ctx, ChatWith(a.Peer), dir, a.ArchiveID, a.OriginID, a.ID) {
+			m := &history.Message{Kind: history.KindChat, Peer: a.Peer, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
 				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time}
 			if a.Outgoing {
 				m.State = history.StateSent
@@ -257,14 +257,14 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
-		return CarbonSent{ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
+		return CarbonSent{Conv: ChatWith(a.Peer), ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
-	m := MessageReceived{ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
+	m := MessageReceived{Conv: ChatWith(a.Peer), ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
 		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
 	if a.ReplaceID != "" {
 		// A correction, judged as a live one is; its copy, when it was
 		// seen live, is recognised by its ids.
-		return MessageCorrected{From: a.From, Bare: a.Peer, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
+		return MessageCorrected{Conv: ChatWith(a.Peer), From: a.From, Bare: a.Peer, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
 	}
 	return m, true
 }
@@ -276,11 +276,12 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 // contact's own messages. stanzaID, for a copy that came from the
 // archive, also finds the live copy stored without an archive id (whose
 // stanza-id could not be trusted) and gives it this one.
-func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID, stanzaID string) bool {
-	if archiveID != "" && !c.seen.add("a\x00"+peer+"\x00"+archiveID) {
+func (c *Client) duplicate(ctx context.Context, conv Conv, dir, archiveID, originID, stanzaID string) bool {
+	key := string(conv.Kind) + "\x00" + conv.JID
+	if archiveID != "" && !c.seen.add("a\x00"+key+"\x00"+archiveID) {
 		return true
 	}
-	if originID != "" && !c.seen.add(dir+"\x00"+peer+"\x00"+originID) {
+	if originID != "" && !c.seen.add(dir+"\x00"+key+"\x00"+originID) {
 		return true
 	}
 	if archiveID == "" {
@@ -289,7 +290,7 @@ func (c *Client) duplicate(ctx context.Context, peer, dir, archiveID, originID, 
 	if c.opts.Store == nil || (archiveID == "" && originID == "") {
 		return false
 	}
-	known, err := c.opts.Store.Known(ctx, history.Key{Peer: peer, Direction: dir, ArchiveID: archiveID, OriginID: originID, StanzaID: stanzaID})
+	known, err := c.opts.Store.Known(ctx, history.Key{Conv: conv.stored(), Direction: dir, ArchiveID: archiveID, OriginID: originID, StanzaID: stanzaID})
 	c.storeFailed(err) // and taken as new: better shown twice than lost
 	return err == nil && known
 }
@@ -308,7 +309,7 @@ func (c *Client) storeFailed(err error) {
 // does not answer, the command goes back to the queue to be answered from
 // the store. It reports false when the query could not be sent.
 func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, id uint64, cmd LoadHistory) bool {
-	with := xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(cmd.Peer))
+	with := xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(cmd.Conv.JID))
 	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(pageLimit(cmd))), xmpp.E(NSRSM, "before"))
 	return c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element, err error) {
 		var se *xmpp.StanzaError

@@ -27,17 +27,17 @@ func TestArchiveCatchUpExactlyOnce(t *testing.T) {
 	defer store.Close()
 	laptop := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
 	bob := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	bob.do(t, chat.SendMessage{To: "alice@localhost", Body: "while both were on"})
+	bob.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "while both were on"})
 	laptop.r.wait(t, "the first message", is(func(e chat.MessageReceived) bool { return e.Body == "while both were on" }))
 	laptop.stop()
 	time.Sleep(1100 * time.Millisecond) // archive stamps have one-second precision
 
 	phone := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
 	sent := time.Now()
-	bob.do(t, chat.SendMessage{To: "alice@localhost", Body: "only the phone was on"})
+	bob.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "only the phone was on"})
 	phone.r.wait(t, "the phone gets it", is(func(e chat.MessageReceived) bool { return e.Body == "only the phone was on" }))
 	got := time.Now()
-	phone.do(t, chat.SendMessage{To: "bob@localhost", Body: "answered from the phone"})
+	phone.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "answered from the phone"})
 	bob.r.wait(t, "bob gets the answer", is(func(e chat.MessageReceived) bool { return e.Body == "answered from the phone" }))
 	time.Sleep(1100 * time.Millisecond) // archive stamps have one-second precision
 
@@ -64,7 +64,7 @@ func TestArchiveCatchUpExactlyOnce(t *testing.T) {
 	if fmt.Sprint(seen) != fmt.Sprint([]string{"only the phone was on", "answered from the phone"}) {
 		t.Fatalf("after login: %q", seen)
 	}
-	stored, _, _ := store.Before(t.Context(), "bob@localhost", 0, 10)
+	stored, _, _ := store.Before(t.Context(), history.Conv{Peer: "bob@localhost"}, 0, 10)
 	var bodies []string
 	for _, s := range stored {
 		bodies = append(bodies, s.Body)
@@ -114,17 +114,17 @@ func TestNewConversationFetchesItsLatestPage(t *testing.T) {
 	old := start(t, account(t, srv, "alice", "pw", "old-device"), chat.Options{})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	for i := 0; i < 3; i++ {
-		b.do(t, chat.SendMessage{To: "alice@localhost", Body: fmt.Sprint("old ", i)})
+		b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: fmt.Sprint("old ", i)})
 	}
 	old.r.wait(t, "the last old message", is(func(e chat.MessageReceived) bool { return e.Body == "old 2" }))
-	old.do(t, chat.SendMessage{To: "bob@localhost", Body: "old answer"})
+	old.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "old answer"})
 	b.r.wait(t, "the answer", is(func(e chat.MessageReceived) bool { return e.Body == "old answer" }))
 	old.stop()
 
 	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "new-device"), chat.Options{Store: store})
-	a.do(t, chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
-	h := a.r.wait(t, "the page", is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" })).(chat.HistoryLoaded)
+	a.do(t, chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 50})
+	h := a.r.wait(t, "the page", is(func(e chat.HistoryLoaded) bool { return e.Conv == chat.ChatWith("bob@localhost") })).(chat.HistoryLoaded)
 	var bodies []string
 	for _, m := range h.Messages {
 		bodies = append(bodies, m.Body)
@@ -163,15 +163,15 @@ func TestNewConversationWithoutArchiveIsAnswered(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{NoMAM: true})
 	srv.Register(t, "alice", "pw")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t)})
-	id := a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
-	_, at := a.r.waitFrom(t, 0, "the page", 10*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" }))
+	id := a.c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 50})
+	_, at := a.r.waitFrom(t, 0, "the page", 10*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Conv == chat.ChatWith("bob@localhost") }))
 	_, done := a.r.waitFrom(t, 0, "the final answer", 10*time.Second, is(func(e chat.CommandDone) bool { return e.ID == id }))
 	if done < at {
 		t.Fatalf("the command was answered before its page (%d < %d)", done, at)
 	}
 	// A sentinel command queued after it: once it is answered, a second
 	// answer to the first would have come.
-	a.do(t, chat.LoadHistory{Peer: "carol@localhost", Limit: 50})
+	a.do(t, chat.LoadHistory{Conv: chat.ChatWith("carol@localhost"), Limit: 50})
 	if got := finalAnswers(a.r, id); len(got) != 1 {
 		t.Fatalf("%d final answers: %v", len(got), got)
 	}
@@ -187,8 +187,8 @@ func TestHistoryRequestAnsweredWhenTheArchiveIsSilent(t *testing.T) {
 	acct.Server = proxy.Addr()
 	a := start(t, acct, chat.Options{Store: openStore(t), IQTimeout: 3 * time.Second, NoReconnect: true})
 	proxy.Blackhole() // nothing more reaches the server, nothing comes back
-	id := a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 50})
-	_, at := a.r.waitFrom(t, 0, "the page", 20*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Peer == "bob@localhost" }))
+	id := a.c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 50})
+	_, at := a.r.waitFrom(t, 0, "the page", 20*time.Second, is(func(e chat.HistoryLoaded) bool { return e.Conv == chat.ChatWith("bob@localhost") }))
 	ev, failed := a.r.waitFrom(t, 0, "the failure", 20*time.Second, is(func(e chat.CommandFailed) bool { return e.ID == id }))
 	if failed < at || !strings.Contains(ev.(chat.CommandFailed).Err.Error(), "archive") {
 		t.Fatalf("answer %v at %d, page at %d", ev, failed, at)

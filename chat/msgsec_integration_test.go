@@ -13,7 +13,7 @@ import (
 // message with stanza id id in the conversation with peer.
 func storedState(t *testing.T, store *history.Store, peer, id string) string {
 	t.Helper()
-	rows, _, err := store.Before(t.Context(), peer, 0, 50)
+	rows, _, err := store.Before(t.Context(), history.Conv{Peer: peer}, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestOnlyTheRecipientOrAServerCanBounceAMessage(t *testing.T) {
 	carol := rawPeer(t, srv, "carol")
 	bob := rawPeer(t, srv, "bob")
 
-	a.do(t, chat.SendMessage{To: "carol@localhost", Body: "for carol"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("carol@localhost"), Body: "for carol"})
 	sent := a.r.wait(t, "sent", is[chat.MessageSent](nil)).(chat.MessageSent)
 	a.r.wait(t, "the server's confirmation", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliverySent }))
 
@@ -73,7 +73,7 @@ func TestOnlyTheRecipientOrAServerCanBounceAMessage(t *testing.T) {
 
 	// A server on the way may too: Prosody answers for an account that
 	// does not exist.
-	a.do(t, chat.SendMessage{To: "nobody@localhost", Body: "anyone?"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("nobody@localhost"), Body: "anyone?"})
 	lost := a.r.wait(t, "sent to nobody", is(func(e chat.MessageSent) bool { return e.To == "nobody@localhost" })).(chat.MessageSent)
 	a.r.wait(t, "the server's bounce", is(func(e chat.DeliveryChanged) bool { return e.ID == lost.ID && e.State == chat.DeliveryFailed }))
 }
@@ -114,7 +114,7 @@ func TestForgedStanzaIDIsNotTrusted(t *testing.T) {
 	// The blocklist is asked for after the archive, so its answer comes
 	// after the whole catch-up (that message may come first, offline).
 	again.r.wait(t, "the blocklist, asked for after the archive", is(func(e chat.BlocklistChanged) bool { return e.Reset }))
-	rows, _, err := store.Before(t.Context(), "bob@localhost", 0, 50)
+	rows, _, err := store.Before(t.Context(), history.Conv{Peer: "bob@localhost"}, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestForgedStanzaIDIsNotTrusted(t *testing.T) {
 // with peer.
 func storedRow(t *testing.T, store *history.Store, peer, id string) history.Message {
 	t.Helper()
-	rows, _, err := store.Before(t.Context(), peer, 0, 100)
+	rows, _, err := store.Before(t.Context(), history.Conv{Peer: peer}, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,12 +174,12 @@ func TestOnlyTheLastMessageCanBeCorrectedFromTheSameResource(t *testing.T) {
 
 	var ids []string
 	for _, body := range []string{"one", "two", "three", "four"} {
-		b.do(t, chat.SendMessage{To: "alice@localhost", Body: body})
+		b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: body})
 		m := a.r.wait(t, body, is(func(e chat.MessageReceived) bool { return e.Body == body })).(chat.MessageReceived)
 		ids = append(ids, m.ID)
 	}
 	// Allowed: the last, from the resource that sent it.
-	b.do(t, chat.CorrectMessage{To: "alice@localhost", ReplaceID: ids[3], Body: "four, fixed"})
+	b.do(t, chat.CorrectMessage{Conv: chat.ChatWith("alice@localhost"), ReplaceID: ids[3], Body: "four, fixed"})
 	c := a.r.wait(t, "the correction", is[chat.MessageCorrected](nil)).(chat.MessageCorrected)
 	if c.ReplaceID != ids[3] || c.Body != "four, fixed" {
 		t.Fatalf("correction: %+v", c)
@@ -199,7 +199,7 @@ func TestOnlyTheLastMessageCanBeCorrectedFromTheSameResource(t *testing.T) {
 		t.Fatalf("shown as: %+v", m)
 	}
 	// Four messages back, from the resource that sent it: the same.
-	b.do(t, chat.CorrectMessage{To: "alice@localhost", ReplaceID: ids[0], Body: "one, rewritten"})
+	b.do(t, chat.CorrectMessage{Conv: chat.ChatWith("alice@localhost"), ReplaceID: ids[0], Body: "one, rewritten"})
 	m = a.r.wait(t, "the correction of an old message", is(func(e chat.MessageReceived) bool { return e.Body == "one, rewritten" })).(chat.MessageReceived)
 	if m.Note == "" {
 		t.Fatalf("shown as: %+v", m)
@@ -211,7 +211,7 @@ func TestOnlyTheLastMessageCanBeCorrectedFromTheSameResource(t *testing.T) {
 	}
 	for _, body := range []string{"four, forged", "one, rewritten"} {
 		found := false
-		rows, _, _ := store.Before(t.Context(), "bob@localhost", 0, 100)
+		rows, _, _ := store.Before(t.Context(), history.Conv{Peer: "bob@localhost"}, 0, 100)
 		for _, r := range rows {
 			found = found || r.Body == body
 		}
@@ -231,7 +231,7 @@ func TestOnlyTheLastMessageCanBeCorrectedFromTheSameResource(t *testing.T) {
 	again := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	again.do(t, chat.FetchBlocklist{}) // the catch-up is in by then
 	last := m.ID
-	b.do(t, chat.CorrectMessage{To: "alice@localhost", ReplaceID: last, Body: "one, rewritten twice"})
+	b.do(t, chat.CorrectMessage{Conv: chat.ChatWith("alice@localhost"), ReplaceID: last, Body: "one, rewritten twice"})
 	c = again.r.wait(t, "the correction after a restart", is[chat.MessageCorrected](nil)).(chat.MessageCorrected)
 	if c.ReplaceID != last || storedRow(t, store, "bob@localhost", last).Body != "one, rewritten twice" {
 		t.Fatalf("correction after a restart: %+v", c)

@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"github.com/gab-chat/gab/history"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestCarbonsBetweenTwoDevices(t *testing.T) {
 		d.r.wait(t, "the blocklist, asked for after carbons", is(func(e chat.BlocklistChanged) bool { return e.Reset }))
 	}
 
-	laptop.do(t, chat.SendMessage{To: "bob@localhost", Body: "from the laptop"})
+	laptop.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "from the laptop"})
 	bob.r.wait(t, "the message", is(func(e chat.MessageReceived) bool { return e.Body == "from the laptop" }))
 	c := phone.r.wait(t, "the sent carbon", is(func(e chat.CarbonSent) bool { return e.Body == "from the laptop" })).(chat.CarbonSent)
 	if c.To != "bob@localhost" || c.OriginID == "" {
@@ -76,7 +77,7 @@ func TestDeliveryReceiptsWithSlixmpp(t *testing.T) {
 	a.r.wait(t, "peer online", is(func(e chat.PresenceChanged) bool { return e.Bare == "peer@localhost" && e.Available }))
 
 	// Ours: requested, answered by slixmpp, shown as received.
-	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "did you get this?"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "did you get this?"})
 	sent := a.r.wait(t, "sent", is[chat.MessageSent](nil)).(chat.MessageSent)
 	a.r.wait(t, "the receipt", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliveryReceived }))
 
@@ -91,7 +92,7 @@ func TestDeliveryReceiptsWithSlixmpp(t *testing.T) {
 	a.r.wait(t, "the stranger's message", is(func(e chat.MessageReceived) bool { return e.Body == "hello?" }))
 	// A receipt goes out before the message is shown; anything we send the
 	// stranger now comes after it.
-	a.do(t, chat.SendMessage{To: "stranger@localhost", Body: "who are you?"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("stranger@localhost"), Body: "who are you?"})
 	if _, ok := s.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == "who are you?" }); !ok {
 		t.Fatalf("the stranger never got our message: %v", s.Events())
 	}
@@ -112,8 +113,8 @@ func TestMarkersAndCorrections(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{Store: store})
 
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "teh first"})
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "second"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "teh first"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "second"})
 	sent := a.r.wait(t, "first", is(func(e chat.MessageSent) bool { return e.Body == "teh first" })).(chat.MessageSent)
 	second := a.r.wait(t, "second", is(func(e chat.MessageSent) bool { return e.Body == "second" })).(chat.MessageSent)
 	got := b.r.wait(t, "second", is(func(e chat.MessageReceived) bool { return e.Body == "second" })).(chat.MessageReceived)
@@ -121,18 +122,18 @@ func TestMarkersAndCorrections(t *testing.T) {
 		t.Fatalf("not markable: %+v", got)
 	}
 	// Bob reads up to the second: both are read.
-	b.do(t, chat.MarkDisplayed{To: "alice@localhost", ID: got.ID})
+	b.do(t, chat.MarkDisplayed{Conv: chat.ChatWith("alice@localhost"), ID: got.ID})
 	for _, id := range []string{sent.ID, second.ID} {
 		a.r.wait(t, "displayed "+id, is(func(e chat.DeliveryChanged) bool { return e.ID == id && e.State == chat.DeliveryDisplayed }))
 	}
 
 	// Alice corrects her last message.
-	a.do(t, chat.CorrectMessage{To: "bob@localhost", ReplaceID: second.ID, Body: "the second"})
+	a.do(t, chat.CorrectMessage{Conv: chat.ChatWith("bob@localhost"), ReplaceID: second.ID, Body: "the second"})
 	c := b.r.wait(t, "the correction", is[chat.MessageCorrected](nil)).(chat.MessageCorrected)
 	if c.ReplaceID != second.ID || c.Body != "the second" || c.Bare != "alice@localhost" {
 		t.Fatalf("correction: %+v", c)
 	}
-	msgs, _, _ := store.Before(t.Context(), "alice@localhost", 0, 10)
+	msgs, _, _ := store.Before(t.Context(), history.Conv{Peer: "alice@localhost"}, 0, 10)
 	if len(msgs) != 2 || msgs[1].Body != "the second" || !msgs[1].Edited {
 		t.Fatalf("stored after the correction: %+v", msgs)
 	}
@@ -143,7 +144,7 @@ func TestMarkersAndCorrections(t *testing.T) {
 	if own.Bare != "mallory@localhost" || own.Note == "" {
 		t.Fatalf("mallory's correction: %+v", own)
 	}
-	msgs, _, _ = store.Before(t.Context(), "alice@localhost", 0, 10)
+	msgs, _, _ = store.Before(t.Context(), history.Conv{Peer: "alice@localhost"}, 0, 10)
 	if msgs[1].Body != "the second" {
 		t.Fatalf("forged correction stored: %+v", msgs[1])
 	}
@@ -153,7 +154,7 @@ func TestMarkersWithSlixmpp(t *testing.T) {
 	_, a, p := aliceAndPeer(t)
 	a.r.wait(t, "peer online", is(func(e chat.PresenceChanged) bool { return e.Bare == "peer@localhost" && e.Available }))
 
-	a.do(t, chat.SendMessage{To: "peer@localhost", Body: "read me"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "read me"})
 	sent := a.r.wait(t, "sent", is[chat.MessageSent](nil)).(chat.MessageSent)
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("id") == sent.ID }); !ok {
 		t.Fatalf("peer never got it: %v", p.Events())
@@ -166,7 +167,7 @@ func TestMarkersWithSlixmpp(t *testing.T) {
 	if !m.Markable {
 		t.Fatalf("not markable: %+v", m)
 	}
-	a.do(t, chat.MarkDisplayed{To: "peer@localhost", ID: m.ID})
+	a.do(t, chat.MarkDisplayed{Conv: chat.ChatWith("peer@localhost"), ID: m.ID})
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "displayed" && e.Get("id") == "mk-1" }); !ok {
 		t.Fatalf("peer never saw it read: %v", p.Events())
 	}

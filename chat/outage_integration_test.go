@@ -42,8 +42,8 @@ func TestResumeSurvivesARefusedAttempt(t *testing.T) {
 	before := len(a.r.snapshot())
 	proxy.Refuse() // the connection breaks and the next attempts are refused
 	_, i := a.r.waitFrom(t, before, "the connection lost", 10*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "written while refused"})
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "sent while alice was away"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "written while refused"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "sent while alice was away"})
 	a.r.waitFrom(t, i+1, "a refused attempt", 10*time.Second, refusedAttempt)
 	proxy.Allow(t)
 	ev, j := a.r.waitFrom(t, i, "reconnect", 15*time.Second, is[chat.Connected](nil))
@@ -53,8 +53,8 @@ func TestResumeSurvivesARefusedAttempt(t *testing.T) {
 	a.r.waitFrom(t, j, "the message the server held", 10*time.Second, is(func(e chat.MessageReceived) bool { return e.Body == "sent while alice was away" }))
 	b.r.wait(t, "the message written meanwhile", is(func(e chat.MessageReceived) bool { return e.Body == "written while refused" }))
 	// Last words both ways: a duplicate would have come before them.
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "last"})
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "last"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "last"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "last"})
 	a.r.wait(t, "bob's last", is(func(e chat.MessageReceived) bool { return e.Body == "last" }))
 	b.r.wait(t, "alice's last", is(func(e chat.MessageReceived) bool { return e.Body == "last" }))
 	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"written while refused", "last"}) {

@@ -31,7 +31,9 @@ const NSSID = "urn:xmpp:sid:0"
 // outgoing is one message in the outbox.
 type outgoing struct {
 	id      string // message id and origin-id
-	to      string
+	conv    Conv   // the conversation it belongs to
+	to      string // where it goes (see Conv.address)
+	typ     string // its type: chat or groupchat
 	body    string
 	thread  string
 	time    time.Time
@@ -70,7 +72,10 @@ type outboxStore interface {
 	SetState(ctx context.Context, originID, state string) error
 }
 
-type settledMsg struct{ to, state string }
+type settledMsg struct {
+	conv  Conv
+	state string
+}
 
 // rank orders delivery states: a message only moves forward (an
 // acknowledgement from the server may come after the peer's receipt).
@@ -116,7 +121,12 @@ func (o *outbox) load(ctx context.Context) error {
 		if _, known := o.live[m.OriginID]; known || m.OriginID == "" {
 			continue
 		}
-		o.live[m.OriginID] = &outgoing{id: m.OriginID, to: m.Peer, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID}
+		conv := convOf(m)
+		to, typ, err := conv.address()
+		if err != nil {
+			continue // no address: it cannot go anywhere
+		}
+		o.live[m.OriginID] = &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID}
 		earlier = append(earlier, m.OriginID)
 	}
 	o.order = append(earlier, o.order...) // older than anything written since
@@ -251,8 +261,8 @@ func sizeText(n int) string {
 func (c *Client) lost(ctx context.Context, err error) {
 	gaveUp := c.out.lost(err)
 	for _, u := range gaveUp {
-		if to, ok := c.out.set(u.id, DeliveryFailed); ok {
-			c.emit(ctx, DeliveryChanged{ID: u.id, To: to, State: DeliveryFailed, Reason: u.reason})
+		if conv, ok := c.out.set(u.id, DeliveryFailed); ok {
+			c.emit(ctx, DeliveryChanged{Conv: conv, ID: u.id, To: conv.JID, State: DeliveryFailed, Reason: u.reason})
 		}
 	}
 	if len(gaveUp) > 0 {
@@ -288,7 +298,7 @@ func (o *outbox) add(m *outgoing, from string) error {
 	m.state = DeliveryPending
 	if o.store != nil {
 		row := &history.Message{
-			Peer: m.to, Direction: history.Out, From: from, To: m.to, Body: m.body, Thread: m.thread,
+			Kind: string(m.conv.Kind), Peer: m.conv.JID, Direction: history.Out, From: from, To: m.to, Body: m.body, Thread: m.thread,
 			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryPending,
 		}
 		if err := o.store.Append([]*history.Message{row}); err != nil {
@@ -302,39 +312,39 @@ func (o *outbox) add(m *outgoing, from string) error {
 	return nil
 }
 
-// set records a new state and returns the message's peer; ok is false for
-// an id the outbox does not know.
-func (o *outbox) set(id, state string) (to string, ok bool) {
+// set records a new state and returns the message's conversation; ok is
+// false for an id the outbox does not know.
+func (o *outbox) set(id, state string) (conv Conv, ok bool) {
 	o.mu.Lock()
 	if m := o.live[id]; m != nil {
 		if rank(state) <= rank(m.state) {
 			o.mu.Unlock()
-			return m.to, false
+			return m.conv, false
 		}
-		to = m.to
+		conv = m.conv
 		m.state = state
 		if rank(state) >= rank(DeliverySent) {
 			delete(o.live, id)
-			o.settle(id, to, state)
+			o.settle(id, conv, state)
 		}
 	} else if s, known := o.settled[id]; known && rank(state) > rank(s.state) && s.state != DeliveryFailed {
-		to = s.to
-		o.settled[id] = settledMsg{to, state}
+		conv = s.conv
+		o.settled[id] = settledMsg{conv, state}
 	} else {
 		o.mu.Unlock()
-		return "", false
+		return Conv{}, false
 	}
 	o.mu.Unlock()
 	if o.store != nil {
 		if err := o.store.SetState(context.Background(), id, state); err != nil {
-			o.failure(fmt.Errorf("could not record in history that a message to %s is %s: %w", to, state, err))
+			o.failure(fmt.Errorf("could not record in history that a message to %s is %s: %w", conv.JID, state, err))
 		}
 	}
-	return to, true
+	return conv, true
 }
 
-func (o *outbox) settle(id, to, state string) {
-	o.settled[id] = settledMsg{to, state}
+func (o *outbox) settle(id string, conv Conv, state string) {
+	o.settled[id] = settledMsg{conv, state}
 	o.ring = append(o.ring, id)
 	if len(o.ring) > settledKept {
 		delete(o.settled, o.ring[0])
@@ -342,15 +352,15 @@ func (o *outbox) settle(id, to, state string) {
 	}
 }
 
-// peer returns the peer a message we sent went to.
-func (o *outbox) peer(id string) (string, bool) {
+// peer returns the conversation of a message we sent.
+func (o *outbox) peer(id string) (Conv, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if m := o.live[id]; m != nil {
-		return m.to, true
+		return m.conv, true
 	}
 	s, ok := o.settled[id]
-	return s.to, ok
+	return s.conv, ok
 }
 
 // unsent lists what still has to go out, oldest first; with onlyPending,
@@ -375,13 +385,15 @@ func (o *outbox) unsent(onlyPending bool) []*outgoing {
 }
 
 // receipt marks a message the peer's client confirmed. Only a receipt
-// from the peer the message went to counts.
+// from the peer the message went to counts: the contact (any resource),
+// or the very occupant of a private message in a room.
 func (c *Client) receipt(ctx context.Context, r ReceiptReceived) {
-	if to, known := c.out.peer(r.ID); !known || to != r.Bare {
+	conv, known := c.out.peer(r.ID)
+	if !known || !(conv.Kind == KindChat && conv.JID == r.Bare || conv.Kind == KindPrivate && conv.JID == r.From) {
 		return
 	}
-	if to, ok := c.out.set(r.ID, DeliveryReceived); ok {
-		c.deliver(DeliveryChanged{ID: r.ID, To: to, State: DeliveryReceived})
+	if conv, ok := c.out.set(r.ID, DeliveryReceived); ok {
+		c.deliver(DeliveryChanged{Conv: conv, ID: r.ID, To: conv.JID, State: DeliveryReceived})
 	}
 }
 
@@ -397,16 +409,17 @@ func (c *Client) bounced(self Self, e StanzaError) Event {
 	if e.Kind != "message" {
 		return e
 	}
-	to, known := c.out.peer(e.ID)
+	conv, known := c.out.peer(e.ID)
 	if !known {
 		return e // not about a message we sent (or one long settled)
 	}
+	to := conv.JID
 	from, err := jid.Parse(e.From)
 	if err != nil || !bounceFrom(self, from, to) {
 		return Notice{Text: "ignored an error from " + e.From + " about a message to " + to + " (only " + to + " or a server on the way can return it)"}
 	}
-	if to, ok := c.out.set(e.ID, DeliveryFailed); ok {
-		c.deliver(DeliveryChanged{ID: e.ID, To: to, State: DeliveryFailed})
+	if conv, ok := c.out.set(e.ID, DeliveryFailed); ok {
+		c.deliver(DeliveryChanged{Conv: conv, ID: e.ID, To: conv.JID, State: DeliveryFailed})
 	}
 	return e
 }
@@ -439,56 +452,58 @@ func (c *Client) displayed(ctx context.Context, mk MarkerReceived) {
 	o.mu.Lock()
 	idx := -1
 	for i, id := range o.ring {
-		if id == mk.ID && o.settled[id].to == mk.Bare {
+		if id == mk.ID && o.settled[id].conv == ChatWith(mk.Bare) {
 			idx = i
 		}
 	}
 	var ids []string
 	if idx >= 0 {
 		for _, id := range o.ring[:idx+1] {
-			if s := o.settled[id]; s.to == mk.Bare && rank(s.state) < rank(DeliveryDisplayed) && s.state != DeliveryFailed {
+			if s := o.settled[id]; s.conv == ChatWith(mk.Bare) && rank(s.state) < rank(DeliveryDisplayed) && s.state != DeliveryFailed {
 				ids = append(ids, id)
 			}
 		}
 	}
 	o.mu.Unlock()
 	for _, id := range ids {
-		if to, ok := o.set(id, DeliveryDisplayed); ok {
-			c.deliver(DeliveryChanged{ID: id, To: to, State: DeliveryDisplayed})
+		if conv, ok := o.set(id, DeliveryDisplayed); ok {
+			c.deliver(DeliveryChanged{Conv: conv, ID: id, To: conv.JID, State: DeliveryDisplayed})
 		}
 	}
 }
 
-// stanza is the message as it goes on the wire: to the bare JID, with an
-// origin-id (XEP-0359) so that a copy re-sent after a lost connection can
-// be recognised, and <active/> (XEP-0085 §5.1: allowed with any message,
-// and how a peer learns we support chat states).
+// stanza is the message as it goes on the wire: to the bare JID (the
+// room's, or an occupant's room/nick), with an origin-id (XEP-0359) so
+// that a copy re-sent after a lost connection can be recognised — and, in
+// a room, its reflection — and <active/> (XEP-0085 §5.1: allowed with any
+// message, and how a peer learns we support chat states). Receipts and
+// read markers are asked for in one-to-one conversations only (XEP-0184
+// §5.3: not in groupchat).
 func (m *outgoing) stanza() *xmpp.Element {
-	el := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", m.to, "id", m.id).Add(
+	el := m.conv.message(m.to, m.typ, m.id).Add(
 		xmpp.E(xmpp.NSClient, "body").WithText(m.body),
 	)
 	if m.thread != "" {
 		el.Add(xmpp.E(xmpp.NSClient, "thread").WithText(m.thread))
 	}
-	return el.Add(
-		xmpp.E(NSChatStates, string(StateActive)),
-		xmpp.E(NSReceipts, "request"),
-		xmpp.E(NSMarkers, "markable"),
-		xmpp.E(NSSID, "origin-id", "id", m.id),
-	)
+	el.Add(xmpp.E(NSChatStates, string(StateActive)))
+	if m.typ != "groupchat" {
+		el.Add(xmpp.E(NSReceipts, "request"), xmpp.E(NSMarkers, "markable"))
+	}
+	return el.Add(xmpp.E(NSSID, "origin-id", "id", m.id))
 }
 
 // enqueue puts a new message in the outbox and tells the UI, which shows
 // it as pending until it is confirmed.
 func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*outgoing, error) {
-	to, err := BareJID(cmd.To)
+	to, typ, err := cmd.Conv.address()
 	if err != nil {
 		return nil, err
 	}
 	if cmd.Body == "" {
 		return nil, errEmpty
 	}
-	m := &outgoing{id: NewID(), to: to, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
 	m.size = len(m.stanza().String())
 	if m.size > c.opts.MaxMessageSize {
 		return nil, c.refuse(ctx, cmdID, m)
@@ -496,7 +511,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
-	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
+	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
 	return m, nil
 }
 
@@ -507,7 +522,7 @@ func (c *Client) refuse(ctx context.Context, cmdID uint64, m *outgoing) error {
 	err := fmt.Errorf("message not sent: it is %s as sent, more than this account's limit of %s (max_message_size); it is kept in history, marked not delivered",
 		sizeText(m.size), sizeText(c.opts.MaxMessageSize))
 	if c.opts.Store != nil {
-		row := &history.Message{Peer: m.to, Direction: history.Out, From: c.acct.JID.String(), To: m.to, Body: m.body, Thread: m.thread,
+		row := &history.Message{Kind: string(m.conv.Kind), Peer: m.conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: m.to, Body: m.body, Thread: m.thread,
 			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryFailed}
 		if serr := c.opts.Store.Append([]*history.Message{row}); serr != nil {
 			c.emit(ctx, Notice{Text: "could not store a message in history: " + serr.Error()})
@@ -515,7 +530,7 @@ func (c *Client) refuse(ctx context.Context, cmdID uint64, m *outgoing) error {
 			m.storeID = row.ID
 		}
 	}
-	c.emit(ctx, MessageSent{CommandID: cmdID, ID: m.id, To: m.to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryFailed, StoreID: m.storeID})
+	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: m.to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryFailed, StoreID: m.storeID})
 	return err
 }
 
@@ -536,8 +551,8 @@ func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) erro
 	if sess.StreamManagement() {
 		state = DeliveryUnacked
 	}
-	if to, ok := c.out.set(m.id, state); ok {
-		out(DeliveryChanged{ID: m.id, To: to, State: state})
+	if conv, ok := c.out.set(m.id, state); ok {
+		out(DeliveryChanged{Conv: conv, ID: m.id, To: conv.JID, State: state})
 	}
 	return nil
 }
@@ -560,8 +575,8 @@ func (c *Client) acked(ctx context.Context, els []*xmpp.Element) {
 		if !el.Is(xmpp.NSClient, "message") {
 			continue
 		}
-		if to, ok := c.out.set(el.Get("id"), DeliverySent); ok {
-			c.deliver(DeliveryChanged{ID: el.Get("id"), To: to, State: DeliverySent})
+		if conv, ok := c.out.set(el.Get("id"), DeliverySent); ok {
+			c.deliver(DeliveryChanged{Conv: conv, ID: el.Get("id"), To: conv.JID, State: DeliverySent})
 		}
 	}
 }

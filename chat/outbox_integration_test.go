@@ -41,14 +41,14 @@ func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
 	opts := chat.Options{Store: store} // the default backoff: 1 s doubling
 	a := start(t, account(t, srv, "alice", "pw", "gab"), opts)
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "before"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "before"})
 	b.r.wait(t, "the first message", is(func(e chat.MessageReceived) bool { return e.Body == "before" }))
 	first := a.r.wait(t, "the first message sent", is(func(e chat.MessageSent) bool { return e.Body == "before" })).(chat.MessageSent)
 	a.r.wait(t, "the first message acknowledged", confirmed(first.ID))
 
 	srv.Kill()
 	_, i := a.r.waitFrom(t, 0, "the outage", xmpptest.RoundTrip, is(func(e chat.Disconnected) bool { return e.Err != nil }))
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "during the outage"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "during the outage"})
 	ev, _ := a.r.waitFrom(t, i, "the pending message", xmpptest.RoundTrip, is(func(e chat.MessageSent) bool { return e.Body == "during the outage" }))
 	id := ev.(chat.MessageSent).ID
 	if un, _ := store.Unsent(context.Background()); len(un) != 1 || un[0].State != history.StatePending {
@@ -65,7 +65,7 @@ func TestMessageWrittenDuringOutageArrivesOnce(t *testing.T) {
 	a.r.waitFrom(t, j, "the message confirmed", xmpptest.RoundTrip, confirmed(id))
 	b.r.wait(t, "the message written during the outage", is(func(e chat.MessageReceived) bool { return e.Body == "during the outage" }))
 	// Any copy was sent before what alice writes next.
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "after"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "after"})
 	b.r.wait(t, "the message after", is(func(e chat.MessageReceived) bool { return e.Body == "after" }))
 	after := a.r.wait(t, "the message after sent", is(func(e chat.MessageSent) bool { return e.Body == "after" })).(chat.MessageSent)
 	a.r.wait(t, "the message after acknowledged", confirmed(after.ID))
@@ -95,8 +95,8 @@ func TestResumeAfterTheConnectionIsCut(t *testing.T) {
 
 	before := len(a.r.snapshot())
 	proxy.Blackhole() // the route dies silently: only the ping notices
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "into the void"})
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "while you were cut off"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "into the void"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "while you were cut off"})
 	_, i := a.r.waitFrom(t, before, "the dead connection noticed", xmpptest.RoundTrip, is(func(e chat.Disconnected) bool { return e.Err != nil }))
 	proxy.Cut()
 	ev, _ := a.r.waitFrom(t, i, "reconnect", xmpptest.RoundTrip, is[chat.Connected](nil))
@@ -107,8 +107,8 @@ func TestResumeAfterTheConnectionIsCut(t *testing.T) {
 	b.r.wait(t, "the re-sent message", is(func(e chat.MessageReceived) bool { return e.Body == "into the void" }))
 	// Any copy comes before what each side writes next: alice's re-sends go
 	// out before her new messages, the server's before bob's new ones.
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "after the resume"})
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "welcome back"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "after the resume"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "welcome back"})
 	b.r.wait(t, "alice's message after the resume", is(func(e chat.MessageReceived) bool { return e.Body == "after the resume" }))
 	a.r.wait(t, "bob's message after the resume", is(func(e chat.MessageReceived) bool { return e.Body == "welcome back" }))
 	if got := bodies(b.r); fmt.Sprint(got) != fmt.Sprint([]string{"into the void", "after the resume"}) {
@@ -132,7 +132,7 @@ func TestBouncedMessageIsMarkedFailed(t *testing.T) {
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	srv.Register(t, "alice", "pw")
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
-	a.do(t, chat.SendMessage{To: "nobody@localhost", Body: "hello?"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("nobody@localhost"), Body: "hello?"})
 	ev := a.r.wait(t, "the sent message", is[chat.MessageSent](nil)).(chat.MessageSent)
 	a.r.wait(t, "the failure", is(func(e chat.DeliveryChanged) bool { return e.ID == ev.ID && e.State == chat.DeliveryFailed }))
 }
@@ -155,7 +155,7 @@ func TestOutboxSurvivesARestartOfTheClient(t *testing.T) {
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
 	r.wait(t, "offline", is(func(e chat.Disconnected) bool { return e.Err != nil }))
-	c.Do(chat.SendMessage{To: "bob@localhost", Body: "written offline"})
+	c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "written offline"})
 	r.wait(t, "queued", is(func(e chat.MessageSent) bool { return e.State == chat.DeliveryPending }))
 	cancel()
 	<-done
@@ -181,13 +181,13 @@ func TestHistoryLoadsFromTheStore(t *testing.T) {
 	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	b.do(t, chat.SendMessage{To: "alice@localhost", Body: "one"})
+	b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: "one"})
 	got := a.r.wait(t, "one", is(func(e chat.MessageReceived) bool { return e.Body == "one" })).(chat.MessageReceived)
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "two"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "two"})
 	if got.StoreID == 0 {
 		t.Fatal("a stored message carries no row id")
 	}
-	a.c.Do(chat.LoadHistory{Peer: "bob@localhost", Limit: 10})
+	a.c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 10})
 	h := a.r.wait(t, "history", is[chat.HistoryLoaded](nil)).(chat.HistoryLoaded)
 	if len(h.Messages) != 2 || h.More || h.Messages[0].StoreID != got.StoreID || h.Messages[0].Body != "one" ||
 		!h.Messages[1].Outgoing || h.Messages[1].Body != "two" {
@@ -203,15 +203,15 @@ func TestSearchAndContext(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	for _, body := range []string{"first", "the needle is here", "last"} {
-		b.do(t, chat.SendMessage{To: "alice@localhost", Body: body})
+		b.do(t, chat.SendMessage{Conv: chat.ChatWith("alice@localhost"), Body: body})
 	}
 	a.r.wait(t, "last", is(func(e chat.MessageReceived) bool { return e.Body == "last" }))
 	a.do(t, chat.SearchHistory{Text: "needle"})
 	res := a.r.wait(t, "results", is[chat.SearchResults](nil)).(chat.SearchResults)
-	if len(res.Hits) != 1 || res.Hits[0].Peer != "bob@localhost" || res.Hits[0].Body != "the needle is here" {
+	if len(res.Hits) != 1 || res.Hits[0].Conv != chat.ChatWith("bob@localhost") || res.Hits[0].Body != "the needle is here" {
 		t.Fatalf("results: %+v", res)
 	}
-	a.do(t, chat.LoadAround{Peer: "bob@localhost", StoreID: res.Hits[0].StoreID})
+	a.do(t, chat.LoadAround{Conv: chat.ChatWith("bob@localhost"), StoreID: res.Hits[0].StoreID})
 	h := a.r.wait(t, "context", is(func(e chat.HistoryLoaded) bool { return e.Around != 0 })).(chat.HistoryLoaded)
 	if len(h.Messages) != 3 || h.Messages[1].StoreID != res.Hits[0].StoreID {
 		t.Fatalf("context: %+v", h)

@@ -31,7 +31,7 @@ func TestMessageTheServerRefusesAsTooBigIsNotResent(t *testing.T) {
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 
 	big := strings.Repeat("0123456789abcdef", 300<<10/16) // 300 KiB
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: big})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: big})
 	sent := a.r.wait(t, "the big message", is(func(e chat.MessageSent) bool { return e.Body == big })).(chat.MessageSent)
 	f := a.r.wait(t, "the big message marked not delivered", is(func(e chat.DeliveryChanged) bool {
 		return e.ID == sent.ID && e.State == chat.DeliveryFailed
@@ -41,7 +41,7 @@ func TestMessageTheServerRefusesAsTooBigIsNotResent(t *testing.T) {
 	}
 	_, d := a.r.waitFrom(t, 0, "the connection closed by the server", 20*time.Second, is(func(e chat.Disconnected) bool { return e.Err != nil }))
 	a.r.waitFrom(t, d, "connected again", 20*time.Second, is[chat.RosterReset](nil))
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "sentinel"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "sentinel"})
 	b.r.wait(t, "the sentinel", is(func(e chat.MessageReceived) bool { return e.Body == "sentinel" }))
 	s := a.r.wait(t, "the sentinel sent", is(func(e chat.MessageSent) bool { return e.Body == "sentinel" })).(chat.MessageSent)
 	a.r.wait(t, "the sentinel confirmed", is(func(e chat.DeliveryChanged) bool { return e.ID == s.ID && e.State == chat.DeliverySent }))
@@ -63,7 +63,7 @@ func TestMessageTheServerRefusesAsTooBigIsNotResent(t *testing.T) {
 	if un, err := store.Unsent(context.Background()); err != nil || len(un) != 0 {
 		t.Fatalf("outbox after the refusal: %d messages, %v", len(un), err)
 	}
-	rows, _, _ := store.Before(context.Background(), "bob@localhost", 0, 10)
+	rows, _, _ := store.Before(context.Background(), history.Conv{Peer: "bob@localhost"}, 0, 10)
 	if len(rows) != 2 || rows[0].State != history.StateFailed {
 		t.Fatalf("stored: %d rows, first in state %q", len(rows), rows[0].State)
 	}
@@ -83,7 +83,7 @@ func TestMessageOverTheLimitIsRefusedBeforeSending(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
 	for _, body := range []string{strings.Repeat("x", 70<<10), strings.Repeat("&", 20000)} {
-		id := a.c.Do(chat.SendMessage{To: "bob@localhost", Body: body})
+		id := a.c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: body})
 		f := a.r.wait(t, "the refusal", is(func(e chat.CommandFailed) bool { return e.ID == id })).(chat.CommandFailed)
 		if !strings.Contains(f.Err.Error(), "max_message_size") || !strings.Contains(f.Err.Error(), "64 KiB") {
 			t.Fatalf("reason: %v", f.Err)
@@ -93,8 +93,8 @@ func TestMessageOverTheLimitIsRefusedBeforeSending(t *testing.T) {
 			t.Fatalf("shown as %q, row %d", m.State, m.StoreID)
 		}
 	}
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: strings.Repeat("y", 60<<10)}) // under the limit
-	a.do(t, chat.SendMessage{To: "bob@localhost", Body: "sentinel"})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: strings.Repeat("y", 60<<10)}) // under the limit
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "sentinel"})
 	b.r.wait(t, "the sentinel", is(func(e chat.MessageReceived) bool { return e.Body == "sentinel" }))
 	s := a.r.wait(t, "the sentinel sent", is(func(e chat.MessageSent) bool { return e.Body == "sentinel" })).(chat.MessageSent)
 	a.r.wait(t, "the sentinel confirmed", is(func(e chat.DeliveryChanged) bool { return e.ID == s.ID && e.State == chat.DeliverySent }))
@@ -106,7 +106,7 @@ func TestMessageOverTheLimitIsRefusedBeforeSending(t *testing.T) {
 			t.Fatalf("disconnected: %v", d.Err)
 		}
 	}
-	rows, _, _ := store.Before(context.Background(), "bob@localhost", 0, 10)
+	rows, _, _ := store.Before(context.Background(), history.Conv{Peer: "bob@localhost"}, 0, 10)
 	if len(rows) != 4 || rows[0].State != history.StateFailed || rows[1].State != history.StateFailed {
 		t.Fatalf("stored: %d rows", len(rows))
 	}

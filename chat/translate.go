@@ -92,7 +92,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	body, hasBody := pickByLang(el, "body", self.Lang)
 	if hasBody && strings.TrimSpace(body) != "" {
 		m := MessageReceived{
-			ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
+			Conv: ChatWith(from.Bare().String()), ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
 			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
 			OriginID: el.Child(NSSID, "origin-id").Get("id"), ArchiveID: archiveID(self, el),
 		}
@@ -102,7 +102,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
 			// Whether it may correct that message is the client's to say
 			// (it knows the conversation); if not, it is this message.
-			evs = append(evs, MessageCorrected{From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
+			evs = append(evs, MessageCorrected{Conv: m.Conv, From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
 			return evs
 		}
 		evs = append(evs, m)
@@ -116,7 +116,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	if cs := el.ChildrenIn(NSChatStates); len(cs) > 0 && (typ == "chat" || typ == "normal") {
 		// One chat state per message (XEP-0085 §5.5): the first counts.
 		if st, ok := parseChatState(cs[0].Name.Local); ok {
-			evs = append(evs, ChatStateChanged{From: from.String(), Bare: from.Bare().String(), State: st})
+			evs = append(evs, ChatStateChanged{Conv: ChatWith(from.Bare().String()), From: from.String(), Bare: from.Bare().String(), State: st})
 		}
 	}
 	return evs

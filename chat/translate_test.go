@@ -50,22 +50,22 @@ func TestTranslate(t *testing.T) {
 		want    []Event
 		reply   string // substring of the reply, "" for none
 	}{
-		{"spoof-bodies.xml", []Event{MessageReceived{ID: "m1", From: "mallory@localhost/x", Bare: "mallory@localhost", To: "alice@localhost/gab", Type: "chat", Body: "the real body", Time: now}}, ""},
+		{"spoof-bodies.xml", []Event{MessageReceived{Conv: ChatWith("mallory@localhost"), ID: "m1", From: "mallory@localhost/x", Bare: "mallory@localhost", To: "alice@localhost/gab", Type: "chat", Body: "the real body", Time: now}}, ""},
 		{"nested-message.xml", nil, ""},
-		{"stream-elements-in-message.xml", []Event{MessageReceived{From: "mallory@localhost/x", Bare: "mallory@localhost", Type: "chat", Body: "still here", Time: now}}, ""},
+		{"stream-elements-in-message.xml", []Event{MessageReceived{Conv: ChatWith("mallory@localhost"), From: "mallory@localhost/x", Bare: "mallory@localhost", Type: "chat", Body: "still here", Time: now}}, ""},
 		{"stream-elements-in-presence.xml", []Event{PresenceChanged{From: "mallory@localhost/x", Bare: "mallory@localhost", Resource: "x", Available: true, Show: roster.DND}}, ""},
-		{"langs.xml", []Event{MessageReceived{From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "servus", Time: now}}, ""},
+		{"langs.xml", []Event{MessageReceived{Conv: ChatWith("bob@localhost"), From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "servus", Time: now}}, ""},
 		{"roster-push-foreign.xml", []Event{Notice{Text: "ignored a roster push from mallory@localhost/x (not our account)"}}, "service-unavailable"},
 		{"roster-push-own.xml", []Event{RosterPushed{Item: roster.Item{JID: "bob@localhost", Name: "Bob", Subscription: "to", Ask: true, Groups: []string{"Work"}}, Version: "v7"}}, `type="result" id="push2"`},
 		{"presence-full.xml", []Event{PresenceChanged{From: "bob@localhost/phone", Bare: "bob@localhost", Resource: "phone", Available: true, Show: roster.Away, Status: "lunch", Priority: 127, Caps: "n#v"}}, ""},
 		{"subscribe-nick.xml", []Event{SubscriptionRequested{From: "carol@localhost", Nick: "Carol", Status: "add me?"}}, ""},
-		{"offline-delay.xml", []Event{MessageReceived{ID: "o1", From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "late", Time: time.Date(2026, 11, 20, 8, 15, 30, 250e6, time.UTC), Delayed: true}}, ""},
-		{"composing.xml", []Event{ChatStateChanged{From: "bob@localhost/pc", Bare: "bob@localhost", State: StateComposing}}, ""},
+		{"offline-delay.xml", []Event{MessageReceived{Conv: ChatWith("bob@localhost"), ID: "o1", From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "late", Time: time.Date(2026, 11, 20, 8, 15, 30, 250e6, time.UTC), Delayed: true}}, ""},
+		{"composing.xml", []Event{ChatStateChanged{Conv: ChatWith("bob@localhost"), From: "bob@localhost/pc", Bare: "bob@localhost", State: StateComposing}}, ""},
 		{"message-error.xml", []Event{StanzaError{Kind: "message", From: "nobody@localhost", Bare: "nobody@localhost", ID: "e1", Err: &xmpp.StanzaError{Type: "cancel", Condition: "service-unavailable", Text: "gone"}}}, ""},
 		{"bad-from.xml", []Event{Notice{Text: "dropped a message with an invalid sender address"}}, ""},
 		{"disco-get.xml", nil, `<feature var="http://jabber.org/protocol/chatstates"/>`},
 		{"unknown-get.xml", nil, `<service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>`},
-		{"control-chars.xml", []Event{MessageReceived{From: "mallory@localhost/x", Bare: "mallory@localhost", Type: "chat", Body: "[red]red[-] [:::https://evil]click[:::-] \u009b31m \u202etxet desrever", Time: now}}, ""},
+		{"control-chars.xml", []Event{MessageReceived{Conv: ChatWith("mallory@localhost"), From: "mallory@localhost/x", Bare: "mallory@localhost", Type: "chat", Body: "[red]red[-] [:::https://evil]click[:::-] \u009b31m \u202etxet desrever", Time: now}}, ""},
 		{"groupchat.xml", nil, ""},
 	}
 	for _, tc := range cases {
@@ -170,7 +170,7 @@ func TestCarbonsCarryTheArchiveID(t *testing.T) {
 		`<message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat' id='p1'><body>hi</body>`+
 		`<stanza-id xmlns='urn:xmpp:sid:0' by='bob@localhost' id='forged'/><stanza-id xmlns='urn:xmpp:sid:0' by='alice@localhost' id='A1'/></message></forwarded></sent></message>`)
 	evs, _ := Translate(testSelf, sent)
-	want := []Event{CarbonSent{ID: "p1", To: "bob@localhost", Body: "hi", Time: now, ArchiveID: "A1"}}
+	want := []Event{CarbonSent{Conv: ChatWith("bob@localhost"), ID: "p1", To: "bob@localhost", Body: "hi", Time: now, ArchiveID: "A1"}}
 	if !reflect.DeepEqual(evs, want) {
 		t.Fatalf("sent carbon:\n got %+v\nwant %+v", evs, want)
 	}

@@ -54,7 +54,7 @@ func BenchmarkKnown(b *testing.B) {
 	s.Append(batch)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s.Known(b.Context(), Key{Peer: "p@x", Direction: In, ArchiveID: fmt.Sprint("a", i%20000), OriginID: fmt.Sprint("o", i%20000)})
+		s.Known(b.Context(), Key{Conv: Conv{Peer: "p@x"}, Direction: In, ArchiveID: fmt.Sprint("a", i%20000), OriginID: fmt.Sprint("o", i%20000)})
 	}
 }
 
@@ -74,7 +74,7 @@ func BenchmarkBeforePage(b *testing.B) {
 	ctx := b.Context()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		page, _, err := s.Before(ctx, "p0@x", 50000, 100)
+		page, _, err := s.Before(ctx, Conv{Peer: "p0@x"}, 50000, 100)
 		if err != nil || len(page) != 100 {
 			b.Fatalf("%d messages, %v", len(page), err)
 		}

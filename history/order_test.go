@@ -39,29 +39,29 @@ func TestConversationReadsInTimeOrder(t *testing.T) {
 	if err := s.Append(late); err != nil {
 		t.Fatal(err)
 	}
-	page, more, err := s.Before(ctx, "p@x", 0, 10)
+	page, more, err := s.Before(ctx, Conv{Peer: "p@x"}, 0, 10)
 	if err != nil || more || bodies(page) != "[one word two word three word four word five word]" {
 		t.Fatalf("newest page: %s %v %v", bodies(page), more, err)
 	}
-	page, more, _ = s.Before(ctx, "p@x", 0, 2)
+	page, more, _ = s.Before(ctx, Conv{Peer: "p@x"}, 0, 2)
 	if !more || bodies(page) != "[four word five word]" {
 		t.Fatalf("newest two: %s %v", bodies(page), more)
 	}
 	// Older than "four": by time, "three" and "two" — not "one", the row
 	// stored before it.
-	page, more, _ = s.Before(ctx, "p@x", page[0].ID, 2)
+	page, more, _ = s.Before(ctx, Conv{Peer: "p@x"}, page[0].ID, 2)
 	if !more || bodies(page) != "[two word three word]" {
 		t.Fatalf("second page: %s %v", bodies(page), more)
 	}
-	page, more, _ = s.Before(ctx, "p@x", page[0].ID, 2)
+	page, more, _ = s.Before(ctx, Conv{Peer: "p@x"}, page[0].ID, 2)
 	if more || bodies(page) != "[one word]" {
 		t.Fatalf("last page: %s %v", bodies(page), more)
 	}
-	around, _, _ := s.Around(ctx, "p@x", late[0].ID, 1, 1)
+	around, _, _ := s.Around(ctx, Conv{Peer: "p@x"}, late[0].ID, 1, 1)
 	if bodies(around) != "[one word two word three word]" {
 		t.Fatalf("around two: %s", bodies(around))
 	}
-	hits, _ := s.Search(ctx, "word", "p@x", 10)
+	hits, _ := s.Search(ctx, "word", Conv{Peer: "p@x"}, 10)
 	if bodies(hits) != "[five word four word three word two word one word]" {
 		t.Fatalf("search, newest first: %s", bodies(hits))
 	}

@@ -24,7 +24,8 @@ const (
 // Message is one stored message.
 type Message struct {
 	ID        int64
-	Peer      string // bare JID of the conversation
+	Kind      string // of conversation: KindChat (also when ""), KindRoom, KindPrivate
+	Peer      string // the conversation's JID: a bare JID, a room's, or room/nick
 	Direction string // In or Out
 	From, To  string // full JIDs as on the wire
 	Body      string
@@ -36,6 +37,29 @@ type Message struct {
 	State     string    // delivery state of an outgoing message (see the State constants)
 	ArchiveID string    // the id our server's archive gave it (XEP-0359 stanza-id, XEP-0313)
 	Edited    bool      // corrected after it was sent (XEP-0308)
+	// In a room: who wrote it, by nick and XEP-0421 occupant-id.
+	Nick       string
+	OccupantID string
+}
+
+// Kinds of conversation, as stored (the same words as chat's).
+const (
+	KindChat    = "chat"
+	KindRoom    = "room"
+	KindPrivate = "room-private"
+)
+
+// Conv names a conversation: its kind and JID.
+type Conv struct {
+	Kind string // KindChat when ""
+	Peer string
+}
+
+func (c Conv) kind() string {
+	if c.Kind == "" {
+		return KindChat
+	}
+	return c.Kind
 }
 
 // Delivery states of outgoing messages.
@@ -142,6 +166,19 @@ var migrations = []string{
 	CREATE INDEX edits_message ON edits (message, id);
 	CREATE INDEX edits_origin ON edits (origin_id) WHERE origin_id != '';
 	CREATE INDEX edits_archive ON edits (archive_id) WHERE archive_id != '';`,
+	// A conversation is a kind and a JID: a room's messages are not a
+	// chat with its bare JID. Room messages say who wrote them. Adding
+	// columns with a default rewrites no rows; the indexes are rebuilt
+	// with the kind in front.
+	`ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat';
+	ALTER TABLE messages ADD COLUMN nick TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN occupant_id TEXT NOT NULL DEFAULT '';
+	DROP INDEX messages_peer_ts;
+	CREATE INDEX messages_conv_ts ON messages (peer, kind, ts, id);
+	DROP INDEX messages_stanza;
+	CREATE INDEX messages_stanza ON messages (peer, kind, stanza_id);
+	DROP INDEX messages_archive;
+	CREATE INDEX messages_archive ON messages (peer, kind, archive_id) WHERE archive_id != '';`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -231,7 +268,7 @@ func (s *Store) Append(msgs []*Message) error {
 		return err
 	}
 	defer tx.Rollback()
-	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, kind, nick, occupant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -247,7 +284,10 @@ func (s *Store) Append(msgs []*Message) error {
 		if m.Time.IsZero() {
 			m.Time = m.Received
 		}
-		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State, m.ArchiveID)
+		if m.Kind == "" {
+			m.Kind = KindChat
+		}
+		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State, m.ArchiveID, m.Kind, m.Nick, m.OccupantID)
 		if err != nil {
 			return err
 		}
@@ -317,7 +357,7 @@ func (s *Store) index(ctx context.Context) (err error) {
 	return tx.Commit()
 }
 
-const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited`
+const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited, kind, nick, occupant_id`
 
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM messages `+where, args...)
@@ -329,7 +369,7 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	for rows.Next() {
 		var m Message
 		var ts, rec int64
-		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited); err != nil {
+		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited, &m.Kind, &m.Nick, &m.OccupantID); err != nil {
 			return nil, err
 		}
 		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
@@ -338,19 +378,19 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	return out, rows.Err()
 }
 
-// Before returns up to n messages with peer older than the row beforeID
+// Before returns up to n messages of conversation c older than the row beforeID
 // (0: the newest), oldest first, and whether older ones remain. Messages
 // are in time order (server time where known), rows stored at the same
 // time in the order they were stored: a message the archive brought in
 // late sits where it was sent, not where it was stored.
-func (s *Store) Before(ctx context.Context, peer string, beforeID int64, n int) ([]Message, bool, error) {
+func (s *Store) Before(ctx context.Context, c Conv, beforeID int64, n int) ([]Message, bool, error) {
 	var out []Message
 	var err error
 	if beforeID <= 0 {
-		out, err = s.query(ctx, `WHERE peer = ? ORDER BY ts DESC, id DESC LIMIT ?`, peer, n+1)
+		out, err = s.query(ctx, `WHERE peer = ? AND kind = ? ORDER BY ts DESC, id DESC LIMIT ?`, c.Peer, c.kind(), n+1)
 	} else {
-		out, err = s.query(ctx, `WHERE peer = ? AND (ts, id) < (SELECT ts, id FROM messages WHERE id = ?)
-			ORDER BY ts DESC, id DESC LIMIT ?`, peer, beforeID, n+1)
+		out, err = s.query(ctx, `WHERE peer = ? AND kind = ? AND (ts, id) < (SELECT ts, id FROM messages WHERE id = ?)
+			ORDER BY ts DESC, id DESC LIMIT ?`, c.Peer, c.kind(), beforeID, n+1)
 	}
 	if err != nil {
 		return nil, false, err
@@ -389,9 +429,8 @@ func ftsQuery(text string) string {
 }
 
 // Search finds messages containing every word of text, newest first (by
-// time);
-// peer "" searches every conversation.
-func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Message, error) {
+// time), in conversation c; a c with Peer "" searches every conversation.
+func (s *Store) Search(ctx context.Context, text string, c Conv, limit int) ([]Message, error) {
 	q := ftsQuery(text)
 	if q == "" {
 		return nil, nil
@@ -401,9 +440,9 @@ func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Mes
 	}
 	where := `WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`
 	args := []any{q}
-	if peer != "" {
-		where += ` AND peer = ?`
-		args = append(args, peer)
+	if c.Peer != "" {
+		where += ` AND peer = ? AND kind = ?`
+		args = append(args, c.Peer, c.kind())
 	}
 	return s.query(ctx, where+` ORDER BY ts DESC, id DESC LIMIT ?`, append(args, limit)...)
 }
@@ -411,13 +450,13 @@ func (s *Store) Search(ctx context.Context, text, peer string, limit int) ([]Mes
 // Around returns the message with row id and its context in the same
 // conversation: up to older messages before it and newer ones after it,
 // oldest first, and whether even older ones remain.
-func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer int) ([]Message, bool, error) {
-	before, more, err := s.Before(ctx, peer, id, older)
+func (s *Store) Around(ctx context.Context, c Conv, id int64, older, newer int) ([]Message, bool, error) {
+	before, more, err := s.Before(ctx, c, id, older)
 	if err != nil {
 		return nil, false, err
 	}
-	after, err := s.query(ctx, `WHERE peer = ? AND (ts, id) >= (SELECT ts, id FROM messages WHERE id = ?)
-		ORDER BY ts, id LIMIT ?`, peer, id, newer+1)
+	after, err := s.query(ctx, `WHERE peer = ? AND kind = ? AND (ts, id) >= (SELECT ts, id FROM messages WHERE id = ?)
+		ORDER BY ts, id LIMIT ?`, c.Peer, c.kind(), id, newer+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -426,16 +465,20 @@ func (s *Store) Around(ctx context.Context, peer string, id int64, older, newer 
 
 // Correction is a correction of a stored message (XEP-0308).
 type Correction struct {
-	Peer      string // the conversation
+	Conv      Conv   // the conversation
 	Direction string // of the message corrected
 	ReplaceID string // the stanza id of the message corrected
 	Body      string // its new text
 	// The correction's own ids, to recognise its copies (see Known).
 	StanzaID, OriginID, ArchiveID string
+	// OccupantID is the author's XEP-0421 occupant-id in a room: only a
+	// message by the same occupant is corrected.
+	OccupantID string
 }
 
 // Correct replaces the body of the latest message with stanza id
-// c.ReplaceID in the conversation with c.Peer, sent in c.Direction, and
+// c.ReplaceID in the conversation c.Conv, sent in c.Direction (and in a
+// room by the occupant c.OccupantID, where the room gives ids), and
 // marks it edited; the text it replaces is kept (see Edits). It reports
 // false when there is no such message: a correction names a message its
 // sender sent, so one naming anybody else's changes nothing.
@@ -448,7 +491,8 @@ func (s *Store) Correct(ctx context.Context, c Correction) bool {
 	var id int64
 	var old string
 	err = tx.QueryRowContext(ctx, `SELECT id, body FROM messages WHERE id =
-		(SELECT max(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ?)`, c.Peer, c.Direction, c.ReplaceID).Scan(&id, &old)
+		(SELECT max(id) FROM messages WHERE peer = ? AND kind = ? AND direction = ? AND stanza_id = ? AND occupant_id = ?)`,
+		c.Conv.Peer, c.Conv.kind(), c.Direction, c.ReplaceID, c.OccupantID).Scan(&id, &old)
 	if err != nil {
 		return false
 	}
@@ -489,10 +533,10 @@ func (s *Store) Edits(ctx context.Context, id int64) ([]Edit, error) {
 	return out, rows.Err()
 }
 
-// LastReceived returns the newest message received in the conversation
-// with peer, in the conversation's order; ok is false when there is none.
-func (s *Store) LastReceived(ctx context.Context, peer string) (m Message, ok bool, err error) {
-	out, err := s.query(ctx, `WHERE peer = ? AND direction = 'in' ORDER BY ts DESC, id DESC LIMIT 1`, peer)
+// LastReceived returns the newest message received in conversation c, in
+// the conversation's order; ok is false when there is none.
+func (s *Store) LastReceived(ctx context.Context, c Conv) (m Message, ok bool, err error) {
+	out, err := s.query(ctx, `WHERE peer = ? AND kind = ? AND direction = 'in' ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind())
 	if err != nil || len(out) == 0 {
 		return Message{}, false, err
 	}
@@ -501,7 +545,7 @@ func (s *Store) LastReceived(ctx context.Context, peer string) (m Message, ok bo
 
 // Key is what recognises a copy of a stored message (see Known).
 type Key struct {
-	Peer      string // the conversation
+	Conv      Conv // the conversation
 	Direction string
 	ArchiveID string // the archive's id: unique within the conversation's archive
 	OriginID  string // the sender's XEP-0359 origin-id
@@ -522,19 +566,20 @@ type Key struct {
 // anybody else's message.
 func (s *Store) Known(ctx context.Context, k Key) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM messages WHERE peer = ? AND (
+	kind := k.Conv.kind()
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM messages WHERE peer = ? AND kind = ? AND (
 		(archive_id != '' AND archive_id = ?)
 		OR (origin_id != '' AND origin_id = ? AND direction = ?)))
-		+ (SELECT count(*) FROM edits JOIN messages ON messages.id = edits.message WHERE messages.peer = ? AND (
+		+ (SELECT count(*) FROM edits JOIN messages ON messages.id = edits.message WHERE messages.peer = ? AND messages.kind = ? AND (
 		(edits.archive_id != '' AND edits.archive_id = ?)
 		OR (edits.origin_id != '' AND edits.origin_id = ? AND messages.direction = ?)))`,
-		k.Peer, k.ArchiveID, k.OriginID, k.Direction, k.Peer, k.ArchiveID, k.OriginID, k.Direction).Scan(&n)
+		k.Conv.Peer, kind, k.ArchiveID, k.OriginID, k.Direction, k.Conv.Peer, kind, k.ArchiveID, k.OriginID, k.Direction).Scan(&n)
 	if err != nil || n > 0 || k.StanzaID == "" || k.ArchiveID == "" {
 		return n > 0, err
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE id =
-		(SELECT min(id) FROM messages WHERE peer = ? AND direction = ? AND stanza_id = ? AND archive_id = '')`,
-		k.ArchiveID, k.Peer, k.Direction, k.StanzaID)
+		(SELECT min(id) FROM messages WHERE peer = ? AND kind = ? AND direction = ? AND stanza_id = ? AND archive_id = '')`,
+		k.ArchiveID, k.Conv.Peer, kind, k.Direction, k.StanzaID)
 	if err != nil {
 		return false, err
 	}
@@ -542,10 +587,10 @@ func (s *Store) Known(ctx context.Context, k Key) (bool, error) {
 	return m > 0, err
 }
 
-// SetArchiveID records the archive id of an outgoing message to peer we
+// SetArchiveID records the archive id of an outgoing message in c we
 // stored by its origin-id, once the archive tells us.
-func (s *Store) SetArchiveID(ctx context.Context, peer, originID, archiveID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE peer = ? AND origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, peer, originID)
+func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE peer = ? AND kind = ? AND origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, c.Peer, c.kind(), originID)
 	return err
 }
 

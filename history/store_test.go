@@ -31,7 +31,7 @@ func TestAppendAndRecent(t *testing.T) {
 	if batch[29].ID == 0 {
 		t.Fatal("IDs not filled in")
 	}
-	got, _, err := s.Before(context.Background(), "bob@x", 0, 5)
+	got, _, err := s.Before(context.Background(), Conv{Peer: "bob@x"}, 0, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestOutboxStates(t *testing.T) {
 	if un, _ := s.Unsent(ctx); len(un) != 0 {
 		t.Fatalf("still unsent: %+v", un)
 	}
-	all, _, _ := s.Before(ctx, "b@x", 0, 10)
+	all, _, _ := s.Before(ctx, Conv{Peer: "b@x"}, 0, 10)
 	if all[2].State != "" {
 		t.Fatalf("an incoming message got a state: %+v", all[2])
 	}
@@ -103,15 +103,15 @@ func TestBeforePages(t *testing.T) {
 	}
 	s.Append(batch)
 	ctx := context.Background()
-	page, more, err := s.Before(ctx, "p@x", 0, 10)
+	page, more, err := s.Before(ctx, Conv{Peer: "p@x"}, 0, 10)
 	if err != nil || !more || len(page) != 10 || page[0].Body != "15" || page[9].Body != "24" {
 		t.Fatalf("newest page: %v %v %v", page, more, err)
 	}
-	page, more, _ = s.Before(ctx, "p@x", page[0].ID, 10)
+	page, more, _ = s.Before(ctx, Conv{Peer: "p@x"}, page[0].ID, 10)
 	if !more || page[0].Body != "5" {
 		t.Fatalf("second page: %v %v", page, more)
 	}
-	page, more, _ = s.Before(ctx, "p@x", page[0].ID, 10)
+	page, more, _ = s.Before(ctx, Conv{Peer: "p@x"}, page[0].ID, 10)
 	if more || len(page) != 5 || page[0].Body != "0" {
 		t.Fatalf("last page: %v %v", page, more)
 	}
@@ -131,24 +131,24 @@ func TestKnownByStanzaIDFromTheArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []Key{
-		{Peer: "c@x", Direction: In, ArchiveID: "R1", StanzaID: "s1"}, // another conversation
-		{Peer: "b@x", Direction: Out, ArchiveID: "R1", StanzaID: "s1"},
-		{Peer: "b@x", Direction: In, StanzaID: "s1"}, // live: no archive id to give it
-		{Peer: "b@x", Direction: In, ArchiveID: "R1", StanzaID: "s2"},
+		{Conv: Conv{Peer: "c@x"}, Direction: In, ArchiveID: "R1", StanzaID: "s1"}, // another conversation
+		{Conv: Conv{Peer: "b@x"}, Direction: Out, ArchiveID: "R1", StanzaID: "s1"},
+		{Conv: Conv{Peer: "b@x"}, Direction: In, StanzaID: "s1"}, // live: no archive id to give it
+		{Conv: Conv{Peer: "b@x"}, Direction: In, ArchiveID: "R1", StanzaID: "s2"},
 	} {
 		if ok, err := s.Known(ctx, k); err != nil || ok {
 			t.Errorf("Known(%+v) = %v, %v; want false", k, ok, err)
 		}
 	}
-	if ok, err := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "R1", StanzaID: "s1"}); err != nil || !ok {
+	if ok, err := s.Known(ctx, Key{Conv: Conv{Peer: "b@x"}, Direction: In, ArchiveID: "R1", StanzaID: "s1"}); err != nil || !ok {
 		t.Fatalf("the archive's copy not recognised: %v, %v", ok, err)
 	}
-	rows, _, _ := s.Before(ctx, "b@x", 0, 10)
+	rows, _, _ := s.Before(ctx, Conv{Peer: "b@x"}, 0, 10)
 	if len(rows) != 1 || rows[0].ArchiveID != "R1" {
 		t.Fatalf("rows: %+v", rows)
 	}
 	// Matched once: a second archived message reusing the stanza id is new.
-	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "R2", StanzaID: "s1"}); ok {
+	if ok, _ := s.Known(ctx, Key{Conv: Conv{Peer: "b@x"}, Direction: In, ArchiveID: "R2", StanzaID: "s1"}); ok {
 		t.Error("a second archived message with the same stanza id taken for the first")
 	}
 }
@@ -175,16 +175,16 @@ func TestKnownAndMeta(t *testing.T) {
 		{"b@x", Out, "A9", "o2", true},
 		{"b@x", In, "A2", "o9", false},
 	} {
-		if got, err := s.Known(ctx, Key{Peer: c.peer, Direction: c.dir, ArchiveID: c.arch, OriginID: c.origin}); err != nil || got != c.want {
+		if got, err := s.Known(ctx, Key{Conv: Conv{Peer: c.peer}, Direction: c.dir, ArchiveID: c.arch, OriginID: c.origin}); err != nil || got != c.want {
 			t.Errorf("Known(%v) = %v, %v", c, got, err)
 		}
 	}
-	s.SetArchiveID(ctx, "q@x", "o2", "A2") // not the conversation it is in
-	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "A2"}); ok {
+	s.SetArchiveID(ctx, Conv{Peer: "q@x"}, "o2", "A2") // not the conversation it is in
+	if ok, _ := s.Known(ctx, Key{Conv: Conv{Peer: "b@x"}, Direction: In, ArchiveID: "A2"}); ok {
 		t.Error("archive id recorded on a message to somebody else")
 	}
-	s.SetArchiveID(ctx, "b@x", "o2", "A2")
-	if ok, _ := s.Known(ctx, Key{Peer: "b@x", Direction: In, ArchiveID: "A2"}); !ok {
+	s.SetArchiveID(ctx, Conv{Peer: "b@x"}, "o2", "A2")
+	if ok, _ := s.Known(ctx, Key{Conv: Conv{Peer: "b@x"}, Direction: In, ArchiveID: "A2"}); !ok {
 		t.Error("archive id of an outgoing message not recorded")
 	}
 	if v, _ := s.Meta(ctx, "k"); v != "" {
@@ -224,26 +224,26 @@ func TestSearchAmongManyMessages(t *testing.T) {
 		t.Fatalf("%d messages stored", n)
 	}
 	ctx := context.Background()
-	hits, err := s.Search(ctx, "zebra", "", 10)
+	hits, err := s.Search(ctx, "zebra", Conv{Peer: ""}, 10)
 	if err != nil || len(hits) != 2 || hits[0].Body != "the Zebra crossing is at Abbey Road" || hits[1].Body != "zebras are not horses" {
 		t.Fatalf("search: %v %v", hits, err)
 	}
 	crossing := hits[0]
-	hits, _ = s.Search(ctx, "zebra abbey", "", 10)
+	hits, _ = s.Search(ctx, "zebra abbey", Conv{Peer: ""}, 10)
 	if len(hits) != 1 {
 		t.Fatalf("every word must match: %v", hits)
 	}
-	hits, _ = s.Search(ctx, "zebra", "p07@x", 10)
+	hits, _ = s.Search(ctx, "zebra", Conv{Peer: "p07@x"}, 10)
 	if len(hits) != 1 || hits[0].Peer != "p07@x" {
 		t.Fatalf("in one conversation: %v", hits)
 	}
 	// Typed text is never FTS syntax.
 	for _, q := range []string{`"`, `zebra OR`, `NEAR(`, `*`, `a:b`, `-x`} {
-		if _, err := s.Search(ctx, q, "", 10); err != nil {
+		if _, err := s.Search(ctx, q, Conv{Peer: ""}, 10); err != nil {
 			t.Errorf("Search(%q): %v", q, err)
 		}
 	}
-	ctxMsgs, more, err := s.Around(ctx, "p34@x", crossing.ID, 3, 2)
+	ctxMsgs, more, err := s.Around(ctx, Conv{Peer: "p34@x"}, crossing.ID, 3, 2)
 	if err != nil || !more || len(ctxMsgs) != 6 || ctxMsgs[3].Body != "the Zebra crossing is at Abbey Road" {
 		t.Fatalf("around: %v %v %v", ctxMsgs, more, err)
 	}
@@ -285,12 +285,12 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 		t.Fatal("indexed at once; the test cannot see a row waiting")
 	}
 	// Corrections: one of an indexed row, one of a row not yet indexed.
-	if !s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "a", Body: "old plums"}) ||
-		!s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "b", Body: "fresh figs"}) {
+	if !s.Correct(ctx, Correction{Conv: Conv{Peer: "bob@x"}, Direction: In, ReplaceID: "a", Body: "old plums"}) ||
+		!s.Correct(ctx, Correction{Conv: Conv{Peer: "bob@x"}, Direction: In, ReplaceID: "b", Body: "fresh figs"}) {
 		t.Fatal("corrections not applied")
 	}
 	for q, want := range map[string]string{"apples": "", "plums": "old plums", "pears": "", "figs": "fresh figs"} {
-		hits, err := s.Search(ctx, q, "", 10)
+		hits, err := s.Search(ctx, q, Conv{Peer: ""}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,7 +311,7 @@ func TestSearchIndexCatchesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if hits, err := s.Search(ctx, "cherries", "", 10); err != nil || len(hits) != 1 {
+	if hits, err := s.Search(ctx, "cherries", Conv{Peer: ""}, 10); err != nil || len(hits) != 1 {
 		t.Fatalf("after reopening: %v %v", hits, err)
 	}
 	if err := s.Check(ctx); err != nil {
@@ -332,14 +332,14 @@ func TestCorrectionsKeepTheOriginal(t *testing.T) {
 	if err := s.Append([]*Message{m}); err != nil {
 		t.Fatal(err)
 	}
-	if s.Correct(ctx, Correction{Peer: "carol@x", Direction: In, ReplaceID: "m1", Body: "x"}) {
+	if s.Correct(ctx, Correction{Conv: Conv{Peer: "carol@x"}, Direction: In, ReplaceID: "m1", Body: "x"}) {
 		t.Fatal("corrected a message in another conversation")
 	}
-	if !s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "m1", Body: "the", StanzaID: "c1", OriginID: "o1", ArchiveID: "A1"}) ||
-		!s.Correct(ctx, Correction{Peer: "bob@x", Direction: In, ReplaceID: "m1", Body: "the end", StanzaID: "c2"}) {
+	if !s.Correct(ctx, Correction{Conv: Conv{Peer: "bob@x"}, Direction: In, ReplaceID: "m1", Body: "the", StanzaID: "c1", OriginID: "o1", ArchiveID: "A1"}) ||
+		!s.Correct(ctx, Correction{Conv: Conv{Peer: "bob@x"}, Direction: In, ReplaceID: "m1", Body: "the end", StanzaID: "c2"}) {
 		t.Fatal("corrections not applied")
 	}
-	rows, _, _ := s.Before(ctx, "bob@x", 0, 10)
+	rows, _, _ := s.Before(ctx, Conv{Peer: "bob@x"}, 0, 10)
 	if len(rows) != 1 || rows[0].Body != "the end" || !rows[0].Edited {
 		t.Fatalf("rows: %+v", rows)
 	}
@@ -351,20 +351,20 @@ func TestCorrectionsKeepTheOriginal(t *testing.T) {
 		k    Key
 		want bool
 	}{
-		{Key{Peer: "bob@x", Direction: In, ArchiveID: "A1"}, true},
-		{Key{Peer: "bob@x", Direction: In, OriginID: "o1"}, true},
-		{Key{Peer: "carol@x", Direction: In, ArchiveID: "A1"}, false},
-		{Key{Peer: "bob@x", Direction: Out, OriginID: "o1"}, false},
+		{Key{Conv: Conv{Peer: "bob@x"}, Direction: In, ArchiveID: "A1"}, true},
+		{Key{Conv: Conv{Peer: "bob@x"}, Direction: In, OriginID: "o1"}, true},
+		{Key{Conv: Conv{Peer: "carol@x"}, Direction: In, ArchiveID: "A1"}, false},
+		{Key{Conv: Conv{Peer: "bob@x"}, Direction: Out, OriginID: "o1"}, false},
 	} {
 		if got, err := s.Known(ctx, c.k); err != nil || got != c.want {
 			t.Errorf("Known(%+v) = %v, %v; want %v", c.k, got, err, c.want)
 		}
 	}
-	last, ok, err := s.LastReceived(ctx, "bob@x")
+	last, ok, err := s.LastReceived(ctx, Conv{Peer: "bob@x"})
 	if err != nil || !ok || last.StanzaID != "m1" {
 		t.Fatalf("last received: %+v %v %v", last, ok, err)
 	}
-	if _, ok, _ := s.LastReceived(ctx, "carol@x"); ok {
+	if _, ok, _ := s.LastReceived(ctx, Conv{Peer: "carol@x"}); ok {
 		t.Fatal("a last message in an empty conversation")
 	}
 }

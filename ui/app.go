@@ -306,8 +306,9 @@ func (a *App) apply(it item) {
 	switch e := it.ev.(type) {
 	case chat.MessageReceived:
 		if acct := a.state.Account(it.account); acct != nil {
-			c, i := a.state.Find(it.account, e.Bare)
-			a.notify.message(it.account, e, a.state.displayName(acct, e.Bare), c != nil && i == a.state.Active)
+			c, i := a.state.Find(it.account, e.Conv)
+			name, _ := a.state.author(acct, e.Conv, e.Nick, e.OccupantID)
+			a.notify.message(it.account, e, name, c != nil && i == a.state.Active)
 		}
 	case chat.SubscriptionRequested:
 		a.noteRequest(it.account, e)
@@ -542,7 +543,7 @@ func (a *App) switchTo(i int) {
 	a.markSeen()
 	if !c.IsConsole() {
 		if acct := a.state.Account(c.Account); acct != nil {
-			if ct := acct.Roster.Get(c.Peer); ct != nil {
+			if ct := acct.Roster.Get(c.Conv.JID); ct != nil && c.Conv.Kind == chat.KindChat {
 				ct.Unread = 0
 			}
 		}
@@ -579,7 +580,7 @@ func (a *App) markSeen() {
 		if l.Markable && l.ID != c.marked {
 			c.marked = l.ID
 			if acct := a.state.Account(c.Account); acct != nil && acct.Client != nil && acct.Conn == "online" {
-				acct.Client.Do(chat.MarkDisplayed{To: c.Peer, ID: l.ID})
+				acct.Client.Do(chat.MarkDisplayed{Conv: c.Conv, ID: l.ID})
 			}
 		}
 		return
@@ -614,7 +615,7 @@ func (a *App) loadOlder(c *Conversation) {
 		return
 	}
 	c.Loading = true
-	acct.Client.Do(chat.LoadHistory{Peer: c.Peer, Before: c.oldestStored(), Limit: historyPage})
+	acct.Client.Do(chat.LoadHistory{Conv: c.Conv, Before: c.oldestStored(), Limit: historyPage})
 }
 
 // historyPage is how many stored messages a tab reads at a time.
@@ -629,8 +630,13 @@ func (a *App) scrollUp(rows int) {
 	a.conv.ScrollBy(rows)
 }
 
-func (a *App) openChat(account, jid string) {
-	_, i := a.state.Open(account, jid)
+// openChat opens (or goes to) the chat with a contact's bare JID.
+func (a *App) openChat(account, jid string) { a.openConv(account, chat.ChatWith(jid)) }
+
+// openConv opens (or goes to) a conversation's tab and puts the cursor in
+// the composer.
+func (a *App) openConv(account string, conv chat.Conv) {
+	_, i := a.state.Open(account, conv)
 	a.loadFresh()
 	a.switchTo(i)
 	a.tv.SetFocus(a.composer)
@@ -656,7 +662,7 @@ func (a *App) closeTab(i int) {
 
 func (a *App) sendState(c *Conversation, st chat.ChatState) {
 	if acct := a.state.Account(c.Account); acct != nil && acct.Client != nil && acct.Conn == "online" {
-		acct.Client.Do(chat.SendChatState{To: c.Peer, State: st})
+		acct.Client.Do(chat.SendChatState{Conv: c.Conv, State: st})
 	}
 }
 
@@ -721,10 +727,10 @@ func (a *App) submit(text string) {
 		return
 	}
 	if a.correcting != "" {
-		acct.Client.Do(chat.CorrectMessage{To: c.Peer, ReplaceID: a.correcting, Body: text})
+		acct.Client.Do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: a.correcting, Body: text})
 		a.correcting = ""
 	} else {
-		acct.Client.Do(chat.SendMessage{To: c.Peer, Body: text})
+		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text})
 	}
 	c.States.MessageSent(a.state.Now())
 	a.schedule(c)

@@ -201,7 +201,7 @@ func TestRemoteTextIsInert(t *testing.T) {
 	h := newHarness(t, 120, 20)
 	evil := "[red]red[-] [:::https://evil]click[:::-] \u009b31m \x1b[2J \u202Eesrever"
 	h.send(chat.RosterReset{Items: []roster.Item{{JID: "m@x", Name: "[yellow]Boss\u202E", Subscription: "both"}}},
-		chat.MessageReceived{From: "m@x/r", Bare: "m@x", Body: evil, Time: time.Now()})
+		chat.MessageReceived{Conv: chat.ChatWith("m@x"), From: "m@x/r", Bare: "m@x", Body: evil, Time: time.Now()})
 	h.waitFor("2:[yellow]Boss")
 	h.key(tcell.KeyRune, '2', tcell.ModAlt)
 	ls := h.waitFor("[red]red[-] [:::https://evil]click[:::-]", "[yellow]Boss\uFFFD")
@@ -233,7 +233,7 @@ func TestRemoteTextIsInert(t *testing.T) {
 
 func TestWideCharacterLayout(t *testing.T) {
 	h := newHarness(t, 60, 12)
-	h.send(chat.MessageReceived{From: "a@x/r", Bare: "a@x", Body: "日本語のテキストはここで折り返されるべきです 👩‍👩‍👧 e\u0301", Time: time.Now()})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("a@x"), From: "a@x/r", Bare: "a@x", Body: "日本語のテキストはここで折り返されるべきです 👩‍👩‍👧 e\u0301", Time: time.Now()})
 	h.waitFor("2:a@x (1)")
 	h.key(tcell.KeyRune, '2', tcell.ModAlt)
 	ls := h.waitFor("日本語", "👩‍👩‍👧")
@@ -247,12 +247,12 @@ func TestWideCharacterLayout(t *testing.T) {
 func TestTabsUnreadAndTyping(t *testing.T) {
 	h := newHarness(t, 100, 16)
 	h.send(chat.RosterReset{Items: []roster.Item{{JID: "bob@x", Name: "Bob", Subscription: "both"}}},
-		chat.MessageReceived{From: "bob@x/r", Bare: "bob@x", Body: "one", Time: time.Now()},
-		chat.MessageReceived{From: "bob@x/r", Bare: "bob@x", Body: "two", Time: time.Now()})
+		chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/r", Bare: "bob@x", Body: "one", Time: time.Now()},
+		chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/r", Bare: "bob@x", Body: "two", Time: time.Now()})
 	h.waitFor("2:Bob (2)")
 	h.key(tcell.KeyCtrlN, 0, tcell.ModNone)
 	h.waitFor("Bob: two")
-	h.send(chat.ChatStateChanged{Bare: "bob@x", State: chat.StateComposing})
+	h.send(chat.ChatStateChanged{Conv: chat.ChatWith("bob@x"), Bare: "bob@x", State: chat.StateComposing})
 	h.waitFor("Bob is typing…")
 	h.typeText("hi bob")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
@@ -262,7 +262,7 @@ func TestTabsUnreadAndTyping(t *testing.T) {
 		for _, c := range h.client.commands() {
 			switch v := c.(type) {
 			case chat.SendMessage:
-				sent = sent || (v.To == "bob@x" && v.Body == "hi bob")
+				sent = sent || (v.Conv == chat.ChatWith("bob@x") && v.Body == "hi bob")
 			case chat.SendChatState:
 				composing = composing || v.State == chat.StateComposing
 			}
@@ -275,7 +275,7 @@ func TestTabsUnreadAndTyping(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	h.send(chat.MessageSent{To: "bob@x", Body: "hi bob", Time: time.Now()})
+	h.send(chat.MessageSent{Conv: chat.ChatWith("bob@x"), To: "bob@x", Body: "hi bob", Time: time.Now()})
 	h.waitFor("me: hi bob")
 	h.key(tcell.KeyCtrlW, 0, tcell.ModNone)
 	h.waitUntil("the tab to close", func(ls []string) bool { return !strings.Contains(ls[0], "Bob") })
@@ -301,7 +301,7 @@ func TestCommandsAndErrors(t *testing.T) {
 	want := []chat.Command{
 		chat.ApproveSubscription{JID: "carol@x"},
 		chat.Subscribe{JID: "carol@x"},
-		chat.SendMessage{To: "dave@x", Body: "hello dave"},
+		chat.SendMessage{Conv: chat.ChatWith("dave@x"), Body: "hello dave"},
 	}
 	var got []chat.Command
 	for _, c := range h.client.commands() {

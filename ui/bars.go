@@ -27,13 +27,7 @@ func (t *TabBar) title(i int, c *Conversation) string {
 	if c.IsConsole() {
 		return fmt.Sprintf("%d:console", i+1)
 	}
-	name := c.Peer
-	if a := t.state.Account(c.Account); a != nil {
-		if ct := a.Roster.Get(c.Peer); ct != nil && ct.Name != "" {
-			name = ct.Name
-		}
-	}
-	s := fmt.Sprintf("%d:%s", i+1, name)
+	s := fmt.Sprintf("%d:%s", i+1, t.state.convName(c))
 	if len(t.state.Accounts) > 1 {
 		s += "@" + c.Account
 	}
@@ -217,12 +211,7 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.Conn, acct.Show), base)
 	}
 	if c.PeerState == "composing" || c.PeerState == "paused" {
-		name := c.Peer
-		if acct != nil {
-			if ct := acct.Roster.Get(c.Peer); ct != nil && ct.Name != "" {
-				name = ct.Name
-			}
-		}
+		name := s.state.convName(c)
 		verb := " is typing…"
 		if c.PeerState == "paused" {
 			verb = " stopped typing"

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/gab-chat/gab/chat"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func BenchmarkRosterViewDraw10k(b *testing.B) {
 // reuse the wrapping.
 func BenchmarkConvViewDraw(b *testing.B) {
 	state := NewState(nil)
-	c, _ := state.Open("a", "p@x")
+	c, _ := state.Open("a", chat.ChatWith("p@x"))
 	state.Active = 1
 	for i := 0; i < MaxLines; i++ {
 		c.add(Line{Time: time.Now(), Sender: "Peer", SenderKey: "p@x", Body: fmt.Sprintf("message %d with some words that wrap around the width of the pane 日本語 👩‍👩‍👧", i), Kind: LineIn})

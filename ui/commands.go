@@ -112,7 +112,10 @@ func (a *App) command(line string) {
 	}
 	switch name {
 	case "mute", "unmute":
-		j := a.state.Current().Peer
+		j := ""
+		if c := a.state.Current(); c.Conv.Kind == chat.KindChat {
+			j = c.Conv.JID
+		}
 		if len(args) > 0 {
 			j = args[0]
 		}
@@ -153,7 +156,7 @@ func (a *App) command(line string) {
 		}
 		a.openChat(acct.Name, bare)
 		if text := strings.TrimSpace(strings.TrimPrefix(rest, j)); text != "" {
-			do(chat.SendMessage{To: bare, Body: text})
+			do(chat.SendMessage{Conv: chat.ChatWith(bare), Body: text})
 			a.state.Current().States.MessageSent(a.state.Now())
 		}
 	case "add":
@@ -214,7 +217,7 @@ func (a *App) command(line string) {
 			fail("no message of yours to correct here")
 			return
 		}
-		do(chat.CorrectMessage{To: c.Peer, ReplaceID: l.ID, Body: rest})
+		do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: l.ID, Body: rest})
 	case "reconnect":
 		do(chat.Reconnect{})
 	case "search":
@@ -222,8 +225,7 @@ func (a *App) command(line string) {
 			fail("usage: /search TEXT")
 			return
 		}
-		peer := a.state.Current().Peer
-		do(chat.SearchHistory{Text: rest, Peer: peer, Limit: 200})
+		do(chat.SearchHistory{Text: rest, Conv: a.state.Current().Conv, Limit: 200})
 	case "accept", "deny":
 		usage := "/deny JID"
 		if name == "accept" {

@@ -237,7 +237,7 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("3:Ada")
 	got := h.waitSent(1)
-	if len(got) != 1 || got[0].To != "ada@x" || got[0].Body != "hello ada" {
+	if len(got) != 1 || got[0].Conv != chat.ChatWith("ada@x") || got[0].Body != "hello ada" {
 		t.Fatalf("sent %#v", got)
 	}
 	var focus bool
@@ -262,7 +262,7 @@ func TestTypingInTheContactListGoesToTheComposer(t *testing.T) {
 	h.key(tcell.KeyBackspace2, 0, tcell.ModNone) // from the list: edits the composer
 	h.waitFor("> x ")
 	var active string
-	h.onUI(func() { active = h.app.state.Current().Peer })
+	h.onUI(func() { active = h.app.state.Current().Conv.JID })
 	if active != "ada@x" {
 		t.Fatalf("Space switched to %s", active)
 	}

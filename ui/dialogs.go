@@ -270,16 +270,19 @@ func (a *App) searchDialog(account string, res chat.SearchResults) {
 	}
 	list := &JumpList{Box: tview.NewBox()}
 	for _, h := range res.Hits {
-		who := h.Peer
-		if h.Outgoing {
-			who = "me → " + h.Peer
+		who := h.Conv.JID
+		switch {
+		case h.Outgoing:
+			who = "me → " + h.Conv.JID
+		case h.Conv.Kind == chat.KindRoom:
+			who = h.Nick + " in " + h.Conv.JID
 		}
-		list.items = append(list.items, jumpTarget{account: account, jid: h.Peer, storeID: h.StoreID,
+		list.items = append(list.items, jumpTarget{account: account, conv: h.Conv, storeID: h.StoreID,
 			label: h.Time.Local().Format("2006-01-02 15:04") + "  " + who + ": " + h.Body})
 	}
 	where := "all conversations"
-	if res.Peer != "" {
-		where = res.Peer
+	if !res.Conv.IsZero() {
+		where = res.Conv.JID
 	}
 	title := fmt.Sprintf(" %d found for “%s” in %s — Enter opens, Esc closes ", len(res.Hits), Sanitize(res.Text), Sanitize(where))
 	list.SetBorder(true).SetTitle(title)
@@ -293,9 +296,9 @@ func (a *App) searchDialog(account string, res chat.SearchResults) {
 			a.closeDialog(searchPage)
 			if list.selected < len(list.items) {
 				t := list.items[list.selected]
-				a.openChat(t.account, t.jid)
+				a.openConv(t.account, t.conv)
 				if acct := a.state.Account(t.account); acct != nil {
-					acct.Client.Do(chat.LoadAround{Peer: t.jid, StoreID: t.storeID})
+					acct.Client.Do(chat.LoadAround{Conv: t.conv, StoreID: t.storeID})
 				}
 			}
 		case tcell.KeyEscape:

@@ -51,7 +51,7 @@ func TestComposerHistoryNewlineAndCompletion(t *testing.T) {
 	h.typeText("two")
 	h.waitFor("> one", "  two")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.SendMessage{To: "bob@x", Body: "one\ntwo"})
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("bob@x"), Body: "one\ntwo"})
 	h.typeText("draft")
 	h.key(tcell.KeyUp, 0, tcell.ModNone)
 	h.waitFor("> one", "  two")
@@ -120,7 +120,7 @@ func TestFloodDoesNotFreezeTyping(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 0; i < n; i++ {
-			h.events <- chat.MessageReceived{From: "flood@x/r", Bare: "flood@x", Body: fmt.Sprintf("message %d", i), Time: time.Now()}
+			h.events <- chat.MessageReceived{Conv: chat.ChatWith("flood@x"), From: "flood@x/r", Bare: "flood@x", Body: fmt.Sprintf("message %d", i), Time: time.Now()}
 		}
 	}()
 	h.typeText("typing through the flood")
@@ -161,7 +161,7 @@ func TestMouse(t *testing.T) {
 	h.click("2:Ann")
 	h.typeText("to ann")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"})
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("ann@x"), Body: "to ann"})
 	h.send(chat.SubscriptionRequested{From: "cy@x"})
 	h.waitFor("1 request · F4 to answer")
 	h.key(tcell.KeyF4, 0, tcell.ModNone)
@@ -169,7 +169,7 @@ func TestMouse(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("Subscription request", "cy@x")
 	h.click("Deny")
-	h.waitCommands(chat.SendMessage{To: "ann@x", Body: "to ann"}, chat.DenySubscription{JID: "cy@x"})
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("ann@x"), Body: "to ann"}, chat.DenySubscription{JID: "cy@x"})
 }
 
 // Ctrl+K deletes to the end when there is text after the cursor, and opens
@@ -215,7 +215,7 @@ func TestPasteIsOneMessage(t *testing.T) {
 		}
 	}
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.SendMessage{To: "p@x", Body: "line one\nline two"})
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("p@x"), Body: "line one\nline two"})
 }
 
 func TestDeliveryMarks(t *testing.T) {
@@ -223,12 +223,12 @@ func TestDeliveryMarks(t *testing.T) {
 	h.typeText("/msg d@x")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("2:d@x")
-	h.send(chat.MessageSent{ID: "m1", To: "d@x", Body: "first", Time: time.Now(), State: chat.DeliveryPending},
-		chat.MessageSent{ID: "m2", To: "d@x", Body: "second", Time: time.Now(), State: chat.DeliveryPending})
+	h.send(chat.MessageSent{Conv: chat.ChatWith("d@x"), ID: "m1", To: "d@x", Body: "first", Time: time.Now(), State: chat.DeliveryPending},
+		chat.MessageSent{Conv: chat.ChatWith("d@x"), ID: "m2", To: "d@x", Body: "second", Time: time.Now(), State: chat.DeliveryPending})
 	h.waitFor("me (sending): first", "me (sending): second")
-	h.send(chat.DeliveryChanged{ID: "m1", To: "d@x", State: chat.DeliveryUnacked},
-		chat.DeliveryChanged{ID: "m1", To: "d@x", State: chat.DeliverySent},
-		chat.DeliveryChanged{ID: "m2", To: "d@x", State: chat.DeliveryFailed})
+	h.send(chat.DeliveryChanged{Conv: chat.ChatWith("d@x"), ID: "m1", To: "d@x", State: chat.DeliveryUnacked},
+		chat.DeliveryChanged{Conv: chat.ChatWith("d@x"), ID: "m1", To: "d@x", State: chat.DeliverySent},
+		chat.DeliveryChanged{Conv: chat.ChatWith("d@x"), ID: "m2", To: "d@x", State: chat.DeliveryFailed})
 	h.waitFor("me: first", "me (not delivered): second", "could not be delivered")
 }
 
@@ -253,7 +253,7 @@ func TestHistoryInTabs(t *testing.T) {
 			load = l
 		}
 	}
-	if load.Peer != "old@x" || load.Before != 0 {
+	if load.Conv != chat.ChatWith("old@x") || load.Before != 0 {
 		t.Fatalf("no history asked for: %#v", h.client.commands())
 	}
 	day := time.Now().Add(-time.Hour)
@@ -262,8 +262,8 @@ func TestHistoryInTabs(t *testing.T) {
 		page = append(page, chat.StoredMessage{StoreID: int64(i), Body: fmt.Sprint("stored ", i), Time: day, Outgoing: i%2 == 0, State: chat.DeliveryReceived})
 	}
 	// The newest stored message also arrives as an event: shown once.
-	h.send(chat.HistoryLoaded{Peer: "old@x", Messages: page, More: true},
-		chat.MessageReceived{From: "old@x/r", Bare: "old@x", Body: "stored 30", StoreID: 30, Time: day})
+	h.send(chat.HistoryLoaded{Conv: chat.ChatWith("old@x"), Messages: page, More: true},
+		chat.MessageReceived{Conv: chat.ChatWith("old@x"), From: "old@x/r", Bare: "old@x", Body: "stored 30", StoreID: 30, Time: day})
 	h.waitFor("stored 29", "me ✓: stored 30")
 	n := 0
 	for _, c := range h.app.State().Convs[1].Lines {
@@ -294,7 +294,7 @@ func TestHistoryInTabs(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	h.send(chat.HistoryLoaded{Peer: "old@x", Before: 11, Messages: []chat.StoredMessage{{StoreID: 3, Body: "the very first", Time: day}}})
+	h.send(chat.HistoryLoaded{Conv: chat.ChatWith("old@x"), Before: 11, Messages: []chat.StoredMessage{{StoreID: 3, Body: "the very first", Time: day}}})
 	h.waitFor("the very first")
 }
 
@@ -305,13 +305,13 @@ func TestSearchJumpsToTheMessage(t *testing.T) {
 	h.waitCommands(chat.SearchHistory{Text: "abbey road", Limit: 200})
 	when := time.Date(2025, 3, 1, 10, 0, 0, 0, time.Local)
 	h.send(chat.SearchResults{Text: "abbey road", Hits: []chat.StoredMessage{
-		{StoreID: 61235, Peer: "paul@x", Body: "the Zebra crossing is at Abbey Road [red]", Time: when},
-		{StoreID: 12, Peer: "john@x", Body: "abbey road again", Time: when, Outgoing: true},
+		{StoreID: 61235, Conv: chat.ChatWith("paul@x"), Body: "the Zebra crossing is at Abbey Road [red]", Time: when},
+		{StoreID: 12, Conv: chat.ChatWith("john@x"), Body: "abbey road again", Time: when, Outgoing: true},
 	}})
 	h.waitFor("2 found for “abbey road” in all conversations", "2025-03-01 10:00  paul@x: the Zebra crossing is at Abbey Road [red]", "me → john@x: abbey road again")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("2:paul@x")
-	h.waitCommands(chat.SearchHistory{Text: "abbey road", Limit: 200}, chat.LoadAround{Peer: "paul@x", StoreID: 61235})
+	h.waitCommands(chat.SearchHistory{Text: "abbey road", Limit: 200}, chat.LoadAround{Conv: chat.ChatWith("paul@x"), StoreID: 61235})
 	var ctx []chat.StoredMessage
 	for i := int64(61200); i < 61260; i++ {
 		body := fmt.Sprint("context ", i)
@@ -320,7 +320,7 @@ func TestSearchJumpsToTheMessage(t *testing.T) {
 		}
 		ctx = append(ctx, chat.StoredMessage{StoreID: i, Body: body, Time: when})
 	}
-	h.send(chat.HistoryLoaded{Peer: "paul@x", Messages: ctx, More: true, Around: 61235})
+	h.send(chat.HistoryLoaded{Conv: chat.ChatWith("paul@x"), Messages: ctx, More: true, Around: 61235})
 	h.waitFor("paul@x: the Zebra crossing is at Abbey Road [red]")
 	// The found message is in view and stands out.
 	var hl bool
@@ -338,7 +338,7 @@ func TestSearchJumpsToTheMessage(t *testing.T) {
 
 func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
 	h := newHarness(t, 100, 20)
-	h.send(chat.MessageReceived{ID: "in1", From: "kim@x/r", Bare: "kim@x", Body: "hello", Time: time.Now(), Markable: true})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("kim@x"), ID: "in1", From: "kim@x/r", Bare: "kim@x", Body: "hello", Time: time.Now(), Markable: true})
 	h.waitFor("2:kim@x (1)")
 	for _, c := range h.client.commands() {
 		if _, ok := c.(chat.MarkDisplayed); ok {
@@ -355,7 +355,7 @@ func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
 				marks = append(marks, m)
 			}
 		}
-		if len(marks) == 1 && marks[0] == (chat.MarkDisplayed{To: "kim@x", ID: "in1"}) {
+		if len(marks) == 1 && marks[0] == (chat.MarkDisplayed{Conv: chat.ChatWith("kim@x"), ID: "in1"}) {
 			break
 		}
 		if time.Now().After(deadline) || len(marks) > 1 {
@@ -364,18 +364,18 @@ func TestReadMarkersAndCorrectionsInTheUI(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// Our message, read by kim, then corrected with Alt+Up.
-	h.send(chat.MessageSent{ID: "out1", To: "kim@x", Body: "helo", Time: time.Now(), State: chat.DeliverySent},
-		chat.DeliveryChanged{ID: "out1", To: "kim@x", State: chat.DeliveryDisplayed})
+	h.send(chat.MessageSent{Conv: chat.ChatWith("kim@x"), ID: "out1", To: "kim@x", Body: "helo", Time: time.Now(), State: chat.DeliverySent},
+		chat.DeliveryChanged{Conv: chat.ChatWith("kim@x"), ID: "out1", To: "kim@x", State: chat.DeliveryDisplayed})
 	h.waitFor("me ✓✓: helo")
 	h.key(tcell.KeyUp, 0, tcell.ModAlt)
 	h.waitFor("> helo", "correcting your last message")
 	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
 	h.typeText("lo")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.CorrectMessage{To: "kim@x", ReplaceID: "out1", Body: "hello"})
-	h.send(chat.MessageCorrected{Bare: "kim@x", ReplaceID: "out1", NewID: "n", Body: "hello", Outgoing: true},
-		chat.MessageCorrected{Bare: "kim@x", ReplaceID: "in1", NewID: "m", Body: "hello there"},
-		chat.MessageCorrected{Bare: "kim@x", ReplaceID: "out1", NewID: "x", Body: "forged"}) // a peer's "correction" of our message
+	h.waitCommands(chat.CorrectMessage{Conv: chat.ChatWith("kim@x"), ReplaceID: "out1", Body: "hello"})
+	h.send(chat.MessageCorrected{Conv: chat.ChatWith("kim@x"), Bare: "kim@x", ReplaceID: "out1", NewID: "n", Body: "hello", Outgoing: true},
+		chat.MessageCorrected{Conv: chat.ChatWith("kim@x"), Bare: "kim@x", ReplaceID: "in1", NewID: "m", Body: "hello there"},
+		chat.MessageCorrected{Conv: chat.ChatWith("kim@x"), Bare: "kim@x", ReplaceID: "out1", NewID: "x", Body: "forged"}) // a peer's "correction" of our message
 	h.waitFor("me ✓✓ (edited): hello", "kim@x (edited): hello there")
 	if strings.Contains(strings.Join(h.lines(), "\n"), "forged") {
 		t.Fatal("a peer corrected our message")

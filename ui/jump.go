@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/gab-chat/gab/chat"
 	"sort"
 	"strings"
 
@@ -10,10 +11,11 @@ import (
 
 // jumpTarget is one thing quick-jump can open: a contact or an open tab.
 type jumpTarget struct {
-	account, jid string // jid "" is the console
-	label        string // remote text: a name and JID
-	score        int
-	storeID      int64 // for search results: the message
+	account string
+	conv    chat.Conv // zero: the console
+	label   string    // remote text: a name and JID
+	score   int
+	storeID int64 // for search results: the message
 }
 
 // fuzzyScore matches query against s as a subsequence, case-insensitively.
@@ -78,33 +80,37 @@ const jumpPage = "jump"
 func (a *App) jumpTargets() []jumpTarget {
 	var out []jumpTarget
 	seen := map[string]bool{}
-	add := func(account, jid, label string) {
-		if k := account + "\x00" + jid; !seen[k] {
+	add := func(account string, conv chat.Conv, label string) {
+		if k := account + "\x00" + string(conv.Kind) + "\x00" + conv.JID; !seen[k] {
 			seen[k] = true
-			out = append(out, jumpTarget{account: account, jid: jid, label: label})
+			out = append(out, jumpTarget{account: account, conv: conv, label: label})
 		}
 	}
 	for _, c := range a.state.Convs {
 		if c.IsConsole() {
-			add("", "", "console")
+			add("", chat.Conv{}, "console")
 			continue
 		}
-		add(c.Account, c.Peer, a.targetLabel(c.Account, c.Peer))
+		add(c.Account, c.Conv, a.targetLabel(c.Account, c.Conv))
 	}
 	for _, acct := range a.state.Accounts {
 		for _, c := range acct.Roster.Sorted(a.state.Order, true) {
-			add(acct.Name, c.JID, a.targetLabel(acct.Name, c.JID))
+			conv := chat.ChatWith(c.JID)
+			add(acct.Name, conv, a.targetLabel(acct.Name, conv))
 		}
 	}
 	return out
 }
 
-func (a *App) targetLabel(account, jid string) string {
-	label := jid
-	if acct := a.state.Account(account); acct != nil {
-		if c := acct.Roster.Get(jid); c != nil && c.Name != "" {
-			label = c.Name + "  " + jid
+func (a *App) targetLabel(account string, conv chat.Conv) string {
+	label := conv.JID
+	if acct := a.state.Account(account); acct != nil && conv.Kind == chat.KindChat {
+		if c := acct.Roster.Get(conv.JID); c != nil && c.Name != "" {
+			label = c.Name + "  " + conv.JID
 		}
+	}
+	if conv.Kind == chat.KindRoom {
+		label += "  (room)"
 	}
 	if len(a.state.Accounts) > 1 {
 		label += "  (" + account + ")"
@@ -144,10 +150,10 @@ func (a *App) jumpDialog() {
 			a.closeDialog(jumpPage)
 			if list.selected < len(list.items) && len(list.items) > 0 {
 				t := list.items[list.selected]
-				if t.jid == "" {
+				if t.conv.IsZero() {
 					a.switchTo(0)
 				} else {
-					a.openChat(t.account, t.jid)
+					a.openConv(t.account, t.conv)
 				}
 			}
 			return nil

@@ -25,7 +25,7 @@ func TestLongNamesAndManyTabs(t *testing.T) {
 	}
 	h.send(chat.RosterReset{Items: items})
 	for i := 1; i <= 12; i++ {
-		h.send(chat.MessageReceived{From: fmt.Sprintf("c%02d@x/r", i), Bare: fmt.Sprintf("c%02d@x", i), Body: fmt.Sprintf("hello %d", i), Time: time.Now()})
+		h.send(chat.MessageReceived{Conv: chat.ChatWith(fmt.Sprintf("c%02d@x", i)), From: fmt.Sprintf("c%02d@x/r", i), Bare: fmt.Sprintf("c%02d@x", i), Body: fmt.Sprintf("hello %d", i), Time: time.Now()})
 	}
 	h.waitFor("2:01nnn")
 	ls := h.lines()
@@ -55,7 +55,7 @@ func TestLongNamesAndManyTabs(t *testing.T) {
 			t.Fatalf("sender not shortened beside the message: %q", l)
 		}
 	}
-	h.send(chat.ChatStateChanged{Bare: "c12@x", State: chat.StateComposing})
+	h.send(chat.ChatStateChanged{Conv: chat.ChatWith("c12@x"), Bare: "c12@x", State: chat.StateComposing})
 	h.waitFor("… is typing…")
 	// Back to the first tab: the bar scrolls back.
 	h.key(tcell.KeyRune, '1', tcell.ModAlt)
@@ -128,7 +128,7 @@ func TestCommandHelpAndFailureTexts(t *testing.T) {
 	if all := strings.Join(ls, "\n"); strings.Contains(all, "AddContact") {
 		t.Fatalf("a Go type name on screen:\n%s", all)
 	}
-	for _, c := range []chat.Command{chat.SendMessage{To: "a@x"}, chat.SetPresence{}, chat.Block{JID: "a@x"}, chat.Reconnect{}, chat.LoadAround{}, chat.FetchBlocklist{}} {
+	for _, c := range []chat.Command{chat.SendMessage{Conv: chat.ChatWith("a@x")}, chat.SetPresence{}, chat.Block{JID: "a@x"}, chat.Reconnect{}, chat.LoadAround{}, chat.FetchBlocklist{}} {
 		if n := commandName(c); n == "do that" || strings.ContainsAny(n[:1], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 			t.Errorf("%T is called %q", c, n)
 		}

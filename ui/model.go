@@ -57,10 +57,10 @@ type Line struct {
 // MaxLines bounds a conversation's in-memory window.
 const MaxLines = 2000
 
-// Conversation is one tab. Peer "" is the console.
+// Conversation is one tab. A zero Conv is the console.
 type Conversation struct {
 	Account   string
-	Peer      string // bare JID
+	Conv      chat.Conv // what it is: a chat, a room, a private chat in a room
 	Lines     []Line
 	Unread    int
 	PeerState chat.ChatState
@@ -220,7 +220,7 @@ func (c *Conversation) leave() {
 }
 
 // IsConsole reports whether c is the console tab.
-func (c *Conversation) IsConsole() bool { return c.Peer == "" }
+func (c *Conversation) IsConsole() bool { return c.Conv.IsZero() }
 
 // State is everything the UI shows. It is owned by the UI goroutine.
 type State struct {
@@ -238,7 +238,7 @@ type State struct {
 // NewState starts with the console tab open.
 func NewState(accounts []*Account) *State {
 	s := &State{Accounts: accounts, Offline: true, Now: time.Now}
-	s.Convs = []*Conversation{{Peer: "", Mark: -1}}
+	s.Convs = []*Conversation{{Mark: -1}}
 	for _, a := range accounts {
 		if a.Roster == nil {
 			a.Roster = roster.New()
@@ -274,22 +274,22 @@ func (s *State) Console() *Conversation { return s.Convs[0] }
 // Current is the active tab.
 func (s *State) Current() *Conversation { return s.Convs[s.Active] }
 
-// Find returns the open conversation with peer on account, or nil.
-func (s *State) Find(account, peer string) (*Conversation, int) {
+// Find returns the open conversation conv on account, or nil.
+func (s *State) Find(account string, conv chat.Conv) (*Conversation, int) {
 	for i, c := range s.Convs {
-		if c.Account == account && c.Peer == peer && peer != "" {
+		if c.Account == account && c.Conv == conv && !conv.IsZero() {
 			return c, i
 		}
 	}
 	return nil, -1
 }
 
-// Open returns the conversation with peer, opening a tab for it if needed.
-func (s *State) Open(account, peer string) (*Conversation, int) {
-	if c, i := s.Find(account, peer); c != nil {
+// Open returns the conversation conv, opening a tab for it if needed.
+func (s *State) Open(account string, conv chat.Conv) (*Conversation, int) {
+	if c, i := s.Find(account, conv); c != nil {
 		return c, i
 	}
-	c := &Conversation{Account: account, Peer: peer, States: chat.NewStateMachine(), Mark: -1}
+	c := &Conversation{Account: account, Conv: conv, States: chat.NewStateMachine(), Mark: -1}
 	s.Convs = append(s.Convs, c)
 	s.fresh = append(s.fresh, c)
 	return c, len(s.Convs) - 1
@@ -361,7 +361,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 			a.Roster.SetPresence(e.Bare, roster.Presence{Resource: e.Resource, Show: e.Show, Status: e.Status, Priority: e.Priority})
 		} else {
 			a.Roster.SetUnavailable(e.Bare, e.Resource)
-			if c, _ := s.Find(account, e.Bare); c != nil && e.Resource == "" {
+			if c, _ := s.Find(account, chat.ChatWith(e.Bare)); c != nil && e.Resource == "" {
 				c.PeerState = ""
 			}
 		}
@@ -377,8 +377,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 		verb := map[string]string{"subscribed": "approved your request", "unsubscribed": "denied or cancelled your subscription", "unsubscribe": "unsubscribed from your presence"}[e.Type]
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:
-		c, i := s.Open(account, e.Bare)
-		at := c.insert(Line{Time: e.Time, Sender: s.displayName(a, e.Bare), SenderKey: e.Bare, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable}, e.Delayed)
+		c, i := s.Open(account, e.Conv)
+		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
+		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable}, e.Delayed)
 		if e.Note != "" && at >= 0 {
 			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
 		}
@@ -389,11 +390,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if i != s.Active {
 			c.Unread++
 		}
-		if ct := a.Roster.Get(e.Bare); ct != nil && i != s.Active {
+		if ct := a.Roster.Get(e.Bare); ct != nil && i != s.Active && e.Conv.Kind == chat.KindChat {
 			ct.Unread = c.Unread
 		}
 	case chat.MessageSent:
-		c, _ := s.Open(account, e.To)
+		c, _ := s.Open(account, e.Conv)
 		me := a.JID
 		if me == "" {
 			me = a.Name
@@ -401,10 +402,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
 	case chat.CarbonSent:
 		// Sent from another of our devices.
-		c, _ := s.Open(account, e.To)
+		c, _ := s.Open(account, e.Conv)
 		c.insert(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent, StoreID: e.StoreID}, e.Delayed)
 	case chat.HistoryLoaded:
-		c, _ := s.Find(account, e.Peer)
+		c, _ := s.Find(account, e.Conv)
 		if c == nil {
 			return
 		}
@@ -415,7 +416,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		lines := make([]Line, len(e.Messages))
 		for i, h := range e.Messages {
-			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: s.displayName(a, e.Peer), SenderKey: e.Peer, Edited: h.Edited}
+			sender, key := s.author(a, e.Conv, h.Nick, h.OccupantID)
+			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: sender, SenderKey: key, Edited: h.Edited}
 			if h.Outgoing {
 				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, "me", a.JID, h.State
 			}
@@ -424,7 +426,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		c.addHistory(lines)
 	case chat.MessageCorrected:
-		if c, _ := s.Find(account, e.Bare); c != nil {
+		if c, _ := s.Find(account, e.Conv); c != nil {
 			kind := LineIn
 			if e.Outgoing {
 				kind = LineOut
@@ -432,7 +434,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 			c.correct(e.ReplaceID, kind, e.Body)
 		}
 	case chat.DeliveryChanged:
-		c, _ := s.Find(account, e.To)
+		c, _ := s.Find(account, e.Conv)
 		if c != nil {
 			c.setState(e.ID, e.State)
 		}
@@ -445,19 +447,19 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 		}
 	case chat.ChatStateChanged:
-		if c, _ := s.Find(account, e.Bare); c != nil {
+		if c, _ := s.Find(account, e.Conv); c != nil {
 			c.PeerState = e.State
 		}
 	case chat.StanzaError:
 		text := fmt.Sprintf("%s%s error from %s: %v", prefix, e.Kind, e.From, e.Err)
-		if c, _ := s.Find(account, e.Bare); c != nil && e.Kind == "message" {
+		if c := s.errorConv(account, e); c != nil && e.Kind == "message" {
 			c.add(Line{Time: s.Now(), Body: "not delivered: " + e.Err.Error(), Kind: LineError})
 		} else {
 			s.Log(LineError, "%s", text)
 		}
 	case chat.CommandFailed:
 		if h, ok := e.Command.(chat.LoadHistory); ok {
-			if c, _ := s.Find(account, h.Peer); c != nil {
+			if c, _ := s.Find(account, h.Conv); c != nil {
 				c.Loading = false // the page is not coming: scrolling back may ask again
 			}
 		}
@@ -493,18 +495,64 @@ func (s *State) displayName(a *Account, bare string) string {
 	return bare
 }
 
+// convName is how a conversation is named in its tab and the status
+// line: a contact's roster name (else its JID), a room's JID, an
+// occupant's "nick (room)". Remote text: callers shorten and draw it as
+// data.
+func (s *State) convName(c *Conversation) string {
+	switch c.Conv.Kind {
+	case chat.KindChat:
+		if a := s.Account(c.Account); a != nil {
+			return s.displayName(a, c.Conv.JID)
+		}
+	case chat.KindPrivate:
+		return c.Conv.Nick() + " (" + c.Conv.Room() + ")"
+	}
+	return c.Conv.JID
+}
+
+// author is the name shown for a message received in conv and the key its
+// colour derives from: for a chat, the contact's name and bare JID; in a
+// room, the occupant's nick, coloured by its occupant-id where the room
+// gives one (so the colour stays when the nick changes, XEP-0392), else
+// by the nick; in a private chat, the occupant's nick.
+func (s *State) author(a *Account, conv chat.Conv, nick, occupantID string) (name, key string) {
+	switch conv.Kind {
+	case chat.KindRoom:
+		if occupantID != "" {
+			return nick, conv.JID + "\x00" + occupantID
+		}
+		return nick, nick
+	case chat.KindPrivate:
+		return conv.Nick(), conv.Nick()
+	}
+	return s.displayName(a, conv.JID), conv.JID
+}
+
+// errorConv is the open conversation an error returned for a message
+// belongs to: a room's or an occupant's when it came from one, else the
+// contact's.
+func (s *State) errorConv(account string, e chat.StanzaError) *Conversation {
+	for _, conv := range []chat.Conv{{Kind: chat.KindPrivate, JID: e.From}, chat.RoomConv(e.Bare), chat.ChatWith(e.Bare)} {
+		if c, _ := s.Find(account, conv); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
 // commandName says what a command was doing, in words for "could not …":
 // never the Go type.
 func commandName(c chat.Command) string {
 	switch c := c.(type) {
 	case chat.SendMessage:
-		return "send the message to " + c.To
+		return "send the message to " + c.Conv.JID
 	case chat.CorrectMessage:
-		return "correct the message to " + c.To
+		return "correct the message to " + c.Conv.JID
 	case chat.SendChatState:
-		return "tell " + c.To + " that you are typing"
+		return "tell " + c.Conv.JID + " that you are typing"
 	case chat.MarkDisplayed:
-		return "tell " + c.To + " that you read the message"
+		return "tell " + c.Conv.JID + " that you read the message"
 	case chat.SetPresence:
 		return "set your status"
 	case chat.AddContact:

@@ -69,7 +69,7 @@ func TestSeveralAccounts(t *testing.T) {
 	he <- chat.Connected{JID: "me@home.example/gab"}
 	we <- chat.RosterReset{Items: []roster.Item{{JID: "boss@work.example", Name: "Boss", Subscription: "both"}}}
 	he <- chat.RosterReset{Items: []roster.Item{{JID: "mum@home.example", Name: "Mum", Subscription: "both"}}}
-	he <- chat.MessageReceived{From: "mum@home.example/phone", Bare: "mum@home.example", Body: "dinner?", Time: time.Now()}
+	he <- chat.MessageReceived{Conv: chat.ChatWith("mum@home.example"), From: "mum@home.example/phone", Bare: "mum@home.example", Body: "dinner?", Time: time.Now()}
 	ls := h.waitFor("work (online)", "home (online)", "Boss", "Mum", "2:Mum@home (1)")
 	row := func(s string) int {
 		for i, l := range ls {
@@ -87,7 +87,7 @@ func TestSeveralAccounts(t *testing.T) {
 	h.waitFor("Mum: dinner?")
 	h.typeText("yes")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.SendMessage{To: "mum@home.example", Body: "yes"})
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("mum@home.example"), Body: "yes"})
 	for _, c := range work.commands() {
 		if _, ok := c.(chat.SendMessage); ok {
 			t.Fatalf("the work account sent %#v", c)

@@ -52,7 +52,7 @@ func TestNotifications(t *testing.T) {
 	})
 	state := func() (int, string) { mu.Lock(); defer mu.Unlock(); return bells, title }
 	msg := func(from, body string) chat.MessageReceived {
-		return chat.MessageReceived{From: from + "/r", Bare: from, Type: "chat", Body: body, Time: time.Now()}
+		return chat.MessageReceived{Conv: chat.ChatWith(from), From: from + "/r", Bare: from, Type: "chat", Body: body, Time: time.Now()}
 	}
 
 	// A message in a background tab: bell, title, desktop escape without
@@ -81,7 +81,7 @@ func TestNotifications(t *testing.T) {
 		t.Errorf("archive catch-up notified: %d bells", b)
 	}
 	// Our own message from another device: shown, not announced.
-	h.send(chat.CarbonSent{To: "bob@x", Body: "mine", Time: time.Now()})
+	h.send(chat.CarbonSent{Conv: chat.ChatWith("bob@x"), To: "bob@x", Body: "mine", Time: time.Now()})
 	// A contact's message that went to another of our devices: announced.
 	c := msg("bob@x", "to the phone")
 	c.Carbon = true
@@ -199,7 +199,7 @@ func TestThemeAndNoColor(t *testing.T) {
 
 	t.Setenv("NO_COLOR", "1")
 	h = newHarnessWith(t, 100, 20, settings, nil)
-	h.send(chat.MessageReceived{From: "bob@x/r", Bare: "bob@x", Type: "chat", Body: "plain", Time: time.Now()})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/r", Bare: "bob@x", Type: "chat", Body: "plain", Time: time.Now()})
 	h.waitFor("2:bob@x")
 	h.key(tcell.KeyCtrlN, 0, tcell.ModCtrl)
 	h.waitFor("bob@x: plain")
@@ -239,7 +239,7 @@ func TestReboundKeys(t *testing.T) {
 	if strings.Contains(strings.Join(h.lines(), "\n"), "Quick jump") {
 		t.Fatal("Ctrl+K still opens quick jump after quick_jump was bound to F3")
 	}
-	h.send(chat.MessageReceived{From: "bob@x/r", Bare: "bob@x", Type: "chat", Body: "over here", Time: time.Now()})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/r", Bare: "bob@x", Type: "chat", Body: "over here", Time: time.Now()})
 	h.waitFor("2:bob@x")
 	h.key(tcell.KeyRune, 'l', tcell.ModAlt)
 	h.waitFor("bob@x: over here")

@@ -308,7 +308,7 @@ func (a *App) fillPromptList() {
 	}
 	l.items = l.items[:0]
 	for _, p := range a.prompts {
-		l.items = append(l.items, jumpTarget{account: p.account, jid: p.jid, label: a.promptLabel(p)})
+		l.items = append(l.items, jumpTarget{account: p.account, conv: chat.ChatWith(p.jid), label: a.promptLabel(p)})
 	}
 	l.selected = max(0, min(l.selected, len(l.items)-1))
 }

@@ -90,7 +90,7 @@ func TestRequestDoesNotInterruptTyping(t *testing.T) {
 	h.waitFor("? mallory@x", "1 request · F4 to answer")
 	h.typeText("ne")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.SendMessage{To: "bob@x", Body: "half a line"})
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("bob@x"), Body: "half a line"})
 	h.noAccepting()
 	if s := h.screenText(); strings.Contains(s, "Subscription request") || strings.Contains(s, "Waiting for your answer") {
 		t.Fatalf("a dialog opened:\n%s", s)

@@ -102,7 +102,7 @@ func runVisitor(ctx context.Context, srv *xmpptest.Server) {
 			}
 		case chat.SubscriptionChanged:
 			if e.Type == "subscribed" {
-				c.Do(chat.SendMessage{To: "demo@localhost", Body: "Thanks for approving me! Now we see each other's presence."})
+				c.Do(chat.SendMessage{Conv: chat.ChatWith("demo@localhost"), Body: "Thanks for approving me! Now we see each other's presence."})
 			}
 		case chat.SubscriptionRequested:
 			c.Do(chat.ApproveSubscription{JID: e.From})
@@ -124,14 +124,14 @@ func runEcho(ctx context.Context, srv *xmpptest.Server) {
 	for ev := range c.Events() {
 		switch e := ev.(type) {
 		case chat.MessageReceived:
-			c.Do(chat.SendChatState{To: e.Bare, State: chat.StateComposing})
+			c.Do(chat.SendChatState{Conv: e.Conv, State: chat.StateComposing})
 			reply := "You said: " + e.Body
 			if strings.EqualFold(strings.TrimSpace(e.Body), "hello") || strings.EqualFold(strings.TrimSpace(e.Body), "hi") {
 				reply = "Hello! I am the echo contact. Type anything and I will say it back."
 			}
-			to := e.Bare
+			to := e.Conv
 			timers = append(timers, time.AfterFunc(1200*time.Millisecond, func() {
-				c.Do(chat.SendMessage{To: to, Body: reply})
+				c.Do(chat.SendMessage{Conv: to, Body: reply})
 			}))
 		case chat.SubscriptionRequested:
 			c.Do(chat.ApproveSubscription{JID: e.From})

@@ -78,7 +78,8 @@ func (e *entry) less(f *entry) bool {
 	return e.Nick < f.Nick
 }
 
-// Room is the model of one room. It is not safe for concurrent use: its
+// Room is the model of one room; New makes one, though the zero value is
+// usable too. It is not safe for concurrent use: its
 // owner is the UI goroutine.
 type Room struct {
 	JID       string // bare room JID
@@ -205,6 +206,9 @@ func (r *Room) setTyping(nick, state string) {
 // occupant already present keeps its Typing; one who joins takes o.Typing.
 func (r *Room) Update(o Occupant) {
 	r.gen++
+	if r.byNick == nil { // a Room made without New
+		r.byNick, r.byID, r.typing = map[string]*entry{}, map[string][]string{}, map[string]struct{}{}
+	}
 	if o.OccupantID != "" {
 		r.OccupantIDs = true
 	}

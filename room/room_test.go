@@ -544,3 +544,61 @@ func TestHostileNicks(t *testing.T) {
 		t.Fatal("TypingText changed the names")
 	}
 }
+
+// Nicks equal but for case are distinct occupants; each can be found in
+// the order to move or remove it, whatever order they joined in.
+func TestCaseTwinsJoinMoveLeave(t *testing.T) {
+	r := New("room@muc.x", "me")
+	for _, n := range []string{"ada", "ADA", "Ada", "aDa"} {
+		r.Update(Occupant{Nick: n, Role: Participant})
+	}
+	if got := nicks(r.Sorted()); !reflect.DeepEqual(got, []string{"ADA", "Ada", "aDa", "ada"}) {
+		t.Fatalf("Sorted = %q", got)
+	}
+	r.Remove("Ada")
+	r.Update(Occupant{Nick: "aDa", Role: Moderator})
+	r.Rename("ADA", "bob")
+	if got := nicks(r.Sorted()); !reflect.DeepEqual(got, []string{"aDa", "ada", "bob"}) {
+		t.Fatalf("Sorted = %q", got)
+	}
+}
+
+// Every kind of change shows in the next Sorted.
+func TestSortedFollowsEachChange(t *testing.T) {
+	r := New("room@muc.x", "me")
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"join", func() { r.Update(Occupant{Nick: "bob", Role: Participant}) }, []string{"bob"}},
+		{"second join", func() { r.Update(Occupant{Nick: "ada", Role: Participant}) }, []string{"ada", "bob"}},
+		{"self join", func() { r.UpdateSelf(Occupant{Nick: "me", Role: Moderator}) }, []string{"me", "ada", "bob"}},
+		{"role change", func() { r.Update(Occupant{Nick: "bob", Role: Moderator}) }, []string{"bob", "me", "ada"}},
+		{"rename", func() { r.Rename("ada", "zed") }, []string{"bob", "me", "zed"}},
+		{"leave", func() { r.Remove("bob") }, []string{"me", "zed"}},
+		{"clear", func() { r.Clear() }, []string{}},
+		{"join after clear", func() { r.Update(Occupant{Nick: "cy", Role: Visitor}) }, []string{"cy"}},
+	}
+	for _, st := range steps {
+		st.do()
+		if got := nicks(r.Sorted()); !reflect.DeepEqual(got, st.want) {
+			t.Fatalf("after %s: Sorted = %q, want %q", st.name, got, st.want)
+		}
+	}
+}
+
+func TestZeroRoomIsUsable(t *testing.T) {
+	var r Room
+	if r.Count() != 0 || len(r.Sorted()) != 0 || r.Get("x") != nil || r.Self() != nil || r.Rename("a", "b") || r.SetTyping("a", Composing) {
+		t.Fatal("empty zero room reported something")
+	}
+	if _, ok := r.Remove("a"); ok {
+		t.Fatal("Remove on a zero room found something")
+	}
+	r.Update(Occupant{Nick: "ada", OccupantID: "1", Role: Participant})
+	r.SetTyping("ada", Composing)
+	if r.Count() != 1 || r.ByOccupantID("1") == nil || len(r.TypingNicks()) != 1 {
+		t.Fatal("zero room did not take an occupant")
+	}
+}

@@ -79,8 +79,8 @@ func (e *entry) less(f *entry) bool {
 }
 
 // Room is the model of one room; New makes one, though the zero value is
-// usable too. It is not safe for concurrent use: its
-// owner is the UI goroutine.
+// usable too. It is not safe for concurrent use: its owner is the UI
+// goroutine.
 type Room struct {
 	JID       string // bare room JID
 	Nick      string // our nick: the one asked for, then the one the room gave us

@@ -90,6 +90,10 @@ type Client struct {
 	chaty map[string]bool        // bare JIDs known to support chat states
 	asked map[string]bool        // bare JIDs whose features we asked for this session
 	mam   map[string]mamMode     // archive queries under way, by queryid
+	// rooms are the rooms the user is in or joining, by bare JID;
+	// roomQueries the archive queries to rooms under way, by queryid.
+	rooms       map[string]*mucRoom
+	roomQueries map[string]*roomQuery
 	// capsCache says, per verified capability hash (node#ver), whether
 	// such clients support chat states.
 	capsCache map[string]bool
@@ -127,21 +131,23 @@ func New(acct *config.Account, opts Options) *Client {
 	}
 	show, _ := roster.ShowFromStatus(acct.Status)
 	return &Client{
-		acct:      acct,
-		login:     *acct,
-		opts:      opts,
-		events:    make(chan Event, opts.EventBuffer),
-		wake:      make(chan struct{}, 1),
-		presence:  SetPresence{Show: show, Status: acct.StatusMessage},
-		items:     map[string]roster.Item{},
-		out:       newOutbox(outStore(opts.Store)),
-		seen:      recentSet{max: 2000},
-		lastIn:    map[Conv]lastReceived{},
-		chaty:     map[string]bool{},
-		asked:     map[string]bool{},
-		mam:       map[string]mamMode{},
-		capsCache: map[string]bool{},
-		resource:  defaultResource(),
+		acct:        acct,
+		login:       *acct,
+		opts:        opts,
+		events:      make(chan Event, opts.EventBuffer),
+		wake:        make(chan struct{}, 1),
+		presence:    SetPresence{Show: show, Status: acct.StatusMessage},
+		items:       map[string]roster.Item{},
+		out:         newOutbox(outStore(opts.Store)),
+		seen:        recentSet{max: 2000},
+		lastIn:      map[Conv]lastReceived{},
+		chaty:       map[string]bool{},
+		asked:       map[string]bool{},
+		mam:         map[string]mamMode{},
+		rooms:       map[string]*mucRoom{},
+		roomQueries: map[string]*roomQuery{},
+		capsCache:   map[string]bool{},
+		resource:    defaultResource(),
 	}
 }
 

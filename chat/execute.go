@@ -21,6 +21,12 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		return c.transmit(sess, m, func(ev Event) { c.emit(ctx, ev) }) // on failure it stays in the outbox
 	}
+	if cmd, ok := q.cmd.(JoinRoom); ok {
+		if err := c.joinRoom(ctx, sess, q.id, cmd); err != errLater {
+			c.answer(ctx, q, err)
+		}
+		return nil
+	}
 	if isHistory(q.cmd) {
 		later, err := c.readHistory(ctx, q.id, q.cmd, sess)
 		if !later {
@@ -54,7 +60,27 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		c.mu.Lock()
 		c.presence = cmd
 		c.mu.Unlock()
-		return sess.Send(c.presenceElement(cmd))
+		if err := sess.Send(c.presenceElement(cmd)); err != nil {
+			return err
+		}
+		// Presence sent to a room is directed: the server does not pass
+		// changes on to it (RFC 6121 §4.6), so each room is told.
+		c.state.Lock()
+		var to []string
+		for roomJID, r := range c.rooms {
+			if r.state == mucJoined {
+				to = append(to, roomJID+"/"+r.nick)
+			}
+		}
+		c.state.Unlock()
+		for _, t := range to {
+			el := c.presenceElement(cmd)
+			el.SetAttr("to", t)
+			if err := sess.Send(el); err != nil {
+				return err
+			}
+		}
+		return nil
 	case AddContact:
 		return c.rosterSet(ctx, sess, cmd.JID, func(it *roster.Item) { it.Name, it.Groups = cmd.Name, cmd.Groups }, false)
 	case RenameContact:
@@ -113,6 +139,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		}
 		c.emit(ctx, MessageCorrected{Conv: cmd.Conv, Bare: to, ReplaceID: cmd.ReplaceID, NewID: id, Body: cmd.Body, Outgoing: true})
 		return nil
+	case LeaveRoom, ChangeNick, SetSubject, Invite, SetRole, SetAffiliation:
+		return c.runRoom(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

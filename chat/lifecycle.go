@@ -522,7 +522,7 @@ func (c *Client) session(ctx context.Context) error {
 	if !c.emit(ctx, Connected{JID: sess.JID().String(), Mechanism: sess.Mechanism(), Resumed: resumed}) {
 		return ctx.Err()
 	}
-	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version, ShareVersion: c.shareVersion}
+	self := Self{JID: sess.JID(), Lang: c.opts.Lang, Version: c.opts.Version, ShareVersion: c.shareVersion, Room: c.roomSelf}
 	if !resumed {
 		c.state.Lock()
 		clear(c.asked)
@@ -632,7 +632,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 		if reply != nil {
 			sess.Send(reply)
 		}
-		for _, ev := range evs {
+		for _, ev := range c.expand(ctx, sess, evs) {
 			if a, ok := ev.(MessageArchived); ok {
 				if ev, ok = c.archived(ctx, a); !ok {
 					continue // not one of our queries, or stored already (backfill)
@@ -739,6 +739,8 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		c.flush(sess, false, c.deliver)
 		// And what was said while we were away, from the archive.
 		c.catchUp(ctx, sess)
+		// The server forgot which rooms we were in.
+		c.rejoinRooms(ctx, sess)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {

@@ -43,6 +43,11 @@ type MessageArchived struct {
 	Thread    string
 	Time      time.Time
 	ReplaceID string // a correction (XEP-0308) of the message with this id
+	// Room is set for a result from a room's archive: the room, and who
+	// wrote the message in it.
+	Room       string
+	Nick       string
+	OccupantID string
 }
 
 func (MessageArchived) isEvent() {}
@@ -135,6 +140,7 @@ const (
 	mamCatchUp  mamMode = iota // everything after the newest message held
 	mamMarkEnd                 // first run: only learn where the archive ends
 	mamBackfill                // the latest page of one conversation, into the store
+	mamRoom                    // a room's archive, after joining (see roomCatchUp)
 )
 
 // catchUp asks the archive for everything after the newest archived

@@ -503,6 +503,14 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	if cmd.Body == "" {
 		return nil, errEmpty
 	}
+	if cmd.Conv.Kind != KindChat {
+		c.state.Lock()
+		_, in := c.rooms[cmd.Conv.Room()]
+		c.state.Unlock()
+		if !in {
+			return nil, fmt.Errorf("you are not in %s: /join it first", cmd.Conv.Room())
+		}
+	}
 	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
 	m.size = len(m.stanza().String())
 	if m.size > c.opts.MaxMessageSize {
@@ -541,6 +549,9 @@ func (c *Client) refuse(ctx context.Context, cmdID uint64, m *outgoing) error {
 // out hands the resulting event on: emitting at once from the Run
 // goroutine, into the batch on the reader's.
 func (c *Client) transmit(sess *xmpp.Session, m *outgoing, out func(Event)) error {
+	if !c.roomReady(m.conv) {
+		return nil // kept until we are in the room again (see occupantEvent)
+	}
 	if !c.out.claim(m) {
 		return nil // already sent in this session
 	}

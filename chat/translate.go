@@ -37,6 +37,9 @@ type Self struct {
 	// tells no one else.
 	ShareVersion func(bare string) bool
 	Now          func() time.Time
+	// Room tells whether a bare JID is a room we are in (or joining), and
+	// our nick and occupant-id there; nil: none.
+	Room func(bare string) (RoomSelf, bool)
 }
 
 // Translate turns one stanza into the events it means and, for a request,
@@ -77,13 +80,29 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	switch typ {
 	case "error":
 		return []Event{StanzaError{Kind: "message", From: from.String(), Bare: from.Bare().String(), ID: el.Get("id"), Err: xmpp.ParseStanzaError(el)}}
-	case "groupchat":
-		return nil // no multi-user chat yet
 	case "":
 		typ = "normal"
 	}
+	_, inRoom := self.inRoom(from.Bare().String())
 	if res := el.Child(NSMAM, "result"); res != nil {
+		if inRoom && from.Resourcepart() == "" && !fromOwnAccount(self, el) {
+			return translateRoomArchived(self, el, res, from.Bare().String())
+		}
 		return translateArchived(self, el, res)
+	}
+	if inRoom {
+		if inv, ok := translateInvitation(self, el, from); ok && from.Resourcepart() == "" {
+			return []Event{inv}
+		}
+		return translateRoomMessage(self, el, from, typ)
+	}
+	if typ == "groupchat" {
+		return nil // from no room we are in: nobody else sends groupchat
+	}
+	if inv, ok := translateInvitation(self, el, from); ok {
+		// Its body is a fallback for clients that know no invitations:
+		// the invitation is a notice, not a chat.
+		return []Event{inv}
 	}
 	if evs, ok := translateCarbon(self, el); ok {
 		return evs
@@ -199,6 +218,12 @@ func translatePresence(self Self, el *xmpp.Element) []Event {
 		return []Event{Notice{Text: "dropped a presence with an invalid sender address"}}
 	}
 	bare := from.Bare().String()
+	if _, ok := self.inRoom(bare); ok && (el.Child(NSMUCUser, "x") != nil || el.Get("type") == "error") {
+		return translateRoomPresence(self, el, from)
+	}
+	if el.Child(NSMUCUser, "x") != nil && from.Resourcepart() != "" {
+		return nil // an occupant of a room we are not in: not a contact's presence
+	}
 	switch typ := el.Get("type"); typ {
 	case "", "unavailable":
 		p := PresenceChanged{From: from.String(), Bare: bare, Resource: from.Resourcepart(), Available: typ == ""}

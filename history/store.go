@@ -594,6 +594,19 @@ func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID st
 	return err
 }
 
+// LastArchiveID is the archive id of the newest message of conversation
+// c that has one ("" for none): where a catch-up from the archive of a
+// room (which keeps its own archive) starts.
+func (s *Store) LastArchiveID(ctx context.Context, c Conv) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT archive_id FROM messages WHERE peer = ? AND kind = ? AND archive_id != ''
+		ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind()).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
 // Meta reads a value kept between runs ("" when unset).
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	var v string

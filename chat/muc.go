@@ -1,0 +1,897 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/room"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+// Namespaces of multi-user chat (XEP-0045) and what goes with it.
+const (
+	NSMUC        = "http://jabber.org/protocol/muc"
+	NSMUCAdmin   = "http://jabber.org/protocol/muc#admin"
+	NSMUCOwner   = "http://jabber.org/protocol/muc#owner"
+	NSOccupantID = "urn:xmpp:occupant-id:0" // XEP-0421
+	NSConference = "jabber:x:conference"    // XEP-0249 direct invitations
+	NSDiscoItems = "http://jabber.org/protocol/disco#items"
+	featureMAM   = "urn:xmpp:mam:2"
+)
+
+// roomPage is how many archived messages of a room one query asks for; a
+// room never seen before gets its latest page only.
+const roomPage = 100
+
+// mucState is where a join stands.
+type mucState int
+
+const (
+	mucJoining mucState = iota
+	mucJoined
+	mucLeaving
+)
+
+// mucRoom is a room the user is in, or asked to be in: what the client
+// needs to route its stanzas and to join it again after a new session.
+// Guarded by Client.state.
+type mucRoom struct {
+	nick       string
+	password   string
+	state      mucState
+	occupantID string // ours, once the room said (XEP-0421)
+	archive    bool   // the room keeps an archive (XEP-0313): join without history, catch up from it
+	name       string
+	cmd        uint64 // the JoinRoom waiting for its answer, 0 for none
+	cmdv       Command
+	catching   bool // an archive catch-up is under way
+}
+
+// RoomSelf is what translation knows of a room we are in.
+type RoomSelf struct {
+	Nick       string
+	OccupantID string
+}
+
+// inRoom reports whether bare is a room we are in (or joining) and our
+// nick and occupant-id there.
+func (s Self) inRoom(bare string) (RoomSelf, bool) {
+	if s.Room == nil {
+		return RoomSelf{}, false
+	}
+	return s.Room(bare)
+}
+
+// roomSelf is Self.Room for this client.
+func (c *Client) roomSelf(bare string) (RoomSelf, bool) {
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[bare]
+	if !ok {
+		return RoomSelf{}, false
+	}
+	return RoomSelf{Nick: r.nick, OccupantID: r.occupantID}, true
+}
+
+// translateRoomMessage reads a message from a room we are in (from is the
+// room or room/nick). Groupchat messages are the room's conversation;
+// chat and normal ones from an occupant are private to us; the room's own
+// chat messages (no nick) belong to the room's tab too.
+func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string) []Event {
+	roomJID := from.Bare().String()
+	nick := from.Resourcepart()
+	conv := RoomConv(roomJID)
+	if typ != "groupchat" && nick != "" {
+		conv = PrivateConv(roomJID, nick)
+	}
+	var evs []Event
+	body, hasBody := pickByLang(el, "body", self.Lang)
+	if subj := el.Child(xmpp.NSClient, "subject"); subj != nil && typ == "groupchat" && !hasBody {
+		// XEP-0045 §8.1: a subject change is a message with a subject
+		// and no body; the one sent on joining comes with a delay.
+		_, delayed := delayStamp(self, el)
+		text, _ := pickByLang(el, "subject", self.Lang)
+		return []Event{RoomSubject{Room: roomJID, Subject: text, Nick: nick, Delayed: delayed}}
+	}
+	if hasBody && strings.TrimSpace(body) != "" {
+		m := MessageReceived{
+			Conv: conv, ID: el.Get("id"), From: from.String(), Bare: roomJID, To: el.Get("to"),
+			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
+			OriginID: el.Child(NSSID, "origin-id").Get("id"),
+		}
+		if conv.Kind == KindRoom {
+			m.Nick = nick
+			m.OccupantID = el.Child(NSOccupantID, "occupant-id").Get("id")
+			m.ArchiveID = roomArchiveID(roomJID, el)
+		} else {
+			m.ArchiveID = archiveID(self, el)
+			m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
+		}
+		m.Time, m.Delayed = delayStamp(self, el)
+		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
+			return append(evs, MessageCorrected{Conv: conv, Nick: m.Nick, OccupantID: m.OccupantID, From: m.From, Bare: roomJID,
+				ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
+		}
+		evs = append(evs, m)
+	}
+	if r := el.Child(NSReceipts, "received"); r != nil && r.Get("id") != "" && conv.Kind == KindPrivate {
+		evs = append(evs, ReceiptReceived{From: from.String(), Bare: roomJID, ID: r.Get("id")})
+	}
+	if cs := el.ChildrenIn(NSChatStates); len(cs) > 0 && nick != "" {
+		if st, ok := parseChatState(cs[0].Name.Local); ok {
+			evs = append(evs, ChatStateChanged{Conv: conv, Nick: nick, From: from.String(), Bare: roomJID, State: st})
+		}
+	}
+	return evs
+}
+
+// roomArchiveID is the id a room's archive gave a message: a stanza-id
+// stamped by the room itself (XEP-0359, XEP-0313 §5.1.2), and only when
+// there is exactly one such (an occupant cannot stamp one: the room
+// replaces what it sends, but gab does not count on that).
+func roomArchiveID(roomJID string, el *xmpp.Element) string {
+	id, n := "", 0
+	for _, c := range el.ChildrenIn(NSSID) {
+		if c.Name.Local == "stanza-id" && c.Get("by") == roomJID {
+			id, n = c.Get("id"), n+1
+		}
+	}
+	if n != 1 {
+		return ""
+	}
+	return id
+}
+
+// translateInvitation reads an invitation to a room: direct (XEP-0249,
+// from anyone) or mediated by the room (XEP-0045 §7.8.2, from the room's
+// bare JID). ok is false when el is none.
+func translateInvitation(self Self, el *xmpp.Element, from jid.JID) (Event, bool) {
+	if x := el.Child(NSConference, "x"); x != nil {
+		r, err := jid.Parse(x.Get("jid"))
+		if err != nil || r.Localpart() == "" {
+			return Notice{Text: "dropped an invitation from " + from.Bare().String() + " to an invalid room address"}, true
+		}
+		return InvitationReceived{Room: r.Bare().String(), From: from.Bare().String(), Reason: x.Get("reason"), Password: x.Get("password")}, true
+	}
+	x := el.Child(NSMUCUser, "x")
+	if x == nil {
+		return nil, false
+	}
+	inv := x.Child(NSMUCUser, "invite")
+	if inv == nil {
+		return nil, false
+	}
+	if from.Resourcepart() != "" || from.Localpart() == "" {
+		return Notice{Text: "dropped an invitation that did not come from a room: " + from.String()}, true
+	}
+	who := inv.Get("from")
+	if j, err := jid.Parse(who); err == nil {
+		who = j.Bare().String()
+	} else {
+		who = ""
+	}
+	return InvitationReceived{Room: from.Bare().String(), From: who, Reason: inv.ChildText(NSMUCUser, "reason"),
+		Password: x.ChildText(NSMUCUser, "password"), Mediated: true}, true
+}
+
+// statusCodes are the XEP-0045 status codes of an <x/>.
+func statusCodes(x *xmpp.Element) []int {
+	var out []int
+	for _, s := range x.ChildrenIn(NSMUCUser) {
+		if s.Name.Local != "status" {
+			continue
+		}
+		if n, err := strconv.Atoi(s.Get("code")); err == nil && n >= 100 && n < 1000 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func hasCode(codes []int, want ...int) bool {
+	for _, c := range codes {
+		for _, w := range want {
+			if c == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// translateRoomPresence reads a presence from a room we are in: an
+// occupant's (with the room's <x/>), or an error answering our join or
+// nick change.
+func translateRoomPresence(self Self, el *xmpp.Element, from jid.JID) []Event {
+	roomJID := from.Bare().String()
+	nick := from.Resourcepart()
+	typ := el.Get("type")
+	if typ == "error" {
+		e := xmpp.ParseStanzaError(el)
+		return []Event{roomJoinFailed(roomJID, nick, e)}
+	}
+	if typ != "" && typ != "unavailable" {
+		return nil
+	}
+	x := el.Child(NSMUCUser, "x")
+	if x == nil || nick == "" {
+		return nil // not an occupant's presence: nothing a room should send
+	}
+	item := x.Child(NSMUCUser, "item")
+	codes := statusCodes(x)
+	o := room.Occupant{
+		Nick:        nick,
+		OccupantID:  el.Child(NSOccupantID, "occupant-id").Get("id"),
+		Role:        room.ParseRole(item.Get("role")),
+		Affiliation: room.ParseAffiliation(item.Get("affiliation")),
+	}
+	if j, err := jid.Parse(item.Get("jid")); err == nil {
+		o.RealJID = j.String()
+	}
+	oc := OccupantChanged{Room: roomJID, Occupant: o, Codes: codes, Left: typ == "unavailable",
+		Reason: item.ChildText(NSMUCUser, "reason"), Self: hasCode(codes, 110)}
+	if a := item.Child(NSMUCUser, "actor"); a != nil {
+		oc.Actor = a.Get("nick")
+		if oc.Actor == "" {
+			oc.Actor = a.Get("jid")
+		}
+	}
+	if oc.Left {
+		oc.Occupant.Show = roster.Offline
+		if hasCode(codes, 303) {
+			oc.NewNick = item.Get("nick")
+		}
+		oc.Kicked = hasCode(codes, 307)
+		oc.Banned = hasCode(codes, 301)
+		oc.Removed = hasCode(codes, 321, 322, 332, 333)
+		if d := x.Child(NSMUCUser, "destroy"); d != nil && oc.Self {
+			left := RoomLeft{Room: roomJID, State: room.Destroyed, Reason: d.ChildText(NSMUCUser, "reason")}
+			if alt, err := jid.Parse(d.Get("jid")); err == nil {
+				left.AltRoom = alt.Bare().String()
+			}
+			return []Event{left}
+		}
+	} else {
+		var show string
+		for _, c := range el.ChildrenIn(xmpp.NSClient) {
+			if c.Name.Local == "show" && show == "" {
+				show = strings.TrimSpace(c.Text)
+			}
+		}
+		oc.Occupant.Show = roster.ParseShow(show)
+		oc.Occupant.Status, _ = pickByLang(el, "status", self.Lang)
+	}
+	// Our own presence is the one marked 110 (XEP-0045 §7.2.3): an
+	// occupant that merely has our nick is not us.
+	return []Event{oc}
+}
+
+// roomJoinFailed says why a room refused a presence of ours.
+func roomJoinFailed(roomJID, nick string, e *xmpp.StanzaError) RoomJoinFailed {
+	f := RoomJoinFailed{Room: roomJID, Nick: nick, Condition: e.Condition, Text: e.Text}
+	switch e.Condition {
+	case "conflict":
+		f.NickConflict = true
+		f.Suggestion = nick + "_"
+	case "not-authorized":
+		f.NeedPassword = true
+	case "registration-required":
+		f.MembersOnly = true
+	case "forbidden":
+		f.Banned = true
+	case "service-unavailable":
+		f.Full = true
+	case "item-not-found", "gone", "remote-server-not-found":
+		f.Gone = true
+	}
+	return f
+}
+
+// joinPresence is the presence that enters a room as nick (XEP-0045 §7.2):
+// our availability, the MUC element with the password, and — where the
+// room keeps an archive gab catches up from — no history (§7.2.13).
+func (c *Client) joinPresence(roomJID string, r *mucRoom) *xmpp.Element {
+	c.mu.Lock()
+	p := c.presence
+	c.mu.Unlock()
+	el := c.presenceElement(p)
+	el.SetAttr("to", roomJID+"/"+r.nick)
+	x := xmpp.E(NSMUC, "x")
+	if r.archive {
+		x.Add(xmpp.E(NSMUC, "history", "maxstanzas", "0"))
+	}
+	if r.password != "" {
+		x.Add(xmpp.E(NSMUC, "password").WithText(r.password))
+	}
+	return el.Add(x)
+}
+
+// errLater: the command's final answer comes later, from the reader.
+var errLater = errors.New("answered later")
+
+// joinRoom starts a join: it asks the room what it is (disco#info: does
+// it keep an archive?), then sends the join presence. The command is
+// answered when the room answers (see mucEvent).
+func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cmd JoinRoom) error {
+	roomJID, err := BareJID(cmd.Room)
+	if err != nil {
+		return err
+	}
+	if j, _ := jid.Parse(roomJID); j.Localpart() == "" {
+		return fmt.Errorf("%s is not a room address (room@service)", cmd.Room)
+	}
+	nick := strings.TrimSpace(cmd.Nick)
+	if nick == "" {
+		nick = c.acct.JID.Localpart()
+	}
+	if _, err := jid.New(roomJID[:strings.IndexByte(roomJID, '@')], roomJID[strings.IndexByte(roomJID, '@')+1:], nick); err != nil {
+		return fmt.Errorf("%q cannot be a nick: %v", nick, err)
+	}
+	c.state.Lock()
+	if r, ok := c.rooms[roomJID]; ok && r.state == mucJoined && r.nick == nick {
+		c.state.Unlock()
+		return nil // in already
+	}
+	c.state.Unlock()
+	info := c.roomInfo(ctx, sess, roomJID)
+	c.state.Lock()
+	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd}
+	if old, ok := c.rooms[roomJID]; ok && old.cmd != 0 && old.cmd != id {
+		c.state.Unlock()
+		return fmt.Errorf("already joining %s", roomJID)
+	}
+	c.rooms[roomJID] = r
+	el := c.joinPresence(roomJID, r)
+	c.state.Unlock()
+	c.emit(ctx, RoomJoining{Room: roomJID, Nick: nick})
+	if err := sess.Send(el); err != nil {
+		return err
+	}
+	return errLater
+}
+
+type roomInfo struct {
+	archive bool
+	name    string
+}
+
+// roomInfo asks a room what it offers (XEP-0030). A room that does not
+// exist yet, or does not answer, offers nothing known.
+func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID string) roomInfo {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.IQTimeout)
+	defer cancel()
+	res, err := sess.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", roomJID).Add(xmpp.E(NSDiscoInfo, "query")))
+	if err != nil {
+		return roomInfo{}
+	}
+	var info roomInfo
+	q := res.Child(NSDiscoInfo, "query")
+	for _, f := range q.ChildrenIn(NSDiscoInfo) {
+		switch f.Name.Local {
+		case "feature":
+			if f.Get("var") == featureMAM {
+				info.archive = true
+			}
+		case "identity":
+			if f.Get("category") == "conference" && info.name == "" {
+				info.name = f.Get("name")
+			}
+		}
+	}
+	return info
+}
+
+// rejoinRooms joins again, after a new session (not a resumed one),
+// every room the user was in: the server forgot us there.
+func (c *Client) rejoinRooms(ctx context.Context, sess *xmpp.Session) {
+	c.state.Lock()
+	var els []*xmpp.Element
+	var evs []Event
+	for roomJID, r := range c.rooms {
+		if r.state == mucLeaving {
+			delete(c.rooms, roomJID)
+			continue
+		}
+		r.state, r.occupantID, r.catching = mucJoining, "", false
+		els = append(els, c.joinPresence(roomJID, r))
+		evs = append(evs, RoomJoining{Room: roomJID, Nick: r.nick})
+	}
+	c.state.Unlock()
+	for _, ev := range evs {
+		c.deliver(ev)
+	}
+	for _, el := range els {
+		sess.Send(el)
+	}
+}
+
+// roomReady reports whether a message in conv may go out now: a room's
+// only once we are in it (sent before, the room refuses it), so after a
+// new session the outbox keeps it until the room is joined again.
+func (c *Client) roomReady(conv Conv) bool {
+	if conv.Kind == KindChat {
+		return true
+	}
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[conv.Room()]
+	return ok && r.state == mucJoined
+}
+
+// expand runs the room stages over what translation made of one stanza:
+// results of a room's archive become messages (or nothing), and room
+// events are judged by what the client knows of its rooms (see mucEvent).
+func (c *Client) expand(ctx context.Context, sess *xmpp.Session, evs []Event) []Event {
+	roomy := false
+	for _, ev := range evs {
+		switch e := ev.(type) {
+		case MessageArchived:
+			roomy = roomy || e.Room != ""
+		case OccupantChanged, RoomJoinFailed, RoomLeft:
+			roomy = true
+		case MessageReceived:
+			roomy = roomy || e.Conv.Kind == KindRoom
+		}
+	}
+	if !roomy {
+		return evs
+	}
+	var out []Event
+	for _, ev := range evs {
+		if a, ok := ev.(MessageArchived); ok && a.Room != "" {
+			if m, ok := c.roomArchived(ctx, a); ok {
+				out = append(out, m)
+			}
+			continue
+		}
+		out = append(out, c.mucEvent(ctx, sess, ev)...)
+	}
+	return out
+}
+
+// mucEvent turns what translation made of a room's stanza into what it
+// means for the client, which knows the rooms' state, and acts on it: the
+// join's answer, our own message reflected, leaving. It runs on the
+// reader goroutine and returns the events to hand on.
+func (c *Client) mucEvent(ctx context.Context, sess *xmpp.Session, ev Event) []Event {
+	switch e := ev.(type) {
+	case OccupantChanged:
+		return c.occupantEvent(ctx, sess, e)
+	case RoomJoinFailed:
+		c.state.Lock()
+		r, ok := c.rooms[e.Room]
+		if !ok {
+			c.state.Unlock()
+			return nil
+		}
+		if r.state != mucJoining {
+			// Joined: the room refused a nick change (or a presence).
+			c.state.Unlock()
+			if e.NickConflict {
+				return []Event{Notice{Text: "the nick " + e.Nick + " is taken in " + e.Room + "; you keep " + r.nick}}
+			}
+			return []Event{Notice{Text: e.Room + " refused a change of presence or nick: " + e.Condition}}
+		}
+		delete(c.rooms, e.Room)
+		cmd, cmdv := r.cmd, r.cmdv
+		c.state.Unlock()
+		out := []Event{e}
+		if cmd != 0 {
+			out = append(out, CommandFailed{ID: cmd, Command: SafeCommand(cmdv), Err: joinError(e)})
+		}
+		return out
+	case RoomLeft:
+		c.state.Lock()
+		delete(c.rooms, e.Room)
+		c.state.Unlock()
+		return []Event{e}
+	case MessageReceived:
+		if e.Conv.Kind == KindRoom && c.ownInRoom(e.Conv.JID, e.Nick, e.OccupantID) {
+			return c.reflected(ctx, e)
+		}
+	}
+	return []Event{ev}
+}
+
+// joinError is the reason a JoinRoom failed, in words.
+func joinError(e RoomJoinFailed) error {
+	var s string
+	switch {
+	case e.NickConflict:
+		s = "the nick " + e.Nick + " is taken there; try another (" + e.Suggestion + "?)"
+	case e.NeedPassword:
+		s = "the room needs a password (or that one is wrong)"
+	case e.MembersOnly:
+		s = "only members may enter"
+	case e.Banned:
+		s = "you are banned from it"
+	case e.Full:
+		s = "it is full, or not available"
+	case e.Gone:
+		s = "there is no such room"
+	default:
+		s = "the room refused: " + e.Condition
+	}
+	if e.Text != "" {
+		s += " (" + e.Text + ")"
+	}
+	return errors.New(s)
+}
+
+// ownInRoom reports whether a room message is ours: from our nick, and —
+// where the room gives occupant-ids — with our occupant-id. An occupant
+// who took the nick we had is not us.
+func (c *Client) ownInRoom(roomJID, nick, occupantID string) bool {
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[roomJID]
+	if !ok {
+		return false
+	}
+	if r.occupantID != "" || occupantID != "" {
+		return occupantID != "" && occupantID == r.occupantID
+	}
+	return nick == r.nick
+}
+
+// reflected handles our own message coming back from the room: the one
+// we sent (found in the outbox by origin-id) is now delivered to the
+// room; one sent from another of our devices (or by an earlier run) is
+// shown as ours.
+func (c *Client) reflected(ctx context.Context, e MessageReceived) []Event {
+	if e.OriginID != "" {
+		if conv, known := c.out.peer(e.OriginID); known && conv == e.Conv {
+			var out []Event
+			if conv, ok := c.out.set(e.OriginID, DeliveryReceived); ok {
+				out = append(out, DeliveryChanged{Conv: conv, ID: e.OriginID, To: conv.JID, State: DeliveryReceived})
+			}
+			if e.ArchiveID != "" && c.opts.Store != nil {
+				c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.Conv.stored(), e.OriginID, e.ArchiveID))
+			}
+			c.seen.add(history.Out + "\x00" + string(e.Conv.Kind) + "\x00" + e.Conv.JID + "\x00" + e.OriginID)
+			return out
+		}
+	}
+	return []Event{CarbonSent{Conv: e.Conv, ID: e.ID, To: e.Conv.JID, Body: e.Body, Thread: e.Thread, Time: e.Time,
+		OriginID: e.OriginID, ArchiveID: e.ArchiveID, Delayed: e.Delayed}}
+}
+
+// occupantEvent follows an occupant's presence: ours answers the join,
+// changes our nick, or says we are out.
+func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e OccupantChanged) []Event {
+	c.state.Lock()
+	r, ok := c.rooms[e.Room]
+	if !ok {
+		c.state.Unlock()
+		return nil
+	}
+	if !e.Self {
+		c.state.Unlock()
+		return []Event{e}
+	}
+	if e.Left {
+		if e.NewNick != "" {
+			r.nick = e.NewNick
+			c.state.Unlock()
+			return []Event{e}
+		}
+		leaving := r.state == mucLeaving
+		delete(c.rooms, e.Room)
+		c.state.Unlock()
+		left := RoomLeft{Room: e.Room, State: room.Left, Reason: e.Reason, Actor: e.Actor}
+		switch {
+		case e.Banned:
+			left.State = room.Banned
+		case e.Kicked:
+			left.State = room.Kicked
+		case e.Removed:
+			left.State = room.Removed
+		case !leaving:
+			// The room dropped us without a word (it restarted, or
+			// shut down): say so; joining again is the user's choice.
+			left.State = room.Removed
+			if left.Reason == "" {
+				left.Reason = "the room let you go without saying why"
+			}
+		}
+		return []Event{e, left}
+	}
+	joining := r.state == mucJoining
+	r.state = mucJoined
+	r.nick = e.Occupant.Nick // the room may have changed it (status 210)
+	r.occupantID = e.Occupant.OccupantID
+	cmd, cmdv := r.cmd, r.cmdv
+	r.cmd, r.cmdv = 0, nil
+	archive, name := r.archive, r.name
+	catchUp := joining && archive && !r.catching
+	if catchUp {
+		r.catching = true
+	}
+	c.state.Unlock()
+	if !joining {
+		return []Event{e}
+	}
+	out := []Event{RoomJoined{Room: e.Room, Self: e.Occupant, Created: hasCode(e.Codes, 201), NonAnonymous: hasCode(e.Codes, 100), Archive: archive, Name: name}}
+	if cmd != 0 {
+		out = append(out, CommandDone{ID: cmd, Command: SafeCommand(cmdv)})
+	}
+	if hasCode(e.Codes, 201) {
+		// A new room waits for its owner's configuration; an instant room
+		// takes the defaults (XEP-0045 §10.1.2).
+		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", e.Room).Add(
+			xmpp.E(NSMUCOwner, "query").Add(xmpp.E(NSForms, "x", "type", "submit"))), c.opts.IQTimeout, func(*xmpp.Element, error) {})
+	}
+	// What the outbox kept for this room while we were out goes now.
+	c.flush(sess, false, c.deliver)
+	if catchUp {
+		c.roomCatchUp(ctx, sess, e.Room)
+	}
+	return out
+}
+
+// roomCatchUp reads the room's archive after the newest message from it
+// that the store holds (or, for a room never seen, its latest page),
+// page by page until the archive says it is complete.
+func (c *Client) roomCatchUp(ctx context.Context, sess *xmpp.Session, roomJID string) {
+	after := ""
+	if c.opts.Store != nil {
+		var err error
+		after, err = c.opts.Store.LastArchiveID(ctx, RoomConv(roomJID).stored())
+		c.storeFailed(err)
+	}
+	c.roomArchivePage(ctx, sess, roomJID, after, after == "", 0)
+}
+
+// roomArchivePage asks a room's archive for one page: after `after`, or
+// the latest (latest); count is how many new messages came so far.
+func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJID, after string, latest bool, count int) {
+	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(roomPage)))
+	switch {
+	case latest:
+		set.Add(xmpp.E(NSRSM, "before"))
+	case after != "":
+		set.Add(xmpp.E(NSRSM, "after").WithText(after))
+	}
+	qid := NewID()
+	form := xmpp.E(NSForms, "x", "type", "submit").Add(
+		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)))
+	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set)
+	c.state.Lock()
+	c.mam[qid] = mamRoom
+	c.roomQueries[qid] = &roomQuery{room: roomJID}
+	c.state.Unlock()
+	forget := func() *roomQuery {
+		c.state.Lock()
+		defer c.state.Unlock()
+		rq := c.roomQueries[qid]
+		delete(c.mam, qid)
+		delete(c.roomQueries, qid)
+		return rq
+	}
+	done := func(n int, err error) {
+		c.state.Lock()
+		if r, ok := c.rooms[roomJID]; ok {
+			r.catching = false
+		}
+		c.state.Unlock()
+		c.deliver(RoomCatchUp{Room: roomJID, Count: n, Err: err})
+	}
+	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", roomJID).Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
+		rq := forget()
+		if err != nil {
+			var se *xmpp.StanzaError
+			if errors.As(err, &se) {
+				// On the reader goroutine: the room has no archive to give.
+				done(count, fmt.Errorf("the room's archive refused: %v", err))
+			}
+			return // the session ended: the next one catches up
+		}
+		n := count
+		if rq != nil {
+			n += rq.added
+		}
+		fin := res.Child(NSMAM, "fin")
+		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
+		if latest || fin.Get("complete") == "true" || last == "" {
+			// A room never seen gets its latest page only; older
+			// messages come when the user pages back.
+			done(n, nil)
+			return
+		}
+		c.roomArchivePage(ctx, sess, roomJID, last, false, n)
+	})
+	if err != nil {
+		forget()
+	}
+}
+
+// roomQuery is an archive query to a room under way.
+type roomQuery struct {
+	room  string
+	added int // new messages its results brought
+}
+
+// translateRoomArchived reads a result of an archive query to a room: it
+// must come from that room's bare JID, for a query of ours to it, and it
+// is the message the room archived. The client checks the query.
+func translateRoomArchived(self Self, el, res *xmpp.Element, roomJID string) []Event {
+	fwd := res.Child(NSForward, "forwarded")
+	inner := fwd.Child(xmpp.NSClient, "message")
+	if inner == nil || res.Get("id") == "" {
+		return nil
+	}
+	body, ok := pickByLang(inner, "body", self.Lang)
+	if !ok || strings.TrimSpace(body) == "" {
+		return nil
+	}
+	from, err := jid.Parse(inner.Get("from"))
+	if err != nil || from.Bare().String() != roomJID {
+		return nil // a room archives what was said in it
+	}
+	a := MessageArchived{
+		QueryID: res.Get("queryid"), ArchiveID: res.Get("id"), From: from.String(), To: inner.Get("to"),
+		ID: inner.Get("id"), OriginID: inner.Child(NSSID, "origin-id").Get("id"), Body: body,
+		Thread: inner.ChildText(xmpp.NSClient, "thread"), Peer: roomJID, Room: roomJID,
+		Nick: from.Resourcepart(), OccupantID: inner.Child(NSOccupantID, "occupant-id").Get("id"),
+		ReplaceID: inner.Child(NSCorrect, "replace").Get("id"),
+	}
+	a.Time = now(self)
+	if t, err := time.Parse(time.RFC3339Nano, fwd.Child(NSDelay, "delay").Get("stamp")); err == nil {
+		a.Time = t
+	}
+	return []Event{a}
+}
+
+// roomArchived turns a result of an archive query to a room into the
+// message it is, or nothing: a result for a query we did not make to that
+// room is forged and dropped; a message already stored is skipped.
+func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bool) {
+	c.state.Lock()
+	rq := c.roomQueries[a.QueryID]
+	r := c.rooms[a.Room]
+	own := r != nil && ((r.occupantID != "" && a.OccupantID == r.occupantID) || (r.occupantID == "" && a.OccupantID == "" && a.Nick == r.nick))
+	c.state.Unlock()
+	if rq == nil || rq.room != a.Room {
+		return Notice{Text: "dropped an archive result from " + a.Room + " that answers no query of ours to it"}, true
+	}
+	conv := RoomConv(a.Room)
+	if a.OriginID != "" && c.duplicate(ctx, conv, history.Out, a.ArchiveID, a.OriginID, "") {
+		if c.opts.Store != nil {
+			c.storeFailed(c.opts.Store.SetArchiveID(ctx, conv.stored(), a.OriginID, a.ArchiveID))
+		}
+		return nil, false // ours, stored when we sent it
+	}
+	if own {
+		c.countRoomResult(a.QueryID)
+		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
+	}
+	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Room, To: a.To, Type: "groupchat", Body: a.Body, Thread: a.Thread,
+		Nick: a.Nick, OccupantID: a.OccupantID, Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
+	if a.ReplaceID != "" {
+		return MessageCorrected{Conv: conv, Nick: a.Nick, OccupantID: a.OccupantID, From: a.From, Bare: a.Room, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
+	}
+	if c.duplicate(ctx, conv, history.In, a.ArchiveID, a.OriginID, a.ID) {
+		return nil, false
+	}
+	c.countRoomResult(a.QueryID)
+	return m, true
+}
+
+func (c *Client) countRoomResult(qid string) {
+	c.state.Lock()
+	if rq := c.roomQueries[qid]; rq != nil {
+		rq.added++
+	}
+	c.state.Unlock()
+}
+
+// runRoom carries out the room commands other than JoinRoom.
+func (c *Client) runRoom(ctx context.Context, sess *xmpp.Session, cmd Command) error {
+	switch cmd := cmd.(type) {
+	case LeaveRoom:
+		roomJID, err := BareJID(cmd.Room)
+		if err != nil {
+			return err
+		}
+		c.state.Lock()
+		r, ok := c.rooms[roomJID]
+		if ok {
+			r.state = mucLeaving
+		}
+		c.state.Unlock()
+		if !ok {
+			return fmt.Errorf("you are not in %s", roomJID)
+		}
+		el := xmpp.E(xmpp.NSClient, "presence", "type", "unavailable", "to", roomJID+"/"+r.nick)
+		if cmd.Reason != "" {
+			el.Add(xmpp.E(xmpp.NSClient, "status").WithText(cmd.Reason))
+		}
+		return sess.Send(el)
+	case ChangeNick:
+		roomJID, r, err := c.joined(cmd.Room)
+		if err != nil {
+			return err
+		}
+		nick := strings.TrimSpace(cmd.Nick)
+		if nick == "" || nick == r.nick {
+			return errors.New("give a new nick")
+		}
+		return sess.Send(xmpp.E(xmpp.NSClient, "presence", "to", roomJID+"/"+nick))
+	case SetSubject:
+		roomJID, _, err := c.joined(cmd.Room)
+		if err != nil {
+			return err
+		}
+		return sess.Send(xmpp.E(xmpp.NSClient, "message", "type", "groupchat", "to", roomJID, "id", NewID()).Add(
+			xmpp.E(xmpp.NSClient, "subject").WithText(cmd.Subject)))
+	case Invite:
+		roomJID, _, err := c.joined(cmd.Room)
+		if err != nil {
+			return err
+		}
+		to, err := BareJID(cmd.JID)
+		if err != nil {
+			return err
+		}
+		x := xmpp.E(NSConference, "x", "jid", roomJID)
+		if cmd.Reason != "" {
+			x.SetAttr("reason", cmd.Reason)
+		}
+		return sess.Send(xmpp.E(xmpp.NSClient, "message", "to", to, "id", NewID()).Add(x))
+	case SetRole:
+		roomJID, _, err := c.joined(cmd.Room)
+		if err != nil {
+			return err
+		}
+		item := xmpp.E(NSMUCAdmin, "item", "nick", cmd.Nick, "role", string(cmd.Role))
+		if cmd.Reason != "" {
+			item.Add(xmpp.E(NSMUCAdmin, "reason").WithText(cmd.Reason))
+		}
+		_, err = c.iqTo(ctx, sess, roomJID, "set", xmpp.E(NSMUCAdmin, "query").Add(item))
+		return err
+	case SetAffiliation:
+		roomJID, _, err := c.joined(cmd.Room)
+		if err != nil {
+			return err
+		}
+		who, err := BareJID(cmd.JID)
+		if err != nil {
+			return err
+		}
+		item := xmpp.E(NSMUCAdmin, "item", "jid", who, "affiliation", string(cmd.Affiliation))
+		if cmd.Reason != "" {
+			item.Add(xmpp.E(NSMUCAdmin, "reason").WithText(cmd.Reason))
+		}
+		_, err = c.iqTo(ctx, sess, roomJID, "set", xmpp.E(NSMUCAdmin, "query").Add(item))
+		return err
+	}
+	return errors.New("unknown command")
+}
+
+// joined returns a room the user is in, by the address given.
+func (c *Client) joined(s string) (string, mucRoom, error) {
+	roomJID, err := BareJID(s)
+	if err != nil {
+		return "", mucRoom{}, err
+	}
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[roomJID]
+	if !ok || r.state != mucJoined {
+		return "", mucRoom{}, fmt.Errorf("you are not in %s", roomJID)
+	}
+	return roomJID, *r, nil
+}
+
+func (c *Client) iqTo(ctx context.Context, sess *xmpp.Session, to, typ string, payload *xmpp.Element) (*xmpp.Element, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.IQTimeout)
+	defer cancel()
+	return sess.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", typ, "to", to).Add(payload))
+}

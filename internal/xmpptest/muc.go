@@ -214,7 +214,7 @@ func (r *Raw) JoinRoom(room, nick, extra string) (string, error) {
 // UnlockRoom opens a room just created by JoinRoom as an instant room
 // (XEP-0045 §10.1.2: an empty submitted form).
 func (r *Raw) UnlockRoom(room string) error {
-	_, err := r.IQ(`<iq type='set' id='unlock' to='` + room + `'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`, "unlock")
+	_, err := r.IQ(`<iq type='set' id='unlock' to='`+room+`'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`, "unlock")
 	return err
 }
 

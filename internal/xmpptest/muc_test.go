@@ -1,6 +1,8 @@
 package xmpptest
 
 import (
+	"encoding/xml"
+	"io"
 	"strings"
 	"testing"
 )
@@ -309,5 +311,201 @@ func TestMUCInvitations(t *testing.T) {
 	want(t, "the direct invitation", inv, "reason", "please")
 	if !strings.HasPrefix(inv.Get("from"), "alice@localhost/") {
 		t.Errorf("the direct invitation comes from %q, want alice's full JID", inv.Get("from"))
+	}
+}
+
+// mamResult is one message of a MAM answer (XEP-0313).
+type mamResult struct {
+	QueryID   string `xml:"queryid,attr"`
+	ID        string `xml:"id,attr"`
+	Forwarded struct {
+		Delay struct {
+			Stamp string `xml:"stamp,attr"`
+		} `xml:"urn:xmpp:delay delay"`
+		Message struct {
+			From       string `xml:"from,attr"`
+			Type       string `xml:"type,attr"`
+			Body       string `xml:"body"`
+			OccupantID struct {
+				ID string `xml:"id,attr"`
+			} `xml:"urn:xmpp:occupant-id:0 occupant-id"`
+			OriginID struct {
+				ID string `xml:"id,attr"`
+			} `xml:"urn:xmpp:sid:0 origin-id"`
+			StanzaID []struct {
+				ID string `xml:"id,attr"`
+				By string `xml:"by,attr"`
+			} `xml:"urn:xmpp:sid:0 stanza-id"`
+		} `xml:"message"`
+	} `xml:"urn:xmpp:forward:0 forwarded"`
+}
+
+// mamResults decodes the results in text, a sequence of whole stanzas.
+func mamResults(t *testing.T, text string) []mamResult {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader("<s>" + text + "</s>"))
+	var out []mamResult
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("the answer is not XML: %v\n%s", err, text)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == "urn:xmpp:mam:2" && se.Name.Local == "result" {
+			var r mamResult
+			if err := d.DecodeElement(&r, &se); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+	}
+}
+
+func TestMUCRoomArchive(t *testing.T) {
+	srv := mucServer(t, "alice", "carol")
+	alice := srv.StartPeer(t, "alice", "pw")
+	room := Room("archive")
+	aid := alice.Join(t, room, "Alice").Get("occupant_id")
+	bodies := []string{"one", "two", "three"}
+	var live []PeerEvent
+	for i, b := range bodies {
+		alice.Must(t, map[string]any{"cmd": "groupchat", "room": room, "body": b, "origin_id": "origin-" + b})
+		live = append(live, alice.WaitFor(t, RoundTrip, "the reflection of "+b, groupchat(room, b)))
+		want(t, "message "+b, live[i], "stanza_id_by", room)
+	}
+
+	// Anyone may read the archive of an open room; a raw client asks before
+	// joining, then after.
+	r := rawClient(t, srv, "carol")
+	for _, q := range []string{"before", "after"} {
+		if q == "after" {
+			self, err := r.JoinRoom(room, "Carol", "<history maxstanzas='0'/>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(self, "code='110'") || !strings.Contains(self, "<occupant-id id='"+aid+"' xmlns='urn:xmpp:occupant-id:0'/>") {
+				t.Errorf("the raw join's answer lacks the self-presence or alice's occupant id:\n%s", self)
+			}
+		}
+		text, err := r.MAMQuery(room, q, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, "<fin complete='true' xmlns='urn:xmpp:mam:2'>") {
+			t.Errorf("query %s: no complete <fin/>:\n%s", q, text)
+		}
+		got := mamResults(t, text)
+		if len(got) != len(bodies) {
+			t.Fatalf("query %s: %d results, want %d:\n%s", q, len(got), len(bodies), text)
+		}
+		for i, res := range got {
+			m := res.Forwarded.Message
+			if res.QueryID != q || m.Body != bodies[i] || m.From != room+"/Alice" || m.Type != "groupchat" {
+				t.Errorf("query %s, result %d: %+v", q, i, res)
+			}
+			// The result's id is the stanza-id the room gave the live
+			// message; the archived copy carries no stanza-id itself.
+			if res.ID != live[i].Get("stanza_id") || len(m.StanzaID) != 0 {
+				t.Errorf("result %d: id %q, stanza-ids %v; live stanza-id %q", i, res.ID, m.StanzaID, live[i].Get("stanza_id"))
+			}
+			if m.OccupantID.ID != aid || m.OriginID.ID != "origin-"+bodies[i] || res.Forwarded.Delay.Stamp == "" {
+				t.Errorf("result %d: occupant-id %q (want %q), origin-id %q, delay %q", i, m.OccupantID.ID, aid, m.OriginID.ID, res.Forwarded.Delay.Stamp)
+			}
+		}
+	}
+
+	// A room the raw client creates is locked until it is configured.
+	self, err := r.JoinRoom(Room("fresh"), "Carol", "")
+	if err != nil || !strings.Contains(self, "code='201'") {
+		t.Fatalf("creating a room: %v\n%s", err, self)
+	}
+	if err := r.UnlockRoom(Room("fresh")); err != nil {
+		t.Fatal(err)
+	}
+	alice.Join(t, Room("fresh"), "Alice")
+	// A refused raw join is an error holding the condition.
+	if _, err := r.JoinRoom(Room("fresh"), "Alice", ""); err == nil || !strings.Contains(err.Error(), "<conflict") {
+		t.Errorf("a raw join with a nick in use: %v, want conflict", err)
+	}
+}
+
+func TestMUCServiceFeatures(t *testing.T) {
+	srv := mucServer(t, "alice")
+	alice := srv.StartPeer(t, "alice", "pw")
+	room := Room("features")
+	alice.Join(t, room, "Alice")
+	r := rawClient(t, srv, "alice")
+	for _, c := range []struct {
+		to, id   string
+		features []string
+	}{
+		{MUCService, "svc", []string{"http://jabber.org/protocol/muc", "urn:xmpp:occupant-id:0"}},
+		{room, "room", []string{"http://jabber.org/protocol/muc", "urn:xmpp:mam:2", "urn:xmpp:occupant-id:0", "urn:xmpp:message-moderate:0", "muc_semianonymous", "muc_temporary"}},
+		{"alice@localhost", "account", []string{"urn:xmpp:bookmarks:1#compat", "urn:xmpp:bookmarks:1#compat-pep", "http://jabber.org/protocol/pubsub#publish-options"}},
+	} {
+		info, err := r.IQ(`<iq type='get' id='`+c.id+`' to='`+c.to+`'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range c.features {
+			if !strings.Contains(info, "<feature var='"+f+"'/>") {
+				t.Errorf("disco#info of %s lacks %s:\n%s", c.to, f, info)
+			}
+		}
+	}
+
+	// Without Options.MUC there is no group chat service.
+	plain := Start(t, Options{NoMAM: true})
+	plain.Register(t, "alice", "pw")
+	pr := rawClient(t, plain, "alice")
+	if info, err := pr.IQ(`<iq type='get' id='x' to='`+MUCService+`'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`, "x"); err == nil {
+		t.Errorf("a server without MUC answered for %s:\n%s", MUCService, info)
+	}
+}
+
+func TestBookmarks(t *testing.T) {
+	srv := mucServer(t, "alice")
+	r := rawClient(t, srv, "alice")
+	// XEP-0402: publish with the options the XEP asks for.
+	publish := `<iq type='set' id='pub'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:bookmarks:1'>` +
+		`<item id='lounge@conference.localhost'><conference xmlns='urn:xmpp:bookmarks:1' name='Lounge' autojoin='true'><nick>Al</nick><password>pw</password></conference></item></publish>` +
+		`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#persist_items'><value>true</value></field><field var='pubsub#max_items'><value>max</value></field>` +
+		`<field var='pubsub#send_last_published_item'><value>never</value></field><field var='pubsub#access_model'><value>whitelist</value></field></x></publish-options></pubsub></iq>`
+	if _, err := r.IQ(publish, "pub"); err != nil {
+		t.Fatal(err)
+	}
+	items := `<iq type='get' id='ID'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:bookmarks:1'/></pubsub></iq>`
+	got, err := r.IQ(strings.Replace(items, "ID", "items1", 1), "items1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"<item id='lounge@conference.localhost'", "name='Lounge'", "autojoin='true'", "<nick>Al</nick>", "<password>pw</password>"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("the bookmarks read back lack %s:\n%s", s, got)
+		}
+	}
+	// XEP-0048 through private storage sees the same bookmark.
+	got, err = r.IQ(`<iq type='get' id='priv1'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query></iq>`, "priv1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"<storage xmlns='storage:bookmarks'>", "jid='lounge@conference.localhost'", "name='Lounge'", "autojoin='true'", "<nick>Al</nick>"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("the bookmarks in private storage lack %s:\n%s", s, got)
+		}
+	}
+	// A XEP-0048 write replaces the whole list, in PEP too.
+	if _, err := r.IQ(`<iq type='set' id='priv2'><query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'><conference jid='other@conference.localhost' name='Other' autojoin='false'><nick>A2</nick></conference></storage></query></iq>`, "priv2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err = r.IQ(strings.Replace(items, "ID", "items2", 1), "items2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "<item id='other@conference.localhost'") || strings.Contains(got, "lounge@") {
+		t.Errorf("after a XEP-0048 write, PEP holds:\n%s", got)
 	}
 }

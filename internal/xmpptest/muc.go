@@ -1,3 +1,125 @@
+// Group chat (XEP-0045) on the test server: Options{MUC: true}.
+//
+// What Options.MUC adds to Prosody 0.12.3 (Debian, with Debian's
+// prosody-modules, which installs into Prosody's own module directory, so
+// no plugin_paths is needed):
+//
+//   - on the VirtualHost, mod_bookmarks (XEP-0402 with XEP-0048
+//     compatibility; it depends on mod_pep, which is loaded anyway);
+//   - Component "conference.localhost" "muc" (MUCService) with muc_mam
+//     (room archives) and muc_moderation (XEP-0425, from prosody-modules),
+//     room creation for local users only (restrict_room_creation =
+//     "local"), every room archived unless its owner turns it off
+//     (muc_log_by_default), MAM pages of up to 1000.
+//
+// Facts checked against that server (the tests in muc_test.go hold them):
+//
+//   - Certificates: the component needs none of its own (s2s is off and
+//     clients only connect to localhost); Prosody loads the global one for
+//     it. The harness's certificate names conference.localhost anyway.
+//     `certificates = DIR` stops the "Error indexing certificate
+//     directory" error Prosody logged at every start.
+//   - Prosody logs nothing at info level when a module loads; a module that
+//     fails logs an error. The room tests fail on any error line, and check
+//     each module through disco#info: urn:xmpp:mam:2 on a room (only while
+//     its archiving is on), urn:xmpp:message-moderate:0 on a room,
+//     urn:xmpp:bookmarks:1#compat and #compat-pep on the account.
+//   - Occupant ids (XEP-0421) are built into mod_muc 0.12.3
+//     (muc/occupant_id.lib.lua) and on by default (option muc_occupant_id,
+//     default true): nothing to enable. <occupant-id
+//     xmlns='urn:xmpp:occupant-id:0' id='…'/> is in every occupant
+//     presence (self, others, unavailable, the 303 of a nick change), every
+//     groupchat message (live, join history, MAM copies) and private
+//     messages through the room. The id is base64(HMAC-SHA256(bare JID,
+//     a salt per room)): the same across nick changes, leaving and
+//     rejoining (and, by that formula, for every session of one account).
+//     One a client puts in its message is replaced by the real one.
+//   - Stanza ids (XEP-0359) come from muc_mam: every groupchat message,
+//     reflection included, has <stanza-id by='ROOM JID'/>; without muc_mam
+//     there is none. The sender's reflection keeps its id and origin-id
+//     and has the same stanza-id as everyone else's copy.
+//   - A new room: the creator's self-presence has 110 and 201, affiliation
+//     owner, role moderator; the room stays locked (muc/lock.lib.lua) until
+//     the owner submits the configuration form (an empty submitted form makes it an instant
+//     room; Join and UnlockRoom do that).
+//   - After the self-presence (and the history) comes the room's subject,
+//     an empty <subject/> from the bare room JID even in a new room: the
+//     sign that a join is complete.
+//   - History on joining comes from the archive: each message with
+//     <delay from='ROOM JID'/> and its stanza-id; <history
+//     maxstanzas='N'/> is honoured.
+//   - The archive (XEP-0313, iq to the room JID): an open room's archive
+//     may be read by anyone, occupant or not. A result's id is the
+//     stanza-id the live message had; the archived copy carries no
+//     stanza-id but keeps origin-id and occupant-id. The <fin/> has
+//     complete='true' and an RSM count.
+//   - Refusals of a join: wrong or missing password not-authorized,
+//     members-only registration-required, nick in use conflict (type
+//     cancel; a nick change to a nick in use gets the same error from the
+//     new occupant JID), banned forbidden. A participant kicking gets
+//     not-allowed.
+//   - Kick: the others get unavailable with 307 and the reason; the kicked
+//     gets 110 and 307. Ban: 301. Nick change: unavailable with 303 and
+//     <item nick='NEW'/>, then available from the new occupant JID.
+//   - The configuration form of 0.12.3 has no muc#roomconfig_maxusers and
+//     no muc#roomconfig_passwordprotectedroom: setting
+//     muc#roomconfig_roomsecret alone protects a room. whois anyone shows
+//     every occupant's real JID to all; in a moderated room a newcomer is a
+//     visitor until given voice.
+//   - A mediated invitation (XEP-0045 §7.8.2) from a semi-anonymous room
+//     names the inviter by occupant JID (room/nick), not by real JID, and
+//     carries the room password. A direct invitation (XEP-0249) comes from
+//     the inviter's full JID.
+//   - Bookmarks: a XEP-0402 item published with the publish-options the
+//     XEP asks for is read back from PEP as published, and XEP-0048
+//     private storage (jabber:iq:private, storage:bookmarks) shows it as a
+//     <conference jid=… name=… autojoin=…><nick/><password/>. A XEP-0048
+//     write replaces the whole set in PEP (items it lacks are gone).
+//   - Prosody writes attributes in an order that changes from one run to
+//     the next, and sends the other occupants' presence in no fixed order:
+//     tests parse XML rather than compare text.
+//
+// The slixmpp peer (peer.py, slixmpp 1.8.3) speaks for rooms through
+// Peer.Do with these commands (each answered by a "done" event carrying the
+// command's tag and, when it failed, "error"):
+//
+//	join        room, nick, password?, maxstanzas?, config? — creates the
+//	            room if new: configured as config, else an instant room
+//	leave       room, status?
+//	groupchat   room, body, id?, origin_id?, replace? (XEP-0308 id)
+//	nick        room, nick
+//	subject     room, subject
+//	kick        room, nick, reason?        (role none)
+//	ban         room, jid, reason?         (affiliation outcast)
+//	role        room, nick, role, reason?
+//	affiliation room, jid, affiliation, reason?
+//	configure   room, config (RoomConfig's keys; unknown to the form: error)
+//	invite      room, to, reason?          (mediated)
+//	direct_invite room, to, password?, reason?
+//	muc_pm      room, nick, body
+//	muc_state   room, state                (a chat state to the room)
+//	raw         xml                        (sent as it is)
+//
+// and reports these events:
+//
+//	groupchat      room, nick, body, id, origin_id, stanza_id, stanza_id_by,
+//	               occupant_id, delay, delay_from, replace, subject, state
+//	subject        the same, for a message with a subject and no body
+//	muc_chatstate  room, nick, state (a groupchat chat state without body)
+//	occupant       room, nick, type (available/unavailable), role,
+//	               affiliation, jid (when visible), codes, self, new_nick,
+//	               reason, actor, occupant_id
+//	muc_join_error room, nick, condition, type, text
+//	muc_message_error room, nick, id, condition, text
+//	muc_pm         room, nick, body, id, occupant_id
+//	invite         kind (mediated/direct), room, from, reason, password
+//
+// Slixmpp 1.8.3 quirks the peer works around: its "message" event fires
+// only for messages with a body (a subject or a chat state alone does not
+// reach it), xep_0045's presence events fire only for rooms joined through
+// its own join_muc_wait, and join_muc_wait prints to stdout. The peer
+// keeps its own list of rooms and handlers for every presence and message.
+
 package xmpptest
 
 import (

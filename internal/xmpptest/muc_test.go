@@ -145,6 +145,10 @@ func TestMUCOccupantIDStableAcrossNickChange(t *testing.T) {
 	want(t, "the renamed occupant's message", msg, "nick", "Robert")
 	want(t, "the renamed occupant's message", msg, "occupant_id", id)
 
+	// An occupant id a client writes itself is replaced by the room's.
+	bob.Must(t, map[string]any{"cmd": "raw", "xml": "<message to='" + room + "' type='groupchat'><body>forged</body><occupant-id xmlns='urn:xmpp:occupant-id:0' id='alice-s-id'/></message>"})
+	want(t, "a message with a forged occupant id", alice.WaitFor(t, RoundTrip, "the forged message", groupchat(room, "forged")), "occupant_id", id)
+
 	// The id comes from the account, not the session: leaving and coming
 	// back under another nick keeps it.
 	bob.Must(t, map[string]any{"cmd": "leave", "room": room})

@@ -70,6 +70,15 @@
 //     names the inviter by occupant JID (room/nick), not by real JID, and
 //     carries the room password. A direct invitation (XEP-0249) comes from
 //     the inviter's full JID.
+//   - Moderation (mod_muc_moderation, XEP-0425 in its
+//     urn:xmpp:message-moderate:0 version: an iq to the room of <apply-to xmlns='urn:xmpp:fasten:0' id=STANZA-ID><moderate
+//     xmlns='urn:xmpp:message-moderate:0'><retract
+//     xmlns='urn:xmpp:message-retract:0'/><reason/></moderate>): only a
+//     moderator may (others get forbidden); every occupant then gets a
+//     groupchat message from the bare room JID with <apply-to id=…><moderated
+//     by='ROOM/NICK'><retract/><reason/></moderated></apply-to>, which is
+//     archived too; the archive's copy of the message becomes a tombstone
+//     (same result id, no body, <moderated><retracted stamp=…/>).
 //   - Bookmarks: a XEP-0402 item published with the publish-options the
 //     XEP asks for is read back from PEP as published, and XEP-0048
 //     private storage (jabber:iq:private, storage:bookmarks) shows it as a
@@ -98,6 +107,7 @@
 //	direct_invite room, to, password?, reason?
 //	muc_pm      room, nick, body
 //	muc_state   room, state                (a chat state to the room)
+//	moderate    room, stanza_id, reason?   (XEP-0425 retraction, moderators)
 //	raw         xml                        (sent as it is)
 //
 // and reports these events:
@@ -106,6 +116,8 @@
 //	               occupant_id, delay, delay_from, replace, subject, state
 //	subject        the same, for a message with a subject and no body
 //	muc_chatstate  room, nick, state (a groupchat chat state without body)
+//	moderated      room, target (the stanza-id), by, retract, reason, id,
+//	               stanza_id (the announcement's own)
 //	occupant       room, nick, type (available/unavailable), role,
 //	               affiliation, jid (when visible), codes, self, new_nick,
 //	               reason, actor, occupant_id
@@ -296,7 +308,8 @@ func (p *Peer) WaitFrom(t testing.TB, mark int, d time.Duration, what string, ok
 	t.Helper()
 	e, found := p.waitFrom(mark, d, ok)
 	if !found {
-		t.Fatalf("peer %s: no %s within %v; events: %v", p.JID, what, Timeout(d), p.Events()[min(mark, len(p.Events())):])
+		evs := p.Events()
+		t.Fatalf("peer %s: no %s within %v; events: %v", p.JID, what, Timeout(d), evs[min(mark, len(evs)):])
 	}
 	return e
 }

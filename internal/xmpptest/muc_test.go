@@ -557,3 +557,42 @@ func TestBookmarks(t *testing.T) {
 		t.Errorf("after a XEP-0048 write, PEP holds:\n%s", got)
 	}
 }
+
+func TestMUCModeration(t *testing.T) {
+	srv := mucServer(t, "alice", "bob")
+	alice := srv.StartPeer(t, "alice", "pw")
+	bob := srv.StartPeer(t, "bob", "pw")
+	room := Room("moderated")
+	alice.Join(t, room, "Alice")
+	bob.Join(t, room, "Bob")
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": room, "body": "spam spam"})
+	sid := alice.WaitFor(t, RoundTrip, "bob's message", groupchat(room, "spam spam")).Get("stanza_id")
+
+	// Only moderators moderate.
+	if err := bob.Do(t, map[string]any{"cmd": "moderate", "room": room, "stanza_id": sid}); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Errorf("a participant moderating: %v, want forbidden", err)
+	}
+	alice.Must(t, map[string]any{"cmd": "moderate", "room": room, "stanza_id": sid, "reason": "spam"})
+	m := bob.WaitFor(t, RoundTrip, "the moderation", func(e PeerEvent) bool { return e.Get("event") == "moderated" })
+	want(t, "the moderation", m, "room", room)
+	want(t, "the moderation", m, "nick", "")
+	want(t, "the moderation", m, "target", sid)
+	want(t, "the moderation", m, "by", room+"/Alice")
+	want(t, "the moderation", m, "retract", "true")
+	want(t, "the moderation", m, "reason", "spam")
+
+	// The archive keeps a tombstone under the same id, and the
+	// announcement.
+	r := rawClient(t, srv, "bob")
+	text, err := r.MAMQuery(room, "after", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mamResults(t, text)
+	if len(got) != 2 || got[0].ID != sid || got[0].Forwarded.Message.Body != "" {
+		t.Fatalf("the archive after a moderation:\n%s", text)
+	}
+	if len(elements(t, text, "urn:xmpp:message-retract:0", "retracted")) != 1 || len(elements(t, text, "urn:xmpp:fasten:0", "apply-to")) != 1 {
+		t.Errorf("the archive lacks the tombstone or the announcement:\n%s", text)
+	}
+}

@@ -20,6 +20,9 @@ NS_CORRECT = "urn:xmpp:message-correct:0"
 NS_CONFERENCE = "jabber:x:conference"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_FASTEN = "urn:xmpp:fasten:0"
+NS_MODERATE = "urn:xmpp:message-moderate:0"
+NS_RETRACT = "urn:xmpp:message-retract:0"
 
 # Short names for the room configuration fields a test may set; any other
 # field goes by its own name in "fields".
@@ -158,6 +161,16 @@ class Peer(slixmpp.ClientXMPP):
         rep = x.find("{%s}replace" % NS_CORRECT)
         if rep is not None:
             ev["replace"] = rep.get("id", "")
+        apply = x.find("{%s}apply-to" % NS_FASTEN)
+        moderated = apply.find("{%s}moderated" % NS_MODERATE) if apply is not None else None
+        if moderated is not None and not msg["body"]:
+            ev["event"] = "moderated"
+            ev["target"] = apply.get("id", "")
+            ev["by"] = moderated.get("by", "")
+            ev["retract"] = moderated.find("{%s}retract" % NS_RETRACT) is not None
+            ev["reason"] = text_of(moderated, "{%s}reason" % NS_MODERATE)
+            out(ev)
+            return
         for child in x:
             if child.tag.startswith("{%s}" % NS_CHATSTATES):
                 ev["state"] = child.tag.split("}")[1]
@@ -315,6 +328,14 @@ class Peer(slixmpp.ClientXMPP):
             m = self.make_message(mto="%s/%s" % (c["room"], c["nick"]), mbody=c["body"], mtype="chat")
             ET.SubElement(m.xml, "{%s}x" % NS_MUC_USER)
             m.send()
+        elif cmd == "moderate":
+            iq = self.make_iq_set(ito=c["room"])
+            apply = ET.SubElement(iq.xml, "{%s}apply-to" % NS_FASTEN, {"id": c["stanza_id"]})
+            mod = ET.SubElement(apply, "{%s}moderate" % NS_MODERATE)
+            ET.SubElement(mod, "{%s}retract" % NS_RETRACT)
+            if c.get("reason"):
+                ET.SubElement(mod, "{%s}reason" % NS_MODERATE).text = c["reason"]
+            await iq.send(timeout=60)
         elif cmd == "muc_state":
             m = self.make_message(mto=c["room"], mtype="groupchat")
             m["chat_state"] = c["state"]
@@ -373,7 +394,7 @@ class Peer(slixmpp.ClientXMPP):
 
 
 MUC_COMMANDS = ("join", "leave", "groupchat", "nick", "subject", "kick", "role", "ban", "affiliation",
-                "configure", "invite", "direct_invite", "muc_pm", "muc_state")
+                "configure", "invite", "direct_invite", "muc_pm", "muc_state", "moderate")
 
 
 def text_of(el, tag):

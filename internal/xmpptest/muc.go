@@ -71,12 +71,13 @@
 //     carries the room password. A direct invitation (XEP-0249) comes from
 //     the inviter's full JID.
 //   - Moderation (mod_muc_moderation, XEP-0425 in its
-//     urn:xmpp:message-moderate:0 version: an iq to the room of <apply-to xmlns='urn:xmpp:fasten:0' id=STANZA-ID><moderate
-//     xmlns='urn:xmpp:message-moderate:0'><retract
-//     xmlns='urn:xmpp:message-retract:0'/><reason/></moderate>): only a
-//     moderator may (others get forbidden); every occupant then gets a
-//     groupchat message from the bare room JID with <apply-to id=…><moderated
-//     by='ROOM/NICK'><retract/><reason/></moderated></apply-to>, which is
+//     urn:xmpp:message-moderate:0 version): a moderator sends the room
+//     <iq type='set'><apply-to xmlns='urn:xmpp:fasten:0' id=STANZA-ID>
+//     <moderate xmlns='urn:xmpp:message-moderate:0'><retract
+//     xmlns='urn:xmpp:message-retract:0'/><reason/></moderate></apply-to>;
+//     anyone else gets forbidden. Every occupant then gets a groupchat
+//     message from the bare room JID with <apply-to id=STANZA-ID>
+//     <moderated by='ROOM/NICK'><retract/><reason/></moderated>, which is
 //     archived too; the archive's copy of the message becomes a tombstone
 //     (same result id, no body, <moderated><retracted stamp=…/>).
 //   - Bookmarks: a XEP-0402 item published with the publish-options the

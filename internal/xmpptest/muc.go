@@ -65,7 +65,9 @@
 //     no muc#roomconfig_passwordprotectedroom: setting
 //     muc#roomconfig_roomsecret alone protects a room. whois anyone shows
 //     every occupant's real JID to all; in a moderated room a newcomer is a
-//     visitor until given voice.
+//     visitor until given voice, and a visitor's groupchat message comes
+//     back as a message error (forbidden) from the bare room JID, with the
+//     message's id.
 //   - A mediated invitation (XEP-0045 §7.8.2) from a semi-anonymous room
 //     names the inviter by occupant JID (room/nick), not by real JID, and
 //     carries the room password. A direct invitation (XEP-0249) comes from

@@ -272,6 +272,11 @@ func TestMUCRoomConfiguration(t *testing.T) {
 	self := bob.Join(t, room, "Bob")
 	want(t, "a newcomer in a moderated room", self, "role", "visitor")
 	want(t, "alice seen by bob", bob.WaitFor(t, RoundTrip, "alice's presence", occupant(room, "Alice", "available", 0)), "jid", alice.WaitFor(t, RoundTrip, "ready", func(e PeerEvent) bool { return e.Get("event") == "ready" }).Get("jid"))
+	// A visitor may not speak: the room answers with an error.
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": room, "body": "may I?", "id": "v1"})
+	refused := bob.WaitFor(t, RoundTrip, "the refusal of a visitor's message", is("muc_message_error", room, ""))
+	want(t, "a visitor's message", refused, "id", "v1")
+	want(t, "a visitor's message", refused, "condition", "forbidden")
 	mark := bob.Mark()
 	alice.Must(t, map[string]any{"cmd": "role", "room": room, "nick": "Bob", "role": "participant"})
 	want(t, "bob given voice", bob.WaitFrom(t, mark, RoundTrip, "bob's new role", occupant(room, "Bob", "available", 110)), "role", "participant")

@@ -117,6 +117,11 @@ func (p *Peer) Send(t testing.TB, cmd map[string]any) {
 // Wait returns the first event (from the start) matching ok, waiting up to
 // Timeout(d) for it; events matched are not consumed.
 func (p *Peer) Wait(d time.Duration, ok func(PeerEvent) bool) (PeerEvent, bool) {
+	return p.waitFrom(0, d, ok)
+}
+
+// waitFrom is Wait over the events after the first mark.
+func (p *Peer) waitFrom(mark int, d time.Duration, ok func(PeerEvent) bool) (PeerEvent, bool) {
 	d = Timeout(d)
 	deadline := time.Now().Add(d)
 	timer := time.AfterFunc(d, func() { p.mu.Lock(); p.cond.Broadcast(); p.mu.Unlock() })
@@ -124,7 +129,7 @@ func (p *Peer) Wait(d time.Duration, ok func(PeerEvent) bool) (PeerEvent, bool) 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for {
-		for _, e := range p.events {
+		for _, e := range p.events[min(mark, len(p.events)):] {
 			if ok(e) {
 				return e, true
 			}

@@ -6,6 +6,40 @@ import logging
 import sys
 
 import slixmpp
+from slixmpp.xmlstream import ET
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import StanzaPath
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = NS_MUC + "#user"
+NS_MUC_OWNER = NS_MUC + "#owner"
+NS_SID = "urn:xmpp:sid:0"
+NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+NS_DELAY = "urn:xmpp:delay"
+NS_CORRECT = "urn:xmpp:message-correct:0"
+NS_CONFERENCE = "jabber:x:conference"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_FASTEN = "urn:xmpp:fasten:0"
+NS_MODERATE = "urn:xmpp:message-moderate:0"
+NS_RETRACT = "urn:xmpp:message-retract:0"
+
+# Short names for the room configuration fields a test may set; any other
+# field goes by its own name in "fields".
+CONFIG_FIELDS = {
+    "members_only": "muc#roomconfig_membersonly",
+    "password": "muc#roomconfig_roomsecret",
+    "persistent": "muc#roomconfig_persistentroom",
+    "moderated": "muc#roomconfig_moderatedroom",
+    "whois": "muc#roomconfig_whois",
+    "mam": "muc#roomconfig_enablearchiving",
+    "max_users": "muc#roomconfig_maxusers",
+    "name": "muc#roomconfig_roomname",
+    "public": "muc#roomconfig_publicroom",
+    "change_subject": "muc#roomconfig_changesubject",
+    "allow_invites": "muc#roomconfig_allowinvites",
+    "history_length": "muc#roomconfig_historylength",
+}
 
 
 def out(obj):
@@ -17,8 +51,15 @@ class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password, ca):
         super().__init__(jid, password)
         self.ca_certs = ca
-        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0184", "xep_0199", "xep_0203", "xep_0333"):
+        for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0184", "xep_0199", "xep_0203", "xep_0333",
+                  "xep_0004", "xep_0045", "xep_0249", "xep_0308", "xep_0359", "xep_0421"):
             self.register_plugin(p)
+        # Rooms joined or being joined: room JID -> our nick there.
+        self.rooms = {}
+        # Joins waiting for the self-presence or an error: room JID -> future.
+        self.joining = {}
+        self.register_handler(Callback("gab test MUC presence", StanzaPath("presence"), self.on_muc_presence))
+        self.register_handler(Callback("gab test MUC message", StanzaPath("message"), self.on_any_message))
         # Subscriptions are answered by explicit commands only.
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
@@ -43,9 +84,263 @@ class Peer(slixmpp.ClientXMPP):
         asyncio.ensure_future(self.commands())
 
     def on_message(self, msg):
+        if self.muc_message(msg, report=False):
+            return
         if msg["type"] in ("chat", "normal") and msg["body"]:
             ev = {"event": "message", "from": str(msg["from"]), "body": msg["body"], "id": msg["id"]}
             out(ev)
+
+    def on_any_message(self, msg):
+        self.muc_message(msg, report=True)
+
+    def muc_message(self, msg, report):
+        """Reports a message that has to do with rooms when report is set;
+        says whether it was one. Slixmpp's "message" event covers messages
+        with a body only, so this also runs from a handler of its own."""
+        x = msg.xml
+        room = msg["from"].bare
+        user = x.find("{%s}x" % NS_MUC_USER)
+        if user is not None and user.find("{%s}invite" % NS_MUC_USER) is not None:
+            if report:
+                inv = user.find("{%s}invite" % NS_MUC_USER)
+                ev = {"event": "invite", "kind": "mediated", "room": room, "from": inv.get("from", ""),
+                      "reason": text_of(inv, "{%s}reason" % NS_MUC_USER)}
+                pw = user.find("{%s}password" % NS_MUC_USER)
+                if pw is not None:
+                    ev["password"] = pw.text or ""
+                out(ev)
+            return True
+        direct = x.find("{%s}x" % NS_CONFERENCE)
+        if direct is not None:
+            if report:
+                out({"event": "invite", "kind": "direct", "room": direct.get("jid", ""), "from": str(msg["from"]),
+                     "reason": direct.get("reason", ""), "password": direct.get("password", "")})
+            return True
+        if msg["type"] == "groupchat":
+            if report:
+                self.on_groupchat(msg)
+            return True
+        if room not in self.rooms:
+            return False
+        if msg["type"] == "error":
+            if report:
+                cond, text = error_of(x)
+                out({"event": "muc_message_error", "room": room, "nick": msg["from"].resource, "id": msg["id"],
+                     "condition": cond, "text": text})
+            return True
+        if msg["type"] == "chat" and msg["body"]:
+            if report:
+                ev = {"event": "muc_pm", "room": room, "nick": msg["from"].resource, "body": msg["body"], "id": msg["id"]}
+                oid = x.find("{%s}occupant-id" % NS_OCCUPANT_ID)
+                if oid is not None:
+                    ev["occupant_id"] = oid.get("id", "")
+                out(ev)
+            return True
+        return False
+
+    def on_groupchat(self, msg):
+        x = msg.xml
+        ev = {"event": "groupchat", "room": msg["from"].bare, "nick": msg["from"].resource,
+              "id": msg["id"], "body": msg["body"]}
+        subject = x.find("{jabber:client}subject")
+        if subject is not None:
+            ev["subject"] = subject.text or ""
+            if not msg["body"]:
+                ev["event"] = "subject"
+        for sid in x.findall("{%s}stanza-id" % NS_SID):
+            ev["stanza_id"], ev["stanza_id_by"] = sid.get("id", ""), sid.get("by", "")
+        oid = x.find("{%s}origin-id" % NS_SID)
+        if oid is not None:
+            ev["origin_id"] = oid.get("id", "")
+        occ = x.find("{%s}occupant-id" % NS_OCCUPANT_ID)
+        if occ is not None:
+            ev["occupant_id"] = occ.get("id", "")
+        delay = x.find("{%s}delay" % NS_DELAY)
+        if delay is not None:
+            ev["delay"], ev["delay_from"] = delay.get("stamp", ""), delay.get("from", "")
+        rep = x.find("{%s}replace" % NS_CORRECT)
+        if rep is not None:
+            ev["replace"] = rep.get("id", "")
+        apply = x.find("{%s}apply-to" % NS_FASTEN)
+        moderated = apply.find("{%s}moderated" % NS_MODERATE) if apply is not None else None
+        if moderated is not None and not msg["body"]:
+            ev["event"] = "moderated"
+            ev["target"] = apply.get("id", "")
+            ev["by"] = moderated.get("by", "")
+            ev["retract"] = moderated.find("{%s}retract" % NS_RETRACT) is not None
+            ev["reason"] = text_of(moderated, "{%s}reason" % NS_MODERATE)
+            out(ev)
+            return
+        for child in x:
+            if child.tag.startswith("{%s}" % NS_CHATSTATES):
+                ev["state"] = child.tag.split("}")[1]
+        if not msg["body"] and "subject" not in ev:
+            if "state" not in ev:
+                return
+            ev["event"] = "muc_chatstate"
+        out(ev)
+
+    def on_muc_presence(self, pres):
+        room = pres["from"].bare
+        if room not in self.rooms:
+            return
+        x = pres.xml
+        nick = pres["from"].resource
+        if pres["type"] == "error":
+            cond, text = error_of(x)
+            err = x.find("{jabber:client}error")
+            etype = err.get("type", "") if err is not None else ""
+            ev = {"event": "muc_join_error", "room": room, "nick": nick, "condition": cond, "type": etype, "text": text}
+            out(ev)
+            fut = self.joining.pop(room, None)
+            if fut is not None and not fut.done():
+                fut.set_result(ev)
+            if self.rooms.get(room) == nick:
+                del self.rooms[room]
+            return
+        user = x.find("{%s}x" % NS_MUC_USER)
+        if user is None:
+            return
+        codes = sorted(int(s.get("code", "0")) for s in user.findall("{%s}status" % NS_MUC_USER))
+        ev = {"event": "occupant", "room": room, "nick": nick,
+              "type": "unavailable" if pres["type"] == "unavailable" else "available",
+              "codes": codes, "self": 110 in codes}
+        item = user.find("{%s}item" % NS_MUC_USER)
+        if item is not None:
+            ev["role"], ev["affiliation"] = item.get("role", ""), item.get("affiliation", "")
+            if item.get("jid"):
+                ev["jid"] = item.get("jid")
+            if item.get("nick"):
+                ev["new_nick"] = item.get("nick")
+            ev["reason"] = text_of(item, "{%s}reason" % NS_MUC_USER)
+            actor = item.find("{%s}actor" % NS_MUC_USER)
+            if actor is not None:
+                ev["actor"] = actor.get("nick", "") or actor.get("jid", "")
+        occ = x.find("{%s}occupant-id" % NS_OCCUPANT_ID)
+        if occ is not None:
+            ev["occupant_id"] = occ.get("id", "")
+        out(ev)
+        if 110 in codes:
+            if pres["type"] == "unavailable":
+                if 303 in codes and ev.get("new_nick"):
+                    self.rooms[room] = ev["new_nick"]
+                else:
+                    self.rooms.pop(room, None)
+            else:
+                self.rooms[room] = nick
+                fut = self.joining.pop(room, None)
+                if fut is not None and not fut.done():
+                    fut.set_result(ev)
+
+    async def join(self, c):
+        room, nick = c["room"], c["nick"]
+        p = self.make_presence(pto="%s/%s" % (room, nick))
+        x = ET.SubElement(p.xml, "{%s}x" % NS_MUC)
+        if c.get("password") is not None:
+            ET.SubElement(x, "{%s}password" % NS_MUC).text = c["password"]
+        if c.get("maxstanzas") is not None:
+            ET.SubElement(x, "{%s}history" % NS_MUC, {"maxstanzas": str(c["maxstanzas"])})
+        fut = asyncio.get_event_loop().create_future()
+        self.joining[room] = fut
+        self.rooms[room] = nick
+        p.send()
+        ev = await asyncio.wait_for(fut, 60)
+        if ev["event"] == "muc_join_error":
+            return "join refused: " + ev["condition"]
+        if 201 in ev["codes"]:
+            # A new room stays locked until its owner configures it.
+            if c.get("config") is not None:
+                await self.configure(room, c["config"])
+            else:
+                await self.submit_config(room, [])
+        return None
+
+    async def configure(self, room, config):
+        form = await self.plugin["xep_0045"].get_room_config(room)
+        offered = {f.get("var"): f.get("type", "") for f in form.xml.findall("{jabber:x:data}field")}
+        values = []
+        for k, v in config.items():
+            if k == "fields":
+                values.extend(v.items())
+                continue
+            if k not in CONFIG_FIELDS:
+                raise ValueError("unknown room setting %r" % k)
+            values.append((CONFIG_FIELDS[k], v))
+        for var, _ in values:
+            if var not in offered:
+                raise ValueError("the room does not offer the setting %s" % var)
+        await self.submit_config(room, values)
+
+    async def submit_config(self, room, values):
+        iq = self.make_iq_set(ito=room)
+        q = ET.SubElement(iq.xml, "{%s}query" % NS_MUC_OWNER)
+        form = ET.SubElement(q, "{jabber:x:data}x", {"type": "submit"})
+        if values:
+            f = ET.SubElement(form, "{jabber:x:data}field", {"var": "FORM_TYPE"})
+            ET.SubElement(f, "{jabber:x:data}value").text = NS_MUC + "#roomconfig"
+        for var, v in values:
+            f = ET.SubElement(form, "{jabber:x:data}field", {"var": var})
+            if isinstance(v, bool):
+                v = "1" if v else "0"
+            for one in (v if isinstance(v, list) else [v]):
+                ET.SubElement(f, "{jabber:x:data}value").text = str(one)
+        await iq.send(timeout=60)
+
+    def groupchat(self, c):
+        m = self.make_message(mto=c["room"], mbody=c.get("body"), mtype="groupchat")
+        if c.get("id"):
+            m["id"] = c["id"]
+        if c.get("origin_id"):
+            ET.SubElement(m.xml, "{%s}origin-id" % NS_SID, {"id": c["origin_id"]})
+        if c.get("replace"):
+            ET.SubElement(m.xml, "{%s}replace" % NS_CORRECT, {"id": c["replace"]})
+        m.send()
+
+    async def muc_command(self, cmd, c):
+        muc = self.plugin["xep_0045"]
+        if cmd == "join":
+            return await self.join(c)
+        if cmd == "leave":
+            room = c["room"]
+            p = self.make_presence(pto="%s/%s" % (room, self.rooms.get(room, "")), ptype="unavailable", pstatus=c.get("status"))
+            p.send()
+        elif cmd == "groupchat":
+            self.groupchat(c)
+        elif cmd == "nick":
+            self.make_presence(pto="%s/%s" % (c["room"], c["nick"])).send()
+        elif cmd == "subject":
+            muc.set_subject(c["room"], c["subject"])
+        elif cmd == "kick":
+            await muc.set_role(c["room"], c["nick"], "none", reason=c.get("reason", ""), timeout=60)
+        elif cmd == "role":
+            await muc.set_role(c["room"], c["nick"], c["role"], reason=c.get("reason", ""), timeout=60)
+        elif cmd == "ban":
+            await muc.set_affiliation(c["room"], "outcast", jid=c["jid"], reason=c.get("reason", ""), timeout=60)
+        elif cmd == "affiliation":
+            await muc.set_affiliation(c["room"], c["affiliation"], jid=c["jid"], reason=c.get("reason", ""), timeout=60)
+        elif cmd == "configure":
+            await self.configure(c["room"], c["config"])
+        elif cmd == "invite":
+            muc.invite(c["room"], c["to"], c.get("reason", ""))
+        elif cmd == "direct_invite":
+            self.plugin["xep_0249"].send_invitation(c["to"], c["room"], password=c.get("password"), reason=c.get("reason"))
+        elif cmd == "muc_pm":
+            m = self.make_message(mto="%s/%s" % (c["room"], c["nick"]), mbody=c["body"], mtype="chat")
+            ET.SubElement(m.xml, "{%s}x" % NS_MUC_USER)
+            m.send()
+        elif cmd == "moderate":
+            iq = self.make_iq_set(ito=c["room"])
+            apply = ET.SubElement(iq.xml, "{%s}apply-to" % NS_FASTEN, {"id": c["stanza_id"]})
+            mod = ET.SubElement(apply, "{%s}moderate" % NS_MODERATE)
+            ET.SubElement(mod, "{%s}retract" % NS_RETRACT)
+            if c.get("reason"):
+                ET.SubElement(mod, "{%s}reason" % NS_MODERATE).text = c["reason"]
+            await iq.send(timeout=60)
+        elif cmd == "muc_state":
+            m = self.make_message(mto=c["room"], mtype="groupchat")
+            m["chat_state"] = c["state"]
+            m.send()
+        return None
 
     def on_chatstate(self, msg):
         out({"event": "chatstate", "from": str(msg["from"]), "state": msg["chat_state"]})
@@ -85,7 +380,49 @@ class Peer(slixmpp.ClientXMPP):
             elif cmd == "quit":
                 self.disconnect()
                 return
-            out({"event": "done", "cmd": cmd})
+            elif cmd in MUC_COMMANDS:
+                try:
+                    err = await self.muc_command(cmd, c)
+                except Exception as e:  # reported to the test, which decides
+                    err = "%s: %s" % (type(e).__name__, describe(e))
+                done = {"event": "done", "cmd": cmd, "tag": c.get("tag", "")}
+                if err:
+                    done["error"] = err
+                out(done)
+                continue
+            out({"event": "done", "cmd": cmd, "tag": c.get("tag", "")})
+
+
+MUC_COMMANDS = ("join", "leave", "groupchat", "nick", "subject", "kick", "role", "ban", "affiliation",
+                "configure", "invite", "direct_invite", "muc_pm", "muc_state", "moderate")
+
+
+def text_of(el, tag):
+    c = el.find(tag)
+    return (c.text or "") if c is not None else ""
+
+
+def error_of(x):
+    """The defined condition and text of a stanza's <error/>."""
+    err = x.find("{jabber:client}error")
+    cond, text = "", ""
+    if err is not None:
+        for c in err:
+            if c.tag.startswith("{%s}" % NS_STANZAS):
+                name = c.tag.split("}")[1]
+                if name == "text":
+                    text = c.text or ""
+                else:
+                    cond = name
+    return cond, text
+
+
+def describe(e):
+    """The error condition of an IqError, or the exception's text."""
+    iq = getattr(e, "iq", None)
+    if iq is not None:
+        return iq["error"]["condition"] + (" " + iq["error"]["text"] if iq["error"]["text"] else "")
+    return str(e)
 
 
 def main():

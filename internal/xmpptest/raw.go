@@ -69,7 +69,7 @@ func LoginRaw(srv *Server, user, pw, resource string) (*Raw, error) {
 		r.conn.Close()
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if err := exchange(r.conn, r.in, header+`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>`+resource+`</resource></bind></iq>`, "</jid>"); err != nil {
+	if err := exchange(r.conn, r.in, header+`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>`+resource+`</resource></bind></iq>`, "</bind></iq>"); err != nil {
 		r.conn.Close()
 		return nil, fmt.Errorf("bind: %w", err)
 	}

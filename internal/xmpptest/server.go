@@ -26,6 +26,10 @@ const Domain = "localhost"
 // Options change the server a test gets.
 type Options struct {
 	NoMAM bool // leave mod_mam out (throughput tests)
+	// MUC adds the group chat service MUCService (XEP-0045, with room
+	// archives, occupant ids and moderation) and XEP-0402 bookmarks on
+	// the virtual host; see muc.go for what each gives.
+	MUC bool
 	// Extra is appended to the global section of the configuration.
 	Extra string
 }
@@ -146,12 +150,13 @@ c2s_require_encryption = true
 allow_unencrypted_plain_auth = false
 smacks_hibernation_time = 60
 ssl = { certificate = %[5]q; key = %[6]q }
+certificates = %[10]q
 log = { { levels = { min = "info" }, to = "file", filename = %[7]q } }
 %[8]s
 VirtualHost "localhost"
 `, filepath.Join(s.Dir, "prosody.pid"), filepath.Join(s.Dir, "data"), s.Port, q(mods),
 		filepath.Join(s.Dir, "localhost.crt"), filepath.Join(s.Dir, "localhost.key"),
-		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort)
+		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort, s.Dir) + mucConfig(o)
 }
 
 // Run starts the server process and waits until its port accepts
@@ -310,7 +315,7 @@ func writeCert(dir string) error {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{Domain},
+		DNSNames:              []string{Domain, MUCService},
 		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)

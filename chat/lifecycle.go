@@ -658,6 +658,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if !checked && c.duplicate(ctx, e.Conv, history.In, e.ArchiveID, e.OriginID, sid) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
+				if e.Archived {
+					c.noteCaught(e.Conv)
+				}
 				c.received(e)
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
 					// XEP-0184: confirm once it is stored, and only to

@@ -52,6 +52,11 @@ type mucRoom struct {
 	cmd        uint64 // the JoinRoom waiting for its answer, 0 for none
 	cmdv       Command
 	catching   bool // an archive catch-up is under way
+	caught     int  // new messages it brought so far
+	// floor is the time of the newest message held when the catch-up
+	// began: the archive's stamps have whole seconds, and what it gives
+	// after that message is not put before it.
+	floor time.Time
 }
 
 // RoomSelf is what translation knows of a room we are in.
@@ -643,15 +648,34 @@ func (c *Client) roomCatchUp(ctx context.Context, sess *xmpp.Session, roomJID st
 	after := ""
 	if c.opts.Store != nil {
 		var err error
-		after, err = c.opts.Store.LastArchiveID(ctx, RoomConv(roomJID).stored())
+		var floor time.Time
+		after, floor, err = c.opts.Store.LastArchiveID(ctx, RoomConv(roomJID).stored())
 		c.storeFailed(err)
+		c.state.Lock()
+		if r, ok := c.rooms[roomJID]; ok {
+			r.floor = floor
+		}
+		c.state.Unlock()
 	}
-	c.roomArchivePage(ctx, sess, roomJID, after, after == "", 0)
+	c.roomArchivePage(ctx, sess, roomJID, after, after == "")
+}
+
+// noteCaught counts a message of a room's catch-up that was new. Reader
+// goroutine.
+func (c *Client) noteCaught(conv Conv) {
+	if conv.Kind != KindRoom {
+		return
+	}
+	c.state.Lock()
+	if r, ok := c.rooms[conv.JID]; ok && r.catching {
+		r.caught++
+	}
+	c.state.Unlock()
 }
 
 // roomArchivePage asks a room's archive for one page: after `after`, or
-// the latest (latest); count is how many new messages came so far.
-func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJID, after string, latest bool, count int) {
+// the latest (latest).
+func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJID, after string, latest bool) {
 	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(roomPage)))
 	switch {
 	case latest:
@@ -667,45 +691,41 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 	c.mam[qid] = mamRoom
 	c.roomQueries[qid] = &roomQuery{room: roomJID}
 	c.state.Unlock()
-	forget := func() *roomQuery {
+	forget := func() {
 		c.state.Lock()
 		defer c.state.Unlock()
-		rq := c.roomQueries[qid]
 		delete(c.mam, qid)
 		delete(c.roomQueries, qid)
-		return rq
 	}
-	done := func(n int, err error) {
+	done := func(err error) {
 		c.state.Lock()
+		n := 0
 		if r, ok := c.rooms[roomJID]; ok {
-			r.catching = false
+			n = r.caught
+			r.catching, r.caught = false, 0
 		}
 		c.state.Unlock()
 		c.deliver(RoomCatchUp{Room: roomJID, Count: n, Err: err})
 	}
 	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", roomJID).Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
-		rq := forget()
+		forget()
 		if err != nil {
 			var se *xmpp.StanzaError
 			if errors.As(err, &se) {
 				// On the reader goroutine: the room has no archive to give.
-				done(count, fmt.Errorf("the room's archive refused: %v", err))
+				done(fmt.Errorf("the room's archive refused: %v", err))
 			}
 			return // the session ended: the next one catches up
-		}
-		n := count
-		if rq != nil {
-			n += rq.added
 		}
 		fin := res.Child(NSMAM, "fin")
 		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
 		if latest || fin.Get("complete") == "true" || last == "" {
 			// A room never seen gets its latest page only; older
 			// messages come when the user pages back.
-			done(n, nil)
+			done(nil)
 			return
 		}
-		c.roomArchivePage(ctx, sess, roomJID, last, false, n)
+		c.roomArchivePage(ctx, sess, roomJID, last, false)
 	})
 	if err != nil {
 		forget()
@@ -714,8 +734,7 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 
 // roomQuery is an archive query to a room under way.
 type roomQuery struct {
-	room  string
-	added int // new messages its results brought
+	room string
 }
 
 // translateRoomArchived reads a result of an archive query to a room: it
@@ -757,19 +776,16 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 	rq := c.roomQueries[a.QueryID]
 	r := c.rooms[a.Room]
 	own := r != nil && ((r.occupantID != "" && a.OccupantID == r.occupantID) || (r.occupantID == "" && a.OccupantID == "" && a.Nick == r.nick))
+	if r != nil && a.Time.Before(r.floor) {
+		a.Time = r.floor
+	}
 	c.state.Unlock()
 	if rq == nil || rq.room != a.Room {
 		return Notice{Text: "dropped an archive result from " + a.Room + " that answers no query of ours to it"}, true
 	}
 	conv := RoomConv(a.Room)
-	if a.OriginID != "" && c.duplicate(ctx, conv, history.Out, a.ArchiveID, a.OriginID, "") {
-		if c.opts.Store != nil {
-			c.storeFailed(c.opts.Store.SetArchiveID(ctx, conv.stored(), a.OriginID, a.ArchiveID))
-		}
-		return nil, false // ours, stored when we sent it
-	}
+	// Copies are recognised where every message is: in the read loop.
 	if own {
-		c.countRoomResult(a.QueryID)
 		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
 	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Room, To: a.To, Type: "groupchat", Body: a.Body, Thread: a.Thread,
@@ -777,19 +793,7 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 	if a.ReplaceID != "" {
 		return MessageCorrected{Conv: conv, Nick: a.Nick, OccupantID: a.OccupantID, From: a.From, Bare: a.Room, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
 	}
-	if c.duplicate(ctx, conv, history.In, a.ArchiveID, a.OriginID, a.ID) {
-		return nil, false
-	}
-	c.countRoomResult(a.QueryID)
 	return m, true
-}
-
-func (c *Client) countRoomResult(qid string) {
-	c.state.Lock()
-	if rq := c.roomQueries[qid]; rq != nil {
-		rq.added++
-	}
-	c.state.Unlock()
 }
 
 // runRoom carries out the room commands other than JoinRoom.

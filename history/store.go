@@ -595,16 +595,17 @@ func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID st
 }
 
 // LastArchiveID is the archive id of the newest message of conversation
-// c that has one ("" for none): where a catch-up from the archive of a
-// room (which keeps its own archive) starts.
-func (s *Store) LastArchiveID(ctx context.Context, c Conv) (string, error) {
+// c that has one ("" for none), and its time: where a catch-up from the
+// archive of a room (which keeps its own archive) starts.
+func (s *Store) LastArchiveID(ctx context.Context, c Conv) (string, time.Time, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, `SELECT archive_id FROM messages WHERE peer = ? AND kind = ? AND archive_id != ''
-		ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind()).Scan(&id)
+	var ts int64
+	err := s.db.QueryRowContext(ctx, `SELECT archive_id, ts FROM messages WHERE peer = ? AND kind = ? AND archive_id != ''
+		ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind()).Scan(&id, &ts)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", time.Time{}, nil
 	}
-	return id, err
+	return id, time.UnixMicro(ts), err
 }
 
 // Meta reads a value kept between runs ("" when unset).

@@ -94,6 +94,7 @@ type Client struct {
 	// roomQueries the archive queries to rooms under way, by queryid.
 	rooms       map[string]*mucRoom
 	roomQueries map[string]*roomQuery
+	mucService  string // our server's group chat service, once found
 	// capsCache says, per verified capability hash (node#ver), whether
 	// such clients support chat states.
 	capsCache map[string]bool

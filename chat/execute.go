@@ -141,6 +141,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return nil
 	case LeaveRoom, ChangeNick, SetSubject, Invite, SetRole, SetAffiliation:
 		return c.runRoom(ctx, sess, cmd)
+	case ListRooms:
+		return c.listRooms(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {
@@ -156,7 +158,7 @@ var errEmpty = errors.New("empty message")
 
 func (c *Client) sendChatState(sess *xmpp.Session, cmd SendChatState) error {
 	if cmd.Conv.Kind != KindChat {
-		return nil // rooms: not yet
+		return c.sendRoomState(sess, cmd)
 	}
 	to, err := BareJID(cmd.Conv.JID)
 	if err != nil {

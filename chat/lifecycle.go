@@ -744,6 +744,7 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		c.catchUp(ctx, sess)
 		// The server forgot which rooms we were in.
 		c.rejoinRooms(ctx, sess)
+		c.findServices(sess)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {

@@ -325,12 +325,9 @@ var errLater = errors.New("answered later")
 // it keep an archive?), then sends the join presence. The command is
 // answered when the room answers (see mucEvent).
 func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cmd JoinRoom) error {
-	roomJID, err := BareJID(cmd.Room)
+	roomJID, err := c.roomAddress(cmd.Room)
 	if err != nil {
 		return err
-	}
-	if j, _ := jid.Parse(roomJID); j.Localpart() == "" {
-		return fmt.Errorf("%s is not a room address (room@service)", cmd.Room)
 	}
 	nick := strings.TrimSpace(cmd.Nick)
 	if nick == "" {

@@ -180,3 +180,38 @@ func TestRoomRejoinedAfterNewSession(t *testing.T) {
 		return e.Get("event") == "groupchat" && e.Get("body") == "back" && e.Get("nick") == "alice"
 	})
 }
+
+// gab finds its server's group chat service, lists its rooms, joins one
+// by its name alone, and tells the room when we type.
+func TestRoomServiceListAndTyping(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	ada := srv.StartPeer(t, "ada", "pw")
+	tea := xmpptest.Room("tea")
+	ada.CreateRoom(t, tea, "ada", xmpptest.RoomConfig{Persistent: true, Name: "Tea room", Fields: map[string]any{"muc#roomconfig_publicroom": true}})
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	found := a.r.wait(t, "the services", is(func(e chat.ServicesFound) bool { return true })).(chat.ServicesFound)
+	if found.MUC != xmpptest.MUCService {
+		t.Fatalf("group chat service %q, want %q", found.MUC, xmpptest.MUCService)
+	}
+	id := a.c.Do(chat.ListRooms{})
+	list := a.r.wait(t, "the room list", is(func(e chat.RoomsListed) bool { return true })).(chat.RoomsListed)
+	a.r.wait(t, "the list's answer", is(func(e chat.CommandDone) bool { return e.ID == id }))
+	if len(list.Rooms) != 1 || list.Rooms[0].JID != tea || list.Rooms[0].Name != "Tea room" {
+		t.Fatalf("rooms listed: %+v", list)
+	}
+	id = a.c.Do(chat.JoinRoom{Room: "tea", Nick: "alice"})
+	joined := a.r.wait(t, "joined tea by its name", is(func(e chat.RoomJoined) bool { return true })).(chat.RoomJoined)
+	a.r.wait(t, "the join's answer", is(func(e chat.CommandDone) bool { return e.ID == id }))
+	if joined.Room != tea || joined.Name != "Tea room" {
+		t.Fatalf("joined %+v", joined)
+	}
+	mark := ada.Mark()
+	a.c.Do(chat.SendChatState{Conv: chat.RoomConv(tea), State: chat.StateComposing})
+	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "alice typing", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "muc_chatstate" && e.Get("nick") == "alice" && e.Get("state") == "composing"
+	})
+	ada.Must(t, map[string]any{"cmd": "muc_state", "room": tea, "state": "composing"})
+	a.r.wait(t, "ada typing", is(func(e chat.ChatStateChanged) bool {
+		return e.Conv == chat.RoomConv(tea) && e.Nick == "ada" && e.State == chat.StateComposing
+	}))
+}

@@ -38,6 +38,9 @@ type Options struct {
 	Store *history.Store
 	// PingInterval is how often the server is pinged (XEP-0199); 0 never.
 	PingInterval time.Duration
+	// SelfPingInterval is how often gab asks each room it is in whether
+	// it still is (XEP-0410); 0 means every 5 minutes, negative never.
+	SelfPingInterval time.Duration
 	// PingTimeout is how long a ping may go unanswered before the
 	// connection counts as dead; default 20 s.
 	PingTimeout time.Duration

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -561,12 +562,20 @@ func (c *Client) session(ctx context.Context) error {
 		defer t.Stop()
 		ping = t.C
 	}
+	var selfPing <-chan time.Time
+	if c.opts.SelfPingInterval >= 0 {
+		t := time.NewTicker(cmp.Or(c.opts.SelfPingInterval, 5*time.Minute))
+		defer t.Stop()
+		selfPing = t.C
+	}
 	for {
 		select {
 		case err := <-readErr:
 			return ended(err)
 		case <-ping:
 			c.ping(sess, kill)
+		case <-selfPing:
+			c.selfPing(ctx, sess)
 		case <-c.wake:
 			for _, q := range c.takeQueue() {
 				switch cmd := q.cmd.(type) {

@@ -52,6 +52,7 @@ type mucRoom struct {
 	cmd        uint64 // the JoinRoom waiting for its answer, 0 for none
 	cmdv       Command
 	catching   bool // an archive catch-up is under way
+	pinging    bool // a self-ping (XEP-0410) is under way
 	caught     int  // new messages it brought so far
 	// floor is the time of the newest message held when the catch-up
 	// began: the archive's stamps have whole seconds, and what it gives

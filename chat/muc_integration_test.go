@@ -3,7 +3,9 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
@@ -214,4 +216,27 @@ func TestRoomServiceListAndTyping(t *testing.T) {
 	a.r.wait(t, "ada typing", is(func(e chat.ChatStateChanged) bool {
 		return e.Conv == chat.RoomConv(tea) && e.Nick == "ada" && e.State == chat.StateComposing
 	}))
+}
+
+// A room that lost us without a word (its host restarted) is found out by
+// the self-ping (XEP-0410) and joined again.
+func TestRoomSelfPingRejoins(t *testing.T) {
+	srv := mucServer(t, "alice")
+	tea := xmpptest.Room("tea")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{SelfPingInterval: 200 * time.Millisecond})
+	first := joinRoom(t, a, tea, "alice", "")
+	if !first.Created {
+		t.Fatalf("the room was not new: %+v", first)
+	}
+	_, at := a.r.waitFrom(t, 0, "joined", xmpptest.RoundTrip, is(func(e chat.RoomJoined) bool { return true }))
+	if err := srv.ForgetRoom(tea); err != nil {
+		t.Fatal(err)
+	}
+	a.r.waitFrom(t, at+1, "the notice that the room lost us", xmpptest.RoundTrip, is(func(e chat.Notice) bool {
+		return strings.Contains(e.Text, tea+" no longer had you in it")
+	}))
+	again, _ := a.r.waitFrom(t, at+1, "joined again", xmpptest.RoundTrip, is(func(e chat.RoomJoined) bool { return e.Room == tea }))
+	if again.(chat.RoomJoined).Self.Nick != "alice" {
+		t.Fatalf("joined again as %+v", again)
+	}
 }

@@ -139,6 +139,7 @@ package xmpptest
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -161,7 +162,7 @@ func mucConfig(o Options) string {
 	if !o.MUC {
 		return ""
 	}
-	return `modules_enabled = { "bookmarks" }
+	return `modules_enabled = { "bookmarks"; "admin_shell" }
 
 Component "` + MUCService + `" "muc"
 modules_enabled = { "muc_mam"; "muc_moderation" }
@@ -169,6 +170,32 @@ restrict_room_creation = "local"
 muc_log_by_default = true
 max_archive_query_results = 1000
 `
+}
+
+// Shell runs one command of Prosody's admin shell (mod_admin_shell, on with
+// Options.MUC) and returns what it printed; a line starting with ">" is
+// Lua run inside the server. Tests use it to do to a room what no client
+// can, such as making it forget everyone without a word (as a room whose
+// host restarted does).
+func (s *Server) Shell(line string) (string, error) {
+	out, err := exec.Command("prosodyctl", "--config", s.Config, "shell", line).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("prosodyctl shell %q: %v: %s", line, err, out)
+	}
+	return string(out), nil
+}
+
+// ForgetRoom makes the group chat service drop room at once, telling no
+// occupant: to them it is as if the room's host restarted.
+func (s *Server) ForgetRoom(room string) error {
+	out, err := s.Shell(`>local m = prosody.hosts["` + MUCService + `"].modules.muc; local r = m.get_room_from_jid("` + room + `"); if not r then return "no such room" end; m.forget_room(r); return "forgotten"`)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(out, "forgotten") {
+		return fmt.Errorf("forget %s: %s", room, out)
+	}
+	return nil
 }
 
 // RoomConfig is what a room owner sets in the configuration form

@@ -413,7 +413,13 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		if err != nil {
 			return false, fmt.Errorf("read history: %w", err)
 		}
-		if len(msgs) == 0 && cmd.Before == 0 && sess != nil && c.backfill(ctx, sess, id, cmd) {
+		if cmd.Conv.Kind == KindRoom {
+			// A room keeps its own archive: paging back goes on into it
+			// once the store has nothing older.
+			if !more && sess != nil && c.roomBackfill(ctx, sess, id, cmd) {
+				return true, nil
+			}
+		} else if len(msgs) == 0 && cmd.Before == 0 && sess != nil && c.backfill(ctx, sess, id, cmd) {
 			return true, nil
 		}
 		emit(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})

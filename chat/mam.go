@@ -137,10 +137,11 @@ func archiveID(self Self, el *xmpp.Element) string {
 type mamMode int
 
 const (
-	mamCatchUp  mamMode = iota // everything after the newest message held
-	mamMarkEnd                 // first run: only learn where the archive ends
-	mamBackfill                // the latest page of one conversation, into the store
-	mamRoom                    // a room's archive, after joining (see roomCatchUp)
+	mamCatchUp      mamMode = iota // everything after the newest message held
+	mamMarkEnd                     // first run: only learn where the archive ends
+	mamBackfill                    // the latest page of one conversation, into the store
+	mamRoom                        // a room's archive, after joining (see roomCatchUp)
+	mamRoomBackfill                // an older page of a room's archive, into the store
 )
 
 // catchUp asks the archive for everything after the newest archived

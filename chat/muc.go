@@ -53,7 +53,13 @@ type mucRoom struct {
 	cmdv       Command
 	catching   bool // an archive catch-up is under way
 	pinging    bool // a self-ping (XEP-0410) is under way
-	caught     int  // new messages it brought so far
+	// exhausted: paging back reached the start of the room's archive.
+	exhausted bool
+	// ceiling is the time of the oldest message held when paging back
+	// began: what the archive gives before it is not put after it (its
+	// stamps have whole seconds).
+	ceiling time.Time
+	caught    int // new messages it brought so far
 	// floor is the time of the newest message held when the catch-up
 	// began: the archive's stamps have whole seconds, and what it gives
 	// after that message is not put before it.
@@ -772,16 +778,38 @@ func translateRoomArchived(self Self, el, res *xmpp.Element, roomJID string) []E
 func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bool) {
 	c.state.Lock()
 	rq := c.roomQueries[a.QueryID]
+	backfill := c.mam[a.QueryID] == mamRoomBackfill
 	r := c.rooms[a.Room]
 	own := r != nil && ((r.occupantID != "" && a.OccupantID == r.occupantID) || (r.occupantID == "" && a.OccupantID == "" && a.Nick == r.nick))
-	if r != nil && a.Time.Before(r.floor) {
+	if r != nil && !backfill && a.Time.Before(r.floor) {
 		a.Time = r.floor
+	}
+	if r != nil && backfill && !r.ceiling.IsZero() && !a.Time.Before(r.ceiling) {
+		// In the archive's order, which is the order they are stored in.
+		a.Time = r.ceiling.Add(-time.Microsecond)
 	}
 	c.state.Unlock()
 	if rq == nil || rq.room != a.Room {
 		return Notice{Text: "dropped an archive result from " + a.Room + " that answers no query of ours to it"}, true
 	}
 	conv := RoomConv(a.Room)
+	if backfill {
+		// Older messages for the tab being paged back: into the store,
+		// and the tab reads them from there when the page is in.
+		dir := history.In
+		if own {
+			dir = history.Out
+		}
+		if !c.duplicate(ctx, conv, dir, a.ArchiveID, a.OriginID, a.ID) && c.opts.Store != nil {
+			m := &history.Message{Kind: history.KindRoom, Peer: a.Room, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
+				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time, Nick: a.Nick, OccupantID: a.OccupantID}
+			if own {
+				m.State = history.StateSent
+			}
+			c.storeFailed(c.opts.Store.Append([]*history.Message{m}))
+		}
+		return nil, false
+	}
 	// Copies are recognised where every message is: in the read loop.
 	if own {
 		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
@@ -896,4 +924,63 @@ func (c *Client) iqTo(ctx context.Context, sess *xmpp.Session, to, typ string, p
 	ctx, cancel := context.WithTimeout(ctx, c.opts.IQTimeout)
 	defer cancel()
 	return sess.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", typ, "to", to).Add(payload))
+}
+
+// roomBackfill asks a room's archive for the page before the oldest
+// message of it the store holds, stores it, and then gives the command its
+// page from the store and its final answer (on the reader goroutine, in
+// stream order). It reports false when there is nothing to ask: we are not
+// in the room, it keeps no archive, or paging back reached its start.
+func (c *Client) roomBackfill(ctx context.Context, sess *xmpp.Session, id uint64, cmd LoadHistory) bool {
+	roomJID := cmd.Conv.JID
+	c.state.Lock()
+	r, ok := c.rooms[roomJID]
+	ask := ok && r.state == mucJoined && r.archive && !r.exhausted
+	c.state.Unlock()
+	if !ask || c.opts.Store == nil {
+		return false
+	}
+	before, ceiling, err := c.opts.Store.FirstArchiveID(ctx, cmd.Conv.stored())
+	if err != nil {
+		return false
+	}
+	c.state.Lock()
+	r.ceiling = ceiling
+	c.state.Unlock()
+	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(pageLimit(cmd))), xmpp.E(NSRSM, "before").WithText(before))
+	qid := NewID()
+	form := xmpp.E(NSForms, "x", "type", "submit").Add(
+		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)))
+	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set)
+	c.state.Lock()
+	c.mam[qid] = mamRoomBackfill
+	c.roomQueries[qid] = &roomQuery{room: roomJID}
+	c.state.Unlock()
+	forget := func() {
+		c.state.Lock()
+		delete(c.mam, qid)
+		delete(c.roomQueries, qid)
+		c.state.Unlock()
+	}
+	err = sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", roomJID).Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
+		forget()
+		var se *xmpp.StanzaError
+		if err == nil || errors.As(err, &se) {
+			if err == nil && res.Child(NSMAM, "fin").Get("complete") == "true" {
+				c.state.Lock()
+				if r, ok := c.rooms[roomJID]; ok {
+					r.exhausted = true
+				}
+				c.state.Unlock()
+			}
+			c.answerPage(ctx, id, cmd, err, c.deliver) // the reader goroutine
+			return
+		}
+		c.requeue(id, storedPage{cmd, err})
+	})
+	if err != nil {
+		forget()
+		return false
+	}
+	return true
 }

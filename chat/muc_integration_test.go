@@ -240,3 +240,43 @@ func TestRoomSelfPingRejoins(t *testing.T) {
 		t.Fatalf("joined again as %+v", again)
 	}
 }
+
+// A room tab pages back past what the store holds, into the room's
+// archive; every message once, in order.
+func TestRoomPagesBackIntoArchive(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	for i := 1; i <= 120; i++ {
+		ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": fmt.Sprintf("m%d", i)})
+	}
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	if c := a.r.wait(t, "the catch-up", is(func(e chat.RoomCatchUp) bool { return e.Room == tea })).(chat.RoomCatchUp); c.Count != 100 {
+		t.Fatalf("a room never seen: caught up %d messages, want its latest page of 100", c.Count)
+	}
+	rows := roomRows(t, store, tea)
+	if len(rows) != 100 || rows[0].Body != "m21" {
+		t.Fatalf("stored %d, first %q", len(rows), rows[0].Body)
+	}
+	id := a.c.Do(chat.LoadHistory{Conv: chat.RoomConv(tea), Before: rows[0].ID, Limit: 50})
+	page := a.r.wait(t, "the older page", is(func(e chat.HistoryLoaded) bool { return e.Conv == chat.RoomConv(tea) })).(chat.HistoryLoaded)
+	a.r.wait(t, "the page's answer", is(func(e chat.CommandDone) bool { return e.ID == id }))
+	if len(page.Messages) != 20 || page.Messages[0].Body != "m1" || page.Messages[19].Body != "m20" || page.More {
+		t.Fatalf("older page: %d messages, more %v", len(page.Messages), page.More)
+	}
+	if m := page.Messages[0]; m.Nick != "ada" || m.Conv != chat.RoomConv(tea) {
+		t.Fatalf("paged-back message %+v", m)
+	}
+	all := roomRows(t, store, tea)
+	for i, r := range all {
+		if want := fmt.Sprintf("m%d", i+1); r.Body != want {
+			t.Fatalf("row %d is %q, want %q", i, r.Body, want)
+		}
+	}
+	if len(all) != 120 {
+		t.Fatalf("%d rows, want 120", len(all))
+	}
+}

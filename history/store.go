@@ -598,10 +598,21 @@ func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID st
 // c that has one ("" for none), and its time: where a catch-up from the
 // archive of a room (which keeps its own archive) starts.
 func (s *Store) LastArchiveID(ctx context.Context, c Conv) (string, time.Time, error) {
+	return s.archiveEdge(ctx, c, "DESC")
+}
+
+// FirstArchiveID is the archive id of the oldest message of conversation
+// c that has one ("" for none), and its time: where paging back into a
+// room's archive goes on from.
+func (s *Store) FirstArchiveID(ctx context.Context, c Conv) (string, time.Time, error) {
+	return s.archiveEdge(ctx, c, "ASC")
+}
+
+func (s *Store) archiveEdge(ctx context.Context, c Conv, order string) (string, time.Time, error) {
 	var id string
 	var ts int64
 	err := s.db.QueryRowContext(ctx, `SELECT archive_id, ts FROM messages WHERE peer = ? AND kind = ? AND archive_id != ''
-		ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind()).Scan(&id, &ts)
+		ORDER BY ts `+order+`, id `+order+` LIMIT 1`, c.Peer, c.kind()).Scan(&id, &ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil
 	}

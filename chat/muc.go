@@ -59,7 +59,7 @@ type mucRoom struct {
 	// began: what the archive gives before it is not put after it (its
 	// stamps have whole seconds).
 	ceiling time.Time
-	caught    int // new messages it brought so far
+	caught  int // new messages it brought so far
 	// floor is the time of the newest message held when the catch-up
 	// began: the archive's stamps have whole seconds, and what it gives
 	// after that message is not put before it.

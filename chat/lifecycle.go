@@ -667,6 +667,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if !checked && c.duplicate(ctx, e.Conv, history.In, e.ArchiveID, e.OriginID, sid) {
 					continue // a copy: sent again, or by another way (carbon, offline, archive)
 				}
+				if c.roomHistoryCopy(ctx, e) {
+					continue // the history a room without archive sends at every join
+				}
 				if e.Archived {
 					c.noteCaught(e.Conv)
 				}

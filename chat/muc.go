@@ -984,3 +984,23 @@ func (c *Client) roomBackfill(ctx context.Context, sess *xmpp.Session, id uint64
 	}
 	return true
 }
+
+// roomHistoryCopy reports whether e is a copy of a message of a room's
+// history (sent on joining a room that keeps no archive) already held:
+// with no archive id and no origin-id to go by, the same nick, text and
+// time in the same room is the same message.
+func (c *Client) roomHistoryCopy(ctx context.Context, e MessageReceived) bool {
+	if e.Conv.Kind != KindRoom || !e.Delayed || e.Archived || e.ArchiveID != "" || e.OriginID != "" {
+		return false
+	}
+	key := "h\x00" + e.Conv.JID + "\x00" + e.Nick + "\x00" + e.Time.UTC().Format(time.RFC3339Nano) + "\x00" + e.Body
+	if !c.seen.add(key) {
+		return true
+	}
+	if c.opts.Store == nil {
+		return false
+	}
+	known, err := c.opts.Store.HasLine(ctx, e.Conv.stored(), e.Nick, e.Body, e.Time)
+	c.storeFailed(err)
+	return err == nil && known
+}

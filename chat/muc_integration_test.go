@@ -280,3 +280,38 @@ func TestRoomPagesBackIntoArchive(t *testing.T) {
 		t.Fatalf("%d rows, want 120", len(all))
 	}
 }
+
+// A room that keeps no archive sends its history at every join: gab keeps
+// each message once.
+func TestRoomHistoryWithoutArchive(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	off := false
+	ada.CreateRoom(t, tea, "ada", xmpptest.RoomConfig{MAM: &off})
+	for i := 1; i <= 3; i++ {
+		ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": fmt.Sprintf("said before %d", i)})
+	}
+	store := openStore(t)
+	for run := 1; run <= 2; run++ {
+		a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+		if j := joinRoom(t, a, tea, "alice", ""); j.Archive {
+			t.Fatal("the room says it keeps an archive")
+		}
+		// The subject comes after the history: every copy is in by then.
+		a.r.wait(t, "the subject", is(func(e chat.RoomSubject) bool { return e.Room == tea }))
+		shown := 0
+		for _, ev := range a.r.snapshot() {
+			if m, ok := ev.(chat.MessageReceived); ok && m.Conv == chat.RoomConv(tea) {
+				shown++
+			}
+		}
+		if want := map[int]int{1: 3, 2: 0}[run]; shown != want {
+			t.Fatalf("join %d showed %d messages of the room's history, want %d", run, shown, want)
+		}
+		a.stop()
+	}
+	if rows := roomRows(t, store, tea); len(rows) != 3 {
+		t.Fatalf("stored %d rows, want 3", len(rows))
+	}
+}

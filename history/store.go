@@ -587,6 +587,17 @@ func (s *Store) Known(ctx context.Context, k Key) (bool, error) {
 	return m > 0, err
 }
 
+// HasLine reports whether conversation c holds a message received from
+// nick with this body and time: how a copy of a room's history is
+// recognised where the room keeps no archive and the message carries no
+// id to go by (a room sends the same history at every join).
+func (s *Store) HasLine(ctx context.Context, c Conv, nick, body string, t time.Time) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages WHERE peer = ? AND kind = ? AND ts = ? AND nick = ? AND body = ?`,
+		c.Peer, c.kind(), t.UnixMicro(), nick, body).Scan(&n)
+	return n > 0, err
+}
+
 // SetArchiveID records the archive id of an outgoing message in c we
 // stored by its origin-id, once the archive tells us.
 func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID string) error {

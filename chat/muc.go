@@ -136,7 +136,8 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 	if r := el.Child(NSReceipts, "received"); r != nil && r.Get("id") != "" && conv.Kind == KindPrivate {
 		evs = append(evs, ReceiptReceived{From: from.String(), Bare: roomJID, ID: r.Get("id")})
 	}
-	if cs := el.ChildrenIn(NSChatStates); len(cs) > 0 && nick != "" {
+	me, _ := self.inRoom(roomJID)
+	if cs := el.ChildrenIn(NSChatStates); len(cs) > 0 && nick != "" && !(conv.Kind == KindRoom && nick == me.Nick) {
 		if st, ok := parseChatState(cs[0].Name.Local); ok {
 			evs = append(evs, ChatStateChanged{Conv: conv, Nick: nick, From: from.String(), Bare: roomJID, State: st})
 		}
@@ -165,6 +166,11 @@ func roomArchiveID(roomJID string, el *xmpp.Element) string {
 // from anyone) or mediated by the room (XEP-0045 §7.8.2, from the room's
 // bare JID). ok is false when el is none.
 func translateInvitation(self Self, el *xmpp.Element, from jid.JID) (Event, bool) {
+	// A room's mediated invitation may carry a direct one too, for old
+	// clients (XEP-0045 §7.8.2): the mediated one says more.
+	if x := el.Child(NSMUCUser, "x"); x != nil && x.Child(NSMUCUser, "invite") != nil {
+		return translateMediated(el, from, x)
+	}
 	if x := el.Child(NSConference, "x"); x != nil {
 		r, err := jid.Parse(x.Get("jid"))
 		if err != nil || r.Localpart() == "" {
@@ -172,20 +178,24 @@ func translateInvitation(self Self, el *xmpp.Element, from jid.JID) (Event, bool
 		}
 		return InvitationReceived{Room: r.Bare().String(), From: from.Bare().String(), Reason: x.Get("reason"), Password: x.Get("password")}, true
 	}
-	x := el.Child(NSMUCUser, "x")
-	if x == nil {
-		return nil, false
-	}
+	return nil, false
+}
+
+// translateMediated reads an invitation sent through a room.
+func translateMediated(el *xmpp.Element, from jid.JID, x *xmpp.Element) (Event, bool) {
 	inv := x.Child(NSMUCUser, "invite")
-	if inv == nil {
-		return nil, false
-	}
 	if from.Resourcepart() != "" || from.Localpart() == "" {
 		return Notice{Text: "dropped an invitation that did not come from a room: " + from.String()}, true
 	}
+	// A semi-anonymous room names the inviter by occupant JID
+	// (room/nick): kept as it is, it says who.
 	who := inv.Get("from")
 	if j, err := jid.Parse(who); err == nil {
-		who = j.Bare().String()
+		if !j.Bare().Equal(from.Bare()) {
+			who = j.Bare().String()
+		} else {
+			who = j.String()
+		}
 	} else {
 		who = ""
 	}

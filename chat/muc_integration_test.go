@@ -315,3 +315,93 @@ func TestRoomHistoryWithoutArchive(t *testing.T) {
 		t.Fatalf("stored %d rows, want 3", len(rows))
 	}
 }
+
+// The room commands against a real room and a slixmpp occupant: subject,
+// nick, invitations both ways, kick and ban as the room's owner, leaving.
+func TestRoomCommands(t *testing.T) {
+	srv := mucServer(t, "alice", "ada", "bob")
+	tea := xmpptest.Room("tea")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	if j := joinRoom(t, a, tea, "alice", ""); !j.Created || j.Self.Affiliation != room.Owner {
+		t.Fatalf("alice did not create the room: %+v", j)
+	}
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	do := func(cmd chat.Command) {
+		t.Helper()
+		id := a.c.Do(cmd)
+		a.r.wait(t, fmt.Sprintf("the answer to %T", cmd), func(e chat.Event) bool {
+			switch e := e.(type) {
+			case chat.CommandDone:
+				return e.ID == id
+			case chat.CommandFailed:
+				if e.ID == id {
+					t.Fatalf("%T failed: %v", cmd, e.Err)
+				}
+			}
+			return false
+		})
+	}
+
+	mark := ada.Mark()
+	do(chat.SetSubject{Room: tea, Subject: "Darjeeling"})
+	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the subject", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "subject" && e.Get("subject") == "Darjeeling" && e.Get("nick") == "alice"
+	})
+	a.r.wait(t, "our subject back", is(func(e chat.RoomSubject) bool { return e.Subject == "Darjeeling" && e.Nick == "alice" }))
+
+	do(chat.ChangeNick{Room: tea, Nick: "alicia"})
+	a.r.wait(t, "our new nick", is(func(e chat.OccupantChanged) bool { return e.Self && e.Left && e.NewNick == "alicia" }))
+	a.r.wait(t, "our presence under it", is(func(e chat.OccupantChanged) bool { return e.Self && !e.Left && e.Occupant.Nick == "alicia" }))
+	mark = ada.Mark()
+	a.c.Do(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "renamed"})
+	if got := ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the message under the new nick", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "groupchat" && e.Get("body") == "renamed"
+	}); got.Get("nick") != "alicia" {
+		t.Fatalf("sent as %q", got.Get("nick"))
+	}
+
+	mark = ada.Mark()
+	do(chat.Invite{Room: tea, JID: "ada@localhost", Reason: "more tea"})
+	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the invitation", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "invite" && e.Get("kind") == "direct" && e.Get("room") == tea && e.Get("reason") == "more tea"
+	})
+	coffee := xmpptest.Room("coffee")
+	ada.Join(t, coffee, "ada")
+	ada.Must(t, map[string]any{"cmd": "direct_invite", "room": coffee, "to": "alice@localhost", "reason": "coffee?"})
+	inv := a.r.wait(t, "a direct invitation", is(func(e chat.InvitationReceived) bool { return !e.Mediated })).(chat.InvitationReceived)
+	if inv.Room != coffee || inv.From != "ada@localhost" || inv.Reason != "coffee?" {
+		t.Fatalf("direct invitation %+v", inv)
+	}
+	ada.Must(t, map[string]any{"cmd": "invite", "room": coffee, "to": "alice@localhost", "reason": "really"})
+	med := a.r.wait(t, "a mediated invitation", is(func(e chat.InvitationReceived) bool { return e.Mediated })).(chat.InvitationReceived)
+	if med.Room != coffee || med.Reason != "really" {
+		t.Fatalf("mediated invitation %+v", med)
+	}
+	for _, ev := range a.r.snapshot() {
+		if m, ok := ev.(chat.MessageReceived); ok && m.Conv.Kind == chat.KindChat {
+			t.Fatalf("an invitation became a chat message: %+v", m)
+		}
+	}
+
+	mark = ada.Mark()
+	do(chat.SetRole{Room: tea, Nick: "ada", Role: room.RoleNone, Reason: "enough"})
+	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the kick", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "occupant" && e.Get("room") == tea && e["self"] == true && xmpptest.HasCode(e, 307)
+	})
+	kicked := a.r.wait(t, "ada kicked", is(func(e chat.OccupantChanged) bool { return e.Occupant.Nick == "ada" && e.Kicked })).(chat.OccupantChanged)
+	if kicked.Reason != "enough" || kicked.Actor != "alicia" {
+		t.Fatalf("kick seen as %+v", kicked)
+	}
+	ada.Join(t, tea, "ada")
+	do(chat.SetAffiliation{Room: tea, JID: "ada@localhost", Affiliation: room.Outcast, Reason: "for good"})
+	a.r.wait(t, "ada banned", is(func(e chat.OccupantChanged) bool { return e.Occupant.Nick == "ada" && e.Banned }))
+	ada.WaitFor(t, xmpptest.RoundTrip, "the ban", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "occupant" && e.Get("room") == tea && e["self"] == true && xmpptest.HasCode(e, 301)
+	})
+
+	do(chat.LeaveRoom{Room: tea, Reason: "bye"})
+	if left := a.r.wait(t, "left", is(func(e chat.RoomLeft) bool { return e.Room == tea })).(chat.RoomLeft); left.State != room.Left {
+		t.Fatalf("left as %+v", left)
+	}
+}

@@ -87,6 +87,12 @@ func TestTranslateRoomStanzas(t *testing.T) {
 		{"a mediated invitation",
 			`<message from='coffee@rooms.localhost'><x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@localhost/pc'><reason>cake</reason></invite><password>pw</password></x><body>fallback</body></message>`,
 			[]Event{InvitationReceived{Room: "coffee@rooms.localhost", From: "bob@localhost", Reason: "cake", Password: "pw", Mediated: true}}},
+		{"a mediated invitation with a direct one for old clients is mediated; a semi-anonymous room names the inviter by nick",
+			`<message from='coffee@rooms.localhost'><x xmlns='http://jabber.org/protocol/muc#user'><invite from='coffee@rooms.localhost/ada'/></x>` +
+				`<x xmlns='jabber:x:conference' jid='coffee@rooms.localhost'/></message>`,
+			[]Event{InvitationReceived{Room: "coffee@rooms.localhost", From: "coffee@rooms.localhost/ada", Mediated: true}}},
+		{"our own chat state reflected by the room is not someone typing",
+			`<message from='tea@rooms.localhost/alice' type='groupchat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`, nil},
 		{"a mediated invitation from an occupant is forged",
 			`<message from='coffee@rooms.localhost/eve'><x xmlns='http://jabber.org/protocol/muc#user'><invite from='bob@localhost'/></x></message>`,
 			[]Event{Notice{Text: "dropped an invitation that did not come from a room: coffee@rooms.localhost/eve"}}},

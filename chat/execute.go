@@ -143,6 +143,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.runRoom(ctx, sess, cmd)
 	case ListRooms:
 		return c.listRooms(ctx, sess, cmd)
+	case FetchRoomConfig, SubmitRoomConfig, CancelRoomConfig:
+		return c.roomConfig(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

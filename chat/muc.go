@@ -49,6 +49,7 @@ type mucRoom struct {
 	occupantID string // ours, once the room said (XEP-0421)
 	archive    bool   // the room keeps an archive (XEP-0313): join without history, catch up from it
 	name       string
+	configure  bool   // a room this join makes waits for its configuration
 	cmd        uint64 // the JoinRoom waiting for its answer, 0 for none
 	cmdv       Command
 	catching   bool // an archive catch-up is under way
@@ -361,7 +362,7 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 	c.state.Unlock()
 	info := c.roomInfo(ctx, sess, roomJID)
 	c.state.Lock()
-	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd}
+	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd, configure: cmd.Configure}
 	if old, ok := c.rooms[roomJID]; ok && old.cmd != 0 && old.cmd != id {
 		c.state.Unlock()
 		return fmt.Errorf("already joining %s", roomJID)
@@ -628,7 +629,8 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 	r.occupantID = e.Occupant.OccupantID
 	cmd, cmdv := r.cmd, r.cmdv
 	r.cmd, r.cmdv = 0, nil
-	archive, name := r.archive, r.name
+	archive, name, configure := r.archive, r.name, r.configure
+	r.configure = false
 	catchUp := joining && archive && !r.catching
 	if catchUp {
 		r.catching = true
@@ -637,11 +639,13 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 	if !joining {
 		return []Event{e}
 	}
-	out := []Event{RoomJoined{Room: e.Room, Self: e.Occupant, Created: hasCode(e.Codes, 201), NonAnonymous: hasCode(e.Codes, 100), Archive: archive, Name: name}}
+	created := hasCode(e.Codes, 201)
+	out := []Event{RoomJoined{Room: e.Room, Self: e.Occupant, Created: created, NonAnonymous: hasCode(e.Codes, 100), Archive: archive, Name: name,
+		Configure: created && configure}}
 	if cmd != 0 {
 		out = append(out, CommandDone{ID: cmd, Command: SafeCommand(cmdv)})
 	}
-	if hasCode(e.Codes, 201) {
+	if created && !configure {
 		// A new room waits for its owner's configuration; an instant room
 		// takes the defaults (XEP-0045 §10.1.2).
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", e.Room).Add(

@@ -26,6 +26,10 @@ type RoomJoined struct {
 	NonAnonymous bool
 	Archive      bool
 	Name         string // the room's name from its disco#info, "" if none
+	// Configure: the room was made for us and waits, locked, for its
+	// configuration (JoinRoom.Configure): FetchRoomConfig, then
+	// SubmitRoomConfig (or CancelRoomConfig).
+	Configure bool
 }
 
 // OccupantChanged: an occupant joined or changed presence, role or
@@ -123,6 +127,10 @@ type JoinRoom struct {
 	Room     string
 	Nick     string
 	Password string
+	// Configure: a room made by this join waits for its configuration
+	// (RoomJoined.Configure says so) instead of opening as an instant
+	// room with the service's defaults.
+	Configure bool
 }
 
 // LeaveRoom leaves a room, saying Reason to those in it.

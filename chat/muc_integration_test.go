@@ -405,3 +405,57 @@ func TestRoomCommands(t *testing.T) {
 		t.Fatalf("left as %+v", left)
 	}
 }
+
+// A room made with JoinRoom{Configure: true} waits for its owner's
+// configuration: gab reads the form, submits it, and the room is as set.
+func TestRoomConfiguration(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	tea := xmpptest.Room("tea")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	id := a.c.Do(chat.JoinRoom{Room: tea, Nick: "alice", Configure: true})
+	j := a.r.wait(t, "joined", is(func(e chat.RoomJoined) bool { return e.Room == tea })).(chat.RoomJoined)
+	a.r.wait(t, "the join's answer", is(func(e chat.CommandDone) bool { return e.ID == id }))
+	if !j.Created || !j.Configure {
+		t.Fatalf("joined %+v", j)
+	}
+	do := func(cmd chat.Command) {
+		t.Helper()
+		id := a.c.Do(cmd)
+		a.r.wait(t, fmt.Sprintf("the answer to %T", cmd), func(e chat.Event) bool {
+			switch e := e.(type) {
+			case chat.CommandDone:
+				return e.ID == id
+			case chat.CommandFailed:
+				if e.ID == id {
+					t.Fatalf("%T failed: %v", cmd, e.Err)
+				}
+			}
+			return false
+		})
+	}
+	do(chat.FetchRoomConfig{Room: tea})
+	form := a.r.wait(t, "the form", is(func(e chat.RoomConfigForm) bool { return e.Room == tea })).(chat.RoomConfigForm)
+	fields := map[string]chat.FormField{}
+	for _, f := range form.Form.Fields {
+		fields[f.Var] = f
+	}
+	if fields["muc#roomconfig_roomname"].Type != "text-single" || fields["muc#roomconfig_membersonly"].Type != "boolean" {
+		t.Fatalf("form fields: %+v", form.Form.Fields)
+	}
+	do(chat.SubmitRoomConfig{Room: tea, Values: map[string][]string{
+		"muc#roomconfig_roomname":   {"Tea for two"},
+		"muc#roomconfig_membersonly": {"1"},
+	}})
+	ada := srv.StartPeer(t, "ada", "pw")
+	if err := ada.Do(t, map[string]any{"cmd": "join", "room": tea, "nick": "ada"}); err == nil || !strings.Contains(err.Error(), "registration-required") {
+		t.Fatalf("a stranger's join of the members-only room: %v", err)
+	}
+	do(chat.FetchRoomConfig{Room: tea})
+	_, at := a.r.waitFrom(t, 0, "the first form", xmpptest.RoundTrip, is(func(e chat.RoomConfigForm) bool { return true }))
+	again, _ := a.r.waitFrom(t, at+1, "the form again", xmpptest.RoundTrip, is(func(e chat.RoomConfigForm) bool { return true }))
+	for _, f := range again.(chat.RoomConfigForm).Form.Fields {
+		if f.Var == "muc#roomconfig_roomname" && fmt.Sprint(f.Values) != "[Tea for two]" {
+			t.Fatalf("room name now %v", f.Values)
+		}
+	}
+}

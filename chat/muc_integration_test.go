@@ -443,7 +443,7 @@ func TestRoomConfiguration(t *testing.T) {
 		t.Fatalf("form fields: %+v", form.Form.Fields)
 	}
 	do(chat.SubmitRoomConfig{Room: tea, Values: map[string][]string{
-		"muc#roomconfig_roomname":   {"Tea for two"},
+		"muc#roomconfig_roomname":    {"Tea for two"},
 		"muc#roomconfig_membersonly": {"1"},
 	}})
 	ada := srv.StartPeer(t, "ada", "pw")

@@ -79,7 +79,7 @@ type Client struct {
 	seen     recentSet // origin-ids of messages received lately, to drop copies
 	// lastIn is, per conversation, the newest message received in it in
 	// this run: what a correction may replace. Reader goroutine only.
-	lastIn map[Conv]lastReceived
+	lastIn map[lastKey]lastReceived
 
 	mu       sync.Mutex
 	queue    []queued
@@ -144,7 +144,7 @@ func New(acct *config.Account, opts Options) *Client {
 		items:       map[string]roster.Item{},
 		out:         newOutbox(outStore(opts.Store)),
 		seen:        recentSet{max: 2000},
-		lastIn:      map[Conv]lastReceived{},
+		lastIn:      map[lastKey]lastReceived{},
 		chaty:       map[string]bool{},
 		asked:       map[string]bool{},
 		mam:         map[string]mamMode{},

@@ -20,6 +20,26 @@ type lastReceived struct {
 	occupant string
 }
 
+// lastKey is whose last message a correction may replace: in a chat,
+// the conversation's (XEP-0308 §5); in a room, each occupant's own last
+// message in it (§6: an occupant corrects what it said, whoever spoke
+// since), the occupant known by its occupant-id where the room gives one,
+// else by its room/nick.
+type lastKey struct {
+	conv Conv
+	who  string
+}
+
+func keyOf(conv Conv, occupantID, from string) lastKey {
+	if conv.Kind != KindRoom {
+		return lastKey{conv: conv}
+	}
+	if occupantID != "" {
+		return lastKey{conv, "id\x00" + occupantID}
+	}
+	return lastKey{conv, "jid\x00" + from}
+}
+
 // correctionNote is shown with a correction that may not correct: it is a
 // message of its own.
 const correctionNote = "sent as a correction of an earlier message; only the last message can be corrected, from the same device, so it is shown as a new one"
@@ -27,7 +47,7 @@ const correctionNote = "sent as a correction of an earlier message; only the las
 // received notes m as the newest message in its conversation. Reader
 // goroutine only.
 func (c *Client) received(m MessageReceived) {
-	c.lastIn[m.Conv] = lastReceived{id: m.ID, from: m.From, occupant: m.OccupantID}
+	c.lastIn[keyOf(m.Conv, m.OccupantID, m.From)] = lastReceived{id: m.ID, from: m.From, occupant: m.OccupantID}
 }
 
 // correction decides what a contact's correction is. It corrects only the
@@ -39,14 +59,22 @@ func (c *Client) received(m MessageReceived) {
 // do: nothing the contact sent is hidden, and nothing already said changes.
 // It runs on the reader goroutine; false means ctx ended.
 func (c *Client) correction(ctx context.Context, sess *xmpp.Session, mc MessageCorrected) (Event, bool) {
-	last, ok := c.lastIn[mc.Conv]
+	key := keyOf(mc.Conv, mc.OccupantID, mc.From)
+	last, ok := c.lastIn[key]
 	if !ok && c.opts.Store != nil {
 		// Nothing from them in this run: the store has their last.
-		m, found, err := c.opts.Store.LastReceived(ctx, mc.Conv.stored())
+		var m history.Message
+		var found bool
+		var err error
+		if mc.Conv.Kind == KindRoom {
+			m, found, err = c.opts.Store.LastReceivedBy(ctx, mc.Conv.stored(), mc.OccupantID, mc.From)
+		} else {
+			m, found, err = c.opts.Store.LastReceived(ctx, mc.Conv.stored())
+		}
 		c.storeFailed(err)
 		if found {
 			last, ok = lastReceived{id: m.StanzaID, from: m.From, occupant: m.OccupantID}, true
-			c.lastIn[mc.Conv] = last
+			c.lastIn[key] = last
 		}
 	}
 	if !ok || !mayCorrect(last, mc) {
@@ -67,7 +95,7 @@ func (c *Client) correction(ctx context.Context, sess *xmpp.Session, mc MessageC
 		}
 	}
 	last.alias = mc.NewID
-	c.lastIn[mc.Conv] = last
+	c.lastIn[key] = last
 	mc.AsMessage = MessageReceived{}
 	return mc, true
 }

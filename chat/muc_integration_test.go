@@ -459,3 +459,38 @@ func TestRoomConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// In a room each occupant corrects its own last message, whoever spoke
+// since; nobody corrects anybody else's.
+func TestRoomCorrections(t *testing.T) {
+	srv := mucServer(t, "alice", "ada", "bob")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	bob := srv.StartPeer(t, "bob", "pw")
+	bob.Join(t, tea, "bob")
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "helo", "id": "a1"})
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hi all", "id": "b1"})
+	a.r.wait(t, "bob's message", is(func(e chat.MessageReceived) bool { return e.Body == "hi all" }))
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hello", "id": "a2", "replace": "a1"})
+	fixed := a.r.wait(t, "ada's correction", is(func(e chat.MessageCorrected) bool { return e.Body == "hello" })).(chat.MessageCorrected)
+	if fixed.ReplaceID != "a1" || fixed.Nick != "ada" || fixed.Conv != chat.RoomConv(tea) {
+		t.Fatalf("correction %+v", fixed)
+	}
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "ada is wrong", "id": "b2", "replace": "a1"})
+	forged := a.r.wait(t, "bob's attempt", is(func(e chat.MessageReceived) bool { return e.Body == "ada is wrong" })).(chat.MessageReceived)
+	if forged.Note == "" || forged.Nick != "bob" {
+		t.Fatalf("bob's correction of ada's message shown as %+v", forged)
+	}
+	rows := roomRows(t, store, tea)
+	var bodies []string
+	for _, r := range rows {
+		bodies = append(bodies, fmt.Sprintf("%s:%s:%v", r.Nick, r.Body, r.Edited))
+	}
+	if want := "[ada:hello:true bob:hi all:false bob:ada is wrong:false]"; fmt.Sprint(bodies) != want {
+		t.Fatalf("stored %v, want %s", bodies, want)
+	}
+}

@@ -543,6 +543,22 @@ func (s *Store) LastReceived(ctx context.Context, c Conv) (m Message, ok bool, e
 	return out[0], true, nil
 }
 
+// LastReceivedBy returns the newest message received in room conversation
+// c from one occupant: the one with occupantID where the room gives ids,
+// else the one that sent from the full JID from (room/nick).
+func (s *Store) LastReceivedBy(ctx context.Context, c Conv, occupantID, from string) (m Message, ok bool, err error) {
+	var out []Message
+	if occupantID != "" {
+		out, err = s.query(ctx, `WHERE peer = ? AND kind = ? AND direction = 'in' AND occupant_id = ? ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind(), occupantID)
+	} else {
+		out, err = s.query(ctx, `WHERE peer = ? AND kind = ? AND direction = 'in' AND from_jid = ? AND occupant_id = '' ORDER BY ts DESC, id DESC LIMIT 1`, c.Peer, c.kind(), from)
+	}
+	if err != nil || len(out) == 0 {
+		return Message{}, false, err
+	}
+	return out[0], true, nil
+}
+
 // Key is what recognises a copy of a stored message (see Known).
 type Key struct {
 	Conv      Conv // the conversation

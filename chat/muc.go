@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -349,7 +350,7 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 	}
 	nick := strings.TrimSpace(cmd.Nick)
 	if nick == "" {
-		nick = c.acct.JID.Localpart()
+		nick = cmp.Or(c.acct.Nick, c.acct.JID.Localpart())
 	}
 	if _, err := jid.New(roomJID[:strings.IndexByte(roomJID, '@')], roomJID[strings.IndexByte(roomJID, '@')+1:], nick); err != nil {
 		return fmt.Errorf("%q cannot be a nick: %v", nick, err)

@@ -50,6 +50,9 @@ type Account struct {
 	// AllowPlainWithPinned lets gab log in with PLAIN (the password itself,
 	// inside TLS) to a server whose certificate only a pin vouches for.
 	AllowPlainWithPinned bool
+	// Nick is the nick taken in rooms unless one is given; "" means the
+	// JID's localpart.
+	Nick string
 }
 
 // DefaultMaxMessageSize is the largest message gab sends unless an
@@ -149,7 +152,16 @@ func accountFields(a *Account) map[string]field {
 			return fmt.Errorf("%q is not a status; use one of %s", s, strings.Join(validStatus, ", "))
 		}},
 		"status_message": {kindString, str(&a.StatusMessage)},
-		"enabled":        {kindBool, func(v any) error { a.Enabled = v.(bool); return nil }},
+		"nick": {kindString, func(v any) error {
+			s := strings.TrimSpace(v.(string))
+			// A nick is the resource of an occupant's JID (XEP-0045 §7.2).
+			if _, err := jid.New("room", "example.org", s); s == "" || err != nil {
+				return fmt.Errorf("%q cannot be a nick in a room", v.(string))
+			}
+			a.Nick = s
+			return nil
+		}},
+		"enabled": {kindBool, func(v any) error { a.Enabled = v.(bool); return nil }},
 		"share_version": {kindString, func(v any) error {
 			s := v.(string)
 			if s != ShareVersionContacts && s != ShareVersionEveryone && s != ShareVersionSelf {

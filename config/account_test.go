@@ -22,6 +22,11 @@ func TestParseAccountProblems(t *testing.T) {
 			want: []string{`3:unknown key "resouce" (did you mean "resource"?)`},
 		},
 		{
+			name: "nick that no room can take",
+			file: "jid = \"a@example.net\"\npassword_command = \"echo x\"\nnick = \"   \"\n",
+			want: []string{`3:nick: "   " cannot be a nick in a room`},
+		},
+		{
 			name: "wrong type",
 			file: "jid = \"a@example.net\"\npassword = \"x\"\npriority = \"high\"\n",
 			want: []string{"3:priority must be an integer, not a string"},
@@ -121,6 +126,7 @@ priority = -5
 status = "dnd"
 status_message = "focus"
 enabled = false
+nick = "Alice"
 `
 	a, probs := ParseAccount("/cfg/accounts/work.toml", []byte(data))
 	if len(probs) != 0 {
@@ -128,7 +134,7 @@ enabled = false
 	}
 	if a.Name != "work" || a.JID.String() != "alice@example.net" || a.Resource != "laptop" ||
 		a.Server != "127.0.0.1:5222" || a.TLS != TLSDirect || a.Priority != -5 || a.Status != "dnd" ||
-		a.StatusMessage != "focus" || a.Enabled {
+		a.StatusMessage != "focus" || a.Enabled || a.Nick != "Alice" {
 		t.Errorf("decoded %+v", a)
 	}
 }

@@ -32,8 +32,12 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,flood", "which cases to run (comma-separated: roster, flood, soak)")
+	cases := flag.String("cases", "roster,flood,roomjoin,roomflood", "which cases to run (comma-separated: roster, flood, soak, roomjoin, roomflood)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
+	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
+	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")
+	flag.IntVar(&roomRate, "room-rate", 200, "messages a second in the busy room")
+	flag.DurationVar(&roomFor, "room-for", time.Minute, "how long the busy room is busy")
 	flag.Parse()
 	if err := run(*gab, *out, *idle, *flood, *soak, *cases); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -94,6 +98,21 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, cas
 			return err
 		}
 		rows = append(rows, fr...)
+	}
+
+	if strings.Contains(cases, "roomjoin") {
+		rr, err := roomJoinCase(abs, filepath.Join(dir, "roomjoin"), roomOccupants, roomArchived)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rr...)
+	}
+	if strings.Contains(cases, "roomflood") {
+		rr, err := roomFloodCase(abs, filepath.Join(dir, "roomflood"), roomRate, roomFor)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rr...)
 	}
 
 	if strings.Contains(cases, "soak") {

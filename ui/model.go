@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 )
 
@@ -24,6 +25,7 @@ type Account struct {
 	Show    roster.Show
 	Status  string
 	Blocked map[string]bool // the server's block list (XEP-0191)
+	Rooms   *room.Rooms     // the rooms (XEP-0045) joined or tried in this run
 }
 
 // LineKind says how a conversation line is drawn.
@@ -43,12 +45,14 @@ type Line struct {
 	SenderKey string // what the sender's colour derives from (a JID)
 	Body      string // remote text
 	Kind      LineKind
-	ID        string // the message id, for delivery updates
-	State     string // delivery state of a message we sent
-	StoreID   int64  // its row in the history store, 0 for lines not stored
-	Highlight bool   // the message a search jumped to
-	Markable  bool   // the sender wants to know when it is read (XEP-0333)
-	Edited    bool   // corrected after it was sent (XEP-0308)
+	ID        string   // the message id, for delivery updates
+	State     string   // delivery state of a message we sent
+	StoreID   int64    // its row in the history store, 0 for lines not stored
+	Highlight bool     // the message a search jumped to
+	Markable  bool     // the sender wants to know when it is read (XEP-0333)
+	Edited    bool     // corrected after it was sent (XEP-0308)
+	Mention   bool     // a room message that names our nick
+	Spans     [][2]int // where in Body our nick is named, to highlight
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -73,6 +77,8 @@ type Conversation struct {
 	Loading   bool   // a page of history was asked for
 	timer     *time.Timer
 	stored    map[int64]bool // store rows shown, so nothing shows twice
+	Title     string         // a room's name, from the room; "" for none (remote text)
+	recent    []string       // in a room: who spoke, most recent first, for nick completion
 }
 
 func (c *Conversation) add(l Line) { c.insert(l, false) }
@@ -189,7 +195,7 @@ func (c *Conversation) addHistory(lines []Line) {
 func (c *Conversation) correct(id string, kind LineKind, body string) {
 	for i := len(c.Lines) - 1; i >= 0; i-- {
 		if l := &c.Lines[i]; l.ID == id && l.Kind == kind {
-			l.Body, l.Edited, l.wrapped = body, true, nil
+			l.Body, l.Edited, l.wrapped, l.Spans = body, true, nil, nil
 			return
 		}
 	}
@@ -233,6 +239,10 @@ type State struct {
 	StatusErr bool
 	Now       func() time.Time
 	fresh     []*Conversation // tabs opened since TakeFresh
+	folding   *fold           // room joins or parts being collected into one line
+	// ignores are the occupants /ignore hides, by account and room, then
+	// by occupant-id or nick (see ignoreKey); for this run only.
+	ignores map[string]map[string]bool
 }
 
 // NewState starts with the console tab open.
@@ -245,6 +255,9 @@ func NewState(accounts []*Account) *State {
 		}
 		if a.Conn == "" {
 			a.Conn = "connecting"
+		}
+		if a.Rooms == nil {
+			a.Rooms = room.NewRooms()
 		}
 	}
 	return s
@@ -315,6 +328,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 	if a == nil {
 		return
 	}
+	if s.applyRoom(a, account, ev) {
+		return
+	}
+	s.Flush()
 	prefix := ""
 	if len(s.Accounts) > 1 {
 		prefix = a.Name + ": "
@@ -377,9 +394,17 @@ func (s *State) Apply(account string, ev chat.Event) {
 		verb := map[string]string{"subscribed": "approved your request", "unsubscribed": "denied or cancelled your subscription", "unsubscribe": "unsubscribed from your presence"}[e.Type]
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:
+		var mention bool
+		var spans [][2]int
+		if e.Conv.Kind == chat.KindRoom {
+			var show bool
+			if show, mention, spans = s.roomMessage(account, e); !show {
+				return
+			}
+		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
-		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable}, e.Delayed)
+		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans}, e.Delayed)
 		if e.Note != "" && at >= 0 {
 			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
 		}
@@ -393,17 +418,29 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if ct := a.Roster.Get(e.Bare); ct != nil && i != s.Active && e.Conv.Kind == chat.KindChat {
 			ct.Unread = c.Unread
 		}
+		if e.Conv.Kind == chat.KindRoom {
+			c.spoke(e.Nick)
+			if r := a.rooms().Get(e.Conv.JID); r != nil && i != s.Active {
+				r.Unread = c.Unread
+				if mention {
+					r.Mentions++
+				}
+			}
+		}
 	case chat.MessageSent:
 		c, _ := s.Open(account, e.Conv)
-		me := a.JID
-		if me == "" {
-			me = a.Name
-		}
-		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
+		name, me := s.me(a, e.Conv)
+		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
 	case chat.CarbonSent:
-		// Sent from another of our devices.
+		// Sent from another of our devices; in a room, the room's
+		// reflection of it: it is there.
 		c, _ := s.Open(account, e.Conv)
-		c.insert(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent, StoreID: e.StoreID}, e.Delayed)
+		state := chat.DeliverySent
+		if e.Conv.Kind == chat.KindRoom {
+			state = chat.DeliveryReceived
+		}
+		name, me := s.me(a, e.Conv)
+		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID}, e.Delayed)
 	case chat.HistoryLoaded:
 		c, _ := s.Find(account, e.Conv)
 		if c == nil {
@@ -414,15 +451,23 @@ func (s *State) Apply(account string, ev chat.Event) {
 			// A search result's context replaces what the tab held.
 			c.Lines, c.stored, c.Mark, c.Scroll, c.Focus = nil, nil, -1, 0, e.Around
 		}
-		lines := make([]Line, len(e.Messages))
-		for i, h := range e.Messages {
+		lines := make([]Line, 0, len(e.Messages))
+		myName, myKey := s.me(a, e.Conv)
+		for _, h := range e.Messages {
+			if e.Conv.Kind == chat.KindRoom && !h.Outgoing && s.ignored(account, e.Conv.JID, h.Nick, h.OccupantID) {
+				continue
+			}
 			sender, key := s.author(a, e.Conv, h.Nick, h.OccupantID)
 			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: sender, SenderKey: key, Edited: h.Edited}
 			if h.Outgoing {
-				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, "me", a.JID, h.State
+				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, myName, myKey, h.State
+				if e.Conv.Kind == chat.KindRoom && h.State == chat.DeliverySent {
+					// Stored before this run: the room had it then.
+					l.State = chat.DeliveryReceived
+				}
 			}
 			l.Highlight = e.Around != 0 && h.StoreID == e.Around
-			lines[i] = l
+			lines = append(lines, l)
 		}
 		c.addHistory(lines)
 	case chat.MessageCorrected:
@@ -447,6 +492,12 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 		}
 	case chat.ChatStateChanged:
+		if e.Conv.Kind == chat.KindRoom {
+			if r := a.rooms().Get(e.Conv.JID); r != nil {
+				r.SetTyping(e.Nick, string(e.State))
+			}
+			return
+		}
 		if c, _ := s.Find(account, e.Conv); c != nil {
 			c.PeerState = e.State
 		}
@@ -461,6 +512,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if h, ok := e.Command.(chat.LoadHistory); ok {
 			if c, _ := s.Find(account, h.Conv); c != nil {
 				c.Loading = false // the page is not coming: scrolling back may ask again
+			}
+		}
+		if j, ok := e.Command.(chat.JoinRoom); ok {
+			if r := a.rooms().Get(j.Room); r != nil && r.State == room.Failed {
+				return // the refusal has said why, in the room's tab
 			}
 		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
@@ -529,6 +585,24 @@ func (s *State) author(a *Account, conv chat.Conv, nick, occupantID string) (nam
 	return s.displayName(a, conv.JID), conv.JID
 }
 
+// me is the name and colour key of our own messages in conv: our nick in a
+// room (coloured as others see it), "me" elsewhere.
+func (s *State) me(a *Account, conv chat.Conv) (name, key string) {
+	key = a.JID
+	if key == "" {
+		key = a.Name
+	}
+	if conv.Kind == chat.KindRoom {
+		if r := a.rooms().Get(conv.JID); r != nil && r.Nick != "" {
+			if o := r.Self(); o != nil {
+				return s.author(a, conv, o.Nick, o.OccupantID)
+			}
+			return s.author(a, conv, r.Nick, "")
+		}
+	}
+	return "me", key
+}
+
 // errorConv is the open conversation an error returned for a message
 // belongs to: a room's or an occupant's when it came from one, else the
 // contact's.
@@ -591,6 +665,41 @@ func commandName(c chat.Command) string {
 		return "search the history"
 	case chat.LoadAround:
 		return "load the messages around the one found"
+	case chat.JoinRoom:
+		return "join " + c.Room
+	case chat.LeaveRoom:
+		return "leave " + c.Room
+	case chat.ChangeNick:
+		return "change your nick in " + c.Room
+	case chat.SetSubject:
+		return "change the subject of " + c.Room
+	case chat.Invite:
+		return "invite " + c.JID + " to " + c.Room
+	case chat.SetRole:
+		if c.Role == room.RoleNone {
+			return "kick " + c.Nick + " from " + c.Room
+		}
+		return "make " + c.Nick + " a " + string(c.Role) + " in " + c.Room
+	case chat.SetAffiliation:
+		if c.Affiliation == room.Outcast {
+			return "ban " + c.JID + " from " + c.Room
+		}
+		return "make " + c.JID + " " + affiliationWord(c.Affiliation) + " of " + c.Room
 	}
 	return "do that"
+}
+
+// affiliationWord names an affiliation after "make JID …".
+func affiliationWord(a room.Affiliation) string {
+	switch a {
+	case room.Owner:
+		return "an owner"
+	case room.Admin:
+		return "an admin"
+	case room.Member:
+		return "a member"
+	case room.Outcast:
+		return "banned"
+	}
+	return "no longer affiliated"
 }

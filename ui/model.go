@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
@@ -562,7 +563,8 @@ func (s *State) convName(c *Conversation) string {
 			return s.displayName(a, c.Conv.JID)
 		}
 	case chat.KindPrivate:
-		return c.Conv.Nick() + " (" + c.Conv.Room() + ")"
+		roomJID, nick := privateParts(c.Conv)
+		return nick + " (" + roomJID + ")"
 	}
 	return c.Conv.JID
 }
@@ -580,7 +582,8 @@ func (s *State) author(a *Account, conv chat.Conv, nick, occupantID string) (nam
 		}
 		return nick, nick
 	case chat.KindPrivate:
-		return conv.Nick(), conv.Nick()
+		_, nick := privateParts(conv)
+		return nick, nick
 	}
 	return s.displayName(a, conv.JID), conv.JID
 }
@@ -601,6 +604,14 @@ func (s *State) me(a *Account, conv chat.Conv) (name, key string) {
 		}
 	}
 	return "me", key
+}
+
+// privateParts splits a private conversation's room@service/nick at its
+// first "/": a nick is anything, and the interface shows whatever it is,
+// cleaned, rather than nothing where it is not a valid JID resource.
+func privateParts(conv chat.Conv) (roomJID, nick string) {
+	roomJID, nick, _ = strings.Cut(conv.JID, "/")
+	return roomJID, nick
 }
 
 // errorConv is the open conversation an error returned for a message

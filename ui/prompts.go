@@ -24,10 +24,10 @@ import (
 type promptKind int
 
 const (
-	promptRequest  promptKind = iota // a subscription request
-	promptCert                       // an untrusted certificate
-	promptPassword                   // a password to type: refused, or none to try
-	promptInvitation                 // an invitation to a room (jid is the room)
+	promptRequest    promptKind = iota // a subscription request
+	promptCert                         // an untrusted certificate
+	promptPassword                     // a password to type: refused, or none to try
+	promptInvitation                   // an invitation to a room (jid is the room)
 )
 
 // pendingPrompt is one question waiting for the user's answer.

@@ -345,11 +345,13 @@ func (s *State) Apply(account string, ev chat.Event) {
 		} else {
 			// A new session sends everyone's presence again.
 			a.Roster.ClearPresence()
+			a.sessionEnded()
 			s.Log(LineInfo, "%sconnected as %s (%s)", prefix, e.JID, e.Mechanism)
 		}
 	case chat.Disconnected:
 		if e.Final || e.Err == nil {
 			a.Roster.ClearPresence()
+			a.sessionEnded()
 		}
 		switch {
 		case e.Err == nil:

@@ -256,6 +256,8 @@ func (a *App) joinCommand(acct *Account, args []string) {
 	password := ""
 	if len(args) == 2 {
 		password = args[1]
+	} else if i := a.findPrompt(pendingPrompt{kind: promptInvitation, account: acct.Name, jid: bare}); i >= 0 {
+		password = a.prompts[i].password // the invitation gave it
 	}
 	if nick == "" {
 		nick = acct.defaultNick()

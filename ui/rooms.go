@@ -77,7 +77,7 @@ func (s *State) Flush() {
 		return
 	}
 	s.folding = nil
-	s.roomLine(f.account, f.room, LineInfo, "%s", foldText(f.nicks, f.verb))
+	s.roomNews(f.account, f.room, "%s", foldText(f.nicks, f.verb))
 }
 
 // roomTab is the tab of a room, opened (without going to it) when there
@@ -87,7 +87,17 @@ func (s *State) roomTab(account, roomJID string) *Conversation {
 	return c
 }
 
-// roomLine adds a line to a room's tab.
+// roomNews adds a line of routine news (joins, parts, nick changes, a new
+// subject) to a room's tab if it is open: a tab the user closed stays
+// closed for them.
+func (s *State) roomNews(account, roomJID string, format string, args ...any) {
+	if c, _ := s.Find(account, chat.RoomConv(roomJID)); c != nil {
+		c.add(Line{Time: s.Now(), Body: fmt.Sprintf(format, args...), Kind: LineInfo})
+	}
+}
+
+// roomLine adds a line to a room's tab, opening it (without going to it)
+// if it is closed: what it says concerns us.
 func (s *State) roomLine(account, roomJID string, kind LineKind, format string, args ...any) {
 	c := s.roomTab(account, roomJID)
 	c.add(Line{Time: s.Now(), Body: fmt.Sprintf(format, args...), Kind: kind})
@@ -192,6 +202,7 @@ func (s *State) applyRoom(a *Account, account string, ev chat.Event) bool {
 	case chat.RoomJoining:
 		s.Flush()
 		r := a.rooms().Add(e.Room, e.Nick)
+		r.Clear() // the room sends everyone again
 		r.Nick, r.State = e.Nick, room.Joining
 		s.roomLine(account, e.Room, LineInfo, "joining %s as %s…", roomText(e.Room), nickText(e.Nick))
 	case chat.RoomJoined:
@@ -269,9 +280,9 @@ func (s *State) applyRoom(a *Account, account string, ev chat.Event) bool {
 				who = nickText(e.Nick) + " changed the subject"
 			}
 			if e.Subject == "" {
-				s.roomLine(account, e.Room, LineInfo, "%s: there is none now", who)
+				s.roomNews(account, e.Room, "%s: there is none now", who)
 			} else {
-				s.roomLine(account, e.Room, LineInfo, "%s to: %s", who, reasonText(e.Subject))
+				s.roomNews(account, e.Room, "%s to: %s", who, reasonText(e.Subject))
 			}
 		}
 	case chat.InvitationReceived:
@@ -348,7 +359,7 @@ func (s *State) occupantChanged(a *Account, account string, e chat.OccupantChang
 		if e.Self {
 			s.roomLine(account, e.Room, LineInfo, "you are now known as %s", nickText(e.NewNick))
 		} else if joined {
-			s.roomLine(account, e.Room, LineInfo, "%s is now known as %s", nickText(nick), nickText(e.NewNick))
+			s.roomNews(account, e.Room, "%s is now known as %s", nickText(nick), nickText(e.NewNick))
 		}
 		s.renameSpeaker(account, e.Room, nick, e.NewNick)
 		return
@@ -363,20 +374,20 @@ func (s *State) occupantChanged(a *Account, account string, e chat.OccupantChang
 	switch {
 	case e.Kicked:
 		s.Flush()
-		s.roomLine(account, e.Room, LineInfo, "%s was kicked%s%s", nickText(nick), actorText(e.Actor), reasonSuffix(e.Reason))
+		s.roomNews(account, e.Room, "%s was kicked%s%s", nickText(nick), actorText(e.Actor), reasonSuffix(e.Reason))
 	case e.Banned:
 		s.Flush()
-		s.roomLine(account, e.Room, LineInfo, "%s was banned%s%s", nickText(nick), actorText(e.Actor), reasonSuffix(e.Reason))
+		s.roomNews(account, e.Room, "%s was banned%s%s", nickText(nick), actorText(e.Actor), reasonSuffix(e.Reason))
 	case e.Removed:
 		s.Flush()
-		s.roomLine(account, e.Room, LineInfo, "%s was removed from the room%s%s", nickText(nick), actorText(e.Actor), reasonSuffix(e.Reason))
+		s.roomNews(account, e.Room, "%s was removed from the room%s%s", nickText(nick), actorText(e.Actor), reasonSuffix(e.Reason))
 	case e.Reason != "" || e.Occupant.Status != "":
 		s.Flush()
 		why := e.Reason
 		if why == "" {
 			why = e.Occupant.Status
 		}
-		s.roomLine(account, e.Room, LineInfo, "%s left (%s)", nickText(nick), reasonText(why))
+		s.roomNews(account, e.Room, "%s left (%s)", nickText(nick), reasonText(why))
 	default:
 		s.addFold(account, e.Room, "left", nick)
 	}
@@ -433,4 +444,19 @@ func (s *State) roomMessage(account string, e chat.MessageReceived) (show, menti
 	}
 	spans = room.MentionSpans(e.Body, r.Nick)
 	return true, len(spans) > 0, spans
+}
+
+// sessionEnded forgets what the account's rooms knew of their occupants
+// when its session is gone: a new session joins them again and the rooms
+// send everything anew. Until then they are not joined.
+func (a *Account) sessionEnded() {
+	if a.Rooms == nil {
+		return
+	}
+	for _, r := range a.Rooms.All() {
+		if r.State.In() {
+			r.Clear()
+			r.State = room.NotJoined
+		}
+	}
 }

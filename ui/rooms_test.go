@@ -683,3 +683,72 @@ func TestRoomsInContactList(t *testing.T) {
 	h.waitFor("bob: ada?")
 	h.waitUntil("the marks to go", func(ls []string) bool { return lineWith(ls, "tea@rooms.x (1)") < 0 })
 }
+
+// A room tab the user closed stays closed for routine news (joins, parts,
+// nick changes); what concerns us (being kicked) and messages open it
+// again, in the background.
+func TestRoomClosedTabStaysClosed(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	s.Apply("a", chat.RoomJoining{Room: tea, Nick: "ada"})
+	s.Apply("a", chat.RoomJoined{Room: tea, Self: occ("ada", room.Participant)})
+	_, i := s.Find("a", chat.RoomConv(tea))
+	s.Convs = append(s.Convs[:i], s.Convs[i+1:]...)
+	s.Apply("a", chat.OccupantChanged{Room: tea, Occupant: occ("bob", room.Participant)})
+	s.Apply("a", chat.OccupantChanged{Room: tea, Occupant: occ("bob", room.Participant), Left: true, NewNick: "rob"})
+	s.Apply("a", chat.RoomSubject{Room: tea, Subject: "new"})
+	s.Flush()
+	if c, _ := s.Find("a", chat.RoomConv(tea)); c != nil {
+		t.Fatalf("routine news opened the closed tab: %q", bodiesOf(c))
+	}
+	if r := s.Room("a", tea); r.Get("rob") == nil || r.Subject != "new" {
+		t.Fatal("the room's model did not follow")
+	}
+	s.Apply("a", chat.RoomLeft{Room: tea, State: room.Kicked, Actor: "rob"})
+	c, _ := s.Find("a", chat.RoomConv(tea))
+	if c == nil || s.Active != 0 || !strings.Contains(c.Lines[len(c.Lines)-1].Body, "you were kicked") {
+		t.Fatal("being kicked did not open the tab in the background")
+	}
+}
+
+// A new session (or the end of one) empties the rooms' occupant lists and
+// marks them not joined until the rooms are joined again; a resumed
+// session keeps them.
+func TestRoomSessionEnds(t *testing.T) {
+	acct := &Account{Name: "a"}
+	s := NewState([]*Account{acct})
+	join := func() {
+		s.Apply("a", chat.RoomJoining{Room: tea, Nick: "ada"})
+		s.Apply("a", chat.OccupantChanged{Room: tea, Occupant: occ("bob", room.Participant)})
+		s.Apply("a", chat.RoomJoined{Room: tea, Self: occ("ada", room.Participant)})
+	}
+	join()
+	s.Apply("a", chat.Connected{JID: "ada@x/gab", Resumed: true})
+	if r := s.Room("a", tea); r.State != room.Joined || r.Count() != 2 {
+		t.Fatalf("a resumed session lost the room: %v, %d", r.State, r.Count())
+	}
+	s.Apply("a", chat.Connected{JID: "ada@x/gab"})
+	if r := s.Room("a", tea); r.State != room.NotJoined || r.Count() != 0 {
+		t.Fatalf("a new session kept the room: %v, %d", r.State, r.Count())
+	}
+	join()
+	s.Apply("a", chat.Disconnected{})
+	if r := s.Room("a", tea); r.State != room.NotJoined || r.Count() != 0 {
+		t.Fatalf("the end of the session kept the room: %v, %d", r.State, r.Count())
+	}
+	// Joining again starts from an empty list, even without a new session.
+	join()
+	s.Apply("a", chat.RoomJoining{Room: tea, Nick: "ada"})
+	if r := s.Room("a", tea); r.Count() != 0 {
+		t.Fatalf("%d occupants kept across a rejoin", r.Count())
+	}
+}
+
+// /join ROOM after an invitation that gave the room's password uses it.
+func TestRoomJoinWithInvitationPassword(t *testing.T) {
+	h := newHarness(t, 160, 20)
+	h.send(chat.InvitationReceived{Room: tea, From: "bob@x", Password: "pw"})
+	h.waitFor("1 invitation")
+	h.command("/join tea@rooms.x")
+	h.waitCommand("the join", func(c chat.Command) bool { return c == chat.JoinRoom{Room: tea, Nick: "me", Password: "pw"} })
+	h.waitUntil("the invitation to go", func(ls []string) bool { return !strings.Contains(ls[len(ls)-1], "invitation") })
+}

@@ -462,6 +462,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 			sender, key := s.author(a, e.Conv, h.Nick, h.OccupantID)
 			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: sender, SenderKey: key, Edited: h.Edited}
+			if r := a.rooms().Get(e.Conv.JID); e.Conv.Kind == chat.KindRoom && !h.Outgoing && r != nil && r.Nick != "" && h.Nick != r.Nick {
+				l.Spans = room.MentionSpans(h.Body, r.Nick)
+				l.Mention = len(l.Spans) > 0
+			}
 			if h.Outgoing {
 				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, myName, myKey, h.State
 				if e.Conv.Kind == chat.KindRoom && h.State == chat.DeliverySent {

@@ -752,3 +752,44 @@ func TestRoomJoinWithInvitationPassword(t *testing.T) {
 	h.waitCommand("the join", func(c chat.Command) bool { return c == chat.JoinRoom{Room: tea, Nick: "me", Password: "pw"} })
 	h.waitUntil("the invitation to go", func(ls []string) bool { return !strings.Contains(ls[len(ls)-1], "invitation") })
 }
+
+// Ctrl+K finds a room whose tab was closed.
+func TestRoomInQuickJump(t *testing.T) {
+	h := newHarness(t, 120, 16)
+	h.joinTea()
+	h.key(tcell.KeyCtrlW, 0, tcell.ModNone)
+	h.waitUntil("the tab to close", func(ls []string) bool { return !strings.Contains(ls[0], "2:tea@rooms.x") })
+	h.key(tcell.KeyCtrlK, 0, tcell.ModNone)
+	h.waitFor("Quick jump")
+	h.typeText("tea")
+	h.waitFor("tea@rooms.x  (room)")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("2:tea@rooms.x", "tea@rooms.x · no subject")
+}
+
+// History read into a room tab marks the messages that name our nick, and
+// our own stored messages are not "sending".
+func TestRoomHistoryMentions(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "ada@x/gab"}})
+	s.Apply("a", chat.RoomJoined{Room: tea, Self: occ("ada", room.Participant)})
+	s.Apply("a", chat.HistoryLoaded{Conv: chat.RoomConv(tea), Messages: []chat.StoredMessage{
+		{StoreID: 1, Nick: "bob", Body: "hi ada", Time: time.Now()},
+		{StoreID: 2, Nick: "bob", Body: "hi adam", Time: time.Now()},
+		{StoreID: 3, Outgoing: true, Body: "hello ada", Time: time.Now(), State: chat.DeliverySent},
+	}})
+	c, _ := s.Find("a", chat.RoomConv(tea))
+	var got []string
+	for _, l := range c.Lines {
+		if l.StoreID != 0 {
+			mark := "in"
+			if l.Kind == LineOut {
+				mark = deliveryMark(l.State, chat.KindRoom)
+			}
+			got = append(got, fmt.Sprintf("%s %v %v %q", l.Sender, l.Mention, l.Spans, mark))
+		}
+	}
+	want := []string{`bob true [[3 6]] "in"`, `bob false [] "in"`, `ada false [] ""`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -243,7 +243,7 @@ type State struct {
 	folding   *fold           // room joins or parts being collected into one line
 	// ignores are the occupants /ignore hides, by account and room, then
 	// by occupant-id or nick (see ignoreKey); for this run only.
-	ignores map[string]map[string]bool
+	ignores map[string]map[string]string // → the nick it was asked by
 }
 
 // NewState starts with the console tab open.

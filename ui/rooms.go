@@ -127,7 +127,11 @@ func (s *State) ignored(account, roomJID, nick, occupantID string) bool {
 	if len(set) == 0 {
 		return false
 	}
-	return set[ignoreKey("", occupantID)] && occupantID != "" || set[ignoreKey(nick, "")]
+	if _, ok := set[ignoreKey("", occupantID)]; ok && occupantID != "" {
+		return true
+	}
+	_, ok := set[ignoreKey(nick, "")]
+	return ok
 }
 
 // Ignore hides, for this run, the messages of the occupant nick in a room,
@@ -141,17 +145,28 @@ func (s *State) Ignore(account, roomJID, nick string, on bool) string {
 		}
 	}
 	if s.ignores == nil {
-		s.ignores = map[string]map[string]bool{}
+		s.ignores = map[string]map[string]string{}
 	}
 	k := account + "\x00" + roomJID
 	if s.ignores[k] == nil {
-		s.ignores[k] = map[string]bool{}
+		s.ignores[k] = map[string]string{}
 	}
 	if on {
-		s.ignores[k][key] = true
-	} else {
-		delete(s.ignores[k], key)
-		delete(s.ignores[k], ignoreKey(nick, ""))
+		s.ignores[k][key] = nick
+		return how
+	}
+	// Whoever was ignored under this nick, by id or by nick, even if they
+	// are gone or have taken another nick since.
+	for key, n := range s.ignores[k] {
+		if n == nick {
+			delete(s.ignores[k], key)
+		}
+	}
+	delete(s.ignores[k], ignoreKey(nick, ""))
+	if r := s.Room(account, roomJID); r != nil {
+		if o := r.Get(nick); o != nil && o.OccupantID != "" {
+			delete(s.ignores[k], ignoreKey("", o.OccupantID))
+		}
 	}
 	return how
 }

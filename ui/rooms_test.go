@@ -793,3 +793,35 @@ func TestRoomHistoryMentions(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// /ignore by occupant-id follows the person across nick changes; /unignore
+// by the nick it was asked with lifts it even after they left.
+func TestRoomIgnoreByOccupantID(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	s.Apply("a", chat.RoomJoined{Room: tea, Self: occ("ada", room.Participant)})
+	troll := occ("troll", room.Participant)
+	troll.OccupantID = "id-troll"
+	s.Apply("a", chat.OccupantChanged{Room: tea, Occupant: troll})
+	if how := s.Ignore("a", tea, "troll", true); how != "whatever nick they take" {
+		t.Fatalf("ignored %s", how)
+	}
+	say := func(nick, id, body string) {
+		s.Apply("a", chat.MessageReceived{Conv: chat.RoomConv(tea), Nick: nick, OccupantID: id, Body: body, Time: time.Now()})
+	}
+	say("troll", "id-troll", "one")
+	say("nice-name", "id-troll", "two") // renamed
+	say("troll", "id-other", "three")   // someone else took the nick
+	s.Apply("a", chat.OccupantChanged{Room: tea, Occupant: troll, Left: true})
+	s.Ignore("a", tea, "troll", false) // gone from the room by now: lifted all the same
+	say("nice-name", "id-troll", "four")
+	c, _ := s.Find("a", chat.RoomConv(tea))
+	var got []string
+	for _, l := range c.Lines {
+		if l.Kind == LineIn {
+			got = append(got, l.Body)
+		}
+	}
+	if strings.Join(got, ",") != "three,four" {
+		t.Fatalf("shown: %q", got)
+	}
+}

@@ -148,6 +148,11 @@ func New(accounts []*Account, opts Options) *App {
 	a.composer.OnSubmit = a.submit
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
+	a.composer.Secret = func(line string) bool {
+		// "/join ROOM PASSWORD": Up must not bring the password back.
+		f := strings.Fields(line)
+		return len(f) > 2 && f[0] == "/join"
+	}
 	a.composer.OnJump = func() {
 		// Ctrl+K with nothing after the cursor: quick jump, while Ctrl+K
 		// is its key.

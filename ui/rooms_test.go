@@ -825,3 +825,17 @@ func TestRoomIgnoreByOccupantID(t *testing.T) {
 		t.Fatalf("shown: %q", got)
 	}
 }
+
+// A /join with a password is not kept in the input history.
+func TestRoomJoinPasswordNotInHistory(t *testing.T) {
+	h := newHarness(t, 120, 16)
+	h.command("/join tea@rooms.x/ada secret")
+	h.waitCommand("the join", func(c chat.Command) bool { return c == chat.JoinRoom{Room: tea, Nick: "ada", Password: "secret"} })
+	h.command("/topic")
+	h.waitFor("tea@rooms.x has no subject")
+	h.key(tcell.KeyUp, 0, tcell.ModNone)
+	h.waitFor("> /topic")
+	h.key(tcell.KeyUp, 0, tcell.ModNone)
+	h.key(tcell.KeyRune, 'x', tcell.ModNone)
+	h.waitFor("> /topicx")
+}

@@ -839,3 +839,40 @@ func TestRoomJoinPasswordNotInHistory(t *testing.T) {
 	h.key(tcell.KeyRune, 'x', tcell.ModNone)
 	h.waitFor("> /topicx")
 }
+
+// The room's catch-up says something only when it failed.
+func TestRoomCatchUpQuiet(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	s.Apply("a", chat.RoomJoined{Room: tea, Self: occ("ada", room.Participant)})
+	c, _ := s.Find("a", chat.RoomConv(tea))
+	n := len(c.Lines)
+	s.Apply("a", chat.RoomCatchUp{Room: tea, Count: 12})
+	if len(c.Lines) != n {
+		t.Fatalf("a catch-up that worked said %q", c.Lines[n:][0].Body)
+	}
+	s.Apply("a", chat.RoomCatchUp{Room: tea, Err: errors.New("item-not-found")})
+	if len(c.Lines) != n+1 || c.Lines[n].Kind != LineError || !strings.Contains(c.Lines[n].Body, "could not read what was said before you joined: item-not-found") {
+		t.Fatalf("lines %q", bodiesOf(c))
+	}
+}
+
+// The occupant list of a big room scrolls with the mouse wheel, drawing
+// the rows it reaches.
+func TestRoomOccupantListScrolls(t *testing.T) {
+	h := newHarness(t, 130, 24)
+	var others []room.Occupant
+	for i := range 300 {
+		others = append(others, occ(fmt.Sprintf("n%03d", i), room.Participant))
+	}
+	h.joinTea(others...)
+	h.waitFor("Participants (301)", "n000")
+	// Each turn of the wheel moves three rows: the first row shown is
+	// then n(3k-2) (the heading and ada come before n000).
+	for k := 1; k <= 5; k++ {
+		h.screen.InjectMouse(120, 10, tcell.WheelDown, tcell.ModNone)
+		first, gone := fmt.Sprintf("● n%03d", 3*k-2), fmt.Sprintf("● n%03d", 3*k-3)
+		h.waitUntil("the list to scroll to "+first, func(ls []string) bool {
+			return lineWith(ls, gone) < 0 && lineWith(ls, first) == 2
+		})
+	}
+}

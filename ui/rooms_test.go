@@ -670,6 +670,7 @@ func TestRoomsInContactList(t *testing.T) {
 		t.Fatalf("rooms not first:\n%s", strings.Join(ls, "\n"))
 	}
 	h.key(tcell.KeyRune, '1', tcell.ModAlt)
+	h.waitFor("connected as me@x/gab") // the console is in view
 	h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Bare: tea, Nick: "bob", Body: "ada?", Time: time.Now()})
 	h.waitFor("# tea@rooms.x (1) @")
 	// Focus the list, go up to the room and open it.

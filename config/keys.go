@@ -29,6 +29,9 @@ var DefaultKeys = map[string][]string{
 	"correct":        {"Alt+Up"},
 	"requests":       {"F4"},
 	"toggle_roster":  {"F5"},
+	// F6 beside F5: the list of a room's occupants, as F5 is the
+	// contact list.
+	"toggle_occupants": {"F6"},
 }
 
 // keyNames are the named keys, lower case to canonical.

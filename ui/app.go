@@ -33,6 +33,7 @@ type App struct {
 	main     *mainPane
 	roster   *RosterView
 	conv     *ConvView
+	convRow  *convRow // the conversation and, in a room, its occupants
 	tabs     *TabBar
 	status   *StatusLine
 	composer *Composer
@@ -105,6 +106,7 @@ func New(accounts []*Account, opts Options) *App {
 	}
 	a.roster = NewRosterView(state)
 	a.roster.OnOpen = a.openFromRoster
+	a.roster.OnRoom = func(account, jid string) { a.openConv(account, chat.RoomConv(jid)) }
 	a.roster.OnAdd = func(account string) { a.addDialog(account, "") }
 	a.roster.OnRemove = a.removeDialog
 	a.roster.OnType = func(ev *tcell.EventKey) {
@@ -126,6 +128,7 @@ func New(accounts []*Account, opts Options) *App {
 			a.loadOlder(c)
 		}
 	}
+	a.convRow = &convRow{Box: tview.NewBox(), conv: a.conv, occ: NewOccupantView(state), want: true}
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
@@ -145,6 +148,11 @@ func New(accounts []*Account, opts Options) *App {
 	a.composer.OnSubmit = a.submit
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
+	a.composer.Secret = func(line string) bool {
+		// "/join ROOM PASSWORD": Up must not bring the password back.
+		f := strings.Fields(line)
+		return len(f) > 2 && f[0] == "/join"
+	}
 	a.composer.OnJump = func() {
 		// Ctrl+K with nothing after the cursor: quick jump, while Ctrl+K
 		// is its key.
@@ -154,7 +162,7 @@ func New(accounts []*Account, opts Options) *App {
 	}
 	a.right = &rightPane{Flex: tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(a.tabs, 1, 0, false).
-		AddItem(a.conv, 0, 1, false).
+		AddItem(a.convRow, 0, 1, false).
 		AddItem(a.composer, 1, 0, true), composer: a.composer}
 	rw := opts.Settings.RosterWidth
 	if rw == 0 {
@@ -305,11 +313,18 @@ func (a *App) apply(it item) {
 	a.markSeen()
 	switch e := it.ev.(type) {
 	case chat.MessageReceived:
-		if acct := a.state.Account(it.account); acct != nil {
+		if acct := a.state.Account(it.account); acct != nil && a.roomNotifies(it.account, e) {
 			c, i := a.state.Find(it.account, e.Conv)
 			name, _ := a.state.author(acct, e.Conv, e.Nick, e.OccupantID)
+			if e.Conv.Kind == chat.KindRoom {
+				name = shorten(name, nickCells) + " in " + shortenMiddle(e.Conv.JID, nickCells)
+			}
 			a.notify.message(it.account, e, name, c != nil && i == a.state.Active)
 		}
+	case chat.InvitationReceived:
+		a.noteInvitation(it.account, e)
+	case chat.RoomJoined:
+		a.dropInvitation(it.account, e.Room)
 	case chat.SubscriptionRequested:
 		a.noteRequest(it.account, e)
 	case chat.SubscriptionChanged:
@@ -337,12 +352,16 @@ func (a *App) apply(it item) {
 				acct.Show, acct.Status = p.Show, p.Status
 			}
 		}
+		a.roomCommandDone(e.Command)
 	}
 }
 
 // afterBatch runs once a batch of events is applied: the batch's
 // notifications.
-func (a *App) afterBatch() { a.notify.flush() }
+func (a *App) afterBatch() {
+	a.state.Flush()
+	a.notify.flush()
+}
 
 // updateTitle puts the unread count in the window title; it runs before
 // every frame (reading the tabs is cheap; the title is written only when
@@ -454,6 +473,16 @@ func (a *App) act(action string) bool {
 		a.startCorrection()
 	case "requests":
 		a.openPrompts()
+	case "toggle_occupants":
+		a.convRow.want = !a.convRow.want
+		switch key := a.keyFor("toggle_occupants"); {
+		case !a.convRow.want:
+			a.state.SetStatus(false, "occupant list hidden (%s shows it)", key)
+		case !a.convRow.fits():
+			a.state.SetStatus(true, "the window is too narrow for the occupant list")
+		default:
+			a.state.SetStatus(false, "occupant list shown in room tabs (%s hides it)", key)
+		}
 	case "toggle_roster":
 		a.main.want = !a.main.want
 		if !a.main.want {
@@ -541,6 +570,11 @@ func (a *App) switchTo(i int) {
 	c := a.state.Current()
 	c.Unread = 0
 	a.markSeen()
+	if c.Conv.Kind == chat.KindRoom {
+		if r := a.state.Room(c.Account, c.Conv.JID); r != nil {
+			r.Unread, r.Mentions = 0, 0
+		}
+	}
 	if !c.IsConsole() {
 		if acct := a.state.Account(c.Account); acct != nil {
 			if ct := acct.Roster.Get(c.Conv.JID); ct != nil && c.Conv.Kind == chat.KindChat {
@@ -741,6 +775,9 @@ func (a *App) submit(text string) {
 
 // candidates feeds Tab completion.
 func (a *App) candidates(line string) []string {
+	if nicks, ok := a.nickCandidates(line); ok {
+		return nicks
+	}
 	cmds := make([]string, 0, len(commandHelp))
 	for _, c := range commandHelp {
 		cmds = append(cmds, strings.Fields(c[0])[0])

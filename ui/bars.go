@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -210,7 +212,13 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		col += 2
 		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.Conn, acct.Show), base)
 	}
-	if c.PeerState == "composing" || c.PeerState == "paused" {
+	if c.Conv.Kind == chat.KindRoom {
+		if r := s.state.Room(c.Account, c.Conv.JID); r != nil {
+			if text := typingText(r.TypingNicks()); text != "" {
+				col += drawText(screen, col, y, x+w-col, "│ "+text+" ", base.Foreground(theme.Unread).Bold(true))
+			}
+		}
+	} else if c.PeerState == "composing" || c.PeerState == "paused" {
 		name := s.state.convName(c)
 		verb := " is typing…"
 		if c.PeerState == "paused" {
@@ -238,4 +246,20 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	if msg != "" {
 		drawText(screen, col, y, x+w-col, "│ "+msg, style)
 	}
+}
+
+// typingText says who is typing in a room, each nick cleaned and
+// shortened (they are remote text).
+func typingText(nicks []string) string {
+	if len(nicks) == 0 {
+		return ""
+	}
+	short := make([]string, 0, 2)
+	for i := 0; i < len(nicks) && i < 2; i++ {
+		short = append(short, shorten(nicks[i], maxTabTitle))
+	}
+	if len(nicks) > 2 {
+		short = append(short, nicks[2:]...) // only counted
+	}
+	return room.TypingText(short)
 }

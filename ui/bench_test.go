@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -100,5 +101,54 @@ func BenchmarkComposerKeyAfter100k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		input(tcell.NewEventKey(tcell.KeyRune, 'x', tcell.ModNone), func(tview.Primitive) {})
 		a.pages.Draw(scr)
+	}
+}
+
+// A room of 1,000 filling up: the room's presences applied (RoomJoining,
+// 1,000 occupants, our own presence) and the room tab drawn once, with its
+// occupant list.
+func BenchmarkRoomJoin1000(b *testing.B) {
+	const tea = "tea@rooms.x"
+	evs := make([]chat.Event, 0, 1002)
+	evs = append(evs, chat.RoomJoining{Room: tea, Nick: "ada"})
+	for i := range 1000 {
+		role := room.Participant
+		if i%50 == 0 {
+			role = room.Moderator
+		}
+		evs = append(evs, chat.OccupantChanged{Room: tea, Occupant: room.Occupant{Nick: fmt.Sprintf("occupant%04d", i), Role: role, Show: roster.Online}})
+	}
+	evs = append(evs, chat.RoomJoined{Room: tea, Self: room.Occupant{Nick: "ada", Role: room.Participant, Show: roster.Online}})
+	scr := benchScreen(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		state := NewState([]*Account{{Name: "a"}})
+		for _, ev := range evs {
+			state.Apply("a", ev)
+		}
+		state.Flush()
+		state.Active = 1
+		row := &convRow{Box: tview.NewBox(), conv: NewConvView(state, "15:04"), occ: NewOccupantView(state), want: true}
+		row.SetRect(0, 0, 130, 48)
+		row.Draw(scr)
+	}
+}
+
+// Drawing a room tab of 1,000 occupants again, as every frame does.
+func BenchmarkRoomTabDraw1000(b *testing.B) {
+	const tea = "tea@rooms.x"
+	state := NewState([]*Account{{Name: "a"}})
+	state.Apply("a", chat.RoomJoining{Room: tea, Nick: "ada"})
+	for i := range 1000 {
+		state.Apply("a", chat.OccupantChanged{Room: tea, Occupant: room.Occupant{Nick: fmt.Sprintf("occupant%04d", i), Role: room.Participant, Show: roster.Online}})
+	}
+	state.Apply("a", chat.RoomJoined{Room: tea, Self: room.Occupant{Nick: "ada", Role: room.Participant, Show: roster.Online}})
+	state.Active = 1
+	row := &convRow{Box: tview.NewBox(), conv: NewConvView(state, "15:04"), occ: NewOccupantView(state), want: true}
+	row.SetRect(0, 0, 130, 48)
+	scr := benchScreen(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		row.Draw(scr)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // commandHelp lists the composer's commands, in the order /help shows them.
 var commandHelp = [][2]string{
-	{"/msg JID [text]", "open a conversation, optionally sending text"},
+	{"/msg JID [text]", "open a conversation, optionally sending text (JID may be ROOM@SERVICE/NICK: a private conversation with an occupant of a room you are in)"},
 	{"/add JID [name]", "add a contact and ask to see their presence"},
 	{"/remove JID", "remove a contact"},
 	{"/rename JID NAME", "change a contact's name"},
@@ -34,6 +34,18 @@ var commandHelp = [][2]string{
 	{"/editor", "write the message in $EDITOR"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
+	{"/join ROOM@SERVICE[/NICK] [PASSWORD]", "join a room (as NICK; your address's local part if none)"},
+	{"/part [REASON]", "leave the room of this tab"},
+	{"/nick NEWNICK", "take another nick in this room (after a refused join: try again with it)"},
+	{"/topic [TEXT]", "show the room's subject, or change it to TEXT"},
+	{"/invite JID [REASON]", "invite someone to this room"},
+	{"/kick NICK [REASON]", "make an occupant leave this room (moderators)"},
+	{"/ban JID [REASON]", "ban an address (or an occupant whose address the room shows) from this room (admins)"},
+	{"/role NICK moderator|participant|visitor|none", "change an occupant's role (moderators)"},
+	{"/affiliation JID owner|admin|member|outcast|none", "change an address's affiliation with this room (admins)"},
+	{"/ignore NICK", "hide an occupant's messages in this room, until /unignore or gab quits"},
+	{"/unignore NICK", "show an occupant's messages again"},
+	{"/notify all|mentions|none", "which messages of this room notify you (mentions of your nick by default)"},
 	{"/reconnect", "connect again now"},
 	{"/close", "close the current tab"},
 	{"/clear", "clear the current tab"},
@@ -52,6 +64,7 @@ var keyHelp = [][2]string{
 	{"Home, End", "oldest / newest (Alt+Home, Alt+End while typing)"},
 	{"Ctrl+O", "show or hide offline contacts"},
 	{"F5", "hide or show the contact list"},
+	{"F6", "hide or show the occupant list in a room's tab"},
 	{"F1", "this help"},
 	{"F2", "set your status"},
 	{"F4", "requests and certificates waiting for your answer"},
@@ -60,7 +73,7 @@ var keyHelp = [][2]string{
 	{"Alt+Enter", "new line in the message"},
 	{"Up, Down", "move between the rows of the message; from its first / last row, earlier / later lines you sent"},
 	{"Alt+Up", "correct your last message here (Esc cancels)"},
-	{"Tab (composer not empty)", "complete a command, JID or name"},
+	{"Tab (composer not empty)", "complete a command, JID or name; in a room's tab, an occupant's nick"},
 	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
 	{"Alt+B, Alt+F", "word back, word forward"},
 	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to the end, the line, a word"},
@@ -104,6 +117,10 @@ func (a *App) command(line string) {
 		}
 		return args[0], true
 	}
+	if roomCommands[name] {
+		a.roomCommand(acct, name, rest)
+		return
+	}
 	if mk, ok := jidCommands[name]; ok {
 		if j, ok := needJID("/" + name + " JID"); ok {
 			do(mk(j))
@@ -146,7 +163,7 @@ func (a *App) command(line string) {
 		c.Lines, c.Scroll, c.Mark = nil, 0, -1
 	case "msg":
 		j, ok := needJID("/msg JID [text]")
-		if !ok || acct == nil {
+		if !ok || acct == nil || a.privateCommand(acct, rest) {
 			return
 		}
 		bare, err := validJID(j)

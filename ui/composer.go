@@ -55,6 +55,7 @@ type Composer struct {
 	OnJump     func() // Ctrl+K with nothing after the cursor to delete
 	OnChange   func(text string)
 	Candidates func(line string) []string // completions for the last word of line; nil for none
+	Secret     func(line string) bool     // a line not to keep in the input history (it holds a password)
 
 	completing struct {
 		base    string   // the line with the word being completed cut off
@@ -468,7 +469,9 @@ func (c *Composer) handle(ev *tcell.EventKey) {
 	case tcell.KeyEnter:
 		text := c.text
 		if strings.TrimSpace(text) != "" && c.OnSubmit != nil {
-			c.remember(text)
+			if c.Secret == nil || !c.Secret(text) {
+				c.remember(text)
+			}
 			c.OnSubmit(text)
 		}
 	case tcell.KeyRune:

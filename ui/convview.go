@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/room"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 )
@@ -20,6 +21,8 @@ type row struct {
 	sep    string // a day separator or the new-messages marker instead of a message
 	marker bool
 	hl     bool // part of the highlighted line
+	// mention: the first row of a room message that names our nick
+	mention bool
 }
 
 // ConvView draws the active conversation cell by cell. Message bodies and
@@ -46,8 +49,9 @@ const dayFormat = "Monday 2 January 2006"
 // maxSender is the most cells a sender's name takes before a message.
 const maxSender = 24
 
-// lineRows wraps one line to width w, reusing the last result for w.
-func (v *ConvView) lineRows(l *Line, w int) []row {
+// lineRows wraps one line of a conversation of kind to width w, reusing
+// the last result for w.
+func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 	if l.wrapped != nil && l.wrapW == w {
 		return l.wrapped
 	}
@@ -61,7 +65,11 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 			edited = " (edited)"
 		}
 		// A long name is shortened, so the message keeps its room.
-		sender = clusters(shorten(l.Sender, max(8, min(maxSender, w/4))) + deliveryMark(l.State) + edited + ": ")
+		mark := ""
+		if l.Kind == LineOut {
+			mark = deliveryMark(l.State, kind)
+		}
+		sender = clusters(shorten(l.Sender, max(8, min(maxSender, w/4))) + mark + edited + ": ")
 		color = nameColor(l.SenderKey)
 		if theme.NoColor {
 			color = tcell.ColorDefault
@@ -81,11 +89,16 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 	if indent > w/2 {
 		indent = 2
 	}
-	rows := []row{{time: ts, sender: sender, color: color, kind: l.Kind}}
+	rows := []row{{time: ts, sender: sender, color: color, kind: l.Kind, mention: l.Mention}}
 	// A newline in a message is a line break; every other control
-	// character is drawn as a replacement (see cleanRune).
-	for i, para := range strings.Split(strings.ReplaceAll(l.Body, "\r\n", "\n"), "\n") {
-		body := clusters(para)
+	// character is drawn as a replacement (see cleanRune). Where our nick
+	// is named (Spans, offsets in Body), the clusters are marked.
+	off := 0
+	for i, para := range strings.Split(l.Body, "\n") {
+		start := off
+		off += len(para) + 1
+		para = strings.TrimSuffix(para, "\r")
+		body := clustersMarked(para, start, l.Spans)
 		if i == 0 && w-prefix >= 8 {
 			lines := wrap(body, w-prefix)
 			rows[0].body = lines[0]
@@ -108,9 +121,21 @@ func (v *ConvView) lineRows(l *Line, w int) []row {
 	return rows
 }
 
-// deliveryMark tells how far a message we sent has got: on its way until
-// the server confirms it, or failed.
-func deliveryMark(state string) string {
+// deliveryMark tells how far a message we sent in a conversation of kind
+// has got: on its way until the server confirms it, or failed. In a room
+// a message is there once the room sends it back to us (the client then
+// says DeliveryReceived): until then it is "sending", whatever our server
+// said, and it has no marks of receipt beyond.
+func deliveryMark(state string, kind chat.Kind) string {
+	if kind == chat.KindRoom {
+		switch state {
+		case chat.DeliveryFailed:
+			return " (not delivered)"
+		case chat.DeliveryReceived, chat.DeliveryDisplayed:
+			return ""
+		}
+		return " (sending)"
+	}
 	switch state {
 	case chat.DeliveryPending, chat.DeliveryUnacked:
 		return " (sending)"
@@ -142,7 +167,7 @@ func joinClusters(lines [][]cluster) []cluster {
 func (v *ConvView) visibleRows(c *Conversation, w, need int) ([]row, bool) {
 	var rev []row // newest first
 	for i := len(c.Lines) - 1; i >= 0; i-- {
-		rs := v.lineRows(&c.Lines[i], w)
+		rs := v.lineRows(&c.Lines[i], w, c.Conv.Kind)
 		for j := len(rs) - 1; j >= 0; j-- {
 			rev = append(rev, rs[j])
 		}
@@ -173,6 +198,13 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 		return
 	}
 	c := v.state.Current()
+	if c.Conv.Kind == chat.KindRoom {
+		v.drawHeader(screen, c, x, y, w)
+		y, h = y+1, h-1
+		if h <= 0 {
+			return
+		}
+	}
 	if c.Focus != 0 {
 		v.bringIntoView(c, w, h)
 	}
@@ -216,7 +248,11 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 		}
 		col := x
 		if r.time != "" {
-			col += drawText(screen, col, line, w, r.time, base.Foreground(theme.Dim)) + 1
+			timeStyle := base.Foreground(theme.Dim)
+			if r.mention {
+				timeStyle = base.Foreground(theme.Unread).Bold(true).Reverse(true)
+			}
+			col += drawText(screen, col, line, w, r.time, timeStyle) + 1
 			col += drawClusters(screen, col, line, x+w-col, r.sender, base.Foreground(r.color).Bold(true))
 		} else {
 			col += r.indent
@@ -238,7 +274,7 @@ func (v *ConvView) bringIntoView(c *Conversation, w, h int) {
 			c.Scroll = max(0, after-h/2)
 			break
 		}
-		after += len(v.lineRows(&c.Lines[i], w))
+		after += len(v.lineRows(&c.Lines[i], w, c.Conv.Kind))
 	}
 	c.Focus = 0
 }
@@ -278,4 +314,29 @@ func (v *ConvView) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, fun
 		}
 		return false, nil
 	})
+}
+
+// drawHeader draws a room tab's first row: the room's name or address,
+// whether we are in it, and its subject, all remote text drawn as data on
+// one line.
+func (v *ConvView) drawHeader(screen tcell.Screen, c *Conversation, x, y, w int) {
+	style := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background).Reverse(true)
+	fill(screen, x, y, w, style)
+	text := c.Conv.JID
+	if c.Title != "" {
+		text = c.Title + " (" + c.Conv.JID + ")"
+	}
+	text = shortenMiddle(text, max(20, w/2))
+	if r := v.state.Room(c.Account, c.Conv.JID); r != nil {
+		if r.State != room.Joined {
+			text += " · " + r.State.String()
+		}
+		switch {
+		case r.Subject != "":
+			text += " · " + plainText(r.Subject)
+		case r.State == room.Joined:
+			text += " · no subject"
+		}
+	}
+	drawText(screen, x, y, w, " "+text, style)
 }

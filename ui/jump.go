@@ -76,7 +76,7 @@ func (j *JumpList) Draw(screen tcell.Screen) {
 
 const jumpPage = "jump"
 
-// jumpTargets lists open tabs and every contact.
+// jumpTargets lists open tabs, the rooms and every contact.
 func (a *App) jumpTargets() []jumpTarget {
 	var out []jumpTarget
 	seen := map[string]bool{}
@@ -94,6 +94,12 @@ func (a *App) jumpTargets() []jumpTarget {
 		add(c.Account, c.Conv, a.targetLabel(c.Account, c.Conv))
 	}
 	for _, acct := range a.state.Accounts {
+		if acct.Rooms != nil {
+			for _, r := range acct.Rooms.All() {
+				conv := chat.RoomConv(r.JID)
+				add(acct.Name, conv, a.targetLabel(acct.Name, conv))
+			}
+		}
 		for _, c := range acct.Roster.Sorted(a.state.Order, true) {
 			conv := chat.ChatWith(c.JID)
 			add(acct.Name, conv, a.targetLabel(acct.Name, conv))

@@ -3,9 +3,11 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 )
 
@@ -24,6 +26,7 @@ type Account struct {
 	Show    roster.Show
 	Status  string
 	Blocked map[string]bool // the server's block list (XEP-0191)
+	Rooms   *room.Rooms     // the rooms (XEP-0045) joined or tried in this run
 }
 
 // LineKind says how a conversation line is drawn.
@@ -43,12 +46,14 @@ type Line struct {
 	SenderKey string // what the sender's colour derives from (a JID)
 	Body      string // remote text
 	Kind      LineKind
-	ID        string // the message id, for delivery updates
-	State     string // delivery state of a message we sent
-	StoreID   int64  // its row in the history store, 0 for lines not stored
-	Highlight bool   // the message a search jumped to
-	Markable  bool   // the sender wants to know when it is read (XEP-0333)
-	Edited    bool   // corrected after it was sent (XEP-0308)
+	ID        string   // the message id, for delivery updates
+	State     string   // delivery state of a message we sent
+	StoreID   int64    // its row in the history store, 0 for lines not stored
+	Highlight bool     // the message a search jumped to
+	Markable  bool     // the sender wants to know when it is read (XEP-0333)
+	Edited    bool     // corrected after it was sent (XEP-0308)
+	Mention   bool     // a room message that names our nick
+	Spans     [][2]int // where in Body our nick is named, to highlight
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -73,6 +78,8 @@ type Conversation struct {
 	Loading   bool   // a page of history was asked for
 	timer     *time.Timer
 	stored    map[int64]bool // store rows shown, so nothing shows twice
+	Title     string         // a room's name, from the room; "" for none (remote text)
+	recent    []string       // in a room: who spoke, most recent first, for nick completion
 }
 
 func (c *Conversation) add(l Line) { c.insert(l, false) }
@@ -189,7 +196,7 @@ func (c *Conversation) addHistory(lines []Line) {
 func (c *Conversation) correct(id string, kind LineKind, body string) {
 	for i := len(c.Lines) - 1; i >= 0; i-- {
 		if l := &c.Lines[i]; l.ID == id && l.Kind == kind {
-			l.Body, l.Edited, l.wrapped = body, true, nil
+			l.Body, l.Edited, l.wrapped, l.Spans = body, true, nil, nil
 			return
 		}
 	}
@@ -233,6 +240,10 @@ type State struct {
 	StatusErr bool
 	Now       func() time.Time
 	fresh     []*Conversation // tabs opened since TakeFresh
+	folding   *fold           // room joins or parts being collected into one line
+	// ignores are the occupants /ignore hides, by account and room, then
+	// by occupant-id or nick (see ignoreKey); for this run only.
+	ignores map[string]map[string]string // → the nick it was asked by
 }
 
 // NewState starts with the console tab open.
@@ -245,6 +256,9 @@ func NewState(accounts []*Account) *State {
 		}
 		if a.Conn == "" {
 			a.Conn = "connecting"
+		}
+		if a.Rooms == nil {
+			a.Rooms = room.NewRooms()
 		}
 	}
 	return s
@@ -315,6 +329,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 	if a == nil {
 		return
 	}
+	if s.applyRoom(a, account, ev) {
+		return
+	}
+	s.Flush()
 	prefix := ""
 	if len(s.Accounts) > 1 {
 		prefix = a.Name + ": "
@@ -327,11 +345,13 @@ func (s *State) Apply(account string, ev chat.Event) {
 		} else {
 			// A new session sends everyone's presence again.
 			a.Roster.ClearPresence()
+			a.sessionEnded()
 			s.Log(LineInfo, "%sconnected as %s (%s)", prefix, e.JID, e.Mechanism)
 		}
 	case chat.Disconnected:
 		if e.Final || e.Err == nil {
 			a.Roster.ClearPresence()
+			a.sessionEnded()
 		}
 		switch {
 		case e.Err == nil:
@@ -377,9 +397,17 @@ func (s *State) Apply(account string, ev chat.Event) {
 		verb := map[string]string{"subscribed": "approved your request", "unsubscribed": "denied or cancelled your subscription", "unsubscribe": "unsubscribed from your presence"}[e.Type]
 		s.Log(LineInfo, "%s%s %s", prefix, e.From, verb)
 	case chat.MessageReceived:
+		var mention bool
+		var spans [][2]int
+		if e.Conv.Kind == chat.KindRoom {
+			var show bool
+			if show, mention, spans = s.roomMessage(account, e); !show {
+				return
+			}
+		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
-		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable}, e.Delayed)
+		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans}, e.Delayed)
 		if e.Note != "" && at >= 0 {
 			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
 		}
@@ -393,17 +421,29 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if ct := a.Roster.Get(e.Bare); ct != nil && i != s.Active && e.Conv.Kind == chat.KindChat {
 			ct.Unread = c.Unread
 		}
+		if e.Conv.Kind == chat.KindRoom {
+			c.spoke(e.Nick)
+			if r := a.rooms().Get(e.Conv.JID); r != nil && i != s.Active {
+				r.Unread = c.Unread
+				if mention {
+					r.Mentions++
+				}
+			}
+		}
 	case chat.MessageSent:
 		c, _ := s.Open(account, e.Conv)
-		me := a.JID
-		if me == "" {
-			me = a.Name
-		}
-		c.add(Line{Time: e.Time, Sender: "me", SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
+		name, me := s.me(a, e.Conv)
+		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
 	case chat.CarbonSent:
-		// Sent from another of our devices.
+		// Sent from another of our devices; in a room, the room's
+		// reflection of it: it is there.
 		c, _ := s.Open(account, e.Conv)
-		c.insert(Line{Time: e.Time, Sender: "me", SenderKey: a.JID, Body: e.Body, Kind: LineOut, ID: e.ID, State: chat.DeliverySent, StoreID: e.StoreID}, e.Delayed)
+		state := chat.DeliverySent
+		if e.Conv.Kind == chat.KindRoom {
+			state = chat.DeliveryReceived
+		}
+		name, me := s.me(a, e.Conv)
+		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID}, e.Delayed)
 	case chat.HistoryLoaded:
 		c, _ := s.Find(account, e.Conv)
 		if c == nil {
@@ -414,15 +454,27 @@ func (s *State) Apply(account string, ev chat.Event) {
 			// A search result's context replaces what the tab held.
 			c.Lines, c.stored, c.Mark, c.Scroll, c.Focus = nil, nil, -1, 0, e.Around
 		}
-		lines := make([]Line, len(e.Messages))
-		for i, h := range e.Messages {
+		lines := make([]Line, 0, len(e.Messages))
+		myName, myKey := s.me(a, e.Conv)
+		for _, h := range e.Messages {
+			if e.Conv.Kind == chat.KindRoom && !h.Outgoing && s.ignored(account, e.Conv.JID, h.Nick, h.OccupantID) {
+				continue
+			}
 			sender, key := s.author(a, e.Conv, h.Nick, h.OccupantID)
 			l := Line{Time: h.Time, Body: h.Body, ID: h.ID, StoreID: h.StoreID, Kind: LineIn, Sender: sender, SenderKey: key, Edited: h.Edited}
+			if r := a.rooms().Get(e.Conv.JID); e.Conv.Kind == chat.KindRoom && !h.Outgoing && r != nil && r.Nick != "" && h.Nick != r.Nick {
+				l.Spans = room.MentionSpans(h.Body, r.Nick)
+				l.Mention = len(l.Spans) > 0
+			}
 			if h.Outgoing {
-				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, "me", a.JID, h.State
+				l.Kind, l.Sender, l.SenderKey, l.State = LineOut, myName, myKey, h.State
+				if e.Conv.Kind == chat.KindRoom && h.State == chat.DeliverySent {
+					// Stored before this run: the room had it then.
+					l.State = chat.DeliveryReceived
+				}
 			}
 			l.Highlight = e.Around != 0 && h.StoreID == e.Around
-			lines[i] = l
+			lines = append(lines, l)
 		}
 		c.addHistory(lines)
 	case chat.MessageCorrected:
@@ -447,6 +499,12 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 		}
 	case chat.ChatStateChanged:
+		if e.Conv.Kind == chat.KindRoom {
+			if r := a.rooms().Get(e.Conv.JID); r != nil {
+				r.SetTyping(e.Nick, string(e.State))
+			}
+			return
+		}
 		if c, _ := s.Find(account, e.Conv); c != nil {
 			c.PeerState = e.State
 		}
@@ -461,6 +519,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 		if h, ok := e.Command.(chat.LoadHistory); ok {
 			if c, _ := s.Find(account, h.Conv); c != nil {
 				c.Loading = false // the page is not coming: scrolling back may ask again
+			}
+		}
+		if j, ok := e.Command.(chat.JoinRoom); ok {
+			if r := a.rooms().Get(j.Room); r != nil && r.State == room.Failed {
+				return // the refusal has said why, in the room's tab
 			}
 		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
@@ -506,7 +569,8 @@ func (s *State) convName(c *Conversation) string {
 			return s.displayName(a, c.Conv.JID)
 		}
 	case chat.KindPrivate:
-		return c.Conv.Nick() + " (" + c.Conv.Room() + ")"
+		roomJID, nick := privateParts(c.Conv)
+		return nick + " (" + roomJID + ")"
 	}
 	return c.Conv.JID
 }
@@ -524,9 +588,36 @@ func (s *State) author(a *Account, conv chat.Conv, nick, occupantID string) (nam
 		}
 		return nick, nick
 	case chat.KindPrivate:
-		return conv.Nick(), conv.Nick()
+		_, nick := privateParts(conv)
+		return nick, nick
 	}
 	return s.displayName(a, conv.JID), conv.JID
+}
+
+// me is the name and colour key of our own messages in conv: our nick in a
+// room (coloured as others see it), "me" elsewhere.
+func (s *State) me(a *Account, conv chat.Conv) (name, key string) {
+	key = a.JID
+	if key == "" {
+		key = a.Name
+	}
+	if conv.Kind == chat.KindRoom {
+		if r := a.rooms().Get(conv.JID); r != nil && r.Nick != "" {
+			if o := r.Self(); o != nil {
+				return s.author(a, conv, o.Nick, o.OccupantID)
+			}
+			return s.author(a, conv, r.Nick, "")
+		}
+	}
+	return "me", key
+}
+
+// privateParts splits a private conversation's room@service/nick at its
+// first "/": a nick is anything, and the interface shows whatever it is,
+// cleaned, rather than nothing where it is not a valid JID resource.
+func privateParts(conv chat.Conv) (roomJID, nick string) {
+	roomJID, nick, _ = strings.Cut(conv.JID, "/")
+	return roomJID, nick
 }
 
 // errorConv is the open conversation an error returned for a message
@@ -591,6 +682,41 @@ func commandName(c chat.Command) string {
 		return "search the history"
 	case chat.LoadAround:
 		return "load the messages around the one found"
+	case chat.JoinRoom:
+		return "join " + c.Room
+	case chat.LeaveRoom:
+		return "leave " + c.Room
+	case chat.ChangeNick:
+		return "change your nick in " + c.Room
+	case chat.SetSubject:
+		return "change the subject of " + c.Room
+	case chat.Invite:
+		return "invite " + c.JID + " to " + c.Room
+	case chat.SetRole:
+		if c.Role == room.RoleNone {
+			return "kick " + c.Nick + " from " + c.Room
+		}
+		return "make " + c.Nick + " a " + string(c.Role) + " in " + c.Room
+	case chat.SetAffiliation:
+		if c.Affiliation == room.Outcast {
+			return "ban " + c.JID + " from " + c.Room
+		}
+		return "make " + c.JID + " " + affiliationWord(c.Affiliation) + " of " + c.Room
 	}
 	return "do that"
+}
+
+// affiliationWord names an affiliation after "make JID …".
+func affiliationWord(a room.Affiliation) string {
+	switch a {
+	case room.Owner:
+		return "an owner"
+	case room.Admin:
+		return "an admin"
+	case room.Member:
+		return "a member"
+	case room.Outcast:
+		return "banned"
+	}
+	return "no longer affiliated"
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -23,9 +24,10 @@ import (
 type promptKind int
 
 const (
-	promptRequest  promptKind = iota // a subscription request
-	promptCert                       // an untrusted certificate
-	promptPassword                   // a password to type: refused, or none to try
+	promptRequest    promptKind = iota // a subscription request
+	promptCert                         // an untrusted certificate
+	promptPassword                     // a password to type: refused, or none to try
+	promptInvitation                   // an invitation to a room (jid is the room)
 )
 
 // pendingPrompt is one question waiting for the user's answer.
@@ -37,6 +39,9 @@ type pendingPrompt struct {
 	status  string // for a request: their message (remote text)
 	cert    *x509.Certificate
 	why     string // for a password: why the login failed (may hold server text)
+	// For an invitation: who invites (remote text), the room's password
+	// if the invitation gave one.
+	from, password string
 }
 
 func (p pendingPrompt) same(q pendingPrompt) bool {
@@ -196,13 +201,15 @@ func (a *App) answered(p pendingPrompt) {
 
 // pendingSummary is the status line's count, "" when nothing waits.
 func (a *App) pendingSummary() string {
-	var reqs, certs, passwords int
+	var reqs, certs, passwords, invites int
 	for _, p := range a.prompts {
 		switch p.kind {
 		case promptCert:
 			certs++
 		case promptPassword:
 			passwords++
+		case promptInvitation:
+			invites++
 		default:
 			reqs++
 		}
@@ -222,6 +229,11 @@ func (a *App) pendingSummary() string {
 		parts = append(parts, "1 password")
 	} else if passwords > 1 {
 		parts = append(parts, fmt.Sprintf("%d passwords", passwords))
+	}
+	if invites == 1 {
+		parts = append(parts, "1 invitation")
+	} else if invites > 1 {
+		parts = append(parts, fmt.Sprintf("%d invitations", invites))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -247,6 +259,13 @@ func (a *App) promptLabel(p pendingPrompt) string {
 	}
 	if p.kind == promptPassword {
 		return "password for account " + p.account + " — the login failed; type it for this session"
+	}
+	if p.kind == promptInvitation {
+		s := "invitation  to " + shortenMiddle(p.jid, jidCells) + "  from " + shortenMiddle(p.from, jidCells)
+		if len(a.state.Accounts) > 1 {
+			s += "  for " + p.account
+		}
+		return s
 	}
 	s := "request  " + shortenMiddle(p.jid, jidCells)
 	if p.nick != "" {
@@ -308,7 +327,11 @@ func (a *App) fillPromptList() {
 	}
 	l.items = l.items[:0]
 	for _, p := range a.prompts {
-		l.items = append(l.items, jumpTarget{account: p.account, conv: chat.ChatWith(p.jid), label: a.promptLabel(p)})
+		conv := chat.ChatWith(p.jid)
+		if p.kind == promptInvitation {
+			conv = chat.RoomConv(p.jid)
+		}
+		l.items = append(l.items, jumpTarget{account: p.account, conv: conv, label: a.promptLabel(p)})
 	}
 	l.selected = max(0, min(l.selected, len(l.items)-1))
 }
@@ -334,6 +357,8 @@ func (a *App) openPromptAt(i int) {
 		a.trustDialog(p)
 	case promptPassword:
 		a.passwordDialog(p)
+	case promptInvitation:
+		a.invitationDialog(p)
 	default:
 		a.requestDialog(p)
 	}
@@ -732,4 +757,105 @@ func (a *App) passwordCommand(account string) {
 	a.onePrompt(promptPassword, account, a.passwordDialog,
 		"account %s is not waiting for a password", "no account is waiting for a password",
 		"several accounts wait for a password: /password ACCOUNT")
+}
+
+// noteInvitation records an invitation to a room: a notice like the
+// others (a console line, the status line's count, a notification), never
+// a dialog. /join joins as well as the dialog's Join. An invitation to a
+// room we are in is said, not listed.
+func (a *App) noteInvitation(account string, e chat.InvitationReceived) {
+	p := pendingPrompt{kind: promptInvitation, account: account, jid: e.Room, from: e.From, status: e.Reason, password: e.Password}
+	why := ""
+	if e.Reason != "" {
+		why = " (“" + shorten(e.Reason, statusCells) + "”)"
+	}
+	from := shortenMiddle(e.From, jidCells)
+	if r := a.state.Room(account, e.Room); r != nil && r.State == room.Joined {
+		a.state.Log(LineInfo, "%s%s invites you to %s%s, where you are already", a.promptPrefix(account), from, roomText(e.Room), why)
+		return
+	}
+	if i := a.findPrompt(p); i >= 0 {
+		a.prompts[i] = p
+		a.refreshPrompts()
+		return
+	}
+	a.prompts = append(a.prompts, p)
+	a.state.Log(LineInfo, "%s%s invites you to %s%s — %s to answer, or /join %s",
+		a.promptPrefix(account), from, roomText(e.Room), why, a.answerKey(), roomText(e.Room))
+	a.notify.prompt(account, bareOf(e.From), shorten(e.From, nickCells)+" invites you to "+shortenMiddle(e.Room, nickCells))
+	a.refreshPrompts()
+}
+
+// bareOf drops the resource of a JID (for the mute list, which holds bare
+// JIDs).
+func bareOf(j string) string {
+	if b, err := chat.BareJID(j); err == nil {
+		return b
+	}
+	return j
+}
+
+// dropInvitation forgets the invitation to a room being joined.
+func (a *App) dropInvitation(account, roomJID string) {
+	p := pendingPrompt{kind: promptInvitation, account: account, jid: roomJID}
+	if i := a.findPrompt(p); i >= 0 {
+		a.prompts = append(a.prompts[:i], a.prompts[i+1:]...)
+		if a.openPrompt != nil && a.openPrompt.same(p) {
+			a.closeDialog(invitationPage)
+			a.openPrompt = nil
+		}
+		a.refreshPrompts()
+	}
+}
+
+const invitationPage = "invitation"
+
+// invitationDialog shows an invitation: who, to which room, why. The
+// focused button when it opens is Later; joining takes Tab, Tab, Enter (or
+// /join). Dismiss forgets it.
+func (a *App) invitationDialog(p pendingPrompt) {
+	acct := a.state.Account(p.account)
+	if acct == nil || a.pages.HasPage(invitationPage) {
+		return
+	}
+	lines := []string{"Room:     " + shortenMiddle(p.jid, jidCells), "From:     " + shortenMiddle(p.from, jidCells)}
+	if p.status != "" {
+		lines = append(lines, "Reason:   “"+shorten(p.status, statusCells)+"”")
+	}
+	if len(a.state.Accounts) > 1 {
+		lines = append(lines, "Account:  "+p.account)
+	}
+	lines = append(lines, "You would join as “"+shorten(acct.defaultNick(), nickCells)+"” (or /join ROOM/NICK)")
+	const width = 76
+	label := NewLabel(strings.Join(lines, "\n"))
+	rows := label.Rows(width - 4)
+	form := newForm()
+	done := func() {
+		a.closeDialog(invitationPage)
+		a.openPrompt = nil
+	}
+	later := func() {
+		done()
+		a.state.Log(LineInfo, "%sthe invitation to %s waits (%s, or /join %s)", a.promptPrefix(p.account), roomText(p.jid), a.answerKey(), roomText(p.jid))
+	}
+	addButton(form, "Later", later)
+	addButton(form, "Dismiss", func() {
+		done()
+		a.answered(p)
+		a.state.Log(LineInfo, "%sdismissed the invitation to %s", a.promptPrefix(p.account), roomText(p.jid))
+	})
+	addButton(form, "Join", func() {
+		done()
+		a.answered(p)
+		a.joinRoom(acct, p.jid, acct.defaultNick(), p.password)
+	})
+	form.SetCancelFunc(later)
+	form.SetFocus(0)
+	a.openPrompt = &p
+	box := framed("Invitation to a room", label, rows, form)
+	a.showFitted(invitationPage, box, width, func(w, maxH int) int {
+		rows := min(label.Rows(w-4), max(1, maxH-3-2))
+		box.ResizeItem(label, rows, 0)
+		return rows + 3 + 2
+	})
 }

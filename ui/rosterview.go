@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -16,13 +17,21 @@ type rosterRow struct {
 	group   string // for group headings: the group (remote text); "" for none
 	header  string // text of a heading; "" for a contact
 	contact *roster.Contact
-	count   int // contacts under a collapsed group
+	room    *room.Room // a room's row, in the group Rooms
+	count   int        // contacts under a collapsed group
 }
+
+// roomsGroup is the group of the rooms' rows (never a roster group: it
+// holds a NUL).
+const roomsGroup = "\x00rooms"
 
 // key identifies a row across rebuilds, so the selection survives re-sorting.
 func (r rosterRow) key() string {
 	if r.contact != nil {
 		return r.account + "\x00c\x00" + r.contact.JID
+	}
+	if r.room != nil {
+		return r.account + "\x00r\x00" + r.room.JID
 	}
 	return r.account + "\x00g\x00" + r.group + "\x00" + r.header
 }
@@ -42,6 +51,7 @@ type RosterView struct {
 	foldGen int // bumped when a group is folded or unfolded
 
 	OnOpen   func(account, jid string)
+	OnRoom   func(account, room string) // Enter on a room
 	OnAdd    func(account string)
 	OnRemove func(account, jid string)
 	OnType   func(ev *tcell.EventKey) // a character typed with the list focused
@@ -75,6 +85,16 @@ func (r *RosterView) buildRows() []rosterRow {
 		if len(r.state.Accounts) > 1 {
 			rows = append(rows, rosterRow{account: a.Name, header: a.Name + " (" + a.Conn + ")"})
 		}
+		hasRooms := a.Rooms != nil && a.Rooms.Len() > 0
+		if hasRooms {
+			folded := r.collapsed[a.Name+"\x00"+roomsGroup]
+			rows = append(rows, rosterRow{account: a.Name, group: roomsGroup, header: "Rooms", count: a.Rooms.Len()})
+			if !folded {
+				for _, rm := range a.Rooms.All() {
+					rows = append(rows, rosterRow{account: a.Name, group: roomsGroup, room: rm})
+				}
+			}
+		}
 		contacts := a.Roster.Sorted(r.state.Order, r.state.Offline)
 		groups, members := roster.Grouped(contacts)
 		for _, g := range groups {
@@ -83,7 +103,7 @@ func (r *RosterView) buildRows() []rosterRow {
 				name = "Contacts"
 			}
 			folded := r.collapsed[a.Name+"\x00"+g]
-			if len(groups) > 1 || g != roster.NoGroup || folded {
+			if len(groups) > 1 || g != roster.NoGroup || folded || hasRooms {
 				rows = append(rows, rosterRow{account: a.Name, group: g, header: name, count: len(members[g])})
 			}
 			if folded {
@@ -104,6 +124,11 @@ func (r *RosterView) buildKey() string {
 	fmt.Fprintf(&b, "%d/%v/%d|", r.state.Order, r.state.Offline, r.foldGen)
 	for _, a := range r.state.Accounts {
 		fmt.Fprintf(&b, "%s:%s:%d|", a.Name, a.Conn, a.Roster.Gen())
+		if a.Rooms != nil {
+			for _, rm := range a.Rooms.All() {
+				fmt.Fprintf(&b, "%s\x00%d\x00%d\x00%d|", rm.JID, rm.State, rm.Unread, rm.Mentions)
+			}
+		}
 	}
 	return b.String()
 }
@@ -167,6 +192,10 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 				style = style.Underline(true)
 			}
 			fill(screen, x, line, w, style)
+		}
+		if row.room != nil {
+			r.drawRoom(screen, x, line, w, row.room, style)
+			continue
 		}
 		if row.contact == nil {
 			hs := style.Bold(true).Foreground(theme.Group)
@@ -244,6 +273,12 @@ func (r *RosterView) SelectedContact() *roster.Contact {
 func (r *RosterView) activate() {
 	row, ok := r.selectedRow()
 	if !ok {
+		return
+	}
+	if row.room != nil {
+		if r.OnRoom != nil {
+			r.OnRoom(row.account, row.room.JID)
+		}
 		return
 	}
 	if row.contact == nil {
@@ -330,7 +365,7 @@ func (r *RosterView) fold(close bool) {
 		return
 	}
 	for _, h := range r.rows {
-		if h.contact == nil && h.account == row.account && h.group == row.group {
+		if h.contact == nil && h.room == nil && h.account == row.account && h.group == row.group {
 			r.selected = h.key()
 			break
 		}
@@ -385,4 +420,30 @@ func contactStatus(c *roster.Contact) string {
 		parts = append(parts, "subscription "+c.Subscription)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// drawRoom draws a room's row: a mark for whether we are in it (# in, ○
+// not), its address, the unread count and "@" when a message named our
+// nick.
+func (r *RosterView) drawRoom(screen tcell.Screen, x, y, w int, rm *room.Room, style tcell.Style) {
+	mark, color := '○', theme.Offline
+	switch rm.State {
+	case room.Joined:
+		mark, color = '#', theme.Online
+	case room.Joining:
+		mark, color = '#', theme.Away
+	}
+	screen.SetContent(x+1, y, mark, nil, style.Foreground(color))
+	suffix := ""
+	if rm.Unread > 0 {
+		suffix = fmt.Sprintf(" (%d)", rm.Unread)
+	}
+	if rm.Mentions > 0 {
+		suffix += " @"
+	}
+	used := 3
+	used += drawText(screen, x+used, y, w-used-len([]rune(suffix)), rm.JID, style)
+	if suffix != "" {
+		drawText(screen, x+used, y, w-used, suffix, style.Bold(true).Foreground(theme.Unread))
+	}
 }

@@ -11,15 +11,30 @@ type cluster struct {
 	runes []rune
 	width int
 	space bool // a place to break a line
+	mark  bool // our nick, named in a room message: drawn highlighted
 }
 
 // clusters splits remote text into drawable grapheme clusters. Nothing in
 // it is interpreted: tview tags are plain characters here, controls and
 // bidi overrides are replaced (see cleanRune).
-func clusters(s string) []cluster {
+func clusters(s string) []cluster { return clustersMarked(s, 0, nil) }
+
+// clustersMarked is clusters with those inside spans marked; spans are
+// byte ranges of a text of which s starts at byte base.
+func clustersMarked(s string, base int, spans [][2]int) []cluster {
 	var out []cluster
 	g := uniseg.NewGraphemes(s)
 	for g.Next() {
+		mark := false
+		if len(spans) > 0 {
+			from, _ := g.Positions()
+			for _, sp := range spans {
+				if base+from >= sp[0] && base+from < sp[1] {
+					mark = true
+					break
+				}
+			}
+		}
 		rs := g.Runes()
 		clean := make([]rune, 0, len(rs))
 		for _, r := range rs {
@@ -42,7 +57,7 @@ func clusters(s string) []cluster {
 			// of its own so it cannot merge with what we draw next to it.
 			w = 1
 		}
-		out = append(out, cluster{runes: clean, width: w, space: clean[0] == ' '})
+		out = append(out, cluster{runes: clean, width: w, space: clean[0] == ' ', mark: mark})
 	}
 	return out
 }
@@ -65,7 +80,11 @@ func drawClusters(screen tcell.Screen, x, y, maxWidth int, cs []cluster, style t
 			break
 		}
 		// tcell skips the cell after a wide character when drawing.
-		screen.SetContent(x+used, y, c.runes[0], c.runes[1:], style)
+		st := style
+		if c.mark {
+			st = st.Bold(true).Reverse(true)
+		}
+		screen.SetContent(x+used, y, c.runes[0], c.runes[1:], st)
 		used += c.width
 	}
 	return used

@@ -56,3 +56,7 @@ func TestRoomOwnPresenceIsNoContactEjabberd(t *testing.T) {
 		}
 	}
 }
+
+func TestRoomPrivateMessagesFromTheAccountArchiveEjabberd(t *testing.T) {
+	testRoomPrivateMessagesFromTheAccountArchive(t, ejabberdRooms(t, "alice", "ada"))
+}

@@ -202,3 +202,54 @@ func testRoomRejoinedAfterNewSession(t *testing.T, srv roomServer) {
 		return e.Get("event") == "groupchat" && e.Get("body") == "back" && e.Get("nick") == "alice"
 	})
 }
+
+// Private messages through a room are in our account's archive too
+// (ejabberd keeps them there): caught up after a restart, they belong to
+// the private conversation with the occupant, where the live ones are,
+// not to a chat with the room's bare JID (decision 0006). Our own other
+// session's message, sent after them, is the sentinel: the catch-up brings
+// the archive in order.
+func TestRoomPrivateMessagesFromTheAccountArchive(t *testing.T) {
+	testRoomPrivateMessagesFromTheAccountArchive(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomPrivateMessagesFromTheAccountArchive(t *testing.T, srv roomServer) {
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	private := chat.PrivateConv(tea, "ada")
+	ada.Must(t, map[string]any{"cmd": "muc_pm", "room": tea, "nick": "alice", "body": "just you"})
+	a.r.wait(t, "the private message", is(func(e chat.MessageReceived) bool { return e.Body == "just you" && e.Conv == private }))
+	mark := ada.Mark()
+	a.c.Do(chat.SendMessage{Conv: private, Body: "just me"})
+	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "alice's private answer", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "muc_pm" && e.Get("body") == "just me"
+	})
+	a.stop()
+
+	other := srv.StartPeer(t, "alice", "pw")
+	other.Send(t, map[string]any{"cmd": "send", "to": "ada@" + xmpptest.Domain, "body": "sentinel"})
+	ada.WaitFor(t, xmpptest.RoundTrip, "the sentinel", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "sentinel"
+	})
+
+	a2 := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	a2.r.wait(t, "the sentinel from the archive", is(func(e chat.CarbonSent) bool { return e.Body == "sentinel" }))
+	for _, e := range a2.r.snapshot() {
+		switch e := e.(type) {
+		case chat.MessageReceived:
+			t.Errorf("caught up again, in %+v: %q", e.Conv, e.Body)
+		case chat.CarbonSent:
+			if e.Body != "sentinel" {
+				t.Errorf("caught up again, in %+v: %q", e.Conv, e.Body)
+			}
+		}
+	}
+	rows, _, err := store.Before(context.Background(), history.Conv{Kind: history.KindChat, Peer: tea}, 0, 100)
+	if err != nil || len(rows) != 0 {
+		t.Errorf("a chat with the room's bare JID: %v %+v", err, rows)
+	}
+}

@@ -60,3 +60,7 @@ func TestRoomOwnPresenceIsNoContactEjabberd(t *testing.T) {
 func TestRoomPrivateMessagesFromTheAccountArchiveEjabberd(t *testing.T) {
 	testRoomPrivateMessagesFromTheAccountArchive(t, ejabberdRooms(t, "alice", "ada"))
 }
+
+func TestRoomCreatedAndCorrectedEjabberd(t *testing.T) {
+	testRoomCreatedAndCorrected(t, ejabberdRooms(t, "alice", "ada"))
+}

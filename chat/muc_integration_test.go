@@ -253,3 +253,30 @@ func testRoomPrivateMessagesFromTheAccountArchive(t *testing.T, srv roomServer) 
 		t.Errorf("a chat with the room's bare JID: %v %+v", err, rows)
 	}
 }
+
+// gab makes a room: it is created for us (status 201) and opened as an
+// instant room, another joins it, and an occupant's correction of her
+// last message replaces it (XEP-0308: from the same occupant — by
+// occupant-id where the room gives them, else by room/nick).
+func TestRoomCreatedAndCorrected(t *testing.T) {
+	testRoomCreatedAndCorrected(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomCreatedAndCorrected(t *testing.T, srv roomServer) {
+	fresh := xmpptest.Room("fresh")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t)})
+	joined := joinRoom(t, a, fresh, "alice", "")
+	if !joined.Created || joined.Self.Affiliation != room.Owner {
+		t.Fatalf("joined a new room as %+v (created %v)", joined.Self, joined.Created)
+	}
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, fresh, "ada")
+	a.r.wait(t, "ada in the room", is(func(e chat.OccupantChanged) bool { return e.Room == fresh && e.Occupant.Nick == "ada" && !e.Left }))
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": fresh, "body": "helo", "id": "ada-1"})
+	a.r.wait(t, "ada's message", is(func(e chat.MessageReceived) bool { return e.Body == "helo" && e.Nick == "ada" }))
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": fresh, "body": "hello", "id": "ada-2", "replace": "ada-1"})
+	c := a.r.wait(t, "the correction", is(func(e chat.MessageCorrected) bool { return e.Conv == chat.RoomConv(fresh) })).(chat.MessageCorrected)
+	if c.ReplaceID != "ada-1" || c.Body != "hello" || c.Nick != "ada" {
+		t.Fatalf("correction %+v", c)
+	}
+}

@@ -37,6 +37,13 @@ func TestEjabberdMUC(t *testing.T) {
 		t.Errorf("the creator's self-presence: %v", self)
 	}
 
+	// Each module made its tables as it loaded.
+	for _, table := range []string{"muc_room", "archive_msg", "pubsub_node", "private_storage"} {
+		if !regexp.MustCompile(`Creating Mnesia \S+ table '` + table + `'`).MatchString(srv.Log()) {
+			t.Errorf("ejabberd's log does not show the table %s made", table)
+		}
+	}
+
 	r := rawClient(t, srv, "bob")
 	c0 := rawClient(t, srv, "carol")
 	// What the service, a room and an account offer.

@@ -107,10 +107,10 @@ type running struct {
 	stop func()
 }
 
-func account(t *testing.T, srv *xmpptest.Server, user, pass, resource string) *config.Account {
+func account(t *testing.T, srv xmpptest.XMPPServer, user, pass, resource string) *config.Account {
 	return &config.Account{
 		Name: user, JID: jid.MustParse(user + "@" + xmpptest.Domain), Password: pass, Resource: resource,
-		Server: srv.Addr(), TLS: config.TLSStartTLS, CAFile: srv.CAFile, Status: "online", Enabled: true,
+		Server: srv.Addr(), TLS: config.TLSStartTLS, CAFile: srv.CertFile(), Status: "online", Enabled: true,
 	}
 }
 

@@ -246,7 +246,7 @@ func translateRoomPresence(self Self, el *xmpp.Element, from jid.JID) []Event {
 	}
 	x := el.Child(NSMUCUser, "x")
 	if x == nil || nick == "" {
-		return nil // not an occupant's presence: nothing a room should send
+		return nil // not an occupant's presence (ejabberd sends the room's caps from its bare JID): not for us
 	}
 	item := x.Child(NSMUCUser, "item")
 	codes := statusCodes(x)

@@ -24,6 +24,18 @@ func mucServer(t *testing.T, users ...string) *xmpptest.Server {
 	return srv
 }
 
+// roomServer is a server with a group chat service on which the room
+// tests run: Prosody (mucServer) or ejabberd (ejabberdRooms).
+type roomServer interface {
+	xmpptest.XMPPServer
+	StartPeer(t testing.TB, user, pass string) *xmpptest.Peer
+	MUCService() string
+}
+
+// occupantIDs reports whether the server's rooms give occupant-ids
+// (XEP-0421): Prosody 0.12's do, ejabberd 23.01's do not.
+func occupantIDs(srv roomServer) bool { return srv.Name() == "prosody" }
+
 // joinRoom has a client join room as nick and waits for the answer.
 func joinRoom(t *testing.T, a *running, roomJID, nick, password string) chat.RoomJoined {
 	t.Helper()
@@ -49,7 +61,11 @@ func roomRows(t *testing.T, store *history.Store, roomJID string) []history.Mess
 // at the next join it catches up from the room's archive: every message
 // once, in order, with nick and occupant-id.
 func TestRoomTalkAndCatchUp(t *testing.T) {
-	srv := mucServer(t, "alice", "ada")
+	testRoomTalkAndCatchUp(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomTalkAndCatchUp(t *testing.T, srv roomServer) {
+	ids := occupantIDs(srv)
 	tea := xmpptest.Room("tea")
 	ada := srv.StartPeer(t, "ada", "pw")
 	ada.Join(t, tea, "ada")
@@ -57,16 +73,16 @@ func TestRoomTalkAndCatchUp(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 
 	joined := joinRoom(t, a, tea, "alice", "")
-	if joined.Self.Nick != "alice" || joined.Self.OccupantID == "" || !joined.Archive {
+	if joined.Self.Nick != "alice" || (joined.Self.OccupantID != "") != ids || !joined.Archive {
 		t.Fatalf("joined as %+v (archive %v)", joined.Self, joined.Archive)
 	}
 	a.r.wait(t, "ada in the room", is(func(e chat.OccupantChanged) bool {
-		return e.Room == tea && e.Occupant.Nick == "ada" && !e.Left && e.Occupant.OccupantID != ""
+		return e.Room == tea && e.Occupant.Nick == "ada" && !e.Left && (e.Occupant.OccupantID != "") == ids
 	}))
 
 	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hello alice"})
 	in := a.r.wait(t, "ada's message", is(func(e chat.MessageReceived) bool { return e.Body == "hello alice" })).(chat.MessageReceived)
-	if in.Conv != chat.RoomConv(tea) || in.Nick != "ada" || in.OccupantID == "" || in.ArchiveID == "" {
+	if in.Conv != chat.RoomConv(tea) || in.Nick != "ada" || (in.OccupantID != "") != ids || in.ArchiveID == "" {
 		t.Fatalf("room message %+v", in)
 	}
 
@@ -115,7 +131,7 @@ func TestRoomTalkAndCatchUp(t *testing.T) {
 	var bodies []string
 	for _, r := range rows {
 		bodies = append(bodies, r.Body)
-		if r.Direction == history.In && (r.Nick != "ada" || r.OccupantID == "" || r.ArchiveID == "") {
+		if r.Direction == history.In && (r.Nick != "ada" || (r.OccupantID != "") != ids || r.ArchiveID == "") {
 			t.Errorf("stored without its author or archive id: %+v", r)
 		}
 	}
@@ -128,7 +144,10 @@ func TestRoomTalkAndCatchUp(t *testing.T) {
 // The room says no: a password, a nick in use, members only; and the
 // room's owner kicks us.
 func TestRoomRefusalsAndKick(t *testing.T) {
-	srv := mucServer(t, "alice", "ada")
+	testRoomRefusalsAndKick(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomRefusalsAndKick(t *testing.T, srv roomServer) {
 	ada := srv.StartPeer(t, "ada", "pw")
 	locked := xmpptest.Room("locked")
 	ada.CreateRoom(t, locked, "ada", xmpptest.RoomConfig{Password: "sesame"})
@@ -166,7 +185,10 @@ func TestRoomRefusalsAndKick(t *testing.T) {
 // A new session (no stream management to resume) joins every room again,
 // and what the outbox held for a room goes once we are back in.
 func TestRoomRejoinedAfterNewSession(t *testing.T) {
-	srv := mucServer(t, "alice", "ada")
+	testRoomRejoinedAfterNewSession(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomRejoinedAfterNewSession(t *testing.T, srv roomServer) {
 	tea := xmpptest.Room("tea")
 	ada := srv.StartPeer(t, "ada", "pw")
 	ada.Join(t, tea, "ada")
@@ -492,5 +514,83 @@ func TestRoomCorrections(t *testing.T) {
 	}
 	if want := "[ada:hello:true bob:hi all:false bob:ada is wrong:false]"; fmt.Sprint(bodies) != want {
 		t.Fatalf("stored %v, want %s", bodies, want)
+	}
+}
+
+// Private messages through a room are in our account's archive too
+// (ejabberd keeps them there): caught up after a restart, they belong to
+// the private conversation with the occupant, where the live ones are,
+// not to a chat with the room's bare JID (decision 0006). Our own other
+// session's message, sent after them, is the sentinel: the catch-up brings
+// the archive in order.
+func TestRoomPrivateMessagesFromTheAccountArchive(t *testing.T) {
+	testRoomPrivateMessagesFromTheAccountArchive(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomPrivateMessagesFromTheAccountArchive(t *testing.T, srv roomServer) {
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	private := chat.PrivateConv(tea, "ada")
+	ada.Must(t, map[string]any{"cmd": "muc_pm", "room": tea, "nick": "alice", "body": "just you"})
+	a.r.wait(t, "the private message", is(func(e chat.MessageReceived) bool { return e.Body == "just you" && e.Conv == private }))
+	mark := ada.Mark()
+	a.c.Do(chat.SendMessage{Conv: private, Body: "just me"})
+	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "alice's private answer", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "muc_pm" && e.Get("body") == "just me"
+	})
+	a.stop()
+
+	other := srv.StartPeer(t, "alice", "pw")
+	other.Send(t, map[string]any{"cmd": "send", "to": "ada@" + xmpptest.Domain, "body": "sentinel"})
+	ada.WaitFor(t, xmpptest.RoundTrip, "the sentinel", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "sentinel"
+	})
+
+	a2 := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	a2.r.wait(t, "the sentinel from the archive", is(func(e chat.CarbonSent) bool { return e.Body == "sentinel" }))
+	for _, e := range a2.r.snapshot() {
+		switch e := e.(type) {
+		case chat.MessageReceived:
+			t.Errorf("caught up again, in %+v: %q", e.Conv, e.Body)
+		case chat.CarbonSent:
+			if e.Body != "sentinel" {
+				t.Errorf("caught up again, in %+v: %q", e.Conv, e.Body)
+			}
+		}
+	}
+	rows, _, err := store.Before(context.Background(), history.Conv{Kind: history.KindChat, Peer: tea}, 0, 100)
+	if err != nil || len(rows) != 0 {
+		t.Errorf("a chat with the room's bare JID: %v %+v", err, rows)
+	}
+}
+
+// gab makes a room: it is created for us (status 201) and opened as an
+// instant room, another joins it, and an occupant's correction of her
+// last message replaces it (XEP-0308: from the same occupant — by
+// occupant-id where the room gives them, else by room/nick).
+func TestRoomCreatedAndCorrected(t *testing.T) {
+	testRoomCreatedAndCorrected(t, mucServer(t, "alice", "ada"))
+}
+
+func testRoomCreatedAndCorrected(t *testing.T, srv roomServer) {
+	fresh := xmpptest.Room("fresh")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t)})
+	joined := joinRoom(t, a, fresh, "alice", "")
+	if !joined.Created || joined.Self.Affiliation != room.Owner {
+		t.Fatalf("joined a new room as %+v (created %v)", joined.Self, joined.Created)
+	}
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, fresh, "ada")
+	a.r.wait(t, "ada in the room", is(func(e chat.OccupantChanged) bool { return e.Room == fresh && e.Occupant.Nick == "ada" && !e.Left }))
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": fresh, "body": "helo", "id": "ada-1"})
+	a.r.wait(t, "ada's message", is(func(e chat.MessageReceived) bool { return e.Body == "helo" && e.Nick == "ada" }))
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": fresh, "body": "hello", "id": "ada-2", "replace": "ada-1"})
+	c := a.r.wait(t, "the correction", is(func(e chat.MessageCorrected) bool { return e.Conv == chat.RoomConv(fresh) })).(chat.MessageCorrected)
+	if c.ReplaceID != "ada-1" || c.Body != "hello" || c.Nick != "ada" {
+		t.Fatalf("correction %+v", c)
 	}
 }

@@ -81,6 +81,10 @@ func TestTranslateRoomStanzas(t *testing.T) {
 			[]Event{RoomLeft{Room: "tea@rooms.localhost", State: room.Destroyed, Reason: "moved", AltRoom: "coffee@rooms.localhost"}}},
 		{"an occupant of a room we are not in is no contact",
 			`<presence from='other@rooms.localhost/ada'><x xmlns='http://jabber.org/protocol/muc#user'><item role='participant'/></x></presence>`, nil},
+		{"the room's own presence (its caps, as ejabberd sends it) is no contact's",
+			`<presence from='tea@rooms.localhost'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='n' ver='v'/></presence>`, nil},
+		{"nor is its unavailable",
+			`<presence from='tea@rooms.localhost' type='unavailable'/>`, nil},
 		{"a direct invitation is a notice, not a chat",
 			`<message from='bob@localhost/pc' to='alice@localhost'><body>join us</body><x xmlns='jabber:x:conference' jid='coffee@rooms.localhost' reason='cake'/></message>`,
 			[]Event{InvitationReceived{Room: "coffee@rooms.localhost", From: "bob@localhost", Reason: "cake"}}},
@@ -102,6 +106,18 @@ func TestTranslateRoomStanzas(t *testing.T) {
 				`<body>earlier</body><occupant-id xmlns='urn:xmpp:occupant-id:0' id='occ-ada'/></message></forwarded></result></message>`,
 			[]Event{MessageArchived{QueryID: "q1", ArchiveID: "R7", From: "tea@rooms.localhost/ada", ID: "m7", Body: "earlier", Peer: "tea@rooms.localhost",
 				Room: "tea@rooms.localhost", Nick: "ada", OccupantID: "occ-ada", Time: mustTime("2026-11-20T08:00:00Z")}}},
+		{"a private message through a room, from our own archive",
+			`<message from='alice@localhost'><result xmlns='urn:xmpp:mam:2' queryid='q2' id='A1'><forwarded xmlns='urn:xmpp:forward:0'>` +
+				`<delay xmlns='urn:xmpp:delay' stamp='2026-11-20T08:00:00Z'/><message xmlns='jabber:client' from='coffee@rooms.localhost/ada' to='alice@localhost/gab' type='chat' id='p2'>` +
+				`<body>psst</body><x xmlns='http://jabber.org/protocol/muc#user'/></message></forwarded></result></message>`,
+			[]Event{MessageArchived{QueryID: "q2", ArchiveID: "A1", From: "coffee@rooms.localhost/ada", To: "alice@localhost/gab", ID: "p2", Body: "psst",
+				Peer: "coffee@rooms.localhost", Nick: "ada", Private: true, Time: mustTime("2026-11-20T08:00:00Z")}}},
+		{"and our answer",
+			`<message from='alice@localhost'><result xmlns='urn:xmpp:mam:2' queryid='q2' id='A2'><forwarded xmlns='urn:xmpp:forward:0'>` +
+				`<delay xmlns='urn:xmpp:delay' stamp='2026-11-20T08:00:00Z'/><message xmlns='jabber:client' from='alice@localhost/gab' to='coffee@rooms.localhost/ada' type='chat' id='p3'>` +
+				`<body>what</body><x xmlns='http://jabber.org/protocol/muc#user'/></message></forwarded></result></message>`,
+			[]Event{MessageArchived{QueryID: "q2", ArchiveID: "A2", From: "alice@localhost/gab", To: "coffee@rooms.localhost/ada", ID: "p3", Body: "what", Outgoing: true,
+				Peer: "coffee@rooms.localhost", Nick: "ada", Private: true, Time: mustTime("2026-11-20T08:00:00Z")}}},
 		{"a room's archive result about another room is dropped",
 			`<message from='tea@rooms.localhost'><result xmlns='urn:xmpp:mam:2' queryid='q1' id='R8'><forwarded xmlns='urn:xmpp:forward:0'>` +
 				`<message xmlns='jabber:client' from='other@rooms.localhost/ada' type='groupchat'><body>x</body></message></forwarded></result></message>`, nil},

@@ -218,7 +218,9 @@ func translatePresence(self Self, el *xmpp.Element) []Event {
 		return []Event{Notice{Text: "dropped a presence with an invalid sender address"}}
 	}
 	bare := from.Bare().String()
-	if _, ok := self.inRoom(bare); ok && (el.Child(NSMUCUser, "x") != nil || el.Get("type") == "error") {
+	if _, ok := self.inRoom(bare); ok && (el.Child(NSMUCUser, "x") != nil || el.Get("type") == "error" || from.Resourcepart() == "") {
+		// Presence from the room's bare JID (ejabberd sends the room's
+		// caps that way) is the room's, never a contact's.
 		return translateRoomPresence(self, el, from)
 	}
 	if el.Child(NSMUCUser, "x") != nil && from.Resourcepart() != "" {

@@ -1,3 +1,61 @@
+// ejabberd 23.01 (Debian) as a second server for the tests, with rooms.
+//
+// Besides the account modules (roster, carbons, mod_mam with every
+// message archived, stream management, offline, blocking, ping, caps,
+// disco, private storage, vCard), the configuration has:
+//
+//   - mod_pubsub with the flat and pep plugins: PEP (ejabberd has no
+//     mod_pep) with publish-options;
+//   - mod_private, which in 23.01 converts bookmarks by XEP-0411 (the
+//     account advertises urn:xmpp:bookmarks-conversion:0): XEP-0048 in
+//     private storage and the PEP node storage:bookmarks (item "current")
+//     are one list, written either way. There is no XEP-0402 mirror (no
+//     urn:xmpp:bookmarks:1#compat), and of XEP-0402's publish-options it
+//     refuses pubsub#max_items and pubsub#send_last_published_item
+//     (resource-constraint, "Unknown field").
+//   - mod_muc on conference.localhost (MUCService, as with Prosody): rooms
+//     created by local users only, every room archived (default room
+//     option mam; mod_mam holds the archives), history of 20 messages.
+//
+// ejabberd logs no line per module: each loads its Mnesia tables
+// ("Creating Mnesia ... table 'muc_room'", 'archive_msg', 'pubsub_node',
+// 'private_storage'), and a module that fails logs [error] or [critical];
+// the room tests fail on those, and check the modules through disco#info.
+//
+// Facts checked against that server (ejabberd_muc_test.go holds them), and
+// how they differ from Prosody 0.12 (muc.go):
+//
+//   - No occupant-id (XEP-0421 came in ejabberd 23.10): none in presence,
+//     messages or archive, and no urn:xmpp:occupant-id:0 feature. A client
+//     tells its own messages by nick alone.
+//   - Stanza ids (XEP-0359): every groupchat message has <stanza-id
+//     by='ROOM JID'/> (and ejabberd's old <archived/> beside it); the
+//     reflection keeps the sender's id and origin-id. Rooms advertise
+//     urn:xmpp:sid:0 and urn:xmpp:mam:0/1/2; the service does too.
+//   - A new room: the creator's self-presence has 201 and 110, owner,
+//     moderator. Unlike Prosody the room is not locked: others may join
+//     before the owner submits the configuration form.
+//   - Joining: first a presence from the room's bare JID carrying its
+//     entity caps (no muc#user element), then the other occupants, then
+//     ours (110), then the history (each with <delay from='ROOM JID'/>
+//     and its stanza-id) and last an empty <subject/> from the bare room
+//     JID. <history maxstanzas='0'/> is honoured.
+//   - The archive (XEP-0313, iq to the room JID, readable by anyone in an
+//     open room): a result's id is the live message's stanza-id, and unlike
+//     Prosody the archived copy carries that stanza-id too. The delay of
+//     a result is from the service (conference.localhost), not the room,
+//     and its stamp has microseconds (Prosody: whole seconds). <fin/> has
+//     complete='true' and an RSM count.
+//   - Refusals of a join, as with Prosody: a missing or wrong password
+//     not-authorized (auth), members-only registration-required (auth),
+//     nick in use conflict (cancel); each with a text. A password protects
+//     a room only with muc#roomconfig_passwordprotectedroom on (Prosody's
+//     form has no such field); the peer sets it where the form offers it.
+//   - Kick: the room's bare JID first sends an unavailable presence (for
+//     its caps), then ours with 110 and 307, the reason and <actor nick/>.
+//   - A private message through the room is type chat, has an empty
+//     muc#user <x/>, and gets a stanza-id of the receiver's own archive.
+
 package xmpptest
 
 import (
@@ -24,6 +82,7 @@ type XMPPServer interface {
 	Name() string // "prosody" or "ejabberd", for test names and logs
 	Addr() string // STARTTLS client port as host:port
 	CertPool(t testing.TB) *x509.CertPool
+	CertFile() string // the PEM CertPool trusts, for clients that take a file
 	Register(t testing.TB, user, pass string) string
 }
 
@@ -34,6 +93,9 @@ var (
 
 // Name is "prosody".
 func (s *Server) Name() string { return "prosody" }
+
+// CertFile is the PEM of Prosody's self-signed certificate.
+func (s *Server) CertFile() string { return s.CAFile }
 
 // EjabberdOptions change the ejabberd a test gets.
 type EjabberdOptions struct {
@@ -218,12 +280,19 @@ modules:
   mod_caps: {}
   mod_disco: {}
   mod_pubsub: {plugins: [flat, pep]}
-  mod_muc: {host: conference.localhost}
+  mod_muc:
+    host: %[5]s
+    access_create: local
+    access_mam: all
+    history_size: 20
+    max_user_conferences: 100
+    default_room_options:
+      mam: true
   mod_private: {}
   mod_vcard: {}
   mod_http_api: {}
 %[4]s
-`, pem, s.Port, s.HTTPPort, o.Extra)
+`, pem, s.Port, s.HTTPPort, o.Extra, MUCService)
 }
 
 // ejabberdctl finds the control script: on PATH, or in /usr/sbin, which is
@@ -288,6 +357,12 @@ func (s *Ejabberd) Name() string { return "ejabberd" }
 
 // Addr is the STARTTLS client port as host:port.
 func (s *Ejabberd) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// CertFile is the PEM of ejabberd's self-signed certificate.
+func (s *Ejabberd) CertFile() string { return s.CAFile }
+
+// MUCService returns the JID of ejabberd's group chat service (mod_muc).
+func (s *Ejabberd) MUCService() string { return MUCService }
 
 // CertPool returns a pool trusting only the server's certificate.
 func (s *Ejabberd) CertPool(t testing.TB) *x509.CertPool {

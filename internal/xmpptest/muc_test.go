@@ -26,7 +26,7 @@ func mucServer(t *testing.T, users ...string) *Server {
 }
 
 // rawClient logs user in with a raw client that the test reads from.
-func rawClient(t *testing.T, srv *Server, user string) *Raw {
+func rawClient(t *testing.T, srv XMPPServer, user string) *Raw {
 	t.Helper()
 	r, err := LoginRaw(srv, user, "pw", "raw")
 	if err != nil {

@@ -48,16 +48,30 @@ const Python = "/usr/bin/python3"
 // StartPeer logs user in with slixmpp and waits until it is ready.
 func (s *Server) StartPeer(t testing.TB, user, pass string) *Peer {
 	t.Helper()
+	return startPeer(t, s.Dir, s.CAFile, s.Port, user, pass)
+}
+
+// StartPeer logs user in to ejabberd with slixmpp and waits until it is
+// ready.
+func (s *Ejabberd) StartPeer(t testing.TB, user, pass string) *Peer {
+	t.Helper()
+	return startPeer(t, s.Dir, s.CAFile, s.Port, user, pass)
+}
+
+// startPeer runs the peer script (written into dir) as user against the
+// server on 127.0.0.1:port whose certificate is caFile.
+func startPeer(t testing.TB, dir, caFile string, port int, user, pass string) *Peer {
+	t.Helper()
 	if _, err := os.Stat(Python); err != nil {
 		t.Fatalf("%s is missing; `make test` installs python3-slixmpp", Python)
 	}
-	script := filepath.Join(s.Dir, "peer.py")
+	script := filepath.Join(dir, "peer.py")
 	if err := os.WriteFile(script, peerScript, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := &Peer{JID: user + "@" + Domain, done: make(chan struct{})}
 	p.cond = sync.NewCond(&p.mu)
-	p.cmd = exec.Command(Python, script, p.JID, pass, s.CAFile, "127.0.0.1", strconv.Itoa(s.Port))
+	p.cmd = exec.Command(Python, script, p.JID, pass, caFile, "127.0.0.1", strconv.Itoa(port))
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

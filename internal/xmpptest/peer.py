@@ -266,6 +266,11 @@ class Peer(slixmpp.ClientXMPP):
             if k not in CONFIG_FIELDS:
                 raise ValueError("unknown room setting %r" % k)
             values.append((CONFIG_FIELDS[k], v))
+        if config.get("password") and "muc#roomconfig_passwordprotectedroom" in offered:
+            # XEP-0045 §10.2 has a switch of its own for the password:
+            # ejabberd asks for no password until it is on; Prosody 0.12's
+            # form has no such field (the secret alone protects a room).
+            values.append(("muc#roomconfig_passwordprotectedroom", True))
         for var, _ in values:
             if var not in offered:
                 raise ValueError("the room does not offer the setting %s" % var)

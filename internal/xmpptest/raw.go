@@ -26,7 +26,7 @@ type Raw struct {
 
 // DialRaw logs user in with password pw and resource; what the server
 // sends is read and dropped, and the connection closes when the test ends.
-func DialRaw(t testing.TB, srv *Server, user, pw, resource string) *Raw {
+func DialRaw(t testing.TB, srv XMPPServer, user, pw, resource string) *Raw {
 	t.Helper()
 	r, err := LoginRaw(srv, user, pw, resource)
 	if err != nil {
@@ -43,14 +43,14 @@ func DialRaw(t testing.TB, srv *Server, user, pw, resource string) *Raw {
 // LoginRaw logs user in with password pw and resource. Nothing reads what
 // the server sends until the caller calls Discard or ReadUntil: left
 // unread, the socket's buffers fill up. The caller closes it.
-func LoginRaw(srv *Server, user, pw, resource string) (*Raw, error) {
-	pem, err := os.ReadFile(srv.CAFile)
+func LoginRaw(srv XMPPServer, user, pw, resource string) (*Raw, error) {
+	pem, err := os.ReadFile(srv.CertFile())
 	if err != nil {
 		return nil, err
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("no certificate in %s", srv.CAFile)
+		return nil, fmt.Errorf("no certificate in %s", srv.CertFile())
 	}
 	plain, err := net.DialTimeout("tcp", srv.Addr(), Timeout(RoundTrip))
 	if err != nil {

@@ -145,8 +145,11 @@ func (c *Client) roomConfig(ctx context.Context, sess *xmpp.Session, cmd Command
 		if x == nil {
 			return errors.New("the room sent no configuration form")
 		}
-		_, err = c.iqTo(ctx, sess, roomJID, "set", xmpp.E(NSMUCOwner, "query").Add(submitForm(parseForm(x), cmd.Values)))
-		return err
+		if _, err = c.iqTo(ctx, sess, roomJID, "set", xmpp.E(NSMUCOwner, "query").Add(submitForm(parseForm(x), cmd.Values))); err != nil {
+			return err
+		}
+		c.learnRoom(sess, roomJID) // the archive may have been turned on or off
+		return nil
 	case CancelRoomConfig:
 		roomJID, _, err := c.joined(cmd.Room)
 		if err != nil {

@@ -392,6 +392,11 @@ func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID strin
 	if err != nil {
 		return roomInfo{}
 	}
+	return parseRoomInfo(res)
+}
+
+// parseRoomInfo reads a room's disco#info answer.
+func parseRoomInfo(res *xmpp.Element) roomInfo {
 	var info roomInfo
 	q := res.Child(NSDiscoInfo, "query")
 	for _, f := range q.ChildrenIn(NSDiscoInfo) {
@@ -407,6 +412,24 @@ func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID strin
 		}
 	}
 	return info
+}
+
+// learnRoom asks a room we made what it is now that it exists (before,
+// there was nobody to ask): whether it keeps an archive decides how it is
+// joined again after a new session.
+func (c *Client) learnRoom(sess *xmpp.Session, roomJID string) {
+	sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", roomJID).Add(xmpp.E(NSDiscoInfo, "query")), c.opts.IQTimeout,
+		func(res *xmpp.Element, err error) {
+			if err != nil {
+				return
+			}
+			info := parseRoomInfo(res)
+			c.state.Lock()
+			if r, ok := c.rooms[roomJID]; ok {
+				r.archive, r.name = info.archive, info.name
+			}
+			c.state.Unlock()
+		})
 }
 
 // rejoinRooms joins again, after a new session (not a resumed one),
@@ -649,8 +672,13 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 	if created && !configure {
 		// A new room waits for its owner's configuration; an instant room
 		// takes the defaults (XEP-0045 §10.1.2).
+		roomJID := e.Room
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", e.Room).Add(
-			xmpp.E(NSMUCOwner, "query").Add(xmpp.E(NSForms, "x", "type", "submit"))), c.opts.IQTimeout, func(*xmpp.Element, error) {})
+			xmpp.E(NSMUCOwner, "query").Add(xmpp.E(NSForms, "x", "type", "submit"))), c.opts.IQTimeout, func(_ *xmpp.Element, err error) {
+			if err == nil {
+				c.learnRoom(sess, roomJID)
+			}
+		})
 	}
 	// What the outbox kept for this room while we were out goes now.
 	c.flush(sess, false, c.deliver)

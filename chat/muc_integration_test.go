@@ -594,3 +594,28 @@ func testRoomCreatedAndCorrected(t *testing.T, srv roomServer) {
 		t.Fatalf("correction %+v", c)
 	}
 }
+
+// A room gab made is asked what it is once it exists: after a new
+// session it is joined again without history and caught up from its
+// archive, as any other.
+func TestRoomMadeByUsIsCaughtUpAfterNewSession(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	tea := xmpptest.Room("tea")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{NoStreamManagement: true})
+	if j := joinRoom(t, a, tea, "alice", ""); !j.Created || j.Archive {
+		t.Fatalf("first join %+v", j)
+	}
+	// Someone stays in it, so the room lives on while we are away.
+	srv.StartPeer(t, "ada", "pw").Join(t, tea, "ada")
+	_, at := a.r.waitFrom(t, 0, "joined", xmpptest.RoundTrip, is(func(e chat.RoomJoined) bool { return true }))
+	// The instant room's configuration and the question that follows it
+	// are answered before this message comes back.
+	a.c.Do(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "first"})
+	a.r.wait(t, "the reflection", is(func(e chat.DeliveryChanged) bool { return e.State == chat.DeliveryReceived }))
+	a.c.Do(chat.Reconnect{})
+	again, _ := a.r.waitFrom(t, at+1, "joined again", xmpptest.RoundTrip, is(func(e chat.RoomJoined) bool { return e.Room == tea }))
+	if !again.(chat.RoomJoined).Archive {
+		t.Fatalf("joined again without the archive: %+v", again)
+	}
+	a.r.waitFrom(t, at+1, "the catch-up", xmpptest.RoundTrip, is(func(e chat.RoomCatchUp) bool { return e.Room == tea && e.Err == nil }))
+}

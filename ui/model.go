@@ -26,6 +26,10 @@ type Account struct {
 	Show    roster.Show
 	Status  string
 	Blocked map[string]bool // the server's block list (XEP-0191)
+	// Nick is the account's nick setting for rooms ("": the JID's
+	// localpart); MUCService its server's group chat service, once found.
+	Nick       string
+	MUCService string
 	Rooms   *room.Rooms     // the rooms (XEP-0045) joined or tried in this run
 }
 

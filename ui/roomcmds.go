@@ -245,8 +245,11 @@ func (a *App) joinCommand(acct *Account, args []string) {
 	}
 	addr, nick, _ := strings.Cut(args[0], "/")
 	if !strings.Contains(addr, "@") {
-		a.state.SetStatus(true, "give the room's full address (room@service), as in /join %s@conference.example.org", Sanitize(addr))
-		return
+		if acct.MUCService == "" {
+			a.state.SetStatus(true, "your server has no group chat service that gab knows of: give the room's full address (room@service), as in /join %s@conference.example.org", Sanitize(addr))
+			return
+		}
+		addr += "@" + acct.MUCService // the server's own group chat service
 	}
 	bare, err := validJID(addr)
 	if err != nil {

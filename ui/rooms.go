@@ -182,6 +182,9 @@ func (a *Account) rooms() *room.Rooms {
 // defaultNick is the nick a room is joined with when none is given: the
 // local part of the account's JID.
 func (a *Account) defaultNick() string {
+	if a.Nick != "" {
+		return a.Nick // the account's nick setting
+	}
 	j := a.JID
 	if j == "" {
 		return a.Name
@@ -302,6 +305,8 @@ func (s *State) applyRoom(a *Account, account string, ev chat.Event) bool {
 		}
 	case chat.InvitationReceived:
 		s.Flush() // the App lists it and says so: it knows the key that answers
+	case chat.ServicesFound:
+		a.MUCService = e.MUC
 	case chat.RoomCatchUp:
 		s.Flush()
 		if e.Err != nil {

@@ -577,7 +577,7 @@ func TestRoomPrivateMessageTab(t *testing.T) {
 func TestRoomCommands(t *testing.T) {
 	h := newHarness(t, 140, 20)
 	h.command("/join tea")
-	h.waitFor("give the room's full address (room@service)")
+	h.waitFor("your server has no group chat service that gab knows of")
 	h.command("/kick bob")
 	h.waitFor("/kick works in a room's tab")
 	h.command("/join tea@rooms.x secret")
@@ -643,6 +643,11 @@ func TestRoomCommands(t *testing.T) {
 	h.waitFor("showing the messages of dan in tea@rooms.x again")
 	h.send(say("dan", "heard again"))
 	h.waitFor("dan: heard again")
+	// Once the server named its group chat service, a room is joined by
+	// its name alone.
+	h.send(chat.ServicesFound{MUC: "rooms.x"})
+	h.command("/join coffee")
+	h.waitCommand("the join by name", func(c chat.Command) bool { return c == chat.JoinRoom{Room: "coffee@rooms.x", Nick: "me"} })
 }
 
 // Occupants typing: "ada and 2 others are typing" in the status line.

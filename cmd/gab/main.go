@@ -285,7 +285,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		c := chat.New(a, opts)
 		clients = append(clients, c)
 		show, _ := roster.ShowFromStatus(a.Status)
-		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage})
+		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick})
 		sources[a.Name] = c.Events()
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -30,7 +30,7 @@ type Account struct {
 	// localpart); MUCService its server's group chat service, once found.
 	Nick       string
 	MUCService string
-	Rooms   *room.Rooms     // the rooms (XEP-0045) joined or tried in this run
+	Rooms      *room.Rooms // the rooms (XEP-0045) joined or tried in this run
 }
 
 // LineKind says how a conversation line is drawn.

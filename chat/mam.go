@@ -48,6 +48,9 @@ type MessageArchived struct {
 	Room       string
 	Nick       string
 	OccupantID string
+	// Private: from our account's archive, a private message with the
+	// occupant Nick of the room Peer (see peerConv).
+	Private bool
 }
 
 func (MessageArchived) isEvent() {}
@@ -82,10 +85,13 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 		Thread: inner.ChildText(xmpp.NSClient, "thread"), Outgoing: from.Bare().Equal(own),
 		ReplaceID: inner.Child(NSCorrect, "replace").Get("id"),
 	}
+	peer := from
 	if a.Outgoing {
-		a.Peer = to.Bare().String()
-	} else {
-		a.Peer = from.Bare().String()
+		peer = to
+	}
+	a.Peer = peer.Bare().String()
+	if conv := peerConv(self, inner, peer); conv.Kind == KindPrivate {
+		a.Private, a.Nick = true, peer.Resourcepart()
 	}
 	a.Time = now(self)
 	if t, err := time.Parse(time.RFC3339Nano, fwd.Child(NSDelay, "delay").Get("stamp")); err == nil {
@@ -244,6 +250,10 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	if !ours || mode == mamMarkEnd {
 		return nil, false
 	}
+	conv := ChatWith(a.Peer)
+	if a.Private {
+		conv = PrivateConv(a.Peer, a.Nick)
+	}
 	if mode == mamBackfill {
 		// Old messages for a conversation the store knew nothing of: into
 		// the store, and the tab reads them from there when the page is in.
@@ -251,8 +261,8 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 		if a.Outgoing {
 			dir = history.Out
 		}
-		if !c.duplicate(ctx, ChatWith(a.Peer), dir, a.ArchiveID, a.OriginID, a.ID) {
-			m := &history.Message{Kind: history.KindChat, Peer: a.Peer, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
+		if !c.duplicate(ctx, conv, dir, a.ArchiveID, a.OriginID, a.ID) {
+			m := &history.Message{Kind: string(conv.Kind), Peer: conv.JID, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
 				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time}
 			if a.Outgoing {
 				m.State = history.StateSent
@@ -263,14 +273,14 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
-		return CarbonSent{Conv: ChatWith(a.Peer), ID: a.ID, To: a.Peer, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
+		return CarbonSent{Conv: conv, ID: a.ID, To: conv.JID, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
 	}
-	m := MessageReceived{Conv: ChatWith(a.Peer), ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
+	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
 		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
 	if a.ReplaceID != "" {
 		// A correction, judged as a live one is; its copy, when it was
 		// seen live, is recognised by its ids.
-		return MessageCorrected{Conv: ChatWith(a.Peer), From: a.From, Bare: a.Peer, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
+		return MessageCorrected{Conv: conv, From: a.From, Bare: a.Peer, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
 	}
 	return m, true
 }

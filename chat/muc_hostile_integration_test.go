@@ -33,6 +33,21 @@ func rawOccupant(t *testing.T, srv *xmpptest.Server, user, resource, room, nick 
 	return r
 }
 
+// rawOccupantUnread is rawOccupant for a caller that reads what the
+// server sends (roundTrip).
+func rawOccupantUnread(t *testing.T, srv *xmpptest.Server, user, resource, room, nick string) *xmpptest.Raw {
+	t.Helper()
+	r, err := xmpptest.LoginRaw(srv, user, "pw", resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if _, err := r.JoinRoom(room, nick, "<history maxstanzas='0'/>"); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // mustSend sends xml on a raw client.
 func mustSend(t *testing.T, r *xmpptest.Raw, xml string) {
 	t.Helper()
@@ -239,5 +254,91 @@ func TestRoomHostileNickTakenOver(t *testing.T) {
 	}
 	if fmt.Sprint(dirs) != fmt.Sprint(want) {
 		t.Errorf("from the archive\n%v\nwant\n%v", dirs, want)
+	}
+}
+
+// A private message from room/nick is the private conversation with that
+// occupant, never a chat with a contact — even with the room's address in
+// the roster as a contact named like it: live, as a copy of one our other
+// device sent (a sent carbon), and from our account's archive.
+func TestRoomHostilePrivateIsNotAChat(t *testing.T) {
+	srv := mucServer(t, "alice", "mallory", "bob")
+	tea := xmpptest.Room("tea")
+	if err := srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: tea, Name: "tea", Subscription: "both"}, {JID: "mallory@localhost", Name: "tea", Subscription: "both"}}); err != nil {
+		t.Fatal(err)
+	}
+	store := openStore(t)
+	// The first run only notes where our account's archive ends.
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	rawOccupant(t, srv, "bob", "pc", tea, "bob")
+	m := rawOccupantUnread(t, srv, "mallory", "evil", tea, "mallory")
+	mustSend(t, m, `<message type='chat' to='`+tea+`/alice' id='p1'><body>pm live</body><x xmlns='http://jabber.org/protocol/muc#user'/></message>`)
+	mustSend(t, m, `<message type='chat' to='alice@localhost' id='c1'><body>chat live</body></message>`)
+	a.r.wait(t, "the chat", is(func(e chat.MessageReceived) bool { return e.Body == "chat live" }))
+
+	// Another device of ours in the room sends mallory a private message:
+	// its sent carbon reaches gab.
+	phone := rawOccupantUnread(t, srv, "alice", "phone", tea, "alice-phone")
+	mustSend(t, phone, `<message type='chat' to='`+tea+`/mallory' id='p2'><body>pm from my phone</body><x xmlns='http://jabber.org/protocol/muc#user'/><origin-id xmlns='urn:xmpp:sid:0' id='p2'/></message>`)
+	mustSend(t, phone, `<message type='chat' to='mallory@localhost' id='c2'><body>chat from my phone</body></message>`)
+	a.r.wait(t, "the carbon of the chat", is(func(e chat.CarbonSent) bool { return e.Body == "chat from my phone" }))
+
+	// While gab is away, the phone gets and sends private messages: they
+	// are in our account's archive, and gab catches up from it.
+	a.stop()
+	mustSend(t, m, `<message type='chat' to='`+tea+`/alice-phone' id='p3'><body>pm while away</body><x xmlns='http://jabber.org/protocol/muc#user'/></message>`)
+	roundTrip(t, m)
+	mustSend(t, phone, `<message type='chat' to='`+tea+`/mallory' id='p4'><body>pm from my phone while away</body><x xmlns='http://jabber.org/protocol/muc#user'/><origin-id xmlns='urn:xmpp:sid:0' id='p4'/></message>`)
+	roundTrip(t, phone)
+	mustSend(t, m, `<message type='chat' to='alice@localhost' id='c3'><body>chat while away</body></message>`)
+	roundTrip(t, m)
+	a2 := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	a2.r.wait(t, "the chat while away", is(func(e chat.MessageReceived) bool { return e.Body == "chat while away" }))
+
+	want := map[string]chat.Conv{
+		"pm live":                     chat.PrivateConv(tea, "mallory"),
+		"chat live":                   chat.ChatWith("mallory@localhost"),
+		"pm from my phone":            chat.PrivateConv(tea, "mallory"),
+		"chat from my phone":          chat.ChatWith("mallory@localhost"),
+		"pm while away":               chat.PrivateConv(tea, "mallory"),
+		"pm from my phone while away": chat.PrivateConv(tea, "mallory"),
+		"chat while away":             chat.ChatWith("mallory@localhost"),
+	}
+	for _, r := range []*recorder{a.r, a2.r} {
+		for _, e := range r.snapshot() {
+			var body string
+			var conv chat.Conv
+			switch e := e.(type) {
+			case chat.MessageReceived:
+				body, conv = e.Body, e.Conv
+			case chat.CarbonSent:
+				body, conv = e.Body, e.Conv
+			default:
+				continue
+			}
+			if w, ok := want[body]; ok && conv != w {
+				t.Errorf("%q in %+v, want %+v", body, conv, w)
+			}
+		}
+	}
+	a2.stop() // everything it had is stored
+	where := map[string][]chat.Conv{}
+	for _, conv := range []chat.Conv{chat.PrivateConv(tea, "mallory"), chat.ChatWith("mallory@localhost"), chat.ChatWith(tea), chat.RoomConv(tea)} {
+		rows, _, err := store.Before(context.Background(), history.Conv{Kind: string(conv.Kind), Peer: conv.JID}, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			where[r.Body] = append(where[r.Body], conv)
+		}
+	}
+	for body, w := range want {
+		if got := where[body]; len(got) != 1 || got[0] != w {
+			t.Errorf("%q stored in %v, want once in %v", body, got, w)
+		}
+	}
+	if rows, _, err := store.Before(context.Background(), history.Conv{Kind: history.KindChat, Peer: tea}, 0, 100); err != nil || len(rows) != 0 {
+		t.Errorf("a chat with the room's address holds %+v (%v)", rows, err)
 	}
 }

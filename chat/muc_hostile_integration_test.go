@@ -342,3 +342,90 @@ func TestRoomHostilePrivateIsNotAChat(t *testing.T) {
 		t.Errorf("a chat with the room's address holds %+v (%v)", rows, err)
 	}
 }
+
+// Nicks made of markup, long and unusual text are data: gab joins, talks
+// and changes nick with them, and stores its own and others' exactly (the
+// interface sanitises what it shows). Nicks no address may hold (control
+// characters, bidi overrides, 10,000 characters) gab refuses with a clear
+// error before sending; Prosody refuses them too (jid-malformed), so no
+// occupant can have one.
+func TestRoomHostileNicks(t *testing.T) {
+	srv := mucServer(t, "alice", "mallory", "bob")
+	tea := xmpptest.Room("tea")
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+
+	for _, bad := range []string{"a\u0007bell", "\u202eevil", "zero\u200bwidth", strings.Repeat("n", 10000)} {
+		id := a.c.Do(chat.JoinRoom{Room: tea, Nick: bad})
+		f := a.r.wait(t, "the refusal of a bad nick", is(func(e chat.CommandFailed) bool { return e.ID == id })).(chat.CommandFailed)
+		if !strings.Contains(f.Err.Error(), "cannot be a nick") {
+			t.Errorf("joining as %.20q: %v", bad, f.Err)
+		}
+	}
+	markup := "[red]alice[-][:::https://evil.example]"
+	joined := joinRoom(t, a, tea, markup, "")
+	if joined.Self.Nick != markup {
+		t.Fatalf("joined as %q", joined.Self.Nick)
+	}
+	rawOccupant(t, srv, "bob", "pc", tea, "bob") // keeps the room through our nick changes
+
+	// Prosody refuses what no address may hold.
+	for _, bad := range []string{"\u202eevil", "a\u0085next", strings.Repeat("n", 10000)} {
+		r, err := xmpptest.LoginRaw(srv, "mallory", "pw", "probe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.JoinRoom(tea, bad, "")
+		r.Close()
+		if err == nil || !strings.Contains(got, "jid-malformed") {
+			t.Errorf("Prosody let an occupant in as %.20q: %v\n%.300s", bad, err, got)
+		}
+	}
+
+	// Prosody applies stringprep strictly (Unicode 3.2, with its bidi
+	// rule): a nick mixing right-to-left and left-to-right letters, or
+	// with an emoji, is refused (jid-malformed), and gab says so.
+	id := a.c.Do(chat.ChangeNick{Room: tea, Nick: "emoji 🎉 and עברית"})
+	a.r.wait(t, "the nick change sent", is(func(e chat.CommandDone) bool { return e.ID == id }))
+	a.r.wait(t, "the refusal of a mixed-direction nick", is(func(e chat.Notice) bool {
+		return strings.Contains(e.Text, "jid-malformed")
+	}))
+	odd := []string{
+		"[::b]bold[\"region\"][\"\"]",
+		"café ✓ ∞",
+		"עברית",
+		strings.Repeat("é", 511) + "n", // 1,023 bytes: the longest a nick may be
+	}
+	for i, nick := range odd {
+		m := rawOccupant(t, srv, "mallory", fmt.Sprintf("evil%d", i), tea, nick)
+		mustSend(t, m, `<message type='groupchat' to='`+tea+`'><body>odd `+fmt.Sprint(i)+`</body></message>`)
+		e := a.r.wait(t, "the odd nick's message", is(func(e chat.MessageReceived) bool { return e.Body == fmt.Sprint("odd ", i) })).(chat.MessageReceived)
+		if e.Nick != nick {
+			t.Errorf("message from %.30q came as from %.30q", nick, e.Nick)
+		}
+		mustSend(t, m, `<presence to='`+tea+`/`+nick+`' type='unavailable'/>`)
+	}
+	// Our own nick changes to each odd one and back to markup; our
+	// messages are confirmed by their reflections all along.
+	for i, nick := range append(odd[:3:3], markup) {
+		a.do(t, chat.ChangeNick{Room: tea, Nick: nick})
+		a.r.wait(t, "our odd nick", is(func(e chat.OccupantChanged) bool { return e.Self && !e.Left && e.Occupant.Nick == nick }))
+		a.c.Do(chat.SendMessage{Conv: chat.RoomConv(tea), Body: fmt.Sprint("ours ", i)})
+		sent := a.r.wait(t, "our message", is(func(e chat.MessageSent) bool { return e.Body == fmt.Sprint("ours ", i) })).(chat.MessageSent)
+		a.r.wait(t, "its reflection", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliveryReceived }))
+	}
+	nicks := map[string]string{}
+	for _, r := range roomRows(t, store, tea) {
+		nicks[r.Body] = r.Nick + "/" + r.Direction
+	}
+	for i, nick := range odd {
+		if got := nicks[fmt.Sprint("odd ", i)]; got != nick+"/"+history.In {
+			t.Errorf("odd %d stored as from %.40q", i, got)
+		}
+	}
+	for i := range 4 {
+		if got := nicks[fmt.Sprint("ours ", i)]; !strings.HasSuffix(got, "/"+history.Out) {
+			t.Errorf("ours %d stored as %.40q", i, got)
+		}
+	}
+}

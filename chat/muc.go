@@ -595,6 +595,11 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 		c.state.Unlock()
 		return nil
 	}
+	if e.Self && r.occupantID != "" && e.Occupant.OccupantID != "" && e.Occupant.OccupantID != r.occupantID {
+		// Marked as ours (110) but another occupant's id: a room that
+		// passed on an occupant's own status code. Not us.
+		e.Self = false
+	}
 	if !e.Self {
 		c.state.Unlock()
 		return []Event{e}

@@ -121,3 +121,35 @@ func TestRoomArchivedForged(t *testing.T) {
 		})
 	}
 }
+
+// A presence marked as ours (110) that carries another occupant's id is
+// not ours: a room that passed on an occupant's own status code cannot
+// make it us — not change our nick, not take us out. Prosody rebuilds the
+// <x/> of every occupant presence, so this is tested here.
+func TestRoomSelfPresenceNeedsOurOccupantID(t *testing.T) {
+	c := New(&config.Account{Name: "alice", JID: jid.MustParse("alice@localhost")}, Options{})
+	tea := "tea@rooms.localhost"
+	c.rooms[tea] = &mucRoom{nick: "alice2", state: mucJoined, occupantID: "occ-alice"}
+	eve := room.Occupant{Nick: "alice", OccupantID: "occ-eve", Role: room.Participant}
+	for _, e := range []OccupantChanged{
+		{Room: tea, Occupant: eve, Self: true, Codes: []int{110}},
+		{Room: tea, Occupant: eve, Self: true, Left: true, Kicked: true, Codes: []int{110, 307}},
+		{Room: tea, Occupant: eve, Self: true, Left: true, NewNick: "mallory", Codes: []int{110, 303}},
+	} {
+		evs := c.occupantEvent(context.Background(), nil, e)
+		if len(evs) != 1 {
+			t.Fatalf("%+v gave %+v", e, evs)
+		}
+		if o, ok := evs[0].(OccupantChanged); !ok || o.Self {
+			t.Errorf("%+v taken for ours: %+v", e, evs[0])
+		}
+		if r := c.rooms[tea]; r == nil || r.nick != "alice2" || r.occupantID != "occ-alice" || r.state != mucJoined {
+			t.Fatalf("after %+v the room is %+v", e, r)
+		}
+	}
+	// Ours, with our id (or none, as in Prosody's 303), still is.
+	evs := c.occupantEvent(context.Background(), nil, OccupantChanged{Room: tea, Occupant: room.Occupant{Nick: "alice2"}, Self: true, Left: true, NewNick: "alice3", Codes: []int{110, 303}})
+	if o, ok := evs[0].(OccupantChanged); !ok || !o.Self || c.rooms[tea].nick != "alice3" {
+		t.Errorf("our own nick change: %+v, nick %q", evs, c.rooms[tea].nick)
+	}
+}

@@ -293,8 +293,12 @@ func TestRoomHostilePrivateIsNotAChat(t *testing.T) {
 	roundTrip(t, phone)
 	mustSend(t, m, `<message type='chat' to='alice@localhost' id='c3'><body>chat while away</body></message>`)
 	roundTrip(t, m)
+	// The sentinel goes to the phone alone: gab has it from the archive
+	// only, after everything before it.
+	mustSend(t, m, `<message type='chat' to='alice@localhost/phone' id='c4'><body>sentinel while away</body></message>`)
+	roundTrip(t, m)
 	a2 := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
-	a2.r.wait(t, "the chat while away", is(func(e chat.MessageReceived) bool { return e.Body == "chat while away" }))
+	a2.r.wait(t, "the sentinel from the archive", is(func(e chat.MessageReceived) bool { return e.Body == "sentinel while away" }))
 
 	want := map[string]chat.Conv{
 		"pm live":                     chat.PrivateConv(tea, "mallory"),
@@ -336,6 +340,9 @@ func TestRoomHostilePrivateIsNotAChat(t *testing.T) {
 	for body, w := range want {
 		if got := where[body]; len(got) != 1 || got[0] != w {
 			t.Errorf("%q stored in %v, want once in %v", body, got, w)
+			for _, r := range storedWith(t, store, body) {
+				t.Logf("row %d %s %s %s archive %q stanza %q origin %q received %v", r.ID, r.Kind, r.Peer, r.Direction, r.ArchiveID, r.StanzaID, r.OriginID, r.Received)
+			}
 		}
 	}
 	if rows, _, err := store.Before(context.Background(), history.Conv{Kind: history.KindChat, Peer: tea}, 0, 100); err != nil || len(rows) != 0 {

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/gab-chat/gab/xmpp"
@@ -63,6 +64,12 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 		// A message to another of our devices: handle it as if it had come
 		// here (its own sender check applies).
 		evs := translateMessage(self, inner)
+		if from, ok := sender(self, inner); ok && peerConv(self, inner, from).Kind == KindPrivate {
+			if typ := inner.Get("type"); typ == "chat" || typ == "normal" || typ == "" {
+				// Another device's private message in a room this one is not in.
+				evs = translateRoomMessage(self, inner, from, cmp.Or(typ, "normal"))
+			}
+		}
 		carbon := func(m MessageReceived) MessageReceived {
 			m.Carbon = true
 			if m.ArchiveID == "" {
@@ -90,8 +97,9 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 		return nil, true // a chat state or marker from another device
 	}
 	t, delayed := delayStamp(self, inner)
+	conv := peerConv(self, inner, to)
 	return []Event{CarbonSent{
-		Conv: ChatWith(to.Bare().String()), ID: inner.Get("id"), To: to.Bare().String(), Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
+		Conv: conv, ID: inner.Get("id"), To: conv.JID, Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
 		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed,
 	}}, true
 }

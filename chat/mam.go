@@ -48,10 +48,8 @@ type MessageArchived struct {
 	Room       string
 	Nick       string
 	OccupantID string
-	// Private is set for a private message through the room Peer, to or
-	// from its occupant Nick (XEP-0045 §7.5: a chat carrying a muc#user
-	// <x/>), which our own archive keeps too: its conversation is
-	// PrivateConv(Peer, Nick), as when it came live.
+	// Private: from our account's archive, a private message with the
+	// occupant Nick of the room Peer (see peerConv).
 	Private bool
 }
 
@@ -92,7 +90,7 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 		peer = to
 	}
 	a.Peer = peer.Bare().String()
-	if inner.Child(NSMUCUser, "x") != nil && peer.Resourcepart() != "" && peer.Localpart() != "" {
+	if conv := peerConv(self, inner, peer); conv.Kind == KindPrivate {
 		a.Private, a.Nick = true, peer.Resourcepart()
 	}
 	a.Time = now(self)

@@ -147,6 +147,24 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 	return evs
 }
 
+// peerConv is the conversation of a one-to-one message with peer (its
+// sender, or its recipient for one we sent): the private conversation with
+// an occupant when peer is room@service/nick and the room is one we are
+// in, or the message carries the mark of a private message in a room (an
+// <x xmlns='http://jabber.org/protocol/muc#user'/>, XEP-0045 §7.5) — as
+// the copies of another device's private messages do (carbons, our
+// account's archive) when this one is not in the room; else the chat with
+// peer's bare JID. A private message is never a contact's chat.
+func peerConv(self Self, el *xmpp.Element, peer jid.JID) Conv {
+	bare := peer.Bare().String()
+	if nick := peer.Resourcepart(); nick != "" && peer.Localpart() != "" {
+		if _, in := self.inRoom(bare); in || el.Child(NSMUCUser, "x") != nil {
+			return PrivateConv(bare, nick)
+		}
+	}
+	return ChatWith(bare)
+}
+
 // roomArchiveID is the id a room's archive gave a message: a stanza-id
 // stamped by the room itself (XEP-0359, XEP-0313 §5.1.2), and only when
 // there is exactly one such (an occupant cannot stamp one: the room
@@ -615,6 +633,11 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 	if !ok {
 		c.state.Unlock()
 		return nil
+	}
+	if e.Self && r.occupantID != "" && e.Occupant.OccupantID != "" && e.Occupant.OccupantID != r.occupantID {
+		// Marked as ours (110) but another occupant's id: a room that
+		// passed on an occupant's own status code. Not us.
+		e.Self = false
 	}
 	if !e.Self {
 		c.state.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -143,6 +144,9 @@ func roomBare(srv *xmpptest.Server, m, round int) (time.Duration, error) {
 // roomGab is gab's join, typed as /join: until its room tab shows every
 // occupant and the last archived message.
 func roomGab(gab, dir string, srv *xmpptest.Server, n, m int) (time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, err
+	}
 	t, err := newTmux(dir)
 	if err != nil {
 		return 0, err
@@ -212,6 +216,9 @@ func roomFloodCase(gab, dir string, rate int, d time.Duration) ([]row, error) {
 	r, err := newRoom(filepath.Join(dir, "server"), 10, 1)
 	defer r.close()
 	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	t, err := newTmux(dir)

@@ -336,3 +336,24 @@ func TestRoomConfigLongFormFitsAndScrolls(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedAsksAreForgotten: once the list or the form could not be had,
+// a late answer is one nobody waits for, and opens nothing.
+func TestFailedAsksAreForgotten(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.roomUI(func() { h.app.cmdRooms(nil) })
+	h.roomEvent(chat.CommandFailed{Command: chat.ListRooms{}})
+	h.roomEvent(chat.RoomsListed{Service: "c.x", Rooms: []chat.RoomItem{{JID: "a@c.x"}}})
+	h.roomUI(func() { h.app.openConv("me", chat.RoomConv("room@c.x")) })
+	h.roomUI(func() { h.app.cmdConfig() })
+	h.roomEvent(chat.CommandFailed{Command: chat.FetchRoomConfig{Room: "room@c.x"}})
+	h.roomEvent(chat.RoomConfigForm{Room: "room@c.x", Form: configForm()})
+	ls := h.sentinel("sentinel")
+	if all := strings.Join(ls, "\n"); strings.Contains(all, "public room") || strings.Contains(all, "Configure") {
+		t.Fatalf("an answer after a failure opened a dialog:\n%s", all)
+	}
+	// Asked again, it opens.
+	h.roomUI(func() { h.app.cmdRooms(nil) })
+	h.roomEvent(chat.RoomsListed{Service: "c.x", Rooms: []chat.RoomItem{{JID: "a@c.x"}}})
+	h.waitFor("1 public room on c.x")
+}

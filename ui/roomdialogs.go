@@ -298,6 +298,7 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 	form := newForm()
 	form.SetItemPadding(0).SetBorderPadding(0, 0, 1, 1)
 	var fields []configField
+	var descs []string // by form item: its field's description
 	editable := func(name, shown string, parse func(string) []string, in *tview.InputField) {
 		fields = append(fields, configField{name: name, first: parse(shown), now: func() []string { return parse(in.GetText()) }})
 	}
@@ -339,6 +340,11 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 			editable(f.Var, shown, splitBar, in)
 		case "list-single":
 			opts, values := formOptions(f.Options)
+			if len(opts) == 0 { // nothing to choose from: a line of text
+				shown := plainText(strings.Join(f.Values, " "))
+				editable(f.Var, shown, oneValue, addInput(form, name, shown, 0, nil))
+				break
+			}
 			choice := -1
 			for i, v := range values {
 				if len(f.Values) > 0 && v == f.Values[0] {
@@ -382,6 +388,9 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 			in := addInput(form, name, shown, 0, nil)
 			editable(f.Var, shown, oneValue, in)
 		}
+		for len(descs) < form.GetFormItemCount() {
+			descs = append(descs, f.Desc)
+		}
 	}
 	done := func() {
 		r.mu.Lock()
@@ -418,8 +427,8 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 	addButton(form, "Cancel", cancel)
 	form.SetCancelFunc(cancel)
 
-	hint := NewLabel("Tab, Shift+Tab: next, previous · Space: tick · Save is last · Esc: cancel").
-		SetStyle(tcell.StyleDefault.Foreground(theme.Dim))
+	hint := &formHint{Box: tview.NewBox(), form: form, descs: descs,
+		text: "Tab, Shift+Tab: next, previous · Space: tick · Save is last · Esc: cancel"}
 	hint.SetBorderPadding(0, 0, 1, 1)
 	box := tview.NewFlex().SetDirection(tview.FlexRow)
 	label.SetBorderPadding(0, 0, 1, 1)
@@ -577,4 +586,27 @@ func (n *formNote) Draw(screen tcell.Screen) {
 		return
 	}
 	drawText(screen, x, y, w, n.lines[0], n.style)
+}
+
+// formHint is the line under a form: the focused field's description
+// (remote text, drawn cell by cell), else how to use the form.
+type formHint struct {
+	*tview.Box
+	form  *tview.Form
+	descs []string
+	text  string
+}
+
+// Draw draws the hint on one line, cut with an ellipsis.
+func (h *formHint) Draw(screen tcell.Screen) {
+	h.Box.DrawForSubclass(screen, h)
+	x, y, w, rows := h.GetInnerRect()
+	if rows < 1 {
+		return
+	}
+	s := h.text
+	if i, _ := h.form.GetFocusedItemIndex(); i >= 0 && i < len(h.descs) && strings.TrimSpace(h.descs[i]) != "" {
+		s = plainText(h.descs[i])
+	}
+	drawText(screen, x, y, w, s, tcell.StyleDefault.Foreground(theme.Dim))
 }

@@ -139,7 +139,7 @@ func configForm() chat.Form {
 			{Var: "FORM_TYPE", Type: "hidden", Values: []string{"http://jabber.org/protocol/muc#roomconfig"}},
 			{Type: "fixed", Values: []string{"General settings"}},
 			{Var: "muc#roomconfig_roomname", Type: "text-single", Label: "Title", Values: []string{"Old name"}},
-			{Var: "muc#roomconfig_persistentroom", Type: "boolean", Label: "Persistent", Values: []string{"0"}},
+			{Var: "muc#roomconfig_persistentroom", Type: "boolean", Label: "Persistent", Values: []string{"0"}, Desc: "Keep the room when the last occupant leaves"},
 			{Var: "muc#roomconfig_publicroom", Type: "boolean", Label: "Public", Values: []string{"1"}},
 			{Var: "muc#roomconfig_roomsecret", Type: "text-private", Label: "Password", Values: []string{"hunter2"}},
 			{Var: "muc#roomconfig_whois", Type: "list-single", Label: "Who sees JIDs", Values: []string{"moderators"},
@@ -177,8 +177,9 @@ func TestRoomConfigDialogSendsWhatChanged(t *testing.T) {
 	h.typeText("New name")
 	h.waitFor("New name")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone) // to Persistent
-	h.typeText(" ")                         // tick it
-	for i := 0; i < 9; i++ {                // Public … the last Broadcast box, Admins, Description, Save
+	h.waitFor("Keep the room when the last occupant leaves")
+	h.typeText(" ")          // tick it
+	for i := 0; i < 9; i++ { // Public … the last Broadcast box, Admins, Description, Save
 		h.key(tcell.KeyTab, 0, tcell.ModNone)
 	}
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
@@ -278,7 +279,8 @@ func TestRoomConfigHostileTextIsInertAndShort(t *testing.T) {
 		Instructions: "[:::https://evil]click[:::-]\u2066" + strings.Repeat("i ", 5000),
 		Fields: []chat.FormField{
 			{Type: "fixed", Label: "[red]fixed", Values: []string{"\u009b31m" + strings.Repeat("f", 10000)}},
-			{Var: "v1", Type: "text-single", Label: evil, Values: []string{"[red]value\x1b" + strings.Repeat("v", 10000)}},
+			{Var: "v1", Type: "text-single", Label: evil, Values: []string{"[red]value\x1b" + strings.Repeat("v", 10000)},
+				Desc: "[red]desc\u202E\n" + strings.Repeat("d", 10000)},
 			{Var: "v2", Type: "boolean", Label: evil},
 			{Var: "v3", Type: "list-single", Label: evil, Values: []string{"a"},
 				Options: []chat.FormOption{{Label: "[red]opt\u202E" + strings.Repeat("o", 10000), Value: "a"}}},
@@ -289,7 +291,7 @@ func TestRoomConfigHostileTextIsInertAndShort(t *testing.T) {
 	h.roomUI(func() { h.app.cmdConfig() })
 	h.roomEvent(chat.RoomConfigForm{Room: "[red]r\u202E@c.x", Form: form})
 	ls := h.waitFor("Configure [red]r\uFFFD@c.x", "[red]Title[-]\uFFFD[2J", "[:::https://evil]click[:::-]\uFFFD",
-		"[red]fixed: \uFFFD31m", "[red]Evil[-]\uFFFDxxx", "[red]value\uFFFDvvv", "[red]opt\uFFFDooo", "[red]novar\uFFFDnnn", "…", "Save")
+		"[red]fixed: \uFFFD31m", "[red]Evil[-]\uFFFDxxx", "[red]value\uFFFDvvv", "[red]opt\uFFFDooo", "[red]novar\uFFFDnnn", "[red]desc\uFFFD ddd", "…", "Save")
 	fitsScreen(t, ls, 80)
 	h.noRedCells()
 	// Labels are cut to a third of the dialog, so the fields keep room.

@@ -250,8 +250,8 @@ const roomConfigPage = "roomconfig"
 
 // Limits for the form's remote text, in cells.
 const (
-	formLabelCells       = 28  // a field's label
-	formOptionCells      = 40  // a list option
+	formLabelCells       = 32  // a field's label, with what it says of the field
+	formOptionCells      = 40  // a list option (in a list-multi's label: less)
 	formTextCells        = 240 // a fixed text line (cut to one row as drawn)
 	formTitleCells       = 72  // the form's title: one row of an 80-column screen
 	formInstructionCells = 144 // its instructions: two rows
@@ -303,15 +303,24 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 		fields = append(fields, configField{name: name, first: parse(shown), now: func() []string { return parse(in.GetText()) }})
 	}
 	for _, f := range ev.Form.Fields {
-		name := f.Label
-		if strings.TrimSpace(name) == "" {
-			name = f.Var
+		full := f.Label
+		if strings.TrimSpace(full) == "" {
+			full = f.Var
 		}
-		name = shorten(name, formLabelCells)
+		req := ""
 		if f.Required {
-			name += " *"
+			req = " *"
 		}
-		name = Sanitize(name)
+		// label is the field's label for the form (tview text): its name
+		// shortened so that with suffix it takes formLabelCells at most.
+		// Where the name is cut, the hint line shows it whole.
+		cut := false
+		label := func(suffix string) string {
+			room := max(8, formLabelCells-width(req+suffix))
+			cut = cut || width(full) > room
+			return Sanitize(shorten(full, room) + req + suffix)
+		}
+		name := label("")
 		switch f.Type {
 		case "hidden":
 			continue
@@ -332,11 +341,11 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 			editable(f.Var, shown, oneValue, in)
 		case "jid-multi":
 			shown := plainText(strings.Join(f.Values, ", "))
-			in := addInput(form, name+" (a, b)", shown, 0, nil)
+			in := addInput(form, label(" (a, b)"), shown, 0, nil)
 			editable(f.Var, shown, splitComma, in)
 		case "text-multi":
 			shown := plainText(strings.Join(f.Values, " | "))
-			in := addInput(form, name+" (lines: a | b)", shown, 0, nil)
+			in := addInput(form, label(" (lines: a | b)"), shown, 0, nil)
 			editable(f.Var, shown, splitBar, in)
 		case "list-single":
 			opts, values := formOptions(f.Options)
@@ -352,7 +361,11 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 				}
 			}
 			picked := choice
-			addDropDown(form, name, opts, choice, func(_ string, i int) { picked = i })
+			shown := make([]string, len(opts))
+			for i, o := range opts {
+				shown[i] = Sanitize(o)
+			}
+			addDropDown(form, name, shown, choice, func(_ string, i int) { picked = i })
 			first := f.Values
 			if choice >= 0 {
 				first = []string{values[choice]}
@@ -371,7 +384,7 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 			}
 			var boxes []*tview.Checkbox
 			for i, o := range opts {
-				boxes = append(boxes, addCheckbox(form, name+": "+o, on[values[i]]))
+				boxes = append(boxes, addCheckbox(form, label(": "+shorten(o, 16)), on[values[i]]))
 			}
 			checked := func() []string {
 				var out []string
@@ -388,8 +401,14 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 			in := addInput(form, name, shown, 0, nil)
 			editable(f.Var, shown, oneValue, in)
 		}
+		desc := strings.TrimSpace(f.Desc)
+		if cut && desc != "" {
+			desc = full + " — " + desc
+		} else if cut {
+			desc = full
+		}
 		for len(descs) < form.GetFormItemCount() {
-			descs = append(descs, f.Desc)
+			descs = append(descs, desc)
 		}
 	}
 	done := func() {
@@ -496,14 +515,14 @@ func sameValues(a, b []string) bool {
 }
 
 // formOptions are a list field's options as shown (label, else value;
-// sanitised and shortened) and as sent.
+// cleaned and shortened, not yet sanitised for tview) and as sent.
 func formOptions(opts []chat.FormOption) (shown, values []string) {
 	for _, o := range opts {
 		l := o.Label
 		if strings.TrimSpace(l) == "" {
 			l = o.Value
 		}
-		shown = append(shown, Sanitize(shorten(l, formOptionCells)))
+		shown = append(shown, shorten(l, formOptionCells))
 		values = append(values, o.Value)
 	}
 	return shown, values

@@ -279,8 +279,8 @@ func TestRoomConfigHostileTextIsInertAndShort(t *testing.T) {
 		Instructions: "[:::https://evil]click[:::-]\u2066" + strings.Repeat("i ", 5000),
 		Fields: []chat.FormField{
 			{Type: "fixed", Label: "[red]fixed", Values: []string{"\u009b31m" + strings.Repeat("f", 10000)}},
-			{Var: "v1", Type: "text-single", Label: evil, Values: []string{"[red]value\x1b" + strings.Repeat("v", 10000)},
-				Desc: "[red]desc\u202E\n" + strings.Repeat("d", 10000)},
+			{Var: "v0", Type: "text-single", Label: "Short", Desc: "[red]desc\u202E\n" + strings.Repeat("d", 10000)},
+			{Var: "v1", Type: "text-single", Label: evil, Values: []string{"[red]value\x1b" + strings.Repeat("v", 10000)}},
 			{Var: "v2", Type: "boolean", Label: evil},
 			{Var: "v3", Type: "list-single", Label: evil, Values: []string{"a"},
 				Options: []chat.FormOption{{Label: "[red]opt\u202E" + strings.Repeat("o", 10000), Value: "a"}}},

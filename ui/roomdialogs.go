@@ -284,16 +284,16 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 	room := shortenMiddle(ev.Room, 48)
 
 	var header []string
+	if fresh {
+		header = append(header, "This room is new and stays locked until you save; Cancel gives it up.")
+	}
 	if t := strings.TrimSpace(ev.Form.Title); t != "" {
 		header = append(header, shorten(t, formTitleCells))
 	}
 	if in := strings.TrimSpace(ev.Form.Instructions); in != "" {
 		header = append(header, shorten(in, formInstructionCells))
 	}
-	if fresh {
-		header = append(header, "This room is new and stays locked until you save; Cancel gives it up.")
-	}
-	label := NewLabel(strings.Join(header, "\n"))
+	head := NewLabel(strings.Join(header, "\n"))
 
 	form := newForm()
 	form.SetItemPadding(0).SetBorderPadding(0, 0, 1, 1)
@@ -450,15 +450,15 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 		text: "Tab, Shift+Tab: next, previous · Space: tick · Save is last · Esc: cancel"}
 	hint.SetBorderPadding(0, 0, 1, 1)
 	box := tview.NewFlex().SetDirection(tview.FlexRow)
-	label.SetBorderPadding(0, 0, 1, 1)
+	head.SetBorderPadding(0, 0, 1, 1)
 	headerRows := func(w int) int {
 		if len(header) == 0 {
 			return 0
 		}
-		return min(formHeaderRows, label.Rows(max(1, w-4)))
+		return min(formHeaderRows, head.Rows(max(1, w-4)))
 	}
 	rows := 0
-	box.AddItem(label, 0, 0, false)
+	box.AddItem(head, 0, 0, false)
 	box.AddItem(form, 0, 1, true)
 	box.AddItem(hint, 1, 0, false)
 	title := " Configure " + Sanitize(room) + " "
@@ -470,7 +470,7 @@ func (a *App) roomConfigDialog(account string, ev chat.RoomConfigForm) {
 	a.showFitted(roomConfigPage, box, 78, func(w, maxH int) int {
 		if hr := headerRows(w); hr != rows {
 			rows = hr
-			box.ResizeItem(label, hr, 0)
+			box.ResizeItem(head, hr, 0)
 		}
 		return rows + formRows + 1 + 2
 	})

@@ -359,3 +359,21 @@ func TestFailedAsksAreForgotten(t *testing.T) {
 	h.roomEvent(chat.RoomsListed{Service: "c.x", Rooms: []chat.RoomItem{{JID: "a@c.x"}}})
 	h.waitFor("1 public room on c.x")
 }
+
+// TestNewRoomNoteOnASmallScreen: on a small screen the form scrolls and
+// the note that the new room waits stays in view, above the title.
+func TestNewRoomNoteOnASmallScreen(t *testing.T) {
+	h := newHarness(t, 50, 14)
+	h.roomEvent(chat.RoomJoined{Room: "new@c.x", Created: true, Configure: true})
+	form := configForm()
+	form.Title = strings.Repeat("Configuration ", 10)
+	form.Instructions = strings.Repeat("Fill in the form. ", 10)
+	h.roomEvent(chat.RoomConfigForm{Room: "new@c.x", Form: form})
+	ls := h.waitFor("This room is new and stays", "Title")
+	fitsScreen(t, ls, 50)
+	for i := 0; i < 10; i++ {
+		h.key(tcell.KeyTab, 0, tcell.ModNone)
+	}
+	ls = h.waitFor("This room is new and stays", "Save", "Cancel")
+	fitsScreen(t, ls, 50)
+}

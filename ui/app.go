@@ -26,6 +26,7 @@ type Options struct {
 
 // App is gab's terminal interface.
 type App struct {
+	asks     *roomAsk // room lists and forms the user asked for (roomdialogs.go)
 	tv       *tview.Application
 	state    *State
 	pages    *tview.Pages
@@ -90,6 +91,7 @@ func New(accounts []*Account, opts Options) *App {
 		tf = "15:04"
 	}
 	a := &App{
+		asks:            newRoomAsk(),
 		tv:              tview.NewApplication(),
 		state:           state,
 		ticks:           make(chan item, 64),
@@ -311,6 +313,7 @@ func (a *App) apply(it item) {
 	a.state.Apply(it.account, it.ev)
 	a.loadFresh()
 	a.markSeen()
+	a.roomDialogEvent(it.account, it.ev)
 	switch e := it.ev.(type) {
 	case chat.MessageReceived:
 		if acct := a.state.Account(it.account); acct != nil && a.roomNotifies(it.account, e) {

@@ -34,7 +34,10 @@ var commandHelp = [][2]string{
 	{"/editor", "write the message in $EDITOR"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
-	{"/join ROOM@SERVICE[/NICK] [PASSWORD]", "join a room (as NICK; your address's local part if none)"},
+	{"/rooms [SERVICE]", "list a service's public rooms (your server's without SERVICE): type to filter, Enter joins"},
+	{"/config", "change the configuration of this tab's room (owners only)"},
+	{"/join ROOM[@SERVICE][/NICK] [PASSWORD]", "join a room (on your server's group chat service without @SERVICE; as NICK, else the account's nick or your address's local part)"},
+	{"/create ROOM[@SERVICE][/NICK]", "join a room, and if the join makes it, configure it first (a dialog) instead of opening it with the service's defaults"},
 	{"/part [REASON]", "leave the room of this tab"},
 	{"/nick NEWNICK", "take another nick in this room (after a refused join: try again with it)"},
 	{"/topic [TEXT]", "show the room's subject, or change it to TEXT"},
@@ -237,6 +240,10 @@ func (a *App) command(line string) {
 		do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: l.ID, Body: rest})
 	case "reconnect":
 		do(chat.Reconnect{})
+	case "rooms":
+		a.cmdRooms(args)
+	case "config":
+		a.cmdConfig()
 	case "search":
 		if rest == "" {
 			fail("usage: /search TEXT")

@@ -639,6 +639,9 @@ func (s *State) errorConv(account string, e chat.StanzaError) *Conversation {
 // commandName says what a command was doing, in words for "could not …":
 // never the Go type.
 func commandName(c chat.Command) string {
+	if s, ok := roomCommandName(c); ok {
+		return s
+	}
 	switch c := c.(type) {
 	case chat.SendMessage:
 		return "send the message to " + c.Conv.JID

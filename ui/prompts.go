@@ -847,7 +847,7 @@ func (a *App) invitationDialog(p pendingPrompt) {
 	addButton(form, "Join", func() {
 		done()
 		a.answered(p)
-		a.joinRoom(acct, p.jid, acct.defaultNick(), p.password)
+		a.joinRoom(acct, p.jid, acct.defaultNick(), p.password, false)
 	})
 	form.SetCancelFunc(later)
 	form.SetFocus(0)

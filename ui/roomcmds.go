@@ -9,7 +9,7 @@ import (
 )
 
 // roomCommands are the names roomCommand handles.
-var roomCommands = map[string]bool{"join": true, "part": true, "leave": true, "nick": true, "topic": true,
+var roomCommands = map[string]bool{"join": true, "create": true, "part": true, "leave": true, "nick": true, "topic": true,
 	"invite": true, "kick": true, "ban": true, "role": true, "affiliation": true,
 	"ignore": true, "unignore": true, "notify": true}
 
@@ -72,7 +72,10 @@ func (a *App) roomCommand(acct *Account, name, rest string) {
 	args := strings.Fields(rest)
 	switch name {
 	case "join":
-		a.joinCommand(acct, args)
+		a.joinCommand(acct, args, false)
+		return
+	case "create":
+		a.joinCommand(acct, args, true)
 		return
 	case "leave":
 		name = "part"
@@ -107,7 +110,7 @@ func (a *App) roomCommand(acct *Account, name, rest string) {
 			return
 		}
 		// Not in the room (the nick was taken, or we left): join with it.
-		a.joinRoom(acct, jid, rest, r.Password)
+		a.joinRoom(acct, jid, rest, r.Password, false)
 	case "topic":
 		if rest == "" {
 			text := roomText(jid) + " has no subject"
@@ -237,10 +240,16 @@ func (a *App) roomCommand(acct *Account, name, rest string) {
 	}
 }
 
-// joinCommand is /join ROOM@SERVICE[/NICK] [PASSWORD].
-func (a *App) joinCommand(acct *Account, args []string) {
+// joinCommand is /join ROOM[@SERVICE][/NICK] [PASSWORD], and with
+// configure /create ROOM[@SERVICE][/NICK]: a room the join makes waits for
+// its configuration (a dialog) instead of opening as an instant room.
+func (a *App) joinCommand(acct *Account, args []string, configure bool) {
+	if configure && len(args) != 1 {
+		a.state.SetStatus(true, "usage: /create ROOM[@SERVICE][/NICK]")
+		return
+	}
 	if len(args) == 0 || len(args) > 2 {
-		a.state.SetStatus(true, "usage: /join ROOM@SERVICE[/NICK] [PASSWORD]")
+		a.state.SetStatus(true, "usage: /join ROOM[@SERVICE][/NICK] [PASSWORD]")
 		return
 	}
 	addr, nick, _ := strings.Cut(args[0], "/")
@@ -277,18 +286,19 @@ func (a *App) joinCommand(acct *Account, args []string) {
 		a.state.SetStatus(false, "you are in %s already, as %s", roomText(bare), nickText(nick))
 		return
 	}
-	a.joinRoom(acct, bare, nick, password)
+	a.joinRoom(acct, bare, nick, password, configure)
 }
 
 // joinRoom asks to join a room and goes to its tab; the room's answer
-// comes as events.
-func (a *App) joinRoom(acct *Account, roomJID, nick, password string) {
+// comes as events. With configure, a room the join makes waits locked for
+// its configuration.
+func (a *App) joinRoom(acct *Account, roomJID, nick, password string, configure bool) {
 	r := acct.rooms().Add(roomJID, nick)
 	r.Nick, r.State = nick, room.Joining
 	if password != "" {
 		r.Password = password
 	}
-	acct.Client.Do(chat.JoinRoom{Room: roomJID, Nick: nick, Password: r.Password})
+	acct.Client.Do(chat.JoinRoom{Room: roomJID, Nick: nick, Password: r.Password, Configure: configure})
 	a.openConv(acct.Name, chat.RoomConv(roomJID))
 	a.dropInvitation(acct.Name, roomJID)
 }

@@ -29,13 +29,12 @@ type roomAsk struct {
 	fresh    map[string]bool // account NUL room → made by our join, locked
 }
 
-var roomAsks sync.Map // *App → *roomAsk
+func newRoomAsk() *roomAsk {
+	return &roomAsk{listing: map[string]int{}, fetching: map[string]bool{}, fresh: map[string]bool{}}
+}
 
 // rooms is the App's record of room questions.
-func (a *App) rooms() *roomAsk {
-	r, _ := roomAsks.LoadOrStore(a, &roomAsk{listing: map[string]int{}, fetching: map[string]bool{}, fresh: map[string]bool{}})
-	return r.(*roomAsk)
-}
+func (a *App) rooms() *roomAsk { return a.asks }
 
 func roomKey(account, room string) string { return account + "\x00" + room }
 

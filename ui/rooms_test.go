@@ -645,9 +645,15 @@ func TestRoomCommands(t *testing.T) {
 	h.waitFor("dan: heard again")
 	// Once the server named its group chat service, a room is joined by
 	// its name alone.
-	h.send(chat.ServicesFound{MUC: "rooms.x"})
+	h.send(chat.ServicesFound{MUC: "rooms.x"}, chat.Notice{Text: "after the services"})
+	h.consoleHas("after the services") // events are applied in order
 	h.command("/join coffee")
 	h.waitCommand("the join by name", func(c chat.Command) bool { return c == chat.JoinRoom{Room: "coffee@rooms.x", Nick: "me"} })
+	// /create asks for a room it makes to wait for its configuration.
+	h.command("/create scones")
+	h.waitCommand("the join that configures", func(c chat.Command) bool {
+		return c == chat.JoinRoom{Room: "scones@rooms.x", Nick: "me", Configure: true}
+	})
 }
 
 // Occupants typing: "ada and 2 others are typing" in the status line.

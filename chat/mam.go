@@ -308,6 +308,12 @@ func (c *Client) duplicate(ctx context.Context, conv Conv, dir, archiveID, origi
 		return false
 	}
 	known, err := c.opts.Store.Known(ctx, history.Key{Conv: conv.stored(), Direction: dir, ArchiveID: archiveID, OriginID: originID, StanzaID: stanzaID})
+	if err != nil && ctx.Err() != nil {
+		// The client is stopping: the question was cut short, not
+		// answered. Taken as known, nothing is stored; the next run
+		// reads it again from the archive.
+		return true
+	}
 	c.storeFailed(err) // and taken as new: better shown twice than lost
 	return err == nil && known
 }

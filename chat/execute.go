@@ -27,6 +27,10 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		}
 		return nil
 	}
+	if _, ok := q.cmd.(loginBookmarks); ok {
+		c.runBookmarks(ctx, sess, q.cmd) // the session's own: no answer
+		return nil
+	}
 	if isHistory(q.cmd) {
 		later, err := c.readHistory(ctx, q.id, q.cmd, sess)
 		if !later {
@@ -141,6 +145,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return nil
 	case LeaveRoom, ChangeNick, SetSubject, Invite, SetRole, SetAffiliation:
 		return c.runRoom(ctx, sess, cmd)
+	case SetBookmark, RemoveBookmark, FetchBookmarks:
+		return c.runBookmarks(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

@@ -376,6 +376,11 @@ func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID strin
 	if err != nil {
 		return roomInfo{}
 	}
+	return parseRoomInfo(res)
+}
+
+// parseRoomInfo reads a room's disco#info answer; nil knows nothing.
+func parseRoomInfo(res *xmpp.Element) roomInfo {
 	var info roomInfo
 	q := res.Child(NSDiscoInfo, "query")
 	for _, f := range q.ChildrenIn(NSDiscoInfo) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gab-chat/gab/xmpp"
 	"mellium.im/xmpp/jid"
@@ -249,9 +250,22 @@ func (c *Client) bmState() *bookmarkState {
 // (#compat); else XEP-0402 where there is PEP and the old store does not
 // hold the user's bookmarks alone; else XEP-0048. Run's goroutine.
 func (c *Client) fetchBookmarks(ctx context.Context, sess *xmpp.Session) ([]Bookmark, error) {
+	// The account's features and the XEP-0402 node are asked for at once
+	// (one round trip at login, not two); the node's answer counts only
+	// where the features say there is PEP.
+	var items *xmpp.Element
+	var itemsErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		items, itemsErr = c.iq(ctx, sess, "get", xmpp.E(NSPubSub, "pubsub").Add(xmpp.E(NSPubSub, "items", "node", NSBookmarks)))
+	}()
+	info, err := c.iqTo(ctx, sess, c.acct.JID.Bare().String(), "get", xmpp.E(NSDiscoInfo, "query"))
+	wg.Wait()
 	compat, pep := false, false
-	if res, err := c.iqTo(ctx, sess, c.acct.JID.Bare().String(), "get", xmpp.E(NSDiscoInfo, "query")); err == nil {
-		for _, f := range res.Child(NSDiscoInfo, "query").ChildrenIn(NSDiscoInfo) {
+	if err == nil {
+		for _, f := range info.Child(NSDiscoInfo, "query").ChildrenIn(NSDiscoInfo) {
 			switch {
 			case f.Name.Local == "feature" && f.Get("var") == NSBookmarksCompat:
 				compat = true
@@ -265,7 +279,7 @@ func (c *Client) fetchBookmarks(ctx context.Context, sess *xmpp.Session) ([]Book
 	var list []Bookmark
 	store := bmPrivate
 	if compat || pep {
-		res, err := c.iq(ctx, sess, "get", xmpp.E(NSPubSub, "pubsub").Add(xmpp.E(NSPubSub, "items", "node", NSBookmarks)))
+		res, err := items, itemsErr
 		var se *xmpp.StanzaError
 		switch {
 		case err == nil:

@@ -3,7 +3,10 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -332,14 +335,20 @@ func TestBookmarksFromPrivateStorage(t *testing.T) {
 	}
 }
 
-// Login to 20 bookmarked rooms joined: gab (bookmarks read, then 20 joins
-// at once, each after its room's disco#info, with the archive catch-up
-// they start) beside a bare raw client that logs in and sends the same 20
-// joins at once, knowing the rooms already.
+// Login to 20 bookmarked rooms joined, three ways: gab reading its
+// bookmarks and joining the autojoin rooms at once (each join after its
+// room's disco#info, with the archive catch-up it starts); gab given 20
+// JoinRoom commands at once after login, by an account without bookmarks
+// (the commands run one after the other, each waiting for its room's
+// disco#info); and a bare raw client that logs in and sends the same 20
+// joins at once, knowing the rooms already. Each on loopback and through
+// a link with a 40 ms round trip, where waiting for one round trip per
+// room shows.
 func BenchmarkAutojoin20(b *testing.B) {
 	srv := xmpptest.Start(b, xmpptest.Options{MUC: true})
-	srv.Register(b, "alice", "pw")
-	srv.Register(b, "host", "pw")
+	for _, u := range []string{"alice", "bob", "host"} {
+		srv.Register(b, u, "pw")
+	}
 	// The rooms exist while someone is in them.
 	host, err := xmpptest.LoginRaw(srv, "host", "pw", "raw")
 	if err != nil {
@@ -362,61 +371,175 @@ func BenchmarkAutojoin20(b *testing.B) {
 	for _, room := range rooms {
 		publishBookmark(b, other, room, room, true, ``)
 	}
-	acct := &config.Account{
-		Name: "alice", JID: jid.MustParse("alice@" + xmpptest.Domain), Password: "pw", Resource: "gab",
-		Server: srv.Addr(), TLS: config.TLSStartTLS, CAFile: srv.CAFile, Status: "online", Enabled: true,
-	}
 
-	b.Run("gab", func(b *testing.B) {
-		for b.Loop() {
-			c := chat.New(acct, chat.Options{NoStreamManagement: true, Version: "bench"})
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { c.Run(ctx); close(done) }()
-			joined := map[string]bool{}
-			timeout := time.After(xmpptest.Timeout(xmpptest.RoundTrip))
-			for len(joined) < len(rooms) {
-				select {
-				case ev := <-c.Events():
-					switch e := ev.(type) {
-					case chat.RoomJoined:
-						joined[e.Room] = true
-					case chat.RoomJoinFailed:
-						b.Fatalf("join failed: %+v", e)
+	for _, link := range []struct {
+		name  string
+		delay time.Duration // one way
+	}{{"loopback", 0}, {"rtt40ms", 20 * time.Millisecond}} {
+		addr := srv.Addr()
+		if link.delay > 0 {
+			addr = delayLink(b, addr, link.delay)
+		}
+		acct := func(user string) *config.Account {
+			return &config.Account{
+				Name: user, JID: jid.MustParse(user + "@" + xmpptest.Domain), Password: "pw", Resource: "gab",
+				Server: addr, TLS: config.TLSStartTLS, CAFile: srv.CAFile, Status: "online", Enabled: true,
+			}
+		}
+		b.Run(link.name+"/gab-autojoin", func(b *testing.B) {
+			for b.Loop() {
+				benchJoins(b, acct("alice"), rooms, nil)
+			}
+		})
+		b.Run(link.name+"/gab-joinroom-commands", func(b *testing.B) {
+			for b.Loop() {
+				benchJoins(b, acct("bob"), rooms, func(c *chat.Client) {
+					for _, room := range rooms {
+						c.Do(chat.JoinRoom{Room: room})
 					}
-				case <-timeout:
-					b.Fatalf("%d of %d rooms joined", len(joined), len(rooms))
+				})
+			}
+		})
+		b.Run(link.name+"/raw", func(b *testing.B) {
+			at := *srv // the same server, reached through the link
+			_, port, _ := net.SplitHostPort(addr)
+			at.Port, _ = strconv.Atoi(port)
+			for b.Loop() {
+				r, err := xmpptest.LoginRaw(&at, "alice", "pw", "raw")
+				if err != nil {
+					b.Fatal(err)
 				}
+				var joins strings.Builder
+				for _, room := range rooms {
+					joins.WriteString(`<presence to='` + room + `/alice'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`)
+				}
+				if err := r.Send(joins.String()); err != nil {
+					b.Fatal(err)
+				}
+				for i := range rooms {
+					if _, err := r.ReadUntil("code='110'/>"); err != nil {
+						b.Fatalf("self-presence %d: %v", i+1, err)
+					}
+				}
+				b.StopTimer()
+				r.Close()
+				b.StartTimer()
 			}
-			b.StopTimer()
-			cancel()
-			for range c.Events() {
-			}
-			<-done
-			b.StartTimer()
+		})
+	}
+}
+
+// benchJoins runs a client for acct until it is in every room (after
+// calling joined(c) once the roster is in, when not nil), then stops it
+// with the timer stopped.
+func benchJoins(b *testing.B, acct *config.Account, rooms []string, loggedIn func(*chat.Client)) {
+	c := chat.New(acct, chat.Options{NoStreamManagement: true, Version: "bench"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() {
+		b.StopTimer()
+		cancel()
+		for range c.Events() {
 		}
-	})
-	b.Run("raw", func(b *testing.B) {
-		for b.Loop() {
-			r, err := xmpptest.LoginRaw(srv, "alice", "pw", "raw")
+		<-done
+		b.StartTimer()
+	}()
+	joined := map[string]bool{}
+	timeout := time.After(xmpptest.Timeout(xmpptest.RoundTrip))
+	for len(joined) < len(rooms) {
+		select {
+		case ev := <-c.Events():
+			switch e := ev.(type) {
+			case chat.RosterReset:
+				if loggedIn != nil {
+					loggedIn(c)
+				}
+			case chat.RoomJoined:
+				joined[e.Room] = true
+			case chat.RoomJoinFailed:
+				b.Fatalf("join failed: %+v", e)
+			}
+		case <-timeout:
+			b.Fatalf("%d of %d rooms joined", len(joined), len(rooms))
+		}
+	}
+}
+
+// delayLink forwards loopback connections to target, everything arriving
+// delay after it was sent, in order, with no limit on bandwidth: a
+// network whose round trip is twice delay. It returns the address to
+// connect to.
+func delayLink(tb testing.TB, target string, delay time.Duration) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
 			if err != nil {
-				b.Fatal(err)
+				return
 			}
-			var joins strings.Builder
-			for _, room := range rooms {
-				joins.WriteString(`<presence to='` + room + `/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
 			}
-			if err := r.Send(joins.String()); err != nil {
-				b.Fatal(err)
-			}
-			for i := range rooms {
-				if _, err := r.ReadUntil("code='110'/>"); err != nil {
-					b.Fatalf("self-presence %d: %v", i+1, err)
-				}
-			}
-			b.StopTimer()
-			r.Close()
-			b.StartTimer()
+			mu.Lock()
+			conns = append(conns, c, s)
+			mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); delayed(s, c, delay) }()
+			go func() { defer wg.Done(); delayed(c, s, delay) }()
 		}
+	}()
+	tb.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
 	})
+	return l.Addr().String()
+}
+
+// delayed copies src to dst, each chunk delay after it was read.
+func delayed(dst, src net.Conn, delay time.Duration) {
+	type chunk struct {
+		at time.Time
+		b  []byte
+	}
+	ch := make(chan chunk, 4096)
+	go func() {
+		defer close(ch)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				ch <- chunk{time.Now().Add(delay), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range ch {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			break
+		}
+	}
+	dst.Close()
+	src.Close()
+	for range ch {
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"sort"
 	"strings"
@@ -95,6 +96,8 @@ type bookmarkState struct {
 	sess  *xmpp.Session // the session store was found for
 	store bmStore
 	list  map[string]Bookmark
+	// loaded: a login of this run has read the bookmarks.
+	loaded bool
 	// joining are rooms an autojoin is asking about (disco#info) before
 	// it sends the join.
 	joining map[string]bool
@@ -330,15 +333,26 @@ func (c *Client) fetchBookmarks(ctx context.Context, sess *xmpp.Session) ([]Book
 func (c *Client) runBookmarks(ctx context.Context, sess *xmpp.Session, cmd Command) error {
 	switch cmd := cmd.(type) {
 	case loginBookmarks:
+		c.state.Lock()
+		bm := c.bmState()
+		first, before := !bm.loaded, maps.Clone(bm.list)
+		c.state.Unlock()
 		list, err := c.fetchBookmarks(ctx, sess)
 		if err != nil {
 			c.emit(ctx, Notice{Text: "could not read your bookmarks (no rooms joined from them): " + err.Error()})
 			return err
 		}
+		c.state.Lock()
+		c.bm.loaded = true
+		c.state.Unlock()
 		c.emit(ctx, BookmarksChanged{Bookmarks: list, Reset: true})
+		// The first login of the run joins every autojoin room; a later
+		// one (after a lost connection) only those whose bookmark became
+		// autojoin meanwhile: the rooms gab was in are joined again
+		// anyway (rejoinRooms), and one the user left stays left.
 		var join []Bookmark
 		for _, b := range list {
-			if b.Autojoin {
+			if b.Autojoin && (first || !before[b.Room].Autojoin) {
 				join = append(join, b)
 			}
 		}

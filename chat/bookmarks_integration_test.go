@@ -135,7 +135,8 @@ func TestBookmarksLiveFromAnotherDevice(t *testing.T) {
 }
 
 // At login gab reads the bookmarks and joins every autojoin one — with its
-// nick (else the account's localpart) and password — and no other.
+// nick (else the account's localpart) and password — and no other. A room
+// the user left is not joined again at the next session.
 func TestBookmarkAutojoinAtLogin(t *testing.T) {
 	srv := mucServer(t, "alice", "ada")
 	ada := srv.StartPeer(t, "ada", "pw")
@@ -148,7 +149,7 @@ func TestBookmarkAutojoinAtLogin(t *testing.T) {
 	publishBookmark(t, other, locked, "Locked", true, `<password>sesame</password>`)
 	publishBookmark(t, other, later, "Later", false, ``)
 
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{NoStreamManagement: true})
 	list := bookmarksAtLogin(t, a)
 	var rooms []string
 	for _, b := range list.Bookmarks {
@@ -174,6 +175,22 @@ func TestBookmarkAutojoinAtLogin(t *testing.T) {
 			}
 		case chat.RoomJoinFailed:
 			t.Fatalf("an autojoin failed: %+v", e)
+		}
+	}
+
+	// The user leaves coffee; after a new session (the connection lost)
+	// gab is back in the rooms it was in, and coffee stays left.
+	a.do(t, chat.LeaveRoom{Room: coffee})
+	_, at := a.r.waitFrom(t, 0, "out of coffee", xmpptest.RoundTrip, is(func(e chat.RoomLeft) bool { return e.Room == coffee }))
+	a.do(t, chat.Reconnect{})
+	a.r.waitFrom(t, at, "the bookmarks read again", xmpptest.RoundTrip, is(func(e chat.BookmarksChanged) bool { return e.Reset }))
+	for _, room := range []string{tea, locked} {
+		a.r.waitFrom(t, at, "back in "+room, xmpptest.RoundTrip, is(func(e chat.RoomJoined) bool { return e.Room == room }))
+	}
+	a.do(t, chat.FetchBookmarks{})
+	for _, ev := range a.r.snapshot()[at:] {
+		if e, ok := ev.(chat.RoomJoining); ok && e.Room == coffee {
+			t.Fatalf("joined %s again after the user left it", coffee)
 		}
 	}
 }

@@ -75,11 +75,25 @@ func (SetBookmark) isCommand()    {}
 func (RemoveBookmark) isCommand() {}
 func (FetchBookmarks) isCommand() {}
 
-// loginBookmarks is queued by a new session once initial presence is
-// out: read the bookmarks and join the autojoin ones. It has no answer.
-type loginBookmarks struct{}
+// bookmarksFailed brings a FetchBookmarks whose read could not finish
+// (no answer in time, the session ended) back to Run's goroutine, to be
+// answered there under its first ID; under ID 0, it is the read at login,
+// reported as a notice.
+type bookmarksFailed struct {
+	cmd Command
+	err error
+}
 
-func (loginBookmarks) isCommand() {}
+func (bookmarksFailed) isCommand() {}
+
+// answerFailed gives a bookmarksFailed its answer. Run's goroutine.
+func (c *Client) answerFailed(ctx context.Context, id uint64, f bookmarksFailed) {
+	if id == 0 {
+		c.emit(ctx, Notice{Text: "could not read your bookmarks (no rooms joined from them): " + f.err.Error()})
+		return
+	}
+	c.emit(ctx, CommandFailed{ID: id, Command: f.cmd, Err: fmt.Errorf("could not read the bookmarks: %w", f.err)})
+}
 
 // bmStore is where a session keeps the bookmarks.
 type bmStore int
@@ -248,45 +262,75 @@ func (c *Client) bmState() *bookmarkState {
 	return &c.bm
 }
 
-// fetchBookmarks reads the bookmarks and learns where this session keeps
+// readBookmarks reads the bookmarks and learns where this session keeps
 // them: XEP-0402 where the server keeps it in step with XEP-0048
 // (#compat); else XEP-0402 where there is PEP and the old store does not
-// hold the user's bookmarks alone; else XEP-0048. Run's goroutine.
-func (c *Client) fetchBookmarks(ctx context.Context, sess *xmpp.Session) ([]Bookmark, error) {
-	// The account's features and the XEP-0402 node are asked for at once
-	// (one round trip at login, not two); the node's answer counts only
-	// where the features say there is PEP.
-	var items *xmpp.Element
-	var itemsErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		items, itemsErr = c.iq(ctx, sess, "get", xmpp.E(NSPubSub, "pubsub").Add(xmpp.E(NSPubSub, "items", "node", NSBookmarks)))
-	}()
-	info, err := c.iqTo(ctx, sess, c.acct.JID.Bare().String(), "get", xmpp.E(NSDiscoInfo, "query"))
-	wg.Wait()
-	compat, pep := false, false
-	if err == nil {
-		for _, f := range info.Child(NSDiscoInfo, "query").ChildrenIn(NSDiscoInfo) {
-			switch {
-			case f.Name.Local == "feature" && f.Get("var") == NSBookmarksCompat:
-				compat = true
-			case f.Name.Local == "identity" && f.Get("category") == "pubsub" && f.Get("type") == "pep":
-				pep = true
-			}
+// hold the user's bookmarks alone; else XEP-0048. The account's features
+// and the XEP-0402 node are asked for at once (one round trip, not two).
+//
+// Nothing waits: done gets the answer on the reader goroutine, in stream
+// order with the notifications, when the server answered (err nil); a
+// failure to get one (no answer in time, the session ended) may come from
+// any goroutine.
+func (c *Client) readBookmarks(sess *xmpp.Session, done func([]Bookmark, bmStore, error)) {
+	var mu sync.Mutex
+	var info, items *xmpp.Element
+	var infoErr, itemsErr error
+	left := 2
+	got := func(res *xmpp.Element, err error, into **xmpp.Element, intoErr *error) {
+		mu.Lock()
+		*into, *intoErr = res, err
+		left--
+		last := left == 0
+		mu.Unlock()
+		if last {
+			c.bookmarksRead(sess, info, items, infoErr, itemsErr, done)
 		}
-	} else if isNetError(err) {
-		return nil, err
+	}
+	c.sendIQ(sess, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", c.acct.JID.Bare().String()).Add(xmpp.E(NSDiscoInfo, "query")),
+		func(res *xmpp.Element, err error) { got(res, err, &info, &infoErr) })
+	c.sendIQ(sess, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSPubSub, "pubsub").Add(xmpp.E(NSPubSub, "items", "node", NSBookmarks))),
+		func(res *xmpp.Element, err error) { got(res, err, &items, &itemsErr) })
+}
+
+// sendIQ is SendIQFunc whose fn is called exactly once, also when the iq
+// could not be sent.
+func (c *Client) sendIQ(sess *xmpp.Session, iq *xmpp.Element, fn func(*xmpp.Element, error)) {
+	var once sync.Once
+	call := func(res *xmpp.Element, err error) { once.Do(func() { fn(res, err) }) }
+	if err := sess.SendIQFunc(iq, c.opts.IQTimeout, call); err != nil {
+		call(nil, err)
+	}
+}
+
+// answered reports whether err is an answer from the server (none, or an
+// error it sent), which comes on the reader goroutine.
+func answered(err error) bool {
+	var se *xmpp.StanzaError
+	return err == nil || errors.As(err, &se)
+}
+
+// bookmarksRead goes on from the answers to readBookmarks's two queries.
+func (c *Client) bookmarksRead(sess *xmpp.Session, info, items *xmpp.Element, infoErr, itemsErr error, done func([]Bookmark, bmStore, error)) {
+	if !answered(infoErr) {
+		done(nil, bmUnknown, infoErr)
+		return
+	}
+	compat, pep := false, false
+	for _, f := range info.Child(NSDiscoInfo, "query").ChildrenIn(NSDiscoInfo) {
+		switch {
+		case f.Name.Local == "feature" && f.Get("var") == NSBookmarksCompat:
+			compat = true
+		case f.Name.Local == "identity" && f.Get("category") == "pubsub" && f.Get("type") == "pep":
+			pep = true
+		}
 	}
 	var list []Bookmark
-	store := bmPrivate
 	if compat || pep {
-		res, err := items, itemsErr
 		var se *xmpp.StanzaError
 		switch {
-		case err == nil:
-			for _, it := range res.Child(NSPubSub, "pubsub").Child(NSPubSub, "items").ChildrenIn(NSPubSub) {
+		case itemsErr == nil:
+			for _, it := range items.Child(NSPubSub, "pubsub").Child(NSPubSub, "items").ChildrenIn(NSPubSub) {
 				if it.Name.Local != "item" {
 					continue
 				}
@@ -294,58 +338,66 @@ func (c *Client) fetchBookmarks(ctx context.Context, sess *xmpp.Session) ([]Book
 					list = append(list, b)
 				}
 			}
-		case errors.As(err, &se) && se.Condition == "item-not-found":
+		case errors.As(itemsErr, &se) && se.Condition == "item-not-found":
 			// No node yet: no bookmarks.
-		case compat:
-			return nil, fmt.Errorf("the server did not give the bookmarks: %w", err)
+		case compat || !answered(itemsErr):
+			done(nil, bmUnknown, itemsErr)
+			return
 		}
 		if compat || len(list) > 0 {
-			store = bmPEP
+			sortBookmarks(list)
+			done(list, bmPEP, nil)
+			return
 		}
 	}
-	if store != bmPEP {
-		res, err := c.iq(ctx, sess, "get", xmpp.E(NSPrivate, "query").Add(xmpp.E(NSStorageBookmarks, "storage")))
-		switch {
-		case err == nil:
-			list = parseStorage(res.Child(NSPrivate, "query").Child(NSStorageBookmarks, "storage"))
-			if len(list) == 0 && pep {
-				store = bmPEP // nothing in either: new bookmarks go to XEP-0402
+	c.sendIQ(sess, xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSPrivate, "query").Add(xmpp.E(NSStorageBookmarks, "storage"))),
+		func(res *xmpp.Element, err error) {
+			switch {
+			case err == nil:
+				list := parseStorage(res.Child(NSPrivate, "query").Child(NSStorageBookmarks, "storage"))
+				sortBookmarks(list)
+				if len(list) == 0 && pep {
+					done(nil, bmPEP, nil) // nothing in either: new bookmarks go to XEP-0402
+					return
+				}
+				done(list, bmPrivate, nil)
+			case pep && answered(err):
+				done(nil, bmPEP, nil)
+			default:
+				done(nil, bmUnknown, err)
 			}
-		case pep:
-			store = bmPEP
-		default:
-			return nil, fmt.Errorf("the server did not give the bookmarks: %w", err)
-		}
-	}
-	sortBookmarks(list)
+		})
+}
+
+// setBookmarks records the list read and where the session keeps it.
+func (c *Client) setBookmarks(sess *xmpp.Session, list []Bookmark, store bmStore) {
 	c.state.Lock()
+	defer c.state.Unlock()
 	bm := c.bmState()
 	bm.sess, bm.store = sess, store
 	clear(bm.list)
 	for _, b := range list {
 		bm.list[b.Room] = b
 	}
-	c.state.Unlock()
-	return list, nil
 }
 
-// runBookmarks carries out the bookmark commands on Run's goroutine.
-func (c *Client) runBookmarks(ctx context.Context, sess *xmpp.Session, cmd Command) error {
-	switch cmd := cmd.(type) {
-	case loginBookmarks:
+// loginBookmarks reads the bookmarks once a new session's initial
+// presence is out, and joins the autojoin rooms. Reader goroutine.
+func (c *Client) loginBookmarks(sess *xmpp.Session) {
+	c.readBookmarks(sess, func(list []Bookmark, store bmStore, err error) {
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				c.requeue(0, bookmarksFailed{err: err})
+			} // else the next session reads them
+			return
+		}
 		c.state.Lock()
 		bm := c.bmState()
 		first, before := !bm.loaded, maps.Clone(bm.list)
+		bm.loaded = true
 		c.state.Unlock()
-		list, err := c.fetchBookmarks(ctx, sess)
-		if err != nil {
-			c.emit(ctx, Notice{Text: "could not read your bookmarks (no rooms joined from them): " + err.Error()})
-			return err
-		}
-		c.state.Lock()
-		c.bm.loaded = true
-		c.state.Unlock()
-		c.emit(ctx, BookmarksChanged{Bookmarks: list, Reset: true})
+		c.setBookmarks(sess, list, store)
+		c.deliver(BookmarksChanged{Bookmarks: list, Reset: true})
 		// The first login of the run joins every autojoin room; a later
 		// one (after a lost connection) only those whose bookmark became
 		// autojoin meanwhile: the rooms gab was in are joined again
@@ -356,15 +408,27 @@ func (c *Client) runBookmarks(ctx context.Context, sess *xmpp.Session, cmd Comma
 				join = append(join, b)
 			}
 		}
-		c.autojoin(sess, join, func(ev Event) { c.emit(ctx, ev) })
-		return nil
-	case FetchBookmarks:
-		list, err := c.fetchBookmarks(ctx, sess)
+		c.autojoin(sess, join, c.deliver)
+	})
+}
+
+// fetchBookmarksCmd starts a FetchBookmarks; its answer comes with the
+// list, from the reader, or through bookmarksFailed.
+func (c *Client) fetchBookmarksCmd(sess *xmpp.Session, id uint64, cmd FetchBookmarks) {
+	c.readBookmarks(sess, func(list []Bookmark, store bmStore, err error) {
 		if err != nil {
-			return err
+			c.requeue(id, bookmarksFailed{cmd: cmd, err: err})
+			return
 		}
-		c.emit(ctx, BookmarksChanged{Bookmarks: list, Reset: true})
-		return nil
+		c.setBookmarks(sess, list, store)
+		c.deliver(BookmarksChanged{Bookmarks: list, Reset: true})
+		c.deliver(CommandDone{ID: id, Command: cmd})
+	})
+}
+
+// runBookmarks carries out the bookmark commands on Run's goroutine.
+func (c *Client) runBookmarks(ctx context.Context, sess *xmpp.Session, cmd Command) error {
+	switch cmd := cmd.(type) {
 	case SetBookmark:
 		b := cmd.Bookmark
 		room, ok := bookmarkRoom(b.Room)
@@ -464,12 +528,29 @@ func (c *Client) bookmarkStore(ctx context.Context, sess *xmpp.Session) (bmStore
 	if store != bmUnknown {
 		return store, nil
 	}
-	if _, err := c.fetchBookmarks(ctx, sess); err != nil {
-		return bmUnknown, err
+	// Not read in this session yet (the read at login is under way, or
+	// failed): read them now, and wait.
+	type read struct {
+		store bmStore
+		err   error
 	}
-	c.state.Lock()
-	defer c.state.Unlock()
-	return c.bm.store, nil
+	ch := make(chan read, 1)
+	c.readBookmarks(sess, func(list []Bookmark, store bmStore, err error) {
+		if err == nil {
+			c.setBookmarks(sess, list, store)
+			c.deliver(BookmarksChanged{Bookmarks: list, Reset: true})
+		}
+		ch <- read{store, err}
+	})
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return bmUnknown, fmt.Errorf("could not read the bookmarks: %w", r.err)
+		}
+		return r.store, nil
+	case <-ctx.Done():
+		return bmUnknown, ctx.Err()
+	}
 }
 
 // rewriteStorage changes the bookmark for room in XEP-0048 storage (b nil
@@ -537,8 +618,8 @@ func (c *Client) bookmarksApplied(sess *xmpp.Session, e BookmarksChanged, out fu
 	c.autojoin(sess, join, out)
 }
 
-// bookmarkEvent follows a notification about our bookmarks. Reader
-// goroutine.
+// bookmarkEvent follows a notification about our bookmarks: in stream
+// order with the answers to reads (see readBookmarks). Reader goroutine.
 func (c *Client) bookmarkEvent(sess *xmpp.Session, e BookmarksChanged) {
 	c.bookmarksApplied(sess, e, c.deliver)
 }

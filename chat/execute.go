@@ -27,8 +27,12 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		}
 		return nil
 	}
-	if _, ok := q.cmd.(loginBookmarks); ok {
-		c.runBookmarks(ctx, sess, q.cmd) // the session's own: no answer
+	switch cmd := q.cmd.(type) {
+	case FetchBookmarks:
+		c.fetchBookmarksCmd(sess, q.id, cmd) // answered with the list
+		return nil
+	case bookmarksFailed:
+		c.answerFailed(ctx, q.id, cmd)
 		return nil
 	}
 	if isHistory(q.cmd) {
@@ -145,7 +149,7 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return nil
 	case LeaveRoom, ChangeNick, SetSubject, Invite, SetRole, SetAffiliation:
 		return c.runRoom(ctx, sess, cmd)
-	case SetBookmark, RemoveBookmark, FetchBookmarks:
+	case SetBookmark, RemoveBookmark:
 		return c.runBookmarks(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))

@@ -200,8 +200,8 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			if later, err := c.readHistory(ctx, q.id, cmd, nil); !later {
 				c.answer(ctx, q, err)
 			}
-		case loginBookmarks:
-			// The session that queued it ended: the next queues its own.
+		case bookmarksFailed:
+			c.answerFailed(ctx, q.id, cmd)
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -749,9 +749,8 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		c.catchUp(ctx, sess)
 		// The server forgot which rooms we were in.
 		c.rejoinRooms(ctx, sess)
-		// The bookmarks, and the rooms they say to join: on Run's
-		// goroutine, which may wait for the server.
-		c.requeue(0, loginBookmarks{})
+		// The bookmarks, and the rooms they say to join.
+		c.loginBookmarks(sess)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {

@@ -101,6 +101,8 @@ type Client struct {
 	// capsCache says, per verified capability hash (node#ver), whether
 	// such clients support chat states.
 	capsCache map[string]bool
+	// bm is what is known of the bookmarks (XEP-0402 / XEP-0048).
+	bm bookmarkState
 
 	pend batch // the reader goroutine's events not yet handed on
 }

@@ -27,6 +27,14 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		}
 		return nil
 	}
+	switch cmd := q.cmd.(type) {
+	case FetchBookmarks:
+		c.fetchBookmarksCmd(sess, q.id, cmd) // answered with the list
+		return nil
+	case bookmarksFailed:
+		c.answerFailed(ctx, q.id, cmd)
+		return nil
+	}
 	if isHistory(q.cmd) {
 		later, err := c.readHistory(ctx, q.id, q.cmd, sess)
 		if !later {
@@ -145,6 +153,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.listRooms(ctx, sess, cmd)
 	case FetchRoomConfig, SubmitRoomConfig, CancelRoomConfig:
 		return c.roomConfig(ctx, sess, cmd)
+	case SetBookmark, RemoveBookmark:
+		return c.runBookmarks(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

@@ -201,6 +201,8 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			if later, err := c.readHistory(ctx, q.id, cmd, nil); !later {
 				c.answer(ctx, q, err)
 			}
+		case bookmarksFailed:
+			c.answerFailed(ctx, q.id, cmd)
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -694,6 +696,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				}
 			case StanzaError:
 				ev = c.bounced(self, e)
+			case BookmarksChanged:
+				c.bookmarkEvent(sess, e) // hands it on, and joins what it says to
+				continue
 			}
 			c.observe(ev)
 			c.discover(sess, self, ev)
@@ -757,6 +762,8 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		// The server forgot which rooms we were in.
 		c.rejoinRooms(ctx, sess)
 		c.findServices(sess)
+		// The bookmarks, and the rooms they say to join.
+		c.loginBookmarks(sess)
 		sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E(NSBlocking, "blocklist")), c.opts.IQTimeout,
 			func(res *xmpp.Element, err error) {
 				if err == nil {

@@ -413,7 +413,7 @@ func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID strin
 	return parseRoomInfo(res)
 }
 
-// parseRoomInfo reads a room's disco#info answer.
+// parseRoomInfo reads a room's disco#info answer; nil knows nothing.
 func parseRoomInfo(res *xmpp.Element) roomInfo {
 	var info roomInfo
 	q := res.Child(NSDiscoInfo, "query")

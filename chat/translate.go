@@ -83,6 +83,11 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	case "":
 		typ = "normal"
 	}
+	if ev := el.Child(NSPubSubEvent, "event"); ev != nil {
+		if evs, ok := translateBookmarkEvent(self, el, ev); ok {
+			return evs
+		}
+	}
 	_, inRoom := self.inRoom(from.Bare().String())
 	if res := el.Child(NSMAM, "result"); res != nil {
 		if inRoom && from.Resourcepart() == "" && !fromOwnAccount(self, el) {
@@ -338,6 +343,7 @@ var Features = []string{
 	NSCarbons,
 	NSMarkers,
 	NSCorrect,
+	NSBookmarksNotify, // XEP-0402 changes from our other devices (XEP-0163 filtered notifications)
 }
 
 func discoInfoReply(iq *xmpp.Element, node string) *xmpp.Element {

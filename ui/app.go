@@ -108,7 +108,7 @@ func New(accounts []*Account, opts Options) *App {
 	}
 	a.roster = NewRosterView(state)
 	a.roster.OnOpen = a.openFromRoster
-	a.roster.OnRoom = func(account, jid string) { a.openConv(account, chat.RoomConv(jid)) }
+	a.roster.OnRoom = a.openRoom
 	a.roster.OnAdd = func(account string) { a.addDialog(account, "") }
 	a.roster.OnRemove = a.removeDialog
 	a.roster.OnType = func(ev *tcell.EventKey) {
@@ -355,7 +355,9 @@ func (a *App) apply(it item) {
 				acct.Show, acct.Status = p.Show, p.Status
 			}
 		}
-		a.roomCommandDone(e.Command)
+		if !a.bookmarkDone(e.Command) {
+			a.roomCommandDone(e.Command)
+		}
 	}
 }
 

@@ -34,6 +34,9 @@ var commandHelp = [][2]string{
 	{"/editor", "write the message in $EDITOR"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
+	{"/bookmark [autojoin on|off]", "keep this room in your bookmarks on the server, joined whenever gab starts (autojoin off: not joined by itself)"},
+	{"/bookmark remove", "remove this room's bookmark (you stay in the room)"},
+	{"/bookmarks", "list your bookmarked rooms: type to filter, Enter joins"},
 	{"/rooms [SERVICE]", "list a service's public rooms (your server's without SERVICE): type to filter, Enter joins"},
 	{"/config", "change the configuration of this tab's room (owners only)"},
 	{"/join ROOM[@SERVICE][/NICK] [PASSWORD]", "join a room (on your server's group chat service without @SERVICE; as NICK, else the account's nick or your address's local part)"},
@@ -240,6 +243,14 @@ func (a *App) command(line string) {
 		do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: l.ID, Body: rest})
 	case "reconnect":
 		do(chat.Reconnect{})
+	case "bookmark":
+		if acct != nil {
+			a.bookmarkCommand(acct, rest)
+		}
+	case "bookmarks":
+		if acct != nil {
+			a.bookmarksDialog(acct)
+		}
 	case "rooms":
 		a.cmdRooms(args)
 	case "config":

@@ -30,7 +30,9 @@ type Account struct {
 	// localpart); MUCService its server's group chat service, once found.
 	Nick       string
 	MUCService string
-	Rooms      *room.Rooms // the rooms (XEP-0045) joined or tried in this run
+	// Bookmarks are the rooms kept on the server (XEP-0402), by room JID.
+	Bookmarks map[string]chat.Bookmark
+	Rooms     *room.Rooms // the rooms (XEP-0045) joined or tried in this run
 }
 
 // LineKind says how a conversation line is drawn.
@@ -640,6 +642,9 @@ func (s *State) errorConv(account string, e chat.StanzaError) *Conversation {
 // never the Go type.
 func commandName(c chat.Command) string {
 	if s, ok := roomCommandName(c); ok {
+		return s
+	}
+	if s, ok := bookmarkCommandName(c); ok {
 		return s
 	}
 	switch c := c.(type) {

@@ -184,11 +184,27 @@ func (a *App) roomListDialog(account string, ev chat.RoomsListed) {
 		a.state.SetStatus(false, "no public rooms on %s", svc)
 		return
 	}
+	n := "1 public room"
+	if len(ev.Rooms) != 1 {
+		n = fmt.Sprintf("%d public rooms", len(ev.Rooms))
+	}
+	a.roomPicker(account, ev.Rooms, n+" on "+Sanitize(svc), func(jid string) {
+		if acct := a.state.Account(account); acct != nil && acct.Client != nil {
+			a.joinRoom(acct, jid, acct.defaultNick(), "", false)
+			a.state.SetStatus(false, "joining %s…", shortenMiddle(jid, jidCells))
+		}
+	})
+}
+
+// roomPicker lists rooms (names and JIDs are remote text, drawn cell by
+// cell) with a filter; Enter calls pick with the chosen room, Esc closes.
+// title is already sanitised.
+func (a *App) roomPicker(account string, rooms []chat.RoomItem, title string, pick func(jid string)) {
 	if a.pages.HasPage(roomListPage) {
 		a.closeDialog(roomListPage)
 	}
-	all := make([]jumpTarget, 0, len(ev.Rooms))
-	for _, rm := range ev.Rooms {
+	all := make([]jumpTarget, 0, len(rooms))
+	for _, rm := range rooms {
 		label := rm.JID
 		if name := strings.TrimSpace(rm.Name); name != "" && name != rm.JID {
 			label = shorten(name, nameCells) + "  " + rm.JID
@@ -225,10 +241,7 @@ func (a *App) roomListDialog(account string, ev chat.RoomsListed) {
 			}
 			t := list.items[list.selected]
 			a.closeDialog(roomListPage)
-			if acct := a.state.Account(t.account); acct != nil && acct.Client != nil {
-				acct.Client.Do(chat.JoinRoom{Room: t.conv.JID})
-				a.state.SetStatus(false, "joining %s…", shortenMiddle(t.conv.JID, jidCells))
-			}
+			pick(t.conv.JID)
 		case tcell.KeyEscape:
 			a.closeDialog(roomListPage)
 		default:
@@ -236,12 +249,8 @@ func (a *App) roomListDialog(account string, ev chat.RoomsListed) {
 		}
 		return nil
 	})
-	n := "1 public room"
-	if len(ev.Rooms) != 1 {
-		n = fmt.Sprintf("%d public rooms", len(ev.Rooms))
-	}
 	box := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(input, 1, 0, true).AddItem(list, 0, 1, false)
-	box.SetBorder(true).SetTitle(" " + n + " on " + Sanitize(svc) + " — Enter joins, Esc closes ")
+	box.SetBorder(true).SetTitle(" " + title + " — Enter joins, Esc closes ")
 	a.showFitted(roomListPage, box, 100, func(int, int) int { return len(all) + 3 })
 }
 

@@ -100,7 +100,7 @@ func TestRoomListInertJoinsAndCloses(t *testing.T) {
 	})
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.gone("public rooms on")
-	h.waitCommands(chat.ListRooms{}, chat.JoinRoom{Room: "beta@conference.x"})
+	h.waitCommands(chat.ListRooms{}, chat.JoinRoom{Room: "beta@conference.x", Nick: "me"})
 
 	// Down moves the selection; Esc closes without joining.
 	h.roomUI(func() { h.app.cmdRooms([]string{"rooms.example"}) })
@@ -110,7 +110,7 @@ func TestRoomListInertJoinsAndCloses(t *testing.T) {
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 	h.gone("public rooms on")
 	h.sentinel("sentinel two")
-	h.waitCommands(chat.ListRooms{}, chat.JoinRoom{Room: "beta@conference.x"}, chat.ListRooms{Service: "rooms.example"})
+	h.waitCommands(chat.ListRooms{}, chat.JoinRoom{Room: "beta@conference.x", Nick: "me"}, chat.ListRooms{Service: "rooms.example"})
 	h.typeText("back in the composer")
 	h.waitFor("> back in the composer")
 
@@ -127,7 +127,7 @@ func TestRoomListDownThenEnter(t *testing.T) {
 	h.waitFor("2 public rooms on c.x")
 	h.key(tcell.KeyDown, 0, tcell.ModNone)
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitCommands(chat.ListRooms{}, chat.JoinRoom{Room: "b@c.x"})
+	h.waitCommands(chat.ListRooms{}, chat.JoinRoom{Room: "b@c.x", Nick: "me"})
 }
 
 // configForm has a field of each kind.

@@ -307,6 +307,8 @@ func (s *State) applyRoom(a *Account, account string, ev chat.Event) bool {
 		s.Flush() // the App lists it and says so: it knows the key that answers
 	case chat.ServicesFound:
 		a.MUCService = e.MUC
+	case chat.BookmarksChanged:
+		s.applyBookmarks(a, account, e)
 	case chat.RoomCatchUp:
 		s.Flush()
 		if e.Err != nil {

@@ -194,7 +194,7 @@ func (r *RosterView) Draw(screen tcell.Screen) {
 			fill(screen, x, line, w, style)
 		}
 		if row.room != nil {
-			r.drawRoom(screen, x, line, w, row.room, style)
+			r.drawRoom(screen, x, line, w, row.account, row.room, style)
 			continue
 		}
 		if row.contact == nil {
@@ -425,7 +425,7 @@ func contactStatus(c *roster.Contact) string {
 // drawRoom draws a room's row: a mark for whether we are in it (# in, ○
 // not), its address, the unread count and "@" when a message named our
 // nick.
-func (r *RosterView) drawRoom(screen tcell.Screen, x, y, w int, rm *room.Room, style tcell.Style) {
+func (r *RosterView) drawRoom(screen tcell.Screen, x, y, w int, account string, rm *room.Room, style tcell.Style) {
 	mark, color := '○', theme.Offline
 	switch rm.State {
 	case room.Joined:
@@ -442,7 +442,11 @@ func (r *RosterView) drawRoom(screen tcell.Screen, x, y, w int, rm *room.Room, s
 		suffix += " @"
 	}
 	used := 3
-	used += drawText(screen, x+used, y, w-used-len([]rune(suffix)), rm.JID, style)
+	name := rm.JID
+	if a := r.state.Account(account); a != nil {
+		name = a.roomName(rm.JID)
+	}
+	used += drawText(screen, x+used, y, w-used-len([]rune(suffix)), name, style)
 	if suffix != "" {
 		drawText(screen, x+used, y, w-used, suffix, style.Bold(true).Foreground(theme.Unread))
 	}

@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,flood,roomjoin,roomflood", "which cases to run (comma-separated: roster, flood, soak, roomjoin, roomflood)")
+	cases := flag.String("cases", "roster,flood,roomjoin,autojoin,roomflood", "which cases to run (comma-separated: roster, flood, soak, roomjoin, autojoin, roomflood)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
 	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")
@@ -104,19 +104,27 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		rows = append(rows, fr...)
 	}
 
+	var roomRows, soakRows []row
 	if cases["roomjoin"] {
 		rr, err := roomJoinCase(abs, filepath.Join(dir, "roomjoin"), roomOccupants, roomArchived)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, rr...)
+		roomRows = append(roomRows, rr...)
+	}
+	if cases["autojoin"] {
+		rr, err := autojoinCase(abs, filepath.Join(dir, "autojoin"))
+		if err != nil {
+			return err
+		}
+		roomRows = append(roomRows, rr...)
 	}
 	if cases["roomflood"] {
 		rr, err := roomFloodCase(abs, filepath.Join(dir, "roomflood"), roomRate, roomFor)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, rr...)
+		roomRows = append(roomRows, rr...)
 	}
 
 	if cases["soak"] {
@@ -124,18 +132,51 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		if err != nil {
 			return err
 		}
-		rows = append(rows, sr...)
+		soakRows = append(soakRows, sr...)
 	}
 
-	cpu := cpuModel()
-	var b strings.Builder
-	fmt.Fprintf(&b, "# gab benchmarks\n\nMeasured by `make bench` on %s, %d cores, %s, %s.\n\n", cpu, runtime.NumCPU(), runtime.Version(), time.Now().Format("2006-01-02"))
-	b.WriteString("| case | result | note |\n|---|---|---|\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.what, r.value, r.note)
+	if !cases["roster"] && !cases["flood"] {
+		rows = nil // the binary's size goes with the roster and flood figures
 	}
-	fmt.Print(b.String())
-	return os.WriteFile(out, []byte(b.String()), 0o644)
+	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}})
+}
+
+// section is one table of the benchmark document, between markers of its
+// own: a run replaces the tables of the cases it ran and keeps the rest.
+type section struct {
+	name string
+	rows []row
+}
+
+func writeSections(path string, secs []section) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	doc := string(old)
+	if doc == "" {
+		doc = "# gab benchmarks\n"
+	}
+	for _, sec := range secs {
+		if len(sec.rows) == 0 {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "Measured by `make bench` on %s, %d cores, %s, %s.\n\n", cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().Format("2006-01-02"))
+		b.WriteString("| case | result | note |\n|---|---|---|\n")
+		for _, r := range sec.rows {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", r.what, r.value, r.note)
+		}
+		fmt.Print(b.String())
+		begin, end := "<!-- bench: "+sec.name+" -->\n", "<!-- end bench: "+sec.name+" -->\n"
+		i, j := strings.Index(doc, begin), strings.Index(doc, end)
+		if i >= 0 && j > i {
+			doc = doc[:i] + begin + b.String() + end + doc[j+len(end):]
+		} else {
+			doc += "\n" + begin + b.String() + end
+		}
+	}
+	return os.WriteFile(path, []byte(doc), 0o644)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }

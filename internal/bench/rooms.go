@@ -162,11 +162,11 @@ func roomGab(gab, dir string, srv *xmpptest.Server, n, m int) (time.Duration, er
 	t.keys("/join " + bigRoom)
 	start := time.Now()
 	t.key("Enter")
-	// The owner, the crowd and gab.
-	if _, err := t.waitFor(fmt.Sprintf("%d in the room", n+2), 5*time.Minute, 2*time.Millisecond); err != nil {
+	// The crowd and gab.
+	if _, err := t.waitFor(fmt.Sprintf("%d in the room", n+1), 5*time.Minute, 2*time.Millisecond); err != nil {
 		return 0, err
 	}
-	at, err := t.waitFor(fmt.Sprintf("archived %d", m), 5*time.Minute, 2*time.Millisecond)
+	at, err := t.waitFor(fmt.Sprintf("archived %03d", m-1), 5*time.Minute, 2*time.Millisecond)
 	if err != nil {
 		return 0, err
 	}
@@ -176,21 +176,43 @@ func roomGab(gab, dir string, srv *xmpptest.Server, n, m int) (time.Duration, er
 	return took, nil
 }
 
+// crowdServer starts a server whose room big has n occupants (restored
+// from the room's saved state: see xmpptest.CrowdRoom) and m archived
+// messages.
+func crowdServer(dir string, n, m int) (*xmpptest.Server, error) {
+	srv, err := xmpptest.NewServer(dir, xmpptest.Options{MUC: true})
+	if err != nil {
+		return srv, err
+	}
+	if err := srv.Run(); err != nil {
+		return srv, err
+	}
+	for _, u := range []string{"owner", "bench", "bare"} {
+		if err := srv.RegisterUser(u, "pw"); err != nil {
+			return srv, err
+		}
+	}
+	_, err = srv.CrowdRoom("owner", "big", n, m)
+	return srv, err
+}
+
 // roomJoinCase: join a room of n occupants with m archived messages, gab
 // against a bare client, roomRounds times each, alternating.
 func roomJoinCase(gab, dir string, n, m int) ([]row, error) {
-	r, err := newRoom(filepath.Join(dir, "server"), n, m)
-	defer r.close()
+	srv, err := crowdServer(filepath.Join(dir, "server"), n, m)
+	if srv != nil {
+		defer srv.Stop()
+	}
 	if err != nil {
 		return nil, err
 	}
 	var bares, gabs []float64
 	for round := 0; round < roomRounds; round++ {
-		b, err := roomBare(r.srv, m, round)
+		b, err := roomBare(srv, m, round)
 		if err != nil {
 			return nil, err
 		}
-		g, err := roomGab(gab, filepath.Join(dir, fmt.Sprint("gab", round)), r.srv, n, m)
+		g, err := roomGab(gab, filepath.Join(dir, fmt.Sprint("gab", round)), srv, n, m)
 		if err != nil {
 			return nil, err
 		}
@@ -342,4 +364,186 @@ func busyInOrder(path string, n int) error {
 		return fmt.Errorf("the store holds %d of the busy room's %d messages", i, n)
 	}
 	return rows.Err()
+}
+
+// autojoinRooms is how many bookmarked rooms the autojoin case joins, and
+// autojoinSaid how many messages each room's archive holds.
+const (
+	autojoinRooms = 20
+	autojoinSaid  = 10
+)
+
+// autojoinServer starts a server with autojoinRooms persistent rooms, each
+// with autojoinSaid archived messages, and "bench" bookmarking all of them
+// to be joined at login (XEP-0402).
+func autojoinServer(dir string) (*xmpptest.Server, *xmpptest.Raw, error) {
+	srv, err := xmpptest.NewServer(dir, xmpptest.Options{MUC: true})
+	if err != nil {
+		return srv, nil, err
+	}
+	if err := srv.Run(); err != nil {
+		return srv, nil, err
+	}
+	for _, u := range []string{"owner", "bench", "bare"} {
+		if err := srv.RegisterUser(u, "pw"); err != nil {
+			return srv, nil, err
+		}
+	}
+	owner, err := xmpptest.LoginRaw(srv, "owner", "pw", "owner")
+	if err != nil {
+		return srv, nil, err
+	}
+	for r := 0; r < autojoinRooms; r++ {
+		jid := xmpptest.Room(fmt.Sprint("room", r))
+		if _, err := owner.JoinRoom(jid, "owner", ""); err != nil {
+			return srv, owner, err
+		}
+		if _, err := owner.IQ(fmt.Sprintf(`<iq type='set' id='cfg%d' to='%s'><query xmlns='http://jabber.org/protocol/muc#owner'>`+
+			`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>`+
+			`<field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>`, r, jid), fmt.Sprint("cfg", r)); err != nil {
+			return srv, owner, err
+		}
+		for i := 0; i < autojoinSaid; i++ {
+			owner.Send(fmt.Sprintf(`<message type='groupchat' to='%s' id='m%d-%d'><body>room %d says %d</body></message>`, jid, r, i, r, i))
+		}
+		if _, err := owner.ReadUntil(fmt.Sprintf("id='m%d-%d'", r, autojoinSaid-1)); err != nil {
+			return srv, owner, err
+		}
+	}
+	owner.Discard()
+	bench, err := xmpptest.LoginRaw(srv, "bench", "pw", "setup")
+	if err != nil {
+		return srv, owner, err
+	}
+	defer bench.Close()
+	opts := `<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#persist_items'><value>true</value></field><field var='pubsub#max_items'><value>max</value></field>` +
+		`<field var='pubsub#send_last_published_item'><value>never</value></field><field var='pubsub#access_model'><value>whitelist</value></field></x></publish-options>`
+	for r := 0; r < autojoinRooms; r++ {
+		jid := xmpptest.Room(fmt.Sprint("room", r))
+		if _, err := bench.IQ(fmt.Sprintf(`<iq type='set' id='bm%d'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:bookmarks:1'>`+
+			`<item id='%s'><conference xmlns='urn:xmpp:bookmarks:1' autojoin='true'/></item></publish>%s</pubsub></iq>`, r, jid, opts), fmt.Sprint("bm", r)); err != nil {
+			return srv, owner, err
+		}
+	}
+	return srv, owner, nil
+}
+
+// autojoinBare is a bare client's login and the same joins, all at once,
+// then each room's archive page: until every page has come.
+func autojoinBare(srv *xmpptest.Server) (time.Duration, error) {
+	start := time.Now()
+	c, err := xmpptest.LoginRaw(srv, "bare", "pw", "bare")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	var b strings.Builder
+	for r := 0; r < autojoinRooms; r++ {
+		fmt.Fprintf(&b, `<presence to='%s/bare'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`, xmpptest.Room(fmt.Sprint("room", r)))
+	}
+	if err := c.Send(b.String()); err != nil {
+		return 0, err
+	}
+	for r := 0; r < autojoinRooms; r++ {
+		if _, err := c.ReadUntil("code='110'/>"); err != nil {
+			return 0, err
+		}
+	}
+	b.Reset()
+	form := `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field></x>`
+	for r := 0; r < autojoinRooms; r++ {
+		fmt.Fprintf(&b, `<iq type='set' id='q%d' to='%s'><query xmlns='urn:xmpp:mam:2' queryid='q%d'>%s<set xmlns='http://jabber.org/protocol/rsm'><max>100</max><before/></set></query></iq>`,
+			r, xmpptest.Room(fmt.Sprint("room", r)), r, form)
+	}
+	if err := c.Send(b.String()); err != nil {
+		return 0, err
+	}
+	for r := 0; r < autojoinRooms; r++ {
+		if _, err := c.ReadUntil("<fin "); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// autojoinGab is gab's launch until every bookmarked room is joined and
+// its archive is in the store.
+func autojoinGab(gab, dir string, srv *xmpptest.Server) (time.Duration, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		return 0, err
+	}
+	t, err := newTmux(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer t.stop()
+	want := autojoinRooms * autojoinSaid
+	done := watchRoomRows(filepath.Join(dir, "data", "bench.db"), want)
+	start := time.Now()
+	if err := startGab(t, gab, dir, srv); err != nil {
+		return 0, err
+	}
+	defer func() { t.key("C-q"); time.Sleep(300 * time.Millisecond) }()
+	select {
+	case at := <-done:
+		return at.Sub(start), nil
+	case <-time.After(2 * time.Minute):
+		return 0, fmt.Errorf("gab did not hold the %d messages of the %d rooms within 2 minutes:\n%s", want, autojoinRooms, t.screen())
+	}
+}
+
+// watchRoomRows reports when the store at path holds want room messages.
+func watchRoomRows(path string, want int) <-chan time.Time {
+	at := make(chan time.Time, 1)
+	go func() {
+		deadline := time.Now().Add(3 * time.Minute)
+		for time.Now().Before(deadline) {
+			if db, err := sql.Open("sqlite", path); err == nil {
+				var n int
+				err := db.QueryRow(`SELECT count(*) FROM messages WHERE kind = 'room'`).Scan(&n)
+				db.Close()
+				if err == nil && n >= want {
+					at <- time.Now()
+					return
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return at
+}
+
+// autojoinCase: login with autojoinRooms bookmarked rooms, gab against a
+// bare client, roomRounds times each.
+func autojoinCase(gab, dir string) ([]row, error) {
+	srv, owner, err := autojoinServer(filepath.Join(dir, "server"))
+	if owner != nil {
+		defer owner.Close()
+	}
+	if srv != nil {
+		defer srv.Stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	var bares, gabs, ratio []float64
+	for round := 0; round < roomRounds; round++ {
+		b, err := autojoinBare(srv)
+		if err != nil {
+			return nil, err
+		}
+		g, err := autojoinGab(gab, filepath.Join(dir, fmt.Sprint("gab", round)), srv)
+		if err != nil {
+			return nil, err
+		}
+		bares, gabs, ratio = append(bares, b.Seconds()), append(gabs, g.Seconds()), append(ratio, g.Seconds()/b.Seconds())
+	}
+	secs := func(x float64) string { return ms(time.Duration(x * float64(time.Second))) }
+	return []row{
+		{fmt.Sprintf("autojoin of %d bookmarked rooms: bare client", autojoinRooms), secs(median(bares)),
+			fmt.Sprintf("login, the %d joins at once, then each room's archive page (%d messages each); median of %d, %s–%s", autojoinRooms, autojoinSaid, roomRounds, secs(slices.Min(bares)), secs(slices.Max(bares)))},
+		{fmt.Sprintf("autojoin of %d bookmarked rooms: launch → all joined and caught up in gab", autojoinRooms), secs(median(gabs)),
+			fmt.Sprintf("every room's messages in the store; %.2f× the bare client, median of %d paired rounds (%.2f–%.2f×); target ≤ 1.5×", median(ratio), roomRounds, slices.Min(ratio), slices.Max(ratio))},
+	}, nil
 }

@@ -208,8 +208,16 @@ func roomJoinCase(gab, dir string, n, m int) ([]row, error) {
 	}
 	var bares, gabs []float64
 	for round := 0; round < roomRounds; round++ {
+		// Each join has the crowd back: the join before it, broadcast to
+		// occupants without a session, had the room remove them.
+		if err := srv.RestoreCrowd("big", n); err != nil {
+			return nil, err
+		}
 		b, err := roomBare(srv, m, round)
 		if err != nil {
+			return nil, err
+		}
+		if err := srv.RestoreCrowd("big", n); err != nil {
 			return nil, err
 		}
 		g, err := roomGab(gab, filepath.Join(dir, fmt.Sprint("gab", round)), srv, n, m)

@@ -468,6 +468,15 @@ func (s *Server) CrowdRoom(ownerUser, name string, occupants, archived int) (str
 			return "", err
 		}
 	}
+	return roomJID, s.RestoreCrowd(name, occupants)
+}
+
+// RestoreCrowd stops the server, gives the persistent room name (made by
+// CrowdRoom) occupants occupants again, and starts the server: a join
+// broadcast to occupants without a session bounces and has the room remove
+// them, so each measured join needs the crowd back.
+func (s *Server) RestoreCrowd(name string, occupants int) error {
+	roomJID := Room(name)
 	s.Stop()
 	var b strings.Builder
 	b.WriteString("return {\n")
@@ -480,10 +489,10 @@ func (s *Server) CrowdRoom(ownerUser, name string, occupants, archived int) (str
 	b.WriteString("}\n")
 	dir := filepath.Join(s.Dir, "data", strings.ReplaceAll(MUCService, ".", "%2e"), "state")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".dat"), []byte(b.String()), 0o600); err != nil {
-		return "", err
+		return err
 	}
-	return roomJID, s.Run()
+	return s.Run()
 }

@@ -417,10 +417,12 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		}
 		if cmd.Conv.Kind == KindRoom {
 			// A room keeps its own archive: paging back goes on into it
-			// once the store has nothing older.
-			if !more && sess != nil && c.roomBackfill(ctx, sess, id, cmd) {
+			// once the store has nothing older. The newest page is the
+			// join's catch-up's to bring, not a page's.
+			if !more && cmd.Before != 0 && sess != nil && c.roomBackfill(ctx, sess, id, cmd) {
 				return true, nil
 			}
+			more = more || c.roomHasOlder(cmd.Conv)
 		} else if len(msgs) == 0 && cmd.Before == 0 && sess != nil && c.backfill(ctx, sess, id, cmd) {
 			return true, nil
 		}
@@ -490,6 +492,9 @@ func (c *Client) answerPage(ctx context.Context, id uint64, cmd LoadHistory, arc
 		err = fmt.Errorf("read history: %w", err)
 		out(CommandFailed{ID: id, Command: cmd, Err: err})
 		return err
+	}
+	if cmd.Conv.Kind == KindRoom {
+		more = more || c.roomHasOlder(cmd.Conv)
 	}
 	out(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})
 	var se *xmpp.StanzaError

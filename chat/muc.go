@@ -791,7 +791,15 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
 		if latest || fin.Get("complete") == "true" || last == "" {
 			// A room never seen gets its latest page only; older
-			// messages come when the user pages back.
+			// messages come when the user pages back — unless that page
+			// was the whole archive.
+			if latest && fin.Get("complete") == "true" {
+				c.state.Lock()
+				if r, ok := c.rooms[roomJID]; ok {
+					r.exhausted = true
+				}
+				c.state.Unlock()
+			}
 			done(nil)
 			return
 		}

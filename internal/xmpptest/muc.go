@@ -139,9 +139,7 @@ package xmpptest
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -432,67 +430,4 @@ func (r *Raw) IQ(iq, id string) (string, error) {
 // of the result messages and the final answer with its <fin/>.
 func (r *Raw) MAMQuery(to, id, form string) (string, error) {
 	return r.IQ(`<iq type='set' id='`+id+`' to='`+to+`'><query xmlns='urn:xmpp:mam:2' queryid='`+id+`'>`+form+`</query></iq>`, id)
-}
-
-// CrowdRoom makes the persistent room name, with archived messages said
-// in it by ownerUser (registered, password "pw"), then stops the server,
-// gives the room occupants occupants ("occupant 0000"…, each its own
-// account's) and starts the server again: the room as Prosody itself saves
-// and restores one. Filling a room by live joins costs Prosody time for
-// every pair of occupants (each join walks the room); this costs nothing.
-// The occupants have no session: nothing may be said in the room after
-// (a message to them would bounce and have them removed). It returns the
-// room's JID.
-func (s *Server) CrowdRoom(ownerUser, name string, occupants, archived int) (string, error) {
-	roomJID := Room(name)
-	owner, err := LoginRaw(s, ownerUser, "pw", "crowd")
-	if err != nil {
-		return "", err
-	}
-	defer owner.Close()
-	if _, err := owner.JoinRoom(roomJID, ownerUser, ""); err != nil {
-		return "", err
-	}
-	if _, err := owner.IQ(`<iq type='set' id='persist' to='`+roomJID+`'><query xmlns='http://jabber.org/protocol/muc#owner'>`+
-		`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>`+
-		`<field var='muc#roomconfig_persistentroom'><value>1</value></field></x></query></iq>`, "persist"); err != nil {
-		return "", err
-	}
-	for i := 0; i < archived; i++ {
-		if err := owner.Send(fmt.Sprintf(`<message type='groupchat' to='%s' id='said%d'><body>archived %03d</body></message>`, roomJID, i, i)); err != nil {
-			return "", err
-		}
-	}
-	if archived > 0 {
-		if _, err := owner.ReadUntil(fmt.Sprintf("id='said%d'", archived-1)); err != nil {
-			return "", err
-		}
-	}
-	return roomJID, s.RestoreCrowd(name, occupants)
-}
-
-// RestoreCrowd stops the server, gives the persistent room name (made by
-// CrowdRoom) occupants occupants again, and starts the server: a join
-// broadcast to occupants without a session bounces and has the room remove
-// them, so each measured join needs the crowd back.
-func (s *Server) RestoreCrowd(name string, occupants int) error {
-	roomJID := Room(name)
-	s.Stop()
-	var b strings.Builder
-	b.WriteString("return {\n")
-	for i := 0; i < occupants; i++ {
-		nick := fmt.Sprintf("%s/occupant %04d", roomJID, i)
-		bare := fmt.Sprintf("o%04d@%s", i, Domain)
-		fmt.Fprintf(&b, "[%q] = { [\"bare_jid\"] = %q; [\"role\"] = \"participant\"; [\"jid\"] = %q; };\n", nick, bare, bare+"/crowd")
-		fmt.Fprintf(&b, "[%q] = { [\"name\"] = \"presence\"; [\"attr\"] = { [\"from\"] = %q; }; };\n", bare+"/crowd", nick)
-	}
-	b.WriteString("}\n")
-	dir := filepath.Join(s.Dir, "data", strings.ReplaceAll(MUCService, ".", "%2e"), "state")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".dat"), []byte(b.String()), 0o600); err != nil {
-		return err
-	}
-	return s.Run()
 }

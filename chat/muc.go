@@ -385,13 +385,9 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 	// then; it is asked again once we are in (see occupantEvent), for the
 	// next join. A room not known is asked first.
 	info, known := c.storedRoomInfo(ctx, roomJID)
+	answered := false
 	if !known {
-		var answered bool
-		if info, answered = c.roomInfo(ctx, sess, roomJID); answered {
-			if err := c.rememberRoom(ctx, roomJID, info); err != nil {
-				c.emit(ctx, Notice{Text: "history: " + err.Error()})
-			}
-		}
+		info, answered = c.roomInfo(ctx, sess, roomJID)
 	}
 	c.state.Lock()
 	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd, configure: cmd.Configure,
@@ -406,6 +402,11 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 	c.emit(ctx, RoomJoining{Room: roomJID, Nick: nick})
 	if err := sess.Send(el); err != nil {
 		return err
+	}
+	if answered {
+		if err := c.rememberRoom(ctx, roomJID, info); err != nil {
+			c.emit(ctx, Notice{Text: "history: " + err.Error()})
+		}
 	}
 	return errLater
 }

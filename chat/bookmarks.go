@@ -625,9 +625,10 @@ func (c *Client) bookmarkEvent(sess *xmpp.Session, e BookmarksChanged) {
 }
 
 // autojoin joins the rooms of bms that gab is not in nor joining, all at
-// once: each asks its room what it is (disco#info, as JoinRoom does) with
-// a callback, and sends its join when the answer is in, so no join waits
-// for another's round trip. RoomJoining goes through out as each starts;
+// once: a room known from an earlier join is joined at once with what it
+// offered then (as JoinRoom does); any other asks its room what it is
+// (disco#info) with a callback, and sends its join when the answer is in,
+// so no join waits for another's round trip. RoomJoining goes through out as each starts;
 // the answers come as for JoinRoom, without a command.
 func (c *Client) autojoin(sess *xmpp.Session, bms []Bookmark, out func(Event)) {
 	for _, b := range bms {
@@ -654,6 +655,22 @@ func (c *Client) autojoin(sess *xmpp.Session, bms []Bookmark, out func(Event)) {
 		}
 		out(RoomJoining{Room: roomJID, Nick: nick})
 		password := b.Password
+		if info, known := c.storedRoomInfo(context.Background(), roomJID); known {
+			// Joined before: at once, with what it offered then (asked
+			// again once in, as for JoinRoom).
+			c.state.Lock()
+			delete(c.bm.joining, roomJID)
+			if _, in := c.rooms[roomJID]; in {
+				c.state.Unlock() // joined meanwhile (JoinRoom)
+				continue
+			}
+			r := &mucRoom{nick: nick, password: password, state: mucJoining, archive: info.archive, name: info.name, relearn: true}
+			c.rooms[roomJID] = r
+			el := c.joinPresence(roomJID, r)
+			c.state.Unlock()
+			sess.Send(el)
+			continue
+		}
 		done := func() {
 			c.state.Lock()
 			delete(c.bm.joining, roomJID)
@@ -666,6 +683,9 @@ func (c *Client) autojoin(sess *xmpp.Session, bms []Bookmark, out func(Event)) {
 				return
 			}
 			info := parseRoomInfo(res) // an error or no answer: nothing known
+			if err == nil {
+				c.storeFailed(c.rememberRoom(context.Background(), roomJID, info)) // an answer: on the reader goroutine
+			}
 			c.state.Lock()
 			delete(c.bm.joining, roomJID)
 			if _, in := c.rooms[roomJID]; in {

@@ -14,6 +14,7 @@ import (
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/xmpp"
 	"mellium.im/xmpp/jid"
 )
 
@@ -558,5 +559,37 @@ func delayed(dst, src net.Conn, delay time.Duration) {
 	dst.Close()
 	src.Close()
 	for range ch {
+	}
+}
+
+// A bookmarked room autojoined before is autojoined at the next login at
+// once, with what it offered then (it keeps an archive: no history, then
+// the catch-up), without asking it first; a room not known is asked.
+func TestBookmarkAutojoinKnownRoom(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	ada := srv.StartPeer(t, "ada", "pw")
+	tea := xmpptest.Room("tea")
+	ada.Join(t, tea, "ada")
+	other := rawLogin(t, srv, "alice", "phone")
+	publishBookmark(t, other, tea, "Tea", true, ``)
+	store := openStore(t)
+	for run := 1; run <= 2; run++ {
+		var log xmlLog
+		a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, XMLLog: xmpp.NewTap(&log, "alice")})
+		j := a.r.wait(t, "autojoined", is(func(e chat.RoomJoined) bool { return e.Room == tea })).(chat.RoomJoined)
+		if !j.Archive {
+			t.Fatalf("join %d: the room keeps no archive?", run)
+		}
+		if cu := a.r.wait(t, "the catch-up", is(func(e chat.RoomCatchUp) bool { return e.Room == tea })).(chat.RoomCatchUp); cu.Err != nil {
+			t.Fatalf("join %d: catch-up %+v", run, cu)
+		}
+		disco, join, _ := roomWire(log.lines(), tea)
+		if join < 0 {
+			t.Fatalf("join %d: no join presence in the log", run)
+		}
+		if first := disco >= 0 && disco < join; first != (run == 1) {
+			t.Fatalf("join %d: disco#info at line %d, join at line %d", run, disco, join)
+		}
+		a.stop()
 	}
 }

@@ -3,6 +3,7 @@ package chat
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -51,6 +52,7 @@ type mucRoom struct {
 	archive    bool   // the room keeps an archive (XEP-0313): join without history, catch up from it
 	name       string
 	configure  bool   // a room this join makes waits for its configuration
+	relearn    bool   // joined with what the room offered when last asked: ask again once in
 	cmd        uint64 // the JoinRoom waiting for its answer, 0 for none
 	cmdv       Command
 	catching   bool // an archive catch-up is under way
@@ -379,9 +381,17 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 		return nil // in already
 	}
 	c.state.Unlock()
-	info := c.roomInfo(ctx, sess, roomJID)
+	// A room joined before is joined at once with what it said it offers
+	// then; it is asked again once we are in (see occupantEvent), for the
+	// next join. A room not known is asked first.
+	info, known := c.storedRoomInfo(ctx, roomJID)
+	answered := false
+	if !known {
+		info, answered = c.roomInfo(ctx, sess, roomJID)
+	}
 	c.state.Lock()
-	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd, configure: cmd.Configure}
+	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd, configure: cmd.Configure,
+		relearn: known}
 	if old, ok := c.rooms[roomJID]; ok && old.cmd != 0 && old.cmd != id {
 		c.state.Unlock()
 		return fmt.Errorf("already joining %s", roomJID)
@@ -393,6 +403,11 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 	if err := sess.Send(el); err != nil {
 		return err
 	}
+	if answered {
+		if err := c.rememberRoom(ctx, roomJID, info); err != nil {
+			c.emit(ctx, Notice{Text: "history: " + err.Error()})
+		}
+	}
 	return errLater
 }
 
@@ -402,15 +417,55 @@ type roomInfo struct {
 }
 
 // roomInfo asks a room what it offers (XEP-0030). A room that does not
-// exist yet, or does not answer, offers nothing known.
-func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID string) roomInfo {
+// exist yet, or does not answer, offers nothing known (and answered is
+// false).
+func (c *Client) roomInfo(ctx context.Context, sess *xmpp.Session, roomJID string) (info roomInfo, answered bool) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.IQTimeout)
 	defer cancel()
 	res, err := sess.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", roomJID).Add(xmpp.E(NSDiscoInfo, "query")))
 	if err != nil {
-		return roomInfo{}
+		return roomInfo{}, false
 	}
-	return parseRoomInfo(res)
+	return parseRoomInfo(res), true
+}
+
+// metaRoomInfo is the store's key (history.Store.Meta) for what a room
+// said it offers when last asked.
+func metaRoomInfo(roomJID string) string { return "room-info " + roomJID }
+
+// storedRoomInfo is what a room said it offers when last asked, if it was
+// asked before (in this run or an earlier one).
+func (c *Client) storedRoomInfo(ctx context.Context, roomJID string) (roomInfo, bool) {
+	if c.opts.Store == nil {
+		return roomInfo{}, false
+	}
+	v, err := c.opts.Store.Meta(ctx, metaRoomInfo(roomJID))
+	if err != nil || v == "" {
+		return roomInfo{}, false // not known (or not readable): ask the room
+	}
+	var saved struct {
+		Archive bool   `json:"archive"`
+		Name    string `json:"name"`
+	}
+	if json.Unmarshal([]byte(v), &saved) != nil {
+		return roomInfo{}, false
+	}
+	return roomInfo{archive: saved.Archive, name: saved.Name}, true
+}
+
+// rememberRoom keeps what a room said it offers, for the next join.
+func (c *Client) rememberRoom(ctx context.Context, roomJID string, info roomInfo) error {
+	if c.opts.Store == nil {
+		return nil
+	}
+	v, err := json.Marshal(struct {
+		Archive bool   `json:"archive"`
+		Name    string `json:"name"`
+	}{info.archive, info.name})
+	if err != nil {
+		return err
+	}
+	return c.opts.Store.SetMeta(ctx, metaRoomInfo(roomJID), string(v))
 }
 
 // parseRoomInfo reads a room's disco#info answer; nil knows nothing.
@@ -432,21 +487,24 @@ func parseRoomInfo(res *xmpp.Element) roomInfo {
 	return info
 }
 
-// learnRoom asks a room we made what it is now that it exists (before,
-// there was nobody to ask): whether it keeps an archive decides how it is
-// joined again after a new session.
+// learnRoom asks a room what it is now: one we made, now that it exists
+// (before, there was nobody to ask), one whose configuration we changed,
+// or one joined with what it said last time. Whether it keeps an archive
+// decides how it is joined again, after a new session or in a later run.
 func (c *Client) learnRoom(sess *xmpp.Session, roomJID string) {
 	sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", roomJID).Add(xmpp.E(NSDiscoInfo, "query")), c.opts.IQTimeout,
 		func(res *xmpp.Element, err error) {
 			if err != nil {
 				return
 			}
+			// On the reader goroutine (an answer).
 			info := parseRoomInfo(res)
 			c.state.Lock()
 			if r, ok := c.rooms[roomJID]; ok {
 				r.archive, r.name = info.archive, info.name
 			}
 			c.state.Unlock()
+			c.storeFailed(c.rememberRoom(context.Background(), roomJID, info))
 		})
 }
 
@@ -676,8 +734,8 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 	r.occupantID = e.Occupant.OccupantID
 	cmd, cmdv := r.cmd, r.cmdv
 	r.cmd, r.cmdv = 0, nil
-	archive, name, configure := r.archive, r.name, r.configure
-	r.configure = false
+	archive, name, configure, relearn := r.archive, r.name, r.configure, r.relearn
+	r.configure, r.relearn = false, false
 	catchUp := joining && archive && !r.catching
 	if catchUp {
 		r.catching = true
@@ -707,6 +765,12 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 	c.flush(sess, false, c.deliver)
 	if catchUp {
 		c.roomCatchUp(ctx, sess, e.Room)
+	}
+	if relearn && !created {
+		// Joined with what the room said last time: ask again (after
+		// the catch-up's query, which the room answers first), for
+		// the next join.
+		c.learnRoom(sess, e.Room)
 	}
 	return out
 }

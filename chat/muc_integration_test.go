@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/room"
+	"github.com/gab-chat/gab/xmpp"
 )
 
 // mucServer starts Prosody with its group chat service and registers the
@@ -618,4 +620,100 @@ func TestRoomMadeByUsIsCaughtUpAfterNewSession(t *testing.T) {
 		t.Fatalf("joined again without the archive: %+v", again)
 	}
 	a.r.waitFrom(t, at+1, "the catch-up", xmpptest.RoundTrip, is(func(e chat.RoomCatchUp) bool { return e.Room == tea && e.Err == nil }))
+}
+
+// xmlLog is a raw XML log (Options.XMLLog) kept for a test to read.
+type xmlLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *xmlLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *xmlLog) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(l.buf.String(), "\n")
+}
+
+// roomWire is where, in a log, gab first sent a disco#info to roomJID,
+// first sent a presence to it, and got the room's disco#info answer
+// (-1 for not there).
+func roomWire(lines []string, roomJID string) (discoSent, joinSent, discoAnswered int) {
+	discoSent, joinSent, discoAnswered = -1, -1, -1
+	for i, l := range lines {
+		send := strings.Contains(l, " SEND ")
+		switch {
+		case send && discoSent < 0 && strings.Contains(l, `to="`+roomJID+`"`) && strings.Contains(l, "disco#info"):
+			discoSent = i
+		case send && joinSent < 0 && strings.Contains(l, `<presence to="`+roomJID+`/`):
+			joinSent = i
+		case !send && discoAnswered < 0 && strings.Contains(l, "from='"+roomJID+"'") && strings.Contains(l, "disco#info") && strings.Contains(l, "type='result'"):
+			discoAnswered = i
+		}
+	}
+	return
+}
+
+// A room joined before is joined at once, with what it said it offers
+// then (it keeps an archive: no history, then the catch-up), without
+// asking it first; it is asked again once gab is in, for the next time.
+// What was said while away comes once, from the archive.
+func TestRoomKnownJoinedWithoutAsking(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	store := openStore(t)
+
+	var first xmlLog
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, XMLLog: xmpp.NewTap(&first, "alice")})
+	if j := joinRoom(t, a, tea, "alice", ""); !j.Archive {
+		t.Fatal("the room says it keeps no archive")
+	}
+	a.r.wait(t, "the catch-up", is(func(e chat.RoomCatchUp) bool { return e.Room == tea }))
+	a.stop()
+	if disco, join, _ := roomWire(first.lines(), tea); disco < 0 || join < 0 || disco > join {
+		t.Fatalf("a room not known: disco#info at line %d, join at line %d", disco, join)
+	}
+
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "while you were away"})
+	var second xmlLog
+	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, XMLLog: xmpp.NewTap(&second, "alice")})
+	j := joinRoom(t, a, tea, "alice", "")
+	if !j.Archive {
+		t.Fatal("joined again without the archive")
+	}
+	done := a.r.wait(t, "the catch-up", is(func(e chat.RoomCatchUp) bool { return e.Room == tea })).(chat.RoomCatchUp)
+	if done.Err != nil || done.Count != 1 {
+		t.Fatalf("catch-up %+v", done)
+	}
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
+	for {
+		disco, join, answered := roomWire(second.lines(), tea)
+		if join < 0 || (disco >= 0 && disco < join) {
+			t.Fatalf("a room known: disco#info at line %d, join at line %d", disco, join)
+		}
+		if answered > join {
+			break // asked again once in
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the room was not asked again once joined")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.stop()
+	n := 0
+	for _, r := range roomRows(t, store, tea) {
+		if r.Body == "while you were away" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the message said while away stored %d times", n)
+	}
 }

@@ -54,10 +54,7 @@ func (r *roomSetup) close() {
 func newRoom(dir string, n, m int) (*roomSetup, error) {
 	r := &roomSetup{}
 	var err error
-	if r.srv, err = xmpptest.NewServer(dir, xmpptest.Options{MUC: true}); err != nil {
-		return r, err
-	}
-	if err := r.srv.Run(); err != nil {
+	if r.srv, err = xmpptest.NewServer(dir, xmpptest.Options{MUC: true}); err != nil { // started, too
 		return r, err
 	}
 	for _, u := range []string{"owner", "crowd", "bench", "bare"} {
@@ -357,11 +354,8 @@ const (
 // with autojoinSaid archived messages, and "bench" bookmarking all of them
 // to be joined at login (XEP-0402).
 func autojoinServer(dir string) (*xmpptest.Server, *xmpptest.Raw, error) {
-	srv, err := xmpptest.NewServer(dir, xmpptest.Options{MUC: true})
+	srv, err := xmpptest.NewServer(dir, xmpptest.Options{MUC: true}) // started, too
 	if err != nil {
-		return srv, nil, err
-	}
-	if err := srv.Run(); err != nil {
 		return srv, nil, err
 	}
 	for _, u := range []string{"owner", "bench", "bare"} {
@@ -473,22 +467,29 @@ func autojoinGab(gab, dir string, srv *xmpptest.Server) (time.Duration, error) {
 	}
 }
 
-// watchRoomRows reports when the store at path holds want room messages.
+// watchRoomRows reports when the store at path holds want room messages:
+// once the database exists, one connection asks every 5 ms.
 func watchRoomRows(path string, want int) <-chan time.Time {
 	at := make(chan time.Time, 1)
 	go func() {
 		deadline := time.Now().Add(3 * time.Minute)
-		for time.Now().Before(deadline) {
-			if db, err := sql.Open("sqlite", path); err == nil {
+		for ; time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(path); err != nil {
+				continue
+			}
+			db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(1000)")
+			if err != nil {
+				return
+			}
+			defer db.Close()
+			for ; time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 				var n int
-				err := db.QueryRow(`SELECT count(*) FROM messages WHERE kind = 'room'`).Scan(&n)
-				db.Close()
-				if err == nil && n >= want {
+				if db.QueryRow(`SELECT count(*) FROM messages WHERE kind = 'room'`).Scan(&n) == nil && n >= want {
 					at <- time.Now()
 					return
 				}
 			}
-			time.Sleep(5 * time.Millisecond)
+			return
 		}
 	}()
 	return at

@@ -120,15 +120,11 @@ func (c *Client) roomConfig(ctx context.Context, sess *xmpp.Session, cmd Command
 		if err != nil {
 			return err
 		}
-		res, err := c.iqTo(ctx, sess, roomJID, "get", xmpp.E(NSMUCOwner, "query"))
+		form, err := c.roomForm(ctx, sess, roomJID)
 		if err != nil {
 			return err
 		}
-		x := res.Child(NSMUCOwner, "query").Child(NSForms, "x")
-		if x == nil {
-			return errors.New("the room sent no configuration form")
-		}
-		c.emit(ctx, RoomConfigForm{Room: roomJID, Form: parseForm(x)})
+		c.emit(ctx, RoomConfigForm{Room: roomJID, Form: form})
 		return nil
 	case SubmitRoomConfig:
 		roomJID, _, err := c.joined(cmd.Room)
@@ -137,15 +133,11 @@ func (c *Client) roomConfig(ctx context.Context, sess *xmpp.Session, cmd Command
 		}
 		// The form as the room has it now: what is not changed is sent
 		// back as it is.
-		res, err := c.iqTo(ctx, sess, roomJID, "get", xmpp.E(NSMUCOwner, "query"))
+		form, err := c.roomForm(ctx, sess, roomJID)
 		if err != nil {
 			return err
 		}
-		x := res.Child(NSMUCOwner, "query").Child(NSForms, "x")
-		if x == nil {
-			return errors.New("the room sent no configuration form")
-		}
-		if _, err = c.iqTo(ctx, sess, roomJID, "set", xmpp.E(NSMUCOwner, "query").Add(submitForm(parseForm(x), cmd.Values))); err != nil {
+		if _, err = c.iqTo(ctx, sess, roomJID, "set", xmpp.E(NSMUCOwner, "query").Add(submitForm(form, cmd.Values))); err != nil {
 			return err
 		}
 		c.learnRoom(sess, roomJID) // the archive may have been turned on or off
@@ -159,4 +151,17 @@ func (c *Client) roomConfig(ctx context.Context, sess *xmpp.Session, cmd Command
 		return err
 	}
 	return errors.New("unknown command")
+}
+
+// roomForm asks a room for its configuration form (owners only).
+func (c *Client) roomForm(ctx context.Context, sess *xmpp.Session, roomJID string) (Form, error) {
+	res, err := c.iqTo(ctx, sess, roomJID, "get", xmpp.E(NSMUCOwner, "query"))
+	if err != nil {
+		return Form{}, err
+	}
+	x := res.Child(NSMUCOwner, "query").Child(NSForms, "x")
+	if x == nil {
+		return Form{}, errors.New("the room sent no configuration form")
+	}
+	return parseForm(x), nil
 }

@@ -817,20 +817,7 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 	case after != "":
 		set.Add(xmpp.E(NSRSM, "after").WithText(after))
 	}
-	qid := NewID()
-	form := xmpp.E(NSForms, "x", "type", "submit").Add(
-		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)))
-	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set)
-	c.state.Lock()
-	c.mam[qid] = mamRoom
-	c.roomQueries[qid] = &roomQuery{room: roomJID}
-	c.state.Unlock()
-	forget := func() {
-		c.state.Lock()
-		defer c.state.Unlock()
-		delete(c.mam, qid)
-		delete(c.roomQueries, qid)
-	}
+	q, forget := c.roomArchiveQuery(roomJID, mamRoom, set)
 	done := func(err error) {
 		c.state.Lock()
 		n := 0
@@ -871,6 +858,25 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 	})
 	if err != nil {
 		forget()
+	}
+}
+
+// roomArchiveQuery makes an archive query (XEP-0313) to a room for one
+// page set, registered under mode so that its results are recognised as
+// ours and that room's; forget unregisters it once it is answered.
+func (c *Client) roomArchiveQuery(roomJID string, mode mamMode, set *xmpp.Element) (q *xmpp.Element, forget func()) {
+	qid := NewID()
+	form := xmpp.E(NSForms, "x", "type", "submit").Add(
+		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)))
+	c.state.Lock()
+	c.mam[qid] = mode
+	c.roomQueries[qid] = &roomQuery{room: roomJID}
+	c.state.Unlock()
+	return xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set), func() {
+		c.state.Lock()
+		defer c.state.Unlock()
+		delete(c.mam, qid)
+		delete(c.roomQueries, qid)
 	}
 }
 
@@ -1086,20 +1092,7 @@ func (c *Client) roomBackfill(ctx context.Context, sess *xmpp.Session, id uint64
 	r.ceiling = ceiling
 	c.state.Unlock()
 	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(pageLimit(cmd))), xmpp.E(NSRSM, "before").WithText(before))
-	qid := NewID()
-	form := xmpp.E(NSForms, "x", "type", "submit").Add(
-		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)))
-	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set)
-	c.state.Lock()
-	c.mam[qid] = mamRoomBackfill
-	c.roomQueries[qid] = &roomQuery{room: roomJID}
-	c.state.Unlock()
-	forget := func() {
-		c.state.Lock()
-		delete(c.mam, qid)
-		delete(c.roomQueries, qid)
-		c.state.Unlock()
-	}
+	q, forget := c.roomArchiveQuery(roomJID, mamRoomBackfill, set)
 	err = sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", roomJID).Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
 		forget()
 		var se *xmpp.StanzaError

@@ -124,6 +124,21 @@ func (a *App) targetLabel(account string, conv chat.Conv) string {
 	return label
 }
 
+// filterBy returns what shows, for a query typed, the targets of all
+// that match it, best first, with the first selected.
+func (l *JumpList) filterBy(all []jumpTarget) func(q string) {
+	return func(q string) {
+		l.items = l.items[:0]
+		for _, t := range all {
+			if t.score = fuzzyScore(q, t.label); t.score >= 0 {
+				l.items = append(l.items, t)
+			}
+		}
+		sort.SliceStable(l.items, func(i, j int) bool { return l.items[i].score > l.items[j].score })
+		l.selected = 0
+	}
+}
+
 // jumpDialog is Ctrl+K: type part of a name or JID, Enter opens it.
 func (a *App) jumpDialog() {
 	if a.pages.HasPage(jumpPage) {
@@ -131,16 +146,7 @@ func (a *App) jumpDialog() {
 	}
 	all := a.jumpTargets()
 	list := &JumpList{Box: tview.NewBox()}
-	filter := func(q string) {
-		list.items = list.items[:0]
-		for _, t := range all {
-			if t.score = fuzzyScore(q, t.label); t.score >= 0 {
-				list.items = append(list.items, t)
-			}
-		}
-		sort.SliceStable(list.items, func(i, j int) bool { return list.items[i].score > list.items[j].score })
-		list.selected = 0
-	}
+	filter := list.filterBy(all)
 	filter("")
 	input := tview.NewInputField().SetLabel("Go to: ").SetFieldStyle(tcell.StyleDefault.Underline(true))
 	input.SetChangedFunc(filter)

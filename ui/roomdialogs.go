@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -212,16 +211,7 @@ func (a *App) roomPicker(account string, rooms []chat.RoomItem, title string, pi
 		all = append(all, jumpTarget{account: account, conv: chat.RoomConv(rm.JID), label: label})
 	}
 	list := &JumpList{Box: tview.NewBox()}
-	filter := func(q string) {
-		list.items = list.items[:0]
-		for _, t := range all {
-			if t.score = fuzzyScore(q, t.label); t.score >= 0 {
-				list.items = append(list.items, t)
-			}
-		}
-		sort.SliceStable(list.items, func(i, j int) bool { return list.items[i].score > list.items[j].score })
-		list.selected = 0
-	}
+	filter := list.filterBy(all)
 	filter("")
 	input := tview.NewInputField().SetLabel("Filter: ").SetFieldStyle(tcell.StyleDefault.Underline(true))
 	input.SetChangedFunc(filter)

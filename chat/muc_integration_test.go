@@ -497,6 +497,9 @@ func TestRoomCorrections(t *testing.T) {
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	joinRoom(t, a, tea, "alice", "")
 	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "helo", "id": "a1"})
+	// Two occupants' messages reach the room in no fixed order: bob
+	// speaks once ada's message is here.
+	a.r.wait(t, "ada's message", is(func(e chat.MessageReceived) bool { return e.Body == "helo" }))
 	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hi all", "id": "b1"})
 	a.r.wait(t, "bob's message", is(func(e chat.MessageReceived) bool { return e.Body == "hi all" }))
 	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hello", "id": "a2", "replace": "a1"})

@@ -351,30 +351,15 @@ func TestRoomCommands(t *testing.T) {
 	}
 	ada := srv.StartPeer(t, "ada", "pw")
 	ada.Join(t, tea, "ada")
-	do := func(cmd chat.Command) {
-		t.Helper()
-		id := a.c.Do(cmd)
-		a.r.wait(t, fmt.Sprintf("the answer to %T", cmd), func(e chat.Event) bool {
-			switch e := e.(type) {
-			case chat.CommandDone:
-				return e.ID == id
-			case chat.CommandFailed:
-				if e.ID == id {
-					t.Fatalf("%T failed: %v", cmd, e.Err)
-				}
-			}
-			return false
-		})
-	}
 
 	mark := ada.Mark()
-	do(chat.SetSubject{Room: tea, Subject: "Darjeeling"})
+	a.do(t, chat.SetSubject{Room: tea, Subject: "Darjeeling"})
 	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the subject", func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "subject" && e.Get("subject") == "Darjeeling" && e.Get("nick") == "alice"
 	})
 	a.r.wait(t, "our subject back", is(func(e chat.RoomSubject) bool { return e.Subject == "Darjeeling" && e.Nick == "alice" }))
 
-	do(chat.ChangeNick{Room: tea, Nick: "alicia"})
+	a.do(t, chat.ChangeNick{Room: tea, Nick: "alicia"})
 	a.r.wait(t, "our new nick", is(func(e chat.OccupantChanged) bool { return e.Self && e.Left && e.NewNick == "alicia" }))
 	a.r.wait(t, "our presence under it", is(func(e chat.OccupantChanged) bool { return e.Self && !e.Left && e.Occupant.Nick == "alicia" }))
 	mark = ada.Mark()
@@ -386,7 +371,7 @@ func TestRoomCommands(t *testing.T) {
 	}
 
 	mark = ada.Mark()
-	do(chat.Invite{Room: tea, JID: "ada@localhost", Reason: "more tea"})
+	a.do(t, chat.Invite{Room: tea, JID: "ada@localhost", Reason: "more tea"})
 	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the invitation", func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "invite" && e.Get("kind") == "direct" && e.Get("room") == tea && e.Get("reason") == "more tea"
 	})
@@ -409,7 +394,7 @@ func TestRoomCommands(t *testing.T) {
 	}
 
 	mark = ada.Mark()
-	do(chat.SetRole{Room: tea, Nick: "ada", Role: room.RoleNone, Reason: "enough"})
+	a.do(t, chat.SetRole{Room: tea, Nick: "ada", Role: room.RoleNone, Reason: "enough"})
 	ada.WaitFrom(t, mark, xmpptest.RoundTrip, "the kick", func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "occupant" && e.Get("room") == tea && e["self"] == true && xmpptest.HasCode(e, 307)
 	})
@@ -418,13 +403,13 @@ func TestRoomCommands(t *testing.T) {
 		t.Fatalf("kick seen as %+v", kicked)
 	}
 	ada.Join(t, tea, "ada")
-	do(chat.SetAffiliation{Room: tea, JID: "ada@localhost", Affiliation: room.Outcast, Reason: "for good"})
+	a.do(t, chat.SetAffiliation{Room: tea, JID: "ada@localhost", Affiliation: room.Outcast, Reason: "for good"})
 	a.r.wait(t, "ada banned", is(func(e chat.OccupantChanged) bool { return e.Occupant.Nick == "ada" && e.Banned }))
 	ada.WaitFor(t, xmpptest.RoundTrip, "the ban", func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "occupant" && e.Get("room") == tea && e["self"] == true && xmpptest.HasCode(e, 301)
 	})
 
-	do(chat.LeaveRoom{Room: tea, Reason: "bye"})
+	a.do(t, chat.LeaveRoom{Room: tea, Reason: "bye"})
 	if left := a.r.wait(t, "left", is(func(e chat.RoomLeft) bool { return e.Room == tea })).(chat.RoomLeft); left.State != room.Left {
 		t.Fatalf("left as %+v", left)
 	}
@@ -442,22 +427,7 @@ func TestRoomConfiguration(t *testing.T) {
 	if !j.Created || !j.Configure {
 		t.Fatalf("joined %+v", j)
 	}
-	do := func(cmd chat.Command) {
-		t.Helper()
-		id := a.c.Do(cmd)
-		a.r.wait(t, fmt.Sprintf("the answer to %T", cmd), func(e chat.Event) bool {
-			switch e := e.(type) {
-			case chat.CommandDone:
-				return e.ID == id
-			case chat.CommandFailed:
-				if e.ID == id {
-					t.Fatalf("%T failed: %v", cmd, e.Err)
-				}
-			}
-			return false
-		})
-	}
-	do(chat.FetchRoomConfig{Room: tea})
+	a.do(t, chat.FetchRoomConfig{Room: tea})
 	form := a.r.wait(t, "the form", is(func(e chat.RoomConfigForm) bool { return e.Room == tea })).(chat.RoomConfigForm)
 	fields := map[string]chat.FormField{}
 	for _, f := range form.Form.Fields {
@@ -466,7 +436,7 @@ func TestRoomConfiguration(t *testing.T) {
 	if fields["muc#roomconfig_roomname"].Type != "text-single" || fields["muc#roomconfig_membersonly"].Type != "boolean" {
 		t.Fatalf("form fields: %+v", form.Form.Fields)
 	}
-	do(chat.SubmitRoomConfig{Room: tea, Values: map[string][]string{
+	a.do(t, chat.SubmitRoomConfig{Room: tea, Values: map[string][]string{
 		"muc#roomconfig_roomname":    {"Tea for two"},
 		"muc#roomconfig_membersonly": {"1"},
 	}})
@@ -474,7 +444,7 @@ func TestRoomConfiguration(t *testing.T) {
 	if err := ada.Do(t, map[string]any{"cmd": "join", "room": tea, "nick": "ada"}); err == nil || !strings.Contains(err.Error(), "registration-required") {
 		t.Fatalf("a stranger's join of the members-only room: %v", err)
 	}
-	do(chat.FetchRoomConfig{Room: tea})
+	a.do(t, chat.FetchRoomConfig{Room: tea})
 	_, at := a.r.waitFrom(t, 0, "the first form", xmpptest.RoundTrip, is(func(e chat.RoomConfigForm) bool { return true }))
 	again, _ := a.r.waitFrom(t, at+1, "the form again", xmpptest.RoundTrip, is(func(e chat.RoomConfigForm) bool { return true }))
 	for _, f := range again.(chat.RoomConfigForm).Form.Fields {

@@ -74,6 +74,7 @@ type Client struct {
 	login    config.Account
 	reload   bool
 	typed    string
+	dialing  bool   // a session is being set up (see dial); Run's goroutine only
 	resource string // asked for when the account names none (defaultResource)
 	out      *outbox
 	seen     recentSet // origin-ids of messages received lately, to drop copies
@@ -402,7 +403,8 @@ func stored(msgs []history.Message) []StoredMessage {
 // when the final answer is left to a backfill under way (see backfill);
 // otherwise the caller gives it, from err.
 //
-// sess is the live session, nil offline.
+// sess is the live session, nil offline or while one is being set up
+// (see dial).
 func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *xmpp.Session) (later bool, err error) {
 	emit := func(ev Event) { c.emit(ctx, ev) }
 	switch cmd := cmd.(type) {
@@ -422,9 +424,18 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 			if !more && cmd.Before != 0 && sess != nil && c.roomBackfill(ctx, sess, id, cmd) {
 				return true, nil
 			}
+			if !more && cmd.Before != 0 && sess == nil && c.dialing && c.roomHasOlder(cmd.Conv) {
+				return false, errForSession
+			}
 			more = more || c.roomHasOlder(cmd.Conv)
-		} else if len(msgs) == 0 && cmd.Before == 0 && sess != nil && c.backfill(ctx, sess, id, cmd) {
-			return true, nil
+		} else if len(msgs) == 0 && cmd.Before == 0 {
+			// Nothing stored: the server's archive may have the page.
+			if sess != nil && c.backfill(ctx, sess, id, cmd) {
+				return true, nil
+			}
+			if sess == nil && c.dialing {
+				return false, errForSession
+			}
 		}
 		emit(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})
 		return false, nil
@@ -456,6 +467,76 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		return false, nil
 	}
 	return false, fmt.Errorf("not a history command")
+}
+
+// errForSession is readHistory's answer, while a session is being set up,
+// to a page only the server's archive can fill (see dial): it is left
+// for the session.
+var errForSession = errors.New("left for the session")
+
+// dial sets up a session with Options.Dial on a goroutine of its own and
+// meanwhile answers the queued commands that read the store, in the order
+// they were given: a conversation shows what is stored however long the
+// server takes (connecting, TLS, authentication, binding) or if it never
+// answers. Every other command waits in the queue, in order, for the
+// session or, if none comes, for the offline answer; so does a page the
+// store has nothing for that the server's archive may fill (backfill).
+func (c *Client) dial(ctx context.Context, cfg xmpp.Config) (*xmpp.Session, error) {
+	type dialed struct {
+		sess *xmpp.Session
+		err  error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		sess, err := c.opts.Dial(ctx, cfg)
+		done <- dialed{sess, err}
+	}()
+	c.dialing = true
+	defer func() { c.dialing = false }()
+	for {
+		select {
+		case d := <-done:
+			// What was left is the session's (or the offline answer's):
+			// wake whoever takes it next.
+			c.mu.Lock()
+			left := len(c.queue) > 0
+			c.mu.Unlock()
+			if left {
+				select {
+				case c.wake <- struct{}{}:
+				default:
+				}
+			}
+			return d.sess, d.err
+		case <-c.wake:
+			c.answerStoreReads(ctx)
+		}
+	}
+}
+
+// answerStoreReads answers the queued commands that read the store, in
+// order, and leaves the others queued in front of anything queued
+// meanwhile, in their order. Run's goroutine, while dialling.
+func (c *Client) answerStoreReads(ctx context.Context) {
+	var rest []queued
+	for _, q := range c.takeQueue() {
+		if !isHistory(q.cmd) {
+			rest = append(rest, q)
+			continue
+		}
+		later, err := c.readHistory(ctx, q.id, q.cmd, nil)
+		switch {
+		case errors.Is(err, errForSession):
+			rest = append(rest, q)
+		case !later:
+			c.answer(ctx, q, err)
+		}
+	}
+	if len(rest) > 0 {
+		c.mu.Lock()
+		c.queue = append(rest, c.queue...)
+		c.mu.Unlock()
+	}
 }
 
 // isHistory reports the commands readHistory answers.

@@ -495,7 +495,7 @@ func (c *Client) session(ctx context.Context) error {
 	var live *xmpp.Session
 	cfg.BeforeWait = func() { c.flushBatch(ctx, live) }
 	c.pend = batch{}
-	sess, err := c.opts.Dial(ctx, cfg)
+	sess, err := c.dial(ctx, cfg) // answering from the store meanwhile
 	if err != nil {
 		// The session stays resumable until the server says it is gone: a
 		// <failed/> answer to <resume/>, after which Dial binds a new

@@ -1,0 +1,227 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"mellium.im/xmpp/jid"
+)
+
+// storeLines puts bodies in the store as messages received from peer.
+func storeLines(t *testing.T, store *history.Store, peer string, bodies ...string) {
+	t.Helper()
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	var rows []*history.Message
+	for i, b := range bodies {
+		rows = append(rows, &history.Message{Kind: history.KindChat, Peer: peer, Direction: history.In, From: peer + "/phone",
+			To: "alice@localhost/gab", Body: b, StanzaID: fmt.Sprint(peer, i), Time: at.Add(time.Duration(i) * time.Minute)})
+	}
+	if err := store.Append(rows); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gate is a TCP port that takes connections and holds them silent until
+// released: a server that is slow to answer (or never does). Released,
+// it forwards them to target.
+type gate struct {
+	l        net.Listener
+	target   string
+	accepted chan net.Conn
+	release  chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup
+}
+
+func startGate(t *testing.T, target string) *gate {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gate{l: l, target: target, accepted: make(chan net.Conn, 16), release: make(chan struct{})}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			g.accepted <- c
+			g.wg.Add(1)
+			go func() {
+				defer g.wg.Done()
+				defer c.Close()
+				<-g.release
+				if g.target == "" {
+					return
+				}
+				s, err := net.Dial("tcp", g.target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				done := make(chan struct{}, 2)
+				go func() { io.Copy(s, c); s.Close(); done <- struct{}{} }()
+				go func() { io.Copy(c, s); c.Close(); done <- struct{}{} }()
+				<-done
+				<-done
+			}()
+		}
+	}()
+	t.Cleanup(func() { l.Close(); g.open(); g.wg.Wait() })
+	return g
+}
+
+// open lets the held connections through (or, with no target, closes them).
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+// waitConnecting returns once the client has connected to the gate: it is
+// waiting for the server's stream header.
+func (g *gate) waitConnecting(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.accepted:
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("the client did not connect")
+	}
+}
+
+// answerOf matches the final answer of command id.
+func answerOf(id uint64) func(chat.Event) bool {
+	return func(e chat.Event) bool {
+		switch v := e.(type) {
+		case chat.CommandDone:
+			return v.ID == id
+		case chat.CommandFailed:
+			return v.ID == id
+		}
+		return false
+	}
+}
+
+// While the server has not answered the connection, the commands that
+// read the store are answered from it at once, in order; the others wait,
+// in order, and are answered once the attempt has failed.
+func TestStoreReadsAnsweredWhileConnecting(t *testing.T) {
+	store := openStore(t)
+	storeLines(t, store, "bob@localhost", "bob one", "bob two")
+	storeLines(t, store, "carol@localhost", "carol one")
+	g := startGate(t, "") // a server that never says a word, then hangs up
+	c := chat.New(&config.Account{
+		Name: "alice", JID: jid.MustParse("alice@localhost"), Password: "pw", Resource: "gab",
+		Server: g.l.Addr().String(), TLS: config.TLSStartTLS, Status: "online", Enabled: true,
+	}, chat.Options{Store: store, MinBackoff: time.Hour, MaxBackoff: time.Hour})
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	g.waitConnecting(t)
+
+	add := c.Do(chat.AddContact{JID: "dave@localhost"})
+	empty := c.Do(chat.LoadHistory{Conv: chat.ChatWith("erin@localhost"), Limit: 50}) // the archive's to fill
+	bob := c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 50})
+	search := c.Do(chat.SearchHistory{Text: "one"})
+	carol := c.Do(chat.LoadHistory{Conv: chat.ChatWith("carol@localhost"), Limit: 50})
+
+	_, last := r.waitFrom(t, 0, "carol's page answered", xmpptest.Local, answerOf(carol))
+	evs := r.snapshot()[:last+1]
+	var order []string
+	for _, e := range evs {
+		switch v := e.(type) {
+		case chat.HistoryLoaded:
+			var bodies []string
+			for _, m := range v.Messages {
+				bodies = append(bodies, m.Body)
+			}
+			order = append(order, fmt.Sprintf("page %s %q", v.Conv.JID, bodies))
+		case chat.SearchResults:
+			order = append(order, fmt.Sprintf("search %d hits", len(v.Hits)))
+		case chat.CommandDone:
+			order = append(order, fmt.Sprint("done ", map[uint64]string{add: "add", empty: "erin", bob: "bob", search: "search", carol: "carol"}[v.ID]))
+		case chat.CommandFailed:
+			order = append(order, fmt.Sprintf("failed %d: %v", v.ID, v.Err))
+		case chat.Disconnected, chat.Retrying:
+			order = append(order, fmt.Sprintf("%T", e))
+		}
+	}
+	want := []string{
+		`page bob@localhost ["bob one" "bob two"]`, "done bob",
+		"search 2 hits", "done search",
+		`page carol@localhost ["carol one"]`, "done carol",
+	}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("while connecting:\n got %q\nwant %q", order, want)
+	}
+
+	// The attempt fails: what waited is answered now, in order.
+	g.open()
+	_, i := r.waitFrom(t, 0, "the failed attempt", xmpptest.Local, failedAttempt)
+	_, j := r.waitFrom(t, 0, "the contact's answer", xmpptest.Local, answerOf(add))
+	_, k := r.waitFrom(t, 0, "erin's answer", xmpptest.Local, answerOf(empty))
+	if !(i < j && j < k) {
+		t.Fatalf("failed attempt at %d, answers at %d and %d: %s", i, j, k, summary(r.snapshot()))
+	}
+	if _, ok := r.snapshot()[j].(chat.CommandFailed); !ok {
+		t.Fatalf("adding a contact offline: %v", r.snapshot()[j])
+	}
+}
+
+// A page the store has nothing of, asked for while connecting, is not
+// answered empty: once the session is up, the server's archive fills it.
+func TestArchivePageAskedWhileConnectingIsFilledOnceOnline(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	old := start(t, account(t, srv, "alice", "pw", "old-device"), chat.Options{})
+	old.do(t, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "from the old device"})
+	old.r.wait(t, "the message acknowledged", is(func(e chat.DeliveryChanged) bool { return e.State == chat.DeliverySent }))
+	old.stop()
+
+	store := openStore(t)
+	storeLines(t, store, "carol@localhost", "carol one")
+	g := startGate(t, srv.Addr())
+	acct := account(t, srv, "alice", "pw", "new-device")
+	acct.Server = g.l.Addr().String()
+	c := chat.New(acct, chat.Options{Store: store, Version: "test"})
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	g.waitConnecting(t)
+
+	bob := c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 50})
+	carol := c.Do(chat.LoadHistory{Conv: chat.ChatWith("carol@localhost"), Limit: 50})
+	_, at := r.waitFrom(t, 0, "carol's page answered while connecting", xmpptest.Local, answerOf(carol))
+	for _, e := range r.snapshot()[:at] {
+		if h, ok := e.(chat.HistoryLoaded); ok && h.Conv.JID == "bob@localhost" {
+			t.Fatalf("bob's page answered from an empty store before the session: %+v", h)
+		}
+		if _, ok := e.(chat.Connected); ok {
+			t.Fatal("connected before the server was let answer")
+		}
+	}
+
+	g.open()
+	r.waitFrom(t, at, "connected", xmpptest.RoundTrip, is[chat.Connected](nil))
+	ev, _ := r.waitFrom(t, at, "bob's page", xmpptest.RoundTrip, is(func(e chat.HistoryLoaded) bool { return e.Conv.JID == "bob@localhost" }))
+	if h := ev.(chat.HistoryLoaded); len(h.Messages) != 1 || h.Messages[0].Body != "from the old device" || !h.Messages[0].Outgoing {
+		t.Fatalf("bob's page: %+v", h.Messages)
+	}
+	r.waitFrom(t, at, "bob's answer", xmpptest.RoundTrip, answerOf(bob))
+	if got := finalAnswers(r, bob); len(got) != 1 {
+		t.Fatalf("%d final answers: %v", len(got), got)
+	}
+}

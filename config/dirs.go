@@ -50,6 +50,12 @@ func (d Dirs) PinFile(account string) string {
 	return filepath.Join(d.Data, account+".pin.pem")
 }
 
+// TabsFile is where the tabs open at the end of a run are kept, to be
+// reopened at the next launch.
+func (d Dirs) TabsFile() string {
+	return filepath.Join(d.Data, "tabs.json")
+}
+
 // EnsureData creates the data directory, readable by its owner only.
 func (d Dirs) EnsureData() error {
 	return os.MkdirAll(d.Data, 0o700)

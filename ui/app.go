@@ -22,6 +22,9 @@ type Options struct {
 	Settings config.Settings
 	Screen   tcell.Screen // nil for the terminal; tests pass a simulation screen
 	Version  string
+	// Tabs keeps the open tabs from one run to the next: they are
+	// reopened at launch; nil keeps nothing.
+	Tabs TabStore
 }
 
 // App is gab's terminal interface.
@@ -67,6 +70,11 @@ type App struct {
 	// ignoreStrangers drops subscription requests from people not in the
 	// contacts (ui.requests_from_strangers = "ignore").
 	ignoreStrangers bool
+	// tabSaver keeps the open tabs for the next run (nil: not kept);
+	// keptTabs are the saved tabs of accounts not running in this run,
+	// saved again after the others.
+	tabSaver *tabSaver
+	keptTabs []TabRef
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -179,6 +187,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.tv.SetRoot(&sizeGuard{Pages: a.pages, quit: a.keyFor("quit")}, true).SetFocus(a.composer).EnableMouse(true).EnablePaste(true)
 	a.tv.SetInputCapture(a.keys)
 	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
+		a.noteTabs()
 		if a.quitting.Load() {
 			return true // nothing more is drawn
 		}
@@ -186,6 +195,12 @@ func New(accounts []*Account, opts Options) *App {
 		return a.frames != nil && a.frames.before()
 	})
 	state.Log(LineInfo, "gab %s — F1 or /help lists keys and commands", opts.Version)
+	if opts.Tabs != nil {
+		a.tabSaver = newTabSaver(opts.Tabs, func(err error) {
+			a.post(func() { a.state.Log(LineError, "could not save the open tabs: %v", err) })
+		})
+		a.restoreTabs(opts.Tabs)
+	}
 	return a
 }
 
@@ -280,7 +295,14 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 		}
 	}()
 	go func() { defer wg.Done(); a.pump(ctx, in) }()
+	if a.tabSaver != nil {
+		go a.tabSaver.run()
+	}
 	err := a.runTerminal(ctx)
+	if a.tabSaver != nil {
+		// The tabs as they were at the last frame or the quit key.
+		a.tabSaver.finish(stopGrace)
+	}
 	if a.frames != nil {
 		a.frames.stop()
 	}
@@ -391,12 +413,12 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	a.away.input()
 	switch ev.Key() {
 	case tcell.KeyCtrlC:
-		a.quit()
+		a.userQuit()
 		return nil
 	}
 	if a.dialogOpen() {
 		if a.bindings[keyName(ev)] == "quit" {
-			a.quit()
+			a.userQuit()
 			return nil
 		}
 		return ev
@@ -444,7 +466,7 @@ var composerKeys = map[string]bool{"Tab": true, "Ctrl+W": true, "Ctrl+K": true, 
 func (a *App) act(action string) bool {
 	switch action {
 	case "quit":
-		a.quit()
+		a.userQuit()
 	case "help":
 		a.helpDialog()
 	case "status":

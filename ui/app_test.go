@@ -52,9 +52,17 @@ func newHarness(t *testing.T, w, h int) *harness {
 // the App before it runs.
 func newHarnessWith(t *testing.T, w, h int, settings config.Settings, prep func(*App)) *harness {
 	t.Helper()
+	return newHarnessOpts(t, w, h, Options{Settings: settings}, prep)
+}
+
+// newHarnessOpts runs the interface with opts (its screen and version are
+// the harness's).
+func newHarnessOpts(t *testing.T, w, h int, opts Options, prep func(*App)) *harness {
+	t.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	fc := &fakeClient{}
-	app := New([]*Account{{Name: "me", Client: fc, Show: roster.Online}}, Options{Screen: scr, Settings: settings, Version: "test"})
+	opts.Screen, opts.Version = scr, "test"
+	app := New([]*Account{{Name: "me", Client: fc, Show: roster.Online}}, opts)
 	if prep != nil {
 		prep(app)
 	}
@@ -72,7 +80,14 @@ func newHarnessWith(t *testing.T, w, h int, settings config.Settings, prep func(
 	})
 	hs.onUI(func() { scr.SetSize(w, h) }) // tview initialises the screen at 80x25
 	hs.send(chat.Connected{JID: "me@x/gab", Mechanism: "SCRAM-SHA-1"})
-	hs.waitFor("connected as me@x/gab")
+	// Said in the console, which may not be the tab shown (tabs reopened).
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
+	for online := false; !online; time.Sleep(10 * time.Millisecond) {
+		hs.onUI(func() { online = app.state.Account("me").Conn == "online" })
+		if !online && time.Now().After(deadline) {
+			t.Fatal("the account never showed as online")
+		}
+	}
 	return hs
 }
 

@@ -155,7 +155,7 @@ func (a *App) command(line string) {
 			a.state.SetStatus(false, "notifications from %s again", bare)
 		}
 	case "quit", "exit":
-		a.quit()
+		a.userQuit()
 	case "help":
 		if len(args) > 0 {
 			a.commandUsage(args[0])

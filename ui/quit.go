@@ -37,6 +37,13 @@ func (a *App) quit() {
 	})
 }
 
+// userQuit quits at the user's word, on the UI goroutine: the tabs as
+// they are now are the ones saved.
+func (a *App) userQuit() {
+	a.noteTabs()
+	a.quit()
+}
+
 // runTerminal runs the tview application until it stops, the user quits
 // or ctx ends. If the application has not returned stopGrace after being
 // asked to, the terminal is restored here and runTerminal returns anyway:

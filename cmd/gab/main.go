@@ -205,7 +205,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		logFile = f
 	}
-	if err := runAccounts(chosen, settings, dirs, logFile); err != nil {
+	configured := map[string]bool{}
+	for _, a := range accts {
+		configured[a.Name] = true
+	}
+	tabs := tabFile{path: dirs.TabsFile(), configured: func(name string) bool { return configured[name] }}
+	if err := runAccounts(chosen, settings, dirs, logFile, tabs); err != nil {
 		fmt.Fprintf(stderr, "gab: %v\n", err)
 		return 1
 	}
@@ -259,7 +264,7 @@ func language(s config.Settings) string {
 }
 
 // runAccounts wires the accounts' stores and clients to the interface.
-func runAccounts(accts []*config.Account, settings config.Settings, dirs config.Dirs, xmlLog *os.File) error {
+func runAccounts(accts []*config.Account, settings config.Settings, dirs config.Dirs, xmlLog *os.File, tabs ui.TabStore) error {
 	xmpp.WarmUp() // the first connection needs the system's roots; load them meanwhile
 	if err := dirs.EnsureData(); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -294,7 +299,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		wg.Add(1)
 		go func() { defer wg.Done(); c.Run(ctx) }()
 	}
-	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString()})
+	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString(), Tabs: tabs})
 	err := app.Run(ctx, sources)
 	cancel()
 	// Each client says goodbye to its server (a last acknowledgement, the

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/ui"
+)
+
+// The tabs saved are the tabs loaded, in the user's file alone, with no
+// temporary file left behind; tabs of accounts no longer configured are
+// dropped, and the active one follows.
+func TestTabFileRoundTrip(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "data", "tabs.json")
+	f := tabFile{path: path}
+	if tabs, active, err := f.Load(); err != nil || tabs != nil || active != -1 {
+		t.Fatalf("no file: %v %d %v", tabs, active, err)
+	}
+	saved := []ui.TabRef{
+		{Account: "home", Conv: chat.ChatWith("bob@example.org")},
+		{Account: "gone", Conv: chat.ChatWith("zed@example.org")},
+		{Account: "home", Conv: chat.RoomConv("tea@rooms.example.org")},
+		{Account: "work", Conv: chat.PrivateConv("tea@rooms.example.org", "a/b c")},
+	}
+	if err := f.Save(saved, 2); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o, want 0600", st.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("files left: %v", ents)
+	}
+	tabs, active, err := f.Load()
+	if err != nil || active != 2 || fmt.Sprint(tabs) != fmt.Sprint(saved) {
+		t.Fatalf("loaded %v active %d (%v), want %v active 2", tabs, active, err, saved)
+	}
+	f.configured = func(name string) bool { return name != "gone" }
+	tabs, active, err = f.Load()
+	if want := []ui.TabRef{saved[0], saved[2], saved[3]}; err != nil || active != 1 || fmt.Sprint(tabs) != fmt.Sprint(want) {
+		t.Fatalf("without the account gone: %v active %d (%v), want %v active 1", tabs, active, err, want)
+	}
+	if err := f.Save(saved, 1); err != nil {
+		t.Fatal(err)
+	}
+	if tabs, active, _ := f.Load(); active != -1 || len(tabs) != 3 {
+		t.Fatalf("the active tab's account is gone: %v active %d, want the console active", tabs, active)
+	}
+}
+
+// A file that is not what gab writes gives an error naming the file and
+// the problem, and is moved aside whole, so saving the tabs later loses
+// nothing of it.
+func TestTabFileCorrupt(t *testing.T) {
+	good := `{"version": 1, "active": 0, "tabs": [{"account": "home", "kind": "chat", "jid": "bob@example.org"}]}`
+	for _, tc := range []struct{ name, content, want string }{
+		{"garbage", "x\x00\xff", "line 1: invalid character 'x'"},
+		{"empty", "", "the file is empty"},
+		{"cut short", "{\n\"version\": 1,\n\"tabs\": [", "line 3: the file ends in the middle"},
+		{"newer", strings.Replace(good, `"version": 1`, `"version": 7`, 1), "version 7, but this gab reads version 1"},
+		{"kind", strings.Replace(good, `"chat"`, `"channel"`, 1), `tab 1: kind "channel" is none of chat, room, room-private`},
+		{"address", strings.Replace(good, "bob@example.org", "bob@exa mple.org/x", 1), `tab 1: "bob@exa mple.org/x" is not a bare address`},
+		{"nick", strings.Replace(strings.Replace(good, `"chat"`, `"room-private"`, 1), "bob@example.org", "tea@rooms.example.org", 1), `is not a room's address and a nick`},
+		{"active", strings.Replace(good, `"active": 0`, `"active": 3`, 1), "active tab 3, but there are 1 tabs"},
+		{"unknown", strings.Replace(good, `"version"`, `"colour": 1, "version"`, 1), `unknown field "colour"`},
+		{"type", strings.Replace(good, `"active": 0`, `"active": "two"`, 1), "line 1: active must be a whole number"},
+		{"trailing", good + "\n{}", "line 2: more after the end"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "tabs.json")
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			tabs, active, err := tabFile{path: path}.Load()
+			if err == nil || tabs != nil || active != -1 {
+				t.Fatalf("loaded %v active %d, err %v", tabs, active, err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, path+": ") || !strings.Contains(msg, tc.want) || !strings.Contains(msg, "kept as "+path+".bad") {
+				t.Fatalf("error %q, want the file, %q and where it is kept", msg, tc.want)
+			}
+			if b, err := os.ReadFile(path + ".bad"); err != nil || string(b) != tc.content {
+				t.Fatalf("kept aside: %q, %v", b, err)
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Fatalf("the bad file is still where the tabs are saved: %v", err)
+			}
+		})
+	}
+	// The good one reads.
+	path := filepath.Join(t.TempDir(), "tabs.json")
+	os.WriteFile(path, []byte(good), 0o600)
+	if tabs, active, err := (tabFile{path: path}).Load(); err != nil || active != 0 || len(tabs) != 1 {
+		t.Fatalf("good file: %v %d %v", tabs, active, err)
+	}
+}
+
+// A file that cannot be read at all is named in the error and left where
+// it is.
+func TestTabFileUnreadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tabs.json")
+	if err := os.Mkdir(path, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := tabFile{path: path}.Load()
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("error %v, want one naming %s", err, path)
+	}
+	if st, err := os.Stat(path); err != nil || !st.IsDir() {
+		t.Fatalf("moved: %v", err)
+	}
+}

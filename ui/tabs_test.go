@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gdamore/tcell/v2"
+)
+
+// memTabs is a TabStore in memory: what Load returns, and every snapshot
+// saved, in order.
+type memTabs struct {
+	load    []TabRef
+	active  int
+	loadErr error
+
+	mu    sync.Mutex
+	saved []string
+	cond  *sync.Cond
+}
+
+func newMemTabs(load []TabRef, active int, err error) *memTabs {
+	m := &memTabs{load: load, active: active, loadErr: err}
+	m.cond = sync.NewCond(&m.mu)
+	return m
+}
+
+func (m *memTabs) Load() ([]TabRef, int, error) { return m.load, m.active, m.loadErr }
+
+func (m *memTabs) Save(tabs []TabRef, active int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.saved = append(m.saved, tabText(tabs, active))
+	m.cond.Broadcast()
+	return nil
+}
+
+// tabText spells a snapshot: the tabs in order, the active one starred.
+func tabText(tabs []TabRef, active int) string {
+	var s []string
+	if active == -1 {
+		s = append(s, "*console")
+	}
+	for i, t := range tabs {
+		mark := ""
+		if i == active {
+			mark = "*"
+		}
+		s = append(s, fmt.Sprintf("%s%s:%s:%s", mark, t.Account, t.Conv.Kind, t.Conv.JID))
+	}
+	return strings.Join(s, " ")
+}
+
+// waitSaved waits until the latest snapshot saved is want.
+func (m *memTabs) waitSaved(t *testing.T, want string) {
+	t.Helper()
+	d := xmpptest.Timeout(xmpptest.Local)
+	timer := time.AfterFunc(d, func() { m.mu.Lock(); m.cond.Broadcast(); m.mu.Unlock() })
+	defer timer.Stop()
+	deadline := time.Now().Add(d)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for len(m.saved) == 0 || m.saved[len(m.saved)-1] != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("saved %q, want last %q", m.saved, want)
+		}
+		m.cond.Wait()
+	}
+}
+
+func (m *memTabs) snapshots() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.saved...)
+}
+
+// Opening, switching and closing tabs saves them, each change as it
+// happens, and the quit key saves the tabs as they are then.
+func TestTabsAreSavedAsTheyChange(t *testing.T) {
+	store := newMemTabs(nil, -1, nil)
+	h := newHarnessOpts(t, 100, 20, Options{Tabs: store}, nil)
+	h.command("/msg bob@x")
+	store.waitSaved(t, "*me:chat:bob@x")
+	h.command("/msg carol@x")
+	store.waitSaved(t, "me:chat:bob@x *me:chat:carol@x")
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	store.waitSaved(t, "*me:chat:bob@x me:chat:carol@x")
+	// A message opens a tab without going to it.
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("dave@x"), From: "dave@x/r", Bare: "dave@x", Body: "hi", Time: time.Now()})
+	store.waitSaved(t, "*me:chat:bob@x me:chat:carol@x me:chat:dave@x")
+	h.key(tcell.KeyCtrlW, 0, tcell.ModCtrl) // closes bob's: the console before it is active
+	store.waitSaved(t, "*console me:chat:carol@x me:chat:dave@x")
+	h.key(tcell.KeyRune, '3', tcell.ModAlt)
+	h.key(tcell.KeyCtrlQ, 0, tcell.ModCtrl)
+	select {
+	case <-h.done:
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("the interface did not stop")
+	}
+	// Run has returned: the last snapshot is written.
+	if got := store.snapshots(); got[len(got)-1] != "me:chat:carol@x *me:chat:dave@x" {
+		t.Fatalf("saved at quit: %q", got)
+	}
+}
+
+// The tabs saved are reopened in their order, the active one active, each
+// asking for its history; a room's tab does not join the room; the tabs of
+// an account not running are kept and saved again.
+func TestTabsAreReopenedInOrder(t *testing.T) {
+	saved := []TabRef{
+		{Account: "me", Conv: chat.ChatWith("bob@x")},
+		{Account: "other", Conv: chat.ChatWith("zed@y")},
+		{Account: "me", Conv: chat.RoomConv(tea)},
+		{Account: "me", Conv: chat.PrivateConv(tea, "cat")},
+	}
+	store := newMemTabs(saved, 2, nil)
+	h := newHarnessOpts(t, 120, 20, Options{Tabs: store}, nil)
+	h.waitFor("1:console", "2:bob@x", "3:tea@rooms.x", "4:cat (tea@rooms.x)")
+	var hist []chat.Conv
+	for _, c := range h.client.commands() {
+		switch c := c.(type) {
+		case chat.LoadHistory:
+			hist = append(hist, c.Conv)
+		case chat.JoinRoom:
+			t.Fatalf("a reopened tab joined its room: %+v", c)
+		}
+	}
+	if want := []chat.Conv{chat.ChatWith("bob@x"), chat.RoomConv(tea), chat.PrivateConv(tea, "cat")}; fmt.Sprint(hist) != fmt.Sprint(want) {
+		t.Fatalf("history asked for %v, want %v", hist, want)
+	}
+	// The room's tab is the active one: its stored messages are shown.
+	h.send(chat.HistoryLoaded{Conv: chat.RoomConv(tea), Messages: []chat.StoredMessage{
+		{StoreID: 7, Conv: chat.RoomConv(tea), Nick: "cat", Body: "tea is ready", Time: time.Now().Add(-time.Hour)},
+	}})
+	h.waitFor("tea is ready", "you are not in tea@rooms.x until it is joined")
+	var active int
+	h.onUI(func() { active = h.app.state.Active })
+	if active != 2 {
+		t.Fatalf("active tab %d, want 2 (the room)", active)
+	}
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	store.waitSaved(t, "*me:chat:bob@x me:room:tea@rooms.x me:room-private:tea@rooms.x/cat other:chat:zed@y")
+	if got := store.snapshots(); len(got) != 1 {
+		t.Fatalf("saved before anything changed: %q", got)
+	}
+}
+
+// A file of tabs that cannot be read leaves the console alone, with a line
+// saying why; nothing is saved over it until the tabs change.
+func TestUnreadableTabsLeaveTheConsole(t *testing.T) {
+	store := newMemTabs([]TabRef{{Account: "me", Conv: chat.ChatWith("bob@x")}}, 0,
+		errors.New("/data/gab/tabs.json: line 1: invalid character 'x' looking for beginning of value"))
+	h := newHarnessOpts(t, 140, 20, Options{Tabs: store}, nil)
+	h.waitFor("the tabs of the last run were not reopened: /data/gab/tabs.json: line 1: invalid character")
+	var n int
+	h.onUI(func() { n = len(h.app.state.Convs) })
+	if n != 1 {
+		t.Fatalf("%d tabs, want the console alone", n)
+	}
+	h.command("/msg carol@x")
+	store.waitSaved(t, "*me:chat:carol@x")
+	if got := store.snapshots(); len(got) != 1 {
+		t.Fatalf("saved: %q", got)
+	}
+}

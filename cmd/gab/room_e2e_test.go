@@ -68,6 +68,9 @@ func TestEndToEndRoom(t *testing.T) {
 	tm.quit(exit)
 	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "said while you were away"})
 	tm2 := startTmuxSize(t, run, 130, 30)
+	// The room's tab is back, active, with what was said; not joined.
+	tm2.waitFor("2:tea@conference", "reopened from the last run: you are not in "+tea, "me: ada: thank you")
+	tm2.keys("M-1")
 	tm2.waitFor("connected as me@localhost")
 	tm2.text("/join " + tea)
 	tm2.keys("Enter")

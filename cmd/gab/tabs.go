@@ -86,7 +86,7 @@ func parseTabFile(data []byte) (tabFileData, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return d, fmt.Errorf("line %d: %v", lineAt(data, se.Offset), se)
+			return d, fmt.Errorf("line %d: not JSON as gab writes it: %v", lineAt(data, se.Offset), se)
 		case errors.As(err, &te):
 			want := map[reflect.Kind]string{reflect.Int: "a whole number", reflect.String: "text in quotes", reflect.Slice: "a list", reflect.Struct: "an object"}[te.Type.Kind()]
 			return d, fmt.Errorf("line %d: %s must be %s", lineAt(data, te.Offset), te.Field, want)

@@ -66,7 +66,7 @@ func TestTabFileRoundTrip(t *testing.T) {
 func TestTabFileCorrupt(t *testing.T) {
 	good := `{"version": 1, "active": 0, "tabs": [{"account": "home", "kind": "chat", "jid": "bob@example.org"}]}`
 	for _, tc := range []struct{ name, content, want string }{
-		{"garbage", "x\x00\xff", "line 1: invalid character 'x'"},
+		{"garbage", "x\x00\xff", "line 1: not JSON as gab writes it: invalid character 'x'"},
 		{"empty", "", "the file is empty"},
 		{"cut short", "{\n\"version\": 1,\n\"tabs\": [", "line 3: the file ends in the middle"},
 		{"newer", strings.Replace(good, `"version": 1`, `"version": 7`, 1), "version 7, but this gab reads version 1"},

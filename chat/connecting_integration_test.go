@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 // storeLines puts bodies in the store as messages received from peer.
-func storeLines(t *testing.T, store *history.Store, peer string, bodies ...string) {
+func storeLines(t testing.TB, store *history.Store, peer string, bodies ...string) {
 	t.Helper()
 	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	var rows []*history.Message
@@ -42,7 +43,7 @@ type gate struct {
 	wg       sync.WaitGroup
 }
 
-func startGate(t *testing.T, target string) *gate {
+func startGate(t testing.TB, target string) *gate {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -88,7 +89,7 @@ func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
 
 // waitConnecting returns once the client has connected to the gate: it is
 // waiting for the server's stream header.
-func (g *gate) waitConnecting(t *testing.T) {
+func (g *gate) waitConnecting(t testing.TB) {
 	t.Helper()
 	select {
 	case <-g.accepted:
@@ -223,5 +224,43 @@ func TestArchivePageAskedWhileConnectingIsFilledOnceOnline(t *testing.T) {
 	r.waitFrom(t, at, "bob's answer", xmpptest.RoundTrip, answerOf(bob))
 	if got := finalAnswers(r, bob); len(got) != 1 {
 		t.Fatalf("%d final answers: %v", len(got), got)
+	}
+}
+
+// How long a page of stored history takes to be answered while the
+// client waits for a server that does not answer: the store's read and
+// the event, nothing of the network.
+func BenchmarkLoadHistoryWhileConnecting(b *testing.B) {
+	store, err := history.Open(filepath.Join(b.TempDir(), "history.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	bodies := make([]string, 500)
+	for i := range bodies {
+		bodies[i] = fmt.Sprint("message ", i)
+	}
+	storeLines(b, store, "bob@localhost", bodies...)
+	g := startGate(b, "")
+	c := chat.New(&config.Account{
+		Name: "alice", JID: jid.MustParse("alice@localhost"), Password: "pw", Resource: "gab",
+		Server: g.l.Addr().String(), TLS: config.TLSStartTLS, Status: "online", Enabled: true,
+	}, chat.Options{Store: store})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	g.waitConnecting(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 100})
+		for e := range c.Events() {
+			if d, ok := e.(chat.CommandDone); ok && d.ID == id {
+				break
+			}
+			if _, ok := e.(chat.Disconnected); ok {
+				b.Fatal("the connection attempt ended")
+			}
+		}
 	}
 }

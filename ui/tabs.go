@@ -159,8 +159,10 @@ func (a *App) restoreTabs(store TabStore) {
 	}
 	goTo := 0
 	for i, t := range tabs {
-		acct := a.state.Account(t.Account)
-		if acct == nil || t.Conv.IsZero() {
+		if t.Conv.IsZero() {
+			continue // the console is always there, first
+		}
+		if a.state.Account(t.Account) == nil {
 			a.keptTabs = append(a.keptTabs, t)
 			continue
 		}

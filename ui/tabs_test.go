@@ -169,3 +169,17 @@ func TestUnreadableTabsLeaveTheConsole(t *testing.T) {
 		t.Fatalf("saved: %q", got)
 	}
 }
+
+// The check before every frame, with 50 tabs open and nothing changed.
+func BenchmarkNoteTabsUnchanged(b *testing.B) {
+	app := New([]*Account{{Name: "me", Client: &fakeClient{}}}, Options{Screen: tcell.NewSimulationScreen("UTF-8"), Tabs: newMemTabs(nil, -1, nil)})
+	for i := range 50 {
+		app.state.Open("me", chat.ChatWith(fmt.Sprintf("c%02d@x", i)))
+	}
+	app.noteTabs()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		app.noteTabs()
+	}
+}

@@ -22,7 +22,8 @@ type TabStore interface {
 	// error: no tabs.
 	Load() (tabs []TabRef, active int, err error)
 	// Save replaces what is kept. It may take a while (the disk): the
-	// interface calls it from a goroutine of its own, never its own.
+	// interface calls it from a saver goroutine, never from the UI
+	// goroutine.
 	Save(tabs []TabRef, active int) error
 }
 

@@ -105,6 +105,10 @@ type Client struct {
 	bm bookmarkState
 
 	pend batch // the reader goroutine's events not yet handed on
+
+	// cacheStale: the store holds no saved roster to match the one held
+	// (none was saved, or it was damaged). Reader goroutine (Run's before).
+	cacheStale bool
 }
 
 type queued struct {
@@ -208,6 +212,10 @@ func (c *Client) emit(ctx context.Context, ev Event) bool {
 // observe keeps what the client itself needs from events: the roster items
 // for rename and regroup, and which contacts use chat states.
 func (c *Client) observe(ev Event) {
+	if e, ok := ev.(RosterPushed); ok {
+		// Saved as applied, in stream order (reader goroutine).
+		defer c.savePush(context.Background(), e)
+	}
 	c.state.Lock()
 	defer c.state.Unlock()
 	switch e := ev.(type) {

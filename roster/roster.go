@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -96,8 +97,14 @@ func (r *Roster) entry(bare string) *Contact {
 }
 
 // Reset replaces the roster with a full fetch. Presence already known is
-// kept, including presence that arrived before the roster did.
+// kept, including presence that arrived before the roster did. A roster
+// the same as the one held (the server's answer to a saved list that was
+// still current) changes nothing, so views keep what they drew.
 func (r *Roster) Reset(items []Item, version string) {
+	r.Version = version
+	if r.same(items) {
+		return
+	}
 	r.gen++
 	for _, c := range r.contacts {
 		c.InRoster = false
@@ -105,8 +112,32 @@ func (r *Roster) Reset(items []Item, version string) {
 	for _, it := range items {
 		r.apply(it)
 	}
-	r.Version = version
 	r.prune()
+}
+
+// same reports whether items is exactly the roster held.
+func (r *Roster) same(items []Item) bool {
+	n := 0
+	for _, c := range r.contacts {
+		if c.InRoster {
+			n++
+		}
+	}
+	if n != len(items) {
+		return false
+	}
+	for _, it := range items {
+		c := r.contacts[it.JID]
+		sub := it.Subscription
+		if sub == "" {
+			sub = SubNone
+		}
+		if c == nil || !c.InRoster || sub == "remove" || c.Name != it.Name || c.Subscription != sub || c.Ask != it.Ask ||
+			!slices.Equal(c.Groups, it.Groups) || (c.PendingIn && (sub == SubFrom || sub == SubBoth)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Push applies one roster push (RFC 6121 §2.1.6).

@@ -211,9 +211,11 @@ func (r *Roster) SetUnavailable(bare, resource string) {
 
 // ClearPresence forgets all presence, as when our own connection drops.
 func (r *Roster) ClearPresence() {
-	r.gen++
 	for _, c := range r.contacts {
-		c.resources = nil
+		if c.resources != nil {
+			r.gen++ // only a change counts: views keep what they drew
+			c.resources = nil
+		}
 	}
 	r.prune()
 }

@@ -243,3 +243,22 @@ func TestDamagedSavedRosterRebuilt(t *testing.T) {
 		t.Fatalf("store after the rebuild: %+v version %q ok %v err %v; want the server's 2 entries at %q", items, ver, ok, err, reset.Version)
 	}
 }
+
+// A store that fails is said so, never silently: reading the saved
+// roster, and saving the server's.
+func TestRosterStoreFailuresReported(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	if err := srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "bob@localhost", Name: "Bob", Subscription: "both"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, _ := cacheStore(t)
+	store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	a.r.wait(t, "a notice that the saved roster could not be read", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not read the saved contact list")
+	}))
+	a.r.wait(t, "a notice that the roster could not be saved", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not save the contact list")
+	}))
+}

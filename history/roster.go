@@ -181,17 +181,23 @@ func checkItem(it RosterItem) error {
 // transaction); see Roster.
 func readRoster(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (items []RosterItem, version string, ok bool, err error) {
-	var count, sum int64
-	var entries string
-	err = q.QueryRowContext(ctx, `SELECT version, count, sum, entries FROM roster WHERE id = 1`).Scan(&version, &count, &sum, &entries)
+}) (items []RosterItem, _ string, ok bool, err error) {
+	// Scanned as they are, so that only a failure to read is an error
+	// of its own; a value of the wrong kind is damage.
+	var v, c, su, e any
+	err = q.QueryRowContext(ctx, `SELECT version, count, sum, entries FROM roster WHERE id = 1`).Scan(&v, &c, &su, &e)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", false, nil
 	}
 	if err != nil {
-		// A value of the wrong kind (text where a number goes) is damage
-		// too; a database that cannot be read at all says so itself.
-		return nil, "", false, fmt.Errorf("%w: %v", ErrRosterDamaged, err)
+		return nil, "", false, err
+	}
+	version, vok := v.(string)
+	count, cok := c.(int64)
+	sum, sok := su.(int64)
+	entries, eok := e.(string)
+	if !vok || !cok || !sok || !eok {
+		return nil, "", false, fmt.Errorf("%w: a value of the wrong kind", ErrRosterDamaged)
 	}
 	if int64(crc32.ChecksumIEEE([]byte(entries))) != sum || count < 0 || count > int64(len(entries)) || !utf8.ValidString(version) {
 		return nil, "", false, fmt.Errorf("%w: it does not match its checksum", ErrRosterDamaged)

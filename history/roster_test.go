@@ -215,3 +215,16 @@ func BenchmarkRosterCachePush10k(b *testing.B) {
 		}
 	}
 }
+
+// A store that cannot be read is not a damaged roster: the roster is kept
+// for when it can be.
+func TestRosterReadFailureIsNotDamage(t *testing.T) {
+	s := openTest(t)
+	if err := s.SaveRoster(context.Background(), []RosterItem{{JID: "a@x", Subscription: "both"}}, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, _, _, err := s.Roster(context.Background()); err == nil || errors.Is(err, ErrRosterDamaged) {
+		t.Fatalf("reading a closed store: %v; want an error that is not damage", err)
+	}
+}

@@ -1,6 +1,7 @@
 package roster
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -286,15 +287,17 @@ func Sort(cs []*Contact, order Order) {
 	for i, c := range cs {
 		ks[i] = keyed{c, c.Show(), strings.ToLower(c.DisplayName())}
 	}
-	sort.SliceStable(ks, func(i, j int) bool {
-		a, b := ks[i], ks[j]
+	// The JID breaks every tie, so the order is total and a stable sort
+	// (a merge sort through reflection: most of the time of drawing ten
+	// thousand contacts) is not needed.
+	slices.SortFunc(ks, func(a, b keyed) int {
 		if order == ByPresence && a.show != b.show {
-			return a.show > b.show
+			return cmp.Compare(b.show, a.show)
 		}
-		if a.name != b.name {
-			return a.name < b.name
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
 		}
-		return a.c.JID < b.c.JID
+		return strings.Compare(a.c.JID, b.c.JID)
 	})
 	for i, k := range ks {
 		cs[i] = k.c

@@ -128,6 +128,8 @@ func (c *Client) saveBookmarks() Event {
 	if st == nil {
 		return nil
 	}
+	c.bmSaving.Lock()
+	defer c.bmSaving.Unlock()
 	c.state.Lock()
 	list := slices.Collect(maps.Values(c.bmState().list))
 	c.state.Unlock()

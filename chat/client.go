@@ -109,6 +109,10 @@ type Client struct {
 	// cacheStale: the store holds no saved roster to match the one held
 	// (none was saved, or it was damaged). Reader goroutine (Run's before).
 	cacheStale bool
+	// bmSaving makes each save of the bookmarks take its snapshot and
+	// write it before the next does: saves come from Run's goroutine and
+	// the reader's, and the last change must be the one kept.
+	bmSaving sync.Mutex
 }
 
 type queued struct {

@@ -48,11 +48,13 @@ type Bookmark struct {
 // BookmarksChanged reports bookmarks. Reset: Bookmarks is the whole list
 // (at login, and answering FetchBookmarks). Otherwise Bookmarks were added
 // or changed and Removed (room JIDs) were removed, by this device or
-// another. Bookmarks are sorted by room.
+// another. Bookmarks are sorted by room. Cached: the list as saved at the
+// end of the last run (without passwords), shown before the server's.
 type BookmarksChanged struct {
 	Bookmarks []Bookmark
 	Removed   []string
 	Reset     bool
+	Cached    bool
 }
 
 func (BookmarksChanged) isEvent() {}
@@ -372,12 +374,15 @@ func (c *Client) bookmarksRead(sess *xmpp.Session, info, items *xmpp.Element, in
 // setBookmarks records the list read and where the session keeps it.
 func (c *Client) setBookmarks(sess *xmpp.Session, list []Bookmark, store bmStore) {
 	c.state.Lock()
-	defer c.state.Unlock()
 	bm := c.bmState()
 	bm.sess, bm.store = sess, store
 	clear(bm.list)
 	for _, b := range list {
 		bm.list[b.Room] = b
+	}
+	c.state.Unlock()
+	if n := c.saveBookmarks(); n != nil {
+		c.deliver(n) // the reader goroutine: see the callers
 	}
 }
 
@@ -615,6 +620,9 @@ func (c *Client) bookmarksApplied(sess *xmpp.Session, e BookmarksChanged, out fu
 	}
 	c.state.Unlock()
 	out(e)
+	if n := c.saveBookmarks(); n != nil {
+		out(n)
+	}
 	c.autojoin(sess, join, out)
 }
 

@@ -106,6 +106,14 @@ type Client struct {
 	bm bookmarkState
 
 	pend batch // the reader goroutine's events not yet handed on
+
+	// cacheStale: the store holds no saved roster to match the one held
+	// (none was saved, or it was damaged). Reader goroutine (Run's before).
+	cacheStale bool
+	// bmSaving makes each save of the bookmarks take its snapshot and
+	// write it before the next does: saves come from Run's goroutine and
+	// the reader's, and the last change must be the one kept.
+	bmSaving sync.Mutex
 }
 
 type queued struct {
@@ -209,6 +217,10 @@ func (c *Client) emit(ctx context.Context, ev Event) bool {
 // observe keeps what the client itself needs from events: the roster items
 // for rename and regroup, and which contacts use chat states.
 func (c *Client) observe(ev Event) {
+	if e, ok := ev.(RosterPushed); ok {
+		// Saved as applied, in stream order (reader goroutine).
+		defer c.savePush(context.Background(), e)
+	}
 	c.state.Lock()
 	defer c.state.Unlock()
 	switch e := ev.(type) {

@@ -45,7 +45,9 @@ func crashClient() {
 	for ev := range c.Events() {
 		switch e := ev.(type) {
 		case chat.RosterReset:
-			fmt.Fprintln(out, "READY")
+			if !e.Cached { // the server's: logged in
+				fmt.Fprintln(out, "READY")
+			}
 		case chat.MessageReceived:
 			fmt.Fprintln(out, "SHOWN", e.Body)
 		}

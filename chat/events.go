@@ -52,9 +52,13 @@ type Retrying struct {
 func Fingerprint(c *x509.Certificate) string { return xmpp.Fingerprint(c) }
 
 // RosterReset replaces the whole roster (initial fetch, or after reconnect).
+// Cached: the roster as saved at the end of the last run, shown before the
+// server has answered; the server's own (Cached false) follows once
+// connected — the same items when nothing changed meanwhile.
 type RosterReset struct {
 	Items   []roster.Item
 	Version string
+	Cached  bool
 }
 
 // RosterPushed changes one roster entry; Subscription "remove" deletes it.

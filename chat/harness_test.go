@@ -114,7 +114,8 @@ func account(t *testing.T, srv xmpptest.XMPPServer, user, pass, resource string)
 	}
 }
 
-// start runs a client until the test ends and waits for its roster.
+// start runs a client until the test ends and waits for its roster from
+// the server (not the one saved by an earlier client with the same store).
 func start(t *testing.T, acct *config.Account, opts chat.Options) *running {
 	t.Helper()
 	opts.Version = "test"
@@ -138,7 +139,7 @@ func start(t *testing.T, acct *config.Account, opts chat.Options) *running {
 		}
 	}
 	t.Cleanup(stop)
-	r.wait(t, "roster", func(e chat.Event) bool { _, ok := e.(chat.RosterReset); return ok })
+	r.wait(t, "roster", func(e chat.Event) bool { r, ok := e.(chat.RosterReset); return ok && !r.Cached })
 	return &running{c: c, r: r, stop: stop}
 }
 

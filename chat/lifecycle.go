@@ -41,6 +41,7 @@ const refusedMaxBackoff = 10 * time.Second
 // Reconnect command instead of looping. Events is closed when Run returns.
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.events)
+	c.restoreCache(ctx) // drawn at once, before the network answers
 	backoff := c.opts.MinBackoff
 	redirects := 0
 	failures := 0 // failed attempts in the current outage
@@ -733,10 +734,14 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		}
 		// From here on: the reader goroutine, in stream order.
 		c.state.Lock()
-		if rq := res.Child(NSRoster, "query"); rq != nil {
+		old, oldVer := c.items, c.ver
+		rq := res.Child(NSRoster, "query")
+		if rq != nil {
 			c.items = map[string]roster.Item{}
 			for _, it := range parseRosterItems(rq) {
-				c.items[it.JID] = it
+				if it.Subscription != "remove" {
+					c.items[it.JID] = it
+				}
 			}
 			c.ver = rq.Get("ver")
 		} // no query: the roster we hold is current (RFC 6121 §2.6.3)
@@ -746,6 +751,13 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		}
 		ver := c.ver
 		c.state.Unlock()
+		if rq != nil {
+			// A full roster replaces the saved one; an empty answer
+			// (unchanged since the version sent) costs nothing more.
+			if n := c.saveRoster(ctx, old, oldVer, items, ver); n != nil {
+				c.deliver(n)
+			}
+		}
 		c.deliver(RosterReset{Items: items, Version: ver})
 		c.mu.Lock()
 		p := c.presence

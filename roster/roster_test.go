@@ -149,3 +149,36 @@ func TestParseShow(t *testing.T) {
 		t.Error("offline is not a status to set")
 	}
 }
+
+// The server's roster over an identical saved one changes nothing, so
+// views keep their rows; any difference is a change.
+func TestResetSameRosterKeepsGeneration(t *testing.T) {
+	items := []Item{{JID: "a@x", Name: "Ada", Subscription: SubBoth, Groups: []string{"F"}}, {JID: "b@x", Subscription: SubTo}}
+	r := New()
+	r.Reset(items, "v1")
+	r.SetPresence("c@x", Presence{Resource: "r", Show: Online}) // a stranger's presence: not a roster entry
+	gen := r.Gen()
+	again := []Item{{JID: "b@x", Subscription: SubTo}, {JID: "a@x", Name: "Ada", Subscription: SubBoth, Groups: []string{"F"}}}
+	r.Reset(again, "v2")
+	if r.Gen() != gen || r.Version != "v2" {
+		t.Fatalf("identical reset: gen %d → %d, version %q", gen, r.Gen(), r.Version)
+	}
+	for _, changed := range [][]Item{
+		{items[0]},
+		{items[0], items[1], {JID: "d@x", Subscription: SubNone}},
+		{{JID: "a@x", Name: "Ada L.", Subscription: SubBoth, Groups: []string{"F"}}, items[1]},
+		{{JID: "a@x", Name: "Ada", Subscription: SubBoth, Groups: []string{"G"}}, items[1]},
+		{items[0], {JID: "b@x", Subscription: SubTo, Ask: true}},
+	} {
+		r := New()
+		r.Reset(items, "v1")
+		gen := r.Gen()
+		r.Reset(changed, "v2")
+		if r.Gen() == gen {
+			t.Errorf("reset to %+v did not count as a change", changed)
+		}
+		if got := len(r.Contacts()); got != len(changed) {
+			t.Errorf("reset to %+v: %d contacts", changed, got)
+		}
+	}
+}

@@ -210,7 +210,7 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		col += drawText(screen, col, y, w, " ", base)
 		screen.SetContent(col, y, mark, nil, base.Foreground(color))
 		col += 2
-		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.Conn, acct.Show), base)
+		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.connText(), acct.Show), base)
 	}
 	if c.Conv.Kind == chat.KindRoom {
 		if r := s.state.Room(c.Account, c.Conv.JID); r != nil {
@@ -262,4 +262,14 @@ func typingText(nicks []string) string {
 		short = append(short, nicks[2:]...) // only counted
 	}
 	return room.TypingText(short)
+}
+
+// connText is the account's connection state as the status line shows
+// it: with "· saved list" while the contacts shown are the ones saved by
+// the last run, not yet confirmed by the server.
+func (a *Account) connText() string {
+	if a.Cached {
+		return a.Conn + " · saved list"
+	}
+	return a.Conn
 }

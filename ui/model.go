@@ -33,6 +33,9 @@ type Account struct {
 	// Bookmarks are the rooms kept on the server (XEP-0402), by room JID.
 	Bookmarks map[string]chat.Bookmark
 	Rooms     *room.Rooms // the rooms (XEP-0045) joined or tried in this run
+	// Cached: the contact list shown is the one saved by the last run;
+	// the server has not confirmed it yet in this run.
+	Cached bool
 }
 
 // LineKind says how a conversation line is drawn.
@@ -379,6 +382,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 		// line counts down to the next attempt.
 		a.Conn = fmt.Sprintf("reconnecting in %ds", max(1, int(e.RetryIn.Round(time.Second)/time.Second)))
 	case chat.RosterReset:
+		// The server's roster over the saved one: only what differs
+		// changes (see roster.Reset), so nothing moves or flickers.
+		a.Cached = e.Cached
 		a.Roster.Reset(e.Items, e.Version)
 	case chat.RosterPushed:
 		a.Roster.Push(e.Item, e.Version)

@@ -83,7 +83,7 @@ func (r *RosterView) buildRows() []rosterRow {
 	var rows []rosterRow
 	for _, a := range r.state.Accounts {
 		if len(r.state.Accounts) > 1 {
-			rows = append(rows, rosterRow{account: a.Name, header: a.Name + " (" + a.Conn + ")"})
+			rows = append(rows, rosterRow{account: a.Name, header: a.Name + " (" + a.connText() + ")"})
 		}
 		hasRooms := a.Rooms != nil && a.Rooms.Len() > 0
 		if hasRooms {
@@ -118,12 +118,16 @@ func (r *RosterView) buildRows() []rosterRow {
 }
 
 // buildKey sums up everything the rows depend on: each roster's
-// generation, the accounts' connection states, order, filter and folds.
+// generation, the accounts' connection states (where headings show
+// them), order, filter and folds.
 func (r *RosterView) buildKey() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d/%v/%d|", r.state.Order, r.state.Offline, r.foldGen)
 	for _, a := range r.state.Accounts {
-		fmt.Fprintf(&b, "%s:%s:%d|", a.Name, a.Conn, a.Roster.Gen())
+		if len(r.state.Accounts) > 1 { // the headings show the connection
+			fmt.Fprintf(&b, "%s:%s:%v|", a.Name, a.Conn, a.Cached)
+		}
+		fmt.Fprintf(&b, "%s:%d|", a.Name, a.Roster.Gen())
 		if a.Rooms != nil {
 			for _, rm := range a.Rooms.All() {
 				fmt.Fprintf(&b, "%s\x00%d\x00%d\x00%d|", rm.JID, rm.State, rm.Unread, rm.Mentions)

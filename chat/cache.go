@@ -1,0 +1,144 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/roster"
+)
+
+// The roster and the bookmarks are kept in the store between runs, so
+// that the contact list (with the bookmarked rooms) is drawn the moment
+// gab starts, before the server has answered, and so that login asks for
+// the roster by version (XEP-0237): an unchanged roster then costs an
+// empty answer. The server stays the authority: what it sends replaces
+// the saved list, and every roster push is saved in the order applied.
+
+// restoreCache emits the roster and bookmarks saved by the last run, as
+// Cached events, and takes the roster (and its version) as the one held.
+// A saved roster that cannot be read is dropped, so that login fetches it
+// whole and saves it anew; one notice says so. Run's goroutine, before
+// the first connection.
+func (c *Client) restoreCache(ctx context.Context) {
+	st := c.opts.Store
+	if st == nil {
+		return
+	}
+	items, ver, ok, err := st.Roster(ctx)
+	c.cacheStale = !ok
+	switch {
+	case err != nil:
+		text := "could not read the saved contact list: " + err.Error()
+		if errors.Is(err, history.ErrRosterDamaged) {
+			text = err.Error()
+		}
+		text += "; it is fetched whole from the server and saved again"
+		if ferr := st.ForgetRoster(ctx); ferr != nil {
+			text += " (it could not be cleared: " + ferr.Error() + ")"
+		}
+		c.emit(ctx, Notice{Text: text})
+	case ok:
+		held := make(map[string]roster.Item, len(items))
+		out := make([]roster.Item, len(items))
+		for i, it := range items {
+			out[i] = roster.Item{JID: it.JID, Name: it.Name, Subscription: it.Subscription, Ask: it.Ask, Groups: it.Groups}
+			held[it.JID] = out[i]
+		}
+		c.state.Lock()
+		c.items, c.ver = held, ver
+		c.state.Unlock()
+		c.emit(ctx, RosterReset{Items: out, Version: ver, Cached: true})
+	}
+	bms, ok, err := st.Bookmarks(ctx)
+	switch {
+	case err != nil:
+		c.emit(ctx, Notice{Text: "could not read the saved bookmarks: " + err.Error() + "; the server's list follows once connected"})
+	case ok:
+		out := make([]Bookmark, len(bms))
+		for i, b := range bms {
+			out[i] = Bookmark{Room: b.Room, Name: b.Name, Nick: b.Nick, Autojoin: b.Autojoin}
+		}
+		c.emit(ctx, BookmarksChanged{Bookmarks: out, Reset: true, Cached: true})
+	}
+}
+
+// storeItem is a roster item as the store keeps it.
+func storeItem(it roster.Item) history.RosterItem {
+	sub := it.Subscription
+	if sub == "" {
+		sub = roster.SubNone
+	}
+	return history.RosterItem{JID: it.JID, Name: it.Name, Subscription: sub, Ask: it.Ask, Groups: it.Groups}
+}
+
+// saveRoster saves a full roster from the server, unless it is what was
+// held already (a server without versioning sends it whole every time).
+// It returns a notice for the user when the store failed, else nil.
+func (c *Client) saveRoster(ctx context.Context, old map[string]roster.Item, oldVer string, items []roster.Item, ver string) Event {
+	st := c.opts.Store
+	if st == nil {
+		return nil
+	}
+	if ver == oldVer && len(old) == len(items) && !c.cacheStale && allHeld(old, items) {
+		return nil
+	}
+	rows := make([]history.RosterItem, len(items))
+	for i, it := range items {
+		rows[i] = storeItem(it)
+	}
+	if err := st.SaveRoster(ctx, rows, ver); err != nil {
+		return Notice{Text: "could not save the contact list for the next start: " + err.Error()}
+	}
+	c.cacheStale = false
+	return nil
+}
+
+// allHeld reports whether every item is in old, unchanged.
+func allHeld(old map[string]roster.Item, items []roster.Item) bool {
+	for _, it := range items {
+		o, ok := old[it.JID]
+		if !ok || o.Name != it.Name || o.Subscription != it.Subscription || o.Ask != it.Ask || !slices.Equal(o.Groups, it.Groups) {
+			return false
+		}
+	}
+	return true
+}
+
+// savePush saves a roster push as applied to the roster held, with its
+// version. Reader goroutine, in stream order. A failure leaves the saved
+// roster as it was, at its own (older) version: still a true picture of
+// the roster at that version, which the next login brings up to date.
+func (c *Client) savePush(ctx context.Context, e RosterPushed) {
+	st := c.opts.Store
+	if st == nil {
+		return
+	}
+	if err := st.PushRoster(ctx, storeItem(e.Item), e.Item.Subscription == "remove", e.Version); err != nil {
+		c.deliver(Notice{Text: "could not save a change to the contact list for the next start: " + err.Error()})
+	}
+}
+
+// saveBookmarks saves the bookmarks held (without passwords). It returns
+// a notice for the user when the store failed, else nil.
+func (c *Client) saveBookmarks() Event {
+	st := c.opts.Store
+	if st == nil {
+		return nil
+	}
+	c.bmSaving.Lock()
+	defer c.bmSaving.Unlock()
+	c.state.Lock()
+	list := slices.Collect(maps.Values(c.bmState().list))
+	c.state.Unlock()
+	rows := make([]history.Bookmark, len(list))
+	for i, b := range list {
+		rows[i] = history.Bookmark{Room: b.Room, Name: b.Name, Nick: b.Nick, Autojoin: b.Autojoin}
+	}
+	if err := st.SaveBookmarks(context.Background(), rows); err != nil {
+		return Notice{Text: "could not save the bookmarks for the next start: " + err.Error()}
+	}
+	return nil
+}

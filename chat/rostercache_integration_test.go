@@ -1,0 +1,264 @@
+package chat_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/roster"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// syncBuffer is a stream log several goroutines write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) lines(dir string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, l := range strings.Split(s.b.String(), "\n") {
+		if strings.Contains(l, " "+dir+" ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// cacheStore opens a history database at a path the test knows, to open
+// it a second time behind the store's back.
+func cacheStore(t *testing.T) (*history.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "history.db")
+	store, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store, path
+}
+
+// rosterText sums up a roster for comparing: sorted "jid name sub groups".
+func rosterText(items []roster.Item) string {
+	var out []string
+	for _, it := range items {
+		out = append(out, fmt.Sprintf("%s %q %s %v", it.JID, it.Name, it.Subscription, it.Groups))
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
+}
+
+// indexOf is the index of the first event matching ok, -1 for none.
+func indexOf(evs []chat.Event, ok func(chat.Event) bool) int {
+	return slices.IndexFunc(evs, ok)
+}
+
+var (
+	cachedReset     = is(func(e chat.RosterReset) bool { return e.Cached })
+	reconciledReset = is(func(e chat.RosterReset) bool { return !e.Cached })
+	connected       = is[chat.Connected](nil)
+)
+
+// aliceWithFriends starts Prosody (with rooms and bookmarks) where alice
+// has bob and carol as contacts, and runs a first client of alice's with
+// store, which saves them, then stops it.
+func aliceWithFriends(t *testing.T, store *history.Store) *xmpptest.Server {
+	t.Helper()
+	srv := xmpptest.Start(t, xmpptest.Options{MUC: true})
+	for _, u := range []string{"alice", "bob", "carol", "dave"} {
+		srv.Register(t, u, "pw")
+	}
+	if err := srv.WriteRoster("alice", []xmpptest.RosterEntry{
+		{JID: "bob@localhost", Name: "Bob", Subscription: "both", Groups: []string{"Friends"}},
+		{JID: "carol@localhost", Name: "Carol", Subscription: "to"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	first := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	if i := indexOf(first.r.snapshot(), cachedReset); i >= 0 {
+		t.Fatalf("a first run with an empty store showed a saved roster: %s", summary(first.r.snapshot()))
+	}
+	first.do(t, chat.SetBookmark{Bookmark: chat.Bookmark{Room: "tea@" + xmpptest.MUCService, Name: "Tea room", Password: "secret"}})
+	first.stop()
+	items, ver, ok, err := store.Roster(context.Background())
+	if err != nil || !ok || ver == "" || len(items) != 2 {
+		t.Fatalf("after the first run the store holds %+v version %q ok %v err %v; want bob and carol with a version", items, ver, ok, err)
+	}
+	return srv
+}
+
+// A roster changed from another device while gab was closed: the next run
+// shows the saved roster (and bookmarked rooms) at once, before it is
+// connected, then the server's, with the new contact, the new name, and
+// without the contact removed; and saves that.
+func TestSavedRosterShownBeforeConnectingThenServers(t *testing.T) {
+	store, _ := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+
+	// Another device of alice's changes the roster meanwhile.
+	other := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
+	other.do(t, chat.AddContact{JID: "dave@localhost", Name: "Dave"})
+	other.do(t, chat.RenameContact{JID: "bob@localhost", Name: "Robert"})
+	other.do(t, chat.RemoveContact{JID: "carol@localhost"})
+	other.stop()
+
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	evs := again.r.snapshot()
+	ci, conn, ri := indexOf(evs, cachedReset), indexOf(evs, connected), indexOf(evs, reconciledReset)
+	if ci < 0 || conn < 0 || !(ci < conn && conn < ri) {
+		t.Fatalf("want the saved roster, then Connected, then the server's roster; events: %s", summary(evs))
+	}
+	if got, want := rosterText(evs[ci].(chat.RosterReset).Items), `bob@localhost "Bob" both [Friends]; carol@localhost "Carol" to []`; got != want {
+		t.Errorf("saved roster shown:\n got %s\nwant %s", got, want)
+	}
+	want := `bob@localhost "Robert" both [Friends]; dave@localhost "Dave" none []`
+	if got := rosterText(evs[ri].(chat.RosterReset).Items); got != want {
+		t.Errorf("server's roster:\n got %s\nwant %s", got, want)
+	}
+	bi := indexOf(evs, is(func(e chat.BookmarksChanged) bool { return e.Cached }))
+	if bi < 0 || bi > conn {
+		t.Fatalf("the saved bookmarks did not come before Connected; events: %s", summary(evs))
+	}
+	if b := evs[bi].(chat.BookmarksChanged); len(b.Bookmarks) != 1 || b.Bookmarks[0].Room != "tea@"+xmpptest.MUCService || b.Bookmarks[0].Name != "Tea room" || b.Bookmarks[0].Password != "" || !b.Reset {
+		t.Errorf("saved bookmarks: %+v; want the tea room by name, without its password", b)
+	}
+	for _, e := range evs {
+		if n, ok := e.(chat.Notice); ok {
+			t.Errorf("unexpected notice: %s", n.Text)
+		}
+	}
+	again.stop()
+	items, ver, ok, err := store.Roster(context.Background())
+	saved := make([]roster.Item, len(items))
+	for i, it := range items {
+		saved[i] = roster.Item{JID: it.JID, Name: it.Name, Subscription: it.Subscription, Ask: it.Ask, Groups: it.Groups}
+	}
+	if err != nil || !ok || rosterText(saved) != want || ver != evs[ri].(chat.RosterReset).Version {
+		t.Errorf("store after the second run: %s version %q ok %v err %v; want %s at %q", rosterText(saved), ver, ok, err, want, evs[ri].(chat.RosterReset).Version)
+	}
+}
+
+// A push while gab runs is saved with its version, so the next run asks
+// with that version and gets an empty answer.
+func TestRosterPushSavedWithItsVersion(t *testing.T) {
+	store, _ := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	a.do(t, chat.AddContact{JID: "dave@localhost", Name: "Dave"})
+	push := a.r.wait(t, "the push", is(func(e chat.RosterPushed) bool { return e.Item.JID == "dave@localhost" })).(chat.RosterPushed)
+	// A sentinel after the push: its save happens before the push is handed on.
+	a.do(t, chat.FetchBlocklist{})
+	a.stop()
+	items, ver, _, err := store.Roster(context.Background())
+	if err != nil || ver != push.Version || push.Version == "" || len(items) != 3 {
+		t.Fatalf("store after a push: %+v version %q err %v; want 3 entries at %q", items, ver, err, push.Version)
+	}
+}
+
+// An unchanged roster: the saved version is sent, the server answers with
+// no roster at all, and the roster confirmed is the one saved.
+func TestUnchangedRosterCostsAnEmptyAnswer(t *testing.T) {
+	store, _ := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	_, ver, _, _ := store.Roster(context.Background())
+	var log syncBuffer
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store, XMLLog: xmpp.NewTap(&log, "alice")})
+	evs := again.r.snapshot()
+	ci, ri := indexOf(evs, cachedReset), indexOf(evs, reconciledReset)
+	if ci < 0 || ri < ci {
+		t.Fatalf("want the saved roster then the confirmed one; events: %s", summary(evs))
+	}
+	cached, confirmed := evs[ci].(chat.RosterReset), evs[ri].(chat.RosterReset)
+	if rosterText(cached.Items) != rosterText(confirmed.Items) || confirmed.Version != ver {
+		t.Errorf("confirmed roster %s at %q; want the saved %s at %q", rosterText(confirmed.Items), confirmed.Version, rosterText(cached.Items), ver)
+	}
+	sentVer := regexp.MustCompile(`<query xmlns=["']jabber:iq:roster["'] ver=["']` + regexp.QuoteMeta(ver) + `["']`)
+	if !slices.ContainsFunc(log.lines("SEND"), sentVer.MatchString) {
+		t.Errorf("the roster was not asked for with the saved version %q; sent:\n%s", ver, strings.Join(log.lines("SEND"), "\n"))
+	}
+	for _, l := range log.lines("RECV") {
+		if strings.Contains(l, "jabber:iq:roster") {
+			t.Errorf("the server sent roster items although nothing changed: %s", l)
+		}
+	}
+}
+
+// A saved roster that is damaged is not shown: one notice says so, the
+// roster is fetched whole (no version) and saved again.
+func TestDamagedSavedRosterRebuilt(t *testing.T) {
+	store, path := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE roster SET entries = 'garbage' || entries`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var log syncBuffer
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store, XMLLog: xmpp.NewTap(&log, "alice")})
+	evs := again.r.snapshot()
+	if i := indexOf(evs, cachedReset); i >= 0 {
+		t.Fatalf("a damaged saved roster was shown: %s", summary(evs))
+	}
+	var notices []string
+	for _, e := range evs {
+		if n, ok := e.(chat.Notice); ok {
+			notices = append(notices, n.Text)
+		}
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "saved contact list") || !strings.Contains(notices[0], "fetched whole from the server") {
+		t.Errorf("notices %q; want one saying the saved contact list is fetched again", notices)
+	}
+	if ni, conn := indexOf(evs, is[chat.Notice](nil)), indexOf(evs, connected); ni > conn {
+		t.Errorf("the notice came after connecting: %s", summary(evs))
+	}
+	noVer := regexp.MustCompile(`<query xmlns=["']jabber:iq:roster["'] ver=["']["']`)
+	if !slices.ContainsFunc(log.lines("SEND"), noVer.MatchString) {
+		t.Errorf("the roster was not fetched without a version; sent:\n%s", strings.Join(log.lines("SEND"), "\n"))
+	}
+	reset := evs[indexOf(evs, reconciledReset)].(chat.RosterReset)
+	again.stop()
+	items, ver, ok, err := store.Roster(context.Background())
+	if err != nil || !ok || len(items) != 2 || ver != reset.Version {
+		t.Fatalf("store after the rebuild: %+v version %q ok %v err %v; want the server's 2 entries at %q", items, ver, ok, err, reset.Version)
+	}
+}
+
+// A store that fails is said so, never silently: reading the saved
+// roster, and saving the server's.
+func TestRosterStoreFailuresReported(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	if err := srv.WriteRoster("alice", []xmpptest.RosterEntry{{JID: "bob@localhost", Name: "Bob", Subscription: "both"}}); err != nil {
+		t.Fatal(err)
+	}
+	store, _ := cacheStore(t)
+	store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	a.r.wait(t, "a notice that the saved roster could not be read", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not read the saved contact list")
+	}))
+	a.r.wait(t, "a notice that the roster could not be saved", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not save the contact list")
+	}))
+}

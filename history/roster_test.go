@@ -1,0 +1,230 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func openTest(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestRosterCacheRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, _, ok, err := s.Roster(ctx); ok || err != nil {
+		t.Fatalf("fresh store: ok %v err %v, want no cached roster", ok, err)
+	}
+	items := []RosterItem{
+		{JID: "a@x", Name: "Ada", Subscription: "both", Groups: []string{"Friends", "Work [x]"}},
+		{JID: "b@x", Subscription: "none", Ask: true},
+	}
+	if err := s.SaveRoster(ctx, items, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	got, ver, ok, err := s.Roster(ctx)
+	if err != nil || !ok || ver != "v1" {
+		t.Fatalf("Roster: ok %v ver %q err %v", ok, ver, err)
+	}
+	byJID := func(a, b RosterItem) int {
+		if a.JID < b.JID {
+			return -1
+		}
+		return 1
+	}
+	slices.SortFunc(got, byJID)
+	if fmt.Sprint(got) != fmt.Sprint(items) {
+		t.Fatalf("read back %+v, want %+v", got, items)
+	}
+	// A push renames one, another removes one, in order, each with its version.
+	if err := s.PushRoster(ctx, RosterItem{JID: "a@x", Name: "Ada L.", Subscription: "both"}, false, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PushRoster(ctx, RosterItem{JID: "b@x"}, true, "v3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PushRoster(ctx, RosterItem{JID: "c@x", Subscription: "to"}, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	got, ver, ok, err = s.Roster(ctx)
+	slices.SortFunc(got, byJID)
+	want := []RosterItem{{JID: "a@x", Name: "Ada L.", Subscription: "both"}, {JID: "c@x", Subscription: "to"}}
+	if err != nil || !ok || ver != "v3" || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after pushes: %+v ver %q ok %v err %v; want %+v at v3", got, ver, ok, err, want)
+	}
+	// An empty roster is a cached roster too.
+	if err := s.SaveRoster(ctx, nil, "v4"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ver, ok, err := s.Roster(ctx); err != nil || !ok || ver != "v4" || len(got) != 0 {
+		t.Fatalf("empty roster: %+v ver %q ok %v err %v", got, ver, ok, err)
+	}
+	if err := s.ForgetRoster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := s.Roster(ctx); ok || err != nil {
+		t.Fatalf("forgotten: ok %v err %v", ok, err)
+	}
+}
+
+func TestRosterPushWithoutCacheKeepsNone(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.PushRoster(ctx, RosterItem{JID: "a@x", Subscription: "both"}, false, "v9"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := s.Roster(ctx); ok || err != nil {
+		t.Fatalf("a push alone made a cached roster: ok %v err %v", ok, err)
+	}
+}
+
+// Each kind of damage is reported as such, never read as a roster.
+func TestRosterCacheDamage(t *testing.T) {
+	// What gab wrote, rewritten with its checksum where the damage keeps it
+	// right, so the decoding's own checks are tried too.
+	resum := func(expr string) string {
+		return `UPDATE roster SET entries = ` + expr + `;`
+	}
+	for _, c := range []struct {
+		name, sql string
+		fix       bool // set sum to match the damaged text, and count to 2
+	}{
+		{"garbage", resum(`x'deadbeef'`), false},
+		{"garbage with its checksum", resum(`'garbage'`), true},
+		{"bad subscription", resum(`replace(entries, 'both', 'garbage')`), true},
+		{"jid with a space", resum(`replace(entries, 'a@x', 'a b@x')`), true},
+		{"ask not a flag", resum(`replace(entries, char(30) || '0' || char(30), char(30) || 'yes' || char(30))`), true},
+		{"groups not terminated", resum(`replace(entries, 'Friends' || char(31), 'Friends')`), true},
+		{"entry cut short", resum(`substr(entries, 1, length(entries) - 3)`), true},
+		{"entry lost", `UPDATE roster SET count = 3;`, false},
+		{"count not a number", `UPDATE roster SET count = 'many';`, false},
+		{"sum not a number", `UPDATE roster SET sum = 'x';`, false},
+		{"text not UTF-8", resum(`CAST(x'ff00fe' AS TEXT)`), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openTest(t)
+			if err := s.SaveRoster(ctx, []RosterItem{{JID: "a@x", Subscription: "both", Groups: []string{"Friends"}}, {JID: "b@x", Subscription: "to"}}, "v1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Exec(c.sql); err != nil {
+				t.Fatal(err)
+			}
+			if c.fix {
+				var text string
+				if err := s.db.QueryRow(`SELECT entries FROM roster`).Scan(&text); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.db.Exec(`UPDATE roster SET sum = ?`, int64(crc32.ChecksumIEEE([]byte(text)))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			items, _, ok, err := s.Roster(ctx)
+			if !errors.Is(err, ErrRosterDamaged) || ok {
+				t.Fatalf("damaged cache read as %+v ok %v err %v; want ErrRosterDamaged", items, ok, err)
+			}
+		})
+	}
+}
+
+func TestBookmarksCache(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if _, ok, err := s.Bookmarks(ctx); ok || err != nil {
+		t.Fatalf("fresh: ok %v err %v", ok, err)
+	}
+	bms := []Bookmark{{Room: "b@rooms.x", Name: "B"}, {Room: "a@rooms.x", Nick: "me", Autojoin: true}}
+	if err := s.SaveBookmarks(ctx, bms); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Bookmarks(ctx)
+	want := []Bookmark{bms[1], bms[0]}
+	if err != nil || !ok || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %+v ok %v err %v, want %+v", got, ok, err, want)
+	}
+	if err := s.SaveBookmarks(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.Bookmarks(ctx); err != nil || !ok || len(got) != 0 {
+		t.Fatalf("none saved: %+v ok %v err %v", got, ok, err)
+	}
+}
+
+func rosterOf(n int) []RosterItem {
+	items := make([]RosterItem, n)
+	for i := range items {
+		items[i] = RosterItem{JID: fmt.Sprintf("c%05d@example.org", i), Name: fmt.Sprintf("Contact %05d", i), Subscription: "both", Groups: []string{fmt.Sprintf("Group %02d", i%40)}}
+	}
+	return items
+}
+
+// Reading a 10,000-contact roster back at launch: what stands between
+// starting gab and the contact list on screen.
+func BenchmarkRosterCacheLoad10k(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	if err := s.SaveRoster(ctx, rosterOf(10000), "v1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		items, _, ok, err := s.Roster(ctx)
+		if err != nil || !ok || len(items) != 10000 {
+			b.Fatalf("%d items ok %v err %v", len(items), ok, err)
+		}
+	}
+}
+
+// Replacing the whole cache with a full roster of 10,000.
+func BenchmarkRosterCacheSave10k(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	items := rosterOf(10000)
+	b.ReportAllocs()
+	for range b.N {
+		if err := s.SaveRoster(ctx, items, "v1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// One push into a 10,000-contact cache.
+func BenchmarkRosterCachePush10k(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	if err := s.SaveRoster(ctx, rosterOf(10000), "v1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.PushRoster(ctx, RosterItem{JID: "c00042@example.org", Name: fmt.Sprint("Renamed ", i), Subscription: "both"}, false, fmt.Sprint("v", i+2)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A store that cannot be read is not a damaged roster: the roster is kept
+// for when it can be.
+func TestRosterReadFailureIsNotDamage(t *testing.T) {
+	s := openTest(t)
+	if err := s.SaveRoster(context.Background(), []RosterItem{{JID: "a@x", Subscription: "both"}}, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, _, _, err := s.Roster(context.Background()); err == nil || errors.Is(err, ErrRosterDamaged) {
+		t.Fatalf("reading a closed store: %v; want an error that is not damage", err)
+	}
+}

@@ -177,6 +177,9 @@ func (c *Client) catchUpAccount(ctx context.Context, sess *xmpp.Session) {
 		// that has not read the archive; so the archive is asked where
 		// it ends once our presence is out, after a ping's round trip
 		// (whose answer the reader takes after the presence is sent).
+		// Its end is a catch-up's end too (CatchUpProgress, Done), once
+		// where it ends is stored.
+		c.startChain("")
 		ping := xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", c.acct.JID.Domainpart()).Add(xmpp.E(xmpp.NSPing, "ping"))
 		sess.SendIQFunc(ping, c.opts.IQTimeout, func(_ *xmpp.Element, err error) {
 			if err == nil {
@@ -290,7 +293,7 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 	sent := c.sendArchiveQuery(ctx, sess, mode, nil, set, func(fin *xmpp.Element, at time.Time, err error) {
 		if err != nil {
 			var se *xmpp.StanzaError
-			if errors.As(err, &se) && mode == mamCatchUp {
+			if errors.As(err, &se) && (mode == mamCatchUp || mode == mamMarkEnd) {
 				// On the reader goroutine: the server has no archive to
 				// give. Otherwise the session ended: the next asks again.
 				c.catching = false
@@ -305,10 +308,9 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 			if mode == mamMarkEnd {
 				// An empty archive: next time, everything from its start.
 				c.setMetaAfter(metaMAMLast, archiveStart)
-			} else {
-				c.catching = false
-				c.chainDone("")
 			}
+			c.catching = false
+			c.chainDone("")
 			return
 		}
 		c.setMetaAfter(metaMAMLast, last)
@@ -317,6 +319,10 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 			stamp = at.UTC().Format(time.RFC3339Nano)
 		}
 		c.setMetaAfter(metaMAMTime, stamp)
+		if mode == mamMarkEnd {
+			c.chainDone("")
+			return
+		}
 		if mode != mamCatchUp {
 			return
 		}
@@ -327,7 +333,7 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 		c.catching = false
 		c.chainDone("")
 	})
-	if !sent && mode == mamCatchUp {
+	if !sent && (mode == mamCatchUp || mode == mamMarkEnd) {
 		c.catching = false
 		c.chainDone("")
 	}

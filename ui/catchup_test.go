@@ -77,3 +77,27 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCatchUpApply: what the interface does with each message of a
+// catch-up for a conversation with no tab open (50 contacts): a count on
+// the contact, no line kept.
+func BenchmarkCatchUpApply(b *testing.B) {
+	s := NewState([]*Account{{Name: "a"}})
+	var items []roster.Item
+	var evs []chat.Event
+	for i := range 50 {
+		items = append(items, roster.Item{JID: fmt.Sprintf("c%02d@x", i), Subscription: "both"})
+	}
+	s.Apply("a", chat.RosterReset{Items: items})
+	at := time.Now().Add(-time.Hour)
+	for i := range 1000 {
+		peer := fmt.Sprintf("c%02d@x", i%50)
+		evs = append(evs, chat.MessageReceived{Conv: chat.ChatWith(peer), From: peer + "/r", Bare: peer, Body: fmt.Sprint("m", i),
+			Time: at.Add(time.Duration(i) * time.Millisecond), Delayed: true, Archived: true, StoreID: int64(i + 1)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.Apply("a", evs[i%len(evs)])
+	}
+}

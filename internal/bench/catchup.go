@@ -77,15 +77,21 @@ func catchupServer(dir string) (*xmpptest.Server, func(), error) {
 	if err := srv.WriteRoster("bench", entries); err != nil {
 		return nil, stop, err
 	}
+	// In chunks, each waited for (every sender's ping answered after its
+	// messages): the server archives a few hundred a second, and a ping
+	// behind all 50,000 would wait longer than one is given.
+	const chunk = 2000
 	for i := range catchupN {
 		k := i % catchupContacts
 		if err := senders[k].Send(fmt.Sprintf(`<message to='bench@localhost' type='chat' id='m%d'><body>caught up %06d</body></message>`, i, i)); err != nil {
 			return nil, stop, err
 		}
-	}
-	for _, s := range senders {
-		if _, err := s.IQ(`<iq type='get' id='filled'><ping xmlns='urn:xmpp:ping'/></iq>`, "filled"); err != nil {
-			return nil, stop, err
+		if (i+1)%chunk == 0 || i == catchupN-1 {
+			for j, s := range senders {
+				if _, err := s.IQ(fmt.Sprintf(`<iq type='get' id='filled%d'><ping xmlns='urn:xmpp:ping'/></iq>`, i), fmt.Sprint("filled", i)); err != nil {
+					return nil, stop, fmt.Errorf("filling the archive, sender %d after %d messages: %w", j, i+1, err)
+				}
+			}
 		}
 	}
 	return srv, stop, nil

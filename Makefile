@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Packages the test suite needs: real servers (Prosody, and ejabberd where
 # servers differ: login, channel binding, language tags), a slixmpp peer,
 # tmux for the end-to-end tests, and a C compiler for the race detector.
-TEST_PACKAGES := prosody prosody-modules lua-unbound ejabberd python3-slixmpp tmux gcc libc6-dev ca-certificates
+TEST_PACKAGES := prosody prosody-modules lua-unbound lua-dbi-sqlite3 ejabberd python3-slixmpp tmux gcc libc6-dev ca-certificates
 
 # Release builds: static binaries for these platforms, with SHA-256 sums.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64
@@ -36,6 +36,7 @@ test-deps:
 	@missing=""; \
 	command -v prosody >/dev/null 2>&1 && command -v prosodyctl >/dev/null 2>&1 || missing="yes"; \
 	[ -e /usr/lib/prosody/modules/mod_muc_moderation/mod_muc_moderation.lua ] || missing="yes"; \
+	[ -n "$$(find /usr/lib -path '*lua/5.*/dbd/sqlite3.so' -print -quit 2>/dev/null)" ] || missing="yes"; \
 	command -v ejabberdctl >/dev/null 2>&1 || [ -x /usr/sbin/ejabberdctl ] || missing="yes"; \
 	/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="yes"; \
 	command -v tmux >/dev/null 2>&1 || missing="yes"; \

@@ -24,8 +24,10 @@ func TestCarbonsAreNotStoredAgainByTheCatchUp(t *testing.T) {
 	}
 	defer store.Close()
 	laptop := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
-	// Answered after carbons are enabled and the first-run archive query
-	// has noted where the archive ends (the server answers in order).
+	// The first run's catch-up only notes where the archive ends; once
+	// that is stored it says it is done.
+	laptop.r.wait(t, "the first catch-up", is(func(e chat.CatchUpProgress) bool { return e.Done }))
+	// Answered after carbons are enabled (the server answers in order).
 	laptop.do(t, chat.FetchBlocklist{})
 	if last, _ := store.Meta(t.Context(), "mam_last"); last != "^" {
 		t.Fatalf("the archive was not empty at the first login: %q", last)

@@ -94,11 +94,14 @@ type Client struct {
 	chaty map[string]bool        // bare JIDs known to support chat states
 	asked map[string]bool        // bare JIDs whose features we asked for this session
 	mam   map[string]mamMode     // archive queries under way, by queryid
+	mamAt map[string]time.Time   // and the archive's time of the last result each had
 	// rooms are the rooms the user is in or joining, by bare JID;
 	// roomQueries the archive queries to rooms under way, by queryid.
 	rooms       map[string]*mucRoom
 	roomQueries map[string]*roomQuery
-	mucService  string // our server's group chat service, once found
+	// spentQueries are archive queries to rooms answered or given up on.
+	spentQueries recentSet
+	mucService   string // our server's group chat service, once found
 	// capsCache says, per verified capability hash (node#ver), whether
 	// such clients support chat states.
 	capsCache map[string]bool
@@ -114,6 +117,11 @@ type Client struct {
 	// write it before the next does: saves come from Run's goroutine and
 	// the reader's, and the last change must be the one kept.
 	bmSaving sync.Mutex
+	// catching: a catch-up of the account's archive is under way (or was,
+	// when its session ended); tally counts the catch-ups for
+	// CatchUpProgress. Reader goroutine only.
+	catching bool
+	tally    tally
 }
 
 type queued struct {
@@ -146,23 +154,25 @@ func New(acct *config.Account, opts Options) *Client {
 	}
 	show, _ := roster.ShowFromStatus(acct.Status)
 	return &Client{
-		acct:        acct,
-		login:       *acct,
-		opts:        opts,
-		events:      make(chan Event, opts.EventBuffer),
-		wake:        make(chan struct{}, 1),
-		presence:    SetPresence{Show: show, Status: acct.StatusMessage},
-		items:       map[string]roster.Item{},
-		out:         newOutbox(outStore(opts.Store)),
-		seen:        recentSet{max: 2000},
-		lastIn:      map[lastKey]lastReceived{},
-		chaty:       map[string]bool{},
-		asked:       map[string]bool{},
-		mam:         map[string]mamMode{},
-		rooms:       map[string]*mucRoom{},
-		roomQueries: map[string]*roomQuery{},
-		capsCache:   map[string]bool{},
-		resource:    defaultResource(),
+		acct:         acct,
+		login:        *acct,
+		opts:         opts,
+		events:       make(chan Event, opts.EventBuffer),
+		wake:         make(chan struct{}, 1),
+		presence:     SetPresence{Show: show, Status: acct.StatusMessage},
+		items:        map[string]roster.Item{},
+		out:          newOutbox(outStore(opts.Store)),
+		seen:         recentSet{max: 2000},
+		lastIn:       map[lastKey]lastReceived{},
+		chaty:        map[string]bool{},
+		asked:        map[string]bool{},
+		mam:          map[string]mamMode{},
+		mamAt:        map[string]time.Time{},
+		rooms:        map[string]*mucRoom{},
+		roomQueries:  map[string]*roomQuery{},
+		spentQueries: recentSet{max: 1000},
+		capsCache:    map[string]bool{},
+		resource:     defaultResource(),
 	}
 }
 
@@ -348,6 +358,7 @@ func withStoreID(ev Event, id int64) Event {
 type batch struct {
 	events   []Event
 	receipts []*xmpp.Element
+	meta     []history.MetaSet // stored with the events' messages (see setMetaAfter)
 }
 
 // batchMax bounds how much is gathered before it is handed on.
@@ -367,8 +378,11 @@ func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
 	for _, err := range c.out.takeErrors() {
 		c.pend.events = append(c.pend.events, Notice{Text: err.Error()})
 	}
+	if p, ok := c.progress(); ok {
+		c.pend.events = append(c.pend.events, p) // after what it counts
+	}
 	evs := c.pend.events
-	if len(evs) == 0 && len(c.pend.receipts) == 0 {
+	if len(evs) == 0 && len(c.pend.receipts) == 0 && len(c.pend.meta) == 0 {
 		return true
 	}
 	if c.opts.Store != nil {
@@ -379,8 +393,8 @@ func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
 				rows, at = append(rows, m), append(at, i)
 			}
 		}
-		if len(rows) > 0 {
-			if err := c.opts.Store.Append(rows); err != nil {
+		if len(rows) > 0 || len(c.pend.meta) > 0 {
+			if err := c.opts.Store.Write(rows, c.pend.meta); err != nil {
 				c.emit(ctx, Notice{Text: "could not store messages in history: " + err.Error()})
 			} else {
 				for k, i := range at {

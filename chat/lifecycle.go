@@ -555,6 +555,7 @@ func (c *Client) session(ctx context.Context) error {
 		// The server kept roster and presence, and re-sent what it had
 		// not got; only what never went out is left to send.
 		c.flush(sess, true, func(ev Event) { c.emit(ctx, ev) })
+		c.afterResume(ctx, sess) // the archive catch-ups the last connection cut short
 	} else if err := c.fetchRoster(ctx, sess, kill); err != nil {
 		sess.Close()
 		return ended(<-readErr)
@@ -759,6 +760,10 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 			}
 		}
 		c.deliver(RosterReset{Items: items, Version: ver})
+		// What was said while we were away, from the archive: asked before
+		// our presence, so the server, seeing the archive read, does not
+		// also send it all again as offline messages (XEP-0313 §9).
+		c.catchUp(ctx, sess)
 		c.mu.Lock()
 		p := c.presence
 		c.mu.Unlock()
@@ -769,8 +774,6 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		// again (a copy the server had after all carries the same
 		// origin-id); what this session sent already is not sent twice.
 		c.flush(sess, false, c.deliver)
-		// And what was said while we were away, from the archive.
-		c.catchUp(ctx, sess)
 		// The server forgot which rooms we were in.
 		c.rejoinRooms(ctx, sess)
 		c.findServices(sess)

@@ -148,12 +148,21 @@ const (
 	mamBackfill                    // the latest page of one conversation, into the store
 	mamRoom                        // a room's archive, after joining (see roomCatchUp)
 	mamRoomBackfill                // an older page of a room's archive, into the store
+	mamCount                       // how many messages a catch-up has to read (no results)
 )
 
 // catchUp asks the archive for everything after the newest archived
 // message held, so nothing sent while gab was away is missing. On the very
-// first run it only notes where the archive ends.
+// first run it only notes where the archive ends. Where it was read up to
+// is stored with the messages of each page, in one transaction (see
+// setMetaAfter): a catch-up cut short goes on from the last page stored,
+// with no gap and nothing twice.
 func (c *Client) catchUp(ctx context.Context, sess *xmpp.Session) {
+	c.tally, c.catching = tally{}, false // a new session: what the last had under way is gone
+	c.catchUpAccount(ctx, sess)
+}
+
+func (c *Client) catchUpAccount(ctx context.Context, sess *xmpp.Session) {
 	if c.opts.Store == nil {
 		return
 	}
@@ -162,45 +171,104 @@ func (c *Client) catchUp(ctx context.Context, sess *xmpp.Session) {
 		c.deliver(Notice{Text: "could not read from history where the archive was read up to; not catching up this time: " + err.Error()})
 		return
 	}
-	switch last {
-	case "":
-		c.queryArchive(ctx, sess, mamMarkEnd, "", true)
-	case archiveStart:
-		c.queryArchive(ctx, sess, mamCatchUp, "", false)
-	default:
-		c.queryArchive(ctx, sess, mamCatchUp, last, false)
+	if last == "" {
+		// The first run: the server's offline messages are all there is
+		// to show, and it sends them on our presence only to a session
+		// that has not read the archive; so the archive is asked where
+		// it ends once our presence is out, after a ping's round trip
+		// (whose answer the reader takes after the presence is sent).
+		// Its end is a catch-up's end too (CatchUpProgress, Done), once
+		// where it ends is stored.
+		c.startChain("")
+		ping := xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", c.acct.JID.Domainpart()).Add(xmpp.E(xmpp.NSPing, "ping"))
+		sess.SendIQFunc(ping, c.opts.IQTimeout, func(_ *xmpp.Element, err error) {
+			if err == nil {
+				c.queryArchive(ctx, sess, mamMarkEnd, "", true)
+			}
+		})
+		return
 	}
+	c.catching = true
+	c.startChain("")
+	after, since, count := last, time.Time{}, true
+	if last == archiveStart {
+		after = "" // from the archive's start: all of it
+	} else {
+		at, err := c.opts.Store.Meta(ctx, metaMAMTime)
+		since, err = time.Parse(time.RFC3339Nano, at)
+		count = err == nil // a store from before times were kept: no total
+	}
+	if count {
+		c.countArchive(ctx, sess, "", "", since, false)
+	}
+	c.queryArchive(ctx, sess, mamCatchUp, after, false)
+}
+
+// resumeCatchUps goes on with the catch-ups a session cut short when the
+// next one resumed it (XEP-0198): the server kept the session, not the
+// queries under way. It runs on the reader goroutine.
+func (c *Client) resumeCatchUps(ctx context.Context, sess *xmpp.Session) {
+	if c.catching {
+		c.catchUpAccount(ctx, sess)
+	}
+	c.state.Lock()
+	var rooms []string
+	for roomJID, r := range c.rooms {
+		if r.catching && r.state == mucJoined {
+			rooms = append(rooms, roomJID)
+		}
+	}
+	c.state.Unlock()
+	for _, roomJID := range rooms {
+		c.roomCatchUp(ctx, sess, roomJID)
+	}
+}
+
+// afterResume has the reader goroutine go on with what a resumed session
+// lost (see resumeCatchUps), once the server answers a ping: the answer
+// comes in on that goroutine.
+func (c *Client) afterResume(ctx context.Context, sess *xmpp.Session) {
+	iq := xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", c.acct.JID.Domainpart()).Add(xmpp.E(xmpp.NSPing, "ping"))
+	sess.SendIQFunc(iq, c.opts.IQTimeout, func(_ *xmpp.Element, err error) {
+		if err == nil {
+			c.resumeCatchUps(ctx, sess)
+		}
+	})
 }
 
 // sendArchiveQuery sends one archive query (XEP-0313) with the given form
 // fields besides FORM_TYPE and result-set element, registered under mode
 // so its results are recognised as ours. done gets the final answer: on
 // the reader goroutine, after the page's results, with err nil or the
-// server's *xmpp.StanzaError; or, with any other err (no answer in time,
-// the session ended), on another goroutine. It reports false, and done is
-// never called, when the query could not be sent.
-func (c *Client) sendArchiveQuery(ctx context.Context, sess *xmpp.Session, mode mamMode, fields []*xmpp.Element, set *xmpp.Element, done func(fin *xmpp.Element, err error)) bool {
+// server's *xmpp.StanzaError, and at the archive's time of the page's
+// last message (zero for none); or, with any other err (no answer in
+// time, the session ended), on another goroutine. It reports false, and
+// done is never called, when the query could not be sent.
+func (c *Client) sendArchiveQuery(ctx context.Context, sess *xmpp.Session, mode mamMode, fields []*xmpp.Element, set *xmpp.Element, done func(fin *xmpp.Element, at time.Time, err error)) bool {
 	qid := NewID()
 	form := xmpp.E(NSForms, "x", "type", "submit").Add(
 		xmpp.E(NSForms, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.E(NSForms, "value").WithText(NSMAM)),
 	)
 	form.Add(fields...)
 	q := xmpp.E(NSMAM, "query", "queryid", qid).Add(form, set)
-	forget := func() {
+	forget := func() time.Time {
 		c.state.Lock()
+		defer c.state.Unlock()
+		at := c.mamAt[qid]
 		delete(c.mam, qid)
-		c.state.Unlock()
+		delete(c.mamAt, qid)
+		return at
 	}
 	c.state.Lock()
 	c.mam[qid] = mode
 	c.state.Unlock()
 	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set").Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
-		forget()
+		at := forget()
 		if err != nil {
-			done(nil, err)
+			done(nil, time.Time{}, err)
 			return
 		}
-		done(res.Child(NSMAM, "fin"), nil)
+		done(res.Child(NSMAM, "fin"), at, nil)
 	})
 	if err != nil {
 		forget()
@@ -222,23 +290,53 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 	default:
 		set.Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(mamPage)), xmpp.E(NSRSM, "after").WithText(after))
 	}
-	c.sendArchiveQuery(ctx, sess, mode, nil, set, func(fin *xmpp.Element, err error) {
+	sent := c.sendArchiveQuery(ctx, sess, mode, nil, set, func(fin *xmpp.Element, at time.Time, err error) {
 		if err != nil {
-			return // no archive, or the session ended: the next connection asks again
+			var se *xmpp.StanzaError
+			if errors.As(err, &se) && (mode == mamCatchUp || mode == mamMarkEnd) {
+				// On the reader goroutine: the server has no archive to
+				// give. Otherwise the session ended: the next asks again.
+				c.catching = false
+				c.chainDone("")
+			}
+			return
 		}
+		// The reader goroutine: the page's messages are handed on before
+		// this, and where it ends is stored in their transaction.
 		last := fin.Child(NSRSM, "set").ChildText(NSRSM, "last")
 		if last == "" {
 			if mode == mamMarkEnd {
 				// An empty archive: next time, everything from its start.
-				c.storeFailed(c.opts.Store.SetMeta(ctx, metaMAMLast, archiveStart))
+				c.setMetaAfter(metaMAMLast, archiveStart)
 			}
+			c.catching = false
+			c.chainDone("")
 			return
 		}
-		c.storeFailed(c.opts.Store.SetMeta(ctx, metaMAMLast, last))
-		if mode == mamCatchUp && fin.Get("complete") != "true" {
-			c.queryArchive(ctx, sess, mamCatchUp, last, false)
+		c.setMetaAfter(metaMAMLast, last)
+		stamp := ""
+		if !at.IsZero() {
+			stamp = at.UTC().Format(time.RFC3339Nano)
 		}
+		c.setMetaAfter(metaMAMTime, stamp)
+		if mode == mamMarkEnd {
+			c.chainDone("")
+			return
+		}
+		if mode != mamCatchUp {
+			return
+		}
+		if fin.Get("complete") != "true" {
+			c.queryArchive(ctx, sess, mamCatchUp, last, false)
+			return
+		}
+		c.catching = false
+		c.chainDone("")
 	})
+	if !sent && (mode == mamCatchUp || mode == mamMarkEnd) {
+		c.catching = false
+		c.chainDone("")
+	}
 }
 
 // archived turns an archive result of one of our queries into the message
@@ -247,9 +345,15 @@ func (c *Client) queryArchive(ctx context.Context, sess *xmpp.Session, mode mamM
 func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) {
 	c.state.Lock()
 	mode, ours := c.mam[a.QueryID]
+	if ours {
+		c.mamAt[a.QueryID] = a.Time
+	}
 	c.state.Unlock()
-	if !ours || mode == mamMarkEnd {
+	if !ours || mode == mamMarkEnd || mode == mamCount {
 		return nil, false
+	}
+	if mode == mamCatchUp {
+		c.chainRead("")
 	}
 	conv := ChatWith(a.Peer)
 	if a.Private {
@@ -334,7 +438,7 @@ func (c *Client) storeFailed(err error) {
 func (c *Client) backfill(ctx context.Context, sess *xmpp.Session, id uint64, cmd LoadHistory) bool {
 	with := xmpp.E(NSForms, "field", "var", "with").Add(xmpp.E(NSForms, "value").WithText(cmd.Conv.JID))
 	set := xmpp.E(NSRSM, "set").Add(xmpp.E(NSRSM, "max").WithText(fmt.Sprint(pageLimit(cmd))), xmpp.E(NSRSM, "before"))
-	return c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element, err error) {
+	return c.sendArchiveQuery(ctx, sess, mamBackfill, []*xmpp.Element{with}, set, func(fin *xmpp.Element, _ time.Time, err error) {
 		var se *xmpp.StanzaError
 		if err == nil || errors.As(err, &se) {
 			c.answerPage(ctx, id, cmd, err, c.deliver) // the reader goroutine

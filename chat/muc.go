@@ -778,19 +778,46 @@ func (c *Client) occupantEvent(ctx context.Context, sess *xmpp.Session, e Occupa
 // roomCatchUp reads the room's archive after the newest message from it
 // that the store holds (or, for a room never seen, its latest page),
 // page by page until the archive says it is complete.
+//
+// Where it stands is kept in the store (metaRoomCatchUp) from its start,
+// and moved on in the transaction of each page's messages: a catch-up cut
+// short goes on from the last page stored, not from a live message stored
+// meanwhile (which would leave a gap before it).
 func (c *Client) roomCatchUp(ctx context.Context, sess *xmpp.Session, roomJID string) {
 	after := ""
+	var floor time.Time
 	if c.opts.Store != nil {
-		var err error
-		var floor time.Time
-		after, floor, err = c.opts.Store.LastArchiveID(ctx, RoomConv(roomJID).stored())
+		conv := RoomConv(roomJID).stored()
+		key := metaRoomCatchUp(roomJID)
+		marker, err := c.opts.Store.Meta(ctx, key)
 		c.storeFailed(err)
+		var last string
+		last, floor, err = c.opts.Store.LastArchiveID(ctx, conv)
+		c.storeFailed(err)
+		switch marker {
+		case "":
+			// A new catch-up: from the newest message held, as the store
+			// stands now (nothing of this join is stored yet).
+			after = last
+			marker = cmp.Or(last, roomLatest)
+			c.storeFailed(c.opts.Store.SetMeta(ctx, key, marker))
+		case roomLatest:
+			// The latest page of a room never seen, again: what of it
+			// was stored is recognised.
+		default:
+			after = marker
+			if at, ok, err := c.opts.Store.ArchiveTime(ctx, conv, marker); err == nil && ok {
+				floor = at
+			}
+		}
 		c.state.Lock()
 		if r, ok := c.rooms[roomJID]; ok {
 			r.floor = floor
 		}
 		c.state.Unlock()
 	}
+	c.startChain(roomJID)
+	c.countArchive(ctx, sess, roomJID, roomJID, floor, after == "")
 	c.roomArchivePage(ctx, sess, roomJID, after, after == "")
 }
 
@@ -826,6 +853,10 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 			r.catching, r.caught = false, 0
 		}
 		c.state.Unlock()
+		if err == nil && c.opts.Store != nil {
+			c.setMetaAfter(metaRoomCatchUp(roomJID), "") // with the last page
+		}
+		c.chainDone(roomJID)
 		c.deliver(RoomCatchUp{Room: roomJID, Count: n, Err: err})
 	}
 	err := sess.SendIQFunc(xmpp.E(xmpp.NSClient, "iq", "type", "set", "to", roomJID).Add(q), c.opts.IQTimeout, func(res *xmpp.Element, err error) {
@@ -854,10 +885,14 @@ func (c *Client) roomArchivePage(ctx context.Context, sess *xmpp.Session, roomJI
 			done(nil)
 			return
 		}
+		if c.opts.Store != nil {
+			c.setMetaAfter(metaRoomCatchUp(roomJID), last) // with the page's messages
+		}
 		c.roomArchivePage(ctx, sess, roomJID, last, false)
 	})
 	if err != nil {
 		forget()
+		c.chainDone(roomJID)
 	}
 }
 
@@ -876,6 +911,11 @@ func (c *Client) roomArchiveQuery(roomJID string, mode mamMode, set *xmpp.Elemen
 		c.state.Lock()
 		defer c.state.Unlock()
 		delete(c.mam, qid)
+		if rq := c.roomQueries[qid]; rq != nil {
+			// Its results may come again, re-sent by the server into a
+			// resumed session: known, and dropped without a word.
+			c.spentQueries.add(qid + "\x00" + rq.room)
+		}
 		delete(c.roomQueries, qid)
 	}
 }
@@ -932,9 +972,17 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 		// In the archive's order, which is the order they are stored in.
 		a.Time = r.ceiling.Add(-time.Microsecond)
 	}
+	catching := c.mam[a.QueryID] == mamRoom
+	spent := rq == nil && c.spentQueries.keys[a.QueryID+"\x00"+a.Room]
 	c.state.Unlock()
+	if spent {
+		return nil, false
+	}
 	if rq == nil || rq.room != a.Room {
 		return Notice{Text: "dropped an archive result from " + a.Room + " that answers no query of ours to it"}, true
+	}
+	if catching {
+		c.chainRead(a.Room)
 	}
 	conv := RoomConv(a.Room)
 	if backfill {

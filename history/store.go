@@ -295,8 +295,17 @@ func (s *Store) migrate() error {
 }
 
 // Append stores messages in one transaction and fills in their IDs.
-func (s *Store) Append(msgs []*Message) error {
-	if len(msgs) == 0 {
+func (s *Store) Append(msgs []*Message) error { return s.Write(msgs, nil) }
+
+// MetaSet is one value kept between runs (see Meta), to be written with
+// messages; an empty Value removes the key.
+type MetaSet struct{ Key, Value string }
+
+// Write stores messages and sets meta values in one transaction, and
+// fills in the messages' IDs: a value that says how far something has
+// been read is never on disk without what was read.
+func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
+	if len(msgs) == 0 && len(meta) == 0 {
 		return nil
 	}
 	tx, err := s.db.Begin()
@@ -304,6 +313,19 @@ func (s *Store) Append(msgs []*Message) error {
 		return err
 	}
 	defer tx.Rollback()
+	for _, m := range meta {
+		if m.Value == "" {
+			_, err = tx.Exec(`DELETE FROM meta WHERE key = ?`, m.Key)
+		} else {
+			_, err = tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, m.Key, m.Value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(msgs) == 0 {
+		return tx.Commit()
+	}
 	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, kind, nick, occupant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
@@ -701,6 +723,18 @@ func (s *Store) archiveEdge(ctx context.Context, c Conv, order string) (string, 
 		return "", time.Time{}, nil
 	}
 	return id, time.UnixMicro(ts), err
+}
+
+// ArchiveTime is the time of the message of conversation c with this
+// archive id, and whether there is one.
+func (s *Store) ArchiveTime(ctx context.Context, c Conv, archiveID string) (time.Time, bool, error) {
+	var ts int64
+	err := s.db.QueryRowContext(ctx, `SELECT ts FROM messages WHERE peer = ? AND kind = ? AND archive_id = ? AND archive_id != '' LIMIT 1`,
+		c.Peer, c.kind(), archiveID).Scan(&ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMicro(ts), err == nil, err
 }
 
 // Meta reads a value kept between runs ("" when unset).

@@ -368,3 +368,38 @@ func TestCorrectionsKeepTheOriginal(t *testing.T) {
 		t.Fatal("a last message in an empty conversation")
 	}
 }
+
+// A meta value written with messages is stored with them or not at all:
+// how far an archive was read never gets to disk without what was read.
+func TestWriteKeepsMetaWithItsMessages(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	good := &Message{Peer: "b@x", Direction: In, Body: "one", ArchiveID: "A1"}
+	if err := s.Write([]*Message{good}, []MetaSet{{Key: "read up to", Value: "A1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Meta(ctx, "read up to"); v != "A1" || good.ID == 0 {
+		t.Fatalf("meta %q, message id %d", v, good.ID)
+	}
+	bad := &Message{Peer: "", Direction: In, Body: "no peer", ArchiveID: "A3"}
+	ok := &Message{Peer: "b@x", Direction: In, Body: "two", ArchiveID: "A2"}
+	if err := s.Write([]*Message{ok, bad}, []MetaSet{{Key: "read up to", Value: "A3"}}); err == nil {
+		t.Fatal("a message without a conversation was stored")
+	}
+	if v, _ := s.Meta(ctx, "read up to"); v != "A1" {
+		t.Fatalf("meta moved on to %q with its messages not stored", v)
+	}
+	if n, _ := s.Count(ctx); n != 1 {
+		t.Fatalf("%d messages stored, want the first alone", n)
+	}
+	if err := s.Write(nil, []MetaSet{{Key: "read up to", Value: ""}}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.Meta(ctx, "read up to"); v != "" {
+		t.Fatalf("meta not removed: %q", v)
+	}
+}

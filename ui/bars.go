@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
@@ -211,6 +212,9 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		screen.SetContent(col, y, mark, nil, base.Foreground(color))
 		col += 2
 		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.connText(), acct.Show), base)
+		if text := catchUpText(acct.CatchUp); text != "" {
+			col += drawText(screen, col, y, x+w-col, "│ "+text+" ", base)
+		}
 	}
 	if c.Conv.Kind == chat.KindRoom {
 		if r := s.state.Room(c.Account, c.Conv.JID); r != nil {
@@ -246,6 +250,32 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	if msg != "" {
 		drawText(screen, col, y, x+w-col, "│ "+msg, style)
 	}
+}
+
+// catchUpText says how far the archive catch-up stands, "" when none is
+// under way: "catching up: 12,400 of ~50,000", without the total when
+// the server gave no count.
+func catchUpText(p chat.CatchUpProgress) string {
+	if p.Done || (p.Read == 0 && p.Total == 0) {
+		return ""
+	}
+	text := "catching up: " + thousands(p.Read)
+	if p.Total > 0 {
+		text += " of ~" + thousands(max(p.Total, p.Read))
+	}
+	return text
+}
+
+// thousands writes n with a comma between each group of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // typingText says who is typing in a room, each nick cleaned and

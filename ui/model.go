@@ -36,6 +36,9 @@ type Account struct {
 	// Cached: the contact list shown is the one saved by the last run;
 	// the server has not confirmed it yet in this run.
 	Cached bool
+	// CatchUp is how far reading the archives after a new session stands;
+	// zero when no catch-up is under way.
+	CatchUp chat.CatchUpProgress
 }
 
 // LineKind says how a conversation line is drawn.
@@ -347,6 +350,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 		prefix = a.Name + ": "
 	}
 	switch e := ev.(type) {
+	case chat.CatchUpProgress:
+		a.CatchUp = e
+		if e.Done {
+			a.CatchUp = chat.CatchUpProgress{}
+		}
 	case chat.Connected:
 		a.Conn, a.JID = "online", e.JID
 		if e.Resumed {
@@ -358,6 +366,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 			s.Log(LineInfo, "%sconnected as %s (%s)", prefix, e.JID, e.Mechanism)
 		}
 	case chat.Disconnected:
+		a.CatchUp = chat.CatchUpProgress{} // a resumed session goes on with it, a new one starts again
 		if e.Final || e.Err == nil {
 			a.Roster.ClearPresence()
 			a.sessionEnded()
@@ -417,6 +426,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 				return
 			}
 		}
+		if e.Archived && s.countOnly(a, account, e.Conv, mention) {
+			return
+		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
 		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans}, e.Delayed)
@@ -449,6 +461,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.CarbonSent:
 		// Sent from another of our devices; in a room, the room's
 		// reflection of it: it is there.
+		if c, _ := s.Find(account, e.Conv); c == nil && e.Delayed && e.Conv.Kind != chat.KindPrivate {
+			return // from the archive, for a conversation not open: it is in the store
+		}
 		c, _ := s.Open(account, e.Conv)
 		state := chat.DeliverySent
 		if e.Conv.Kind == chat.KindRoom {
@@ -561,6 +576,36 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.Notice:
 		s.Log(LineInfo, "%s%s", prefix, e.Text)
 	}
+}
+
+// countOnly takes a message that came from the archive (a catch-up after
+// gab was away) for a conversation with no tab open as a count: the
+// contact's or the room's unread messages go up, and the message, stored
+// already, is read from the store when the conversation is opened. Tens
+// of thousands of them cost a number each, not a line each in memory. It
+// reports false where there is nowhere to count (someone not in the
+// roster, a private message in a room): then the tab opens as for any
+// message.
+func (s *State) countOnly(a *Account, account string, conv chat.Conv, mention bool) bool {
+	if c, _ := s.Find(account, conv); c != nil {
+		return false
+	}
+	switch conv.Kind {
+	case chat.KindChat:
+		if ct := a.Roster.Get(conv.JID); ct != nil {
+			ct.Unread++
+			return true
+		}
+	case chat.KindRoom:
+		if r := a.rooms().Get(conv.JID); r != nil {
+			r.Unread++
+			if mention {
+				r.Mentions++
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func (s *State) displayName(a *Account, bare string) string {

@@ -32,12 +32,13 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,rostercache,flood,roomjoin,autojoin,roomflood", "which cases to run (comma-separated: roster, rostercache, flood, soak, roomjoin, autojoin, roomflood)")
+	cases := flag.String("cases", "roster,rostercache,flood,roomjoin,autojoin,roomflood,catchup", "which cases to run (comma-separated: roster, rostercache, flood, soak, roomjoin, autojoin, roomflood, catchup)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
 	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")
 	flag.IntVar(&roomRate, "room-rate", 200, "messages a second in the busy room")
 	flag.DurationVar(&roomFor, "room-for", time.Minute, "how long the busy room is busy")
+	flag.IntVar(&catchupN, "catchup", catchupN, "messages in the archive the catchup case reads")
 	flag.Parse()
 	if err := run(*gab, *out, *idle, *flood, *soak, *cases); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -135,6 +136,13 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		roomRows = append(roomRows, rr...)
 	}
 
+	var catchupRows []row
+	if cases["catchup"] {
+		if catchupRows, err = catchupCase(abs, filepath.Join(dir, "catchup")); err != nil {
+			return err
+		}
+	}
+
 	if cases["soak"] {
 		sr, err := soakCase(abs, filepath.Join(dir, "soak"), soak)
 		if err != nil {
@@ -146,7 +154,7 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 	if !cases["roster"] && !cases["rostercache"] && !cases["flood"] {
 		rows = nil // the binary's size goes with the roster and flood figures
 	}
-	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}})
+	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}, {"catchup", catchupRows}})
 }
 
 // section is one table of the benchmark document, between markers of its

@@ -32,6 +32,11 @@ type Options struct {
 	MUC bool
 	// Extra is appended to the global section of the configuration.
 	Extra string
+	// SQLArchive keeps message archives in SQLite (Prosody's mod_storage_sql,
+	// through lua-dbi-sqlite3) instead of its internal files, which it
+	// reads whole for every archive query: a page of a 50,000-message
+	// archive then costs seconds, and catching up on it an hour.
+	SQLArchive bool
 }
 
 // Server is one Prosody process on 127.0.0.1 with its own directory.
@@ -143,7 +148,7 @@ s2s_ports = { }
 modules_enabled = { %[4]s }
 modules_disabled = { "s2s"; "s2s_auth_certs"; "dialback" }
 authentication = "internal_hashed"
-storage = "internal"
+storage = %[11]s
 default_archive_policy = true
 storage_archive_item_limit = 1000000
 c2s_require_encryption = true
@@ -156,7 +161,17 @@ log = { { levels = { min = "info" }, to = "file", filename = %[7]q } }
 VirtualHost "localhost"
 `, filepath.Join(s.Dir, "prosody.pid"), filepath.Join(s.Dir, "data"), s.Port, q(mods),
 		filepath.Join(s.Dir, "localhost.crt"), filepath.Join(s.Dir, "localhost.key"),
-		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort, s.Dir) + mucConfig(o)
+		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort, s.Dir, storage(o, s.Dir)) + mucConfig(o)
+}
+
+// storage is the configuration's storage setting, and the SQL database's
+// where archives are kept in SQLite.
+func storage(o Options, dir string) string {
+	if !o.SQLArchive {
+		return `"internal"`
+	}
+	return fmt.Sprintf(`{ archive = "sql"; muc_log = "sql" }
+sql = { driver = "SQLite3"; database = %q }`, filepath.Join(dir, "prosody.sqlite"))
 }
 
 // Run starts the server process and waits until its port accepts

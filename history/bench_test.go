@@ -1,6 +1,7 @@
 package history
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -100,6 +101,10 @@ func BenchmarkBeforePage(b *testing.B) {
 func createStore(path string) error {
 	s, err := Open(path)
 	if err != nil {
+		return err
+	}
+	if _, err := s.Search(context.Background(), "x", Conv{}, 1); err != nil {
+		s.Close()
 		return err
 	}
 	return s.Close()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -577,29 +578,11 @@ func (s *Store) Search(ctx context.Context, text string, c Conv, limit int) ([]M
 	}
 	slices.SortFunc(hits, newer)
 	if len(hits) == limit+searchSpan {
-		last, first := hits[limit-1], hits[0].id
-		for _, h := range hits {
-			first = min(first, h.id)
-		}
-		walk := `SELECT id, ts FROM messages WHERE (ts, id) > (?, ?) AND +id < ?`
-		args := []any{last.ts, last.id, first}
-		if c.Peer != "" {
-			walk = `SELECT id, ts FROM messages WHERE peer = ? AND kind = ? AND (ts, id) > (?, ?) AND +id < ?`
-			args = append([]any{c.Peer, c.kind()}, args...)
-		}
-		later, err := s.hits(ctx, walk, args...)
+		found, err := s.laterHits(ctx, q, c, hits, limit)
 		if err != nil {
 			return nil, err
 		}
-		for _, h := range later {
-			var n int
-			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?`, q, h.id).Scan(&n); err != nil {
-				return nil, err
-			}
-			if n > 0 {
-				hits = append(hits, h)
-			}
-		}
+		hits = append(hits, found...)
 		slices.SortFunc(hits, newer)
 	}
 	hits = hits[:min(len(hits), limit)]
@@ -618,6 +601,59 @@ func (s *Store) Search(ctx context.Context, text string, c Conv, limit int) ([]M
 		return newer(hit{a.ID, a.Time.UnixMicro()}, hit{b.ID, b.Time.UnixMicro()})
 	})
 	return out, nil
+}
+
+// walkBatch is how many rows laterHits reads at a time.
+const walkBatch = 500
+
+// laterHits finds the matches of q among rows stored before every row of
+// hits (limit+searchSpan matches of q, the newest stored, newest first in
+// time) that are dated among the limit newest. It walks rows newest first
+// in time order (of conversation c, or all) and checks each row stored
+// before those against the index, until limit matches are newer than the
+// row it is at.
+func (s *Store) laterHits(ctx context.Context, q string, c Conv, hits []hit, limit int) ([]hit, error) {
+	first := hits[0].id
+	for _, h := range hits {
+		first = min(first, h.id)
+	}
+	walk := `SELECT id, ts FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`
+	var args []any
+	if c.Peer != "" {
+		walk = `SELECT id, ts FROM messages WHERE peer = ? AND kind = ? AND (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`
+		args = []any{c.Peer, c.kind()}
+	}
+	var found []hit
+	k := 0 // hits newer than the row the walk is at
+	at := hit{math.MaxInt64, math.MaxInt64}
+	for {
+		batch, err := s.hits(ctx, walk, append(args, at.ts, at.id, walkBatch)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range batch {
+			for k < len(hits) && newer(hits[k], r) < 0 {
+				k++
+			}
+			if k+len(found) >= limit {
+				return found, nil
+			}
+			if r.id >= first {
+				continue // among hits if it matches
+			}
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?`, q, r.id).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				found = append(found, r)
+			}
+		}
+		if len(batch) < walkBatch {
+			return found, nil
+		}
+		at = batch[len(batch)-1]
+	}
 }
 
 // hits runs a query of rows and times, telling s.explain its plan.

@@ -28,7 +28,7 @@ import (
 )
 
 // version changes whenever what Build writes changes.
-const version = 2
+const version = 3
 
 // Conversations in every fixture: Rooms of them are rooms, the rest chats.
 const (
@@ -282,7 +282,7 @@ func fill(path string, n int) error {
 			}
 			body.WriteString(vocabulary[zipf.Uint64()])
 		}
-		ts := begin + int64(i)*(end-begin)/int64(n)
+		ts := begin + int64(float64(i)/float64(n)*float64(end-begin))
 		rec := ts
 		if r.Intn(50) == 0 {
 			// Brought in later from an archive: stored after messages

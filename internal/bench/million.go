@@ -140,6 +140,9 @@ func millionRun(gab, dir string, n int) ([]row, error) {
 		} else {
 			rare = append(rare, time.Since(t0))
 		}
+		if strings.HasPrefix(p.want, "nothing") {
+			continue // no dialog to close
+		}
 		t.key("Escape")
 		for deadline := time.Now().Add(time.Minute); strings.Contains(t.screen(), p.want); time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
@@ -205,8 +208,11 @@ func millionProbes(db string) (opens, searches []probe, err error) {
 	for i := 0; i < millionOpens && i < len(chats); i++ {
 		c := chats[i*len(chats)/millionOpens]
 		page, _, err := s.Before(ctx, history.Conv{Kind: c.Kind, Peer: c.Peer}, 0, 1)
-		if err != nil || len(page) == 0 {
+		if err != nil {
 			return nil, nil, fmt.Errorf("newest message of %s: %v", c.Peer, err)
+		}
+		if len(page) == 0 {
+			continue // the small store's quietest chats are empty
 		}
 		// The whole text, or its first 60 characters: random words, seen
 		// nowhere else on the screen.
@@ -222,7 +228,11 @@ func millionProbes(db string) (opens, searches []probe, err error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			searches = append(searches, probe{word: w, want: fmt.Sprintf("%d found for “%s”", len(hits), w)})
+			want := fmt.Sprintf("%d found for “%s”", len(hits), w)
+			if len(hits) == 0 {
+				want = fmt.Sprintf("nothing found for “%s”", w) // on the status line
+			}
+			searches = append(searches, probe{word: w, want: want})
 		}
 	}
 	return opens, searches, nil

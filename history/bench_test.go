@@ -332,3 +332,41 @@ func rss() int64 {
 	}
 	return 0
 }
+
+// A sent message's receipts and archive id at a million messages:
+// SetState and SetArchiveID by origin-id (each receipt, each sent
+// message's echo from the archive). The fixture's sent messages are
+// displayed and have archive ids already: the cached store is unchanged.
+func BenchmarkMillionSentUpdates(b *testing.B) {
+	s := fixtureStore(b, 1000000)
+	ctx := b.Context()
+	type sent struct {
+		c      Conv
+		origin string
+	}
+	var out []sent
+	rows, err := s.db.QueryContext(ctx, `SELECT peer, kind, origin_id FROM messages WHERE origin_id != '' AND id % 101 = 0 LIMIT 500`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var m sent
+		rows.Scan(&m.c.Peer, &m.c.Kind, &m.origin)
+		out = append(out, m)
+	}
+	rows.Close()
+	var lat latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := out[i%len(out)]
+		lat.time(func() {
+			if err := s.SetState(ctx, m.origin, StateDisplayed); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.SetArchiveID(ctx, m.c, m.origin, "x"); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	lat.report(b)
+}

@@ -498,8 +498,15 @@ func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
 
 // SetState records the delivery state of the outgoing message with
 // origin-id originID.
+//
+// The origin-id index holds only rows with one: "origin_id != ”" lets
+// SQLite use it (without it, every state change read the whole table).
 func (s *Store) SetState(ctx context.Context, originID, state string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET state = ? WHERE origin_id = ? AND direction = 'out'`, state, originID)
+	q := `UPDATE messages SET state = ? WHERE origin_id = ? AND origin_id != '' AND direction = 'out'`
+	if s.explain != nil {
+		s.explainPlan(ctx, q, []any{state, originID})
+	}
+	_, err := s.db.ExecContext(ctx, q, state, originID)
 	return err
 }
 
@@ -867,8 +874,15 @@ func (s *Store) HasLine(ctx context.Context, c Conv, nick, body string, t time.T
 
 // SetArchiveID records the archive id of an outgoing message in c we
 // stored by its origin-id, once the archive tells us.
+// By the origin-id index, as SetState: "+" keeps the conversation's
+// columns from drawing SQLite to an index that walks the conversation.
 func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE peer = ? AND kind = ? AND origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, c.Peer, c.kind(), originID)
+	q := `UPDATE messages SET archive_id = ? WHERE origin_id = ? AND origin_id != '' AND +peer = ? AND +kind = ? AND direction = 'out' AND archive_id = ''`
+	args := []any{archiveID, originID, c.Peer, c.kind()}
+	if s.explain != nil {
+		s.explainPlan(ctx, q, args)
+	}
+	_, err := s.db.ExecContext(ctx, q, args...)
 	return err
 }
 

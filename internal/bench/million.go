@@ -129,8 +129,11 @@ func millionRun(gab, dir string, n int) ([]row, error) {
 	// Searches from the console: every conversation.
 	var common, rare []time.Duration
 	for i, p := range searches {
-		t0 := time.Now()
 		t.keys("/search " + p.word)
+		if _, err := t.waitFor("> /search "+p.word, time.Minute, 2*time.Millisecond); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
 		t.key("Enter")
 		if _, err := t.waitFor(p.want, time.Minute, 2*time.Millisecond); err != nil {
 			return nil, err
@@ -151,10 +154,15 @@ func millionRun(gab, dir string, n int) ([]row, error) {
 		}
 	}
 	// Conversations opened: each one's newest message on screen.
+	// Timed from Enter: the command is typed (and seen in the composer)
+	// first.
 	var opened []time.Duration
 	for _, p := range opens {
-		t0 := time.Now()
 		t.keys("/msg " + p.conv)
+		if _, err := t.waitFor("> /msg "+p.conv, time.Minute, 2*time.Millisecond); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
 		t.key("Enter")
 		if _, err := t.waitFor(p.want, time.Minute, 2*time.Millisecond); err != nil {
 			return nil, err
@@ -171,9 +179,9 @@ func millionRun(gab, dir string, n int) ([]row, error) {
 	}
 	return []row{
 		{size + ": launch → first frame", ms(first.Sub(start)), fmt.Sprintf("connected and roster drawn at %s; store %s (fixture %s)", ms(connected.Sub(start)), mb(fileSize(db)), built)},
-		{size + ": open a conversation → its newest message on screen", dist(opened), fmt.Sprintf("%d chats of every size, `/msg JID`, through tmux (includes its polling); target p99 ≤ 30 ms for the store's part", len(opened))},
-		{size + ": `/search` a common word → results on screen", dist(common), fmt.Sprintf("%d words, every conversation, up to 200 hits; target p99 ≤ 200 ms", len(common))},
-		{size + ": `/search` a rare word → results on screen", dist(rare), fmt.Sprintf("%d words, every conversation", len(rare))},
+		{size + ": open a conversation → its newest message on screen", dist(opened), fmt.Sprintf("%d chats of every size, from Enter on a typed `/msg JID`, through tmux (includes its polling); target p99 ≤ 30 ms", len(opened))},
+		{size + ": `/search` a common word → results on screen", dist(common), fmt.Sprintf("%d words, every conversation, up to 200 hits, from Enter; target p99 ≤ 200 ms", len(common))},
+		{size + ": `/search` a rare word → results on screen", dist(rare), fmt.Sprintf("%d words, every conversation, from Enter", len(rare))},
 		{size + ": memory after all that", fmt.Sprintf("RSS %s, peak %s", mb(rss), mb(peak)), "target ≤ 80 MB"},
 	}, nil
 }

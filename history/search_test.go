@@ -187,6 +187,12 @@ func TestSearchIndexRefilledAfterUpgrade(t *testing.T) {
 	if err != nil || len(hits) != 2 || hits[0].Peer != "p1@x" || hits[1].Peer != "p1@x" {
 		t.Fatalf("in one conversation: %v %v", hits, err)
 	}
+	// What the index knows of a message's conversation is not its text.
+	for _, q := range []string{"zc", "zc1", "conv", "p1"} {
+		if hits, err := s.Search(ctx, q, Conv{}, 10); err != nil || len(hits) != 0 {
+			t.Fatalf("Search(%q): %d hits, %v", q, len(hits), err)
+		}
+	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
 	}

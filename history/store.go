@@ -390,7 +390,7 @@ func (s *Store) indexer() {
 // indexChunk is how many messages the index takes in one transaction:
 // catching up on a large backlog (a whole store after an upgrade) leaves
 // the database to others between chunks.
-const indexChunk = 20000
+const indexChunk = 5000
 
 // index adds every message not yet in the search index to it, a chunk
 // per transaction.

@@ -1,9 +1,19 @@
 package history
 
 import (
+	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/internal/histfixture"
 )
 
 // One message per transaction, as messages are stored today.
@@ -79,4 +89,284 @@ func BenchmarkBeforePage(b *testing.B) {
 			b.Fatalf("%d messages, %v", len(page), err)
 		}
 	}
+}
+
+// The store at a million messages (see internal/histfixture: 200
+// conversations of Zipf-spread sizes, rooms among them, Zipf-distributed
+// words). The fixture is built once and cached under the system's
+// temporary directory; its building time is logged when it happens.
+// Latencies are reported as p50 and p99 over the loop's iterations, each
+// on a different conversation or word.
+
+func createStore(path string) error {
+	s, err := Open(path)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Search(context.Background(), "x", Conv{}, 1); err != nil {
+		s.Close()
+		return err
+	}
+	return s.Close()
+}
+
+// fixtureStore opens the cached fixture of n messages.
+func fixtureStore(b *testing.B, n int) *Store {
+	b.Helper()
+	path, took, err := histfixture.Build(n, createStore)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if took > 0 {
+		b.Logf("built the fixture of %d messages in %v", n, took.Round(time.Millisecond))
+	}
+	s, err := Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// latencies records one duration per iteration and reports p50 and p99.
+type latencies []time.Duration
+
+func (l *latencies) time(f func()) {
+	t := time.Now()
+	f()
+	*l = append(*l, time.Since(t))
+}
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	at := func(q float64) float64 {
+		return float64(l[min(len(l)-1, int(q*float64(len(l))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.5), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+func fixtureConvs() []Conv {
+	var out []Conv
+	for _, c := range histfixture.Convs() {
+		out = append(out, Conv{Kind: c.Kind, Peer: c.Peer})
+	}
+	return out
+}
+
+// Opening a conversation's tab: the newest page the interface asks for
+// (LoadHistory with no Before, a page of 100: Store.Before(c, 0, 100)).
+func BenchmarkMillionOpenConversation(b *testing.B) {
+	s := fixtureStore(b, 1000000)
+	convs := fixtureConvs()
+	ctx := b.Context()
+	var lat latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c := convs[(i*37)%len(convs)]
+		lat.time(func() {
+			if page, _, err := s.Before(ctx, c, 0, 100); err != nil || len(page) == 0 {
+				b.Fatalf("%v: %d messages, %v", c, len(page), err)
+			}
+		})
+	}
+	lat.report(b)
+}
+
+// Paging back 100 messages from a point anywhere in a conversation.
+func BenchmarkMillionPageBack(b *testing.B) {
+	s := fixtureStore(b, 1000000)
+	convs := fixtureConvs()
+	ctx := b.Context()
+	// Starting points: for each conversation, rows spread over its whole
+	// history.
+	type start struct {
+		c  Conv
+		id int64
+	}
+	var starts []start
+	for _, c := range convs {
+		rows, err := s.db.QueryContext(ctx, `SELECT id FROM messages WHERE peer = ? AND kind = ? AND id % 97 = 0 LIMIT 20`, c.Peer, c.Kind)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			starts = append(starts, start{c, id})
+		}
+		rows.Close()
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(starts), func(i, j int) { starts[i], starts[j] = starts[j], starts[i] })
+	var lat latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st := starts[i%len(starts)]
+		lat.time(func() {
+			if _, _, err := s.Before(ctx, st.c, st.id, 100); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	lat.report(b)
+}
+
+// /search as the interface runs it (up to 200 hits), for words of every
+// kind: in every conversation, or in the one open.
+func BenchmarkMillionSearch(b *testing.B) {
+	s := fixtureStore(b, 1000000)
+	convs := fixtureConvs()
+	ctx := b.Context()
+	for _, tc := range []struct {
+		name string
+		word func(i int) string
+		conv func(i int) Conv
+	}{
+		{"common", histfixture.Common, func(int) Conv { return Conv{} }},
+		{"rare", histfixture.Rare, func(int) Conv { return Conv{} }},
+		{"common-in-conversation", histfixture.Common, func(i int) Conv { return convs[(i*37)%len(convs)] }},
+		{"rare-in-conversation", histfixture.Rare, func(i int) Conv { return convs[(i*37)%len(convs)] }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var lat latencies
+			hits := 0
+			for i := 0; i < b.N; i++ {
+				word, c := tc.word(i), tc.conv(i)
+				lat.time(func() {
+					h, err := s.Search(ctx, word, c, 200)
+					if err != nil {
+						b.Fatal(err)
+					}
+					hits += len(h)
+				})
+			}
+			lat.report(b)
+			b.ReportMetric(float64(hits)/float64(b.N), "hits/op")
+		})
+	}
+}
+
+// What launching gab asks of the store before the first frame and right
+// after: Open (schema check, the indexer's catch-up), the outbox (Unsent)
+// and where the archive catch-up starts (Meta), then Close; at a million
+// messages and at a thousand.
+func BenchmarkMillionLaunch(b *testing.B) {
+	for _, n := range []int{1000, 1000000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			path, _, err := histfixture.Build(n, createStore)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := b.Context()
+			var lat latencies
+			for i := 0; i < b.N; i++ {
+				lat.time(func() {
+					s, err := Open(path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := s.Unsent(ctx); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := s.Meta(ctx, "mam-last"); err != nil {
+						b.Fatal(err)
+					}
+					if err := s.Close(); err != nil {
+						b.Fatal(err)
+					}
+				})
+			}
+			lat.report(b)
+		})
+	}
+}
+
+// Memory after a session's worth of reading at a million messages: 200
+// conversations opened and paged back once, 100 searches. Reported: the
+// Go heap in use and the process's resident set (SQLite's page cache in
+// modernc's build is allocated outside the Go heap).
+func BenchmarkMillionMemory(b *testing.B) {
+	s := fixtureStore(b, 1000000)
+	convs := fixtureConvs()
+	ctx := b.Context()
+	for i := 0; i < b.N; i++ {
+		for _, c := range convs {
+			page, _, err := s.Before(ctx, c, 0, 100)
+			if err != nil || len(page) == 0 {
+				b.Fatal(err)
+			}
+			if _, _, err := s.Before(ctx, c, page[0].ID, 100); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for k := 0; k < 50; k++ {
+			if _, err := s.Search(ctx, histfixture.Common(k), Conv{}, 200); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Search(ctx, histfixture.Rare(k), Conv{}, 200); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/1e6, "heap-MB")
+	b.ReportMetric(float64(rss())/1e6, "rss-MB")
+}
+
+// rss is the process's resident set size, from /proc.
+func rss() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// A sent message's receipts and archive id at a million messages:
+// SetState and SetArchiveID by origin-id (each receipt, each sent
+// message's echo from the archive). The fixture's sent messages are
+// displayed and have archive ids already: the cached store is unchanged.
+func BenchmarkMillionSentUpdates(b *testing.B) {
+	s := fixtureStore(b, 1000000)
+	ctx := b.Context()
+	type sent struct {
+		c      Conv
+		origin string
+	}
+	var out []sent
+	rows, err := s.db.QueryContext(ctx, `SELECT peer, kind, origin_id FROM messages WHERE origin_id != '' AND id % 101 = 0 LIMIT 500`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var m sent
+		rows.Scan(&m.c.Peer, &m.c.Kind, &m.origin)
+		out = append(out, m)
+	}
+	rows.Close()
+	var lat latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := out[i%len(out)]
+		lat.time(func() {
+			if err := s.SetState(ctx, m.origin, StateDisplayed); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.SetArchiveID(ctx, m.c, m.origin, "x"); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	lat.report(b)
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,6 +217,30 @@ var migrations = []string{
 		nick     TEXT NOT NULL DEFAULT '',
 		autojoin INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;`,
+	// Search at a million messages. The index keeps no copy of the text
+	// (contentless, rows deletable), indexes word prefixes of one to four
+	// letters (a search for "the" no longer merges the lists of every word
+	// that begins so), and knows each message's conversation (a token
+	// zcN, N its row in convs), so a search in one conversation is one
+	// lookup in the index, not a walk of every match elsewhere.
+	// messages_ts orders all conversations by time for search. The index
+	// is refilled by the indexer in the background (fts_state back to 0).
+	`DROP TRIGGER messages_fts_delete;
+	DROP TRIGGER messages_fts_update;
+	DROP TABLE messages_fts;
+	CREATE TABLE convs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, peer TEXT NOT NULL, UNIQUE (peer, kind));
+	CREATE VIRTUAL TABLE messages_fts USING fts5(body, conv, content='', contentless_delete=1, prefix='1 2 3 4');
+	UPDATE fts_state SET indexed = 0;
+	CREATE INDEX messages_ts ON messages (ts, id);
+	CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+	WHEN old.id <= (SELECT indexed FROM fts_state) BEGIN
+		DELETE FROM messages_fts WHERE rowid = old.id;
+	END;
+	CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+	WHEN old.id <= (SELECT indexed FROM fts_state) BEGIN
+		DELETE FROM messages_fts WHERE rowid = old.id;
+		INSERT INTO messages_fts(rowid, body, conv) SELECT new.id, new.body, 'zc' || id FROM convs WHERE peer = new.peer AND kind = new.kind;
+	END;`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -367,8 +393,20 @@ func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
 // indexer brings the search index up to date once appends have paused
 // for indexQuiet, or when the backlog is large; a flood is indexed in one
 // go after it, not message by message during it.
+//
+// Closing the store stops it between chunks: what is left is indexed at
+// the next start, or before the next search.
 func (s *Store) indexer() {
 	defer close(s.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	quiet := time.NewTimer(indexQuiet)
 	quiet.Stop()
 	for {
@@ -378,18 +416,23 @@ func (s *Store) indexer() {
 			return
 		case <-s.kick:
 			if s.backlog.Load() >= indexBacklog {
-				s.index(context.Background())
+				s.index(ctx)
 				continue
 			}
 			quiet.Reset(indexQuiet)
 		case <-quiet.C:
-			s.index(context.Background())
+			s.index(ctx)
 		}
 	}
 }
 
-// index adds every message not yet in the search index to it, in one
-// transaction.
+// indexChunk is how many messages the index takes in one transaction:
+// catching up on a large backlog (a whole store after an upgrade) leaves
+// the database to others between chunks.
+const indexChunk = 5000
+
+// index adds every message not yet in the search index to it, a chunk
+// per transaction.
 func (s *Store) index(ctx context.Context) (err error) {
 	n := s.backlog.Swap(0)
 	defer func() {
@@ -397,22 +440,45 @@ func (s *Store) index(ctx context.Context) (err error) {
 			s.backlog.Add(n) // still to do
 		}
 	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		done, err := s.indexSome(ctx)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// indexSome indexes up to indexChunk messages; done when none were left.
+func (s *Store) indexSome(ctx context.Context) (done bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	var from int64
+	var to sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT indexed FROM fts_state`).Scan(&from); err != nil {
-		return err
+		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO messages_fts(rowid, body) SELECT id, body FROM messages WHERE id > ? ORDER BY id`, from); err != nil {
-		return err
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)`, from, indexChunk).Scan(&to); err != nil {
+		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE fts_state SET indexed = (SELECT coalesce(max(id), indexed) FROM messages)`); err != nil {
-		return err
+	if !to.Valid {
+		return true, nil
 	}
-	return tx.Commit()
+	for _, q := range []string{
+		`INSERT OR IGNORE INTO convs (kind, peer) SELECT DISTINCT kind, peer FROM messages WHERE id > ?1 AND id <= ?2`,
+		`INSERT INTO messages_fts(rowid, body, conv) SELECT m.id, m.body, 'zc' || c.id FROM messages m JOIN convs c ON c.peer = m.peer AND c.kind = m.kind WHERE m.id > ?1 AND m.id <= ?2 ORDER BY m.id`,
+		`UPDATE fts_state SET indexed = ?2`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, from, to.Int64); err != nil {
+			return false, err
+		}
+	}
+	return false, tx.Commit()
 }
 
 const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited, kind, nick, occupant_id`
@@ -471,38 +537,190 @@ func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
 
 // SetState records the delivery state of the outgoing message with
 // origin-id originID.
+//
+// The origin-id index holds only rows with one: "origin_id != ”" lets
+// SQLite use it (without it, every state change read the whole table).
 func (s *Store) SetState(ctx context.Context, originID, state string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET state = ? WHERE origin_id = ? AND direction = 'out'`, state, originID)
+	q := `UPDATE messages SET state = ? WHERE origin_id = ? AND origin_id != '' AND direction = 'out'`
+	if s.explain != nil {
+		s.explainPlan(ctx, q, []any{state, originID})
+	}
+	_, err := s.db.ExecContext(ctx, q, state, originID)
 	return err
 }
 
 // ftsQuery turns what a user typed into an FTS5 query: every word must
-// appear (as a word prefix), and nothing typed is read as FTS syntax.
+// appear in the text (as a word prefix), and nothing typed is read as FTS
+// syntax.
 func ftsQuery(text string) string {
 	var terms []string
 	for _, w := range strings.Fields(text) {
-		terms = append(terms, `"`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
+		terms = append(terms, `body : "`+strings.ReplaceAll(w, `"`, `""`)+`"*`)
 	}
-	return strings.Join(terms, " ")
+	return strings.Join(terms, " AND ")
+}
+
+// searchSpan is how many matches beyond the limit Search reads in the
+// order they were stored before it turns to time order (see Search).
+var searchSpan = 2000
+
+// hit is a search match: its row and time.
+type hit struct{ id, ts int64 }
+
+// newer orders hits newest first, by time then row.
+func newer(a, b hit) int {
+	if a.ts != b.ts {
+		return cmpInt(b.ts, a.ts)
+	}
+	return cmpInt(b.id, a.id)
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Search finds messages containing every word of text, newest first (by
 // time), in conversation c; a c with Peer "" searches every conversation.
+//
+// The index gives matches cheaply in the order they were stored, newest
+// row first, and only so: sorting every match by time cost seconds for a
+// common word among a million messages. Time order and row order agree
+// but for messages stored late (brought in from an archive) or dated
+// ahead. So Search reads the newest-stored limit+searchSpan matches; if
+// there are no more, it sorts them. Otherwise every match it did not read
+// was stored before all it read, and only those dated after the limit-th
+// newest it has can change the answer: the rows dated after that one
+// (few, as matches are then plentiful) are walked in time order and the
+// older-stored among them checked against the index.
 func (s *Store) Search(ctx context.Context, text string, c Conv, limit int) ([]Message, error) {
 	q := ftsQuery(text)
-	if q == "" {
+	if q == "" || limit <= 0 {
 		return nil, nil
 	}
 	if err := s.index(ctx); err != nil {
 		return nil, fmt.Errorf("bring the search index up to date: %w", err)
 	}
-	where := `WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`
-	args := []any{q}
 	if c.Peer != "" {
-		where += ` AND peer = ? AND kind = ?`
-		args = append(args, c.Peer, c.kind())
+		var conv int64
+		err := s.db.QueryRowContext(ctx, `SELECT id FROM convs WHERE peer = ? AND kind = ?`, c.Peer, c.kind()).Scan(&conv)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil // nothing stored in it
+		}
+		if err != nil {
+			return nil, err
+		}
+		q += fmt.Sprintf(` AND conv : "zc%d"`, conv)
 	}
-	return s.query(ctx, where+` ORDER BY ts DESC, id DESC LIMIT ?`, append(args, limit)...)
+	hits, err := s.hits(ctx, `SELECT id, ts FROM messages WHERE id IN
+		(SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)`, q, limit+searchSpan)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(hits, newer)
+	if len(hits) == limit+searchSpan {
+		found, err := s.laterHits(ctx, q, c, hits, limit)
+		if err != nil {
+			return nil, err
+		}
+		hits = append(hits, found...)
+		slices.SortFunc(hits, newer)
+	}
+	hits = hits[:min(len(hits), limit)]
+	if len(hits) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, len(hits))
+	for i, h := range hits {
+		ids[i] = h.id
+	}
+	out, err := s.query(ctx, `WHERE id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Message) int {
+		return newer(hit{a.ID, a.Time.UnixMicro()}, hit{b.ID, b.Time.UnixMicro()})
+	})
+	return out, nil
+}
+
+// walkBatch is how many rows laterHits reads at a time.
+const walkBatch = 500
+
+// laterHits finds the matches of q among rows stored before every row of
+// hits (limit+searchSpan matches of q, the newest stored, newest first in
+// time) that are dated among the limit newest. It walks rows newest first
+// in time order (of conversation c, or all) and checks each row stored
+// before those against the index, until limit matches are newer than the
+// row it is at.
+func (s *Store) laterHits(ctx context.Context, q string, c Conv, hits []hit, limit int) ([]hit, error) {
+	first := hits[0].id
+	for _, h := range hits {
+		first = min(first, h.id)
+	}
+	walk := `SELECT id, ts FROM messages WHERE (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`
+	var args []any
+	if c.Peer != "" {
+		walk = `SELECT id, ts FROM messages WHERE peer = ? AND kind = ? AND (ts, id) < (?, ?) ORDER BY ts DESC, id DESC LIMIT ?`
+		args = []any{c.Peer, c.kind()}
+	}
+	var found []hit
+	k := 0 // hits newer than the row the walk is at
+	at := hit{math.MaxInt64, math.MaxInt64}
+	for {
+		batch, err := s.hits(ctx, walk, append(args, at.ts, at.id, walkBatch)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range batch {
+			for k < len(hits) && newer(hits[k], r) < 0 {
+				k++
+			}
+			if k+len(found) >= limit {
+				return found, nil
+			}
+			if r.id >= first {
+				continue // among hits if it matches
+			}
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ? AND rowid = ?`, q, r.id).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				found = append(found, r)
+			}
+		}
+		if len(batch) < walkBatch {
+			return found, nil
+		}
+		at = batch[len(batch)-1]
+	}
+}
+
+// hits runs a query of rows and times, telling s.explain its plan.
+func (s *Store) hits(ctx context.Context, q string, args ...any) ([]hit, error) {
+	if s.explain != nil {
+		s.explainPlan(ctx, q, args)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []hit
+	for rows.Next() {
+		var h hit
+		if err := rows.Scan(&h.id, &h.ts); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }
 
 // Around returns the message with row id and its context in the same
@@ -695,8 +913,15 @@ func (s *Store) HasLine(ctx context.Context, c Conv, nick, body string, t time.T
 
 // SetArchiveID records the archive id of an outgoing message in c we
 // stored by its origin-id, once the archive tells us.
+// By the origin-id index, as SetState: "+" keeps the conversation's
+// columns from drawing SQLite to an index that walks the conversation.
 func (s *Store) SetArchiveID(ctx context.Context, c Conv, originID, archiveID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE messages SET archive_id = ? WHERE peer = ? AND kind = ? AND origin_id = ? AND direction = 'out' AND archive_id = ''`, archiveID, c.Peer, c.kind(), originID)
+	q := `UPDATE messages SET archive_id = ? WHERE origin_id = ? AND origin_id != '' AND +peer = ? AND +kind = ? AND direction = 'out' AND archive_id = ''`
+	args := []any{archiveID, originID, c.Peer, c.kind()}
+	if s.explain != nil {
+		s.explainPlan(ctx, q, args)
+	}
+	_, err := s.db.ExecContext(ctx, q, args...)
 	return err
 }
 

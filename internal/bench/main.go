@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,rostercache,flood,roomjoin,autojoin,roomflood,catchup", "which cases to run (comma-separated: roster, rostercache, flood, soak, roomjoin, autojoin, roomflood, catchup)")
+	cases := flag.String("cases", "roster,rostercache,flood,roomjoin,autojoin,roomflood,catchup,million", "which cases to run (comma-separated: roster, rostercache, flood, soak, roomjoin, autojoin, roomflood, catchup, million)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
 	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")
@@ -151,10 +151,17 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		soakRows = append(soakRows, sr...)
 	}
 
+	var millionRows []row
+	if cases["million"] {
+		if millionRows, err = millionCase(abs, filepath.Join(dir, "million")); err != nil {
+			return err
+		}
+	}
+
 	if !cases["roster"] && !cases["rostercache"] && !cases["flood"] {
 		rows = nil // the binary's size goes with the roster and flood figures
 	}
-	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}, {"catchup", catchupRows}})
+	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}, {"catchup", catchupRows}, {"million", millionRows}})
 }
 
 // section is one table of the benchmark document, between markers of its

@@ -479,7 +479,12 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		if err != nil {
 			return false, fmt.Errorf("search: %w", err)
 		}
-		emit(SearchResults{Text: cmd.Text, Conv: cmd.Conv, Hits: stored(hits)})
+		// Left out while the index is refilled (after an upgrade).
+		left, err := c.opts.Store.Unsearched(ctx)
+		if err != nil {
+			return false, fmt.Errorf("search: %w", err)
+		}
+		emit(SearchResults{Text: cmd.Text, Conv: cmd.Conv, Hits: stored(hits), Unsearched: left})
 		return false, nil
 	case LoadAround:
 		if c.opts.Store == nil {

@@ -159,6 +159,10 @@ type SearchResults struct {
 	Text string
 	Conv Conv // zero: every conversation
 	Hits []StoredMessage
+	// Unsearched is about how many stored messages the search could not
+	// look at yet: the search index is being refilled (after an upgrade)
+	// and had not reached them. Zero normally.
+	Unsearched int64
 }
 
 func (SearchResults) isEvent() {}

@@ -203,3 +203,48 @@ func TestSearchIndexRefilledAfterUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// With more messages waiting to be indexed than a search will index
+// before answering (the index refilled after an upgrade), a search answers
+// at once from the index as it stands and says how many it left out.
+func TestSearchDoesNotWaitForALongRefill(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Append([]*Message{{Peer: "bob@x", Direction: In, Body: "indexed walrus", StanzaID: "w"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Search(ctx, "walrus", Conv{}, 10); err != nil { // brings the index up to date
+		t.Fatal(err)
+	}
+	defer func(old int64) { searchWaitMax = old }(searchWaitMax)
+	searchWaitMax = 5
+	// Rows stored behind the indexer's back, as an upgrade leaves them.
+	for i := range 8 {
+		if _, err := s.db.Exec(`INSERT INTO messages (peer, kind, direction, from_jid, to_jid, body, ts, received)
+			VALUES ('bob@x', 'chat', 'in', '', '', ?, ?, ?)`, fmt.Sprintf("waiting walrus %d", i), i+1, i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, err := s.Search(ctx, "walrus", Conv{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Body != "indexed walrus" {
+		t.Fatalf("search with 8 rows waiting (more than 5): %v, want only the indexed row", hits)
+	}
+	if n, err := s.Unsearched(ctx); err != nil || n != 8 {
+		t.Fatalf("Unsearched = %d, %v; want 8", n, err)
+	}
+	// Within the limit, the search indexes first and finds them all.
+	searchWaitMax = 8
+	if hits, err = s.Search(ctx, "walrus", Conv{}, 10); err != nil || len(hits) != 9 {
+		t.Fatalf("search with 8 rows waiting (limit 8): %d hits, %v; want 9", len(hits), err)
+	}
+	if n, err := s.Unsearched(ctx); err != nil || n != 0 {
+		t.Fatalf("Unsearched after catching up = %d, %v; want 0", n, err)
+	}
+}

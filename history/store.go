@@ -564,6 +564,23 @@ func ftsQuery(text string) string {
 // order they were stored before it turns to time order (see Search).
 var searchSpan = 2000
 
+// searchWaitMax is how many messages not yet indexed a search indexes
+// before it answers; with more waiting it answers from the index as it
+// stands (see Search).
+var searchWaitMax int64 = 4 * indexChunk
+
+// Unsearched is about how many stored messages the search index does not
+// hold yet: those stored after the last it indexed (a cheap estimate from
+// row ids; 0 when it is up to date).
+func (s *Store) Unsearched(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT max(0, coalesce((SELECT max(id) FROM messages), 0) - indexed) FROM fts_state`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("read how far the search index is: %w", err)
+	}
+	return n, nil
+}
+
 // hit is a search match: its row and time.
 type hit struct{ id, ts int64 }
 
@@ -598,13 +615,24 @@ func cmpInt(a, b int64) int {
 // newest it has can change the answer: the rows dated after that one
 // (few, as matches are then plentiful) are walked in time order and the
 // older-stored among them checked against the index.
+//
+// The index is brought up to date first, unless more than searchWaitMax
+// messages wait to be indexed (the index being refilled after an upgrade,
+// minutes at a million messages): then what is indexed is searched at
+// once and Unsearched says how many were left out.
 func (s *Store) Search(ctx context.Context, text string, c Conv, limit int) ([]Message, error) {
 	q := ftsQuery(text)
 	if q == "" || limit <= 0 {
 		return nil, nil
 	}
-	if err := s.index(ctx); err != nil {
-		return nil, fmt.Errorf("bring the search index up to date: %w", err)
+	lag, err := s.Unsearched(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if lag <= searchWaitMax {
+		if err := s.index(ctx); err != nil {
+			return nil, fmt.Errorf("bring the search index up to date: %w", err)
+		}
 	}
 	if c.Peer != "" {
 		var conv int64

@@ -359,10 +359,17 @@ func (a *App) apply(it item) {
 	case chat.Connected:
 		a.connected(it.account)
 	case chat.SearchResults:
+		partial := ""
+		if e.Unsearched > 0 {
+			partial = fmt.Sprintf(" (the search index is still being rebuilt: about %d messages not searched yet)", e.Unsearched)
+		}
 		if len(e.Hits) == 0 {
-			a.state.SetStatus(false, "nothing found for “%s”", e.Text)
+			a.state.SetStatus(false, "nothing found for “%s”%s", e.Text, partial)
 		} else {
 			a.searchDialog(it.account, e)
+			if partial != "" {
+				a.state.SetStatus(false, "%s", strings.TrimSpace(partial))
+			}
 		}
 	case chat.Disconnected:
 		if e.Untrusted != nil {

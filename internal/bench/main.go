@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,flood,roomjoin,autojoin,roomflood", "which cases to run (comma-separated: roster, flood, soak, roomjoin, autojoin, roomflood, catchup)")
+	cases := flag.String("cases", "roster,flood,roomjoin,autojoin,roomflood,catchup", "which cases to run (comma-separated: roster, flood, soak, roomjoin, autojoin, roomflood, catchup)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
 	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")

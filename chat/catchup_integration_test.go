@@ -235,3 +235,37 @@ func roomBodies(t *testing.T, store *history.Store, roomJID string) []string {
 	}
 	return out
 }
+
+// What reached the account while gab was away comes once, from the
+// archive: the archive is asked before our presence goes out, so the
+// server does not also send it all as offline messages (it would, to a
+// session that has not read the archive). The blocklist, asked for after
+// the presence, answers after any offline message.
+func TestCatchUpNotSentAgainAsOffline(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "c1"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "c1")
+	store := openStore(t)
+	if err := store.SetMeta(context.Background(), "mam_last", "^"); err != nil {
+		t.Fatal(err)
+	}
+	floodArchive(t, srv, []string{"c1"}, 5)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	a.r.wait(t, "the catch-up's end", is(func(e chat.CatchUpProgress) bool { return e.Done }))
+	a.r.wait(t, "the blocklist", is(func(e chat.BlocklistChanged) bool { return e.Reset }))
+	var archived, offline int
+	for _, e := range a.r.snapshot() {
+		if m, ok := e.(chat.MessageReceived); ok {
+			if m.Archived {
+				archived++
+			} else {
+				offline++
+			}
+		}
+	}
+	if archived != 5 || offline != 0 {
+		t.Fatalf("%d from the archive, %d as offline messages; want 5 and none", archived, offline)
+	}
+}

@@ -101,3 +101,37 @@ func BenchmarkCatchUpApply(b *testing.B) {
 		s.Apply("a", evs[i%len(evs)])
 	}
 }
+
+// A conversation whose caught-up messages were only counted opens with
+// the "new messages" marker before them, once its page of history is in.
+func TestCountedConversationOpensAtItsNewMessages(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	s.Apply("a", chat.RosterReset{Items: []roster.Item{{JID: "bob@x", Subscription: "both"}}})
+	at := time.Now().Add(-time.Hour)
+	var page []chat.StoredMessage
+	for i := range 8 {
+		m := chat.StoredMessage{StoreID: int64(i + 1), Conv: chat.ChatWith("bob@x"), Body: fmt.Sprint("m", i), Time: at.Add(time.Duration(i) * time.Second)}
+		page = append(page, m)
+		if i >= 5 {
+			s.Apply("a", chat.MessageReceived{Conv: m.Conv, From: "bob@x/r", Bare: "bob@x", Body: m.Body, Time: m.Time, Delayed: true, Archived: true, StoreID: m.StoreID})
+		}
+	}
+	c, _ := s.Open("a", chat.ChatWith("bob@x"))
+	s.Apply("a", chat.HistoryLoaded{Conv: c.Conv, Messages: page})
+	if c.Mark != 5 || c.Lines[c.Mark].Body != "m5" {
+		t.Fatalf("marker at %d, want 5 (before m5)", c.Mark)
+	}
+	// Opened by a live message instead: the marker goes before the
+	// counted ones all the same, not before the live one.
+	s2 := NewState([]*Account{{Name: "a"}})
+	s2.Apply("a", chat.RosterReset{Items: []roster.Item{{JID: "bob@x", Subscription: "both"}}})
+	for _, m := range page[5:] {
+		s2.Apply("a", chat.MessageReceived{Conv: m.Conv, From: "bob@x/r", Bare: "bob@x", Body: m.Body, Time: m.Time, Delayed: true, Archived: true, StoreID: m.StoreID})
+	}
+	s2.Apply("a", chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/r", Bare: "bob@x", Body: "live", Time: time.Now(), StoreID: 9})
+	c2, _ := s2.Find("a", chat.ChatWith("bob@x"))
+	s2.Apply("a", chat.HistoryLoaded{Conv: c2.Conv, Messages: page})
+	if c2.Mark < 0 || c2.Lines[c2.Mark].Body != "m5" || c2.Lines[len(c2.Lines)-1].Body != "live" {
+		t.Fatalf("marker at %d in %d lines", c2.Mark, len(c2.Lines))
+	}
+}

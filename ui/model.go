@@ -92,6 +92,10 @@ type Conversation struct {
 	stored    map[int64]bool // store rows shown, so nothing shows twice
 	Title     string         // a room's name, from the room; "" for none (remote text)
 	recent    []string       // in a room: who spoke, most recent first, for nick completion
+	// unseen is how many messages counted as unread on the contact or
+	// room (see countOnly) were waiting when the tab opened: the "new
+	// messages" marker goes before them once its first page is in.
+	unseen int
 }
 
 func (c *Conversation) add(l Line) { c.insert(l, false) }
@@ -316,6 +320,18 @@ func (s *State) Open(account string, conv chat.Conv) (*Conversation, int) {
 		return c, i
 	}
 	c := &Conversation{Account: account, Conv: conv, States: chat.NewStateMachine(), Mark: -1}
+	if a := s.Account(account); a != nil {
+		switch conv.Kind {
+		case chat.KindChat:
+			if ct := a.Roster.Get(conv.JID); ct != nil {
+				c.unseen = ct.Unread
+			}
+		case chat.KindRoom:
+			if r := a.rooms().Get(conv.JID); r != nil {
+				c.unseen = r.Unread
+			}
+		}
+	}
 	s.Convs = append(s.Convs, c)
 	s.fresh = append(s.fresh, c)
 	return c, len(s.Convs) - 1
@@ -504,6 +520,18 @@ func (s *State) Apply(account string, ev chat.Event) {
 			lines = append(lines, l)
 		}
 		c.addHistory(lines)
+		if n := len(lines); c.unseen > 0 && n > 0 && e.Before == 0 && e.Around == 0 {
+			// Before the first of the page's newest unseen, wherever it
+			// went (a live message may have come after them).
+			first := lines[max(0, n-c.unseen)].StoreID
+			for i := range c.Lines {
+				if c.Lines[i].StoreID == first && (c.Mark < 0 || i < c.Mark) {
+					c.Mark = i
+					break
+				}
+			}
+		}
+		c.unseen = 0
 	case chat.MessageCorrected:
 		if c, _ := s.Find(account, e.Conv); c != nil {
 			kind := LineIn

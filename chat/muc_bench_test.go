@@ -114,8 +114,8 @@ func noLeak(t *testing.T, before int) {
 func TestRoomCrowdJoin(t *testing.T) {
 	srv := mucServer(t, "owner", "alice")
 	crowd := crowdRoom(t, srv, "crowd", 1000, 50)
+	store := openStore(t) // its goroutines run until the test's end
 	before := runtime.NumGoroutine()
-	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	joined := joinRoom(t, a, crowd, "alice", "")
 	if !joined.Archive {
@@ -188,8 +188,8 @@ func floodStored(tb testing.TB, store *history.Store, roomJID string, n int) {
 func TestRoomFlood(t *testing.T) {
 	srv := mucServer(t, "alice", "poster")
 	tea := xmpptest.Room("busy")
+	store := openStore(t) // its goroutines run until the test's end
 	before := runtime.NumGoroutine()
-	store := openStore(t)
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	joinRoom(t, a, tea, "alice", "")
 	poster := rawOccupant(t, srv, "poster", "flood", tea, "poster")

@@ -224,3 +224,21 @@ func TestTextInARoomNotJoinedIsKept(t *testing.T) {
 		t.Fatalf("sent %+v", got)
 	}
 }
+
+// /join alone, in a room's tab reopened from the last run (or in a private
+// conversation in it), joins that room; in any other tab it still says how
+// /join is used.
+func TestJoinAloneInARoomTabJoinsIt(t *testing.T) {
+	saved := []TabRef{{Account: "me", Conv: chat.ChatWith("bob@x")}, {Account: "me", Conv: chat.PrivateConv(tea, "cat")}}
+	h := newHarnessOpts(t, 120, 20, Options{Tabs: newMemTabs(saved, 0, nil)}, nil)
+	h.waitFor("2:bob@x", "3:cat (tea@rooms.x)")
+	h.command("/join")
+	h.waitFor("usage: /join ROOM[@SERVICE][/NICK] [PASSWORD]")
+	h.key(tcell.KeyRune, '3', tcell.ModAlt)
+	h.waitFor("you are not in tea@rooms.x until it is joined")
+	h.command("/join")
+	j := h.waitCommand("the join", func(c chat.Command) bool { _, ok := c.(chat.JoinRoom); return ok }).(chat.JoinRoom)
+	if j.Room != tea || j.Nick == "" {
+		t.Fatalf("joined %+v", j)
+	}
+}

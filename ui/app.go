@@ -791,7 +791,7 @@ func (a *App) submit(text string) {
 		// A room (or someone in it) gab is not in: a tab reopened from
 		// the last run, or one left. The text stays in the composer.
 		if r := acct.rooms().Get(c.Conv.Room()); r == nil || !r.State.In() {
-			a.state.SetStatus(true, "you are not in %s: /join %s first", roomText(c.Conv.Room()), plainText(c.Conv.Room()))
+			a.state.SetStatus(true, "you are not in %s: /join it first", roomText(c.Conv.Room()))
 			return
 		}
 	}

@@ -194,7 +194,7 @@ func TestTextInARoomNotJoinedIsKept(t *testing.T) {
 	h.waitFor("2:tea@rooms.x", "you are not in tea@rooms.x until it is joined")
 	h.typeText("tea for two")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitFor("you are not in tea@rooms.x: /join tea@rooms.x first")
+	h.waitFor("you are not in tea@rooms.x: /join it first")
 	if rows := strings.Join(h.composerRows(), "\n"); !strings.Contains(rows, "tea for two") {
 		t.Fatalf("the composer lost the text:\n%s", rows)
 	}
@@ -210,7 +210,7 @@ func TestTextInARoomNotJoinedIsKept(t *testing.T) {
 	}
 	h.sentinel("in the private conversation")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
-	h.waitFor("you are not in tea@rooms.x: /join tea@rooms.x first")
+	h.waitFor("you are not in tea@rooms.x: /join it first")
 	if rows := strings.Join(h.composerRows(), "\n"); !strings.Contains(rows, "tea for two") {
 		t.Fatalf("the composer lost the text in the private conversation:\n%s", rows)
 	}

@@ -509,9 +509,11 @@ var errForSession = errors.New("left for the session")
 // meanwhile answers the queued commands that read the store, in the order
 // they were given: a conversation shows what is stored however long the
 // server takes (connecting, TLS, authentication, binding) or if it never
-// answers. Every other command waits in the queue, in order, for the
-// session or, if none comes, for the offline answer; so does a page the
-// store has nothing for that the server's archive may fill (backfill).
+// answers. A message is kept in the outbox at once (stored, shown pending,
+// sent once the session is up). Every other command waits in the queue, in
+// order, for the session or, if none comes, for the offline answer; so does
+// a page the store has nothing for that the server's archive may fill
+// (backfill), and a message given after a command that waits.
 func (c *Client) dial(ctx context.Context, cfg xmpp.Config) (*xmpp.Session, error) {
 	type dialed struct {
 		sess *xmpp.Session
@@ -550,9 +552,23 @@ func (c *Client) dial(ctx context.Context, cfg xmpp.Config) (*xmpp.Session, erro
 // meanwhile, in their order. Run's goroutine, while dialling.
 func (c *Client) answerStoreReads(ctx context.Context) {
 	var rest []queued
+	waiting := false
 	for _, q := range c.takeQueue() {
+		if cmd, ok := q.cmd.(SendMessage); ok && !waiting {
+			// Kept in the outbox at once, shown as pending, sent once
+			// the session is up — as offline; not left unseen in the
+			// queue, where quitting would lose it. Not after a command
+			// left for the session (a join, a contact added), so the
+			// message still follows it.
+			if _, err := c.enqueue(ctx, q.id, cmd); err != nil {
+				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+			} else {
+				c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
+			}
+			continue
+		}
 		if !isHistory(q.cmd) {
-			rest = append(rest, q)
+			rest, waiting = append(rest, q), true
 			continue
 		}
 		later, err := c.readHistory(ctx, q.id, q.cmd, nil)
@@ -568,6 +584,7 @@ func (c *Client) answerStoreReads(ctx context.Context) {
 		c.queue = append(rest, c.queue...)
 		c.mu.Unlock()
 	}
+	c.reportStoreErrors(ctx)
 }
 
 // isHistory reports the commands readHistory answers.

@@ -264,3 +264,65 @@ func BenchmarkLoadHistoryWhileConnecting(b *testing.B) {
 		}
 	}
 }
+
+// A message written while the server has not answered yet is kept at once
+// (stored, shown as pending, its command answered) and not left invisible
+// in the queue: quitting before the server answers loses nothing, and once
+// the session is up it goes out, once.
+func TestMessageWrittenWhileConnectingIsKeptAndSentOnceOnline(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	bob := srv.StartPeer(t, "bob", "pw")
+
+	store := openStore(t)
+	g := startGate(t, srv.Addr())
+	acct := account(t, srv, "alice", "pw", "gab")
+	acct.Server = g.l.Addr().String()
+	c := chat.New(acct, chat.Options{Store: store, Version: "test"})
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	g.waitConnecting(t)
+
+	send := c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "written while connecting"})
+	_, at := r.waitFrom(t, 0, "the message answered while connecting", xmpptest.Local, answerOf(send))
+	shown := false
+	for _, e := range r.snapshot()[:at+1] {
+		switch v := e.(type) {
+		case chat.MessageSent:
+			shown = v.Body == "written while connecting" && v.State == chat.DeliveryPending
+		case chat.Connected:
+			t.Fatal("connected before the server was let answer")
+		case chat.CommandFailed:
+			t.Fatalf("the message failed: %v", v.Err)
+		}
+	}
+	if !shown {
+		t.Fatalf("the message was not shown as pending: %s", summary(r.snapshot()))
+	}
+	unsent, err := store.Unsent(context.Background())
+	if err != nil || len(unsent) != 1 || unsent[0].Body != "written while connecting" {
+		t.Fatalf("stored while connecting: %v (%v)", unsent, err)
+	}
+
+	g.open()
+	r.waitFrom(t, at, "connected", xmpptest.RoundTrip, is[chat.Connected](nil))
+	if _, ok := bob.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == "written while connecting"
+	}); !ok {
+		t.Fatalf("bob never got it: %v", bob.Events())
+	}
+	r.waitFrom(t, at, "the message acknowledged", xmpptest.RoundTrip, is(func(e chat.DeliveryChanged) bool { return e.State == chat.DeliverySent }))
+	n := 0
+	for _, e := range bob.Events() {
+		if e.Get("event") == "message" && e.Get("body") == "written while connecting" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("bob got it %d times", n)
+	}
+}

@@ -794,6 +794,14 @@ func (a *App) submit(text string) {
 	if acct == nil || acct.Client == nil {
 		return
 	}
+	if c.Conv.Kind != chat.KindChat {
+		// A room (or someone in it) gab is not in: a tab reopened from
+		// the last run, or one left. The text stays in the composer.
+		if r := acct.rooms().Get(c.Conv.Room()); r == nil || !r.State.In() {
+			a.state.SetStatus(true, "you are not in %s: /join it first", roomText(c.Conv.Room()))
+			return
+		}
+	}
 	if a.correcting != "" {
 		acct.Client.Do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: a.correcting, Body: text})
 		a.correcting = ""

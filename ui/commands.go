@@ -39,7 +39,7 @@ var commandHelp = [][2]string{
 	{"/bookmarks", "list your bookmarked rooms: type to filter, Enter joins"},
 	{"/rooms [SERVICE]", "list a service's public rooms (your server's without SERVICE): type to filter, Enter joins"},
 	{"/config", "change the configuration of this tab's room (owners only)"},
-	{"/join ROOM[@SERVICE][/NICK] [PASSWORD]", "join a room (on your server's group chat service without @SERVICE; as NICK, else the account's nick or your address's local part)"},
+	{"/join ROOM[@SERVICE][/NICK] [PASSWORD]", "join a room (on your server's group chat service without @SERVICE; as NICK, else the account's nick or your address's local part); alone, in a room's tab: that room"},
 	{"/create ROOM[@SERVICE][/NICK]", "join a room, and if the join makes it, configure it first (a dialog) instead of opening it with the service's defaults"},
 	{"/part [REASON]", "leave the room of this tab"},
 	{"/nick NEWNICK", "take another nick in this room (after a refused join: try again with it)"},

@@ -207,6 +207,13 @@ func (a *App) statusDialog() {
 
 const helpPage = "help"
 
+// launchHelp says what the screen shows before the server has answered.
+var launchHelp = []string{
+	"The contact list saved at the last run is shown at once, everyone offline until their presence comes; the status line says [connecting · saved list] until the server has confirmed it, and then only what changed meanwhile moves.",
+	"The tabs open when you quit come back, the same one active, with their stored messages. A room's tab does not join the room (rooms bookmarked to join at login do by themselves): /join ROOM.",
+	"A message written before the server answers is kept and sent once connected.",
+}
+
 // helpText is what F1 and /help show; bindings are the keys in effect,
 // which [keys] in gab.toml may have changed from the ones listed first.
 func helpText(bindings map[string]string) string {
@@ -218,6 +225,10 @@ func helpText(bindings map[string]string) string {
 	b.WriteString("\nContact list\n")
 	for _, k := range rosterKeyHelp {
 		fmt.Fprintf(&b, "  %-38s %s\n", k[0], k[1])
+	}
+	b.WriteString("\nAt launch\n")
+	for _, l := range launchHelp {
+		fmt.Fprintf(&b, "  %s\n", l)
 	}
 	b.WriteString("\nCommands\n")
 	for _, c := range commandHelp {

@@ -120,6 +120,13 @@ func TestCommandHelpAndFailureTexts(t *testing.T) {
 	h.waitFor("there is no command /frob")
 	h.key(tcell.KeyF1, 0, tcell.ModNone)
 	h.waitFor("gab help · Esc closes")
+	// What the launch shows before the server answers is said there.
+	help := helpText(nil)
+	for _, s := range []string{"[connecting · saved list]", "tabs open when you quit come back", "/join ROOM"} {
+		if !strings.Contains(help, s) {
+			t.Errorf("the help does not say %q", s)
+		}
+	}
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 	h.waitUntil("help to close", func(ls []string) bool { return !strings.Contains(strings.Join(ls, "\n"), "gab help") })
 

@@ -248,6 +248,9 @@ func (a *App) joinCommand(acct *Account, args []string, configure bool) {
 		a.state.SetStatus(true, "usage: /create ROOM[@SERVICE][/NICK]")
 		return
 	}
+	if c := a.state.Current(); len(args) == 0 && !configure && c.Account == acct.Name && c.Conv.Kind != chat.KindChat && !c.IsConsole() {
+		args = []string{c.Conv.Room()} // in a room's tab (one reopened from the last run): that room
+	}
 	if len(args) == 0 || len(args) > 2 {
 		a.state.SetStatus(true, "usage: /join ROOM[@SERVICE][/NICK] [PASSWORD]")
 		return

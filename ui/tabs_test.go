@@ -183,3 +183,62 @@ func BenchmarkNoteTabsUnchanged(b *testing.B) {
 		app.noteTabs()
 	}
 }
+
+// Text written in a reopened room's tab, or a private conversation in it,
+// before the room is joined is not sent and not lost: the composer keeps
+// it and the status line says to /join first; once in the room, Enter
+// sends it.
+func TestTextInARoomNotJoinedIsKept(t *testing.T) {
+	saved := []TabRef{{Account: "me", Conv: chat.RoomConv(tea)}, {Account: "me", Conv: chat.PrivateConv(tea, "cat")}}
+	h := newHarnessOpts(t, 120, 20, Options{Tabs: newMemTabs(saved, 0, nil)}, nil)
+	h.waitFor("2:tea@rooms.x", "you are not in tea@rooms.x until it is joined")
+	h.typeText("tea for two")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("you are not in tea@rooms.x: /join it first")
+	if rows := strings.Join(h.composerRows(), "\n"); !strings.Contains(rows, "tea for two") {
+		t.Fatalf("the composer lost the text:\n%s", rows)
+	}
+	// The same text, in the private conversation (the composer is
+	// shared by the tabs).
+	h.key(tcell.KeyRune, '3', tcell.ModAlt)
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
+	for active := 0; active != 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("active tab %d, want 2 (the private conversation)", active)
+		}
+		h.onUI(func() { active = h.app.state.Active })
+	}
+	h.sentinel("in the private conversation")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("you are not in tea@rooms.x: /join it first")
+	if rows := strings.Join(h.composerRows(), "\n"); !strings.Contains(rows, "tea for two") {
+		t.Fatalf("the composer lost the text in the private conversation:\n%s", rows)
+	}
+	if got := h.sent(); len(got) != 0 {
+		t.Fatalf("sent to a room not joined: %+v", got)
+	}
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.joinTea()
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	if got := h.waitSent(1); got[0].Body != "tea for two" || got[0].Conv != chat.RoomConv(tea) {
+		t.Fatalf("sent %+v", got)
+	}
+}
+
+// /join alone, in a room's tab reopened from the last run (or in a private
+// conversation in it), joins that room; in any other tab it still says how
+// /join is used.
+func TestJoinAloneInARoomTabJoinsIt(t *testing.T) {
+	saved := []TabRef{{Account: "me", Conv: chat.ChatWith("bob@x")}, {Account: "me", Conv: chat.PrivateConv(tea, "cat")}}
+	h := newHarnessOpts(t, 120, 20, Options{Tabs: newMemTabs(saved, 0, nil)}, nil)
+	h.waitFor("2:bob@x", "3:cat (tea@rooms.x)")
+	h.command("/join")
+	h.waitFor("usage: /join ROOM[@SERVICE][/NICK] [PASSWORD]")
+	h.key(tcell.KeyRune, '3', tcell.ModAlt)
+	h.waitFor("you are not in tea@rooms.x until it is joined")
+	h.command("/join")
+	j := h.waitCommand("the join", func(c chat.Command) bool { _, ok := c.(chat.JoinRoom); return ok }).(chat.JoinRoom)
+	if j.Room != tea || j.Nick == "" {
+		t.Fatalf("joined %+v", j)
+	}
+}

@@ -62,15 +62,23 @@ func (f tabFile) Load() ([]ui.TabRef, int, error) {
 		return nil, -1, fmt.Errorf("%s: %v (the file is kept as %s)", f.path, err, bad)
 	}
 	var tabs []ui.TabRef
-	active := -1
+	active, dropped := -1, false
 	for i, e := range d.Tabs {
 		if f.configured != nil && !f.configured(e.Account) {
+			dropped = true
 			continue // the account is gone: its tabs with it
 		}
 		if i == d.Active {
 			active = len(tabs)
 		}
 		tabs = append(tabs, ui.TabRef{Account: e.Account, Conv: chat.Conv{Kind: chat.Kind(e.Kind), JID: e.JID}})
+	}
+	if dropped {
+		// Out of the file now, not at the next change: an account added
+		// again under that name later does not find them back. If this
+		// write fails, the next save (whose failure the user is told
+		// of) leaves them out all the same.
+		_ = f.Save(tabs, active)
 	}
 	return tabs, active, nil
 }

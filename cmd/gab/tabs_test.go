@@ -60,6 +60,31 @@ func TestTabFileRoundTrip(t *testing.T) {
 	}
 }
 
+// The tabs of an account no longer configured leave the file when it is
+// read, not only at the next change: an account added again later under
+// that name does not find them back.
+func TestTabFileForgetsAccountsGone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tabs.json")
+	f := tabFile{path: path}
+	saved := []ui.TabRef{
+		{Account: "home", Conv: chat.ChatWith("bob@example.org")},
+		{Account: "gone", Conv: chat.ChatWith("zed@example.org")},
+		{Account: "home", Conv: chat.ChatWith("carol@example.org")},
+	}
+	if err := f.Save(saved, 2); err != nil {
+		t.Fatal(err)
+	}
+	f.configured = func(name string) bool { return name != "gone" }
+	if tabs, active, err := f.Load(); err != nil || active != 1 || len(tabs) != 2 {
+		t.Fatalf("loaded %v active %d (%v)", tabs, active, err)
+	}
+	f.configured = nil // the account is back
+	tabs, active, err := f.Load()
+	if want := []ui.TabRef{saved[0], saved[2]}; err != nil || active != 1 || fmt.Sprint(tabs) != fmt.Sprint(want) {
+		t.Fatalf("after the account came back: %v active %d (%v), want %v active 1", tabs, active, err, want)
+	}
+}
+
 // A file that is not what gab writes gives an error naming the file and
 // the problem, and is moved aside whole, so saving the tabs later loses
 // nothing of it.

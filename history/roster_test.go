@@ -111,6 +111,9 @@ func TestRosterCacheDamage(t *testing.T) {
 		{"count not a number", `UPDATE roster SET count = 'many';`, false},
 		{"sum not a number", `UPDATE roster SET sum = 'x';`, false},
 		{"text not UTF-8", resum(`CAST(x'ff00fe' AS TEXT)`), true},
+		// Right checksum, wrong content: what a push could not be saved onto.
+		{"a JID twice", resum(`replace(entries, 'b@x', 'a@x')`), true},
+		{"group holding an entry end", resum(`replace(entries, 'Friends', 'Fri' || char(29) || 'ends')`), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()

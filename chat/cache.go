@@ -90,6 +90,9 @@ func (c *Client) saveRoster(ctx context.Context, old map[string]roster.Item, old
 		rows[i] = storeItem(it)
 	}
 	if err := st.SaveRoster(ctx, rows, ver); err != nil {
+		// What is saved is older than the roster held: no push may be
+		// saved onto it with a newer version (see savePush).
+		c.cacheStale = true
 		return Notice{Text: "could not save the contact list for the next start: " + err.Error()}
 	}
 	c.cacheStale = false
@@ -111,12 +114,16 @@ func allHeld(old map[string]roster.Item, items []roster.Item) bool {
 // version. Reader goroutine, in stream order. A failure leaves the saved
 // roster as it was, at its own (older) version: still a true picture of
 // the roster at that version, which the next login brings up to date.
+// So from then on no push is saved onto it (the next would carry the
+// saved roster to its version without the change that failed), until a
+// whole roster is saved again (see fetchRoster).
 func (c *Client) savePush(ctx context.Context, e RosterPushed) {
 	st := c.opts.Store
-	if st == nil {
+	if st == nil || c.cacheStale {
 		return
 	}
 	if err := st.PushRoster(ctx, storeItem(e.Item), e.Item.Subscription == "remove", e.Version); err != nil {
+		c.cacheStale = true
 		c.deliver(Notice{Text: "could not save a change to the contact list for the next start: " + err.Error()})
 	}
 }

@@ -262,3 +262,95 @@ func TestRosterStoreFailuresReported(t *testing.T) {
 		return strings.Contains(n.Text, "could not save the contact list")
 	}))
 }
+
+// failRosterSaves makes every write of the saved roster fail, as a full
+// disk would, until the returned function is called.
+func failRosterSaves(t *testing.T, path string) (heal func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TRIGGER test_disk_full BEFORE INSERT ON roster BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := db.Exec(`DROP TRIGGER test_disk_full`); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A push that could not be saved (the disk full) is not made good by the
+// next push saved: that would carry the saved roster to the newest
+// version without the change that failed, and the next start, asking by
+// that version, would never learn of it. The next start shows the
+// server's roster whole.
+func TestFailedPushSaveNotPapered(t *testing.T) {
+	store, path := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	heal := failRosterSaves(t, path)
+	a.do(t, chat.AddContact{JID: "dave@localhost", Name: "Dave"})
+	a.r.wait(t, "a notice that the change could not be saved", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not save a change to the contact list") && strings.Contains(n.Text, "disk is full")
+	}))
+	heal()
+	a.do(t, chat.RemoveContact{JID: "carol@localhost"})
+	a.r.wait(t, "carol's removal", is(func(e chat.RosterPushed) bool {
+		return e.Item.JID == "carol@localhost" && e.Item.Subscription == "remove"
+	}))
+	a.do(t, chat.FetchBlocklist{}) // a sentinel: the push was handled before it
+	a.stop()
+
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	evs := again.r.snapshot()
+	want := `bob@localhost "Bob" both [Friends]; dave@localhost "Dave" none []`
+	if got := rosterText(evs[indexOf(evs, reconciledReset)].(chat.RosterReset).Items); got != want {
+		t.Errorf("roster at the next start:\n got %s\nwant %s", got, want)
+	}
+}
+
+// Once a whole roster could not be saved, the store's is older than the
+// one held: a push is not saved onto it under the push's version, and the
+// next session saves the roster whole even when the server says it is
+// unchanged.
+func TestFailedRosterSaveHealedByNextSession(t *testing.T) {
+	store, path := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	// Changed while gab was closed: dave added.
+	other := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
+	other.do(t, chat.AddContact{JID: "dave@localhost", Name: "Dave"})
+	other.stop()
+
+	heal := failRosterSaves(t, path)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	a.r.wait(t, "a notice that the roster could not be saved", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not save the contact list")
+	}))
+	heal()
+	a.do(t, chat.RenameContact{JID: "bob@localhost", Name: "Robert"})
+	a.r.wait(t, "bob's rename", is(func(e chat.RosterPushed) bool { return e.Item.Name == "Robert" }))
+	a.do(t, chat.FetchBlocklist{}) // a sentinel: the push was handled before it
+	items, ver, ok, err := store.Roster(context.Background())
+	if err != nil || !ok || len(items) != 2 {
+		t.Fatalf("after a failed save and a push: %+v at %q ok %v err %v; want the saved bob and carol at their old version", items, ver, ok, err)
+	}
+	// A new session: the server's answer is empty (the held roster is
+	// current), and what is held is saved.
+	n := len(a.r.snapshot())
+	a.do(t, chat.Reconnect{})
+	e, _ := a.r.waitFrom(t, n, "the roster of the new session", xmpptest.RoundTrip, reconciledReset)
+	a.do(t, chat.FetchBlocklist{})
+	a.stop()
+	items, ver, ok, err = store.Roster(context.Background())
+	saved := make([]roster.Item, len(items))
+	for i, it := range items {
+		saved[i] = roster.Item{JID: it.JID, Name: it.Name, Subscription: it.Subscription, Ask: it.Ask, Groups: it.Groups}
+	}
+	want := `bob@localhost "Robert" both [Friends]; carol@localhost "Carol" to []; dave@localhost "Dave" none []`
+	if got := rosterText(saved); err != nil || !ok || got != want || ver != e.(chat.RosterReset).Version {
+		t.Fatalf("store after the new session: %s at %q ok %v err %v; want %s at %q", got, ver, ok, err, want, e.(chat.RosterReset).Version)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/xml"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -353,4 +354,72 @@ func TestFailedRosterSaveHealedByNextSession(t *testing.T) {
 	if got := rosterText(saved); err != nil || !ok || got != want || ver != e.(chat.RosterReset).Version {
 		t.Fatalf("store after the new session: %s at %q ok %v err %v; want %s at %q", got, ver, ok, err, want, e.(chat.RosterReset).Version)
 	}
+}
+
+// Names and groups are data all the way through the store: markup, bidi
+// overrides and 10,000-character names come back at the next start as
+// they were sent; a roster push a second session of our own account
+// addresses to us directly (not from the server) is neither applied nor
+// saved.
+func TestHostileRosterValuesSavedAsData(t *testing.T) {
+	store, _ := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	raw, err := xmpptest.LoginRaw(srv, "alice", "pw", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "[red]\u202eevil[:::https://evil.example]\u200f" + strings.Repeat("é", 10000)
+	groups := []string{"[::]", "\u202e", strings.Repeat("g", 3000)}
+	var gx string
+	for _, g := range groups {
+		gx += "<group>" + xmlText(g) + "</group>"
+	}
+	if _, err := raw.IQ(`<iq type='set' id='hostile'><query xmlns='jabber:iq:roster'><item jid='[red]x@localhost' name='`+xmlText(name)+`'>`+gx+`</item></query></iq>`, "hostile"); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Send(`<iq type='set' to='alice@localhost/laptop' id='spoof'><query xmlns='jabber:iq:roster'><item jid='mallory@localhost' subscription='both'/></query></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Discard()
+	t.Cleanup(func() { raw.Close(); <-raw.Done() })
+	a.r.wait(t, "the hostile entry", is(func(e chat.RosterPushed) bool { return e.Item.JID == "[red]x@localhost" }))
+	a.r.wait(t, "the spoofed push refused", is(func(n chat.Notice) bool { return strings.Contains(n.Text, "ignored a roster push") }))
+	a.do(t, chat.FetchBlocklist{}) // a sentinel
+	a.stop()
+
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	evs := again.r.snapshot()
+	ci := indexOf(evs, cachedReset)
+	if ci < 0 {
+		t.Fatalf("no saved roster shown: %s", summary(evs))
+	}
+	want := roster.Item{JID: "[red]x@localhost", Name: name, Subscription: "none", Groups: groups}
+	var found bool
+	for _, it := range evs[ci].(chat.RosterReset).Items {
+		if it.JID == "mallory@localhost" {
+			t.Errorf("the spoofed push was saved: %+v", it)
+		}
+		if it.JID == want.JID {
+			found = true
+			if it.Name != want.Name || !slices.Equal(it.Groups, want.Groups) {
+				t.Errorf("saved entry changed: name %d bytes groups %q; want %d bytes, %q", len(it.Name), it.Groups, len(want.Name), want.Groups)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the hostile entry was not saved: %s", rosterText(evs[ci].(chat.RosterReset).Items))
+	}
+	for _, e := range evs {
+		if n, ok := e.(chat.Notice); ok {
+			t.Errorf("unexpected notice: %.200s", n.Text)
+		}
+	}
+}
+
+// xmlText escapes s for XML text or an attribute in single quotes.
+func xmlText(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), "'", "&#39;")
 }

@@ -27,6 +27,14 @@ func (c *Client) restoreCache(ctx context.Context) {
 	if st == nil {
 		return
 	}
+	own, err := c.ownCache(ctx)
+	if err != nil {
+		c.emit(ctx, Notice{Text: "could not read the saved contact list: " + err.Error() + "; it is fetched whole from the server and saved again"})
+	}
+	if !own {
+		c.cacheStale = true
+		return
+	}
 	items, ver, ok, err := st.Roster(ctx)
 	c.cacheStale = !ok
 	switch {
@@ -63,6 +71,40 @@ func (c *Client) restoreCache(ctx context.Context) {
 		}
 		c.emit(ctx, BookmarksChanged{Bookmarks: out, Reset: true, Cached: true})
 	}
+}
+
+// metaCacheOwner names the account (bare JID) whose roster and
+// bookmarks the store keeps.
+const metaCacheOwner = "roster.account"
+
+// ownCache reports whether what the store keeps is this account's. An
+// account file given another address keeps its store (named after the
+// file): the roster saved there is another account's, and its version,
+// sent to the new account's server, may well be that roster's current
+// one too (Prosody counts versions from 1), which would confirm the
+// wrong list. So another account's roster and bookmarks are dropped,
+// and the store marked as this account's. Run's goroutine, before the
+// first connection.
+func (c *Client) ownCache(ctx context.Context) (bool, error) {
+	st, me := c.opts.Store, c.acct.JID.Bare().String()
+	owner, err := st.Meta(ctx, metaCacheOwner)
+	if err != nil || owner == me {
+		return err == nil, err
+	}
+	if owner != "" {
+		// Another's: dropped before the store is marked as ours, so what
+		// is saved under our mark is ours. A failure: again next start.
+		if err := st.ForgetRoster(ctx); err != nil {
+			return false, err
+		}
+		if err := st.SaveBookmarks(ctx, nil); err != nil {
+			return false, err
+		}
+	}
+	if err := st.SetMeta(ctx, metaCacheOwner, me); err != nil {
+		return false, err
+	}
+	return owner == "", nil
 }
 
 // storeItem is a roster item as the store keeps it.

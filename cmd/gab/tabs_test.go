@@ -216,3 +216,26 @@ func FuzzParseTabFile(f *testing.F) {
 		}
 	})
 }
+
+// A link at the tabs file's path is replaced by the saved file, never
+// written through: what it points to is left as it was.
+func TestTabFileSaveDoesNotWriteThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "precious")
+	if err := os.WriteFile(other, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "tabs.json")
+	if err := os.Symlink(other, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := (tabFile{path: path}).Save([]ui.TabRef{{Account: "home", Conv: chat.ChatWith("bob@example.org")}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(other); err != nil || string(b) != "precious\n" {
+		t.Fatalf("the file the link pointed to now holds %q (%v)", b, err)
+	}
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("tabs file after saving: %v %v, want a plain file", st, err)
+	}
+}

@@ -231,3 +231,37 @@ func TestRosterReadFailureIsNotDamage(t *testing.T) {
 		t.Fatalf("reading a closed store: %v; want an error that is not damage", err)
 	}
 }
+
+// A hostile or enormous server roster of 100,000 contacts: the row's
+// size, saving it whole, reading it back, and one push onto it.
+func BenchmarkRosterCache100k(b *testing.B) {
+	ctx := context.Background()
+	items := rosterOf(100000)
+	b.Run("save", func(b *testing.B) {
+		s := openTest(b)
+		b.ReportMetric(float64(len(encodeRoster(items))), "row-bytes")
+		for range b.N {
+			if err := s.SaveRoster(ctx, items, "v1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	s := openTest(b)
+	if err := s.SaveRoster(ctx, items, "v1"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("load", func(b *testing.B) {
+		for range b.N {
+			if got, _, ok, err := s.Roster(ctx); err != nil || !ok || len(got) != len(items) {
+				b.Fatalf("%d ok %v err %v", len(got), ok, err)
+			}
+		}
+	})
+	b.Run("push", func(b *testing.B) {
+		for i := range b.N {
+			if err := s.PushRoster(ctx, RosterItem{JID: "c00042@example.org", Name: fmt.Sprint("Renamed ", i), Subscription: "both"}, false, fmt.Sprint("v", i+2)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

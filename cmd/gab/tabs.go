@@ -109,7 +109,14 @@ func readTabFile(path string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR} // left where it is
 	}
 	if !st.Mode().IsRegular() {
-		return nil, errNotTabFile("not a plain file (" + st.Mode().Type().String() + ")")
+		what := "a device"
+		switch t := st.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			what = "a pipe"
+		case t&fs.ModeSocket != 0:
+			what = "a socket"
+		}
+		return nil, errNotTabFile("not a plain file but " + what)
 	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxTabFile+1))
 	if err != nil {

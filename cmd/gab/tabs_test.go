@@ -129,12 +129,12 @@ func TestTabFileUnreadable(t *testing.T) {
 // it pointed to is untouched, and the next save writes a plain file.
 func TestTabFileNotAPlainFile(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		make func(path string) error
+		name, says string
+		make       func(path string) error
 	}{
-		{"pipe", func(path string) error { return syscall.Mkfifo(path, 0o600) }},
-		{"link to /dev/zero", func(path string) error { return os.Symlink("/dev/zero", path) }},
-		{"too big", func(path string) error {
+		{"pipe", "not a plain file but a pipe", func(path string) error { return syscall.Mkfifo(path, 0o600) }},
+		{"link to /dev/zero", "not a plain file but a device", func(path string) error { return os.Symlink("/dev/zero", path) }},
+		{"too big", "larger than 1024 KiB", func(path string) error {
 			return os.WriteFile(path, []byte(`{"version": 1, "active": -1, "tabs": []}`+strings.Repeat(" ", maxTabFile)), 0o600)
 		}},
 	} {
@@ -156,8 +156,8 @@ func TestTabFileNotAPlainFile(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("Load still waiting after 30 s")
 			}
-			if err == nil || tabs != nil || !strings.Contains(err.Error(), path+".bad") {
-				t.Fatalf("Load: %v %v, want an error naming %s.bad", tabs, err, path)
+			if err == nil || tabs != nil || !strings.Contains(err.Error(), path+".bad") || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("Load: %v %v, want an error saying %q and naming %s.bad", tabs, err, tc.says, path)
 			}
 			if _, err := os.Lstat(path + ".bad"); err != nil {
 				t.Fatalf("not moved aside: %v", err)

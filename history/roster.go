@@ -102,6 +102,11 @@ func decodeRoster(all string, n int) ([]RosterItem, error) {
 	if !utf8.ValidString(all) {
 		return nil, fmt.Errorf("%w: an entry is not text", ErrRosterDamaged)
 	}
+	// Every entry ends with the one entry end: the count (outside the
+	// checksum) is checked before it sizes anything.
+	if strings.Count(all, string(rune(entryEnd))) != n {
+		return nil, fmt.Errorf("%w: %d entries were saved, the text does not hold that many", ErrRosterDamaged, n)
+	}
 	items := make([]RosterItem, 0, n)
 	pool := make([]string, 0, strings.Count(all, groupSep))
 	seen := make(map[string]bool, n)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -264,4 +265,22 @@ func BenchmarkRosterCache100k(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The count is outside the checksum: a damaged count (one bit flipped
+// is enough) must not size what decoding allocates. A 10,000-contact
+// row of 500 KB with a count of 500,000 was 40 MB at once.
+func TestRosterDamagedCountAllocatesNothingBig(t *testing.T) {
+	text := encodeRoster(rosterOf(10000))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := decodeRoster(text, len(text))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrRosterDamaged) {
+		t.Fatalf("count %d for 10,000 entries: %v, want damage", len(text), err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
+		t.Fatalf("decoding a row with a damaged count allocated %d MB", got>>20)
+	}
 }

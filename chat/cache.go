@@ -27,6 +27,14 @@ func (c *Client) restoreCache(ctx context.Context) {
 	if st == nil {
 		return
 	}
+	own, err := c.ownCache(ctx)
+	if err != nil {
+		c.emit(ctx, Notice{Text: "could not read the saved contact list: " + err.Error() + "; it is fetched whole from the server and saved again"})
+	}
+	if !own {
+		c.cacheStale = true
+		return
+	}
 	items, ver, ok, err := st.Roster(ctx)
 	c.cacheStale = !ok
 	switch {
@@ -65,6 +73,40 @@ func (c *Client) restoreCache(ctx context.Context) {
 	}
 }
 
+// metaCacheOwner names the account (bare JID) whose roster and
+// bookmarks the store keeps.
+const metaCacheOwner = "roster.account"
+
+// ownCache reports whether what the store keeps is this account's. An
+// account file given another address keeps its store (named after the
+// file): the roster saved there is another account's, and its version,
+// sent to the new account's server, may well be that roster's current
+// one too (Prosody counts versions from 1), which would confirm the
+// wrong list. So another account's roster and bookmarks are dropped,
+// and the store marked as this account's. Run's goroutine, before the
+// first connection.
+func (c *Client) ownCache(ctx context.Context) (bool, error) {
+	st, me := c.opts.Store, c.acct.JID.Bare().String()
+	owner, err := st.Meta(ctx, metaCacheOwner)
+	if err != nil || owner == me {
+		return err == nil, err
+	}
+	if owner != "" {
+		// Another's: dropped before the store is marked as ours, so what
+		// is saved under our mark is ours. A failure: again next start.
+		if err := st.ForgetRoster(ctx); err != nil {
+			return false, err
+		}
+		if err := st.SaveBookmarks(ctx, nil); err != nil {
+			return false, err
+		}
+	}
+	if err := st.SetMeta(ctx, metaCacheOwner, me); err != nil {
+		return false, err
+	}
+	return owner == "", nil
+}
+
 // storeItem is a roster item as the store keeps it.
 func storeItem(it roster.Item) history.RosterItem {
 	sub := it.Subscription
@@ -90,6 +132,9 @@ func (c *Client) saveRoster(ctx context.Context, old map[string]roster.Item, old
 		rows[i] = storeItem(it)
 	}
 	if err := st.SaveRoster(ctx, rows, ver); err != nil {
+		// What is saved is older than the roster held: no push may be
+		// saved onto it with a newer version (see savePush).
+		c.cacheStale = true
 		return Notice{Text: "could not save the contact list for the next start: " + err.Error()}
 	}
 	c.cacheStale = false
@@ -111,12 +156,16 @@ func allHeld(old map[string]roster.Item, items []roster.Item) bool {
 // version. Reader goroutine, in stream order. A failure leaves the saved
 // roster as it was, at its own (older) version: still a true picture of
 // the roster at that version, which the next login brings up to date.
+// So from then on no push is saved onto it (the next would carry the
+// saved roster to its version without the change that failed), until a
+// whole roster is saved again (see fetchRoster).
 func (c *Client) savePush(ctx context.Context, e RosterPushed) {
 	st := c.opts.Store
-	if st == nil {
+	if st == nil || c.cacheStale {
 		return
 	}
 	if err := st.PushRoster(ctx, storeItem(e.Item), e.Item.Subscription == "remove", e.Version); err != nil {
+		c.cacheStale = true
 		c.deliver(Notice{Text: "could not save a change to the contact list for the next start: " + err.Error()})
 	}
 }

@@ -752,9 +752,10 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		}
 		ver := c.ver
 		c.state.Unlock()
-		if rq != nil {
+		if rq != nil || c.cacheStale {
 			// A full roster replaces the saved one; an empty answer
-			// (unchanged since the version sent) costs nothing more.
+			// (unchanged since the version sent) costs nothing more,
+			// unless what is saved fell behind the roster held.
 			if n := c.saveRoster(ctx, old, oldVer, items, ver); n != nil {
 				c.deliver(n)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/xml"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -261,4 +262,201 @@ func TestRosterStoreFailuresReported(t *testing.T) {
 	a.r.wait(t, "a notice that the roster could not be saved", is(func(n chat.Notice) bool {
 		return strings.Contains(n.Text, "could not save the contact list")
 	}))
+}
+
+// failRosterSaves makes every write of the saved roster fail, as a full
+// disk would, until the returned function is called.
+func failRosterSaves(t *testing.T, path string) (heal func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TRIGGER test_disk_full BEFORE INSERT ON roster BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := db.Exec(`DROP TRIGGER test_disk_full`); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A push that could not be saved (the disk full) is not made good by the
+// next push saved: that would carry the saved roster to the newest
+// version without the change that failed, and the next start, asking by
+// that version, would never learn of it. The next start shows the
+// server's roster whole.
+func TestFailedPushSaveNotPapered(t *testing.T) {
+	store, path := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	heal := failRosterSaves(t, path)
+	a.do(t, chat.AddContact{JID: "dave@localhost", Name: "Dave"})
+	a.r.wait(t, "a notice that the change could not be saved", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not save a change to the contact list") && strings.Contains(n.Text, "disk is full")
+	}))
+	heal()
+	a.do(t, chat.RemoveContact{JID: "carol@localhost"})
+	a.r.wait(t, "carol's removal", is(func(e chat.RosterPushed) bool {
+		return e.Item.JID == "carol@localhost" && e.Item.Subscription == "remove"
+	}))
+	a.do(t, chat.FetchBlocklist{}) // a sentinel: the push was handled before it
+	a.stop()
+
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	evs := again.r.snapshot()
+	want := `bob@localhost "Bob" both [Friends]; dave@localhost "Dave" none []`
+	if got := rosterText(evs[indexOf(evs, reconciledReset)].(chat.RosterReset).Items); got != want {
+		t.Errorf("roster at the next start:\n got %s\nwant %s", got, want)
+	}
+}
+
+// Once a whole roster could not be saved, the store's is older than the
+// one held: a push is not saved onto it under the push's version, and the
+// next session saves the roster whole even when the server says it is
+// unchanged.
+func TestFailedRosterSaveHealedByNextSession(t *testing.T) {
+	store, path := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	// Changed while gab was closed: dave added.
+	other := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{})
+	other.do(t, chat.AddContact{JID: "dave@localhost", Name: "Dave"})
+	other.stop()
+
+	heal := failRosterSaves(t, path)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	a.r.wait(t, "a notice that the roster could not be saved", is(func(n chat.Notice) bool {
+		return strings.Contains(n.Text, "could not save the contact list")
+	}))
+	heal()
+	a.do(t, chat.RenameContact{JID: "bob@localhost", Name: "Robert"})
+	a.r.wait(t, "bob's rename", is(func(e chat.RosterPushed) bool { return e.Item.Name == "Robert" }))
+	a.do(t, chat.FetchBlocklist{}) // a sentinel: the push was handled before it
+	items, ver, ok, err := store.Roster(context.Background())
+	if err != nil || !ok || len(items) != 2 {
+		t.Fatalf("after a failed save and a push: %+v at %q ok %v err %v; want the saved bob and carol at their old version", items, ver, ok, err)
+	}
+	// A new session: the server's answer is empty (the held roster is
+	// current), and what is held is saved.
+	n := len(a.r.snapshot())
+	a.do(t, chat.Reconnect{})
+	e, _ := a.r.waitFrom(t, n, "the roster of the new session", xmpptest.RoundTrip, reconciledReset)
+	a.do(t, chat.FetchBlocklist{})
+	a.stop()
+	items, ver, ok, err = store.Roster(context.Background())
+	saved := make([]roster.Item, len(items))
+	for i, it := range items {
+		saved[i] = roster.Item{JID: it.JID, Name: it.Name, Subscription: it.Subscription, Ask: it.Ask, Groups: it.Groups}
+	}
+	want := `bob@localhost "Robert" both [Friends]; carol@localhost "Carol" to []; dave@localhost "Dave" none []`
+	if got := rosterText(saved); err != nil || !ok || got != want || ver != e.(chat.RosterReset).Version {
+		t.Fatalf("store after the new session: %s at %q ok %v err %v; want %s at %q", got, ver, ok, err, want, e.(chat.RosterReset).Version)
+	}
+}
+
+// Names and groups are data all the way through the store: markup, bidi
+// overrides and 10,000-character names come back at the next start as
+// they were sent; a roster push a second session of our own account
+// addresses to us directly (not from the server) is neither applied nor
+// saved.
+func TestHostileRosterValuesSavedAsData(t *testing.T) {
+	store, _ := cacheStore(t)
+	srv := aliceWithFriends(t, store)
+	a := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	raw, err := xmpptest.LoginRaw(srv, "alice", "pw", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "[red]\u202eevil[:::https://evil.example]\u200f" + strings.Repeat("é", 10000)
+	groups := []string{"[::]", "\u202e", strings.Repeat("g", 3000)}
+	var gx string
+	for _, g := range groups {
+		gx += "<group>" + xmlText(g) + "</group>"
+	}
+	if _, err := raw.IQ(`<iq type='set' id='hostile'><query xmlns='jabber:iq:roster'><item jid='[red]x@localhost' name='`+xmlText(name)+`'>`+gx+`</item></query></iq>`, "hostile"); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Send(`<iq type='set' to='alice@localhost/laptop' id='spoof'><query xmlns='jabber:iq:roster'><item jid='mallory@localhost' subscription='both'/></query></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Discard()
+	t.Cleanup(func() { raw.Close(); <-raw.Done() })
+	a.r.wait(t, "the hostile entry", is(func(e chat.RosterPushed) bool { return e.Item.JID == "[red]x@localhost" }))
+	a.r.wait(t, "the spoofed push refused", is(func(n chat.Notice) bool { return strings.Contains(n.Text, "ignored a roster push") }))
+	a.do(t, chat.FetchBlocklist{}) // a sentinel
+	a.stop()
+
+	again := start(t, account(t, srv, "alice", "pw", "laptop"), chat.Options{Store: store})
+	evs := again.r.snapshot()
+	ci := indexOf(evs, cachedReset)
+	if ci < 0 {
+		t.Fatalf("no saved roster shown: %s", summary(evs))
+	}
+	want := roster.Item{JID: "[red]x@localhost", Name: name, Subscription: "none", Groups: groups}
+	var found bool
+	for _, it := range evs[ci].(chat.RosterReset).Items {
+		if it.JID == "mallory@localhost" {
+			t.Errorf("the spoofed push was saved: %+v", it)
+		}
+		if it.JID == want.JID {
+			found = true
+			// Groups are a set: the server keeps no order.
+			if it.Name != want.Name || !slices.Equal(slices.Sorted(slices.Values(it.Groups)), slices.Sorted(slices.Values(want.Groups))) {
+				t.Errorf("saved entry changed: name %d bytes groups %q; want %d bytes, %q", len(it.Name), it.Groups, len(want.Name), want.Groups)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the hostile entry was not saved: %s", rosterText(evs[ci].(chat.RosterReset).Items))
+	}
+	for _, e := range evs {
+		if n, ok := e.(chat.Notice); ok {
+			t.Errorf("unexpected notice: %.200s", n.Text)
+		}
+	}
+}
+
+// xmlText escapes s for XML text or an attribute in single quotes.
+func xmlText(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), "'", "&#39;")
+}
+
+// An account file given another address keeps its store: the roster and
+// bookmarks saved there are the other account's, never shown as this
+// one's, and their version (the same number, 1, on Prosody) is not sent,
+// or the server would confirm the wrong roster.
+func TestSavedRosterOfAnotherAccountDropped(t *testing.T) {
+	store, _ := cacheStore(t)
+	srv := aliceWithFriends(t, store) // alice's roster saved at version 1
+	if err := srv.WriteRoster("dave", []xmpptest.RosterEntry{{JID: "erin@localhost", Name: "Erin", Subscription: "both"}}); err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, account(t, srv, "dave", "pw", "laptop"), chat.Options{Store: store})
+	evs := d.r.snapshot()
+	if i := indexOf(evs, cachedReset); i >= 0 {
+		t.Errorf("another account's saved roster was shown: %s", rosterText(evs[i].(chat.RosterReset).Items))
+	}
+	if i := indexOf(evs, is(func(e chat.BookmarksChanged) bool { return e.Cached && len(e.Bookmarks) > 0 })); i >= 0 {
+		t.Errorf("another account's saved bookmarks were shown: %+v", evs[i])
+	}
+	want := `erin@localhost "Erin" both []`
+	if got := rosterText(evs[indexOf(evs, reconciledReset)].(chat.RosterReset).Items); got != want {
+		t.Errorf("dave's roster:\n got %s\nwant %s", got, want)
+	}
+	d.do(t, chat.FetchBlocklist{}) // a sentinel after the roster's save
+	d.stop()
+	items, _, ok, err := store.Roster(context.Background())
+	if err != nil || !ok || len(items) != 1 || items[0].JID != "erin@localhost" {
+		t.Fatalf("store after dave's run: %+v ok %v err %v; want dave's roster", items, ok, err)
+	}
+	// And dave's next start shows dave's saved roster.
+	again := start(t, account(t, srv, "dave", "pw", "laptop"), chat.Options{Store: store})
+	evs = again.r.snapshot()
+	if i := indexOf(evs, cachedReset); i < 0 || rosterText(evs[i].(chat.RosterReset).Items) != want {
+		t.Errorf("dave's next start did not show dave's saved roster: %s", summary(evs))
+	}
 }

@@ -102,8 +102,14 @@ func decodeRoster(all string, n int) ([]RosterItem, error) {
 	if !utf8.ValidString(all) {
 		return nil, fmt.Errorf("%w: an entry is not text", ErrRosterDamaged)
 	}
+	// Every entry ends with the one entry end: the count (outside the
+	// checksum) is checked before it sizes anything.
+	if strings.Count(all, string(rune(entryEnd))) != n {
+		return nil, fmt.Errorf("%w: %d entries were saved, the text does not hold that many", ErrRosterDamaged, n)
+	}
 	items := make([]RosterItem, 0, n)
 	pool := make([]string, 0, strings.Count(all, groupSep))
+	seen := make(map[string]bool, n)
 	for all != "" {
 		var f [5]string
 		for k := range f {
@@ -127,9 +133,13 @@ func decodeRoster(all string, n int) ([]RosterItem, error) {
 		}
 		var ok bool
 		it.Groups, ok = decodeGroups(f[4], &pool)
-		if !ok || !validJID(it.JID) || !validSubscription(it.Subscription) || strings.IndexByte(it.Name, entryEnd) >= 0 {
+		// What is read must be what could have been saved (checkItem),
+		// each JID once: else a push saved onto it would go wrong (a
+		// removal leaving a second copy behind).
+		if !ok || checkItem(it) != nil || seen[it.JID] {
 			return nil, fmt.Errorf("%w: entry %q", ErrRosterDamaged, it.JID)
 		}
+		seen[it.JID] = true
 		items = append(items, it)
 	}
 	if len(items) != n {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -111,6 +112,9 @@ func TestRosterCacheDamage(t *testing.T) {
 		{"count not a number", `UPDATE roster SET count = 'many';`, false},
 		{"sum not a number", `UPDATE roster SET sum = 'x';`, false},
 		{"text not UTF-8", resum(`CAST(x'ff00fe' AS TEXT)`), true},
+		// Right checksum, wrong content: what a push could not be saved onto.
+		{"a JID twice", resum(`replace(entries, 'b@x', 'a@x')`), true},
+		{"group holding an entry end", resum(`replace(entries, 'Friends', 'Fri' || char(29) || 'ends')`), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -226,5 +230,57 @@ func TestRosterReadFailureIsNotDamage(t *testing.T) {
 	s.Close()
 	if _, _, _, err := s.Roster(context.Background()); err == nil || errors.Is(err, ErrRosterDamaged) {
 		t.Fatalf("reading a closed store: %v; want an error that is not damage", err)
+	}
+}
+
+// A hostile or enormous server roster of 100,000 contacts: the row's
+// size, saving it whole, reading it back, and one push onto it.
+func BenchmarkRosterCache100k(b *testing.B) {
+	ctx := context.Background()
+	items := rosterOf(100000)
+	b.Run("save", func(b *testing.B) {
+		s := openTest(b)
+		b.ReportMetric(float64(len(encodeRoster(items))), "row-bytes")
+		for range b.N {
+			if err := s.SaveRoster(ctx, items, "v1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	s := openTest(b)
+	if err := s.SaveRoster(ctx, items, "v1"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("load", func(b *testing.B) {
+		for range b.N {
+			if got, _, ok, err := s.Roster(ctx); err != nil || !ok || len(got) != len(items) {
+				b.Fatalf("%d ok %v err %v", len(got), ok, err)
+			}
+		}
+	})
+	b.Run("push", func(b *testing.B) {
+		for i := range b.N {
+			if err := s.PushRoster(ctx, RosterItem{JID: "c00042@example.org", Name: fmt.Sprint("Renamed ", i), Subscription: "both"}, false, fmt.Sprint("v", i+2)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The count is outside the checksum: a damaged count (one bit flipped
+// is enough) must not size what decoding allocates. A 10,000-contact
+// row of 500 KB with a count of 500,000 was 40 MB at once.
+func TestRosterDamagedCountAllocatesNothingBig(t *testing.T) {
+	text := encodeRoster(rosterOf(10000))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := decodeRoster(text, len(text))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrRosterDamaged) {
+		t.Fatalf("count %d for 10,000 entries: %v, want damage", len(text), err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
+		t.Fatalf("decoding a row with a damaged count allocated %d MB", got>>20)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/ui"
@@ -46,14 +47,18 @@ type tabFileEntry struct {
 // is not what gab writes is moved aside to FILE.bad, so nothing in it is
 // lost when the tabs are next saved, and the error names both.
 func (f tabFile) Load() ([]ui.TabRef, int, error) {
-	data, err := os.ReadFile(f.path)
+	data, err := readTabFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, -1, nil
 	}
-	if err != nil {
+	var notOurs errNotTabFile
+	if err != nil && !errors.As(err, &notOurs) {
 		return nil, -1, err // the path is in it
 	}
-	d, err := parseTabFile(data)
+	var d tabFileData
+	if err == nil {
+		d, err = parseTabFile(data)
+	}
 	if err != nil {
 		bad := f.path + ".bad"
 		if rerr := os.Rename(f.path, bad); rerr != nil {
@@ -81,6 +86,54 @@ func (f tabFile) Load() ([]ui.TabRef, int, error) {
 		_ = f.Save(tabs, active)
 	}
 	return tabs, active, nil
+}
+
+// maxTabFile bounds what is read of the tabs file: gab writes under
+// 100 bytes a tab, so this is thousands of tabs.
+const maxTabFile = 1 << 20
+
+// errNotTabFile says the path holds something gab never writes there (a
+// device, a pipe, a file too big): it is moved aside, like a
+// file that does not parse.
+type errNotTabFile string
+
+func (e errNotTabFile) Error() string { return string(e) }
+
+// readTabFile reads the tabs file if it is a plain file of a sensible
+// size. It is opened without waiting, so a pipe put there (or a link to
+// one) cannot hold up the start, and read no further than maxTabFile, so
+// a link to an endless device cannot fill the memory.
+func readTabFile(path string) ([]byte, error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR} // left where it is
+	}
+	if !st.Mode().IsRegular() {
+		what := "a device"
+		switch t := st.Mode().Type(); {
+		case t&fs.ModeNamedPipe != 0:
+			what = "a pipe"
+		case t&fs.ModeSocket != 0:
+			what = "a socket"
+		}
+		return nil, errNotTabFile("not a plain file but " + what)
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxTabFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxTabFile {
+		return nil, errNotTabFile(fmt.Sprintf("larger than %d KiB, more than gab ever writes", maxTabFile>>10))
+	}
+	return data, nil
 }
 
 // parseTabFile reads and checks the file's contents; its errors say where

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/ui"
@@ -144,5 +145,122 @@ func TestTabFileUnreadable(t *testing.T) {
 	}
 	if st, err := os.Stat(path); err != nil || !st.IsDir() {
 		t.Fatalf("moved: %v", err)
+	}
+}
+
+// What stands at the tabs file's path but is no file gab wrote — a pipe,
+// a link to an endless device, a file far too big — neither holds up the
+// start nor fills the memory: it is moved aside like a damaged file, what
+// it pointed to is untouched, and the next save writes a plain file.
+func TestTabFileNotAPlainFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, says string
+		make       func(path string) error
+	}{
+		{"pipe", "not a plain file but a pipe", func(path string) error { return syscall.Mkfifo(path, 0o600) }},
+		{"link to /dev/zero", "not a plain file but a device", func(path string) error { return os.Symlink("/dev/zero", path) }},
+		{"too big", "larger than 1024 KiB", func(path string) error {
+			return os.WriteFile(path, []byte(`{"version": 1, "active": -1, "tabs": []}`+strings.Repeat(" ", maxTabFile)), 0o600)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "tabs.json")
+			if err := tc.make(path); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			var tabs []ui.TabRef
+			go func() {
+				var err error
+				tabs, _, err = tabFile{path: path}.Load()
+				done <- err
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Load still waiting after 30 s")
+			}
+			if err == nil || tabs != nil || !strings.Contains(err.Error(), path+".bad") || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("Load: %v %v, want an error saying %q and naming %s.bad", tabs, err, tc.says, path)
+			}
+			if _, err := os.Lstat(path + ".bad"); err != nil {
+				t.Fatalf("not moved aside: %v", err)
+			}
+			if err := (tabFile{path: path}).Save([]ui.TabRef{{Account: "home", Conv: chat.ChatWith("bob@example.org")}}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
+				t.Fatalf("after saving: %v %v, want a plain file", st, err)
+			}
+			if tabs, active, err := (tabFile{path: path}).Load(); err != nil || len(tabs) != 1 || active != 0 {
+				t.Fatalf("after saving: %v %d %v", tabs, active, err)
+			}
+		})
+	}
+}
+
+// FuzzParseTabFile: no input makes the parser panic, and whatever it
+// accepts is what Load and Save carry through unchanged.
+func FuzzParseTabFile(f *testing.F) {
+	for _, s := range []string{
+		`{"version": 1, "active": -1, "tabs": []}`,
+		`{"version": 1, "active": 0, "tabs": [{"account": "home", "kind": "chat", "jid": "bob@example.org"}]}`,
+		`{"version": 1, "active": 1, "tabs": [{"account": "a", "kind": "room", "jid": "tea@rooms.example.org"}, {"account": "a", "kind": "room-private", "jid": "tea@rooms.example.org/a/b c"}]}`,
+		`{"version": 1, "active": 0, "tabs": [{"account": "[red]x", "kind": "chat", "jid": "[::]@x"}]}`,
+		`{"version": 2}`,
+		`[[[[[[[[[[[[[[[[[[[[`,
+		`{"version": 1, "active": -1, "tabs": []} {}`,
+		"{\"version\": 1, \"active\": 0, \"tabs\": [{\"account\": \"a\", \"kind\": \"chat\", \"jid\": \"b\u202e@x\"}]}",
+		``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := parseTabFile(data)
+		if err != nil {
+			if strings.Contains(err.Error(), "main.") || strings.Contains(err.Error(), "tabFile") {
+				t.Fatalf("error names a Go type: %v", err)
+			}
+			return
+		}
+		path := filepath.Join(t.TempDir(), "tabs.json")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tabs, active, err := tabFile{path: path}.Load()
+		if err != nil || len(tabs) != len(d.Tabs) || active != d.Active {
+			t.Fatalf("accepted, then Load: %v %d %v", tabs, active, err)
+		}
+		if err := (tabFile{path: path}).Save(tabs, active); err != nil {
+			t.Fatal(err)
+		}
+		again, active2, err := tabFile{path: path}.Load()
+		if err != nil || active2 != active || fmt.Sprint(again) != fmt.Sprint(tabs) {
+			t.Fatalf("saved and read back: %v %d %v, want %v %d", again, active2, err, tabs, active)
+		}
+	})
+}
+
+// A link at the tabs file's path is replaced by the saved file, never
+// written through: what it points to is left as it was.
+func TestTabFileSaveDoesNotWriteThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "precious")
+	if err := os.WriteFile(other, []byte("precious\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "tabs.json")
+	if err := os.Symlink(other, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := (tabFile{path: path}).Save([]ui.TabRef{{Account: "home", Conv: chat.ChatWith("bob@example.org")}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(other); err != nil || string(b) != "precious\n" {
+		t.Fatalf("the file the link pointed to now holds %q (%v)", b, err)
+	}
+	if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
+		t.Fatalf("tabs file after saving: %v %v, want a plain file", st, err)
 	}
 }

@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,flood,roomjoin,autojoin,roomflood", "which cases to run (comma-separated: roster, flood, soak, roomjoin, autojoin, roomflood)")
+	cases := flag.String("cases", "roster,flood,roomjoin,autojoin,roomflood,instant,profanity", "which cases to run (comma-separated: roster, flood, soak, roomjoin, autojoin, roomflood, instant, profanity)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
 	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")
@@ -104,7 +104,21 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		rows = append(rows, fr...)
 	}
 
-	var roomRows, soakRows []row
+	var roomRows, soakRows, instantRows, profRows []row
+	if cases["instant"] {
+		ir, err := instantCase(abs, filepath.Join(dir, "instant"))
+		if err != nil {
+			return err
+		}
+		instantRows = append(instantRows, ir...)
+	}
+	if cases["profanity"] {
+		pr, err := profanityCase(abs, filepath.Join(dir, "profanity"), flood)
+		if err != nil {
+			return err
+		}
+		profRows = append(profRows, pr...)
+	}
 	if cases["roomjoin"] {
 		rr, err := roomJoinCase(abs, filepath.Join(dir, "roomjoin"), roomOccupants, roomArchived)
 		if err != nil {
@@ -138,7 +152,7 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 	if !cases["roster"] && !cases["flood"] {
 		rows = nil // the binary's size goes with the roster and flood figures
 	}
-	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}})
+	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}, {"instant", instantRows}, {"profanity", profRows}})
 }
 
 // section is one table of the benchmark document, between markers of its

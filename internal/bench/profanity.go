@@ -1,0 +1,268 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+// Profanity (the Debian package) side by side with gab: launch → roster
+// shown at 2,000 and 10,000 contacts, timed from its screen in tmux, and
+// its memory after the floods gab's flood case sends. Profanity runs with
+// a HOME and XDG directories of its own under the bench's temporary
+// directory, so it never reads or writes the user's files.
+
+// profanityInpblock is the input wait Profanity is measured with, in ms:
+// Profanity reads the network between waits for a key, and by default
+// that wait grows to a second while no key comes (its inpblock setting,
+// dynamic), which leaves a big roster or a flood waiting on a screen
+// nobody types into. 10 ms, not dynamic, is its quickest setting here.
+const profanityInpblock = 10
+
+// profanityHome writes Profanity's files for the account bench@localhost
+// on srv under dir and returns the command that runs it. The server's
+// certificate is self-signed: the account trusts it (tls.policy=trust),
+// which the harness's certificate on 127.0.0.1 needs. The roster panel
+// shows offline contacts under a heading with their count, "Offline (N)":
+// the screen says when the whole roster is in.
+func profanityHome(dir string, srv *xmpptest.Server, inpblock int) (string, error) {
+	home, cfgDir, data := filepath.Join(dir, "home"), filepath.Join(dir, "config"), filepath.Join(dir, "data")
+	for _, d := range []string{home, filepath.Join(cfgDir, "profanity"), filepath.Join(data, "profanity")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", err
+		}
+	}
+	rc := "[ui]\nsplash=false\nroster=true\nroster.offline=true\nroster.by=presence\nroster.count=items\n"
+	if inpblock > 0 {
+		rc += fmt.Sprintf("inpblock=%d\ninpblock.dynamic=false\n", inpblock)
+	}
+	if err := os.WriteFile(filepath.Join(cfgDir, "profanity", "profrc"), []byte(rc), 0o600); err != nil {
+		return "", err
+	}
+	acct := fmt.Sprintf("[bench@localhost]\nenabled=true\njid=bench@localhost\nserver=127.0.0.1\nport=%d\npassword=pw\ntls.policy=trust\nresource=profanity\n", srv.Port)
+	if err := os.WriteFile(filepath.Join(data, "profanity", "accounts"), []byte(acct), 0o600); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("exec env HOME=%s XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s profanity -a bench@localhost", home, cfgDir, data), nil
+}
+
+// profanityDB is where Profanity keeps its chat log for the account.
+func profanityDB(dir string) string {
+	return filepath.Join(dir, "data", "profanity", "database", "bench_at_localhost", "chatlog.db")
+}
+
+// rosterProfanity launches Profanity on a freshly started server with n
+// contacts and times it until its roster panel counts all n. With keep,
+// Profanity, its terminal and the server are left running for the caller
+// (stop them with the returned function).
+func rosterProfanity(dir string, n, inpblock int, keep bool) (time.Duration, *profanityRun, error) {
+	p := &profanityRun{dir: dir}
+	var err error
+	if p.srv, err = server(dir, n); err != nil {
+		p.stop()
+		return 0, nil, err
+	}
+	cmd, err := profanityHome(dir, p.srv, inpblock)
+	if err != nil {
+		p.stop()
+		return 0, nil, err
+	}
+	if p.t, err = newTmux(dir); err != nil {
+		p.stop()
+		return 0, nil, err
+	}
+	start := time.Now()
+	if _, err := p.t.cmd(fmt.Sprintf("respawn-pane -k -t %s %q", p.t.name, cmd)); err != nil {
+		p.stop()
+		return 0, nil, err
+	}
+	at, err := p.t.waitFor(fmt.Sprintf("Offline (%d)", n), 10*time.Minute, 2*time.Millisecond)
+	if err != nil {
+		p.stop()
+		return 0, nil, fmt.Errorf("profanity: %w", err)
+	}
+	if !keep {
+		p.stop()
+		return at.Sub(start), nil, nil
+	}
+	p.pid = p.t.pid()
+	return at.Sub(start), p, nil
+}
+
+type profanityRun struct {
+	dir string
+	srv *xmpptest.Server
+	t   *tmux
+	pid int
+}
+
+func (p *profanityRun) stop() {
+	if p.t != nil {
+		p.t.stop()
+	}
+	if p.srv != nil {
+		p.srv.Stop()
+	}
+}
+
+// floods sends k floods of n chat messages from the flooder to
+// bench@localhost, each once the server and the client are quiet, and
+// waits until the client's store holds each (its largest row id, read by
+// query, reaching the count), then for quiet again; it returns the
+// client's RSS and peak RSS then.
+func floods(srv *xmpptest.Server, pid int, db, query string, k, n int) (rss, peak int64, err error) {
+	s, err := dialFlooder(srv)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer s.Close()
+	for f := 0; f < k; f++ {
+		if err := waitQuiet(2*time.Minute, srv.Pid(), pid); err != nil {
+			return 0, 0, err
+		}
+		at := watchMax(db, query, (f+1)*n)
+		go sendFlood(s, "bench@localhost", f*n, n)
+		select {
+		case <-at:
+		case <-time.After(10 * time.Minute):
+			return 0, 0, fmt.Errorf("%s held fewer than %d messages after 10 minutes", db, (f+1)*n)
+		}
+	}
+	if err := waitQuiet(2*time.Minute, pid); err != nil {
+		return 0, 0, err
+	}
+	_, rss, peak = procStat(pid)
+	if rss == 0 {
+		return 0, 0, fmt.Errorf("the client was gone after the floods")
+	}
+	return rss, peak, nil
+}
+
+// watchMax reports when query (one number) on the database at path
+// reaches want, polling every 20 ms.
+func watchMax(path, query string, want int) <-chan struct{} {
+	at := make(chan struct{}, 1)
+	go func() {
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		for deadline := time.Now().Add(11 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			var id sql.NullInt64
+			if db.QueryRow(query).Scan(&id); id.Int64 >= int64(want) {
+				at <- struct{}{}
+				return
+			}
+		}
+	}()
+	return at
+}
+
+// countFlood checks that the store holds every flood message once: k
+// floods of n, numbered from 0.
+func countFlood(path, query string, want int) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var got int
+	if err := db.QueryRow(query).Scan(&got); err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("%s holds %d distinct flood messages, want %d", path, got, want)
+	}
+	return nil
+}
+
+func profanityCase(gab, dir string, n int) ([]row, error) {
+	if _, err := exec.LookPath("profanity"); err != nil {
+		msg := "bench: profanity is not installed, so the Profanity case is skipped (`make bench` installs it; or apt-get install profanity)"
+		fmt.Println(msg)
+		fmt.Fprintln(os.Stderr, msg)
+		return nil, nil
+	}
+	version := "Profanity"
+	if out, err := exec.Command("profanity", "--version").Output(); err == nil {
+		version = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	var rows []row
+	for _, size := range []int{2000, 10000} {
+		g, err := rosterGab(gab, filepath.Join(dir, fmt.Sprint("gab", size)), size)
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := rosterProfanity(filepath.Join(dir, fmt.Sprint("prof", size)), size, profanityInpblock, false)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows,
+			row{fmt.Sprintf("roster %d: launch → drawn in gab", size), ms(g), "as the roster case, in this run"},
+			row{fmt.Sprintf("roster %d: launch → shown in Profanity", size), ms(p), fmt.Sprintf("%s, input wait %d ms; its roster panel reads “Offline (%d)”; %.1f× gab", version, profanityInpblock, size, p.Seconds()/g.Seconds())})
+	}
+	// Profanity as installed: its input wait grows to a second while no
+	// key is typed.
+	p, _, err := rosterProfanity(filepath.Join(dir, "prof-default"), 2000, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, row{"roster 2000: launch → shown in Profanity, its default settings", ms(p), "the input wait grows to 1 s while no key is typed, and the network is read between waits"})
+
+	// Memory after the floods gab's flood case sends gab (floodRounds
+	// floods and the latency flood), each client with 10,000 contacts.
+	k := floodRounds + 1
+	_, pr, err := rosterProfanity(filepath.Join(dir, "prof-flood"), 10000, profanityInpblock, true)
+	if err != nil {
+		return nil, err
+	}
+	pdb := profanityDB(pr.dir)
+	prss, ppeak, err := floods(pr.srv, pr.pid, pdb, `SELECT max(id) FROM ChatLogs`, k, n)
+	if err == nil {
+		err = countFlood(pdb, `SELECT count(DISTINCT message) FROM ChatLogs WHERE from_jid = 'flooder@localhost'`, k*n)
+	}
+	pr.stop()
+	if err != nil {
+		return nil, fmt.Errorf("profanity: %w", err)
+	}
+	gdir := filepath.Join(dir, "gab-flood")
+	srv, err := server(gdir, 10000)
+	if srv != nil {
+		defer srv.Stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTmux(gdir)
+	if err != nil {
+		return nil, err
+	}
+	defer t.stop()
+	if err := startGab(t, gab, gdir, srv); err != nil {
+		return nil, err
+	}
+	if _, err := t.waitFor("/10000 ", 5*time.Minute, 50*time.Millisecond); err != nil {
+		return nil, err
+	}
+	gdb := filepath.Join(gdir, "data", "bench.db")
+	grss, gpeak, err := floods(srv, t.pid(), gdb, `SELECT max(id) FROM messages`, k, n)
+	if err == nil {
+		err = countFlood(gdb, `SELECT count(DISTINCT body) FROM messages WHERE peer = 'flooder@localhost'`, k*n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	mb := func(b int64) float64 { return float64(b) / 1e6 }
+	what := fmt.Sprintf("memory after %d floods of %d, 10,000 contacts", k, n)
+	return append(rows,
+		row{what + ": gab", fmt.Sprintf("%.0f MB (peak %.0f MB)", mb(grss), mb(gpeak)), "a fresh store; every flood message stored once (checked)"},
+		row{what + ": Profanity", fmt.Sprintf("%.0f MB (peak %.0f MB)", mb(prss), mb(ppeak)), fmt.Sprintf("input wait %d ms; every flood message in its chat log once (checked)", profanityInpblock)},
+	), nil
+}

@@ -60,8 +60,9 @@ func fetchRoster(srv *xmpptest.Server, ver string, versioned bool) (time.Duratio
 
 // launch is what one launch of gab showed, timed from the launch.
 type launch struct {
+	frame  time.Duration // gab's first frame (its status line) on screen
 	drawn  time.Duration // the contact count first on screen
-	saved  bool          // … and the status line said the list was the saved one
+	saved  bool          // the status line said the list shown was the saved one
 	online time.Duration // "[online] " and the count on screen
 }
 
@@ -80,10 +81,17 @@ func launchGab(t *tmux, gab, dir string, srv *xmpptest.Server, n int) (launch, e
 	for {
 		scr := t.screen()
 		now := time.Now()
+		if l.frame == 0 && strings.Contains(scr, "bench [") {
+			l.frame = now.Sub(start)
+		}
 		if strings.Contains(scr, count) {
 			if l.drawn == 0 {
-				l.drawn, l.saved = now.Sub(start), strings.Contains(scr, savedMark)
+				l.drawn = now.Sub(start)
+				if os.Getenv("GAB_BENCH_DEBUG") != "" {
+					fmt.Fprintf(os.Stderr, "count first drawn at %v with status line %q\n", l.drawn, lastLine(scr))
+				}
 			}
+			l.saved = l.saved || strings.Contains(scr, savedMark)
 			if strings.Contains(scr, onlineMark) {
 				l.online = now.Sub(start)
 				break
@@ -255,7 +263,14 @@ func instantCase(gab, dir string) ([]row, error) {
 	default:
 		drawnNote += fmt.Sprintf("the saved list in %d of %d rounds; ", saved, len(rounds))
 	}
+	drawnNote += fmt.Sprintf("gab's first frame (its status line) came at %s; ", secs(median(col(func(r instantRound) time.Duration { return r.second.frame }))))
 	add("gab second launch → roster drawn", col(drawn), drawnNote)
 	add("gab second launch → online and up to date", col(online), fmt.Sprintf("“%s” with the count; %s gab's first launch (the target's anchor: ≤ 0.6×), %s the bare full fetch; ", strings.TrimSpace(onlineMark), times(ratio(online, first)), times(ratio(online, bareFull))))
 	return rows, nil
+}
+
+// lastLine is the last line of the screen with text: gab's status line.
+func lastLine(scr string) string {
+	lines := strings.Split(strings.TrimRight(scr, "\n "), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }

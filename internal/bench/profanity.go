@@ -13,10 +13,13 @@ import (
 )
 
 // Profanity (the Debian package) side by side with gab: launch → roster
-// shown at 2,000 and 10,000 contacts, timed from its screen in tmux, and
-// its memory after the floods gab's flood case sends. Profanity runs with
-// a HOME and XDG directories of its own under the bench's temporary
-// directory, so it never reads or writes the user's files.
+// shown at 2,000 and 10,000 contacts, timed from its screen in tmux; the
+// time a message takes it with 10,000 contacts; memory after a few
+// messages, and gab's after the floods gab's flood case sends (Profanity
+// cannot take those in any reasonable time: it reports how long they
+// would take it). Profanity runs with a HOME and XDG directories of its
+// own under the bench's temporary directory, so it never reads or writes
+// the user's files.
 
 // profanityInpblock is the input wait Profanity is measured with, in ms:
 // Profanity reads the network between waits for a key, and by default
@@ -61,16 +64,10 @@ func profanityHome(dir string, srv *xmpptest.Server, inpblock int) (string, erro
 	return fmt.Sprintf("exec env HOME=%s XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s profanity -a bench@localhost", home, cfgDir, data), nil
 }
 
-// profanityDB is where Profanity keeps its chat log for the account.
-func profanityDB(dir string) string {
-	return filepath.Join(dir, "data", "profanity", "database", "bench_at_localhost", "chatlog.db")
-}
-
-// rosterProfanity launches Profanity on a freshly started server with n
-// contacts and times it until its roster panel counts all n. With keep,
-// Profanity, its terminal and the server are left running for the caller
-// (stop them with the returned function).
-func rosterProfanity(dir string, n, inpblock int, keep bool) (time.Duration, *profanityRun, error) {
+// launchProfanity starts a server with n contacts and Profanity on it,
+// and waits until its roster panel reads "Offline (n)": its roster is
+// in. It returns the time from the launch.
+func launchProfanity(dir string, n, inpblock int) (time.Duration, *profanityRun, error) {
 	p := &profanityRun{dir: dir}
 	var err error
 	if p.srv, err = server(dir, n); err != nil {
@@ -96,10 +93,6 @@ func rosterProfanity(dir string, n, inpblock int, keep bool) (time.Duration, *pr
 		p.stop()
 		return 0, nil, fmt.Errorf("profanity: %w", err)
 	}
-	if !keep {
-		p.stop()
-		return at.Sub(start), nil, nil
-	}
 	p.pid = p.t.pid()
 	return at.Sub(start), p, nil
 }
@@ -123,15 +116,8 @@ func (p *profanityRun) stop() {
 // floods sends k floods of n chat messages from the flooder to
 // bench@localhost, each once the server is quiet, and waits until done
 // says the client has each; then, the server quiet again, it returns the
-// client's RSS and peak RSS. The client's own quiet is not waited for:
-// Profanity, reading the network between 10 ms waits for a key, never is
-// (2–40% of a core doing nothing, depending on the window shown).
-func floods(srv *xmpptest.Server, pid int, done func(last int) <-chan struct{}, k, n int) (rss, peak int64, err error) {
-	s, err := dialFlooder(srv)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer s.Close()
+// client's RSS and peak RSS.
+func floods(srv *xmpptest.Server, s *xmpptest.Raw, pid int, done func(last int) <-chan struct{}, k, n int) (rss, peak int64, err error) {
 	for f := 0; f < k; f++ {
 		if err := waitQuiet(2*time.Minute, srv.Pid()); err != nil {
 			return 0, 0, err
@@ -155,21 +141,6 @@ func floods(srv *xmpptest.Server, pid int, done func(last int) <-chan struct{}, 
 		return 0, 0, fmt.Errorf("the client was gone after the floods")
 	}
 	return rss, peak, nil
-}
-
-// onScreen reports when t's screen shows flood message last, polling
-// every 50 ms. Profanity's chat log cannot be watched instead: a reader
-// makes its writes fail ("database is locked") and it drops the message.
-func onScreen(t *tmux) func(last int) <-chan struct{} {
-	return func(last int) <-chan struct{} {
-		at := make(chan struct{}, 1)
-		go func() {
-			if _, err := t.waitFor(fmt.Sprintf("flood %06d", last), 11*time.Minute, 50*time.Millisecond); err == nil {
-				at <- struct{}{}
-			}
-		}()
-		return at
-	}
 }
 
 // inStore reports when gab's store holds flood message last (its row id
@@ -229,14 +200,25 @@ func profanityCase(gab, dir string, n int) ([]row, error) {
 		version = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 	}
 	var rows []row
+	var per time.Duration
+	var prss, ppeak int64
 	for _, size := range []int{2000, 10000} {
 		g, err := rosterGab(gab, filepath.Join(dir, fmt.Sprint("gab", size)), size)
 		if err != nil {
 			return nil, err
 		}
-		p, _, err := rosterProfanity(filepath.Join(dir, fmt.Sprint("prof", size)), size, profanityInpblock, false)
+		p, pr, err := launchProfanity(filepath.Join(dir, fmt.Sprint("prof", size)), size, profanityInpblock)
 		if err != nil {
 			return nil, err
+		}
+		if size == 10000 {
+			if per, err = profanityFew(pr); err == nil {
+				_, prss, ppeak = procStat(pr.pid)
+			}
+		}
+		pr.stop()
+		if err != nil {
+			return nil, fmt.Errorf("profanity: %w", err)
 		}
 		rows = append(rows,
 			row{fmt.Sprintf("roster %d: launch → drawn in gab", size), ms(g), "as the roster case, in this run"},
@@ -244,31 +226,16 @@ func profanityCase(gab, dir string, n int) ([]row, error) {
 	}
 	// Profanity as installed: its input wait grows to a second while no
 	// key is typed.
-	p, _, err := rosterProfanity(filepath.Join(dir, "prof-default"), 2000, 0, false)
+	p, pr, err := launchProfanity(filepath.Join(dir, "prof-default"), 2000, 0)
 	if err != nil {
 		return nil, err
-	}
-	rows = append(rows, row{"roster 2000: launch → shown in Profanity, its default settings", ms(p), "the input wait grows to 1 s while no key is typed, and the network is read between waits"})
-
-	// Memory after the floods gab's flood case sends gab (floodRounds
-	// floods and the latency flood), each client with 10,000 contacts.
-	k := floodRounds + 1
-	_, pr, err := rosterProfanity(filepath.Join(dir, "prof-flood"), 10000, profanityInpblock, true)
-	if err != nil {
-		return nil, err
-	}
-	// Its chat window with the flooder open, where the floods show.
-	pr.t.keys("/msg flooder@localhost")
-	pr.t.key("Enter")
-	pdb := profanityDB(pr.dir)
-	prss, ppeak, err := floods(pr.srv, pr.pid, onScreen(pr.t), k, n)
-	if err == nil {
-		err = countFlood(pdb, `SELECT count(DISTINCT message) FROM ChatLogs WHERE from_jid = 'flooder@localhost'`, k*n)
 	}
 	pr.stop()
-	if err != nil {
-		return nil, fmt.Errorf("profanity: %w", err)
-	}
+	rows = append(rows, row{"roster 2000: launch → shown in Profanity, its default settings", ms(p), "the input wait grows to 1 s while no key is typed, and the network is read between waits"})
+
+	// gab: the same few messages, then the floods gab's flood case sends
+	// it (floodRounds floods and the latency flood).
+	k := floodRounds + 1
 	gdir := filepath.Join(dir, "gab-flood")
 	srv, err := server(gdir, 10000)
 	if srv != nil {
@@ -289,17 +256,81 @@ func profanityCase(gab, dir string, n int) ([]row, error) {
 		return nil, err
 	}
 	gdb := filepath.Join(gdir, "data", "bench.db")
-	grss, gpeak, err := floods(srv, t.pid(), inStore(gdb), k, n)
+	s, err := dialFlooder(srv)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	if err := waitQuiet(3*time.Minute, srv.Pid()); err != nil {
+		return nil, err
+	}
+	const first = 900000 // numbered apart from the floods
+	go sendFlood(s, "bench@localhost", first, fewMessages)
+	select {
+	case <-inStore(gdb)(fewMessages - 1):
+	case <-time.After(time.Minute):
+		return nil, fmt.Errorf("gab had not stored %d messages after a minute", fewMessages)
+	}
+	if err := waitQuiet(time.Minute, srv.Pid()); err != nil {
+		return nil, err
+	}
+	_, grss0, gpeak0 := procStat(t.pid())
+	grss, gpeak, err := floods(srv, s, t.pid(), func(last int) <-chan struct{} { return inStore(gdb)(last + fewMessages) }, k, n)
 	if err == nil {
-		err = countFlood(gdb, `SELECT count(DISTINCT body) FROM messages WHERE peer = 'flooder@localhost'`, k*n)
+		err = countFlood(gdb, `SELECT count(DISTINCT body) FROM messages WHERE peer = 'flooder@localhost'`, k*n+fewMessages)
 	}
 	if err != nil {
 		return nil, err
 	}
 	mb := func(b int64) float64 { return float64(b) / 1e6 }
+	few := fmt.Sprintf("memory, 10,000 contacts, %d messages received", fewMessages)
 	what := fmt.Sprintf("memory after %d floods of %d, 10,000 contacts", k, n)
+	hours := per.Hours() * float64(k*n)
 	return append(rows,
+		row{"a message arriving with 10,000 contacts: Profanity", ms(per) + " each", fmt.Sprintf("%d messages sent at once, until the last was on its screen: it rebuilds and sorts its whole roster for each (seen in stack samples; hiding the roster panel made no difference)", fewMessages)},
+		row{few + ": gab", fmt.Sprintf("%.0f MB (peak %.0f MB)", mb(grss0), mb(gpeak0)), "once the server is quiet"},
+		row{few + ": Profanity", fmt.Sprintf("%.0f MB (peak %.0f MB)", mb(prss), mb(ppeak)), "as the last of them showed"},
 		row{what + ": gab", fmt.Sprintf("%.0f MB (peak %.0f MB)", mb(grss), mb(gpeak)), "a fresh store; every flood message stored once (checked)"},
-		row{what + ": Profanity", fmt.Sprintf("%.0f MB (peak %.0f MB)", mb(prss), mb(ppeak)), fmt.Sprintf("input wait %d ms; every flood message in its chat log once (checked)", profanityInpblock)},
+		row{what + ": Profanity", "not measured", fmt.Sprintf("at %s a message the %d messages would take Profanity about %.0f hours", ms(per), k*n, hours)},
 	), nil
+}
+
+// fewMessages is how many messages are timed arriving at Profanity (and
+// sent to gab before its floods, for memory side by side).
+const fewMessages = 10
+
+// openChat logs the flooder in and opens Profanity's chat window with it,
+// where its messages show; it returns once the server is quiet.
+func openChat(pr *profanityRun) (*xmpptest.Raw, error) {
+	s, err := dialFlooder(pr.srv)
+	if err != nil {
+		return nil, err
+	}
+	pr.t.keys("/msg flooder@localhost")
+	pr.t.key("Enter")
+	if _, err := pr.t.waitFor("flooder@localhost", time.Minute, 50*time.Millisecond); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := waitQuiet(3*time.Minute, pr.srv.Pid()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// profanityFew sends fewMessages at once and returns the time per message
+// until the last is on Profanity's screen.
+func profanityFew(pr *profanityRun) (time.Duration, error) {
+	s, err := openChat(pr)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	start := time.Now()
+	go sendFlood(s, "bench@localhost", 0, fewMessages)
+	if _, err := pr.t.waitFor(fmt.Sprintf("flood %06d", fewMessages-1), 10*time.Minute, 50*time.Millisecond); err != nil {
+		return 0, err
+	}
+	return time.Since(start) / fewMessages, nil
 }

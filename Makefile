@@ -13,7 +13,7 @@ TEST_PACKAGES := prosody prosody-modules lua-unbound lua-dbi-sqlite3 ejabberd py
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64
 DIST      ?= dist
 
-.PHONY: all build run demo test test-deps vet bench release clean
+.PHONY: all build run demo test test-deps vet bench bench-deps release clean
 
 all: build
 
@@ -52,11 +52,22 @@ vet:
 	$(GO) vet ./...
 
 # Micro-benchmarks, then the whole program against a local Prosody (writes
-# docs/benchmarks.md). BENCH_IDLE shortens the idle-CPU measurement.
+# docs/benchmarks.md), Profanity side by side. BENCH_IDLE shortens the
+# idle-CPU measurement; BENCH_CASES runs only the cases named (comma-
+# separated; all but soak by default, see -cases in internal/bench).
 BENCH_IDLE ?= 60s
-bench: build test-deps
+bench: build test-deps bench-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./internal/bench -gab ./$(BIN) -idle $(BENCH_IDLE)
+	$(GO) run ./internal/bench -gab ./$(BIN) -idle $(BENCH_IDLE) $(if $(BENCH_CASES),-cases $(BENCH_CASES))
+
+# What only the benchmarks need: Profanity, measured side by side.
+bench-deps:
+	@if ! command -v profanity >/dev/null 2>&1; then \
+		echo "installing profanity (measured side by side in make bench)"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends profanity; \
+	fi
 
 # dist/gab-VERSION-OS-ARCH for each platform, and dist/SHA256SUMS.
 release:

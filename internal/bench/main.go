@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "docs/benchmarks.md", "where to write the table")
 	idle := flag.Duration("idle", 60*time.Second, "how long to measure idle CPU")
 	flood := flag.Int("flood", 10000, "messages in the flood")
-	cases := flag.String("cases", "roster,rostercache,flood,roomjoin,autojoin,roomflood,catchup,million", "which cases to run (comma-separated: roster, rostercache, flood, soak, roomjoin, autojoin, roomflood, catchup, million)")
+	cases := flag.String("cases", "roster,flood,roomjoin,autojoin,roomflood,instant,profanity,catchup,million", "which cases to run (comma-separated: roster, flood, soak, roomjoin, autojoin, roomflood, instant, profanity, catchup, million)")
 	soak := flag.Duration("soak", time.Hour, "how long the soak case chats")
 	flag.IntVar(&roomOccupants, "room-occupants", 1000, "occupants of the room joined")
 	flag.IntVar(&roomArchived, "room-archived", 50, "messages in its archive")
@@ -97,14 +97,6 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 			row{fmt.Sprintf("roster %d: launch → drawn in gab", n), secs(drawn), fmt.Sprintf("%.2f× the bare client (target ≤ 1.3×); median of %d, %s–%s", drawn/bare, rosterRounds, secs(slices.Min(gabs)), secs(slices.Max(gabs)))})
 	}
 
-	if cases["rostercache"] {
-		rr, err := rosterCacheCase(abs, filepath.Join(dir, "rostercache"), 10000)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, rr...)
-	}
-
 	if cases["flood"] {
 		fr, err := floodCase(abs, filepath.Join(dir, "flood"), flood, idle)
 		if err != nil {
@@ -113,7 +105,21 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		rows = append(rows, fr...)
 	}
 
-	var roomRows, soakRows []row
+	var roomRows, soakRows, instantRows, profRows []row
+	if cases["instant"] {
+		ir, err := instantCase(abs, filepath.Join(dir, "instant"))
+		if err != nil {
+			return err
+		}
+		instantRows = append(instantRows, ir...)
+	}
+	if cases["profanity"] {
+		pr, err := profanityCase(abs, filepath.Join(dir, "profanity"), flood)
+		if err != nil {
+			return err
+		}
+		profRows = append(profRows, pr...)
+	}
 	if cases["roomjoin"] {
 		rr, err := roomJoinCase(abs, filepath.Join(dir, "roomjoin"), roomOccupants, roomArchived)
 		if err != nil {
@@ -158,10 +164,10 @@ func run(gab, out string, idle time.Duration, flood int, soak time.Duration, lis
 		}
 	}
 
-	if !cases["roster"] && !cases["rostercache"] && !cases["flood"] {
+	if !cases["roster"] && !cases["flood"] {
 		rows = nil // the binary's size goes with the roster and flood figures
 	}
-	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}, {"catchup", catchupRows}, {"million", millionRows}})
+	return writeSections(out, []section{{"core", rows}, {"rooms", roomRows}, {"soak", soakRows}, {"instant", instantRows}, {"profanity", profRows}, {"catchup", catchupRows}, {"million", millionRows}})
 }
 
 // section is one table of the benchmark document, between markers of its
@@ -492,84 +498,6 @@ func rosterGab(gab, dir string, n int) (time.Duration, error) {
 		return 0, err
 	}
 	return at.Sub(start), nil
-}
-
-// rosterCacheCase: gab is run once on a server with n contacts, so that
-// it saves the roster, then launched again rosterRounds times: the time
-// from launch until the saved list is drawn (all n contacts, "saved list"
-// in the status line), and until the server has confirmed it ("[online] ",
-// an empty answer to the versioned fetch).
-func rosterCacheCase(gab, dir string, n int) ([]row, error) {
-	srv, err := server(dir, n)
-	if srv != nil {
-		defer srv.Stop()
-	}
-	if err != nil {
-		return nil, err
-	}
-	t, err := newTmux(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer t.stop()
-	// stopGab ends the running gab (SIGHUP: it quits cleanly) and waits
-	// until it is gone, so the next launch has the store to itself.
-	stopGab := func() error {
-		pid := t.pid()
-		if _, err := t.cmd(fmt.Sprintf("respawn-pane -k -t %s %q", t.name, "exec sleep 3600")); err != nil {
-			return err
-		}
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
-				return nil
-			}
-		}
-		return fmt.Errorf("gab (pid %d) did not quit", pid)
-	}
-	if err := startGab(t, gab, dir, srv); err != nil {
-		return nil, err
-	}
-	// The roster is saved before it is drawn.
-	if _, err := t.waitFor(fmt.Sprintf("/%d ", n), 5*time.Minute, 10*time.Millisecond); err != nil {
-		return nil, err
-	}
-	if err := stopGab(); err != nil {
-		return nil, err
-	}
-	var drawn, confirmed []float64
-	for r := 0; r < rosterRounds; r++ {
-		start := time.Now()
-		if err := startGab(t, gab, dir, srv); err != nil {
-			return nil, err
-		}
-		var at time.Time
-		for deadline := start.Add(time.Minute); ; time.Sleep(time.Millisecond) {
-			s := t.screen()
-			if strings.Contains(s, fmt.Sprintf("/%d ", n)) && strings.Contains(s, "saved list] ") {
-				at = time.Now()
-				break
-			}
-			if strings.Contains(s, "[online] ") {
-				return nil, fmt.Errorf("the saved list was never shown before the server's:\n%s", s)
-			}
-			if time.Now().After(deadline) {
-				return nil, fmt.Errorf("the saved list was never drawn:\n%s", s)
-			}
-		}
-		online, err := t.waitFor("[online] ", 5*time.Minute, 2*time.Millisecond)
-		if err != nil {
-			return nil, err
-		}
-		drawn, confirmed = append(drawn, at.Sub(start).Seconds()), append(confirmed, online.Sub(start).Seconds())
-		if err := stopGab(); err != nil {
-			return nil, err
-		}
-	}
-	secs := func(x float64) string { return ms(time.Duration(x * float64(time.Second))) }
-	return []row{
-		{fmt.Sprintf("roster %d saved: launch → saved list drawn", n), secs(median(drawn)), fmt.Sprintf("target ≤ 50 ms; the whole process, measured through tmux; median of %d, %s–%s", rosterRounds, secs(slices.Min(drawn)), secs(slices.Max(drawn)))},
-		{fmt.Sprintf("roster %d saved: launch → confirmed by the server", n), secs(median(confirmed)), fmt.Sprintf("`[online] `: login and an empty answer to the versioned fetch; median of %d, %s–%s", rosterRounds, secs(slices.Min(confirmed)), secs(slices.Max(confirmed)))},
-	}, nil
 }
 
 // procStat reads a process's CPU time and memory.

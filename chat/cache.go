@@ -24,9 +24,10 @@ import (
 // the first connection.
 func (c *Client) restoreCache(ctx context.Context) {
 	st := c.opts.Store
-	if st == nil {
+	if st == nil || c.restored {
 		return
 	}
+	c.restored = true
 	own, err := c.ownCache(ctx)
 	if err != nil {
 		c.emit(ctx, Notice{Text: "could not read the saved contact list: " + err.Error() + "; it is fetched whole from the server and saved again"})
@@ -106,6 +107,11 @@ func (c *Client) ownCache(ctx context.Context) (bool, error) {
 	}
 	return owner == "", nil
 }
+
+// Restore emits the roster and bookmarks saved by the last run at once,
+// as Run does first otherwise: called before Run (never while it runs),
+// the events wait in Events for the interface to draw in its first frame.
+func (c *Client) Restore(ctx context.Context) { c.restoreCache(ctx) }
 
 // storeItem is a roster item as the store keeps it.
 func storeItem(it roster.Item) history.RosterItem {

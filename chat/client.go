@@ -113,6 +113,7 @@ type Client struct {
 	// cacheStale: the store holds no saved roster to match the one held
 	// (none was saved, or it was damaged). Reader goroutine (Run's before).
 	cacheStale bool
+	restored   bool // the saved roster and bookmarks were emitted (Restore)
 	// bmSaving makes each save of the bookmarks take its snapshot and
 	// write it before the next does: saves come from Run's goroutine and
 	// the reader's, and the last change must be the one kept.

@@ -274,6 +274,7 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 		go func() { defer wg.Done(); a.notify.commands(ctx) }()
 	}
 	defer a.away.stop()
+	a.applyWaiting(sources)
 	for name, src := range sources {
 		wg.Add(1)
 		go forward(ctx, &wg, name, src, in)
@@ -314,6 +315,32 @@ func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) err
 		}
 	}
 	return err
+}
+
+// applyWaiting applies the events already waiting when the interface
+// starts (the saved contact list, emitted before the network is asked
+// anything), so that the first frame shows them. It runs before the
+// application does, so nothing else touches the model meanwhile.
+func (a *App) applyWaiting(sources map[string]<-chan chat.Event) {
+	n := 0
+	for name, src := range sources {
+	drain:
+		for n < batchMax {
+			select {
+			case ev, ok := <-src:
+				if !ok {
+					break drain
+				}
+				a.apply(item{account: name, ev: ev})
+				n++
+			default:
+				break drain
+			}
+		}
+	}
+	if n > 0 {
+		a.afterBatch()
+	}
 }
 
 // apply runs on the UI goroutine.

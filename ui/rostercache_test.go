@@ -148,3 +148,47 @@ func TestSavedRosterDrawnThenReconciledInPlace(t *testing.T) {
 	}
 	h.waitFor("me [online] online")
 }
+
+// The saved contact list, waiting when the interface starts, is in its
+// very first frame: nothing is drawn without it while the pump starts.
+func TestSavedRosterInTheFirstFrame(t *testing.T) {
+	scr := tcell.NewSimulationScreen("UTF-8")
+	app := New([]*Account{{Name: "me", Client: &fakeClient{}, Show: roster.Online}}, Options{Screen: scr, Settings: config.DefaultSettings(), Version: "test"})
+	events := make(chan chat.Event, 10)
+	events <- chat.RosterReset{Cached: true, Version: "7", Items: []roster.Item{
+		{JID: "ada@x", Name: "Ada Saved", Subscription: roster.SubBoth},
+		{JID: "bob@x", Name: "Bob Saved", Subscription: roster.SubBoth},
+	}}
+	first := make(chan string, 1)
+	frames := 0
+	app.tv.SetAfterDrawFunc(func(s tcell.Screen) {
+		frames++
+		if frames > 1 {
+			return
+		}
+		s.Show() // what the frame put on the screen (tview shows it next)
+		cells, w, _ := scr.(tcell.SimulationScreen).GetContents()
+		var b strings.Builder
+		for i, c := range cells {
+			if i > 0 && i%w == 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(string(c.Runes))
+		}
+		first <- b.String()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { app.Run(ctx, map[string]<-chan chat.Event{"me": events}); close(done) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case screen := <-first:
+		for _, want := range []string{"Ada Saved", "Bob Saved", "saved list"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("the first frame lacks %q:\n%s", want, screen)
+			}
+		}
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("nothing was drawn")
+	}
+}

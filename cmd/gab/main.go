@@ -288,6 +288,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 			opts.XMLLog = xmpp.NewTap(xmlLog, a.Name)
 		}
 		c := chat.New(a, opts)
+		c.Restore(ctx) // the saved contact list, for the first frame
 		clients = append(clients, c)
 		show, _ := roster.ShowFromStatus(a.Status)
 		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick})

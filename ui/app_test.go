@@ -59,6 +59,23 @@ func newHarnessWith(t *testing.T, w, h int, settings config.Settings, prep func(
 // the harness's).
 func newHarnessOpts(t *testing.T, w, h int, opts Options, prep func(*App)) *harness {
 	t.Helper()
+	hs := startHarness(t, w, h, opts, prep)
+	hs.send(chat.Connected{JID: "me@x/gab", Mechanism: "SCRAM-SHA-1"})
+	// Said in the console, which may not be the tab shown (tabs reopened).
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
+	for online := false; !online; time.Sleep(10 * time.Millisecond) {
+		hs.onUI(func() { online = hs.app.state.Account("me").Conn == "online" })
+		if !online && time.Now().After(deadline) {
+			t.Fatal("the account never showed as online")
+		}
+	}
+	return hs
+}
+
+// startHarness runs the interface for one account "me" on a simulation
+// screen of w×h, before any event from the network.
+func startHarness(t *testing.T, w, h int, opts Options, prep func(*App)) *harness {
+	t.Helper()
 	scr := tcell.NewSimulationScreen("UTF-8")
 	fc := &fakeClient{}
 	opts.Screen, opts.Version = scr, "test"
@@ -79,15 +96,6 @@ func newHarnessOpts(t *testing.T, w, h int, opts Options, prep func(*App)) *harn
 		}
 	})
 	hs.onUI(func() { scr.SetSize(w, h) }) // tview initialises the screen at 80x25
-	hs.send(chat.Connected{JID: "me@x/gab", Mechanism: "SCRAM-SHA-1"})
-	// Said in the console, which may not be the tab shown (tabs reopened).
-	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
-	for online := false; !online; time.Sleep(10 * time.Millisecond) {
-		hs.onUI(func() { online = app.state.Account("me").Conn == "online" })
-		if !online && time.Now().After(deadline) {
-			t.Fatal("the account never showed as online")
-		}
-	}
 	return hs
 }
 

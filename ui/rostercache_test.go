@@ -19,23 +19,7 @@ import (
 // launch, before the network has said anything.
 func newOfflineHarness(t *testing.T, w, h int) *harness {
 	t.Helper()
-	scr := tcell.NewSimulationScreen("UTF-8")
-	fc := &fakeClient{}
-	app := New([]*Account{{Name: "me", Client: fc, Show: roster.Online}}, Options{Screen: scr, Settings: config.DefaultSettings(), Version: "test"})
-	done := make(chan struct{})
-	hs := &harness{t: t, screen: scr, app: app, events: make(chan chat.Event, 100), client: fc, done: done}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { app.Run(ctx, map[string]<-chan chat.Event{"me": hs.events}); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(xmpptest.Timeout(xmpptest.Local)):
-			t.Error("app did not stop")
-		}
-	})
-	hs.onUI(func() { scr.SetSize(w, h) })
-	return hs
+	return startHarness(t, w, h, Options{Settings: config.DefaultSettings()}, nil)
 }
 
 // contactsNamed makes contacts "Contact 00".."Contact n-1", one group.

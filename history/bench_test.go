@@ -103,7 +103,7 @@ func createStore(path string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Search(context.Background(), "x", Conv{}, 1); err != nil {
+	if err := s.IndexAll(context.Background()); err != nil {
 		s.Close()
 		return err
 	}

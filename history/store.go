@@ -569,6 +569,15 @@ var searchSpan = 2000
 // stands (see Search).
 var searchWaitMax int64 = 4 * indexChunk
 
+// IndexAll brings the search index up to date, however many messages
+// wait (a search answers without waiting for more than searchWaitMax).
+func (s *Store) IndexAll(ctx context.Context) error {
+	if err := s.index(ctx); err != nil {
+		return fmt.Errorf("bring the search index up to date: %w", err)
+	}
+	return nil
+}
+
 // Unsearched is about how many stored messages the search index does not
 // hold yet: those stored after the last it indexed (a cheap estimate from
 // row ids; 0 when it is up to date).

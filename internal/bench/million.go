@@ -27,13 +27,13 @@ const (
 )
 
 // prepareStore is the store's own code on a fixture: open (schema),
-// search (index), close.
+// index, close.
 func prepareStore(path string) error {
 	s, err := history.Open(path)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Search(context.Background(), "x", history.Conv{}, 1); err != nil {
+	if err := s.IndexAll(context.Background()); err != nil {
 		s.Close()
 		return err
 	}

@@ -28,7 +28,7 @@ import (
 )
 
 // version changes whenever what Build writes changes.
-const version = 3
+const version = 4
 
 // Conversations in every fixture: Rooms of them are rooms, the rest chats.
 const (

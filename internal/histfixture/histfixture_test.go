@@ -14,7 +14,7 @@ func prepare(path string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Search(context.Background(), "x", history.Conv{}, 1); err != nil {
+	if err := s.IndexAll(context.Background()); err != nil {
 		s.Close()
 		return err
 	}

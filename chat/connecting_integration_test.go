@@ -111,6 +111,22 @@ func answerOf(id uint64) func(chat.Event) bool {
 	}
 }
 
+// startBehind runs a client of acct connecting through g (its server
+// address is the gate's) until the test ends, and returns once it is
+// connecting, with what it says recorded.
+func startBehind(t *testing.T, g *gate, acct *config.Account, opts chat.Options) (*chat.Client, *recorder) {
+	t.Helper()
+	acct.Server = g.l.Addr().String()
+	c := chat.New(acct, opts)
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	g.waitConnecting(t)
+	return c, r
+}
+
 // While the server has not answered the connection, the commands that
 // read the store are answered from it at once, in order; the others wait,
 // in order, and are answered once the attempt has failed.
@@ -119,16 +135,10 @@ func TestStoreReadsAnsweredWhileConnecting(t *testing.T) {
 	storeLines(t, store, "bob@localhost", "bob one", "bob two")
 	storeLines(t, store, "carol@localhost", "carol one")
 	g := startGate(t, "") // a server that never says a word, then hangs up
-	c := chat.New(&config.Account{
+	c, r := startBehind(t, g, &config.Account{
 		Name: "alice", JID: jid.MustParse("alice@localhost"), Password: "pw", Resource: "gab",
-		Server: g.l.Addr().String(), TLS: config.TLSStartTLS, Status: "online", Enabled: true,
+		TLS: config.TLSStartTLS, Status: "online", Enabled: true,
 	}, chat.Options{Store: store, MinBackoff: time.Hour, MaxBackoff: time.Hour})
-	r := newRecorder(c.Events())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	g.waitConnecting(t)
 
 	add := c.Do(chat.AddContact{JID: "dave@localhost"})
 	empty := c.Do(chat.LoadHistory{Conv: chat.ChatWith("erin@localhost"), Limit: 50}) // the archive's to fill
@@ -193,15 +203,7 @@ func TestArchivePageAskedWhileConnectingIsFilledOnceOnline(t *testing.T) {
 	store := openStore(t)
 	storeLines(t, store, "carol@localhost", "carol one")
 	g := startGate(t, srv.Addr())
-	acct := account(t, srv, "alice", "pw", "new-device")
-	acct.Server = g.l.Addr().String()
-	c := chat.New(acct, chat.Options{Store: store, Version: "test"})
-	r := newRecorder(c.Events())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	g.waitConnecting(t)
+	c, r := startBehind(t, g, account(t, srv, "alice", "pw", "new-device"), chat.Options{Store: store, Version: "test"})
 
 	bob := c.Do(chat.LoadHistory{Conv: chat.ChatWith("bob@localhost"), Limit: 50})
 	carol := c.Do(chat.LoadHistory{Conv: chat.ChatWith("carol@localhost"), Limit: 50})
@@ -277,15 +279,7 @@ func TestMessageWrittenWhileConnectingIsKeptAndSentOnceOnline(t *testing.T) {
 
 	store := openStore(t)
 	g := startGate(t, srv.Addr())
-	acct := account(t, srv, "alice", "pw", "gab")
-	acct.Server = g.l.Addr().String()
-	c := chat.New(acct, chat.Options{Store: store, Version: "test"})
-	r := newRecorder(c.Events())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	g.waitConnecting(t)
+	c, r := startBehind(t, g, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, Version: "test"})
 
 	send := c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "written while connecting"})
 	_, at := r.waitFrom(t, 0, "the message answered while connecting", xmpptest.Local, answerOf(send))

@@ -369,24 +369,7 @@ func (c *Client) pin(der []byte) error {
 	if _, err := x509.ParseCertificate(der); err != nil {
 		return fmt.Errorf("not a certificate: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(c.opts.PinFile), 0o700); err != nil {
-		return err
-	}
-	// A fresh temporary file (mode 0600, never one left behind by a crash
-	// with another mode), renamed over the pin once complete.
-	f, err := os.CreateTemp(filepath.Dir(c.opts.PinFile), filepath.Base(c.opts.PinFile)+".new*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
-	_, err = f.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), c.opts.PinFile)
+	return config.ReplaceFile(c.opts.PinFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 // authorityMarker is the file that records that the account's server once

@@ -8,12 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/ui"
 )
 
@@ -213,25 +213,5 @@ func (f tabFile) Save(tabs []ui.TabRef, active int) error {
 	if err != nil {
 		return err
 	}
-	data = append(data, '\n')
-	dir := filepath.Dir(f.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(f.path)+".new*") // mode 0600
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), f.path)
+	return config.ReplaceFile(f.path, append(data, '\n'))
 }

@@ -98,19 +98,6 @@ func (g *gate) waitConnecting(t testing.TB) {
 	}
 }
 
-// answerOf matches the final answer of command id.
-func answerOf(id uint64) func(chat.Event) bool {
-	return func(e chat.Event) bool {
-		switch v := e.(type) {
-		case chat.CommandDone:
-			return v.ID == id
-		case chat.CommandFailed:
-			return v.ID == id
-		}
-		return false
-	}
-}
-
 // startBehind runs a client of acct connecting through g (its server
 // address is the gate's) until the test ends, and returns once it is
 // connecting, with what it says recorded.

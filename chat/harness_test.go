@@ -162,11 +162,9 @@ func is[T chat.Event](f func(T) bool) func(chat.Event) bool {
 	}
 }
 
-// do runs a command and waits for its outcome.
-func (rc *running) do(t *testing.T, cmd chat.Command) {
-	t.Helper()
-	id := rc.c.Do(cmd)
-	ev := rc.r.wait(t, fmt.Sprintf("outcome of %T", cmd), func(e chat.Event) bool {
+// answerOf matches the final answer of command id.
+func answerOf(id uint64) func(chat.Event) bool {
+	return func(e chat.Event) bool {
 		switch v := e.(type) {
 		case chat.CommandDone:
 			return v.ID == id
@@ -174,7 +172,14 @@ func (rc *running) do(t *testing.T, cmd chat.Command) {
 			return v.ID == id
 		}
 		return false
-	})
+	}
+}
+
+// do runs a command and waits for its outcome.
+func (rc *running) do(t *testing.T, cmd chat.Command) {
+	t.Helper()
+	id := rc.c.Do(cmd)
+	ev := rc.r.wait(t, fmt.Sprintf("outcome of %T", cmd), answerOf(id))
 	if f, ok := ev.(chat.CommandFailed); ok {
 		t.Fatalf("%T failed: %v", cmd, f.Err)
 	}

@@ -148,7 +148,7 @@ func TestPasteWhileTheFocusedListSteppedAside(t *testing.T) {
 	h := newHarness(t, 80, 24)
 	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ada@x", Name: "Ada", Subscription: "both"}}})
 	h.waitFor("Ada")
-	h.key(tcell.KeyTab, 0, tcell.ModNone) // the list has the focus
+	h.moveFocus(tcell.KeyTab) // the list has the focus
 	h.onUI(func() { h.screen.SetSize(60, 20) })
 	h.screen.PostEventWait(tcell.NewEventResize(60, 20))
 	h.waitUntil("the list to step aside", func(ls []string) bool {

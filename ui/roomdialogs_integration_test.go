@@ -109,8 +109,8 @@ func TestRoomDialogsAgainstProsody(t *testing.T) {
 	// Shift+Tab from the first field is Cancel, once more Save: the form
 	// scrolls to it. Saved unchanged, the room opens with Prosody's
 	// defaults.
-	h.key(tcell.KeyBacktab, 0, tcell.ModNone)
-	h.key(tcell.KeyBacktab, 0, tcell.ModNone)
+	h.moveFocus(tcell.KeyBacktab)
+	h.moveFocus(tcell.KeyBacktab)
 	h.waitFor("   Save   ", "Cancel")
 	if !h.focusOn("Save") {
 		t.Fatal("two Shift+Tabs from the first field are not on Save")
@@ -171,9 +171,17 @@ func (h *harness) focusOn(label string) bool {
 // tab presses Tab and waits until the focus has moved.
 func (h *harness) tab() {
 	h.t.Helper()
+	h.moveFocus(tcell.KeyTab)
+}
+
+// moveFocus presses k and waits until the focus has moved: keys reach the
+// interface through the screen's queue, apart from onUI's, so a check made
+// right after a key may run before the key is handled.
+func (h *harness) moveFocus(k tcell.Key) {
+	h.t.Helper()
 	var before tview.Primitive
 	h.onUI(func() { before = h.app.tv.GetFocus() })
-	h.key(tcell.KeyTab, 0, tcell.ModNone)
+	h.key(k, 0, tcell.ModNone)
 	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
 	for {
 		var now tview.Primitive
@@ -182,7 +190,7 @@ func (h *harness) tab() {
 			return
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatal("Tab did not move the focus")
+			h.t.Fatalf("key %v did not move the focus", k)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

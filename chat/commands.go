@@ -17,6 +17,9 @@ type SendMessage struct {
 	Conv   Conv
 	Body   string
 	Thread string
+	// ReplyTo is the stored message this one answers (XEP-0461), 0 for
+	// none: the message then carries the reply and a fallback quote.
+	ReplyTo int64
 }
 
 // SendChatState sends a standalone chat-state notification. It is sent only

@@ -125,6 +125,10 @@ type MessageReceived struct {
 	// Note is gab's remark on the message, for the conversation: why a
 	// correction is shown as a message of its own. "" for most.
 	Note string
+	// Reply: what the message answers (XEP-0461); Body is then without
+	// the sender's fallback quote. File: the file it shares.
+	Reply *ReplyInfo
+	File  *FileInfo
 }
 
 // StoredMessage is one message read back from the history store.
@@ -140,6 +144,10 @@ type StoredMessage struct {
 	Time       time.Time
 	State      string // delivery state of an outgoing message
 	Edited     bool   // corrected after it was sent (XEP-0308)
+	Reply      *ReplyInfo
+	File       *FileInfo
+	Reactions  []Reaction
+	Retracted  *Retraction // a tombstone: Body is empty
 }
 
 // HistoryLoaded answers LoadHistory: stored messages of Conv older than
@@ -184,6 +192,8 @@ type MessageSent struct {
 	Time      time.Time
 	State     string
 	StoreID   int64
+	Reply     *ReplyInfo
+	File      *FileInfo
 }
 
 // DeliveryChanged: a message the user wrote moved on (DeliveryUnacked,

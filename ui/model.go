@@ -58,14 +58,18 @@ type Line struct {
 	SenderKey string // what the sender's colour derives from (a JID)
 	Body      string // remote text
 	Kind      LineKind
-	ID        string   // the message id, for delivery updates
-	State     string   // delivery state of a message we sent
-	StoreID   int64    // its row in the history store, 0 for lines not stored
-	Highlight bool     // the message a search jumped to
-	Markable  bool     // the sender wants to know when it is read (XEP-0333)
-	Edited    bool     // corrected after it was sent (XEP-0308)
-	Mention   bool     // a room message that names our nick
-	Spans     [][2]int // where in Body our nick is named, to highlight
+	ID        string           // the message id, for delivery updates
+	State     string           // delivery state of a message we sent
+	StoreID   int64            // its row in the history store, 0 for lines not stored
+	Highlight bool             // the message a search jumped to
+	Markable  bool             // the sender wants to know when it is read (XEP-0333)
+	Edited    bool             // corrected after it was sent (XEP-0308)
+	Mention   bool             // a room message that names our nick
+	Spans     [][2]int         // where in Body our nick is named, to highlight
+	Reply     *chat.ReplyInfo  // what the message answers (XEP-0461)
+	File      *chat.FileInfo   // the file it shares
+	Reactions []chat.Reaction  // the reactions on it, tallied
+	Retracted *chat.Retraction // removed by its sender or a moderator: Body is empty
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int

@@ -20,6 +20,7 @@ const (
 	kindBool
 	kindTable
 	kindStrings // a string or an array of strings; set gets []string
+	kindArgv    // a command: a line split into words (SplitCommand) or an array of words; set gets []string
 )
 
 func (k kind) String() string {
@@ -32,6 +33,8 @@ func (k kind) String() string {
 		return "a table"
 	case kindStrings:
 		return "a string or an array of strings"
+	case kindArgv:
+		return "a command line or an array of its words"
 	}
 	return "a string"
 }
@@ -79,6 +82,18 @@ func decodeFile(file string, data []byte, fields map[string]field) Problems {
 		if f.kind == kindStrings {
 			v = stringList(v)
 		}
+		if f.kind == kindArgv {
+			if text, ok := v.(string); ok {
+				words, err := SplitCommand(text)
+				if err != nil {
+					probs = append(probs, Problem{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", key, err)})
+					return
+				}
+				v = words
+			} else {
+				v = stringList(v)
+			}
+		}
 		if err := f.set(v); err != nil {
 			probs = append(probs, Problem{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", key, err)})
 		}
@@ -120,7 +135,7 @@ func hasKind(v any, k kind) bool {
 	case kindTable:
 		_, ok := v.(map[string]any)
 		return ok
-	case kindStrings:
+	case kindStrings, kindArgv:
 		if _, ok := v.(string); ok {
 			return true
 		}

@@ -47,6 +47,12 @@ type Settings struct {
 	// StrangerRequests is what becomes of a subscription request from
 	// someone not in the contacts: StrangersAsk or StrangersIgnore.
 	StrangerRequests string
+	// Styling draws messages with XEP-0393 message styling; off, their
+	// text is plain.
+	Styling bool
+	// OpenCommand opens a link: the program and its arguments, the URL
+	// appended as one more (never through a shell).
+	OpenCommand []string
 
 	Notify Notify
 	Away   Away
@@ -87,6 +93,7 @@ type Away struct {
 // DefaultSettings are used when gab.toml is absent and for keys it omits.
 func DefaultSettings() Settings {
 	return Settings{RosterSort: SortPresence, ShowOffline: true, StrangerRequests: StrangersAsk, TimeFormat: "15:04", RosterWidth: 30,
+		Styling: true, OpenCommand: DefaultOpenCommand(),
 		Notify: Notify{Bell: true, Title: true, Desktop: DesktopOff},
 		Away:   Away{After: 10 * time.Minute, XAAfter: 30 * time.Minute, Message: "away (idle)"}}
 }
@@ -96,7 +103,7 @@ var ThemeElements = []string{
 	"background", "text", "dim", "border", "border_focus", "title",
 	"online", "away", "xa", "dnd", "offline", "group", "selected",
 	"unread", "highlight", "error", "tab", "tab_active", "tab_unread",
-	"status_bar", "status_text", "composer",
+	"status_bar", "status_text", "composer", "code", "quote",
 }
 
 // KeyActions are the actions a key can be bound to in [keys].
@@ -139,6 +146,15 @@ func settingsFields(s *Settings) map[string]field {
 				return fmt.Errorf("%q is not a language tag; use one like \"en\" or \"pt-BR\"", v)
 			}
 			s.Language = v.(string)
+			return nil
+		}},
+		"ui.styling": {kindBool, func(v any) error { s.Styling = v.(bool); return nil }},
+		"ui.open_command": {kindArgv, func(v any) error {
+			words := v.([]string)
+			if len(words) == 0 || words[0] == "" {
+				return errors.New("names no program")
+			}
+			s.OpenCommand = words
 			return nil
 		}},
 		"ui.roster_width": {kindInt, func(v any) error {
@@ -229,6 +245,11 @@ func LoadSettings(dir string) (Settings, Problems) {
 	probs := append(decodeFile(s.File, data, settingsFields(&s)), s.checkKeys(lines)...)
 	if s.Notify.Command != "" {
 		if p, bad := writableByOthers(s.File, lines["notify.command"], "[notify] command"); bad {
+			probs = append(probs, p)
+		}
+	}
+	if _, set := lines["ui.open_command"]; set {
+		if p, bad := writableByOthers(s.File, lines["ui.open_command"], "[ui] open_command"); bad {
 			probs = append(probs, p)
 		}
 	}

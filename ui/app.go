@@ -75,6 +75,8 @@ type App struct {
 	// saved again after the others.
 	tabSaver *tabSaver
 	keptTabs []TabRef
+	// openCommand opens a link (ui.open_command): the URL is appended.
+	openCommand []string
 }
 
 // singleClicks turns off tview's double-click detection, once per process:
@@ -108,6 +110,7 @@ func New(accounts []*Account, opts Options) *App {
 		version:         opts.Version,
 		bindings:        opts.Settings.Bindings(),
 		notify:          newNotifier(opts.Settings.Notify),
+		openCommand:     opts.Settings.OpenCommand,
 	}
 	a.notify.report = func(msg string) { a.post(func() { a.state.Log(LineError, "%s", msg) }) }
 	a.away = newAutoAway(a, opts.Settings.Away)
@@ -133,6 +136,7 @@ func New(accounts []*Account, opts Options) *App {
 		a.composer.PasteHandler()(text, func(tview.Primitive) {})
 	}
 	a.conv = NewConvView(state, tf)
+	a.conv.Styling = opts.Settings.Styling
 	a.conv.OnTop = func() {
 		if c := a.state.Current(); c.More {
 			a.loadOlder(c)

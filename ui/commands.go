@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
@@ -34,6 +35,7 @@ var commandHelp = [][2]string{
 	{"/editor", "write the message in $EDITOR"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
+	{"/open [N]", "open the Nth link of this conversation, counting back from the newest (1, the newest, without N), with open_command; only http and https links"},
 	{"/bookmark [autojoin on|off]", "keep this room in your bookmarks on the server, joined whenever gab starts (autojoin off: not joined by itself)"},
 	{"/bookmark remove", "remove this room's bookmark (you stay in the room)"},
 	{"/bookmarks", "list your bookmarked rooms: type to filter, Enter joins"},
@@ -261,6 +263,17 @@ func (a *App) command(line string) {
 			return
 		}
 		do(chat.SearchHistory{Text: rest, Conv: a.state.Current().Conv, Limit: 200})
+	case "open":
+		n := 1
+		if len(args) > 0 {
+			v, err := strconv.Atoi(args[0])
+			if err != nil || v < 1 || len(args) > 1 {
+				fail("usage: /open [N] (N = 1 is the newest link)")
+				return
+			}
+			n = v
+		}
+		a.openNth(n)
 	case "accept", "deny":
 		usage := "/deny JID"
 		if name == "accept" {

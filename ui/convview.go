@@ -37,11 +37,14 @@ type ConvView struct {
 	timeFormat string
 	atTop      bool // the last draw showed the oldest line loaded
 	OnTop      func()
+	// Styling draws messages with XEP-0393 message styling (ui.styling);
+	// without it their text is plain. Links are links either way.
+	Styling bool
 }
 
 // NewConvView shows state's active conversation.
 func NewConvView(state *State, timeFormat string) *ConvView {
-	return &ConvView{Box: tview.NewBox(), state: state, timeFormat: timeFormat}
+	return &ConvView{Box: tview.NewBox(), state: state, timeFormat: timeFormat, Styling: true}
 }
 
 const dayFormat = "Monday 2 January 2006"
@@ -92,16 +95,27 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 	rows := []row{{time: ts, sender: sender, color: color, kind: l.Kind, mention: l.Mention}}
 	// A newline in a message is a line break; every other control
 	// character is drawn as a replacement (see cleanRune). Where our nick
-	// is named (Spans, offsets in Body), the clusters are marked.
+	// is named (Spans, offsets in Body), the clusters are marked. A
+	// message's links and styling are the clusters' too.
+	var attrs []styleAttr
+	var links []link
+	if l.Kind == LineIn || l.Kind == LineOut {
+		links = findLinks(l.Body)
+		if v.Styling {
+			attrs = styleBody(l.Body, links)
+		}
+	}
 	off := 0
 	for i, para := range strings.Split(l.Body, "\n") {
 		start := off
 		off += len(para) + 1
 		para = strings.TrimSuffix(para, "\r")
-		body := clustersMarked(para, start, l.Spans)
+		body := styledClusters(para, start, l.Spans, attrs, links)
+		// A quoted line's prefix (its > marks) starts each of its rows.
+		quote, body := quotePrefix(body, max(1, w-indent)/2)
 		if i == 0 && w-prefix >= 8 {
-			lines := wrap(body, w-prefix)
-			rows[0].body = lines[0]
+			lines := wrap(body, max(1, w-prefix-cellsOf(quote)))
+			rows[0].body = withPrefix(quote, lines[0])
 			body = nil
 			if len(lines) > 1 {
 				body = joinClusters(lines[1:])
@@ -110,7 +124,7 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 				continue
 			}
 		}
-		for _, part := range wrap(body, max(1, w-indent)) {
+		for _, part := range wrapQuoted(quote, body, max(1, w-indent)) {
 			rows = append(rows, row{body: part, kind: l.Kind, indent: indent})
 		}
 	}
@@ -147,6 +161,48 @@ func deliveryMark(state string, kind chat.Kind) string {
 		return " ✓✓"
 	}
 	return ""
+}
+
+// quotePrefix splits a quoted line's clusters into its quotation prefix
+// and the rest; a prefix wider than most (w cells) stays with the rest,
+// wrapped like text.
+func quotePrefix(cs []cluster, most int) (prefix, rest []cluster) {
+	n, cells := 0, 0
+	for n < len(cs) && cs[n].attr&stQuoteMark != 0 {
+		cells += cs[n].width
+		n++
+	}
+	if n == 0 || cells > most {
+		return nil, cs
+	}
+	return cs[:n], cs[n:]
+}
+
+// wrapQuoted wraps cs to w cells, each line starting with prefix.
+func wrapQuoted(prefix, cs []cluster, w int) [][]cluster {
+	lines := wrap(cs, max(1, w-cellsOf(prefix)))
+	for i, l := range lines {
+		lines[i] = withPrefix(prefix, l)
+	}
+	return lines
+}
+
+// withPrefix is prefix and then l, in a new slice when prefix is not
+// empty.
+func withPrefix(prefix, l []cluster) []cluster {
+	if len(prefix) == 0 {
+		return l
+	}
+	return append(append(make([]cluster, 0, len(prefix)+len(l)), prefix...), l...)
+}
+
+// cellsOf is the cells cs takes.
+func cellsOf(cs []cluster) int {
+	n := 0
+	for _, c := range cs {
+		n += c.width
+	}
+	return n
 }
 
 // joinClusters puts wrapped lines back together with a space between them,

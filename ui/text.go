@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
 )
@@ -12,6 +15,9 @@ type cluster struct {
 	width int
 	space bool // a place to break a line
 	mark  bool // our nick, named in a room message: drawn highlighted
+	attr  styleAttr
+	link  bool   // part of a URL: underlined
+	url   string // the URL of a web link, handed to the terminal (OSC 8)
 }
 
 // clusters splits remote text into drawable grapheme clusters. Nothing in
@@ -22,12 +28,24 @@ func clusters(s string) []cluster { return clustersMarked(s, 0, nil) }
 // clustersMarked is clusters with those inside spans marked; spans are
 // byte ranges of a text of which s starts at byte base.
 func clustersMarked(s string, base int, spans [][2]int) []cluster {
+	return styledClusters(s, base, spans, nil, nil)
+}
+
+// styledClusters is clustersMarked with styling: attrs (nil for none)
+// has one attribute per byte, and links are the links, of the text of
+// which s starts at byte base. A cluster takes the attributes of its
+// first byte.
+func styledClusters(s string, base int, spans [][2]int, attrs []styleAttr, links []link) []cluster {
 	var out []cluster
+	target, targetOf := "", -1 // the OSC 8 target of links[targetOf]
+	for len(links) > 0 && links[0].end <= base {
+		links = links[1:]
+	}
 	g := uniseg.NewGraphemes(s)
 	for g.Next() {
 		mark := false
+		from, _ := g.Positions()
 		if len(spans) > 0 {
-			from, _ := g.Positions()
 			for _, sp := range spans {
 				if base+from >= sp[0] && base+from < sp[1] {
 					mark = true
@@ -57,9 +75,42 @@ func clustersMarked(s string, base int, spans [][2]int) []cluster {
 			// of its own so it cannot merge with what we draw next to it.
 			w = 1
 		}
-		out = append(out, cluster{runes: clean, width: w, space: clean[0] == ' ', mark: mark})
+		c := cluster{runes: clean, width: w, space: clean[0] == ' ', mark: mark}
+		if attrs != nil {
+			c.attr = attrs[base+from]
+		}
+		for len(links) > 0 && links[0].end <= base+from {
+			links = links[1:]
+		}
+		if len(links) > 0 && links[0].start <= base+from {
+			c.link = true
+			if links[0].web {
+				if targetOf != links[0].start {
+					// The text of a URL is its target; only what the
+					// terminal cannot carry in OSC 8 is percent-encoded.
+					target, targetOf = hyperlinkTarget(s[max(0, links[0].start-base):min(len(s), links[0].end-base)]), links[0].start
+				}
+				c.url = target
+			}
+		}
+		out = append(out, c)
 	}
 	return out
+}
+
+// hyperlinkTarget is the URL u as the terminal is told it in an OSC 8
+// hyperlink: printable ASCII as it is, every other byte percent-encoded
+// (an IRI's URI form).
+func hyperlinkTarget(u string) string {
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		if c := u[i]; c > 0x20 && c < 0x7f {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // width is the number of cells s takes.
@@ -81,6 +132,9 @@ func drawClusters(screen tcell.Screen, x, y, maxWidth int, cs []cluster, style t
 		}
 		// tcell skips the cell after a wide character when drawing.
 		st := style
+		if c.attr != 0 || c.link {
+			st = c.styled(st)
+		}
 		if c.mark {
 			st = st.Bold(true).Reverse(true)
 		}

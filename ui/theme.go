@@ -16,7 +16,7 @@ type Theme struct {
 	Background, Text, Dim, Border, BorderFocus, Title       tcell.Color
 	Online, Away, XA, DND, Offline, Group, Selected, Unread tcell.Color
 	Highlight, Error, Tab, TabActive, TabUnread, StatusBar  tcell.Color
-	StatusText, Composer                                    tcell.Color
+	StatusText, Composer, Code, Quote                       tcell.Color
 	// NoColor: NO_COLOR is set. Everything is drawn in the terminal's
 	// colours, told apart by bold, reverse and the presence marks.
 	NoColor bool
@@ -33,6 +33,7 @@ func defaultTheme() Theme {
 		Offline: tcell.ColorGray, Group: tcell.ColorTeal, Selected: d, Unread: tcell.ColorOlive,
 		Highlight: d, Error: tcell.ColorMaroon, Tab: d, TabActive: d, TabUnread: tcell.ColorOlive,
 		StatusBar: tcell.ColorNavy, StatusText: tcell.ColorWhite, Composer: d,
+		Code: tcell.ColorTeal, Quote: tcell.ColorGreen,
 	}
 }
 
@@ -45,7 +46,7 @@ func (t *Theme) fields() map[string]*tcell.Color {
 		"xa": &t.XA, "dnd": &t.DND, "offline": &t.Offline, "group": &t.Group, "selected": &t.Selected,
 		"unread": &t.Unread, "highlight": &t.Highlight, "error": &t.Error, "tab": &t.Tab,
 		"tab_active": &t.TabActive, "tab_unread": &t.TabUnread, "status_bar": &t.StatusBar,
-		"status_text": &t.StatusText, "composer": &t.Composer,
+		"status_text": &t.StatusText, "composer": &t.Composer, "code": &t.Code, "quote": &t.Quote,
 	}
 }
 

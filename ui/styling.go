@@ -135,8 +135,8 @@ func (c cluster) styled(st tcell.Style) tcell.Style {
 	}
 	if c.link {
 		st = st.Underline(true)
-		if c.url != "" {
-			st = st.Url(c.url)
+		if c.url != nil {
+			st = st.Url(*c.url)
 		}
 	}
 	return st

@@ -3,7 +3,10 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/gab-chat/gab/chat"
 )
 
 // describeStyle writes body with each run of bytes of the same attributes
@@ -242,5 +245,36 @@ func BenchmarkStyleBodyHostile(b *testing.B) {
 				styleBody(tc.body, findLinks(tc.body))
 			}
 		})
+	}
+}
+
+// Wrapping one message into screen rows, as each arrival (or a resize)
+// costs: an ordinary styled message with a link, and hostile ones, with
+// styling on and off.
+func BenchmarkLineRowsStyled(b *testing.B) {
+	state := NewState(nil)
+	for _, tc := range []struct{ name, body string }{
+		{"ordinary", "*look* at _this_: https://example.org/some/path?q=1 and `code`, ~not that~\n> quoted *line* here"},
+		{"quotes10000", strings.Repeat(">", 10000) + " *x*"},
+		{"directives100KB", strings.Repeat("*_~`", 25000)},
+		{"quoteLines100KB", strings.Repeat("> > *a* _b_ https://x.org/\n", 4000)},
+	} {
+		for _, on := range []bool{true, false} {
+			name := tc.name + "/styling"
+			if !on {
+				name = tc.name + "/plain"
+			}
+			b.Run(name, func(b *testing.B) {
+				v := NewConvView(state, "15:04")
+				v.Styling = on
+				l := &Line{Time: time.Now(), Sender: "Peer", SenderKey: "p@x", Body: tc.body, Kind: LineIn}
+				b.SetBytes(int64(len(tc.body)))
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					l.wrapped = nil
+					v.lineRows(l, 120, chat.KindChat)
+				}
+			})
+		}
 	}
 }

@@ -16,8 +16,8 @@ type cluster struct {
 	space bool // a place to break a line
 	mark  bool // our nick, named in a room message: drawn highlighted
 	attr  styleAttr
-	link  bool   // part of a URL: underlined
-	url   string // the URL of a web link, handed to the terminal (OSC 8)
+	link  bool    // part of a URL: underlined
+	url   *string // the URL of a web link, handed to the terminal (OSC 8)
 }
 
 // clusters splits remote text into drawable grapheme clusters. Nothing in
@@ -37,7 +37,8 @@ func clustersMarked(s string, base int, spans [][2]int) []cluster {
 // first byte.
 func styledClusters(s string, base int, spans [][2]int, attrs []styleAttr, links []link) []cluster {
 	var out []cluster
-	target, targetOf := "", -1 // the OSC 8 target of links[targetOf]
+	var target *string // the OSC 8 target of the link at targetOf
+	targetOf := -1
 	for len(links) > 0 && links[0].end <= base {
 		links = links[1:]
 	}
@@ -88,7 +89,8 @@ func styledClusters(s string, base int, spans [][2]int, attrs []styleAttr, links
 				if targetOf != links[0].start {
 					// The text of a URL is its target; only what the
 					// terminal cannot carry in OSC 8 is percent-encoded.
-					target, targetOf = hyperlinkTarget(s[max(0, links[0].start-base):min(len(s), links[0].end-base)]), links[0].start
+					t := hyperlinkTarget(s[max(0, links[0].start-base):min(len(s), links[0].end-base)])
+					target, targetOf = &t, links[0].start
 				}
 				c.url = target
 			}

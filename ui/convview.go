@@ -110,6 +110,9 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 		start := off
 		off += len(para) + 1
 		para = strings.TrimSuffix(para, "\r")
+		for len(links) > 0 && links[0].end <= start {
+			links = links[1:] // those of earlier lines
+		}
 		body := styledClusters(para, start, l.Spans, attrs, links)
 		// A quoted line's prefix (its > marks) starts each of its rows.
 		quote, body := quotePrefix(body, max(1, w-indent)/2)

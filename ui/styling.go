@@ -304,7 +304,8 @@ var linkSchemes = []string{"https://", "http://", "xmpp:"}
 
 // findLinks finds the URLs in body, in order. A URL starts with one of
 // linkSchemes (any case) not glued to a letter or digit before it, and
-// runs to whitespace, a control or bidi character, or one of < > " ` (never
+// runs to whitespace, a control, bidi or other invisible formatting
+// character (Unicode's Cf: zero-width space, soft hyphen), or one of < > " ` (never
 // part of a URL, and usual around one); then trailing punctuation is left
 // out (. , ; : ! ? ' and the styling directives * _ ~), and so is a
 // closing ) ] } without its opening inside the URL. What is left must
@@ -334,8 +335,8 @@ func findLinks(body string) []link {
 			if isStyleSpace(r) || strings.ContainsRune("<>\"`", r) || r == utf8.RuneError && size == 1 {
 				break
 			}
-			if o, keep := cleanRune(r); !keep || o != r {
-				break
+			if o, keep := cleanRune(r); !keep || o != r || unicode.Is(unicode.Cf, r) {
+				break // a control, or an invisible character: not shown as written
 			}
 			j += size
 		}

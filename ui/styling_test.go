@@ -119,6 +119,7 @@ func TestFindLinks(t *testing.T) {
 		{"*https://example.org/b*", []string{"+https://example.org/b"}},
 		{"ftp://example.org javascript:alert(1) data:text/html,x", nil},
 		{"https://example.org/\u202eevil", []string{"+https://example.org/"}},
+		{"https://exa\u200bmple.org/ https://b.example/\u00adx", []string{"+https://exa", "+https://b.example/"}},
 		// The escape is cut out of the first; the second is a link whose text is all it is.
 		{"https://example.org/\x1b]8;;https://evil\x07", []string{"+https://example.org/", "+https://evil"}},
 		{"a https://例え.jp/パス b", []string{"+https://例え.jp/パス"}},

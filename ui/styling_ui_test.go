@@ -241,3 +241,31 @@ func TestOpenCommandFailure(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("open: missing:", "no such file")
 }
+
+// Hostile styling arrives and is drawn as text: 10,000 nested quotations,
+// 100 KB of directives; the message after them is drawn too.
+func TestHostileStylingRendersInertly(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	conv := chat.ChatWith("m@x")
+	h.send(chat.MessageReceived{Conv: conv, From: "m@x/r", Bare: "m@x", Body: strings.Repeat(">", 10000) + " *deep*", Time: time.Now()},
+		chat.MessageReceived{Conv: conv, From: "m@x/r", Bare: "m@x", Body: strings.Repeat("> ", 5000) + "x\n```\n" + strings.Repeat("*_~`", 25000), Time: time.Now()},
+		chat.MessageReceived{Conv: conv, From: "m@x/r", Bare: "m@x", Body: "the *end*", Time: time.Now()})
+	h.waitFor("2:m@x (3)")
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	ls := h.waitFor("the *end*", "*_~`*_~`*_~`")
+	if _, attr, _ := h.attrAt("end*", 0); attr&tcell.AttrBold == 0 {
+		t.Errorf("the message after the hostile ones is not styled")
+	}
+	// The block's text is code: no directive in it styles anything.
+	x, y := h.find("*_~`*_~`")
+	for i := 0; i < 8; i++ {
+		fg, _, attr := h.styleAt(x+i, y).Decompose()
+		if attr&(tcell.AttrBold|tcell.AttrItalic|tcell.AttrStrikeThrough) != 0 || fg != theme.Code {
+			t.Fatalf("a directive inside a code block styled the text: %b %v\n%s", attr, fg, strings.Join(ls, "\n"))
+		}
+	}
+	// Scrolling back through them draws the deep quotation, as text.
+	h.onUI(func() { h.app.conv.ScrollBy(1 << 20) })
+	h.app.tv.QueueUpdateDraw(func() {})
+	h.waitFor(">>>>>>>>>>>>>>>>>>>>")
+}

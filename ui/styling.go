@@ -184,8 +184,9 @@ func spanAttr(c byte) styleAttr {
 // XEP-0393: an opening directive is at the start of the line, after
 // whitespace or right after an opening directive of another kind, and is
 // followed by something other than whitespace; a closing directive is
-// preceded by something other than whitespace and the span between is
-// not empty. Matching is lazy (the first closing directive that fits).
+// preceded by something other than whitespace or its own character, and
+// the span between is not empty (so "**" and "****" style nothing, as the
+// XEP's examples say). Matching is lazy (the first closing directive that fits).
 // A ` span holds plain text only. Spans nest but do not cross: closing
 // one drops the openings still waiting inside it, which stay plain text.
 // Spans never leave the line.

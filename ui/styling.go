@@ -136,7 +136,7 @@ func (c cluster) styled(st tcell.Style) tcell.Style {
 	if c.link {
 		st = st.Underline(true)
 		if c.url != nil {
-			st = st.Url(*c.url)
+			st = st.Url(c.url.url).UrlId(c.url.id)
 		}
 	}
 	return st

@@ -138,6 +138,39 @@ func TestFindLinks(t *testing.T) {
 	}
 }
 
+// Each web link's cells share one hyperlink (its text as URL, its own id);
+// another link has another; an xmpp: link and plain text have none.
+func TestLinkClusters(t *testing.T) {
+	body := "a https://x.example/é b xmpp:c@d https://y.example/"
+	cs := styledClusters(body, 0, nil, nil, findLinks(body))
+	var x, y *hyperlink
+	for i, c := range cs {
+		switch {
+		case i >= 2 && i < 21:
+			if !c.link || c.url == nil || (x != nil && c.url != x) {
+				t.Fatalf("cluster %d (%q) of the first link: %+v", i, string(c.runes), c)
+			}
+			x = c.url
+		case i >= 24 && i < 32:
+			if !c.link || c.url != nil {
+				t.Fatalf("cluster %d (%q) of the xmpp: link: %+v", i, string(c.runes), c)
+			}
+		case i >= 33:
+			if !c.link || c.url == nil || (y != nil && c.url != y) {
+				t.Fatalf("cluster %d (%q) of the second link: %+v", i, string(c.runes), c)
+			}
+			y = c.url
+		default:
+			if c.link || c.url != nil {
+				t.Fatalf("cluster %d (%q) is not in a link: %+v", i, string(c.runes), c)
+			}
+		}
+	}
+	if x.url != "https://x.example/%C3%A9" || y.url != "https://y.example/" || x.id == y.id || x.id == "" {
+		t.Errorf("hyperlinks %+v and %+v", *x, *y)
+	}
+}
+
 // Hostile bodies: deep quotations and floods of directives are styled
 // without blowing up, and the attributes keep their invariants.
 func TestStyleBodyHostile(t *testing.T) {

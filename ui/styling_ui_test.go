@@ -85,6 +85,9 @@ func TestStylingDrawnByTheView(t *testing.T) {
 	// The web link carries its own text as its OSC 8 target; the trailing
 	// ")." and the xmpp: URI, the evil tag and the rest none.
 	st, _, _ := h.attrAt("https://example.org/a_(b)", 3)
+	if st2, _, _ := h.attrAt("https://example.org/a_(b)", 20); st != st2 {
+		t.Errorf("the link's cells do not share one hyperlink")
+	}
 	if st != st.Url("https://example.org/a_(b)") {
 		t.Errorf("the link's cell does not carry its URL")
 	}

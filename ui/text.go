@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
@@ -16,8 +18,8 @@ type cluster struct {
 	space bool // a place to break a line
 	mark  bool // our nick, named in a room message: drawn highlighted
 	attr  styleAttr
-	link  bool    // part of a URL: underlined
-	url   *string // the URL of a web link, handed to the terminal (OSC 8)
+	link  bool       // part of a URL: underlined
+	url   *hyperlink // a web link's, handed to the terminal (OSC 8)
 }
 
 // clusters splits remote text into drawable grapheme clusters. Nothing in
@@ -37,7 +39,7 @@ func clustersMarked(s string, base int, spans [][2]int) []cluster {
 // first byte.
 func styledClusters(s string, base int, spans [][2]int, attrs []styleAttr, links []link) []cluster {
 	var out []cluster
-	var target *string // the OSC 8 target of the link at targetOf
+	var target *hyperlink // the OSC 8 hyperlink of the link at targetOf
 	targetOf := -1
 	for len(links) > 0 && links[0].end <= base {
 		links = links[1:]
@@ -89,8 +91,9 @@ func styledClusters(s string, base int, spans [][2]int, attrs []styleAttr, links
 				if targetOf != links[0].start {
 					// The text of a URL is its target; only what the
 					// terminal cannot carry in OSC 8 is percent-encoded.
-					t := hyperlinkTarget(s[max(0, links[0].start-base):min(len(s), links[0].end-base)])
-					target, targetOf = &t, links[0].start
+					target = &hyperlink{url: hyperlinkTarget(s[max(0, links[0].start-base):min(len(s), links[0].end-base)]),
+						id: strconv.FormatUint(hyperlinkIDs.Add(1), 36)}
+					targetOf = links[0].start
 				}
 				c.url = target
 			}
@@ -99,6 +102,14 @@ func styledClusters(s string, base int, spans [][2]int, attrs []styleAttr, links
 	}
 	return out
 }
+
+// hyperlink is the OSC 8 hyperlink of a link's cells: its URL, and an
+// id of its own so that a terminal takes the rows of a wrapped link for
+// one link.
+type hyperlink struct{ url, id string }
+
+// hyperlinkIDs numbers hyperlinks.
+var hyperlinkIDs atomic.Uint64
 
 // hyperlinkTarget is the URL u as the terminal is told it in an OSC 8
 // hyperlink: printable ASCII as it is, every other byte percent-encoded

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,12 +50,13 @@ mv "`+out+`.part" "`+out+`"
 	tm.keys("M-2")
 	tm.waitFor("Peer: " + body)
 
-	// What gab wrote to the terminal: the hyperlink around the URL's text.
+	// What gab wrote to the terminal: the hyperlink around the URL's text,
+	// with an id (the rows of a wrapped link are one link).
+	hyperlink := regexp.MustCompile(`\x1b\]8;id=[0-9a-z]+;https://example\.org/a_\(b\)\x1b\\https://example\.org/a_\(b\)`)
 	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.RoundTrip))
 	for {
 		b, _ := os.ReadFile(record)
-		open := "\x1b]8;;https://example.org/a_(b)\x1b\\https://example.org/a_(b)"
-		if i := strings.Index(string(b), open); i >= 0 && strings.Contains(string(b[i+len(open):]), "\x1b]8;;\x1b\\") {
+		if m := hyperlink.FindIndex(b); m != nil && strings.Contains(string(b[m[1]:]), "\x1b]8;;\x1b\\") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -10,6 +10,7 @@ import (
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/room"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -271,4 +272,29 @@ func TestHostileStylingRendersInertly(t *testing.T) {
 	h.onUI(func() { h.app.conv.ScrollBy(1 << 20) })
 	h.app.tv.QueueUpdateDraw(func() {})
 	h.waitFor(">>>>>>>>>>>>>>>>>>>>")
+}
+
+// In a room: a message styled, naming our nick (marked over the styling),
+// and its link opened by /open.
+func TestStylingAndOpenInARoom(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "argv")
+	settings := config.DefaultSettings()
+	settings.OpenCommand = []string{openScript(t, out)}
+	h := newHarnessWith(t, 120, 20, settings, nil)
+	h.joinTea(occ("bob", room.Participant))
+	h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Bare: tea, Nick: "bob", Body: "_hey ada_, ~see~ https://r.example/x", Time: time.Now()})
+	h.waitFor("bob: _hey ada_, ~see~ https://r.example/x")
+	if _, attr, _ := h.attrAt("hey ada", 0); attr&tcell.AttrItalic == 0 {
+		t.Errorf("room message not styled: %b", attr)
+	}
+	if _, attr, _ := h.attrAt("ada_", 0); attr&(tcell.AttrItalic|tcell.AttrReverse) != tcell.AttrItalic|tcell.AttrReverse {
+		t.Errorf("our nick is not marked over the styling: %b", attr)
+	}
+	if _, attr, _ := h.attrAt("see~", 0); attr&tcell.AttrStrikeThrough == 0 {
+		t.Errorf("strike-through not drawn: %b", attr)
+	}
+	h.command("/open")
+	if got := waitFile(t, out); got != "https://r.example/x\n" {
+		t.Fatalf("/open in a room ran the command with %q", got)
+	}
 }

@@ -2,10 +2,10 @@ package ui
 
 import (
 	"strings"
-
-	"github.com/gdamore/tcell/v2"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gdamore/tcell/v2"
 )
 
 // styleAttr is how one byte of a message body is drawn under XEP-0393

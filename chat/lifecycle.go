@@ -646,6 +646,14 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				}
 			}
 			switch e := ev.(type) {
+			case actionIn:
+				var alive bool
+				if ev, alive = c.applyAction(ctx, sess, e); !alive {
+					return ctx.Err()
+				}
+				if ev == nil {
+					continue // a copy already applied, or about a message not stored
+				}
 			case MessageReceived:
 				sid := ""
 				if e.Archived {
@@ -660,6 +668,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if e.Archived {
 					c.noteCaught(e.Conv)
 				}
+				c.resolveReply(ctx, e.Conv, e.Reply)
 				c.received(e)
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
 					// XEP-0184: confirm once it is stored, and only to
@@ -679,6 +688,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					}
 					continue
 				}
+				c.resolveReply(ctx, e.Conv, e.Reply)
 			case StanzaError:
 				ev = c.bounced(self, e)
 			case BookmarksChanged:

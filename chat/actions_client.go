@@ -91,7 +91,7 @@ func (c *Client) storedRows(ctx context.Context, msgs []history.Message) []Store
 	out := stored(msgs)
 	for i, m := range msgs {
 		s := &out[i]
-		if m.Reply.ID != "" {
+		if m.Reply.ID != "" && m.Retracted == nil {
 			s.Reply = &ReplyInfo{ID: m.Reply.ID, To: m.Reply.To, Quote: m.Reply.Quote}
 			c.resolveReply(ctx, s.Conv, s.Reply)
 		}

@@ -1,0 +1,233 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+// peerMsg waits for the peer's message with body in gab's events.
+func peerMsg(t *testing.T, a *running, from int, body string) (chat.MessageReceived, int) {
+	t.Helper()
+	ev, i := a.r.waitFrom(t, from, "the message "+body, xmpptest.RoundTrip, is(func(e chat.MessageReceived) bool { return e.Body == body }))
+	return ev.(chat.MessageReceived), i
+}
+
+// sendAndWait sends a message from gab and returns it as sent.
+func sendAndWait(t *testing.T, a *running, cmd chat.SendMessage) chat.MessageSent {
+	t.Helper()
+	id := a.c.Do(cmd)
+	ev := a.r.wait(t, "our message "+cmd.Body, is(func(e chat.MessageSent) bool { return e.CommandID == id })).(chat.MessageSent)
+	a.r.wait(t, "its answer", is(func(e chat.CommandDone) bool { return e.ID == id }))
+	return ev
+}
+
+// fails runs a command and returns the reason it failed.
+func (rc *running) fails(t *testing.T, cmd chat.Command) error {
+	t.Helper()
+	id := rc.c.Do(cmd)
+	ev := rc.r.wait(t, fmt.Sprintf("outcome of %T", cmd), answerOf(id))
+	f, ok := ev.(chat.CommandFailed)
+	if !ok {
+		t.Fatalf("%T succeeded; it should have failed", cmd)
+	}
+	return f.Err
+}
+
+func reactionsOn(id int64) func(chat.Event) bool {
+	return is(func(e chat.ReactionsChanged) bool { return e.StoreID == id })
+}
+
+// In a chat, against a slixmpp peer sending as slixmpp clients do: a
+// reply each way (with the fallback quote cut out here and put in for
+// the peer), reactions each way (changed, removed), retraction each way,
+// a forged retraction and moderation refused, hostile elements dropped
+// with the session going on, files, and the store keeping it all across
+// a restart and bringing what happened meanwhile through the archive.
+func TestChatMessageActions(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	path := filepath.Join(t.TempDir(), "history.db")
+	store, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	p := srv.StartPeer(t, "peer", "pw")
+	conv := chat.ChatWith("peer@localhost")
+
+	p.Must(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "lunch at noon?", "id": "p1"})
+	in, _ := peerMsg(t, a, 0, "lunch at noon?")
+
+	// gab replies: the peer reads the reply and the quote as a fallback.
+	mark := p.Mark()
+	sent := sendAndWait(t, a, chat.SendMessage{Conv: conv, Body: "yes", ReplyTo: in.StoreID})
+	if sent.Reply == nil || sent.Reply.StoreID != in.StoreID || sent.Reply.ID != "p1" || sent.Reply.Quote != "lunch at noon?" {
+		t.Fatalf("sent reply %+v", sent.Reply)
+	}
+	got := p.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's reply", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "reply" })
+	if got.Get("target") != "p1" || got.Get("to") != "peer@localhost" || got.Get("stripped") != "yes" ||
+		got.Get("body") != "> peer@localhost: lunch at noon?\nyes" || got["fallback"] != true {
+		t.Fatalf("the peer read %v", got)
+	}
+
+	// The peer replies to ours: the quote is cut, the reply resolved.
+	p.Must(t, map[string]any{"cmd": "reply", "to": "alice@localhost", "id": sent.ID, "reply_to": "alice@localhost", "quote": "alice: yes", "body": "great"})
+	rep, _ := peerMsg(t, a, 0, "great")
+	if rep.Reply == nil || rep.Reply.StoreID != sent.StoreID || rep.Reply.Quote != "yes" || rep.Reply.ID != sent.ID {
+		t.Fatalf("received reply %+v", rep.Reply)
+	}
+
+	// Reactions: the peer's set, changed, then removed.
+	for _, tc := range []struct {
+		values []any
+		want   []chat.Reaction
+	}{
+		{[]any{"👍", "😀"}, []chat.Reaction{{Emoji: "👍", Count: 1}, {Emoji: "😀", Count: 1}}},
+		{[]any{"❤"}, []chat.Reaction{{Emoji: "❤", Count: 1}}},
+		{[]any{}, []chat.Reaction{}},
+	} {
+		from := len(a.r.snapshot())
+		p.Must(t, map[string]any{"cmd": "react", "to": "alice@localhost", "id": sent.ID, "values": tc.values})
+		ev, _ := a.r.waitFrom(t, from, "the peer's reactions", xmpptest.RoundTrip, reactionsOn(sent.StoreID))
+		if r := ev.(chat.ReactionsChanged).Reactions; len(r) != len(tc.want) || (len(r) > 0 && !reflect.DeepEqual(r, tc.want)) {
+			t.Fatalf("reactions %v, want %v", r, tc.want)
+		}
+	}
+	// Ours on the peer's message.
+	mark = p.Mark()
+	a.do(t, chat.SendReaction{Conv: conv, StoreID: in.StoreID, Emojis: []string{"🎉"}})
+	own := a.r.wait(t, "our reaction", reactionsOn(in.StoreID)).(chat.ReactionsChanged)
+	if !reflect.DeepEqual(own.Reactions, []chat.Reaction{{Emoji: "🎉", Count: 1, Own: true}}) {
+		t.Fatalf("our reaction: %+v", own)
+	}
+	if r := p.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's reaction", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "reactions" }); r.Get("target") != "p1" || r.Get("values") != "[🎉]" {
+		t.Fatalf("the peer read %v", r)
+	}
+
+	// A forged retraction (the peer names our message) and a moderation
+	// in a chat are refused and noted; nothing changes.
+	keep := sendAndWait(t, a, chat.SendMessage{Conv: conv, Body: "keep me"})
+	from := len(a.r.snapshot())
+	p.Must(t, map[string]any{"cmd": "retract", "to": "alice@localhost", "id": keep.ID})
+	ref := a.r.wait(t, "the forged retraction refused", is(func(e chat.ActionRefused) bool { return e.Conv == conv })).(chat.ActionRefused)
+	if !strings.Contains(ref.What, "did not write") || !strings.HasPrefix(ref.From, p.JID+"/") {
+		t.Fatalf("refusal %+v", ref)
+	}
+	p.Must(t, map[string]any{"cmd": "raw", "xml": `<message to='alice@localhost' type='chat'><apply-to xmlns='urn:xmpp:fasten:0' id='` + keep.ID + `'><moderated xmlns='urn:xmpp:message-moderate:0' by='x'><retract xmlns='urn:xmpp:message-retract:0'/></moderated></apply-to></message>`})
+	a.r.waitFrom(t, from, "the forged moderation refused", xmpptest.RoundTrip, is(func(e chat.ActionRefused) bool { return strings.Contains(e.What, "moderation") }))
+
+	// Hostile elements: dropped, and the session goes on.
+	var flood strings.Builder
+	for i := 0; i < 100; i++ {
+		flood.WriteString("<reaction>" + string(rune(0x1F600+i)) + "</reaction>")
+	}
+	for _, x := range []string{
+		`<message to='alice@localhost' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='` + keep.ID + `'>` + flood.String() + `</reactions></message>`,
+		`<message to='alice@localhost' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='` + keep.ID + `'><reaction>` + strings.Repeat("😀", 200) + `</reaction></reactions></message>`,
+		`<message to='alice@localhost' type='chat'><body>&gt; q` + "\n" + `huge range</body><reply xmlns='urn:xmpp:reply:0' id='p1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='4294967296000'/></fallback></message>`,
+		`<message to='alice@localhost' type='chat'><body>nested junk</body><reply xmlns='urn:xmpp:reply:0' id='p1'><reply xmlns='urn:xmpp:reply:0' id='x'><b><c/></b></reply></reply><fallback xmlns='urn:xmpp:feature-fallback:0' for='urn:xmpp:reply:0'><body start='-5' end='x'><fallback/></body></fallback></message>`,
+	} {
+		p.Must(t, map[string]any{"cmd": "raw", "xml": x})
+	}
+	p.Must(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "sentinel 1"})
+	huge, i := peerMsg(t, a, from, "> q\nhuge range")
+	nested, _ := peerMsg(t, a, i, "nested junk")
+	peerMsg(t, a, i, "sentinel 1")
+	if huge.Reply == nil || huge.Reply.StoreID != in.StoreID || nested.Reply == nil || nested.Reply.StoreID != in.StoreID {
+		t.Fatalf("hostile replies: %+v / %+v", huge.Reply, nested.Reply)
+	}
+	notices := 0
+	for _, ev := range a.r.snapshot()[from:] {
+		switch e := ev.(type) {
+		case chat.Notice:
+			if strings.Contains(e.Text, "reactions") {
+				notices++
+			}
+		case chat.ReactionsChanged, chat.MessageRetracted:
+			t.Fatalf("a forged or hostile action was applied: %+v", e)
+		}
+	}
+	if notices != 2 {
+		t.Fatalf("%d notices of hostile reaction sets, want 2", notices)
+	}
+
+	// Retraction each way.
+	mark = p.Mark()
+	a.do(t, chat.RetractMessage{Conv: conv, StoreID: sent.StoreID})
+	a.r.wait(t, "our retraction", is(func(e chat.MessageRetracted) bool { return e.StoreID == sent.StoreID }))
+	if r := p.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's retraction", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "retract" }); r.Get("target") != sent.ID || r["v1"] != true || r["v0"] != true || r["fallback"] != true || r.Get("body") == "" {
+		t.Fatalf("the peer read %v", r)
+	}
+	if err := a.fails(t, chat.RetractMessage{Conv: conv, StoreID: in.StoreID}); !strings.Contains(err.Error(), "only your own") {
+		t.Fatalf("retracting the peer's message: %v", err)
+	}
+	p.Must(t, map[string]any{"cmd": "retract", "to": "alice@localhost", "id": "p1"})
+	a.r.wait(t, "the peer's retraction", is(func(e chat.MessageRetracted) bool { return e.StoreID == in.StoreID && !e.Moderated }))
+
+	// Files: out-of-band with a size, and a bare URL.
+	p.Must(t, map[string]any{"cmd": "oob", "to": "alice@localhost", "url": "https://files.localhost/x/report%202026.pdf", "desc": "52341"})
+	p.Must(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "https://files.localhost/y/cat.jpg"})
+	oob, _ := peerMsg(t, a, 0, "https://files.localhost/x/report%202026.pdf")
+	bare, _ := peerMsg(t, a, 0, "https://files.localhost/y/cat.jpg")
+	if oob.File == nil || oob.File.Name != "report 2026.pdf" || oob.File.Size != 52341 || bare.File == nil || bare.File.Name != "cat.jpg" || bare.File.Size != -1 {
+		t.Fatalf("files: %+v / %+v", oob.File, bare.File)
+	}
+
+	// While gab is away the peer reacts and retracts; the archive brings
+	// both at the next start, applied to the reopened store.
+	a.stop()
+	store.Close()
+	p.Must(t, map[string]any{"cmd": "react", "to": "alice@localhost", "id": keep.ID, "values": []any{"👀"}})
+	p.Must(t, map[string]any{"cmd": "retract", "to": "alice@localhost", "id": rep.ID})
+	store, err = history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a2 := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	a2.r.wait(t, "the reaction from the archive", is(func(e chat.ReactionsChanged) bool {
+		return e.StoreID == keep.StoreID && reflect.DeepEqual(e.Reactions, []chat.Reaction{{Emoji: "👀", Count: 1}})
+	}))
+	a2.r.wait(t, "the retraction from the archive", is(func(e chat.MessageRetracted) bool { return e.StoreID == rep.StoreID }))
+
+	// The history read back shows the same conversation.
+	id := a2.c.Do(chat.LoadHistory{Conv: conv})
+	page := a2.r.wait(t, "the history", is(func(e chat.HistoryLoaded) bool { return e.Conv == conv })).(chat.HistoryLoaded)
+	a2.r.wait(t, "its answer", answerOf(id))
+	rows := map[int64]chat.StoredMessage{}
+	for _, m := range page.Messages {
+		rows[m.StoreID] = m
+	}
+	if m := rows[in.StoreID]; m.Retracted == nil || m.Body != "" || len(m.Reactions) != 0 {
+		t.Errorf("the peer's retracted message: %+v", m)
+	}
+	if m := rows[sent.StoreID]; m.Retracted == nil || m.Body != "" || m.Reply != nil {
+		t.Errorf("our retracted reply: %+v", m)
+	}
+	if m := rows[rep.StoreID]; m.Retracted == nil {
+		t.Errorf("the reply retracted while away: %+v", m)
+	}
+	if m := rows[keep.StoreID]; m.Body != "keep me" || m.Retracted != nil || !reflect.DeepEqual(m.Reactions, []chat.Reaction{{Emoji: "👀", Count: 1}}) {
+		t.Errorf("the message kept: %+v", m)
+	}
+	if m := rows[huge.StoreID]; m.Reply == nil || m.Reply.StoreID != in.StoreID {
+		t.Errorf("a reply read back: %+v", m)
+	}
+	if m := rows[oob.StoreID]; m.File == nil || *m.File != *oob.File {
+		t.Errorf("a file read back: %+v", m)
+	}
+	if n, _ := store.Edits(context.Background(), in.StoreID); len(n) != 0 {
+		t.Errorf("edits kept for a tombstone")
+	}
+}

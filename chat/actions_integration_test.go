@@ -231,3 +231,200 @@ func TestChatMessageActions(t *testing.T) {
 		t.Errorf("edits kept for a tombstone")
 	}
 }
+
+// groupchatOf waits for the peer to see a room message with body.
+func groupchatOf(t *testing.T, p *xmpptest.Peer, mark int, body string) xmpptest.PeerEvent {
+	t.Helper()
+	return p.WaitFrom(t, mark, xmpptest.RoundTrip, "the room message "+body, func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "groupchat" && e.Get("body") == body
+	})
+}
+
+// In a room on Prosody (occupant-ids, mod_muc_moderation), with slixmpp
+// occupants: replies and reactions each way (ours applied once, though the
+// room reflects them), retraction each way, a forged retraction,
+// reaction from the room and moderation refused, moderation by a
+// moderator peer and by gab as the room's owner, gab refused where it
+// is no moderator, and what happened while gab was away brought by the
+// room's archive.
+func TestRoomMessageActions(t *testing.T) {
+	srv := mucServer(t, "alice", "ada", "bob")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada") // the owner: a moderator
+	bob := srv.StartPeer(t, "bob", "pw")
+	bob.Join(t, tea, "bob")
+	path := filepath.Join(t.TempDir(), "history.db")
+	store, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joined := joinRoom(t, a, tea, "alice", "")
+	conv := chat.RoomConv(tea)
+
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hello all"})
+	hello, _ := peerMsg(t, a, 0, "hello all")
+	if hello.ArchiveID == "" || hello.OccupantID == "" {
+		t.Fatalf("room message without ids: %+v", hello)
+	}
+
+	// gab replies: naming ada's message by the room's stanza-id.
+	mark := ada.Mark()
+	sent := sendAndWait(t, a, chat.SendMessage{Conv: conv, Body: "hi ada", ReplyTo: hello.StoreID})
+	got := ada.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's reply", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "reply" })
+	if got.Get("target") != hello.ArchiveID || got.Get("to") != tea+"/ada" || got.Get("stripped") != "hi ada" || got.Get("body") != "> ada: hello all\nhi ada" {
+		t.Fatalf("ada read %v", got)
+	}
+	ours := groupchatOf(t, ada, mark, "> ada: hello all\nhi ada")
+	a.r.wait(t, "our reply reflected", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliveryReceived }))
+
+	// ada replies to ours, by the stanza-id the room gave it.
+	ada.Must(t, map[string]any{"cmd": "reply", "type": "groupchat", "to": tea, "id": ours.Get("stanza_id"), "reply_to": tea + "/alice", "quote": "alice: hi ada", "body": "welcome"})
+	rep, _ := peerMsg(t, a, 0, "welcome")
+	if rep.Reply == nil || rep.Reply.StoreID != sent.StoreID || rep.Reply.Quote != "hi ada" || rep.Reply.Author != "alice" {
+		t.Fatalf("ada's reply %+v", rep.Reply)
+	}
+
+	// Reactions by occupant: ada's, replaced; bob's beside them; ours,
+	// applied once although the room reflects it.
+	react := func(p *xmpptest.Peer, id string, values ...any) {
+		p.Must(t, map[string]any{"cmd": "react", "type": "groupchat", "to": tea, "id": id, "values": values})
+	}
+	from := len(a.r.snapshot())
+	react(ada, ours.Get("stanza_id"), "👍")
+	a.r.waitFrom(t, from, "ada's reaction", xmpptest.RoundTrip, reactionsOn(sent.StoreID))
+	from = len(a.r.snapshot())
+	react(bob, ours.Get("stanza_id"), "👍", "😂")
+	a.r.waitFrom(t, from, "bob's reaction", xmpptest.RoundTrip, reactionsOn(sent.StoreID))
+	from = len(a.r.snapshot())
+	react(ada, ours.Get("stanza_id"), "❤")
+	ev, _ := a.r.waitFrom(t, from, "ada's new reaction", xmpptest.RoundTrip, reactionsOn(sent.StoreID))
+	if r := ev.(chat.ReactionsChanged).Reactions; !reflect.DeepEqual(r, []chat.Reaction{{Emoji: "👍", Count: 1}, {Emoji: "😂", Count: 1}, {Emoji: "❤", Count: 1}}) {
+		t.Fatalf("tally %+v", r)
+	}
+	mark = ada.Mark()
+	from = len(a.r.snapshot())
+	a.do(t, chat.SendReaction{Conv: conv, StoreID: hello.StoreID, Emojis: []string{"🎉"}})
+	r := ada.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's reaction", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "reactions" && e.Get("from") == tea+"/alice"
+	})
+	if r.Get("target") != hello.ArchiveID || r.Get("occupant_id") != joined.Self.OccupantID {
+		t.Fatalf("ada read %v", r)
+	}
+	// The reflection has come back to gab once ada has it; a sentinel
+	// after it shows it changed nothing.
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "sentinel 1"})
+	_, end := peerMsg(t, a, from, "sentinel 1")
+	n := 0
+	for _, ev := range a.r.snapshot()[from:end] {
+		if e, ok := ev.(chat.ReactionsChanged); ok && e.StoreID == hello.StoreID {
+			n++
+			if !reflect.DeepEqual(e.Reactions, []chat.Reaction{{Emoji: "🎉", Count: 1, Own: true}}) {
+				t.Fatalf("our reaction: %+v", e)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("our reaction applied %d times", n)
+	}
+
+	// Forgeries: bob retracts ada's message; bob announces a moderation;
+	// the refusals are noted and nothing changes.
+	from = len(a.r.snapshot())
+	bob.Must(t, map[string]any{"cmd": "retract", "type": "groupchat", "to": tea, "id": hello.ArchiveID})
+	a.r.waitFrom(t, from, "bob's retraction refused", xmpptest.RoundTrip, is(func(e chat.ActionRefused) bool {
+		return e.Conv == conv && e.From == tea+"/bob" && strings.Contains(e.What, "did not write")
+	}))
+	bob.Must(t, map[string]any{"cmd": "raw", "xml": `<message to='` + tea + `' type='groupchat'><apply-to xmlns='urn:xmpp:fasten:0' id='` + hello.ArchiveID + `'><moderated xmlns='urn:xmpp:message-moderate:0' by='` + tea + `/ada'><retract xmlns='urn:xmpp:message-retract:0'/></moderated></apply-to></message>`})
+	a.r.waitFrom(t, from, "bob's moderation refused", xmpptest.RoundTrip, is(func(e chat.ActionRefused) bool {
+		return e.From == tea+"/bob" && strings.Contains(e.What, "moderation")
+	}))
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "sentinel 2"})
+	_, end = peerMsg(t, a, from, "sentinel 2")
+	for _, ev := range a.r.snapshot()[from:end] {
+		if e, ok := ev.(chat.MessageRetracted); ok {
+			t.Fatalf("a forgery was applied: %+v", e)
+		}
+	}
+
+	// Retraction each way.
+	mark = ada.Mark()
+	a.do(t, chat.RetractMessage{Conv: conv, StoreID: sent.StoreID})
+	a.r.wait(t, "our retraction", is(func(e chat.MessageRetracted) bool { return e.StoreID == sent.StoreID }))
+	if r := ada.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's retraction", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "retract" }); r.Get("target") != ours.Get("stanza_id") || r["v1"] != true || r["v0"] != true {
+		t.Fatalf("ada read %v", r)
+	}
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "oops"})
+	oops, _ := peerMsg(t, a, 0, "oops")
+	bob.Must(t, map[string]any{"cmd": "retract", "type": "groupchat", "to": tea, "id": oops.ArchiveID})
+	a.r.wait(t, "bob's own retraction", is(func(e chat.MessageRetracted) bool { return e.StoreID == oops.StoreID && !e.Moderated }))
+
+	// Moderation by ada, a moderator: announced by the room.
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "spam spam"})
+	spam, _ := peerMsg(t, a, 0, "spam spam")
+	ada.Must(t, map[string]any{"cmd": "moderate", "room": tea, "stanza_id": spam.ArchiveID, "reason": "no spam"})
+	mod := a.r.wait(t, "the moderation", is(func(e chat.MessageRetracted) bool { return e.StoreID == spam.StoreID })).(chat.MessageRetracted)
+	if !mod.Moderated || mod.By != tea+"/ada" || mod.Reason != "no spam" {
+		t.Fatalf("moderation %+v", mod)
+	}
+	// gab is no moderator here: the room refuses, and says why.
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "not yours to remove"})
+	other, _ := peerMsg(t, a, 0, "not yours to remove")
+	if err := a.fails(t, chat.ModerateMessage{Conv: conv, StoreID: other.StoreID}); !strings.Contains(err.Error(), "not a moderator") {
+		t.Fatalf("moderating as a participant: %v", err)
+	}
+
+	// gab as the owner of a room of its own moderates bob's message.
+	den := xmpptest.Room("den")
+	joinRoom(t, a, den, "alice", "")
+	bob.Join(t, den, "bob")
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": den, "body": "rude words"})
+	rude, _ := peerMsg(t, a, 0, "rude words")
+	mark = bob.Mark()
+	a.do(t, chat.ModerateMessage{Conv: chat.RoomConv(den), StoreID: rude.StoreID, Reason: "be nice"})
+	byUs := a.r.wait(t, "our moderation announced", is(func(e chat.MessageRetracted) bool { return e.StoreID == rude.StoreID })).(chat.MessageRetracted)
+	if !byUs.Moderated || byUs.By != den+"/alice" || byUs.Reason != "be nice" {
+		t.Fatalf("our moderation %+v", byUs)
+	}
+	if m := bob.WaitFrom(t, mark, xmpptest.RoundTrip, "the moderation", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "moderated" }); m.Get("target") != rude.ArchiveID || m.Get("reason") != "be nice" {
+		t.Fatalf("bob read %v", m)
+	}
+
+	// Away: ada reacts to the welcome and moderates bob's other message;
+	// the room's archive brings both at the next join.
+	a.stop()
+	store.Close()
+	react(ada, rep.ArchiveID, "🙂")
+	ada.Must(t, map[string]any{"cmd": "moderate", "room": tea, "stanza_id": other.ArchiveID})
+	store, err = history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a2 := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a2, tea, "alice", "")
+	a2.r.wait(t, "the reaction from the room's archive", is(func(e chat.ReactionsChanged) bool {
+		return e.StoreID == rep.StoreID && reflect.DeepEqual(e.Reactions, []chat.Reaction{{Emoji: "🙂", Count: 1}})
+	}))
+	a2.r.wait(t, "the moderation from the room's archive", is(func(e chat.MessageRetracted) bool { return e.StoreID == other.StoreID && e.Moderated }))
+
+	rows := map[int64]history.Message{}
+	for _, m := range roomRows(t, store, tea) {
+		rows[m.ID] = m
+	}
+	for _, id := range []int64{sent.StoreID, oops.StoreID, spam.StoreID, other.StoreID} {
+		if m := rows[id]; m.Retracted == nil || m.Body != "" {
+			t.Errorf("not a tombstone: %+v", m)
+		}
+	}
+	if m := rows[spam.StoreID]; !m.Retracted.Moderated || m.Retracted.Reason != "no spam" {
+		t.Errorf("the moderation kept: %+v", m.Retracted)
+	}
+	if m := rows[hello.StoreID]; !reflect.DeepEqual(m.Reactions, []history.Reaction{{Emoji: "🎉", Count: 1, Own: true}}) {
+		t.Errorf("our reaction kept: %+v", m.Reactions)
+	}
+	if m := rows[rep.StoreID]; m.Reply.ID != ours.Get("stanza_id") || m.Body != "welcome" {
+		t.Errorf("the reply kept: %+v", m)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
 )
 
 // Namespaces of acting on one message: replies (XEP-0461) with their
@@ -269,3 +270,17 @@ func fileAt(u string, httpsOnly bool) *FileInfo {
 // retractFallback is the body a retraction carries for clients that know
 // none.
 const retractFallback = "This person attempted to retract a previous message, but it's unsupported by your client."
+
+// fallbackAuthor is who a reply names as the answered message's author,
+// as shown, when that message is not stored: the nick of the room/nick
+// it names in a room, else the bare JID.
+func fallbackAuthor(conv Conv, to string) string {
+	j, err := jid.Parse(to)
+	if err != nil {
+		return ""
+	}
+	if conv.Kind == KindRoom {
+		return j.Resourcepart()
+	}
+	return j.Bare().String()
+}

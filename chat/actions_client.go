@@ -74,6 +74,7 @@ func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
 	}
 	m, ok, err := c.opts.Store.Target(ctx, conv.stored(), r.ID)
 	if err != nil || !ok {
+		r.Author = fallbackAuthor(conv, r.To)
 		return
 	}
 	r.StoreID = m.ID

@@ -79,6 +79,11 @@ ok</body><reply xmlns='urn:xmpp:reply:0' id='m1'/><fallback xmlns='urn:xmpp:fall
 			`<message from='bob@localhost/pc' type='chat'><body>> x
 y</body><reply xmlns='urn:xmpp:reply:0' id='m1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:other'><body start='0' end='4'/></fallback></message>`,
 			[]Event{MessageReceived{Conv: ChatWith("bob@localhost"), From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "> x\ny", Time: now, Reply: &ReplyInfo{ID: "m1"}}}},
+		{"a correction of a reply shows no quote", testSelf,
+			`<message from='bob@localhost/pc' type='chat' id='m3'><body>> q
+fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='m2'/><reply xmlns='urn:xmpp:reply:0' id='m1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='4'/></fallback></message>`,
+			[]Event{MessageCorrected{Conv: ChatWith("bob@localhost"), From: "bob@localhost/pc", Bare: "bob@localhost", ReplaceID: "m2", NewID: "m3", Body: "fixed",
+				AsMessage: MessageReceived{Conv: ChatWith("bob@localhost"), ID: "m3", From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "fixed", Time: now, Reply: &ReplyInfo{ID: "m1", Quote: "q"}}}}},
 		{"out-of-band file with its size", testSelf,
 			`<message from='bob@localhost/pc' type='chat'><body>https://up.localhost/abc/r%C3%A9sum%C3%A9.pdf</body><x xmlns='jabber:x:oob'><url>https://up.localhost/abc/r%C3%A9sum%C3%A9.pdf</url><desc>52341</desc></x></message>`,
 			[]Event{MessageReceived{Conv: ChatWith("bob@localhost"), From: "bob@localhost/pc", Bare: "bob@localhost", Type: "chat", Body: "https://up.localhost/abc/r%C3%A9sum%C3%A9.pdf", Time: now,
@@ -131,5 +136,24 @@ answer</body><reply xmlns='urn:xmpp:reply:0' id='m1'/><fallback xmlns='urn:xmpp:
 	a, ok = got[0].(MessageArchived)
 	if !ok || a.Action != nil || a.Body != "answer" || a.Reply == nil || a.Reply.ID != "m1" || a.Reply.Quote != "q" {
 		t.Fatalf("archived reply: %#v", got)
+	}
+}
+
+// A reply to a message not stored names its author as the sender wrote
+// it: the nick in a room, the bare JID elsewhere.
+func TestFallbackAuthor(t *testing.T) {
+	for _, tc := range []struct {
+		conv Conv
+		to   string
+		want string
+	}{
+		{RoomConv("r@conf"), "r@conf/ann", "ann"},
+		{ChatWith("bob@x"), "bob@x/phone", "bob@x"},
+		{ChatWith("bob@x"), "", ""},
+		{ChatWith("bob@x"), "@@", ""},
+	} {
+		if got := fallbackAuthor(tc.conv, tc.to); got != tc.want {
+			t.Errorf("fallbackAuthor(%v, %q) = %q, want %q", tc.conv, tc.to, got, tc.want)
+		}
 	}
 }

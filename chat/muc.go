@@ -141,7 +141,7 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 		m.Body, m.Reply, m.File = decorate(el, body)
 		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
 			return append(evs, MessageCorrected{Conv: conv, Nick: m.Nick, OccupantID: m.OccupantID, From: m.From, Bare: roomJID,
-				ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
+				ReplaceID: r.Get("id"), NewID: m.ID, Body: m.Body, AsMessage: m})
 		}
 		evs = append(evs, m)
 	}

@@ -130,7 +130,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
 			// Whether it may correct that message is the client's to say
 			// (it knows the conversation); if not, it is this message.
-			evs = append(evs, MessageCorrected{Conv: m.Conv, From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
+			evs = append(evs, MessageCorrected{Conv: m.Conv, From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: m.Body, AsMessage: m})
 			return evs
 		}
 		evs = append(evs, m)

@@ -135,6 +135,8 @@ func TestChatMessageActions(t *testing.T) {
 	for _, x := range []string{
 		`<message to='alice@localhost' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='` + keep.ID + `'>` + flood.String() + `</reactions></message>`,
 		`<message to='alice@localhost' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='` + keep.ID + `'><reaction>` + strings.Repeat("😀", 200) + `</reaction></reactions></message>`,
+		// A reaction of "ours" forged in a carbon, to take a place in the tally.
+		`<message to='alice@localhost' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client' from='alice@localhost/x' to='peer@localhost' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='p1'><reaction>💩</reaction></reactions></message></forwarded></sent></message>`,
 		`<message to='alice@localhost' type='chat'><body>&gt; q` + "\n" + `huge range</body><reply xmlns='urn:xmpp:reply:0' id='p1'/><fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'><body start='0' end='4294967296000'/></fallback></message>`,
 		`<message to='alice@localhost' type='chat'><body>nested junk</body><reply xmlns='urn:xmpp:reply:0' id='p1'><reply xmlns='urn:xmpp:reply:0' id='x'><b><c/></b></reply></reply><fallback xmlns='urn:xmpp:feature-fallback:0' for='urn:xmpp:reply:0'><body start='-5' end='x'><fallback/></body></fallback></message>`,
 	} {
@@ -147,19 +149,22 @@ func TestChatMessageActions(t *testing.T) {
 	if huge.Reply == nil || huge.Reply.StoreID != in.StoreID || nested.Reply == nil || nested.Reply.StoreID != in.StoreID {
 		t.Fatalf("hostile replies: %+v / %+v", huge.Reply, nested.Reply)
 	}
-	notices := 0
+	notices, forged := 0, 0
 	for _, ev := range a.r.snapshot()[from:] {
 		switch e := ev.(type) {
 		case chat.Notice:
 			if strings.Contains(e.Text, "reactions") {
 				notices++
 			}
+			if strings.Contains(e.Text, "forged carbon") {
+				forged++
+			}
 		case chat.ReactionsChanged, chat.MessageRetracted:
 			t.Fatalf("a forged or hostile action was applied: %+v", e)
 		}
 	}
-	if notices != 2 {
-		t.Fatalf("%d notices of hostile reaction sets, want 2", notices)
+	if notices != 2 || forged != 1 {
+		t.Fatalf("%d notices of hostile reaction sets, want 2; %d of a forged carbon, want 1", notices, forged)
 	}
 
 	// Retraction each way.

@@ -69,12 +69,15 @@ func (c *Client) authorOf(m history.Message) (to, shown string) {
 // quote stays where it is not stored, or is a tombstone). Reader
 // goroutine, or Run's reading history.
 func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
-	if r == nil || c.opts.Store == nil {
+	if r == nil {
+		return
+	}
+	r.Author = fallbackAuthor(conv, r.To)
+	if c.opts.Store == nil {
 		return
 	}
 	m, ok, err := c.opts.Store.Target(ctx, conv.stored(), r.ID)
 	if err != nil || !ok {
-		r.Author = fallbackAuthor(conv, r.To)
 		return
 	}
 	r.StoreID = m.ID

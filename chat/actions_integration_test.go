@@ -433,3 +433,50 @@ func TestRoomMessageActions(t *testing.T) {
 		t.Errorf("the reply kept: %+v", m)
 	}
 }
+
+// A reply written offline waits in the outbox across a restart and goes
+// out as a reply, with its quote: the outbox rebuilds it from the store.
+func TestReplyWrittenOfflineSurvivesARestart(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	path := filepath.Join(t.TempDir(), "alice.db")
+	store, err := history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &history.Message{Peer: "bob@localhost", Direction: history.In, From: "bob@localhost/gab", To: "alice@localhost/gab", Body: "question\nmore", StanzaID: "b1"}
+	if err := store.Append([]*history.Message{q}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	c := chat.New(account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	r := newRecorder(c.Events())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	r.wait(t, "offline", is(func(e chat.Disconnected) bool { return e.Err != nil }))
+	c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "answer", ReplyTo: q.ID})
+	sent := r.wait(t, "queued", is(func(e chat.MessageSent) bool { return e.State == chat.DeliveryPending })).(chat.MessageSent)
+	if sent.Body != "answer" || sent.Reply == nil || sent.Reply.StoreID != q.ID || sent.Reply.Quote != "question" {
+		t.Fatalf("queued %+v (reply %+v)", sent, sent.Reply)
+	}
+	cancel()
+	<-done
+	store.Close()
+
+	if err := srv.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
+	store, err = history.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	got := b.r.wait(t, "the reply from the last run", is(func(e chat.MessageReceived) bool { return e.Reply != nil })).(chat.MessageReceived)
+	if got.Body != "answer" || got.Reply.ID != "b1" || got.Reply.To != "bob@localhost" || got.Reply.Quote != "bob@localhost: question" || got.Reply.Author != "bob@localhost" {
+		t.Fatalf("bob got %q with %+v", got.Body, got.Reply)
+	}
+}

@@ -480,3 +480,41 @@ func TestReplyWrittenOfflineSurvivesARestart(t *testing.T) {
 		t.Fatalf("bob got %q with %+v", got.Body, got.Reply)
 	}
 }
+
+// Our reaction and retraction from another of our devices reach this one
+// as carbons and are applied, as ours, once.
+func TestActionsFromOurOtherDevice(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	a := start(t, account(t, srv, "alice", "pw", "desk"), chat.Options{Store: openStore(t)})
+	phone := start(t, account(t, srv, "alice", "pw", "phone"), chat.Options{Store: openStore(t)})
+	p := srv.StartPeer(t, "peer", "pw")
+	conv := chat.ChatWith("peer@localhost")
+	p.Must(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "to both", "id": "p9"})
+	inA, _ := peerMsg(t, a, 0, "to both")
+	inPhone, _ := peerMsg(t, phone, 0, "to both")
+
+	phone.do(t, chat.SendReaction{Conv: conv, StoreID: inPhone.StoreID, Emojis: []string{"👍"}})
+	ev := a.r.wait(t, "our reaction from the phone", reactionsOn(inA.StoreID)).(chat.ReactionsChanged)
+	if !reflect.DeepEqual(ev.Reactions, []chat.Reaction{{Emoji: "👍", Count: 1, Own: true}}) {
+		t.Fatalf("reaction from our other device: %+v", ev)
+	}
+
+	// The phone's message comes as a sent carbon; its retraction too.
+	phone.do(t, chat.SendMessage{Conv: conv, Body: "sent from the phone"})
+	mine := a.r.wait(t, "the phone's message", is(func(e chat.CarbonSent) bool { return e.Body == "sent from the phone" })).(chat.CarbonSent)
+	row := phone.r.wait(t, "the phone's own copy", is(func(e chat.MessageSent) bool { return e.Body == "sent from the phone" })).(chat.MessageSent)
+	from := len(a.r.snapshot())
+	phone.do(t, chat.RetractMessage{Conv: conv, StoreID: row.StoreID})
+	a.r.wait(t, "our retraction from the phone", is(func(e chat.MessageRetracted) bool { return e.StoreID == mine.StoreID }))
+	p.Must(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "sentinel"})
+	_, end := peerMsg(t, a, from, "sentinel")
+	for _, e := range a.r.snapshot()[from:end] {
+		if r, ok := e.(chat.ActionRefused); ok {
+			t.Fatalf("our own retraction refused: %+v", r)
+		}
+	}
+}

@@ -147,3 +147,45 @@ func TestTargetInAChat(t *testing.T) {
 		}
 	}
 }
+
+// A page of 100 messages of which every other one has reactions from
+// three reactors and every tenth is a tombstone: what the tally and the
+// tombstones add to reading a page (compare BenchmarkBeforePage).
+func BenchmarkBeforePageWithActions(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var msgs []*Message
+	for i := 0; i < 10000; i++ {
+		msgs = append(msgs, &Message{Peer: "p@x", Direction: In, From: "p@x/r", Body: "message", Time: base.Add(time.Duration(i) * time.Second)})
+	}
+	if err := s.Append(msgs); err != nil {
+		b.Fatal(err)
+	}
+	for i, m := range msgs {
+		switch {
+		case i%10 == 0:
+			if _, err := s.Retract(ctx, m.ID, Tombstone{}); err != nil {
+				b.Fatal(err)
+			}
+		case i%2 == 0:
+			for _, r := range []string{"a", "b", "c"} {
+				if _, _, err := s.SetReactions(ctx, m.ID, r, []string{"👍", r}, false, base); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		page, _, err := s.Before(ctx, Conv{Peer: "p@x"}, msgs[5000].ID, 100)
+		if err != nil || len(page) != 100 || len(page[2].Reactions) != 4 || page[0].Retracted == nil {
+			b.Fatalf("%d messages, %v", len(page), err)
+		}
+	}
+}

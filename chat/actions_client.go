@@ -89,6 +89,21 @@ func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
 	}
 }
 
+// resolveLive resolves the reply of a message read from the stream; the
+// message it answers may be in the batch still (the same page of an
+// archive), which is stored first. Reader goroutine; false when ctx
+// ended.
+func (c *Client) resolveLive(ctx context.Context, sess *xmpp.Session, conv Conv, r *ReplyInfo) bool {
+	if r == nil {
+		return true
+	}
+	if c.opts.Store != nil && len(c.pend.events) > 0 && !c.flushBatch(ctx, sess) {
+		return false
+	}
+	c.resolveReply(ctx, conv, r)
+	return true
+}
+
 // storedRows converts rows read back for the UI, with their replies
 // resolved against the store.
 func (c *Client) storedRows(ctx context.Context, msgs []history.Message) []StoredMessage {

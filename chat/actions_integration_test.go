@@ -195,6 +195,8 @@ func TestChatMessageActions(t *testing.T) {
 	store.Close()
 	p.Must(t, map[string]any{"cmd": "react", "to": "alice@localhost", "id": keep.ID, "values": []any{"👀"}})
 	p.Must(t, map[string]any{"cmd": "retract", "to": "alice@localhost", "id": rep.ID})
+	p.Must(t, map[string]any{"cmd": "send", "to": "alice@localhost", "body": "asked while away", "id": "p20"})
+	p.Must(t, map[string]any{"cmd": "reply", "to": "alice@localhost", "id": "p20", "reply_to": "peer@localhost", "quote": "peer: asked while away", "body": "and answered"})
 	store, err = history.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +207,12 @@ func TestChatMessageActions(t *testing.T) {
 		return e.StoreID == keep.StoreID && reflect.DeepEqual(e.Reactions, []chat.Reaction{{Emoji: "👀", Count: 1}})
 	}))
 	a2.r.wait(t, "the retraction from the archive", is(func(e chat.MessageRetracted) bool { return e.StoreID == rep.StoreID }))
+	// A reply and the message it answers in one page of the archive.
+	asked, _ := peerMsg(t, a2, 0, "asked while away")
+	answered, _ := peerMsg(t, a2, 0, "and answered")
+	if answered.Reply == nil || answered.Reply.StoreID != asked.StoreID || asked.StoreID == 0 || answered.Reply.Quote != "asked while away" {
+		t.Fatalf("a reply caught up with its message: %+v (message row %d)", answered.Reply, asked.StoreID)
+	}
 
 	// The history read back shows the same conversation.
 	id := a2.c.Do(chat.LoadHistory{Conv: conv})

@@ -668,7 +668,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if e.Archived {
 					c.noteCaught(e.Conv)
 				}
-				c.resolveReply(ctx, e.Conv, e.Reply)
+				if !c.resolveLive(ctx, sess, e.Conv, e.Reply) {
+					return ctx.Err()
+				}
 				c.received(e)
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
 					// XEP-0184: confirm once it is stored, and only to
@@ -688,7 +690,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					}
 					continue
 				}
-				c.resolveReply(ctx, e.Conv, e.Reply)
+				if !c.resolveLive(ctx, sess, e.Conv, e.Reply) {
+					return ctx.Err()
+				}
 			case StanzaError:
 				ev = c.bounced(self, e)
 			case BookmarksChanged:

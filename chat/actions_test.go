@@ -4,6 +4,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"mellium.im/xmpp/jid"
 )
 
 // Each element of acting on one message, as other clients send it
@@ -157,6 +161,55 @@ func TestFallbackAuthor(t *testing.T) {
 	} {
 		if got := fallbackAuthor(tc.conv, tc.to); got != tc.want {
 			t.Errorf("fallbackAuthor(%v, %q) = %q, want %q", tc.conv, tc.to, got, tc.want)
+		}
+	}
+}
+
+// Who may retract a stored message: its author — the peer in a chat,
+// the same occupant-id in a room, the same nick where the room gives no
+// ids — and we ours; reactions are keyed by the same identity.
+func TestMayRetractAndReactorKey(t *testing.T) {
+	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{})
+	c.rooms["ids@conf"] = &mucRoom{nick: "alice", occupantID: "occ-me"}
+	c.rooms["noids@conf"] = &mucRoom{nick: "alice"}
+	in := func(kind, peer, nick, occ string) history.Message {
+		return history.Message{Kind: kind, Peer: peer, Direction: history.In, Nick: nick, OccupantID: occ}
+	}
+	out := func(kind, peer string) history.Message {
+		return history.Message{Kind: kind, Peer: peer, Direction: history.Out}
+	}
+	room := func(r, nick, occ string) actionIn {
+		return actionIn{Kind: actRetract, Conv: RoomConv(r), From: r + "/" + nick, Nick: nick, OccupantID: occ}
+	}
+	chatA := actionIn{Kind: actRetract, Conv: ChatWith("bob@localhost"), From: "bob@localhost/pc", Bare: "bob@localhost"}
+	ours := chatA
+	ours.Outgoing, ours.From, ours.Bare = true, "alice@localhost/phone", "alice@localhost"
+	for _, tc := range []struct {
+		name string
+		a    actionIn
+		m    history.Message
+		want bool
+		key  string
+		own  bool
+	}{
+		{"the peer retracts its own", chatA, in("chat", "bob@localhost", "", ""), true, "bob@localhost", false},
+		{"the peer retracts ours", chatA, out("chat", "bob@localhost"), false, "bob@localhost", false},
+		{"our other device retracts ours", ours, out("chat", "bob@localhost"), true, "alice@localhost", true},
+		{"our other device retracts the peer's", ours, in("chat", "bob@localhost", "", ""), false, "alice@localhost", true},
+		{"same occupant-id, new nick", room("ids@conf", "bobby", "occ-bob"), in("room", "ids@conf", "bob", "occ-bob"), true, "occ:occ-bob", false},
+		{"same nick, another occupant", room("ids@conf", "bob", "occ-eve"), in("room", "ids@conf", "bob", "occ-bob"), false, "occ:occ-eve", false},
+		{"no ids: same nick", room("noids@conf", "bob", ""), in("room", "noids@conf", "bob", ""), true, "jid:noids@conf/bob", false},
+		{"no ids: another nick", room("noids@conf", "eve", ""), in("room", "noids@conf", "bob", ""), false, "jid:noids@conf/eve", false},
+		{"ids appear: the message had none", room("ids@conf", "bob", "occ-bob"), in("room", "ids@conf", "bob", ""), false, "occ:occ-bob", false},
+		{"we retract ours in a room", room("ids@conf", "alice", "occ-me"), out("room", "ids@conf"), true, "occ:occ-me", true},
+		{"an occupant with our old nick retracts ours", room("ids@conf", "alice", "occ-eve"), out("room", "ids@conf"), false, "occ:occ-eve", false},
+		{"we may not retract another's in a room", room("ids@conf", "alice", "occ-me"), in("room", "ids@conf", "bob", "occ-bob"), false, "occ:occ-me", true},
+	} {
+		if got := c.mayRetract(tc.a, tc.m); got != tc.want {
+			t.Errorf("%s: mayRetract = %v, want %v", tc.name, got, tc.want)
+		}
+		if key, own := c.reactorKey(tc.a); key != tc.key || own != tc.own {
+			t.Errorf("%s: reactorKey = %q %v, want %q %v", tc.name, key, own, tc.key, tc.own)
 		}
 	}
 }

@@ -526,3 +526,42 @@ func TestActionsFromOurOtherDevice(t *testing.T) {
 		}
 	}
 }
+
+// Rooms that give no occupant-ids (ejabberd 23.01): reactions are keyed,
+// and retractions judged, by nick.
+func TestRoomActionsByNickEjabberd(t *testing.T) {
+	srv := ejabberdRooms(t, "alice", "ada", "bob")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	bob := srv.StartPeer(t, "bob", "pw")
+	bob.Join(t, tea, "bob")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t)})
+	joinRoom(t, a, tea, "alice", "")
+	conv := chat.RoomConv(tea)
+
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "hello all"})
+	hello, _ := peerMsg(t, a, 0, "hello all")
+	if hello.ArchiveID == "" || hello.OccupantID != "" {
+		t.Fatalf("room message ids: %+v", hello)
+	}
+	mark := ada.Mark()
+	sent := sendAndWait(t, a, chat.SendMessage{Conv: conv, Body: "hi ada", ReplyTo: hello.StoreID})
+	if got := ada.WaitFrom(t, mark, xmpptest.RoundTrip, "gab's reply", func(e xmpptest.PeerEvent) bool { return e.Get("event") == "reply" }); got.Get("target") != hello.ArchiveID || got.Get("stripped") != "hi ada" {
+		t.Fatalf("ada read %v", got)
+	}
+	ours := groupchatOf(t, ada, mark, "> ada: hello all\nhi ada")
+	a.r.wait(t, "our reply reflected", is(func(e chat.DeliveryChanged) bool { return e.ID == sent.ID && e.State == chat.DeliveryReceived }))
+
+	from := len(a.r.snapshot())
+	ada.Must(t, map[string]any{"cmd": "react", "type": "groupchat", "to": tea, "id": ours.Get("stanza_id"), "values": []any{"👍"}})
+	bob.Must(t, map[string]any{"cmd": "react", "type": "groupchat", "to": tea, "id": ours.Get("stanza_id"), "values": []any{"👍"}})
+	a.r.waitFrom(t, from, "two reactions by nick", xmpptest.RoundTrip, is(func(e chat.ReactionsChanged) bool {
+		return e.StoreID == sent.StoreID && reflect.DeepEqual(e.Reactions, []chat.Reaction{{Emoji: "👍", Count: 2}})
+	}))
+
+	bob.Must(t, map[string]any{"cmd": "retract", "type": "groupchat", "to": tea, "id": hello.ArchiveID})
+	a.r.waitFrom(t, from, "bob's retraction of ada's message refused", xmpptest.RoundTrip, is(func(e chat.ActionRefused) bool { return e.From == tea+"/bob" }))
+	ada.Must(t, map[string]any{"cmd": "retract", "type": "groupchat", "to": tea, "id": hello.ArchiveID})
+	a.r.waitFrom(t, from, "ada's own retraction", xmpptest.RoundTrip, is(func(e chat.MessageRetracted) bool { return e.StoreID == hello.StoreID }))
+}

@@ -213,3 +213,16 @@ func TestMayRetractAndReactorKey(t *testing.T) {
 		}
 	}
 }
+
+// What gab reads is advertised (disco#info, and so the caps hash): both
+// retraction generations, replies with their fallback, reactions,
+// moderation announcements and out-of-band files.
+func TestActionFeaturesAdvertised(t *testing.T) {
+	_, reply := Translate(testSelf, fixture(t, "disco-get.xml"))
+	s := reply.String()
+	for _, f := range []string{NSReply, NSFallback, NSReactions, NSRetract, NSRetract0, NSModerate, NSModerate0, NSOOB} {
+		if !strings.Contains(s, `<feature var="`+f+`"/>`) {
+			t.Errorf("disco#info lacks %s: %s", f, s)
+		}
+	}
+}

@@ -29,6 +29,10 @@ type CarbonSent struct {
 	// Delayed: sent a while ago (from the archive while catching up, or
 	// with a delay stamp), Time being the server's.
 	Delayed bool
+	// Reply and File: what it answers (Body is without the fallback
+	// quote) and the file it shares.
+	Reply *ReplyInfo
+	File  *FileInfo
 }
 
 func (CarbonSent) isEvent() {}
@@ -92,14 +96,18 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 	if err != nil {
 		return []Event{Notice{Text: "dropped a sent carbon with an invalid recipient"}}, true
 	}
+	conv := peerConv(self, inner, to)
+	if a, ok := translateAction(self, inner, conv, self.JID.String(), self.JID.Bare().String(), "", "", true); ok {
+		return []Event{a}, true // our reaction or retraction, from another device
+	}
 	body, ok := pickByLang(inner, "body", self.Lang)
 	if !ok || body == "" {
 		return nil, true // a chat state or marker from another device
 	}
 	t, delayed := delayStamp(self, inner)
-	conv := peerConv(self, inner, to)
+	shown, reply, file := decorate(inner, body)
 	return []Event{CarbonSent{
-		Conv: conv, ID: inner.Get("id"), To: conv.JID, Body: body, Thread: inner.ChildText(xmpp.NSClient, "thread"),
-		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed,
+		Conv: conv, ID: inner.Get("id"), To: conv.JID, Body: shown, Thread: inner.ChildText(xmpp.NSClient, "thread"),
+		Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed, Reply: reply, File: file,
 	}}, true
 }

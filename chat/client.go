@@ -333,9 +333,11 @@ func (c *Client) inRoster(bare string) bool {
 func (c *Client) row(ev Event) *history.Message {
 	switch e := ev.(type) {
 	case MessageReceived:
-		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, Nick: e.Nick, OccupantID: e.OccupantID}
+		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, Nick: e.Nick, OccupantID: e.OccupantID,
+			Reply: storedReply(e.Reply), File: storedFile(e.File)}
 	case CarbonSent:
-		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent}
+		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent,
+			Reply: storedReply(e.Reply), File: storedFile(e.File)}
 	}
 	return nil
 }
@@ -464,7 +466,7 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 				return false, errForSession
 			}
 		}
-		emit(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})
+		emit(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: c.storedRows(ctx, msgs), More: more})
 		return false, nil
 	case storedPage:
 		return true, c.answerPage(ctx, id, cmd.LoadHistory, cmd.archive, emit)
@@ -485,7 +487,7 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		if err != nil {
 			return false, fmt.Errorf("search: %w", err)
 		}
-		emit(SearchResults{Text: cmd.Text, Conv: cmd.Conv, Hits: stored(hits), Unsearched: left})
+		emit(SearchResults{Text: cmd.Text, Conv: cmd.Conv, Hits: c.storedRows(ctx, hits), Unsearched: left})
 		return false, nil
 	case LoadAround:
 		if c.opts.Store == nil {
@@ -495,7 +497,7 @@ func (c *Client) readHistory(ctx context.Context, id uint64, cmd Command, sess *
 		if err != nil {
 			return false, fmt.Errorf("read history: %w", err)
 		}
-		emit(HistoryLoaded{Conv: cmd.Conv, Messages: stored(msgs), More: more, Around: cmd.StoreID})
+		emit(HistoryLoaded{Conv: cmd.Conv, Messages: c.storedRows(ctx, msgs), More: more, Around: cmd.StoreID})
 		return false, nil
 	}
 	return false, fmt.Errorf("not a history command")
@@ -626,7 +628,7 @@ func (c *Client) answerPage(ctx context.Context, id uint64, cmd LoadHistory, arc
 	if cmd.Conv.Kind == KindRoom {
 		more = more || c.roomHasOlder(cmd.Conv)
 	}
-	out(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: stored(msgs), More: more})
+	out(HistoryLoaded{Conv: cmd.Conv, Before: cmd.Before, Messages: c.storedRows(ctx, msgs), More: more})
 	var se *xmpp.StanzaError
 	if archive != nil && !(errors.As(archive, &se) && (se.Condition == "service-unavailable" || se.Condition == "feature-not-implemented")) {
 		err = fmt.Errorf("the server's archive: %w", archive)

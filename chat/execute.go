@@ -155,6 +155,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.roomConfig(ctx, sess, cmd)
 	case SetBookmark, RemoveBookmark:
 		return c.runBookmarks(ctx, sess, cmd)
+	case SendReaction, RetractMessage, ModerateMessage:
+		return c.runAction(ctx, sess, cmd)
 	case FetchBlocklist:
 		res, err := c.iq(ctx, sess, "get", xmpp.E(NSBlocking, "blocklist"))
 		if err != nil {

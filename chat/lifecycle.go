@@ -646,6 +646,14 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				}
 			}
 			switch e := ev.(type) {
+			case actionIn:
+				var alive bool
+				if ev, alive = c.applyAction(ctx, sess, e); !alive {
+					return ctx.Err()
+				}
+				if ev == nil {
+					continue // a copy already applied, or about a message not stored
+				}
 			case MessageReceived:
 				sid := ""
 				if e.Archived {
@@ -659,6 +667,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				}
 				if e.Archived {
 					c.noteCaught(e.Conv)
+				}
+				if !c.resolveLive(ctx, sess, e.Conv, e.Reply) {
+					return ctx.Err()
 				}
 				c.received(e)
 				if e.Receipt && !e.Carbon && c.inRoster(e.Bare) {
@@ -678,6 +689,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 						c.storeFailed(c.opts.Store.SetArchiveID(ctx, e.Conv.stored(), e.OriginID, e.ArchiveID))
 					}
 					continue
+				}
+				if !c.resolveLive(ctx, sess, e.Conv, e.Reply) {
+					return ctx.Err()
 				}
 			case StanzaError:
 				ev = c.bounced(self, e)

@@ -43,6 +43,12 @@ type MessageArchived struct {
 	Thread    string
 	Time      time.Time
 	ReplaceID string // a correction (XEP-0308) of the message with this id
+	// Reply and File: what it answers and the file it shares (Body is
+	// without the fallback quote). Action: the reaction, retraction or
+	// moderation it is instead of a message.
+	Reply  *ReplyInfo
+	File   *FileInfo
+	Action *actionIn
 	// Room is set for a result from a room's archive: the room, and who
 	// wrote the message in it.
 	Room       string
@@ -68,7 +74,8 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 		return nil
 	}
 	body, ok := pickByLang(inner, "body", self.Lang)
-	if !ok || body == "" {
+	act, isAct, bad := parseAction(inner)
+	if bad != "" || (!isAct && (!ok || body == "")) {
 		return nil
 	}
 	from, err := jid.Parse(inner.Get("from"))
@@ -96,6 +103,15 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 	a.Time = now(self)
 	if t, err := time.Parse(time.RFC3339Nano, fwd.Child(NSDelay, "delay").Get("stamp")); err == nil {
 		a.Time = t
+	}
+	if isAct {
+		act.From, act.Bare, act.Time = a.From, from.Bare().String(), a.Time
+		if a.Private {
+			act.Nick = a.Nick
+		}
+		a.Action = &act
+	} else {
+		a.Body, a.Reply, a.File = decorate(inner, body)
 	}
 	return []Event{a}
 }
@@ -359,6 +375,11 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	if a.Private {
 		conv = PrivateConv(a.Peer, a.Nick)
 	}
+	if a.Action != nil {
+		act := *a.Action
+		act.Conv, act.Archived, act.Outgoing = conv, true, a.Outgoing
+		return act, true
+	}
 	if mode == mamBackfill {
 		// Old messages for a conversation the store knew nothing of: into
 		// the store, and the tab reads them from there when the page is in.
@@ -368,7 +389,7 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 		}
 		if !c.duplicate(ctx, conv, dir, a.ArchiveID, a.OriginID, a.ID) {
 			m := &history.Message{Kind: string(conv.Kind), Peer: conv.JID, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
-				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time}
+				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time, Reply: storedReply(a.Reply), File: storedFile(a.File)}
 			if a.Outgoing {
 				m.State = history.StateSent
 			}
@@ -378,10 +399,10 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
-		return CarbonSent{Conv: conv, ID: a.ID, To: conv.JID, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
+		return CarbonSent{Conv: conv, ID: a.ID, To: conv.JID, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true, Reply: a.Reply, File: a.File}, true
 	}
 	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
-		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
+		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true, Reply: a.Reply, File: a.File}
 	if a.ReplaceID != "" {
 		// A correction, judged as a live one is; its copy, when it was
 		// seen live, is recognised by its ids.

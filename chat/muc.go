@@ -116,6 +116,13 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 		text, _ := pickByLang(el, "subject", self.Lang)
 		return []Event{RoomSubject{Room: roomJID, Subject: text, Nick: nick, Delayed: delayed}}
 	}
+	occupantID := ""
+	if conv.Kind == KindRoom {
+		occupantID = el.Child(NSOccupantID, "occupant-id").Get("id")
+	}
+	if a, ok := translateAction(self, el, conv, from.String(), roomJID, nick, occupantID, false); ok {
+		return []Event{a}
+	}
 	if hasBody && strings.TrimSpace(body) != "" {
 		m := MessageReceived{
 			Conv: conv, ID: el.Get("id"), From: from.String(), Bare: roomJID, To: el.Get("to"),
@@ -131,9 +138,10 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 			m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
+		m.Body, m.Reply, m.File = decorate(el, body)
 		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
 			return append(evs, MessageCorrected{Conv: conv, Nick: m.Nick, OccupantID: m.OccupantID, From: m.From, Bare: roomJID,
-				ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
+				ReplaceID: r.Get("id"), NewID: m.ID, Body: m.Body, AsMessage: m})
 		}
 		evs = append(evs, m)
 	}
@@ -680,7 +688,7 @@ func (c *Client) reflected(ctx context.Context, e MessageReceived) []Event {
 		}
 	}
 	return []Event{CarbonSent{Conv: e.Conv, ID: e.ID, To: e.Conv.JID, Body: e.Body, Thread: e.Thread, Time: e.Time,
-		OriginID: e.OriginID, ArchiveID: e.ArchiveID, Delayed: e.Delayed}}
+		OriginID: e.OriginID, ArchiveID: e.ArchiveID, Delayed: e.Delayed, Reply: e.Reply, File: e.File}}
 }
 
 // occupantEvent follows an occupant's presence: ours answers the join,
@@ -935,7 +943,8 @@ func translateRoomArchived(self Self, el, res *xmpp.Element, roomJID string) []E
 		return nil
 	}
 	body, ok := pickByLang(inner, "body", self.Lang)
-	if !ok || strings.TrimSpace(body) == "" {
+	act, isAct, bad := parseAction(inner)
+	if bad != "" || (!isAct && (!ok || strings.TrimSpace(body) == "")) {
 		return nil
 	}
 	from, err := jid.Parse(inner.Get("from"))
@@ -952,6 +961,12 @@ func translateRoomArchived(self Self, el, res *xmpp.Element, roomJID string) []E
 	a.Time = now(self)
 	if t, err := time.Parse(time.RFC3339Nano, fwd.Child(NSDelay, "delay").Get("stamp")); err == nil {
 		a.Time = t
+	}
+	if isAct {
+		act.From, act.Bare, act.Nick, act.OccupantID, act.Time = a.From, roomJID, a.Nick, a.OccupantID, a.Time
+		a.Action = &act
+	} else {
+		a.Body, a.Reply, a.File = decorate(inner, body)
 	}
 	return []Event{a}
 }
@@ -985,6 +1000,11 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 		c.chainRead(a.Room)
 	}
 	conv := RoomConv(a.Room)
+	if a.Action != nil {
+		act := *a.Action
+		act.Conv, act.Archived, act.Outgoing = conv, true, own
+		return act, true
+	}
 	if backfill {
 		// Older messages for the tab being paged back: into the store,
 		// and the tab reads them from there when the page is in.
@@ -994,7 +1014,8 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 		}
 		if !c.duplicate(ctx, conv, dir, a.ArchiveID, a.OriginID, a.ID) && c.opts.Store != nil {
 			m := &history.Message{Kind: history.KindRoom, Peer: a.Room, Direction: dir, From: a.From, To: a.To, Body: a.Body, Thread: a.Thread,
-				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time, Nick: a.Nick, OccupantID: a.OccupantID}
+				StanzaID: a.ID, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Time: a.Time, Nick: a.Nick, OccupantID: a.OccupantID,
+				Reply: storedReply(a.Reply), File: storedFile(a.File)}
 			if own {
 				m.State = history.StateSent
 			}
@@ -1004,10 +1025,10 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if own {
-		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true}, true
+		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true, Reply: a.Reply, File: a.File}, true
 	}
 	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Room, To: a.To, Type: "groupchat", Body: a.Body, Thread: a.Thread,
-		Nick: a.Nick, OccupantID: a.OccupantID, Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true}
+		Nick: a.Nick, OccupantID: a.OccupantID, Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true, Reply: a.Reply, File: a.File}
 	if a.ReplaceID != "" {
 		return MessageCorrected{Conv: conv, Nick: a.Nick, OccupantID: a.OccupantID, From: a.From, Bare: a.Room, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
 	}

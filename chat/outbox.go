@@ -39,9 +39,10 @@ type outgoing struct {
 	time    time.Time
 	state   string
 	storeID int64
-	gen     uint64 // the session that last put it on the wire (see claim)
-	size    int    // bytes on the wire
-	deaths  int    // sessions that ended while it was on the wire, unconfirmed
+	gen     uint64    // the session that last put it on the wire (see claim)
+	size    int       // bytes on the wire
+	deaths  int       // sessions that ended while it was on the wire, unconfirmed
+	reply   *replyOut // what it answers (XEP-0461), nil for none
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -126,7 +127,7 @@ func (o *outbox) load(ctx context.Context) error {
 		if err != nil {
 			continue // no address: it cannot go anywhere
 		}
-		o.live[m.OriginID] = &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID}
+		o.live[m.OriginID] = &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID, reply: replyFromRow(m)}
 		earlier = append(earlier, m.OriginID)
 	}
 	o.order = append(earlier, o.order...) // older than anything written since
@@ -299,7 +300,7 @@ func (o *outbox) add(m *outgoing, from string) error {
 	if o.store != nil {
 		row := &history.Message{
 			Kind: string(m.conv.Kind), Peer: m.conv.JID, Direction: history.Out, From: from, To: m.to, Body: m.body, Thread: m.thread,
-			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryPending,
+			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryPending, Reply: m.storedReply(),
 		}
 		if err := o.store.Append([]*history.Message{row}); err != nil {
 			return err
@@ -480,9 +481,16 @@ func (c *Client) displayed(ctx context.Context, mk MarkerReceived) {
 // read markers are asked for in one-to-one conversations only (XEP-0184
 // §5.3: not in groupchat).
 func (m *outgoing) stanza() *xmpp.Element {
+	body := m.body
+	if m.reply != nil {
+		body = m.reply.fallback + body
+	}
 	el := m.conv.message(m.to, m.typ, m.id).Add(
-		xmpp.E(xmpp.NSClient, "body").WithText(m.body),
+		xmpp.E(xmpp.NSClient, "body").WithText(body),
 	)
+	if m.reply != nil {
+		m.reply.addTo(el)
+	}
 	if m.thread != "" {
 		el.Add(xmpp.E(xmpp.NSClient, "thread").WithText(m.thread))
 	}
@@ -512,6 +520,12 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 		}
 	}
 	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	var reply *ReplyInfo
+	if cmd.ReplyTo != 0 {
+		if m.reply, reply, err = c.replyTo(ctx, cmd.Conv, cmd.ReplyTo); err != nil {
+			return nil, fmt.Errorf("cannot reply: %w", err)
+		}
+	}
 	m.size = len(m.stanza().String())
 	if m.size > c.opts.MaxMessageSize {
 		return nil, c.refuse(ctx, cmdID, m)
@@ -519,7 +533,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
-	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
+	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, Reply: reply})
 	return m, nil
 }
 
@@ -531,7 +545,7 @@ func (c *Client) refuse(ctx context.Context, cmdID uint64, m *outgoing) error {
 		sizeText(m.size), sizeText(c.opts.MaxMessageSize))
 	if c.opts.Store != nil {
 		row := &history.Message{Kind: string(m.conv.Kind), Peer: m.conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: m.to, Body: m.body, Thread: m.thread,
-			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryFailed}
+			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryFailed, Reply: m.storedReply()}
 		if serr := c.opts.Store.Append([]*history.Message{row}); serr != nil {
 			c.emit(ctx, Notice{Text: "could not store a message in history: " + serr.Error()})
 		} else {

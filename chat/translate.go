@@ -112,6 +112,9 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	if evs, ok := translateCarbon(self, el); ok {
 		return evs
 	}
+	if a, ok := translateAction(self, el, ChatWith(from.Bare().String()), from.String(), from.Bare().String(), "", "", false); ok {
+		return []Event{a}
+	}
 	var evs []Event
 	body, hasBody := pickByLang(el, "body", self.Lang)
 	if hasBody && strings.TrimSpace(body) != "" {
@@ -121,12 +124,13 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 			OriginID: el.Child(NSSID, "origin-id").Get("id"), ArchiveID: archiveID(self, el),
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
+		m.Body, m.Reply, m.File = decorate(el, body)
 		m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
 		m.Markable = el.Child(NSMarkers, "markable") != nil && m.ID != ""
 		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
 			// Whether it may correct that message is the client's to say
 			// (it knows the conversation); if not, it is this message.
-			evs = append(evs, MessageCorrected{Conv: m.Conv, From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: body, AsMessage: m})
+			evs = append(evs, MessageCorrected{Conv: m.Conv, From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: m.Body, AsMessage: m})
 			return evs
 		}
 		evs = append(evs, m)
@@ -344,6 +348,14 @@ var Features = []string{
 	NSMarkers,
 	NSCorrect,
 	NSBookmarksNotify, // XEP-0402 changes from our other devices (XEP-0163 filtered notifications)
+	NSReply,           // XEP-0461, with its fallback quote (XEP-0428)
+	NSFallback,
+	NSReactions, // XEP-0444
+	NSRetract,   // XEP-0424, both generations
+	NSRetract0,
+	NSModerate, // XEP-0425 announcements, both generations
+	NSModerate0,
+	NSOOB, // XEP-0066 files
 }
 
 func discoInfoReply(iq *xmpp.Element, node string) *xmpp.Element {

@@ -42,6 +42,14 @@ type Message struct {
 	// In a room: who wrote it, by nick and XEP-0421 occupant-id.
 	Nick       string
 	OccupantID string
+	// Reply is what it answers (XEP-0461), File the file it shares; zero
+	// for none.
+	Reply Reply
+	File  File
+	// Retracted is its tombstone, nil while it stands; Reactions the
+	// reactions on it, tallied (filled when read back).
+	Retracted *Tombstone
+	Reactions []Reaction
 }
 
 // Kinds of conversation, as stored (the same words as chat's).
@@ -241,6 +249,32 @@ var migrations = []string{
 		DELETE FROM messages_fts WHERE rowid = old.id;
 		INSERT INTO messages_fts(rowid, body, conv) SELECT new.id, new.body, 'zc' || id FROM convs WHERE peer = new.peer AND kind = new.kind;
 	END;`,
+	// Replies, files, retraction and reactions (see actions.go): what a
+	// message answers and the quote its sender gave, the file it shares,
+	// a tombstone for a message removed (its text gone from the row and
+	// the search index), and each reactor's set of reactions.
+	`ALTER TABLE messages ADD COLUMN reply_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN reply_to TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN reply_quote TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN file_url TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN file_name TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN file_size INTEGER NOT NULL DEFAULT -1;
+	ALTER TABLE messages ADD COLUMN file_type TEXT NOT NULL DEFAULT '';
+	CREATE TABLE tombstones (
+		message   INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+		moderated INTEGER NOT NULL,
+		by_whom   TEXT NOT NULL,
+		reason    TEXT NOT NULL,
+		ts        INTEGER NOT NULL
+	);
+	CREATE TABLE reactions (
+		message INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+		reactor TEXT NOT NULL,
+		emojis  TEXT NOT NULL,
+		own     INTEGER NOT NULL,
+		ts      INTEGER NOT NULL,
+		PRIMARY KEY (message, reactor)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -352,7 +386,8 @@ func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
 	if len(msgs) == 0 {
 		return tx.Commit()
 	}
-	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, kind, nick, occupant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, kind, nick, occupant_id,
+		reply_id, reply_to, reply_quote, file_url, file_name, file_size, file_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -371,7 +406,12 @@ func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
 		if m.Kind == "" {
 			m.Kind = KindChat
 		}
-		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State, m.ArchiveID, m.Kind, m.Nick, m.OccupantID)
+		size := m.File.Size
+		if m.File.URL == "" {
+			size = -1
+		}
+		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State, m.ArchiveID, m.Kind, m.Nick, m.OccupantID,
+			m.Reply.ID, m.Reply.To, m.Reply.Quote, m.File.URL, m.File.Name, size, m.File.Type)
 		if err != nil {
 			return err
 		}
@@ -481,7 +521,9 @@ func (s *Store) indexSome(ctx context.Context) (done bool, err error) {
 	return false, tx.Commit()
 }
 
-const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited, kind, nick, occupant_id`
+const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited, kind, nick, occupant_id,
+	reply_id, reply_to, reply_quote, file_url, file_name, file_size, file_type,
+	(SELECT moderated || char(31) || by_whom || char(31) || reason || char(31) || ts FROM tombstones WHERE tombstones.message = messages.id)`
 
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM messages `+where, args...)
@@ -493,13 +535,25 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	for rows.Next() {
 		var m Message
 		var ts, rec int64
-		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited, &m.Kind, &m.Nick, &m.OccupantID); err != nil {
+		var tomb sql.NullString
+		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited, &m.Kind, &m.Nick, &m.OccupantID,
+			&m.Reply.ID, &m.Reply.To, &m.Reply.Quote, &m.File.URL, &m.File.Name, &m.File.Size, &m.File.Type, &tomb); err != nil {
 			return nil, err
 		}
 		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
+		if tomb.Valid {
+			m.Retracted = parseTombstone(tomb.String)
+		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if err := s.tally(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Before returns up to n messages of conversation c older than the row beforeID

@@ -370,6 +370,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 		prefix = a.Name + ": "
 	}
 	switch e := ev.(type) {
+	case chat.ReactionsChanged, chat.MessageRetracted, chat.ActionRefused:
+		s.applyAction(account, prefix, ev)
 	case chat.CatchUpProgress:
 		a.CatchUp = e
 		if e.Done {
@@ -451,7 +453,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
-		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans}, e.Delayed)
+		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: e.Reply, File: e.File}, e.Delayed)
 		if e.Note != "" && at >= 0 {
 			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
 		}
@@ -477,7 +479,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.MessageSent:
 		c, _ := s.Open(account, e.Conv)
 		name, me := s.me(a, e.Conv)
-		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID})
+		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: e.Reply, File: e.File})
 	case chat.CarbonSent:
 		// Sent from another of our devices; in a room, the room's
 		// reflection of it: it is there.
@@ -490,7 +492,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 			state = chat.DeliveryReceived
 		}
 		name, me := s.me(a, e.Conv)
-		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID}, e.Delayed)
+		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: e.Reply, File: e.File}, e.Delayed)
 	case chat.HistoryLoaded:
 		c, _ := s.Find(account, e.Conv)
 		if c == nil {
@@ -521,6 +523,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 				}
 			}
 			l.Highlight = e.Around != 0 && h.StoreID == e.Around
+			storedLine(&l, h)
 			lines = append(lines, l)
 		}
 		c.addHistory(lines)
@@ -728,6 +731,9 @@ func commandName(c chat.Command) string {
 		return s
 	}
 	if s, ok := bookmarkCommandName(c); ok {
+		return s
+	}
+	if s, ok := actionCommandName(c); ok {
 		return s
 	}
 	switch c := c.(type) {

@@ -23,6 +23,11 @@ NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_FASTEN = "urn:xmpp:fasten:0"
 NS_MODERATE = "urn:xmpp:message-moderate:0"
 NS_RETRACT = "urn:xmpp:message-retract:0"
+NS_RETRACT1 = "urn:xmpp:message-retract:1"
+NS_REACTIONS = "urn:xmpp:reactions:0"
+NS_REPLY = "urn:xmpp:reply:0"
+NS_FALLBACK = "urn:xmpp:fallback:0"
+NS_FEATURE_FALLBACK = "urn:xmpp:feature-fallback:0"
 
 # Short names for the room configuration fields a test may set; any other
 # field goes by its own name in "fields".
@@ -52,7 +57,8 @@ class Peer(slixmpp.ClientXMPP):
         super().__init__(jid, password)
         self.ca_certs = ca
         for p in ("xep_0030", "xep_0085", "xep_0115", "xep_0184", "xep_0199", "xep_0203", "xep_0333",
-                  "xep_0004", "xep_0045", "xep_0249", "xep_0308", "xep_0359", "xep_0421"):
+                  "xep_0004", "xep_0045", "xep_0249", "xep_0308", "xep_0359", "xep_0421",
+                  "xep_0066", "xep_0334", "xep_0422", "xep_0424", "xep_0428", "xep_0444", "xep_0461"):
             self.register_plugin(p)
         # Rooms joined or being joined: room JID -> our nick there.
         self.rooms = {}
@@ -60,6 +66,7 @@ class Peer(slixmpp.ClientXMPP):
         self.joining = {}
         self.register_handler(Callback("gab test MUC presence", StanzaPath("presence"), self.on_muc_presence))
         self.register_handler(Callback("gab test MUC message", StanzaPath("message"), self.on_any_message))
+        self.register_handler(Callback("gab test message actions", StanzaPath("message"), self.on_action))
         # Subscriptions are answered by explicit commands only.
         self.roster.auto_authorize = None
         self.roster.auto_subscribe = False
@@ -89,6 +96,31 @@ class Peer(slixmpp.ClientXMPP):
         if msg["type"] in ("chat", "normal") and msg["body"]:
             ev = {"event": "message", "from": str(msg["from"]), "body": msg["body"], "id": msg["id"]}
             out(ev)
+
+    def on_action(self, msg):
+        """Reports replies, reactions and retractions, in chats and rooms,
+        as slixmpp reads them."""
+        x = msg.xml
+        base = {"from": str(msg["from"]), "type": msg["type"], "id": msg["id"]}
+        occ = x.find("{%s}occupant-id" % NS_OCCUPANT_ID)
+        if occ is not None:
+            base["occupant_id"] = occ.get("id", "")
+        r = x.find("{%s}reactions" % NS_REACTIONS)
+        if r is not None:
+            out(dict(base, event="reactions", target=r.get("id", ""),
+                     values=[e.text or "" for e in r.findall("{%s}reaction" % NS_REACTIONS)]))
+        v1 = x.find("{%s}retract" % NS_RETRACT1)
+        apply = x.find("{%s}apply-to" % NS_FASTEN)
+        v0 = apply is not None and apply.find("{%s}retract" % NS_RETRACT) is not None
+        if v1 is not None or v0:
+            out(dict(base, event="retract", target=(v1.get("id", "") if v1 is not None else apply.get("id", "")),
+                     v1=v1 is not None, v0=v0, body=msg["body"],
+                     fallback=x.find("{%s}fallback" % NS_FALLBACK) is not None))
+        rep = x.find("{%s}reply" % NS_REPLY)
+        if rep is not None:
+            out(dict(base, event="reply", target=rep.get("id", ""), to=rep.get("to", ""), body=msg["body"],
+                     stripped=msg["feature_fallback"].get_stripped_body(),
+                     fallback=x.find("{%s}fallback" % NS_FALLBACK) is not None))
 
     def on_any_message(self, msg):
         self.muc_message(msg, report=True)
@@ -380,6 +412,30 @@ class Peer(slixmpp.ClientXMPP):
                 self.send_presence(pshow=c.get("show"), pstatus=c.get("status"), ppriority=c.get("priority", 0))
             elif cmd == "displayed":
                 self.plugin["xep_0333"].send_marker(c["to"], c["id"], "displayed")
+            elif cmd == "react":
+                m = self.make_message(mto=c["to"], mtype=c.get("type", "chat"))
+                self.plugin["xep_0444"].set_reactions(m, c["id"], c["values"])
+                m.enable("store")
+                m.send()
+            elif cmd == "retract":
+                self.plugin["xep_0424"].send_retraction(c["to"], c["id"], mtype=c.get("type", "chat"))
+            elif cmd == "reply":
+                # As slixmpp-based clients (poezio) send a reply: the quote
+                # in front of the body, marked as a fallback.
+                quote = "> %s\n" % c["quote"]
+                m = self.make_message(mto=c["to"], mbody=quote + c["body"], mtype=c.get("type", "chat"))
+                m["reply"]["id"] = c["id"]
+                m["reply"]["to"] = c.get("reply_to", "")
+                m["feature_fallback"]["for"] = NS_REPLY
+                m["feature_fallback"]["fallback_body"]["start"] = "0"
+                m["feature_fallback"]["fallback_body"]["end"] = str(len(quote))
+                m.send()
+            elif cmd == "oob":
+                m = self.make_message(mto=c["to"], mbody=c["url"], mtype=c.get("type", "chat"))
+                m["oob"]["url"] = c["url"]
+                if c.get("desc"):
+                    m["oob"]["desc"] = c["desc"]
+                m.send()
             elif cmd == "raw":
                 self.send_raw(c["xml"])
             elif cmd == "quit":

@@ -18,7 +18,7 @@ import (
 // send), reactions (XEP-0444), retraction (XEP-0424, both generations:
 // :1 names the message itself, :0 through fastening, XEP-0422),
 // moderation (XEP-0425, both generations) and out-of-band data (XEP-0066).
-// See docs/decisions/0012-message-actions.md for which are sent.
+// See docs/decisions/0009-message-actions.md for which are sent.
 const (
 	NSReply           = "urn:xmpp:reply:0"
 	NSFallback        = "urn:xmpp:fallback:0"

@@ -30,6 +30,8 @@ const (
 	NSModerate        = "urn:xmpp:message-moderate:1"
 	NSModerate0       = "urn:xmpp:message-moderate:0"
 	NSOOB             = "jabber:x:oob"
+	// NSStyling: the conversation view draws XEP-0393 message styling.
+	NSStyling = "urn:xmpp:styling:0"
 )
 
 // Limits on what a peer's action may carry: more is hostile or broken,

@@ -355,7 +355,8 @@ var Features = []string{
 	NSRetract0,
 	NSModerate, // XEP-0425 announcements, both generations
 	NSModerate0,
-	NSOOB, // XEP-0066 files
+	NSOOB,     // XEP-0066 files
+	NSStyling, // XEP-0393, drawn by the conversation view
 }
 
 func discoInfoReply(iq *xmpp.Element, node string) *xmpp.Element {

@@ -73,6 +73,7 @@ type Line struct {
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
+	wrapX   uint64 // extrasSig of what wrapped shows around the body
 }
 
 // MaxLines bounds a conversation's in-memory window.

@@ -77,6 +77,26 @@ func fileText(f *chat.FileInfo) string {
 	return "📎 " + firstLine(name)
 }
 
+// fileClusters is a file's row in w cells: a long name is cut, the size
+// kept.
+func fileClusters(f *chat.FileInfo, w int) []cluster {
+	name := f.Name
+	if name == "" {
+		name = f.URL
+	}
+	size := ""
+	if f.Size > 0 {
+		size = " (" + sizeText(f.Size) + ")"
+	}
+	icon := clusters("📎 ")
+	room := w - width(size)
+	for _, c := range icon {
+		room -= c.width
+	}
+	out := append(icon, cutClusters(clusters(firstLine(name)), max(1, room))...)
+	return cutClusters(append(out, clusters(size)...), w)
+}
+
 // sizeText writes a byte count as people read it: "980 bytes", "1.2 MB".
 func sizeText(n int64) string {
 	if n < 1000 {
@@ -169,7 +189,7 @@ func aroundRows(l *Line, rows []row, w, indent int) []row {
 	}
 	room := max(1, w-indent)
 	if l.File != nil {
-		file := clusters(fileText(l.File))
+		file := func(w int) []cluster { return fileClusters(l.File, w) }
 		first := &rows[0] // the message's own first row (the quote comes after)
 		if len(rows) == 1 && len(first.body) == 0 {
 			// A file without text: on the message's row.
@@ -177,9 +197,9 @@ func aroundRows(l *Line, rows []row, w, indent int) []row {
 			for _, c := range first.sender {
 				prefix += c.width
 			}
-			first.body, first.part = cutClusters(file, max(1, w-prefix)), partFile
+			first.body, first.part = file(max(1, w-prefix)), partFile
 		} else {
-			rows = append(rows, row{body: cutClusters(file, room), kind: l.Kind, indent: indent, part: partFile})
+			rows = append(rows, row{body: file(room), kind: l.Kind, indent: indent, part: partFile})
 		}
 	}
 	if l.Reply != nil {

@@ -89,7 +89,11 @@ func newestSelectable(c *Conversation) int {
 
 // selectionHint is the status line's hint while selecting.
 func (a *App) selectionHint() string {
-	return "selecting: " + a.keyFor("select_up") + "/" + a.keyFor("select_down") + " move · " +
+	move := a.keyFor("select_up") + "/" + a.keyFor("select_down")
+	if a.bindings["Up"] == "select_up" && a.bindings["Down"] == "select_down" {
+		move = "↑↓"
+	}
+	return "selecting: " + move + " move · " +
 		a.keyFor("reply") + " reply · " + a.keyFor("react") + " react · " + a.keyFor("edit_selected") + " correct · " +
 		a.keyFor("retract") + " retract · " + a.keyFor("moderate") + " moderate · " + a.keyFor("copy") + " copy · " +
 		a.keyFor("open_links") + " links · " + a.keyFor("go_to_reply") + " quoted · Esc leaves · F1 keys"
@@ -273,8 +277,16 @@ func (a *App) selectionLoaded(account string, e chat.HistoryLoaded) {
 // Called while drawing, when the application's lock is held: no
 // GetFocus here (the view asks HasFocus).
 func (a *App) selectedID() int64 {
-	if a.sel.conv == nil || a.sel.conv != a.state.Current() {
+	c := a.sel.conv
+	if c == nil || c != a.state.Current() {
 		return 0
+	}
+	if lineIndex(c, a.sel.id) < 0 {
+		// Gone from the window (trimmed, or the tab's lines replaced):
+		// the newest is selected, so that the focus stays visible.
+		if i := newestSelectable(c); i >= 0 {
+			a.sel.id = c.Lines[i].StoreID
+		}
 	}
 	return a.sel.id
 }

@@ -95,7 +95,7 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 	}
 	altS(h)
 	h.waitSelected("latest from bob")
-	h.waitFor("selecting: k/j move")
+	h.waitFor("selecting: ↑↓ move · r reply · + react")
 	h.key(tcell.KeyRune, 'k', tcell.ModNone)
 	h.waitSelected("my answer")
 	if rows := h.selectedRows(); len(rows) != 1 {
@@ -284,6 +284,14 @@ func TestSelectionLoadsOlderAndStaysInView(t *testing.T) {
 	h.waitFor("this is the first message")
 	h.key(tcell.KeyEnd, 0, tcell.ModNone)
 	h.waitSelected("message 39")
+	// The selected message leaves the window: the newest is selected,
+	// the focus does not vanish.
+	h.model(func() {
+		c := h.app.state.Convs[1]
+		i := lineIndex(c, 39)
+		c.Lines = append(c.Lines[:i], c.Lines[i+1:]...)
+	})
+	h.waitSelected("message 38")
 	h.key(tcell.KeyHome, 0, tcell.ModNone)
 	h.waitSelected("the very first")
 	h.key(tcell.KeyPgDn, 0, tcell.ModNone)
@@ -375,6 +383,7 @@ func TestRowsAroundMessages(t *testing.T) {
 			h.bobPage(false, stored(5, false, "quoted"), stored(6, false, "reply body"), stored(7, true, "gone"),
 				stored(8, false, ""), stored(9, false, "moderated"), stored(10, false, "tally"))
 			h.key(tcell.KeyF5, 0, tcell.ModNone) // the whole width for the conversation
+			h.waitFor("contact list hi")
 			h.model(func() {
 				c := h.app.state.Convs[1]
 				at := func(id int64) *Line { return &c.Lines[lineIndex(c, id)] }
@@ -396,7 +405,7 @@ func TestRowsAroundMessages(t *testing.T) {
 					t.Fatalf("row wider than the screen: %q", l)
 				}
 			}
-			if size[0] >= 80 && !strings.Contains(all, "(1.2 MB)") {
+			if !strings.Contains(all, "(1.2 MB)") {
 				t.Fatalf("no file size:\n%s", all)
 			}
 			// The quote is above its message, the tally under its own.

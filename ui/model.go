@@ -731,6 +731,9 @@ func commandName(c chat.Command) string {
 	if s, ok := bookmarkCommandName(c); ok {
 		return s
 	}
+	if s, ok := messageCommandName(c); ok {
+		return s
+	}
 	switch c := c.(type) {
 	case chat.SendMessage:
 		return "send the message to " + c.Conv.JID

@@ -616,3 +616,16 @@ func isEmoji(cluster string) bool {
 	}
 	return false
 }
+
+// messageCommandName names the commands on one message, for "could not …".
+func messageCommandName(c chat.Command) (string, bool) {
+	switch c := c.(type) {
+	case chat.SendReaction:
+		return "react to the message in " + c.Conv.JID, true
+	case chat.RetractMessage:
+		return "retract the message in " + c.Conv.JID, true
+	case chat.ModerateMessage:
+		return "remove the message from " + c.Conv.JID, true
+	}
+	return "", false
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -131,6 +132,8 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 	h.key(tcell.KeyRune, 'y', tcell.ModNone)
 	h.waitFor("asked to retract the message")
 	h.waitCommands(chat.RetractMessage{Conv: chat.ChatWith("bob@x"), StoreID: 6})
+	h.send(chat.CommandFailed{Command: chat.RetractMessage{Conv: chat.ChatWith("bob@x"), StoreID: 6}, Err: errors.New("not yet")})
+	h.waitFor("could not retract the message in bob@x: not yet")
 
 	// o: the link opener's one call site.
 	h.key(tcell.KeyRune, 'o', tcell.ModNone)

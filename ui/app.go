@@ -193,6 +193,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.tv.SetInputCapture(a.keys)
 	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
 		a.noteTabs()
+		a.selectionGone()
 		if a.quitting.Load() {
 			return true // nothing more is drawn
 		}

@@ -133,6 +133,17 @@ func (a *App) leaveSelection() {
 	}
 }
 
+// selectionGone ends selecting, before a frame, once the view has lost
+// the focus other than to a dialog (a click on the composer or the
+// list), so that the status line stops listing the selection's keys. It
+// runs while drawing: HasFocus, not GetFocus.
+func (a *App) selectionGone() {
+	if a.sel.conv != nil && !a.dialogOpen() && (!a.conv.HasFocus() || a.sel.conv != a.state.Current()) {
+		a.sel.conv, a.sel.ask, a.sel.older = nil, nil, false
+		a.status.Hint = a.sel.normalHint
+	}
+}
+
 // selectionKey handles a key while selecting; false lets it go on (to
 // the bindings that work everywhere).
 func (a *App) selectionKey(ev *tcell.EventKey) bool {

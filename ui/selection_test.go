@@ -186,6 +186,17 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 		return c == chat.SendMessage{Conv: chat.ChatWith("bob@x"), Body: "plain"}
 	})
 
+	// A click on the composer ends selecting: its keys leave the hint.
+	altS(h)
+	h.waitSelected("latest from bob")
+	h.waitFor("selecting: ↑↓ move")
+	h.click("type a message")
+	h.gone("selecting: ↑↓ move")
+	h.typeText("q")
+	h.waitFor("> q")
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
+	h.waitFor("type a message")
+
 	// Esc leaves the selection and the composer has the focus.
 	altS(h)
 	h.waitSelected("latest from bob")

@@ -472,3 +472,18 @@ func TestSizesAndEmojis(t *testing.T) {
 		t.Errorf("clipText = %q", got)
 	}
 }
+
+// Without colour (NO_COLOR) the selection still shows: reverse video is
+// an attribute, not a colour.
+func TestSelectionShowsWithoutColour(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "one"), stored(6, true, "two"))
+	altS(h)
+	h.waitSelected("two")
+	h.key(tcell.KeyUp, 0, tcell.ModNone)
+	h.waitSelected("one")
+	if rows := h.selectedRows(); len(rows) != 1 {
+		t.Fatalf("selected rows %q", rows)
+	}
+}

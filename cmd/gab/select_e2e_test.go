@@ -65,6 +65,21 @@ func TestEndToEndSelectAndAct(t *testing.T) {
 	tm.reverseRow("the answer")
 	tm.keys("k")
 	tm.reverseRow("second thought")
+	// y copies with OSC 52: tmux, told to accept it, keeps it as a buffer.
+	exec.Command("tmux", "-S", tm.sock, "set", "-g", "set-clipboard", "on").Run()
+	tm.keys("y")
+	tm.waitFor("copied to the terminal's clipboard")
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
+	for {
+		out, _ := exec.Command("tmux", "-S", tm.sock, "show-buffer").CombinedOutput()
+		if string(out) == "second thought" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tmux's buffer holds %q", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	tm.keys("e")
 	tm.waitFor("reacting to Peer: second thought", "> /react")
 	tm.keys("Escape")

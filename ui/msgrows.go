@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -157,11 +156,13 @@ func extrasSig(l *Line) uint64 {
 	if l.Reply == nil && l.File == nil && l.Retracted == nil && len(l.Reactions) == 0 {
 		return 0
 	}
-	h := fnv.New64a()
+	h := uint64(14695981039346656037) // FNV-1a, without allocating
 	put := func(parts ...string) {
 		for _, p := range parts {
-			h.Write([]byte(p))
-			h.Write([]byte{0})
+			for i := 0; i < len(p); i++ {
+				h = (h ^ uint64(p[i])) * 1099511628211
+			}
+			h = (h ^ 0xff) * 1099511628211 // 0xff never occurs in UTF-8: a separator
 		}
 	}
 	if r := l.Reply; r != nil {
@@ -176,7 +177,7 @@ func extrasSig(l *Line) uint64 {
 	for _, r := range l.Reactions {
 		put(r.Emoji, strconv.Itoa(r.Count), strconv.FormatBool(r.Own))
 	}
-	return h.Sum64() | 1
+	return h | 1
 }
 
 // aroundRows adds to a message's rows (its first row carries the time

@@ -487,3 +487,48 @@ func TestSelectionShowsWithoutColour(t *testing.T) {
 		t.Fatalf("selected rows %q", rows)
 	}
 }
+
+// Remote text in what selecting shows (the reply and reaction banners,
+// the moderation dialog's title) is drawn as characters.
+func TestSelectionShowsRemoteTextInertly(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	nick := "[red]b" + hostile
+	h.send(chat.RoomJoining{Room: tea, Nick: "ada"},
+		chat.OccupantChanged{Room: tea, Occupant: occ(nick, room.Participant)},
+		chat.RoomJoined{Room: tea, Self: occ("ada", room.Moderator)})
+	h.waitFor("2:tea@rooms.x")
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/" + nick, Nick: nick, Type: "groupchat", Body: "body" + hostile + "\nline two", StoreID: 41, Time: time.Now()})
+	h.waitFor("body[red]x")
+	check := func() {
+		t.Helper()
+		all := h.screenText()
+		for _, bad := range []string{"\x1b", "\u202E", "\u009b", "line two\n"} {
+			if strings.Contains(all, bad) {
+				t.Fatalf("%q reached the screen:\n%s", bad, all)
+			}
+		}
+		h.noRedCells()
+	}
+	altS(h)
+	h.waitSelected("body[red]x")
+	h.key(tcell.KeyRune, 'r', tcell.ModNone)
+	h.waitFor("replying to [red]b[red]x", ": body[red]x[-]")
+	check()
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("reply cancelled")
+	altS(h)
+	h.waitSelected("body[red]x")
+	h.key(tcell.KeyRune, 'e', tcell.ModNone)
+	h.waitFor("reacting to [red]b[red]x")
+	check()
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("reaction cancelled")
+	altS(h)
+	h.waitSelected("body[red]x")
+	h.key(tcell.KeyRune, 'm', tcell.ModNone)
+	h.waitFor("Reason (may be empty)", "Remove [red]b")
+	check()
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("nothing done")
+}

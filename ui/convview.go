@@ -226,9 +226,11 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 	if v.Banner != nil {
 		if text := v.Banner(); text != "" && h > 1 {
 			h--
-			style := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background).Reverse(true)
+			// Bold and underlined, not reversed: reverse video is the
+			// selected message's.
+			style := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background).Bold(true)
 			fill(screen, x, y+h, w, style)
-			drawText(screen, x, y+h, w, text, style)
+			drawText(screen, x, y+h, w, "↱ "+text, style.Underline(true))
 		}
 	}
 	sel := v.selected()

@@ -532,3 +532,50 @@ func TestSelectionShowsRemoteTextInertly(t *testing.T) {
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 	h.waitFor("nothing done")
 }
+
+// A file's row without a known size; many reactions wrap within the
+// width, none split across rows.
+func TestFileAndReactionRowsFit(t *testing.T) {
+	text := func(cs []cluster) string {
+		var b strings.Builder
+		for _, c := range cs {
+			b.WriteString(string(c.runes))
+		}
+		return b.String()
+	}
+	if got := text(fileClusters(&chat.FileInfo{URL: "https://x/a", Name: "a.txt", Size: -1}, 40)); got != "📎 a.txt" {
+		t.Errorf("file row %q", got)
+	}
+	if got := text(fileClusters(&chat.FileInfo{URL: "https://x/a", Name: strings.Repeat("long", 20) + ".bin", Size: 5e6}, 30)); !strings.HasSuffix(got, "… (5.0 MB)") || uniseg.StringWidth(got) > 30 {
+		t.Errorf("long file row %q", got)
+	}
+	var rs []chat.Reaction
+	for i, e := range []string{"👍", "❤️", "😂", "🎉", "🙏", "👀", "🔥", "💯", "✅", "🇫🇷", "👩‍👩‍👧", "1️⃣"} {
+		rs = append(rs, chat.Reaction{Emoji: e, Count: i + 1, Own: i%3 == 0})
+	}
+	l := &Line{Kind: LineIn, Body: "x", Reactions: rs}
+	rows := aroundRows(l, []row{{body: clusters("x")}}, 30, 6)
+	got := ""
+	for _, r := range rows[1:] {
+		w := 0
+		for _, c := range r.body {
+			w += c.width
+		}
+		if w > 24 || r.part != partReactions {
+			t.Fatalf("reaction row %q: %d cells, part %d", text(r.body), w, r.part)
+		}
+		got += text(r.body) + "|"
+	}
+	if len(rows) < 3 {
+		t.Fatalf("12 reactions in 24 cells took %d rows", len(rows)-1)
+	}
+	for _, r := range rs {
+		one := r.Emoji + "\u00a0" + fmt.Sprint(r.Count)
+		if r.Own {
+			one = "[" + one + "]"
+		}
+		if !strings.Contains(got, one) {
+			t.Errorf("reaction %q split or missing in %q", one, got)
+		}
+	}
+}

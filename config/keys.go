@@ -32,6 +32,40 @@ var DefaultKeys = map[string][]string{
 	// F6 beside F5: the list of a room's occupants, as F5 is the
 	// contact list.
 	"toggle_occupants": {"F6"},
+	// Alt+S ("select") works in every terminal and in tmux; Ctrl+Up is
+	// what Telegram Desktop uses to pick a message to answer, where the
+	// terminal passes it on.
+	"select_message": {"Alt+S", "Ctrl+Up"},
+	// While a message is selected: single keys, as in a list.
+	"select_up":     {"Up", "k"},
+	"select_down":   {"Down", "j"},
+	"reply":         {"r"},
+	"react":         {"e", "+"},
+	"edit_selected": {"c"},
+	"retract":       {"d"},
+	"moderate":      {"m"},
+	"copy":          {"y"},
+	"open_links":    {"o"},
+	"go_to_reply":   {"Enter"},
+}
+
+// SelectionActions act on the selected message and only while one is
+// selected (see select_message): they may be bound to a character alone,
+// which types nothing then.
+var SelectionActions = []string{"select_up", "select_down", "reply", "react", "edit_selected",
+	"retract", "moderate", "copy", "open_links", "go_to_reply"}
+
+// IsSelectionAction reports whether action is one of SelectionActions.
+func IsSelectionAction(action string) bool { return slices.Contains(SelectionActions, action) }
+
+// CanonicalKeyFor is CanonicalKey for a key bound to action: a
+// selection action may also take a character alone ("r", "+"), spelt in
+// lower case as the key reports it.
+func CanonicalKeyFor(action, s string) (string, error) {
+	if IsSelectionAction(action) && utf8.RuneCountInString(strings.TrimSpace(s)) == 1 {
+		return strings.ToLower(strings.TrimSpace(s)), nil
+	}
+	return CanonicalKey(s)
 }
 
 // keyNames are the named keys, lower case to canonical.
@@ -52,7 +86,8 @@ func init() {
 // "F2") and returns it in the one spelling gab compares: modifiers in the
 // order Ctrl, Alt, Shift, then the key; a letter upper case after Ctrl,
 // lower case after Alt alone.
-// A printable key needs Ctrl or Alt: bound alone it could not be typed.
+// A printable key needs Ctrl or Alt: bound alone it could not be typed
+// (CanonicalKeyFor allows it for the actions on a selected message).
 func CanonicalKey(s string) (string, error) {
 	parts := strings.Split(s, "+")
 	if strings.HasSuffix(s, "++") { // the plus key itself
@@ -123,7 +158,7 @@ func (s Settings) Bindings() map[string]string {
 	out := map[string]string{}
 	for _, a := range KeyActions {
 		for _, k := range s.keysOf(a) {
-			if c, err := CanonicalKey(k); err == nil {
+			if c, err := CanonicalKeyFor(a, k); err == nil {
 				out[c] = a
 			}
 		}
@@ -138,7 +173,7 @@ func (s Settings) checkKeys(lines map[string]int) Problems {
 	owner := map[string]string{}
 	for _, a := range KeyActions {
 		for _, k := range s.keysOf(a) {
-			c, err := CanonicalKey(k)
+			c, err := CanonicalKeyFor(a, k)
 			if err != nil {
 				probs = append(probs, Problem{File: s.File, Line: lines["keys."+a], Msg: "keys." + a + ": " + err.Error()})
 				continue

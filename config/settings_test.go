@@ -212,3 +212,24 @@ func TestRequestsFromStrangers(t *testing.T) {
 		t.Fatalf("bad value: %q %v", s.StrangerRequests, probs)
 	}
 }
+
+// The actions on a selected message take a character alone; every other
+// action still needs Ctrl or Alt, and a key bound to two actions is
+// reported whichever kind they are.
+func TestSelectionKeysMayBeCharacters(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[keys]\nreply = [\"R\", \"Alt+R\"]\nreact = [\"+\", \"=\"]\n"), 0o644)
+	s, probs := LoadSettings(dir)
+	if len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	b := s.Bindings()
+	if b["r"] != "reply" || b["Alt+r"] != "reply" || b["+"] != "react" || b["="] != "react" || b["e"] != "" || b["y"] != "copy" || b["Alt+s"] != "select_message" || b["Up"] != "select_up" {
+		t.Errorf("bindings: %v", b)
+	}
+	os.WriteFile(filepath.Join(dir, "gab.toml"), []byte("[keys]\nselect_message = \"s\"\ncopy = \"r\"\n"), 0o644)
+	_, probs = LoadSettings(dir)
+	if len(probs) != 2 || !strings.Contains(probs[0].Msg, "a character key needs Ctrl or Alt") || !strings.Contains(probs[1].Msg, "r is bound to both reply and copy") {
+		t.Errorf("problems: %v", probs)
+	}
+}

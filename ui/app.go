@@ -53,6 +53,9 @@ type App struct {
 	openPrompt *pendingPrompt
 	// correcting is the message being corrected (XEP-0308), "" for none.
 	correcting string
+	// sel is the message selected to act on, and what the composer's
+	// text answers or reacts to (selection.go).
+	sel selection
 	// bindings maps keys (config.CanonicalKey spelling) to actions.
 	bindings map[string]string
 	notify   *notifier
@@ -142,6 +145,8 @@ func New(accounts []*Account, opts Options) *App {
 			a.loadOlder(c)
 		}
 	}
+	a.conv.Selected = a.selectedID
+	a.conv.Banner = a.banner
 	a.convRow = &convRow{Box: tview.NewBox(), conv: a.conv, occ: NewOccupantView(state), want: true}
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
@@ -192,6 +197,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.tv.SetInputCapture(a.keys)
 	a.tv.SetBeforeDrawFunc(func(tcell.Screen) bool {
 		a.noteTabs()
+		a.selectionGone()
 		if a.quitting.Load() {
 			return true // nothing more is drawn
 		}
@@ -364,6 +370,9 @@ func (a *App) apply(it item) {
 		return // ui.requests_from_strangers = "ignore": left unanswered, without a word
 	}
 	a.state.Apply(it.account, it.ev)
+	if e, ok := it.ev.(chat.HistoryLoaded); ok {
+		a.selectionLoaded(it.account, e)
+	}
 	a.loadFresh()
 	a.markSeen()
 	a.roomDialogEvent(it.account, it.ev)
@@ -464,6 +473,12 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 	if a.tv.GetFocus() == a.roster && !a.main.shown {
 		a.tv.SetFocus(a.composer) // the list was hidden while it had the focus
 	}
+	if a.sel.conv != nil && !a.selecting() {
+		a.leaveSelection() // the focus went elsewhere (a click, another tab)
+	}
+	if a.selecting() && a.selectionKey(ev) {
+		return nil
+	}
 	inComposer := a.tv.GetFocus() == a.composer
 	composerEmpty := a.composer.GetText() == ""
 	alt := ev.Modifiers()&tcell.ModAlt != 0
@@ -486,6 +501,9 @@ func (a *App) keys(ev *tcell.EventKey) *tcell.EventKey {
 			a.correcting = ""
 			a.composer.Clear()
 			a.state.SetStatus(false, "correction cancelled")
+			return nil
+		}
+		if a.cancelTargets() {
 			return nil
 		}
 	case tcell.KeyRune:
@@ -535,7 +553,10 @@ func (a *App) act(action string) bool {
 	case "scroll_bottom":
 		a.conv.ScrollBy(-(1 << 30))
 	case "correct":
+		a.sel.reply, a.sel.react = nil, nil
 		a.startCorrection()
+	case "select_message":
+		a.startSelection()
 	case "requests":
 		a.openPrompts()
 	case "toggle_occupants":
@@ -630,6 +651,7 @@ func (a *App) switchTo(i int) {
 		}
 		a.schedule(old)
 	}
+	a.leaveSelection()
 	a.state.Current().leave()
 	a.state.Active = i
 	c := a.state.Current()
@@ -811,6 +833,9 @@ func (a *App) composerChanged(text string) {
 // submit sends the composer's text as a message or runs it as a command.
 func (a *App) submit(text string) {
 	c := a.state.Current()
+	if f := strings.Fields(text); len(f) == 0 || f[0] != "/react" {
+		a.sel.react = nil // the composer was put to another use
+	}
 	if strings.HasPrefix(text, "/") && !strings.HasPrefix(text, "//") {
 		a.composer.Clear()
 		a.command(text)
@@ -833,10 +858,14 @@ func (a *App) submit(text string) {
 			return
 		}
 	}
-	if a.correcting != "" {
+	switch r := a.sel.reply; {
+	case a.correcting != "":
 		acct.Client.Do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: a.correcting, Body: text})
 		a.correcting = ""
-	} else {
+	case r != nil && r.conv == c:
+		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text, ReplyTo: r.id})
+		a.sel.reply = nil
+	default:
 		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text})
 	}
 	c.States.MessageSent(a.state.Now())

@@ -41,6 +41,29 @@ func BenchmarkRosterViewDraw10k(b *testing.B) {
 	}
 }
 
+// Drawing a conversation of 2,000 replies with reactions and a file each,
+// the newest selected: the rows around the body are wrapped once, and each
+// draw only checks that what they show has not changed.
+func BenchmarkConvViewDrawAround(b *testing.B) {
+	state := NewState(nil)
+	c, _ := state.Open("a", chat.ChatWith("p@x"))
+	state.Active = 1
+	for i := 0; i < MaxLines; i++ {
+		c.add(Line{Time: time.Now(), Sender: "Peer", SenderKey: "p@x", Body: fmt.Sprintf("message %d with some words", i), Kind: LineIn, StoreID: int64(i + 1),
+			Reply:     &chat.ReplyInfo{StoreID: int64(i), Author: "Someone", Quote: "what was said before, at some length"},
+			File:      &chat.FileInfo{URL: "https://x/f.png", Name: "f.png", Size: 123456},
+			Reactions: []chat.Reaction{{Emoji: "👍", Count: 3}, {Emoji: "❤", Count: 1, Own: true}, {Emoji: "🎉", Count: 12}}})
+	}
+	v := NewConvView(state, "15:04")
+	v.Selected = func() int64 { return MaxLines }
+	v.SetRect(0, 0, 120, 48)
+	scr := benchScreen(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		v.Draw(scr)
+	}
+}
+
 // Drawing a conversation of 2,000 lines; the first draw wraps, the rest
 // reuse the wrapping.
 func BenchmarkConvViewDraw(b *testing.B) {

@@ -34,6 +34,7 @@ var commandHelp = [][2]string{
 	{"/unmute [JID]", "notifications from a contact again"},
 	{"/editor", "write the message in $EDITOR"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
+	{"/react [EMOJI…]", "react to the selected message (else the last one from the other side); an emoji you gave already is taken back; alone: take back all yours"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
 	{"/open [N]", "open the Nth link of this conversation, counting back from the newest (1, the newest, without N), with open_command; only http and https links"},
 	{"/bookmark [autojoin on|off]", "keep this room in your bookmarks on the server, joined whenever gab starts (autojoin off: not joined by itself)"},
@@ -86,6 +87,22 @@ var keyHelp = [][2]string{
 	{"Alt+B, Alt+F", "word back, word forward"},
 	{"Ctrl+K, Ctrl+U, Ctrl+W", "delete to the end, the line, a word"},
 	{"Ctrl+Y", "put back what Ctrl+K, Ctrl+U or Ctrl+W deleted"},
+}
+
+// selectKeyHelp lists the keys of selecting a message and acting on it,
+// as gab comes.
+var selectKeyHelp = [][2]string{
+	{"Alt+S, Ctrl+Up", "select the newest message of the tab (again, or Esc: back to the composer)"},
+	{"Up, Down, k, j", "select the message before / after (past the oldest shown: older ones are read)"},
+	{"PgUp, PgDn, Home, End", "move the selection a page / to the oldest or newest"},
+	{"r", "reply to it: the composer says what you answer; Enter sends, Esc cancels"},
+	{"e, +", "react: type emojis after /react, Enter sends; one you gave already is taken back"},
+	{"c", "correct it (only your last message)"},
+	{"d", "retract it (your own): asks, y retracts, any other key does not"},
+	{"m", "remove it from the room (moderators): asks a reason, then y or no"},
+	{"y", "copy its text to the clipboard (OSC 52: the terminal must allow it)"},
+	{"o", "open its links"},
+	{"Enter", "go to the message it answers"},
 }
 
 // account is the one commands act on: the current tab's, or the one
@@ -231,6 +248,8 @@ func (a *App) command(line string) {
 		}
 	case "editor":
 		a.editor()
+	case "react":
+		a.reactCommand(rest)
 	case "correct":
 		if rest == "" {
 			a.startCorrection()

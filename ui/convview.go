@@ -23,6 +23,8 @@ type row struct {
 	hl     bool // part of the highlighted line
 	// mention: the first row of a room message that names our nick
 	mention bool
+	id      int64   // the store row of the line the row belongs to
+	part    rowPart // body, or a row around it (msgrows.go)
 }
 
 // ConvView draws the active conversation cell by cell. Message bodies and
@@ -40,6 +42,12 @@ type ConvView struct {
 	// Styling draws messages with XEP-0393 message styling (ui.styling);
 	// without it their text is plain. Links are links either way.
 	Styling bool
+	// Selected is the store row of the message selected to act on (0:
+	// none); it shows while the view has the focus.
+	Selected func() int64
+	// Banner, when it says something, takes the view's last row: what
+	// the composer's text will answer or react to.
+	Banner func() string
 }
 
 // NewConvView shows state's active conversation.
@@ -55,7 +63,8 @@ const maxSender = 24
 // lineRows wraps one line of a conversation of kind to width w, reusing
 // the last result for w.
 func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
-	if l.wrapped != nil && l.wrapW == w {
+	sig := extrasSig(l)
+	if l.wrapped != nil && l.wrapW == w && l.wrapX == sig {
 		return l.wrapped
 	}
 	ts := l.Time.Local().Format(v.timeFormat)
@@ -96,24 +105,30 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 	// A newline in a message is a line break; every other control
 	// character is drawn as a replacement (see cleanRune). Where our nick
 	// is named (Spans, offsets in Body), the clusters are marked. A
-	// message's links and styling are the clusters' too.
+	// message's links and styling are the clusters' too; a removed
+	// message's tombstone has neither.
+	text, spans, bodyPart := l.Body, l.Spans, partBody
+	if l.Retracted != nil {
+		text, spans, bodyPart = tombstone(l.Retracted), nil, partTombstone
+	}
+	rows[0].part = bodyPart
 	var attrs []styleAttr
 	var links []link
-	if l.Kind == LineIn || l.Kind == LineOut {
-		links = findLinks(l.Body)
+	if (l.Kind == LineIn || l.Kind == LineOut) && l.Retracted == nil {
+		links = findLinks(text)
 		if v.Styling {
-			attrs = styleBody(l.Body, links)
+			attrs = styleBody(text, links)
 		}
 	}
 	off := 0
-	for i, para := range strings.Split(l.Body, "\n") {
+	for i, para := range strings.Split(text, "\n") {
 		start := off
 		off += len(para) + 1
 		para = strings.TrimSuffix(para, "\r")
 		for len(links) > 0 && links[0].end <= start {
 			links = links[1:] // those of earlier lines
 		}
-		body := styledClusters(para, start, l.Spans, attrs, links)
+		body := styledClusters(para, start, spans, attrs, links)
 		// A quoted line's prefix (its > marks) starts each of its rows.
 		quote, body := quotePrefix(body, max(1, w-indent)/2)
 		if i == 0 && w-prefix >= 8 {
@@ -131,10 +146,14 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 			rows = append(rows, row{body: part, kind: l.Kind, indent: indent})
 		}
 	}
-	for i := range rows {
-		rows[i].hl = l.Highlight
+	for i := range rows[1:] {
+		rows[1+i].part = bodyPart
 	}
-	l.wrapped, l.wrapW = rows, w
+	rows = aroundRows(l, rows, w, indent)
+	for i := range rows {
+		rows[i].hl, rows[i].id = l.Highlight, l.StoreID
+	}
+	l.wrapped, l.wrapW, l.wrapX = rows, w, sig
 	return rows
 }
 
@@ -264,8 +283,22 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 			return
 		}
 	}
+	if v.Banner != nil {
+		if text := v.Banner(); text != "" && h > 1 {
+			h--
+			// Bold and underlined, not reversed: reverse video is the
+			// selected message's.
+			style := tcell.StyleDefault.Foreground(theme.Text).Background(theme.Background).Bold(true)
+			fill(screen, x, y+h, w, style)
+			drawText(screen, x, y+h, w, "↱ "+text, style.Underline(true))
+		}
+	}
+	sel := v.selected()
 	if c.Focus != 0 {
 		v.bringIntoView(c, w, h)
+	}
+	if sel != 0 {
+		v.keepInView(c, sel, w, h)
 	}
 	rows, all := v.visibleRows(c, w, c.Scroll+h)
 	if all {
@@ -305,18 +338,36 @@ func (v *ConvView) Draw(screen tcell.Screen) {
 		case LineInfo:
 			bodyStyle = base.Foreground(theme.Dim)
 		}
+		switch r.part {
+		case partQuote, partReactions:
+			bodyStyle = base.Foreground(theme.Dim)
+		case partTombstone:
+			bodyStyle = base.Foreground(theme.Dim).Italic(true)
+		}
+		// The selected message: every row of it in reverse video, whole
+		// width, which shows without colour too.
+		selected := sel != 0 && r.id == sel
+		rev := func(st tcell.Style) tcell.Style {
+			if selected {
+				return st.Reverse(true)
+			}
+			return st
+		}
+		if selected {
+			fill(screen, x, line, w, rev(base))
+		}
 		col := x
 		if r.time != "" {
 			timeStyle := base.Foreground(theme.Dim)
 			if r.mention {
 				timeStyle = base.Foreground(theme.Unread).Bold(true).Reverse(true)
 			}
-			col += drawText(screen, col, line, w, r.time, timeStyle) + 1
-			col += drawClusters(screen, col, line, x+w-col, r.sender, base.Foreground(r.color).Bold(true))
+			col += drawText(screen, col, line, w, r.time, rev(timeStyle)) + 1
+			col += drawClusters(screen, col, line, x+w-col, r.sender, rev(base.Foreground(r.color).Bold(true)))
 		} else {
 			col += r.indent
 		}
-		drawClusters(screen, col, line, x+w-col, r.body, bodyStyle)
+		drawClusters(screen, col, line, x+w-col, r.body, rev(bodyStyle))
 		line++
 	}
 	if c.Scroll > 0 {
@@ -336,6 +387,37 @@ func (v *ConvView) bringIntoView(c *Conversation, w, h int) {
 		after += len(v.lineRows(&c.Lines[i], w, c.Conv.Kind))
 	}
 	c.Focus = 0
+}
+
+// selected is the store row of the selected message, while the view has
+// the focus; 0 for none.
+func (v *ConvView) selected() int64 {
+	if v.Selected == nil || !v.HasFocus() {
+		return 0
+	}
+	return v.Selected()
+}
+
+// keepInView scrolls as little as it takes for every row of the line
+// with store row id to show (its first rows, when it is taller than the
+// view). Rows between lines (day separators, the new-messages marker)
+// count as visibleRows counts them.
+func (v *ConvView) keepInView(c *Conversation, id int64, w, h int) {
+	after := 0
+	for i := len(c.Lines) - 1; i >= 0; i-- {
+		n := len(v.lineRows(&c.Lines[i], w, c.Conv.Kind))
+		if c.Lines[i].StoreID == id {
+			c.Scroll = max(after+n-h, min(c.Scroll, after))
+			return
+		}
+		after += n
+		if i == c.Mark {
+			after++
+		}
+		if i == 0 || c.Lines[i-1].Time.Local().Format(dayFormat) != c.Lines[i].Time.Local().Format(dayFormat) {
+			after++
+		}
+	}
 }
 
 // AtTop reports whether the last draw reached the oldest line loaded.

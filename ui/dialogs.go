@@ -222,6 +222,10 @@ func helpText(bindings map[string]string) string {
 	for _, k := range keyHelp {
 		fmt.Fprintf(&b, "  %-38s %s\n", k[0], k[1])
 	}
+	b.WriteString("\nActing on a message\n")
+	for _, k := range selectKeyHelp {
+		fmt.Fprintf(&b, "  %-38s %s\n", k[0], k[1])
+	}
 	b.WriteString("\nContact list\n")
 	for _, k := range rosterKeyHelp {
 		fmt.Fprintf(&b, "  %-38s %s\n", k[0], k[1])

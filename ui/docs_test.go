@@ -16,7 +16,7 @@ func TestKeysAndCommandsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.ReplaceAll(string(doc), `\|`, "|")
-	for _, table := range [][][2]string{keyHelp, rosterKeyHelp, commandHelp} {
+	for _, table := range [][][2]string{keyHelp, selectKeyHelp, rosterKeyHelp, commandHelp} {
 		for _, row := range table {
 			for _, cell := range row {
 				if !strings.Contains(text, cell) {

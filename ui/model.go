@@ -73,6 +73,7 @@ type Line struct {
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
+	wrapX   uint64 // extrasSig of what wrapped shows around the body
 }
 
 // MaxLines bounds a conversation's in-memory window.
@@ -733,7 +734,7 @@ func commandName(c chat.Command) string {
 	if s, ok := bookmarkCommandName(c); ok {
 		return s
 	}
-	if s, ok := actionCommandName(c); ok {
+	if s, ok := messageCommandName(c); ok {
 		return s
 	}
 	switch c := c.(type) {

@@ -67,17 +67,3 @@ func storedLine(l *Line, h chat.StoredMessage) {
 		l.retract(*h.Retracted)
 	}
 }
-
-// actionCommandName names the commands acting on one message, for
-// "could not …".
-func actionCommandName(c chat.Command) (string, bool) {
-	switch c := c.(type) {
-	case chat.SendReaction:
-		return "react in " + c.Conv.JID, true
-	case chat.RetractMessage:
-		return "retract the message in " + c.Conv.JID, true
-	case chat.ModerateMessage:
-		return "remove the message in " + c.Conv.JID, true
-	}
-	return "", false
-}

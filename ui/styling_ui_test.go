@@ -187,8 +187,8 @@ func TestOpenLinks(t *testing.T) {
 	settings.OpenCommand = []string{openScript(t, out), "--new-tab"}
 	h := newHarnessWith(t, 120, 20, settings, nil)
 	evil := "https://example.org/$(touch${IFS}" + filepath.Join(dir, "pwned") + ");id|cat&x='1'"
-	h.send(chat.MessageReceived{Conv: chat.ChatWith("m@x"), From: "m@x/r", Bare: "m@x", Body: "old http://old.example/ and " + evil, Time: time.Now()},
-		chat.MessageReceived{Conv: chat.ChatWith("m@x"), From: "m@x/r", Bare: "m@x", Body: "new xmpp:room@muc.example?join and https://new.example/x.", Time: time.Now()})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("m@x"), From: "m@x/r", Bare: "m@x", Body: "old http://old.example/ and " + evil, Time: time.Now(), StoreID: 1},
+		chat.MessageReceived{Conv: chat.ChatWith("m@x"), From: "m@x/r", Bare: "m@x", Body: "new xmpp:room@muc.example?join and https://new.example/x.", Time: time.Now(), StoreID: 2})
 	h.waitFor("2:m@x")
 	h.key(tcell.KeyRune, '2', tcell.ModAlt)
 	h.waitFor("https://new.example/x")
@@ -222,6 +222,14 @@ func TestOpenLinks(t *testing.T) {
 	run("/open 4")
 	if got := waitFile(t, out); got != "--new-tab\nhttp://old.example/\n" {
 		t.Fatalf("/open 4 ran the command with %q", got)
+	}
+	os.Remove(out)
+	// o on a selected message opens its last link.
+	h.key(tcell.KeyRune, 's', tcell.ModAlt)
+	h.key(tcell.KeyUp, 0, tcell.ModNone)
+	h.key(tcell.KeyRune, 'o', tcell.ModNone)
+	if got := waitFile(t, out); got != "--new-tab\n"+want+"\n" {
+		t.Fatalf("o on the older message ran the command with %q, want %q", got, want)
 	}
 }
 

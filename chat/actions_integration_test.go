@@ -391,6 +391,14 @@ func TestRoomMessageActions(t *testing.T) {
 	// gab as the owner of a room of its own moderates bob's message.
 	den := xmpptest.Room("den")
 	joinRoom(t, a, den, "alice", "")
+	// The join is answered as the room is made; it opens when our
+	// instant-room form is taken. Our next message goes after that form,
+	// so its reflection says the room is open to bob.
+	a.c.Do(chat.SendMessage{Conv: chat.RoomConv(den), Body: "the den is open"})
+	opened := a.r.wait(t, "our first message in the den", is(func(e chat.MessageSent) bool { return e.Body == "the den is open" })).(chat.MessageSent)
+	a.r.wait(t, "its reflection", is(func(e chat.DeliveryChanged) bool {
+		return e.ID == opened.ID && e.Conv == chat.RoomConv(den) && e.State == chat.DeliveryReceived
+	}))
 	bob.Join(t, den, "bob")
 	bob.Must(t, map[string]any{"cmd": "groupchat", "room": den, "body": "rude words"})
 	rude, _ := peerMsg(t, a, 0, "rude words")

@@ -56,7 +56,8 @@ func TestEndToEndSelectAndAct(t *testing.T) {
 	tm.text("the answer")
 	tm.keys("Enter")
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
-		return e.Get("event") == "message" && e.Get("body") == "the answer"
+		// A reply, with the quote others expect as its fallback.
+		return e.Get("event") == "reply" && e.Get("stripped") == "the answer" && e.Get("fallback") == "true" && e.Get("target") != ""
 	}); !ok {
 		t.Fatalf("peer never got the reply: %v\n%s", p.Events(), tm.screen())
 	}

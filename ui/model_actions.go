@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/gab-chat/gab/chat"
+import (
+	"strings"
+
+	"github.com/gab-chat/gab/chat"
+)
 
 // The model's side of acting on one message: reactions and removals
 // change the line of the stored message they name, found by its store
@@ -66,4 +70,21 @@ func storedLine(l *Line, h chat.StoredMessage) {
 	if h.Retracted != nil {
 		l.retract(*h.Retracted)
 	}
+}
+
+// shownReply is r with its author named as the conversation names people:
+// in a chat, a contact by its roster name and ourselves as "me", as their
+// messages are shown (the client knows JIDs only).
+func (s *State) shownReply(a *Account, conv chat.Conv, r *chat.ReplyInfo) *chat.ReplyInfo {
+	if r == nil || conv.Kind != chat.KindChat || r.To == "" {
+		return r
+	}
+	shown := *r
+	bare, _, _ := strings.Cut(r.To, "/")
+	if own, _, _ := strings.Cut(a.JID, "/"); own != "" && strings.EqualFold(bare, own) {
+		shown.Author = "me"
+	} else if strings.EqualFold(bare, conv.JID) {
+		shown.Author = s.displayName(a, conv.JID)
+	}
+	return &shown
 }

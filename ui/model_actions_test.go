@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/roster"
 )
 
 // Replies, files, reactions and removals reach the lines of the model:
@@ -61,5 +62,40 @@ func TestApplyMessageActions(t *testing.T) {
 	s.Apply("a", chat.ActionRefused{Conv: chat.ChatWith("mallory@x"), From: "mallory@x", What: "x"})
 	if len(s.Console().Lines) != before+1 {
 		t.Fatal("a refusal in a conversation not open was not noted in the console")
+	}
+}
+
+// A reply's quote names its author as the chat names people: the
+// contact by its roster name, ourselves as "me"; in a room the nick
+// stays.
+func TestReplyAuthorNamedAsInTheChat(t *testing.T) {
+	a := &Account{Name: "a", JID: "me@x"}
+	s := NewState([]*Account{a})
+	s.Apply("a", chat.RosterReset{Items: []roster.Item{{JID: "bob@x", Name: "Bob", Subscription: "both"}}})
+	conv := chat.ChatWith("bob@x")
+	c, _ := s.Open("a", conv)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Apply("a", chat.MessageReceived{Conv: conv, ID: "m2", From: "bob@x/pc", Bare: "bob@x", Body: "yes", Time: now, StoreID: 2,
+		Reply: &chat.ReplyInfo{StoreID: 1, To: "me@x", Author: "me@x", Quote: "lunch?"}})
+	s.Apply("a", chat.MessageSent{Conv: conv, ID: "m3", Body: "good", Time: now.Add(time.Second), StoreID: 3,
+		Reply: &chat.ReplyInfo{StoreID: 2, To: "bob@x", Author: "bob@x", Quote: "yes"}})
+	s.Apply("a", chat.HistoryLoaded{Conv: conv, Messages: []chat.StoredMessage{
+		{StoreID: 0, Conv: conv, ID: "m0", Body: "again", Time: now.Add(-time.Hour), Reply: &chat.ReplyInfo{To: "bob@x", Author: "bob@x", Quote: "old"}},
+	}})
+	got := map[string]string{}
+	for _, l := range c.Lines {
+		if l.Reply != nil {
+			got[l.Body] = l.Reply.Author
+		}
+	}
+	if want := map[string]string{"yes": "me", "good": "Bob", "again": "Bob"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("reply authors %v, want %v", got, want)
+	}
+	room := chat.RoomConv("tea@muc.x")
+	rc, _ := s.Open("a", room)
+	s.Apply("a", chat.MessageReceived{Conv: room, ID: "r1", From: "tea@muc.x/ada", Bare: "tea@muc.x", Nick: "ada", Body: "hi", Time: now, StoreID: 9,
+		Reply: &chat.ReplyInfo{To: "tea@muc.x/bob", Author: "bob", Quote: "hello"}})
+	if l := rc.Lines[len(rc.Lines)-1]; l.Reply == nil || l.Reply.Author != "bob" {
+		t.Fatalf("room reply %+v", l.Reply)
 	}
 }

@@ -39,9 +39,10 @@ type outgoing struct {
 	time    time.Time
 	state   string
 	storeID int64
-	gen     uint64 // the session that last put it on the wire (see claim)
-	size    int    // bytes on the wire
-	deaths  int    // sessions that ended while it was on the wire, unconfirmed
+	gen     uint64    // the session that last put it on the wire (see claim)
+	size    int       // bytes on the wire
+	deaths  int       // sessions that ended while it was on the wire, unconfirmed
+	file    *FileInfo // a file it shares (XEP-0066), nil for none
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -483,6 +484,9 @@ func (m *outgoing) stanza() *xmpp.Element {
 	el := m.conv.message(m.to, m.typ, m.id).Add(
 		xmpp.E(xmpp.NSClient, "body").WithText(m.body),
 	)
+	if m.file != nil {
+		el.Add(oob(m.file))
+	}
 	if m.thread != "" {
 		el.Add(xmpp.E(xmpp.NSClient, "thread").WithText(m.thread))
 	}
@@ -496,6 +500,12 @@ func (m *outgoing) stanza() *xmpp.Element {
 // enqueue puts a new message in the outbox and tells the UI, which shows
 // it as pending until it is confirmed.
 func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*outgoing, error) {
+	return c.enqueueFile(ctx, cmdID, cmd, nil)
+}
+
+// enqueueFile is enqueue for a message that shares a file (its URL is the
+// body).
+func (c *Client) enqueueFile(ctx context.Context, cmdID uint64, cmd SendMessage, file *FileInfo) (*outgoing, error) {
 	to, typ, err := cmd.Conv.address()
 	if err != nil {
 		return nil, err
@@ -511,7 +521,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 			return nil, fmt.Errorf("you are not in %s: /join it first", cmd.Conv.Room())
 		}
 	}
-	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now(), file: file}
 	m.size = len(m.stanza().String())
 	if m.size > c.opts.MaxMessageSize {
 		return nil, c.refuse(ctx, cmdID, m)
@@ -519,7 +529,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
-	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID})
+	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, File: file})
 	return m, nil
 }
 

@@ -32,6 +32,8 @@ var DefaultKeys = map[string][]string{
 	// F6 beside F5: the list of a room's occupants, as F5 is the
 	// contact list.
 	"toggle_occupants": {"F6"},
+	// Ctrl+X: cut short, as in editors and shells; free in the composer.
+	"cancel_upload": {"Ctrl+X"},
 }
 
 // keyNames are the named keys, lower case to canonical.

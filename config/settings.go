@@ -104,7 +104,7 @@ var KeyActions = []string{
 	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
 	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
 	"requests",
-	"toggle_roster", "toggle_occupants",
+	"toggle_roster", "toggle_occupants", "cancel_upload",
 }
 
 func settingsFields(s *Settings) map[string]field {

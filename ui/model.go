@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type Account struct {
 	// CatchUp is how far reading the archives after a new session stands;
 	// zero when no catch-up is under way.
 	CatchUp chat.CatchUpProgress
+	// Uploads are the files being uploaded (upload.go), oldest first.
+	Uploads []*Upload
 }
 
 // LineKind says how a conversation line is drawn.
@@ -361,7 +364,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	if a == nil {
 		return
 	}
-	if s.applyRoom(a, account, ev) {
+	if s.applyRoom(a, account, ev) || s.applyUpload(a, ev) {
 		return
 	}
 	s.Flush()
@@ -731,6 +734,10 @@ func commandName(c chat.Command) string {
 		return s
 	}
 	switch c := c.(type) {
+	case chat.UploadFile:
+		return "upload " + filepath.Base(c.Path)
+	case chat.CancelUpload:
+		return "cancel the upload"
 	case chat.SendMessage:
 		return "send the message to " + c.Conv.JID
 	case chat.CorrectMessage:

@@ -148,6 +148,17 @@ func (c *Client) startUpload(ctx context.Context, sess *xmpp.Session, id uint64,
 	return nil
 }
 
+// emitLast emits an upload's last event: at once when the channel has
+// room, even when the client is stopping (the last event is not left to
+// chance), else as emit does.
+func (c *Client) emitLast(run context.Context, ev Event) {
+	select {
+	case c.events <- ev:
+	default:
+		c.emit(run, ev)
+	}
+}
+
 // stopUploads cancels the uploads under way and waits for their
 // goroutines. Run calls it before it returns.
 func (c *Client) stopUploads() {
@@ -202,7 +213,7 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 			p.Cancelled = true
 		}
 		p.Done, p.Err, p.Rate = true, err, 0
-		c.emit(run, p)
+		c.emitLast(run, p)
 		return nil, err
 	}
 	svc, err := c.findUploadService(ctx, sess)
@@ -228,7 +239,7 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 		return fail(err)
 	}
 	p.Sent, p.Done, p.URL = size, true, slot.get
-	c.emit(run, p)
+	c.emitLast(run, p)
 	return &FileInfo{URL: slot.get, Name: name, Size: size, Type: ctype}, nil
 }
 

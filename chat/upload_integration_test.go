@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
@@ -157,6 +158,8 @@ type heldBody struct {
 	release chan struct{}
 	once    sync.Once
 	closing sync.Once
+	// resume: once released, the rest is read (else the read fails).
+	resume bool
 }
 
 // Close releases a held read, as closing a file or pipe does.
@@ -169,7 +172,10 @@ func (g *heldBody) Read(b []byte) (int, error) {
 	if g.n <= 0 {
 		g.once.Do(func() { close(g.reached) })
 		<-g.release
-		return 0, io.ErrUnexpectedEOF
+		if !g.resume {
+			return 0, io.ErrUnexpectedEOF
+		}
+		g.n = 1 << 62
 	}
 	if int64(len(b)) > g.n {
 		b = b[:g.n]
@@ -321,5 +327,83 @@ func TestIncomingOOBFile(t *testing.T) {
 	}
 	if m.File != nil && m.File.URL != url {
 		t.Fatalf("file %+v", m.File)
+	}
+}
+
+// TestUploadSurvivesLostConnection: the connection to the server is lost
+// while the file is being sent (the upload goes over HTTPS, not through
+// it): the upload finishes, the message with the link waits in the outbox
+// while offline (the command's one answer is done), and goes out once
+// connected again.
+func TestUploadSurvivesLostConnection(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{Upload: true})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	proxy := xmpptest.StartProxy(t, srv.Addr())
+	acct := account(t, srv, "alice", "pw", "gab")
+	acct.Server = proxy.Addr()
+	g := &heldBody{n: 1 << 20, reached: make(chan struct{}), release: make(chan struct{}), resume: true}
+	defer g.Close()
+	a := start(t, acct, chat.Options{Store: openStore(t), MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		UploadBody: func(r io.Reader) io.Reader { g.r = r; return g }})
+	peer := srv.StartPeer(t, "peer", "pw")
+	path, data := randomFile(t, "report.pdf", 3<<20)
+	id := a.c.Do(chat.UploadFile{Conv: chat.ChatWith("peer@localhost"), Path: path})
+	select {
+	case <-g.reached:
+	case <-a.r.closedOrFailed(t, id):
+		t.Fatal("the upload ended before it was held")
+	}
+	mark := len(a.r.snapshot())
+	proxy.Refuse()
+	a.r.waitFrom(t, mark, "the lost connection", xmpptest.RoundTrip, is(func(d chat.Disconnected) bool { return d.Err != nil }))
+	g.Close() // the rest of the file goes
+	ans, at := a.r.waitFrom(t, 0, "the upload's answer", 2*xmpptest.RoundTrip, answerOf(id))
+	if f, ok := ans.(chat.CommandFailed); ok {
+		t.Fatalf("upload failed: %v", f.Err)
+	}
+	sent, sentAt := a.r.waitFrom(t, 0, "the message", xmpptest.RoundTrip, is(func(m chat.MessageSent) bool { return m.CommandID == id }))
+	m := sent.(chat.MessageSent)
+	if sentAt > at || m.State != chat.DeliveryPending || m.File == nil {
+		t.Fatalf("message %+v at %d, answer at %d", m, sentAt, at)
+	}
+	for _, ev := range a.r.snapshot()[mark:at] {
+		if _, ok := ev.(chat.Connected); ok {
+			t.Fatal("connected again before the upload finished: the outbox was not tried offline")
+		}
+	}
+	proxy.Allow(t)
+	got := peer.WaitFor(t, 2*xmpptest.RoundTrip, "the link", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" && e.Get("body") == m.Body
+	})
+	if got.Get("oob") != m.Body {
+		t.Fatalf("peer got %v", got)
+	}
+	if !bytes.Equal(fetch(t, srv, m.Body), data) {
+		t.Fatal("the file fetched back differs")
+	}
+}
+
+// TestUploadEndsWithClient: stopping the client ends an upload under way
+// (its goroutine is the client's: the client waits for it), and the upload
+// gets its last event before the events end.
+func TestUploadEndsWithClient(t *testing.T) {
+	g := &heldBody{n: 1 << 20, reached: make(chan struct{}), release: make(chan struct{})}
+	defer g.Close()
+	_, a, _ := uploadServer(t, 10<<20, chat.Options{UploadBody: func(r io.Reader) io.Reader { g.r = r; return g }})
+	path, _ := randomFile(t, "big.bin", 5<<20)
+	id := a.c.Do(chat.UploadFile{Conv: chat.ChatWith("peer@localhost"), Path: path})
+	<-g.reached
+	a.stop() // fails the test if Run does not return, which waits for the upload's goroutine
+	select {
+	case <-g.release:
+	default:
+		t.Fatal("the held body was not closed")
+	}
+	last := a.r.wait(t, "the last progress", is(func(p chat.UploadProgress) bool { return p.CommandID == id && p.Done })).(chat.UploadProgress)
+	if last.Err == nil {
+		t.Fatalf("last progress %+v", last)
 	}
 }

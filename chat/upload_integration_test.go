@@ -34,7 +34,7 @@ func uploadServer(t *testing.T, limit int64, opts chat.Options) (*xmpptest.Serve
 }
 
 // randomFile writes n random bytes to a file named name in a temp dir.
-func randomFile(t *testing.T, name string, n int) (string, []byte) {
+func randomFile(t testing.TB, name string, n int) (string, []byte) {
 	t.Helper()
 	data := make([]byte, n)
 	rand.Read(data)

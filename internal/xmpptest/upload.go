@@ -23,9 +23,12 @@
 package xmpptest
 
 import (
+	"encoding/xml"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
+	"sync/atomic"
 )
 
 // UploadService is the HTTP File Upload service of a server started with
@@ -67,4 +70,44 @@ http_file_share_size_limit = %d
 http_file_share_daily_quota = %d
 `, UploadService, limit, int64(1)<<40)
 	return global, component
+}
+
+// Slot is an upload slot as the service gave it (XEP-0363 §4).
+type Slot struct {
+	Put, Get string
+	Headers  map[string]string // to send with the PUT
+}
+
+var slotIDs atomic.Int64
+
+// UploadSlot asks UploadService for a slot for a file of size bytes.
+func (r *Raw) UploadSlot(name string, size int64, ctype string) (Slot, error) {
+	id := fmt.Sprintf("slot%d", slotIDs.Add(1))
+	got, err := r.IQ(fmt.Sprintf(`<iq type='get' id='%s' to='%s'><request xmlns='urn:xmpp:http:upload:0' filename='%s' size='%d' content-type='%s'/></iq>`,
+		id, UploadService, name, size, ctype), id)
+	if err != nil {
+		return Slot{}, err
+	}
+	var s struct {
+		Slot struct {
+			Put struct {
+				URL     string `xml:"url,attr"`
+				Headers []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:",chardata"`
+				} `xml:"header"`
+			} `xml:"put"`
+			Get struct {
+				URL string `xml:"url,attr"`
+			} `xml:"get"`
+		} `xml:"slot"`
+	}
+	if err := xml.Unmarshal([]byte(got[strings.LastIndex(got, "<iq"):]), &s); err != nil {
+		return Slot{}, fmt.Errorf("slot %s: %v", got, err)
+	}
+	out := Slot{Put: s.Slot.Put.URL, Get: s.Slot.Get.URL, Headers: map[string]string{}}
+	for _, h := range s.Slot.Put.Headers {
+		out.Headers[h.Name] = h.Value
+	}
+	return out, nil
 }

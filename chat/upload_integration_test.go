@@ -79,8 +79,10 @@ func TestUploadFileInChat(t *testing.T) {
 	srv, a, peer := uploadServer(t, 10<<20, chat.Options{Store: store, XMLLog: xmpp.NewTap(&log, "alice")})
 	path, data := randomFile(t, "holiday photo.jpg", 5<<20)
 	conv := chat.ChatWith("peer@localhost")
+	t0 := time.Now()
 	id := a.c.Do(chat.UploadFile{Conv: conv, Path: path})
 	ans, at := a.r.waitFrom(t, 0, "the upload's answer", 4*xmpptest.RoundTrip, answerOf(id))
+	took := time.Since(t0)
 	if f, ok := ans.(chat.CommandFailed); ok {
 		t.Fatalf("upload failed: %v", f.Err)
 	}
@@ -114,6 +116,10 @@ func TestUploadFileInChat(t *testing.T) {
 	}
 	if len(progress) < 4 {
 		t.Fatalf("only %d progress events: %+v", len(progress), progress)
+	}
+	// At most ten a second (and the first and the last): never one per write.
+	if most := int(took/(100*time.Millisecond)) + 2; len(progress) > most {
+		t.Fatalf("%d progress events in %v", len(progress), took)
 	}
 	for i := 1; i < len(progress); i++ {
 		if progress[i].Sent < progress[i-1].Sent || progress[i-1].Done {

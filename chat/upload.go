@@ -38,6 +38,15 @@ const (
 	NSOOB    = "jabber:x:oob"
 )
 
+// ErrUploadCancelled is what an upload stopped by CancelUpload (or by
+// the client stopping) fails with (errors.Is).
+var ErrUploadCancelled = errors.New("upload cancelled")
+
+type cancelledError struct{ name string }
+
+func (e cancelledError) Error() string { return "upload of " + e.name + " cancelled" }
+func (e cancelledError) Unwrap() error { return ErrUploadCancelled }
+
 // uploadTick is the least time between two UploadProgress events of one
 // upload (at most ten a second).
 const uploadTick = 100 * time.Millisecond
@@ -212,8 +221,8 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	name := filepath.Base(cmd.Path)
 	p := UploadProgress{CommandID: id, Conv: cmd.Conv, Name: name, Total: size}
 	fail := func(err error) (*FileInfo, error) {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("upload of %s cancelled", name)
+		if ctx.Err() != nil {
+			err = cancelledError{name}
 			p.Cancelled = true
 		}
 		p.Done, p.Err, p.Rate = true, err, 0

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -211,7 +212,7 @@ func TestUploadCancelled(t *testing.T) {
 	}
 	ev := a.r.wait(t, "the upload's answer", answerOf(id))
 	f, ok := ev.(chat.CommandFailed)
-	if !ok || !strings.Contains(f.Err.Error(), "cancelled") {
+	if !ok || f.Err.Error() != "upload of big.bin cancelled" || !errors.Is(f.Err, chat.ErrUploadCancelled) {
 		t.Fatalf("upload answer: %+v", ev)
 	}
 	p := a.r.wait(t, "the last progress", is(func(p chat.UploadProgress) bool { return p.CommandID == id && p.Done })).(chat.UploadProgress)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -587,6 +588,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 			if r := a.rooms().Get(j.Room); r != nil && r.State == room.Failed {
 				return // the refusal has said why, in the room's tab
 			}
+		}
+		if _, ok := e.Command.(chat.UploadFile); ok && errors.Is(e.Err, chat.ErrUploadCancelled) {
+			s.SetStatus(false, "%s", e.Err) // as asked: no failure; its tab says so
+			return
 		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "could not %s: %v", commandName(e.Command), e.Err)

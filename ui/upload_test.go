@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,7 +159,18 @@ func TestUploadCommandProgressAndCancel(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	h.send(chat.UploadProgress{CommandID: id, Conv: bob, Name: "my file.txt", Sent: 2_600_000, Total: 5_000_000, Done: true, Cancelled: true, Err: errors.New("upload of my file.txt cancelled")})
-	h.waitFor("upload of my file.txt cancelled")
+	h.send(chat.CommandFailed{ID: id, Command: up, Err: fmt.Errorf("wrapped: %w", chat.ErrUploadCancelled)})
+	h.waitFor("upload of my file.txt cancelled", "│ wrapped: upload cancelled")
+	h.onUI(func() {
+		if h.app.state.StatusErr {
+			t.Error("a cancelled upload is shown as a failure")
+		}
+		for _, l := range h.app.state.Convs[0].Lines {
+			if strings.Contains(l.Body, "could not upload") {
+				t.Errorf("the console says %q", l.Body)
+			}
+		}
+	})
 	h.waitUntil("the progress gone from the status line", func(ls []string) bool {
 		return !strings.Contains(strings.Join(ls, "\n"), "uploading")
 	})

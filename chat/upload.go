@@ -358,6 +358,13 @@ func (c *Client) requestSlot(ctx context.Context, sess *xmpp.Session, service, n
 		}
 		return slot{}, fmt.Errorf("the upload service gave no slot for %s: %w", name, err)
 	}
+	return parseSlot(res)
+}
+
+// parseSlot reads the service's answer: both URLs must be https, and of
+// the PUT's headers only Authorization, Cookie and Expires are kept, without
+// line breaks (XEP-0363 §4).
+func parseSlot(res *xmpp.Element) (slot, error) {
 	s := res.Child(NSUpload, "slot")
 	if s == nil {
 		return slot{}, errors.New("the upload service answered without a slot")
@@ -376,7 +383,6 @@ func (c *Client) requestSlot(ctx context.Context, sess *xmpp.Session, service, n
 		if h.Name.Local != "header" {
 			continue
 		}
-		// XEP-0363 §4: only these three, and no line breaks in them.
 		switch name := http.CanonicalHeaderKey(h.Get("name")); name {
 		case "Authorization", "Cookie", "Expires":
 			v := strings.Map(func(r rune) rune {

@@ -239,7 +239,9 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	if svc.max > 0 && size > svc.max {
 		return fail(fmt.Errorf("%s is %s, more than the %s your server's upload service takes", name, ByteSize(size), ByteSize(svc.max)))
 	}
-	ctype := mime.TypeByExtension(filepath.Ext(name))
+	// The media type alone ("text/plain", not "; charset=utf-8"): what
+	// the slot request names (XEP-0363 §4) and the PUT must repeat.
+	ctype, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}

@@ -292,7 +292,7 @@ func TestUploadFileInRoom(t *testing.T) {
 		t.Fatalf("upload failed: %v", f.Err)
 	}
 	sent := a.r.wait(t, "the message", is(func(m chat.MessageSent) bool { return m.CommandID == id })).(chat.MessageSent)
-	if sent.File == nil || sent.File.Type != "text/plain; charset=utf-8" {
+	if sent.File == nil || sent.File.Type != "text/plain" {
 		t.Fatalf("message sent %+v", sent)
 	}
 	got := peer.WaitFor(t, xmpptest.RoundTrip, "the file in the room", func(e xmpptest.PeerEvent) bool {

@@ -257,3 +257,21 @@ func TestUploadProgressSeveralAccounts(t *testing.T) {
 		t.Fatalf("work got %v, home %v", c, home.commands())
 	}
 }
+
+// /upload needs a conversation and a path; mistakes get a clear line and
+// ask for nothing.
+func TestUploadCommandMistakes(t *testing.T) {
+	h := newHarness(t, 120, 24)
+	h.typeText("/upload ~/x")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("/upload works in a conversation's tab: open one first")
+	h.openBob()
+	h.typeText("/upload   ")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("usage: /upload PATH")
+	for _, c := range h.client.commands() {
+		if _, ok := c.(chat.UploadFile); ok {
+			t.Fatalf("asked for %+v", c)
+		}
+	}
+}

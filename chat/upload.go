@@ -140,6 +140,7 @@ func (c *Client) startUpload(ctx context.Context, sess *xmpp.Session, id uint64,
 	if err != nil {
 		return err
 	}
+	caFile := c.login.CAFile // Run's goroutine's to read
 	uctx, cancel := context.WithCancel(ctx)
 	c.uploads.mu.Lock()
 	if c.uploads.cancels == nil {
@@ -151,7 +152,7 @@ func (c *Client) startUpload(ctx context.Context, sess *xmpp.Session, id uint64,
 	go func() {
 		defer c.uploads.wg.Done()
 		defer f.Close()
-		file, err := c.upload(ctx, uctx, sess, id, cmd, f, size)
+		file, err := c.upload(ctx, uctx, sess, id, cmd, f, size, caFile)
 		c.uploads.mu.Lock()
 		delete(c.uploads.cancels, id)
 		c.uploads.mu.Unlock()
@@ -217,7 +218,7 @@ func openUpload(path string) (*os.File, int64, error) {
 //
 // ctx is the upload's own (cancelled by CancelUpload); run is the client's,
 // for the last event, which is emitted even after a cancellation.
-func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64, cmd UploadFile, f *os.File, size int64) (*FileInfo, error) {
+func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64, cmd UploadFile, f *os.File, size int64, caFile string) (*FileInfo, error) {
 	name := filepath.Base(cmd.Path)
 	p := UploadProgress{CommandID: id, Conv: cmd.Conv, Name: name, Total: size}
 	fail := func(err error) (*FileInfo, error) {
@@ -250,7 +251,7 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 		return fail(err)
 	}
 	c.emit(ctx, p) // started: 0 of Total
-	if err := c.put(ctx, slot, f, size, ctype, &p); err != nil {
+	if err := c.put(ctx, slot, f, size, ctype, caFile, &p); err != nil {
 		return fail(err)
 	}
 	p.Sent, p.Done, p.URL = size, true, slot.get
@@ -400,8 +401,8 @@ func parseSlot(res *xmpp.Element) (slot, error) {
 }
 
 // put sends the file to the slot, emitting progress into p.
-func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype string, p *UploadProgress) error {
-	pool, err := c.httpRoots()
+func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype, caFile string, p *UploadProgress) error {
+	pool, err := c.httpRoots(caFile)
 	if err != nil {
 		return err
 	}
@@ -459,17 +460,17 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype 
 
 // httpRoots is the account's trust for HTTPS: the system's authorities,
 // its ca_file, and the certificate pinned for its server.
-func (c *Client) httpRoots() (*x509.CertPool, error) {
+func (c *Client) httpRoots(caFile string) (*x509.CertPool, error) {
 	var extra []byte
-	if c.login.CAFile != "" {
+	if caFile != "" {
 		var err error
-		if extra, err = os.ReadFile(c.login.CAFile); err != nil {
+		if extra, err = os.ReadFile(caFile); err != nil {
 			return nil, fmt.Errorf("ca_file: %w", err)
 		}
 	}
 	pool, err := xmpp.RootPool(extra)
 	if err != nil {
-		return nil, fmt.Errorf("ca_file %s: %w", c.login.CAFile, err)
+		return nil, fmt.Errorf("ca_file %s: %w", caFile, err)
 	}
 	if pin, err := c.pinned(); err == nil && pin != nil {
 		pool.AddCert(pin)

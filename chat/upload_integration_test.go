@@ -414,3 +414,35 @@ func TestUploadEndsWithClient(t *testing.T) {
 		t.Fatalf("last progress %+v", last)
 	}
 }
+
+// TestUploadTrustsThePinnedCertificate: an account that trusts its
+// server only through the certificate pinned for it (no ca_file) uploads
+// to a service that presents that certificate; without it, the upload
+// service's certificate would be unknown.
+func TestUploadTrustsThePinnedCertificate(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{Upload: true})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	pem, err := os.ReadFile(srv.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := filepath.Join(t.TempDir(), "alice.pin.pem")
+	if err := os.WriteFile(pin, pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	acct := account(t, srv, "alice", "pw", "gab")
+	acct.CAFile = ""
+	a := start(t, acct, chat.Options{PinFile: pin})
+	path, data := randomFile(t, "pinned.bin", 64<<10)
+	id := a.c.Do(chat.UploadFile{Conv: chat.ChatWith("peer@localhost"), Path: path})
+	if f, ok := a.r.wait(t, "the upload's answer", answerOf(id)).(chat.CommandFailed); ok {
+		t.Fatalf("upload failed: %v", f.Err)
+	}
+	sent := a.r.wait(t, "the message", is(func(m chat.MessageSent) bool { return m.CommandID == id })).(chat.MessageSent)
+	if !bytes.Equal(fetch(t, srv, sent.Body), data) {
+		t.Fatal("the file fetched back differs")
+	}
+}

@@ -254,6 +254,14 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	if err := c.put(ctx, slot, f, size, ctype, caFile, &p); err != nil {
 		return fail(err)
 	}
+	// The point of no return: from here a CancelUpload finds no upload
+	// under way; one that came before it is honoured (no message).
+	c.uploads.mu.Lock()
+	delete(c.uploads.cancels, id)
+	c.uploads.mu.Unlock()
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
 	p.Sent, p.Done, p.URL = size, true, slot.get
 	c.emitLast(run, p)
 	return &FileInfo{URL: slot.get, Name: name, Size: size, Type: ctype}, nil

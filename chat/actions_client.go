@@ -114,9 +114,7 @@ func (c *Client) storedRows(ctx context.Context, msgs []history.Message) []Store
 			s.Reply = &ReplyInfo{ID: m.Reply.ID, To: m.Reply.To, Quote: m.Reply.Quote}
 			c.resolveReply(ctx, s.Conv, s.Reply)
 		}
-		if m.File.URL != "" {
-			s.File = &FileInfo{URL: m.File.URL, Name: m.File.Name, Size: m.File.Size, Type: m.File.Type}
-		}
+		s.File = fileFromRow(m)
 		if len(m.Reactions) > 0 {
 			s.Reactions = tallyOf(m.Reactions)
 		}
@@ -323,6 +321,14 @@ func (c *Client) replyTo(ctx context.Context, conv Conv, id int64) (*replyOut, *
 
 // replyFromRow rebuilds an outgoing reply from its stored row (the
 // outbox after a restart).
+// fileFromRow is the file a stored message of ours shares, nil for none.
+func fileFromRow(m history.Message) *FileInfo {
+	if m.File.URL == "" {
+		return nil
+	}
+	return &FileInfo{URL: m.File.URL, Name: m.File.Name, Size: m.File.Size, Type: m.File.Type}
+}
+
 func replyFromRow(m history.Message) *replyOut {
 	if m.Reply.ID == "" {
 		return nil

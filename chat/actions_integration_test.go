@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
@@ -572,4 +573,29 @@ func TestRoomActionsByNickEjabberd(t *testing.T) {
 	a.r.waitFrom(t, from, "bob's retraction of ada's message refused", xmpptest.RoundTrip, is(func(e chat.ActionRefused) bool { return e.From == tea+"/bob" }))
 	ada.Must(t, map[string]any{"cmd": "retract", "type": "groupchat", "to": tea, "id": hello.ArchiveID})
 	a.r.waitFrom(t, from, "ada's own retraction", xmpptest.RoundTrip, is(func(e chat.MessageRetracted) bool { return e.StoreID == hello.StoreID }))
+}
+
+// A file message of ours left unsent by the last run goes out in this one
+// with its out-of-band element: the outbox reads the file from the store.
+func TestFileMessageFromTheLastRunKeepsItsLink(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "bob", "pw")
+	store := openStore(t)
+	url := "https://upload.example/abc/report%202026.pdf"
+	left := &history.Message{Peer: "bob@localhost", Direction: history.Out, From: "alice@localhost/gab", To: "bob@localhost", Body: url,
+		StanzaID: "f1", OriginID: "f1", State: history.StatePending, Time: time.Now(),
+		File: history.File{URL: url, Name: "report 2026.pdf", Size: 1234}}
+	if err := store.Append([]*history.Message{left}); err != nil {
+		t.Fatal(err)
+	}
+	bob := srv.StartPeer(t, "bob", "pw")
+	start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	got, ok := bob.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool { return e.Get("event") == "message" && e.Get("body") == url })
+	if !ok {
+		t.Fatalf("bob never got the file message: %v", bob.Events())
+	}
+	if got.Get("oob") != url {
+		t.Fatalf("the file message went out without its out-of-band link: %v", got)
+	}
 }

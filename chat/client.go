@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,9 @@ type Options struct {
 	// on the wire (the whole stanza, XML-escaped); a bigger one is refused
 	// before it goes out. 0 means config.DefaultMaxMessageSize.
 	MaxMessageSize int
+	// UploadBody, when set, wraps the file an upload sends (tests hold an
+	// upload mid-way with it); nil sends it as it is.
+	UploadBody func(io.Reader) io.Reader
 	// PinFile holds the certificate the user chose to trust for this account
 	// (PEM); once it exists, only that certificate is accepted. Empty: no
 	// pinning.
@@ -123,6 +127,8 @@ type Client struct {
 	// CatchUpProgress. Reader goroutine only.
 	catching bool
 	tally    tally
+
+	uploads uploads // HTTP File Upload (upload.go)
 }
 
 type queued struct {
@@ -557,6 +563,9 @@ func (c *Client) answerStoreReads(ctx context.Context) {
 	var rest []queued
 	waiting := false
 	for _, q := range c.takeQueue() {
+		if c.uploadLocal(ctx, nil, q) {
+			continue
+		}
 		if cmd, ok := q.cmd.(SendMessage); ok && !waiting {
 			// Kept in the outbox at once, shown as pending, sent once
 			// the session is up — as offline; not left unseen in the

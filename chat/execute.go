@@ -21,6 +21,15 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		return c.transmit(sess, m, func(ev Event) { c.emit(ctx, ev) }) // on failure it stays in the outbox
 	}
+	if c.uploadLocal(ctx, sess, q) {
+		return nil
+	}
+	if cmd, ok := q.cmd.(UploadFile); ok {
+		if err := c.startUpload(ctx, sess, q.id, cmd); err != nil {
+			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
+		}
+		return nil // answered when it ends (uploadFinished)
+	}
 	if cmd, ok := q.cmd.(JoinRoom); ok {
 		if err := c.joinRoom(ctx, sess, q.id, cmd); err != errLater {
 			c.answer(ctx, q, err)

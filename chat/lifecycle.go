@@ -41,6 +41,11 @@ const refusedMaxBackoff = 10 * time.Second
 // Reconnect command instead of looping. Events is closed when Run returns.
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.events)
+	// Uploads run on goroutines of their own: they end (and their last
+	// events go out) before the events channel closes.
+	ctx, cancel := context.WithCancel(ctx)
+	defer c.stopUploads()
+	defer cancel()
 	c.restoreCache(ctx) // drawn at once, before the network answers
 	backoff := c.opts.MinBackoff
 	redirects := 0
@@ -204,6 +209,8 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			}
 		case bookmarksFailed:
 			c.answerFailed(ctx, q.id, cmd)
+		case CancelUpload, uploadFinished:
+			c.uploadLocal(ctx, nil, q)
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})

@@ -43,6 +43,7 @@ type outgoing struct {
 	size    int       // bytes on the wire
 	deaths  int       // sessions that ended while it was on the wire, unconfirmed
 	reply   *replyOut // what it answers (XEP-0461), nil for none
+	file    *FileInfo // a file it shares (XEP-0066), nil for none
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -127,7 +128,7 @@ func (o *outbox) load(ctx context.Context) error {
 		if err != nil {
 			continue // no address: it cannot go anywhere
 		}
-		o.live[m.OriginID] = &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID, reply: replyFromRow(m)}
+		o.live[m.OriginID] = &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID, reply: replyFromRow(m), file: fileFromRow(m)}
 		earlier = append(earlier, m.OriginID)
 	}
 	o.order = append(earlier, o.order...) // older than anything written since
@@ -301,6 +302,9 @@ func (o *outbox) add(m *outgoing, from string) error {
 		row := &history.Message{
 			Kind: string(m.conv.Kind), Peer: m.conv.JID, Direction: history.Out, From: from, To: m.to, Body: m.body, Thread: m.thread,
 			StanzaID: m.id, OriginID: m.id, Time: m.time, State: DeliveryPending, Reply: m.storedReply(),
+		}
+		if m.file != nil {
+			row.File = storedFile(m.file)
 		}
 		if err := o.store.Append([]*history.Message{row}); err != nil {
 			return err
@@ -491,6 +495,9 @@ func (m *outgoing) stanza() *xmpp.Element {
 	if m.reply != nil {
 		m.reply.addTo(el)
 	}
+	if m.file != nil {
+		el.Add(oob(m.file))
+	}
 	if m.thread != "" {
 		el.Add(xmpp.E(xmpp.NSClient, "thread").WithText(m.thread))
 	}
@@ -504,6 +511,12 @@ func (m *outgoing) stanza() *xmpp.Element {
 // enqueue puts a new message in the outbox and tells the UI, which shows
 // it as pending until it is confirmed.
 func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*outgoing, error) {
+	return c.enqueueFile(ctx, cmdID, cmd, nil)
+}
+
+// enqueueFile is enqueue for a message that shares a file (its URL is the
+// body).
+func (c *Client) enqueueFile(ctx context.Context, cmdID uint64, cmd SendMessage, file *FileInfo) (*outgoing, error) {
 	to, typ, err := cmd.Conv.address()
 	if err != nil {
 		return nil, err
@@ -519,7 +532,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 			return nil, fmt.Errorf("you are not in %s: /join it first", cmd.Conv.Room())
 		}
 	}
-	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now()}
+	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now(), file: file}
 	var reply *ReplyInfo
 	if cmd.ReplyTo != 0 {
 		if m.reply, reply, err = c.replyTo(ctx, cmd.Conv, cmd.ReplyTo); err != nil {
@@ -533,7 +546,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
-	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, Reply: reply})
+	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, Reply: reply, File: file})
 	return m, nil
 }
 

@@ -47,6 +47,8 @@ var DefaultKeys = map[string][]string{
 	"copy":          {"y"},
 	"open_links":    {"o"},
 	"go_to_reply":   {"Enter"},
+	// Ctrl+X: cut short, as in editors and shells; free in the composer.
+	"cancel_upload": {"Ctrl+X"},
 }
 
 // SelectionActions act on the selected message and only while one is

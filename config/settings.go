@@ -111,7 +111,7 @@ var KeyActions = []string{
 	"quit", "help", "status", "quick_jump", "next_tab", "prev_tab", "close_tab",
 	"toggle_offline", "focus", "page_up", "page_down", "scroll_top", "scroll_bottom", "correct",
 	"requests",
-	"toggle_roster", "toggle_occupants", "select_message",
+	"toggle_roster", "toggle_occupants", "cancel_upload", "select_message",
 	"select_up", "select_down", "reply", "react", "edit_selected", "retract", "moderate", "copy",
 	"open_links", "go_to_reply",
 }

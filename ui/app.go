@@ -167,6 +167,18 @@ func New(accounts []*Account, opts Options) *App {
 	a.composer.OnSubmit = a.submit
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
+	a.composer.Complete = pathCompletion
+	a.status.Upload = func() string {
+		acct, u, more := a.state.uploading()
+		if u == nil {
+			return ""
+		}
+		name := ""
+		if len(a.state.Accounts) > 1 {
+			name = acct.Name
+		}
+		return uploadText(name, u, more, a.keyFor("cancel_upload"))
+	}
 	a.composer.Secret = func(line string) bool {
 		// "/join ROOM PASSWORD": Up must not bring the password back.
 		f := strings.Fields(line)
@@ -559,6 +571,8 @@ func (a *App) act(action string) bool {
 		a.startSelection()
 	case "requests":
 		a.openPrompts()
+	case "cancel_upload":
+		return a.cancelUpload()
 	case "toggle_occupants":
 		a.convRow.want = !a.convRow.want
 		switch key := a.keyFor("toggle_occupants"); {

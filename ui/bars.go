@@ -183,6 +183,7 @@ type StatusLine struct {
 	Hint     string                 // shown when there is nothing else to say
 	Selected func() *roster.Contact // the contact selected in the list, when it has focus
 	Pending  func() string          // what waits for the user's answer, "" for nothing
+	Upload   func() string          // the upload under way, "" for none
 }
 
 // NewStatusLine shows state's status.
@@ -233,6 +234,11 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	if s.Pending != nil {
 		if p := s.Pending(); p != "" {
 			col += drawText(screen, col, y, x+w-col, "│ "+p+" ", base.Foreground(theme.Unread).Bold(true))
+		}
+	}
+	if s.Upload != nil {
+		if u := s.Upload(); u != "" {
+			col += drawText(screen, col, y, x+w-col, "│ "+u+" ", base.Foreground(theme.Unread).Bold(true))
 		}
 	}
 	msg, style := s.Hint, base

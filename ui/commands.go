@@ -33,6 +33,7 @@ var commandHelp = [][2]string{
 	{"/mute [JID]", "no notifications from a contact (this tab's without JID) until /unmute"},
 	{"/unmute [JID]", "notifications from a contact again"},
 	{"/editor", "write the message in $EDITOR"},
+	{"/upload PATH", "upload a file and send its link here (HTTP File Upload; Tab completes the path, ~ is your home; the cancel_upload key, Ctrl+X, stops it)"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/react [EMOJI…]", "react to the selected message (else the last one from the other side); an emoji you gave already is taken back; alone: take back all yours"},
 	{"/search TEXT", "find messages (here, or everywhere from the console)"},
@@ -82,6 +83,7 @@ var keyHelp = [][2]string{
 	{"Alt+Enter", "new line in the message"},
 	{"Up, Down", "move between the rows of the message; from its first / last row, earlier / later lines you sent"},
 	{"Alt+Up", "correct your last message here (Esc cancels)"},
+	{"Ctrl+X", "cancel the file upload under way (/upload)"},
 	{"Tab (composer not empty)", "complete a command, JID or name; in a room's tab, an occupant's nick"},
 	{"Ctrl+A, Ctrl+E, Ctrl+B, Ctrl+F", "start, end, back, forward"},
 	{"Alt+B, Alt+F", "word back, word forward"},
@@ -250,6 +252,8 @@ func (a *App) command(line string) {
 		a.editor()
 	case "react":
 		a.reactCommand(rest)
+	case "upload":
+		a.uploadCommand(rest)
 	case "correct":
 		if rest == "" {
 			a.startCorrection()

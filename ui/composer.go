@@ -55,7 +55,10 @@ type Composer struct {
 	OnJump     func() // Ctrl+K with nothing after the cursor to delete
 	OnChange   func(text string)
 	Candidates func(line string) []string // completions for the last word of line; nil for none
-	Secret     func(line string) bool     // a line not to keep in the input history (it holds a password)
+	// Complete, when it reports ok, completes line instead of Candidates:
+	// what from line[from:] may become (a path with spaces in it, say).
+	Complete func(line string) (from int, opts []string, ok bool)
+	Secret   func(line string) bool // a line not to keep in the input history (it holds a password)
 
 	completing struct {
 		base    string   // the line with the word being completed cut off
@@ -608,19 +611,31 @@ func (c *Composer) browse(delta int) {
 func (c *Composer) complete() bool {
 	if c.completing.options == nil {
 		text := c.GetText()
-		if text == "" || c.Candidates == nil || strings.HasSuffix(text, " ") {
-			return false
+		from, opts, ok := 0, []string(nil), false
+		if c.Complete != nil {
+			from, opts, ok = c.Complete(text)
 		}
-		opts := c.Candidates(text)
+		if !ok {
+			if text == "" || c.Candidates == nil || strings.HasSuffix(text, " ") {
+				return false
+			}
+			opts = c.Candidates(text)
+			from = strings.LastIndexAny(text, " \n") + 1
+		}
 		if len(opts) == 0 {
 			return false
 		}
-		cut := strings.LastIndexAny(text, " \n") + 1
-		c.completing.base, c.completing.options, c.completing.next = text[:cut], opts, 0
+		c.completing.base, c.completing.options, c.completing.next = text[:from], opts, 0
 	}
-	o := c.completing.options[c.completing.next%len(c.completing.options)]
+	opts := c.completing.options
+	o := opts[c.completing.next%len(opts)]
 	c.completing.next++
 	c.SetText(c.completing.base+o, true)
+	if len(opts) == 1 {
+		// Nothing to cycle through: the next Tab completes from here (into
+		// the directory just completed, say).
+		c.completing.options = nil
+	}
 	return true
 }
 

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +41,8 @@ type Account struct {
 	// CatchUp is how far reading the archives after a new session stands;
 	// zero when no catch-up is under way.
 	CatchUp chat.CatchUpProgress
+	// Uploads are the files being uploaded (upload.go), oldest first.
+	Uploads []*Upload
 }
 
 // LineKind says how a conversation line is drawn.
@@ -362,7 +366,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	if a == nil {
 		return
 	}
-	if s.applyRoom(a, account, ev) {
+	if s.applyRoom(a, account, ev) || s.applyUpload(a, ev) {
 		return
 	}
 	s.Flush()
@@ -590,6 +594,10 @@ func (s *State) Apply(account string, ev chat.Event) {
 				return // the refusal has said why, in the room's tab
 			}
 		}
+		if _, ok := e.Command.(chat.UploadFile); ok && errors.Is(e.Err, chat.ErrUploadCancelled) {
+			s.SetStatus(false, "%s", e.Err) // as asked: no failure; its tab says so
+			return
+		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "could not %s: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:
@@ -739,6 +747,10 @@ func commandName(c chat.Command) string {
 		return s
 	}
 	switch c := c.(type) {
+	case chat.UploadFile:
+		return "upload " + filepath.Base(c.Path)
+	case chat.CancelUpload:
+		return "cancel the upload"
 	case chat.SendMessage:
 		return "send the message to " + c.Conv.JID
 	case chat.CorrectMessage:

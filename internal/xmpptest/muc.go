@@ -115,7 +115,7 @@
 //
 // and reports these events:
 //
-//	groupchat      room, nick, body, id, origin_id, stanza_id, stanza_id_by,
+//	groupchat      room, nick, body, id, origin_id, stanza_id, stanza_id_by, oob,
 //	               occupant_id, delay, delay_from, replace, subject, state
 //	subject        the same, for a message with a subject and no body
 //	muc_chatstate  room, nick, state (a groupchat chat state without body)

@@ -95,6 +95,7 @@ class Peer(slixmpp.ClientXMPP):
             return
         if msg["type"] in ("chat", "normal") and msg["body"]:
             ev = {"event": "message", "from": str(msg["from"]), "body": msg["body"], "id": msg["id"]}
+            add_oob(ev, msg.xml)
             out(ev)
 
     def on_action(self, msg):
@@ -193,6 +194,7 @@ class Peer(slixmpp.ClientXMPP):
         rep = x.find("{%s}replace" % NS_CORRECT)
         if rep is not None:
             ev["replace"] = rep.get("id", "")
+        add_oob(ev, x)
         apply = x.find("{%s}apply-to" % NS_FASTEN)
         moderated = apply.find("{%s}moderated" % NS_MODERATE) if apply is not None else None
         if moderated is not None and not msg["body"]:
@@ -456,6 +458,13 @@ class Peer(slixmpp.ClientXMPP):
 
 MUC_COMMANDS = ("join", "leave", "groupchat", "nick", "subject", "kick", "role", "ban", "affiliation",
                 "configure", "invite", "direct_invite", "muc_pm", "muc_state", "moderate")
+
+
+def add_oob(ev, x):
+    """Adds the URL of an XEP-0066 out-of-band element, as "oob"."""
+    url = x.find("{jabber:x:oob}x/{jabber:x:oob}url")
+    if url is not None:
+        ev["oob"] = url.text or ""
 
 
 def text_of(el, tag):

@@ -37,6 +37,12 @@ type Options struct {
 	// reads whole for every archive query: a page of a 50,000-message
 	// archive then costs seconds, and catching up on it an hour.
 	SQLArchive bool
+	// Upload adds the HTTP File Upload service UploadService (XEP-0363,
+	// mod_http_file_share) on loopback HTTPS; see upload.go.
+	Upload bool
+	// UploadLimit is the largest file the upload service takes, in bytes;
+	// 0 means DefaultUploadLimit.
+	UploadLimit int64
 }
 
 // Server is one Prosody process on 127.0.0.1 with its own directory.
@@ -46,8 +52,10 @@ type Server struct {
 	Port    int
 	TLSPort int    // direct TLS (XEP-0368) client port
 	CAFile  string // PEM of the self-signed certificate, to trust in tests
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	// HTTPSPort serves the upload service (Options.Upload), 0 without.
+	HTTPSPort int
+	cmd       *exec.Cmd
+	exited    chan struct{}
 }
 
 // Installed reports whether Prosody can be run here.
@@ -114,6 +122,11 @@ func NewServer(dir string, opts Options) (*Server, error) {
 	if s.TLSPort, err = freePort(); err != nil {
 		return nil, err
 	}
+	if opts.Upload {
+		if s.HTTPSPort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.WriteFile(s.Config, []byte(s.config(opts)), 0o600); err != nil {
 		return nil, err
 	}
@@ -132,6 +145,7 @@ func (s *Server) config(o Options) string {
 	if !o.NoMAM {
 		mods = append(mods, "mam")
 	}
+	upGlobal, upComponent := s.uploadConfig(o)
 	q := func(xs []string) string {
 		for i, x := range xs {
 			xs[i] = strconv.Quote(x)
@@ -157,11 +171,11 @@ smacks_hibernation_time = 60
 ssl = { certificate = %[5]q; key = %[6]q }
 certificates = %[10]q
 log = { { levels = { min = "info" }, to = "file", filename = %[7]q } }
-%[8]s
+%[12]s%[8]s
 VirtualHost "localhost"
 `, filepath.Join(s.Dir, "prosody.pid"), filepath.Join(s.Dir, "data"), s.Port, q(mods),
 		filepath.Join(s.Dir, "localhost.crt"), filepath.Join(s.Dir, "localhost.key"),
-		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort, s.Dir, storage(o, s.Dir)) + mucConfig(o)
+		filepath.Join(s.Dir, "prosody.log"), o.Extra, s.TLSPort, s.Dir, storage(o, s.Dir), upGlobal) + mucConfig(o) + upComponent
 }
 
 // storage is the configuration's storage setting, and the SQL database's
@@ -330,7 +344,7 @@ func writeCert(dir string) error {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{Domain, MUCService},
+		DNSNames:              []string{Domain, MUCService, UploadService},
 		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)

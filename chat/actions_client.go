@@ -253,6 +253,19 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 
 // target reads the stored message a command names, which must belong to
 // the command's conversation.
+// actionOn is where an action on the stored message id of conv goes and
+// that message; in a room, only once we are in it.
+func (c *Client) actionOn(ctx context.Context, conv Conv, id int64) (to, typ string, m history.Message, err error) {
+	if to, typ, err = conv.address(); err != nil {
+		return "", "", m, err
+	}
+	if conv.Kind != KindChat && !c.roomReady(conv) {
+		return "", "", m, fmt.Errorf("you are not in %s", conv.Room())
+	}
+	m, err = c.target(ctx, conv, id)
+	return to, typ, m, err
+}
+
 func (c *Client) target(ctx context.Context, conv Conv, id int64) (history.Message, error) {
 	if c.opts.Store == nil {
 		return history.Message{}, errors.New("no history is kept, so no message can be named")
@@ -385,14 +398,7 @@ func (c *Client) sendReaction(ctx context.Context, sess *xmpp.Session, cmd SendR
 	if len(emojis) > maxReactions {
 		return fmt.Errorf("at most %d reactions on one message", maxReactions)
 	}
-	to, typ, err := cmd.Conv.address()
-	if err != nil {
-		return err
-	}
-	if cmd.Conv.Kind != KindChat && !c.roomReady(cmd.Conv) {
-		return fmt.Errorf("you are not in %s", cmd.Conv.Room())
-	}
-	m, err := c.target(ctx, cmd.Conv, cmd.StoreID)
+	to, typ, m, err := c.actionOn(ctx, cmd.Conv, cmd.StoreID)
 	if err != nil {
 		return err
 	}
@@ -419,14 +425,7 @@ func (c *Client) sendReaction(ctx context.Context, sess *xmpp.Session, cmd SendR
 }
 
 func (c *Client) retract(ctx context.Context, sess *xmpp.Session, cmd RetractMessage) error {
-	to, typ, err := cmd.Conv.address()
-	if err != nil {
-		return err
-	}
-	if cmd.Conv.Kind != KindChat && !c.roomReady(cmd.Conv) {
-		return fmt.Errorf("you are not in %s", cmd.Conv.Room())
-	}
-	m, err := c.target(ctx, cmd.Conv, cmd.StoreID)
+	to, typ, m, err := c.actionOn(ctx, cmd.Conv, cmd.StoreID)
 	if err != nil {
 		return err
 	}

@@ -55,18 +55,7 @@ func (c *Client) findServices(sess *xmpp.Session) {
 		if err != nil {
 			return
 		}
-		var jids []string
-		for _, it := range res.Child(NSDiscoItems, "query").ChildrenIn(NSDiscoItems) {
-			if it.Name.Local != "item" || it.Get("node") != "" {
-				continue
-			}
-			if j, err := jid.Parse(it.Get("jid")); err == nil && j.Localpart() == "" && j.Resourcepart() == "" {
-				jids = append(jids, j.String())
-			}
-			if len(jids) == maxServiceItems {
-				break
-			}
-		}
+		jids := serviceItems(res)
 		if len(jids) == 0 {
 			c.deliver(ServicesFound{})
 			return
@@ -193,4 +182,22 @@ func (c *Client) sendRoomState(sess *xmpp.Session, cmd SendChatState) error {
 		xmpp.E(NSChatStates, string(cmd.State)),
 		xmpp.E(NSHints, "no-store"),
 	))
+}
+
+// serviceItems are the services a disco#items answer of our server lists
+// (bare domains, no nodes), at most maxServiceItems of them.
+func serviceItems(res *xmpp.Element) []string {
+	var jids []string
+	for _, it := range res.Child(NSDiscoItems, "query").ChildrenIn(NSDiscoItems) {
+		if it.Name.Local != "item" || it.Get("node") != "" {
+			continue
+		}
+		if j, err := jid.Parse(it.Get("jid")); err == nil && j.Localpart() == "" && j.Resourcepart() == "" {
+			jids = append(jids, j.String())
+		}
+		if len(jids) == maxServiceItems {
+			break
+		}
+	}
+	return jids
 }

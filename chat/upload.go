@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/xmpp"
-	"mellium.im/xmpp/jid"
 )
 
 // HTTP File Upload (XEP-0363) and out-of-band data (XEP-0066).
@@ -279,19 +278,7 @@ func (c *Client) findUploadService(ctx context.Context, sess *xmpp.Session) (upl
 	if err != nil {
 		return svc, fmt.Errorf("could not ask your server for its upload service: %w", err)
 	}
-	var jids []string
-	for _, it := range res.Child(NSDiscoItems, "query").ChildrenIn(NSDiscoItems) {
-		if it.Name.Local != "item" || it.Get("node") != "" {
-			continue
-		}
-		if j, err := jid.Parse(it.Get("jid")); err == nil && j.Localpart() == "" && j.Resourcepart() == "" {
-			jids = append(jids, j.String())
-		}
-		if len(jids) == maxServiceItems {
-			break
-		}
-	}
-	for _, to := range jids {
+	for _, to := range serviceItems(res) {
 		info, err := c.iqTo(ctx, sess, to, "get", xmpp.E(NSDiscoInfo, "query"))
 		if ctx.Err() != nil {
 			return svc, ctx.Err()

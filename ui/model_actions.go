@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/gab-chat/gab/chat"
+import (
+	"strings"
+
+	"github.com/gab-chat/gab/chat"
+)
 
 // The model's side of acting on one message: reactions and removals
 // change the line of the stored message they name, found by its store
@@ -66,4 +70,38 @@ func storedLine(l *Line, h chat.StoredMessage) {
 	if h.Retracted != nil {
 		l.retract(*h.Retracted)
 	}
+}
+
+// shownReply is r with the answered message's author named as the
+// conversation names them: as that message's line names its sender when
+// the line is here (in page, a page of history being added, or in c);
+// else a contact by its name in the list, and ourselves as our own
+// messages are named (the reply and the store give JIDs, and in a room
+// not joined, no nick of ours). A copy: the event's stays as it came.
+func (s *State) shownReply(a *Account, c *Conversation, r *chat.ReplyInfo, page []Line) *chat.ReplyInfo {
+	if r == nil {
+		return nil
+	}
+	out := *r
+	if r.StoreID != 0 {
+		for i := len(page) - 1; i >= 0; i-- {
+			if page[i].StoreID == r.StoreID && page[i].Sender != "" {
+				out.Author = page[i].Sender
+				return &out
+			}
+		}
+		if l := c.lineByStore(r.StoreID); l != nil && l.Sender != "" {
+			out.Author = l.Sender
+			return &out
+		}
+	}
+	me, _, _ := strings.Cut(a.JID, "/")
+	switch {
+	case r.Author == "":
+	case c.Conv.Kind == chat.KindChat && r.Author == c.Conv.JID:
+		out.Author = s.displayName(a, r.Author)
+	case r.Author == me || c.Conv.Kind == chat.KindRoom && r.Author == c.Conv.JID:
+		out.Author, _ = s.me(a, c.Conv)
+	}
+	return &out
 }

@@ -524,7 +524,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 				}
 			}
 			l.Highlight = e.Around != 0 && h.StoreID == e.Around
-			storedLine(&l, h)
+			storedLine(&l, e.Conv, h)
 			l.Reply = s.shownReply(a, c, l.Reply, lines)
 			lines = append(lines, l)
 		}

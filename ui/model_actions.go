@@ -24,8 +24,13 @@ func (c *Conversation) lineByStore(id int64) *Line {
 	return nil
 }
 
-// retract turns l into a tombstone: no text, quote, file or reactions.
-func (l *Line) retract(r chat.Retraction) {
+// retract turns l, a line of conv, into a tombstone: no text, quote, file
+// or reactions. A room's moderator is named by their nick: the room
+// names them ROOM/NICK.
+func (l *Line) retract(conv chat.Conv, r chat.Retraction) {
+	if room, nick, ok := strings.Cut(r.By, "/"); ok && conv.Kind == chat.KindRoom && room == conv.JID && nick != "" {
+		r.By = nick
+	}
 	l.Retracted = &r
 	l.Body, l.Reply, l.File, l.Reactions, l.Spans, l.Mention, l.wrapped = "", nil, nil, nil, nil, false, nil
 }
@@ -52,7 +57,7 @@ func (s *State) applyAction(account, prefix string, ev chat.Event) {
 			}
 		}
 		if l != nil {
-			l.retract(e.Retraction)
+			l.retract(e.Conv, e.Retraction)
 		}
 	case chat.ActionRefused:
 		text := "refused from " + e.From + ": " + e.What
@@ -65,10 +70,10 @@ func (s *State) applyAction(account, prefix string, ev chat.Event) {
 }
 
 // storedLine fills in what a stored message carries besides its text.
-func storedLine(l *Line, h chat.StoredMessage) {
+func storedLine(l *Line, conv chat.Conv, h chat.StoredMessage) {
 	l.Reply, l.File, l.Reactions = h.Reply, h.File, h.Reactions
 	if h.Retracted != nil {
-		l.retract(*h.Retracted)
+		l.retract(conv, *h.Retracted)
 	}
 }
 

@@ -100,3 +100,25 @@ func TestReplyQuoteNamesAuthorAsShown(t *testing.T) {
 		t.Errorf("room: quote %q, want %q", got, want)
 	}
 }
+
+// A room's moderator is named by their nick in the tombstone, live and
+// read back: the room gives the occupant's JID, ROOM/NICK.
+func TestModeratorNamedByNick(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x/gab"}})
+	tea := chat.RoomConv("tea@conf")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, _ := s.Open("a", tea)
+	s.Apply("a", chat.HistoryLoaded{Conv: tea, Messages: []chat.StoredMessage{
+		{StoreID: 1, Conv: tea, ID: "s1", Nick: "bob", Time: now, Retracted: &chat.Retraction{Moderated: true, By: "tea@conf/me", Reason: "spam"}},
+		{StoreID: 2, Conv: tea, ID: "s2", Nick: "bob", Body: "hi", Time: now},
+		{StoreID: 3, Conv: tea, ID: "s3", Nick: "bob", Body: "hi", Time: now},
+	}})
+	s.Apply("a", chat.MessageRetracted{Conv: tea, StoreID: 2, ID: "s2", Retraction: chat.Retraction{Moderated: true, By: "tea@conf/ada", Reason: "off topic"}})
+	// A JID of somewhere else stays whole: it is not the room's occupant.
+	s.Apply("a", chat.MessageRetracted{Conv: tea, StoreID: 3, ID: "s3", Retraction: chat.Retraction{Moderated: true, By: "other@conf/eve"}})
+	for i, want := range []string{"removed by me: spam", "removed by ada: off topic", "removed by other@conf/eve"} {
+		if l := c.Lines[i]; l.Retracted == nil || tombstone(l.Retracted) != want {
+			t.Errorf("line %d: %+v, want %q", i, l.Retracted, want)
+		}
+	}
+}

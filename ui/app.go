@@ -152,8 +152,8 @@ func New(accounts []*Account, opts Options) *App {
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
 	// Most needed first: at 80 columns the end may be cut off.
-	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: contacts/composer · %s: jump",
-		a.keyFor("help"), a.keyFor("quit"), a.keyFor("focus"), a.keyFor("quick_jump"))
+	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: select · %s: contacts/composer · %s: jump",
+		a.keyFor("help"), a.keyFor("quit"), a.keyFor("select_message"), a.keyFor("focus"), a.keyFor("quick_jump"))
 	a.status.Pending = a.pendingSummary
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/room"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
@@ -578,4 +579,22 @@ func TestFileAndReactionRowsFit(t *testing.T) {
 			t.Errorf("reaction %q split or missing in %q", one, got)
 		}
 	}
+}
+
+// The status line's hint names the key that selects a message, within 80
+// columns, so that acting on a message is found without F1; with the
+// key bound elsewhere it names that key.
+func TestHintNamesSelectKey(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"))
+	h.waitFor("Alt+s: select")
+	altS(h)
+	h.waitFor("selecting: ↑↓ move")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("Alt+s: select")
+
+	settings := config.DefaultSettings()
+	settings.Keys = map[string][]string{"select_message": {"F7"}}
+	h2 := newHarnessWith(t, 80, 24, settings, nil)
+	h2.waitFor("F7: select")
 }

@@ -147,6 +147,12 @@ func New(accounts []*Account, opts Options) *App {
 	}
 	a.conv.Selected = a.selectedID
 	a.conv.Banner = a.banner
+	a.conv.OnPaste = func(text string) {
+		// Text, not keys: to the composer, as on the contact list.
+		a.leaveSelection()
+		a.tv.SetFocus(a.composer)
+		a.composer.PasteHandler()(text, func(tview.Primitive) {})
+	}
 	a.convRow = &convRow{Box: tview.NewBox(), conv: a.conv, occ: NewOccupantView(state), want: true}
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo

@@ -598,3 +598,21 @@ func TestHintNamesSelectKey(t *testing.T) {
 	h2 := newHarnessWith(t, 80, 24, settings, nil)
 	h2.waitFor("F7: select")
 }
+
+// A paste while a message is selected is text, not keys: it goes to the
+// composer, whole, and the selection ends (as a paste on the contact list
+// does), so nothing pasted is lost or taken for actions.
+func TestPasteWhileSelectingGoesToComposer(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"))
+	altS(h)
+	h.waitSelected("hello from bob")
+	h.screen.PostEventWait(tcell.NewEventPaste(true))
+	h.typeText("read this")
+	h.screen.PostEventWait(tcell.NewEventPaste(false))
+	h.waitFor("> read this")
+	h.waitUntil("the selection to end", func([]string) bool { return len(h.selectedRows()) == 0 })
+	if cmds := h.userCommands(); len(cmds) != 0 {
+		t.Fatalf("the paste acted on the message: %v", cmds)
+	}
+}

@@ -56,7 +56,9 @@ func TestEndToEndSelectAndAct(t *testing.T) {
 	tm.text("the answer")
 	tm.keys("Enter")
 	if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
-		return e.Get("event") == "message" && e.Get("body") == "the answer"
+		// The body starts with the fallback quote for clients without
+		// replies; slixmpp strips it.
+		return e.Get("event") == "reply" && e.Get("stripped") == "the answer" && e.Get("target") != ""
 	}); !ok {
 		t.Fatalf("peer never got the reply: %v\n%s", p.Events(), tm.screen())
 	}
@@ -93,5 +95,10 @@ func TestEndToEndSelectAndAct(t *testing.T) {
 	tm.waitFor("F1: help") // the hint of the composer again (a key sent at once after Esc would be read as Alt+key)
 	tm.text("!")
 	tm.waitFor("> still typing!")
+	// A paste while selecting is text for the composer, not keys.
+	tm.keys("M-s")
+	tm.reverseRow("the answer")
+	tm.paste(" pasted, not keys")
+	tm.waitFor("> still typing! pasted, not keys", "F1: help")
 	tm.quit(exit)
 }

@@ -551,7 +551,11 @@ func (a *App) reactCommand(rest string) {
 	}
 	given, err := parseEmojis(rest)
 	if err != nil {
+		// Nothing lost: the line stays to be fixed, and the message
+		// picked stays the one it reacts to.
 		a.state.SetStatus(true, "%v", err)
+		a.sel.react = t
+		a.composer.SetText("/react "+rest, true)
 		return
 	}
 	var set []string

@@ -616,3 +616,43 @@ func TestPasteWhileSelectingGoesToComposer(t *testing.T) {
 		t.Fatalf("the paste acted on the message: %v", cmds)
 	}
 }
+
+// A mistyped reaction to a chosen message loses neither: the error says
+// so, the composer keeps the line to fix and the banner its message, and
+// the reaction fixed goes to that message, not to the newest.
+func TestMistypedReactionKeepsItsMessage(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.bobPage(false, stored(5, false, "first"), stored(6, false, "second"))
+	altS(h)
+	h.waitSelected("second")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("first")
+	h.key(tcell.KeyRune, 'e', tcell.ModNone)
+	h.waitFor("reacting to bob@x: first", "> /react")
+	h.typeText("ok")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("“o” is not an emoji", "reacting to bob@x: first", "> /react ok")
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
+	h.typeText("👍")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	want := chat.SendReaction{Conv: chat.ChatWith("bob@x"), StoreID: 5, Emojis: []string{"👍"}}
+	h.waitCommand(fmt.Sprint(want), func(chat.Command) bool {
+		for _, c := range h.userCommands() {
+			if _, ok := c.(chat.SendReaction); ok {
+				return true
+			}
+		}
+		return false
+	})
+	var got []chat.Command
+	for _, c := range h.userCommands() {
+		if _, ok := c.(chat.SendReaction); ok {
+			got = append(got, c)
+		}
+	}
+	if len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
+		t.Fatalf("reactions sent: %v, want %v", got, want)
+	}
+	h.gone("reacting to bob@x")
+}

@@ -378,7 +378,11 @@ func (a *App) actOnSelected(c *Conversation, l *Line, action string) {
 		a.startCorrection()
 	case "retract":
 		if l.Kind != LineOut {
-			a.state.SetStatus(true, "only your own messages can be retracted (a room's moderators can remove others': %s)", a.keyFor("moderate"))
+			if c.Conv.Kind == chat.KindRoom {
+				a.state.SetStatus(true, "only your own messages can be retracted (a room's moderators can remove others': %s)", a.keyFor("moderate"))
+			} else {
+				a.state.SetStatus(true, "only your own messages can be retracted")
+			}
 			return
 		}
 		if l.Retracted != nil {

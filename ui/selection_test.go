@@ -122,6 +122,10 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 	h.waitSelected("hello from bob")
 	h.key(tcell.KeyRune, 'd', tcell.ModNone)
 	h.waitFor("only your own messages can be retracted")
+	// In a chat there is no moderator to point to.
+	if strings.Contains(strings.Join(h.lines(), "\n"), "moderators") {
+		t.Fatalf("a chat's refusal speaks of moderators:\n%s", strings.Join(h.lines(), "\n"))
+	}
 	h.key(tcell.KeyRune, 'j', tcell.ModNone)
 	h.waitSelected("my answer")
 	h.key(tcell.KeyRune, 'd', tcell.ModNone)
@@ -356,6 +360,8 @@ func TestModerateAsksReasonThenYes(t *testing.T) {
 	h.waitFor("bob: spam spam")
 	altS(h)
 	h.waitSelected("spam spam")
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	h.waitFor("only your own messages can be retracted (a room's moderators can remove")
 	h.key(tcell.KeyRune, 'm', tcell.ModNone)
 	h.waitFor("only the room's moderators can remove a message")
 	h.send(chat.RoomJoined{Room: tea, Self: occ("ada", room.Moderator)})

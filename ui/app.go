@@ -147,13 +147,19 @@ func New(accounts []*Account, opts Options) *App {
 	}
 	a.conv.Selected = a.selectedID
 	a.conv.Banner = a.banner
+	a.conv.OnPaste = func(text string) {
+		// Text, not keys: to the composer, as on the contact list.
+		a.leaveSelection()
+		a.tv.SetFocus(a.composer)
+		a.composer.PasteHandler()(text, func(tview.Primitive) {})
+	}
 	a.convRow = &convRow{Box: tview.NewBox(), conv: a.conv, occ: NewOccupantView(state), want: true}
 	a.tabs = NewTabBar(state)
 	a.tabs.OnPick = a.switchTo
 	a.status = NewStatusLine(state)
 	// Most needed first: at 80 columns the end may be cut off.
-	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: contacts/composer · %s: jump",
-		a.keyFor("help"), a.keyFor("quit"), a.keyFor("focus"), a.keyFor("quick_jump"))
+	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: select · %s: contacts/composer · %s: jump",
+		a.keyFor("help"), a.keyFor("quit"), a.keyFor("select_message"), a.keyFor("focus"), a.keyFor("quick_jump"))
 	a.status.Pending = a.pendingSummary
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:

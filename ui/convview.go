@@ -48,6 +48,8 @@ type ConvView struct {
 	// Banner, when it says something, takes the view's last row: what
 	// the composer's text will answer or react to.
 	Banner func() string
+	// OnPaste takes a paste made while the view has the focus.
+	OnPaste func(text string)
 }
 
 // NewConvView shows state's active conversation.
@@ -434,6 +436,16 @@ func (v *ConvView) ScrollBy(delta int) {
 func (v *ConvView) PageRows() int {
 	_, _, _, h := v.GetInnerRect()
 	return max(1, h-1)
+}
+
+// PasteHandler hands a paste (the view has the focus while a message is
+// selected) to OnPaste: pasted text is never taken for keys, nor lost.
+func (v *ConvView) PasteHandler() func(string, func(tview.Primitive)) {
+	return v.WrapPasteHandler(func(text string, _ func(tview.Primitive)) {
+		if v.OnPaste != nil {
+			v.OnPaste(text)
+		}
+	})
 }
 
 // MouseHandler scrolls with the wheel.

@@ -458,7 +458,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
-		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: s.shownReply(a, e.Conv, e.Reply), File: e.File}, e.Delayed)
+		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}, e.Delayed)
 		if e.Note != "" && at >= 0 {
 			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
 		}
@@ -484,7 +484,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.MessageSent:
 		c, _ := s.Open(account, e.Conv)
 		name, me := s.me(a, e.Conv)
-		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: s.shownReply(a, e.Conv, e.Reply), File: e.File})
+		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File})
 	case chat.CarbonSent:
 		// Sent from another of our devices; in a room, the room's
 		// reflection of it: it is there.
@@ -497,7 +497,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 			state = chat.DeliveryReceived
 		}
 		name, me := s.me(a, e.Conv)
-		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: s.shownReply(a, e.Conv, e.Reply), File: e.File}, e.Delayed)
+		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}, e.Delayed)
 	case chat.HistoryLoaded:
 		c, _ := s.Find(account, e.Conv)
 		if c == nil {
@@ -528,8 +528,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 				}
 			}
 			l.Highlight = e.Around != 0 && h.StoreID == e.Around
-			storedLine(&l, h)
-			l.Reply = s.shownReply(a, e.Conv, l.Reply)
+			storedLine(&l, e.Conv, h)
+			l.Reply = s.shownReply(a, c, l.Reply, lines)
 			lines = append(lines, l)
 		}
 		c.addHistory(lines)

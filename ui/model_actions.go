@@ -24,8 +24,13 @@ func (c *Conversation) lineByStore(id int64) *Line {
 	return nil
 }
 
-// retract turns l into a tombstone: no text, quote, file or reactions.
-func (l *Line) retract(r chat.Retraction) {
+// retract turns l, a line of conv, into a tombstone: no text, quote, file
+// or reactions. A room's moderator is named by their nick: the room
+// names them ROOM/NICK.
+func (l *Line) retract(conv chat.Conv, r chat.Retraction) {
+	if room, nick, ok := strings.Cut(r.By, "/"); ok && conv.Kind == chat.KindRoom && room == conv.JID && nick != "" {
+		r.By = nick
+	}
 	l.Retracted = &r
 	l.Body, l.Reply, l.File, l.Reactions, l.Spans, l.Mention, l.wrapped = "", nil, nil, nil, nil, false, nil
 }
@@ -52,7 +57,7 @@ func (s *State) applyAction(account, prefix string, ev chat.Event) {
 			}
 		}
 		if l != nil {
-			l.retract(e.Retraction)
+			l.retract(e.Conv, e.Retraction)
 		}
 	case chat.ActionRefused:
 		text := "refused from " + e.From + ": " + e.What
@@ -65,26 +70,43 @@ func (s *State) applyAction(account, prefix string, ev chat.Event) {
 }
 
 // storedLine fills in what a stored message carries besides its text.
-func storedLine(l *Line, h chat.StoredMessage) {
+func storedLine(l *Line, conv chat.Conv, h chat.StoredMessage) {
 	l.Reply, l.File, l.Reactions = h.Reply, h.File, h.Reactions
 	if h.Retracted != nil {
-		l.retract(*h.Retracted)
+		l.retract(conv, *h.Retracted)
 	}
 }
 
-// shownReply is r with its author named as the conversation names people:
-// in a chat, a contact by its roster name and ourselves as "me", as their
-// messages are shown (the client knows JIDs only).
-func (s *State) shownReply(a *Account, conv chat.Conv, r *chat.ReplyInfo) *chat.ReplyInfo {
-	if r == nil || conv.Kind != chat.KindChat || r.To == "" {
-		return r
+// shownReply is r with the answered message's author named as the
+// conversation names them: as that message's line names its sender when
+// the line is here (in page, a page of history being added, or in c);
+// else a contact by its name in the list, and ourselves as our own
+// messages are named (the reply and the store give JIDs, and in a room
+// not joined, no nick of ours). A copy: the event's stays as it came.
+func (s *State) shownReply(a *Account, c *Conversation, r *chat.ReplyInfo, page []Line) *chat.ReplyInfo {
+	if r == nil {
+		return nil
 	}
-	shown := *r
-	bare, _, _ := strings.Cut(r.To, "/")
-	if own, _, _ := strings.Cut(a.JID, "/"); own != "" && strings.EqualFold(bare, own) {
-		shown.Author = "me"
-	} else if strings.EqualFold(bare, conv.JID) {
-		shown.Author = s.displayName(a, conv.JID)
+	out := *r
+	if r.StoreID != 0 {
+		for i := len(page) - 1; i >= 0; i-- {
+			if page[i].StoreID == r.StoreID && page[i].Sender != "" {
+				out.Author = page[i].Sender
+				return &out
+			}
+		}
+		if l := c.lineByStore(r.StoreID); l != nil && l.Sender != "" {
+			out.Author = l.Sender
+			return &out
+		}
 	}
-	return &shown
+	me, _, _ := strings.Cut(a.JID, "/")
+	switch {
+	case r.Author == "":
+	case c.Conv.Kind == chat.KindChat && r.Author == c.Conv.JID:
+		out.Author = s.displayName(a, r.Author)
+	case r.Author == me || c.Conv.Kind == chat.KindRoom && r.Author == c.Conv.JID:
+		out.Author, _ = s.me(a, c.Conv)
+	}
+	return &out
 }

@@ -32,7 +32,8 @@ func TestApplyMessageActions(t *testing.T) {
 	if !reflect.DeepEqual(c.Lines[0].Reactions, []chat.Reaction{{Emoji: "👍", Count: 1}}) || c.Lines[1].Retracted == nil {
 		t.Fatalf("from history: %+v / %+v", c.Lines[0], c.Lines[1])
 	}
-	if c.Lines[2].Reply != reply || c.Lines[3].File != file || c.Lines[4].Reply != reply {
+	// The answered message (row 1) is ours: its author is named as our lines are.
+	if r := c.Lines[2].Reply; r == nil || r.ID != "m1" || r.Quote != "lunch?" || r.StoreID != 1 || r.Author != "me" || c.Lines[3].File != file || c.Lines[4].Reply == nil || *c.Lines[4].Reply != *r {
 		t.Fatalf("reply/file not on the lines: %+v %+v %+v", c.Lines[2], c.Lines[3], c.Lines[4])
 	}
 	tally := []chat.Reaction{{Emoji: "👍", Count: 2, Own: true}, {Emoji: "❤", Count: 1}}
@@ -97,5 +98,62 @@ func TestReplyAuthorNamedAsInTheChat(t *testing.T) {
 		Reply: &chat.ReplyInfo{To: "tea@muc.x/bob", Author: "bob", Quote: "hello"}})
 	if l := rc.Lines[len(rc.Lines)-1]; l.Reply == nil || l.Reply.Author != "bob" {
 		t.Fatalf("room reply %+v", l.Reply)
+	}
+}
+
+// The quote above a reply names the answered message's author as the
+// conversation names them, not by the JID the reply or the store gives:
+// a contact by its name in the list, ourselves as our own messages are
+// named, and in a room the answered line's sender (the room's JID is no
+// author, as it was for our own message read back after a restart).
+func TestReplyQuoteNamesAuthorAsShown(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x/gab"}})
+	s.Apply("a", chat.RosterReset{Items: []roster.Item{{JID: "bob@x", Name: "Bob", Subscription: "both"}}})
+	conv := chat.ChatWith("bob@x")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, _ := s.Open("a", conv)
+	s.Apply("a", chat.MessageReceived{Conv: conv, ID: "m1", From: "bob@x/pc", Bare: "bob@x", Body: "re", Time: now, StoreID: 1,
+		Reply: &chat.ReplyInfo{ID: "m0", Quote: "old", Author: "bob@x"}})
+	s.Apply("a", chat.MessageReceived{Conv: conv, ID: "m2", From: "bob@x/pc", Bare: "bob@x", Body: "re", Time: now, StoreID: 2,
+		Reply: &chat.ReplyInfo{ID: "m9", Quote: "mine", Author: "me@x"}})
+	s.Apply("a", chat.MessageSent{Conv: conv, ID: "m3", Body: "re", Time: now, StoreID: 3,
+		Reply: &chat.ReplyInfo{StoreID: 1, ID: "m1", Quote: "re", Author: "bob@x"}})
+	for i, want := range []string{"↱ Bob: old", "↱ me: mine", "↱ Bob: re"} {
+		if got := quoteText(c.Lines[i].Reply); got != want {
+			t.Errorf("chat line %d: quote %q, want %q", i, got, want)
+		}
+	}
+
+	tea := chat.RoomConv("tea@conf")
+	r, _ := s.Open("a", tea)
+	s.Apply("a", chat.HistoryLoaded{Conv: tea, Messages: []chat.StoredMessage{
+		{StoreID: 10, Conv: tea, ID: "s1", Outgoing: true, Body: "hello room", Time: now},
+		{StoreID: 11, Conv: tea, ID: "s2", Nick: "ada", Body: "welcome", Time: now,
+			Reply: &chat.ReplyInfo{StoreID: 10, ID: "s1", Quote: "hello room", Author: "tea@conf"}},
+	}})
+	if got, want := quoteText(r.Lines[1].Reply), "↱ "+r.Lines[0].Sender+": hello room"; got != want || r.Lines[0].Sender == "tea@conf" {
+		t.Errorf("room: quote %q, want %q", got, want)
+	}
+}
+
+// A room's moderator is named by their nick in the tombstone, live and
+// read back: the room gives the occupant's JID, ROOM/NICK.
+func TestModeratorNamedByNick(t *testing.T) {
+	s := NewState([]*Account{{Name: "a", JID: "me@x/gab"}})
+	tea := chat.RoomConv("tea@conf")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, _ := s.Open("a", tea)
+	s.Apply("a", chat.HistoryLoaded{Conv: tea, Messages: []chat.StoredMessage{
+		{StoreID: 1, Conv: tea, ID: "s1", Nick: "bob", Time: now, Retracted: &chat.Retraction{Moderated: true, By: "tea@conf/me", Reason: "spam"}},
+		{StoreID: 2, Conv: tea, ID: "s2", Nick: "bob", Body: "hi", Time: now},
+		{StoreID: 3, Conv: tea, ID: "s3", Nick: "bob", Body: "hi", Time: now},
+	}})
+	s.Apply("a", chat.MessageRetracted{Conv: tea, StoreID: 2, ID: "s2", Retraction: chat.Retraction{Moderated: true, By: "tea@conf/ada", Reason: "off topic"}})
+	// A JID of somewhere else stays whole: it is not the room's occupant.
+	s.Apply("a", chat.MessageRetracted{Conv: tea, StoreID: 3, ID: "s3", Retraction: chat.Retraction{Moderated: true, By: "other@conf/eve"}})
+	for i, want := range []string{"removed by me: spam", "removed by ada: off topic", "removed by other@conf/eve"} {
+		if l := c.Lines[i]; l.Retracted == nil || tombstone(l.Retracted) != want {
+			t.Errorf("line %d: %+v, want %q", i, l.Retracted, want)
+		}
 	}
 }

@@ -202,3 +202,21 @@ func (p *convRow) MouseHandler() func(tview.MouseAction, *tcell.EventMouse, func
 		return p.conv.MouseHandler()(action, ev, setFocus)
 	})
 }
+
+// HasFocus counts the conversation (it has the focus while a message is
+// selected) and the list as inside the row, so tview delivers a paste.
+func (p *convRow) HasFocus() bool {
+	return p.conv.HasFocus() || p.occ.HasFocus() || p.Box.HasFocus()
+}
+
+// PasteHandler passes a paste on to the part that has the focus.
+func (p *convRow) PasteHandler() func(string, func(tview.Primitive)) {
+	return p.WrapPasteHandler(func(text string, setFocus func(tview.Primitive)) {
+		switch {
+		case p.conv.HasFocus():
+			p.conv.PasteHandler()(text, setFocus)
+		case p.occ.HasFocus():
+			p.occ.PasteHandler()(text, setFocus)
+		}
+	})
+}

@@ -378,7 +378,11 @@ func (a *App) actOnSelected(c *Conversation, l *Line, action string) {
 		a.startCorrection()
 	case "retract":
 		if l.Kind != LineOut {
-			a.state.SetStatus(true, "only your own messages can be retracted (a room's moderators can remove others': %s)", a.keyFor("moderate"))
+			if c.Conv.Kind == chat.KindRoom {
+				a.state.SetStatus(true, "only your own messages can be retracted (a room's moderators can remove others': %s)", a.keyFor("moderate"))
+			} else {
+				a.state.SetStatus(true, "only your own messages can be retracted")
+			}
 			return
 		}
 		if l.Retracted != nil {
@@ -551,7 +555,11 @@ func (a *App) reactCommand(rest string) {
 	}
 	given, err := parseEmojis(rest)
 	if err != nil {
+		// Nothing lost: the line stays to be fixed, and the message
+		// picked stays the one it reacts to.
 		a.state.SetStatus(true, "%v", err)
+		a.sel.react = t
+		a.composer.SetText("/react "+rest, true)
 		return
 	}
 	var set []string

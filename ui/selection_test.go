@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/room"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
@@ -121,6 +122,10 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 	h.waitSelected("hello from bob")
 	h.key(tcell.KeyRune, 'd', tcell.ModNone)
 	h.waitFor("only your own messages can be retracted")
+	// In a chat there is no moderator to point to.
+	if strings.Contains(strings.Join(h.lines(), "\n"), "moderators") {
+		t.Fatalf("a chat's refusal speaks of moderators:\n%s", strings.Join(h.lines(), "\n"))
+	}
 	h.key(tcell.KeyRune, 'j', tcell.ModNone)
 	h.waitSelected("my answer")
 	h.key(tcell.KeyRune, 'd', tcell.ModNone)
@@ -355,6 +360,8 @@ func TestModerateAsksReasonThenYes(t *testing.T) {
 	h.waitFor("bob: spam spam")
 	altS(h)
 	h.waitSelected("spam spam")
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	h.waitFor("only your own messages can be retracted (a room's moderators can remove")
 	h.key(tcell.KeyRune, 'm', tcell.ModNone)
 	h.waitFor("only the room's moderators can remove a message")
 	h.send(chat.RoomJoined{Room: tea, Self: occ("ada", room.Moderator)})
@@ -578,4 +585,80 @@ func TestFileAndReactionRowsFit(t *testing.T) {
 			t.Errorf("reaction %q split or missing in %q", one, got)
 		}
 	}
+}
+
+// The status line's hint names the key that selects a message, within 80
+// columns, so that acting on a message is found without F1; with the
+// key bound elsewhere it names that key.
+func TestHintNamesSelectKey(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"))
+	h.waitFor("Alt+s: select")
+	altS(h)
+	h.waitFor("selecting: ↑↓ move")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("Alt+s: select")
+
+	settings := config.DefaultSettings()
+	settings.Keys = map[string][]string{"select_message": {"F7"}}
+	h2 := newHarnessWith(t, 80, 24, settings, nil)
+	h2.waitFor("F7: select")
+}
+
+// A paste while a message is selected is text, not keys: it goes to the
+// composer, whole, and the selection ends (as a paste on the contact list
+// does), so nothing pasted is lost or taken for actions.
+func TestPasteWhileSelectingGoesToComposer(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"))
+	altS(h)
+	h.waitSelected("hello from bob")
+	h.screen.PostEventWait(tcell.NewEventPaste(true))
+	h.typeText("read this")
+	h.screen.PostEventWait(tcell.NewEventPaste(false))
+	h.waitFor("> read this")
+	h.waitUntil("the selection to end", func([]string) bool { return len(h.selectedRows()) == 0 })
+	if cmds := h.userCommands(); len(cmds) != 0 {
+		t.Fatalf("the paste acted on the message: %v", cmds)
+	}
+}
+
+// A mistyped reaction to a chosen message loses neither: the error says
+// so, the composer keeps the line to fix and the banner its message, and
+// the reaction fixed goes to that message, not to the newest.
+func TestMistypedReactionKeepsItsMessage(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.bobPage(false, stored(5, false, "first"), stored(6, false, "second"))
+	altS(h)
+	h.waitSelected("second")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("first")
+	h.key(tcell.KeyRune, 'e', tcell.ModNone)
+	h.waitFor("reacting to bob@x: first", "> /react")
+	h.typeText("ok")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("“o” is not an emoji", "reacting to bob@x: first", "> /react ok")
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
+	h.key(tcell.KeyBackspace2, 0, tcell.ModNone)
+	h.typeText("👍")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	want := chat.SendReaction{Conv: chat.ChatWith("bob@x"), StoreID: 5, Emojis: []string{"👍"}}
+	h.waitCommand(fmt.Sprint(want), func(chat.Command) bool {
+		for _, c := range h.userCommands() {
+			if _, ok := c.(chat.SendReaction); ok {
+				return true
+			}
+		}
+		return false
+	})
+	var got []chat.Command
+	for _, c := range h.userCommands() {
+		if _, ok := c.(chat.SendReaction); ok {
+			got = append(got, c)
+		}
+	}
+	if len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
+		t.Fatalf("reactions sent: %v, want %v", got, want)
+	}
+	h.gone("reacting to bob@x")
 }

@@ -94,5 +94,10 @@ func TestEndToEndSelectAndAct(t *testing.T) {
 	tm.waitFor("F1: help") // the hint of the composer again (a key sent at once after Esc would be read as Alt+key)
 	tm.text("!")
 	tm.waitFor("> still typing!")
+	// A paste while selecting is text for the composer, not keys.
+	tm.keys("M-s")
+	tm.reverseRow("the answer")
+	tm.paste(" pasted, not keys")
+	tm.waitFor("> still typing! pasted, not keys", "F1: help")
 	tm.quit(exit)
 }

@@ -93,10 +93,12 @@ func (a *App) selectionHint() string {
 	if a.bindings["Up"] == "select_up" && a.bindings["Down"] == "select_down" {
 		move = "↑↓"
 	}
-	return "selecting: " + move + " move · " +
+	// Esc comes early: at 80 columns the hint is cut short, and how to
+	// leave must show.
+	return "selecting: " + move + " move · Esc leaves · " +
 		a.keyFor("reply") + " reply · " + a.keyFor("react") + " react · " + a.keyFor("edit_selected") + " correct · " +
 		a.keyFor("retract") + " retract · " + a.keyFor("moderate") + " moderate · " + a.keyFor("copy") + " copy · " +
-		a.keyFor("open_links") + " links · " + a.keyFor("go_to_reply") + " quoted · Esc leaves · F1 keys"
+		a.keyFor("open_links") + " links · " + a.keyFor("go_to_reply") + " quoted · F1 keys"
 }
 
 // startSelection selects the newest message of the current tab.

@@ -97,7 +97,7 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 	}
 	altS(h)
 	h.waitSelected("latest from bob")
-	h.waitFor("selecting: ↑↓ move · r reply · + react")
+	h.waitFor("selecting: ↑↓ move · Esc leaves · r reply · + react")
 	h.key(tcell.KeyRune, 'k', tcell.ModNone)
 	h.waitSelected("my answer")
 	if rows := h.selectedRows(); len(rows) != 1 {

@@ -66,7 +66,7 @@ func (c *Client) authorOf(m history.Message) (to, shown string) {
 
 // resolveReply finds the message a reply answers in the store: its row,
 // its author, and its first line as the quote (the sender's fallback
-// quote stays where it is not stored, or is a tombstone). Reader
+// quote stays where it is not stored; none is kept of a removed one). Reader
 // goroutine, or Run's reading history.
 func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
 	if r == nil {
@@ -82,10 +82,10 @@ func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
 	}
 	r.StoreID = m.ID
 	_, r.Author = c.authorOf(m)
-	if m.Retracted == nil {
-		if q := firstLine(m.Body); q != "" {
-			r.Quote = q
-		}
+	if m.Retracted != nil {
+		r.Quote = "" // its text is gone, the sender's copy of it too
+	} else if q := firstLine(m.Body); q != "" {
+		r.Quote = q
 	}
 }
 
@@ -238,6 +238,7 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 		}
 		done, err := c.opts.Store.Retract(ctx, m.ID, history.Tombstone{Time: a.Time})
 		c.storeFailed(err)
+		c.removed(a.Conv, m)
 		if !done {
 			return nil, true
 		}
@@ -245,6 +246,7 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 	case actModerate:
 		done, err := c.opts.Store.Retract(ctx, m.ID, history.Tombstone{Moderated: true, By: a.By, Reason: a.Reason, Time: a.Time})
 		c.storeFailed(err)
+		c.removed(a.Conv, m)
 		if !done {
 			return nil, true
 		}

@@ -445,6 +445,9 @@ func (c *Client) retract(ctx context.Context, sess *xmpp.Session, cmd RetractMes
 	if err := sess.Send(el); err != nil {
 		return err
 	}
+	if m.OriginID != "" {
+		c.out.drop(m.OriginID) // never sent again after its retraction
+	}
 	done, err := c.opts.Store.Retract(ctx, m.ID, history.Tombstone{Time: time.Now()})
 	if err != nil {
 		return fmt.Errorf("sent, but could not record it in history: %w", err)

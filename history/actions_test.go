@@ -220,3 +220,26 @@ func BenchmarkBeforePageWithActions(b *testing.B) {
 		}
 	}
 }
+
+// A retracted message is never sent again: the outbox does not list it,
+// whatever its delivery state.
+func TestRetractedLeavesTheOutbox(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	gone := &Message{Peer: "b@x", Direction: Out, Body: "oops", OriginID: "o1", StanzaID: "o1", State: StateUnacked}
+	kept := &Message{Peer: "b@x", Direction: Out, Body: "fine", OriginID: "o2", StanzaID: "o2", State: StatePending}
+	if err := s.Append([]*Message{gone, kept}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Retract(ctx, gone.ID, Tombstone{}); !ok || err != nil {
+		t.Fatalf("Retract: %v %v", ok, err)
+	}
+	un, err := s.Unsent(ctx)
+	if err != nil || len(un) != 1 || un[0].ID != kept.ID {
+		t.Fatalf("unsent after a retraction: %+v %v", un, err)
+	}
+}

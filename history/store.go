@@ -584,9 +584,10 @@ func (s *Store) Before(ctx context.Context, c Conv, beforeID int64, n int) ([]Me
 }
 
 // Unsent returns outgoing messages not yet confirmed by the server
-// (pending or unacked), oldest first: the outbox.
+// (pending or unacked), oldest first: the outbox. A retracted message is
+// not among them: it is never sent again.
 func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
-	return s.query(ctx, `WHERE state IN ('pending', 'unacked') AND direction = 'out' ORDER BY id`)
+	return s.query(ctx, `WHERE state IN ('pending', 'unacked') AND direction = 'out' AND id NOT IN (SELECT message FROM tombstones) ORDER BY id`)
 }
 
 // SetState records the delivery state of the outgoing message with

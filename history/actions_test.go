@@ -243,3 +243,29 @@ func TestRetractedLeavesTheOutbox(t *testing.T) {
 		t.Fatalf("unsent after a retraction: %+v %v", un, err)
 	}
 }
+
+// A correction does not write into a tombstone.
+func TestCorrectLeavesATombstoneAlone(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := &Message{Peer: "b@x", Direction: In, From: "b@x/r", Body: "said", StanzaID: "s1"}
+	if err := s.Append([]*Message{m}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Retract(ctx, m.ID, Tombstone{}); !ok || err != nil {
+		t.Fatalf("Retract: %v %v", ok, err)
+	}
+	if s.Correct(ctx, Correction{Conv: Conv{Peer: "b@x"}, Direction: In, ReplaceID: "s1", Body: "said again"}) {
+		t.Error("a tombstone was corrected")
+	}
+	if got, _, _ := s.Get(ctx, m.ID); got.Body != "" || got.Retracted == nil {
+		t.Errorf("the tombstone after a correction: %+v", got)
+	}
+	if e, _ := s.Edits(ctx, m.ID); len(e) != 0 {
+		t.Errorf("edits of a tombstone: %+v", e)
+	}
+}

@@ -50,10 +50,17 @@ func firstLine(s string) string {
 	return strings.TrimSuffix(s, "\r")
 }
 
-// quoteText is the row above a reply.
+// quoteText is the row above a reply. The author and first line of the
+// message answered are shown as such only when it is in the history;
+// else the quote is the sender's fallback, which could put any words in
+// anyone's mouth, and the row says it is only quoted.
 func quoteText(r *chat.ReplyInfo) string {
 	quote := firstLine(r.Quote)
 	switch {
+	case r.StoreID == 0 && r.Author != "" && quote != "":
+		return "↱ in reply to " + firstLine(r.Author) + ", quoted as: " + quote
+	case r.StoreID == 0 && quote != "":
+		return "↱ quoted as: " + quote
 	case r.Author != "" && quote != "":
 		return "↱ " + firstLine(r.Author) + ": " + quote
 	case r.Author != "":

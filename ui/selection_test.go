@@ -473,6 +473,28 @@ func TestSizesAndEmojis(t *testing.T) {
 	}
 }
 
+// The quote row names the author and the first line of the answered
+// message only when it is in the history (what the store has, not what
+// the sender says it said); a quote only the sender vouches for says so,
+// so that no one can put words in another's mouth.
+func TestQuoteTextSaysWhoVouchesForIt(t *testing.T) {
+	for _, tc := range []struct {
+		r    chat.ReplyInfo
+		want string
+	}{
+		{chat.ReplyInfo{StoreID: 5, Author: "alice", Quote: "lunch?"}, "↱ alice: lunch?"},
+		{chat.ReplyInfo{StoreID: 5, Author: "alice"}, "↱ in reply to alice"},
+		{chat.ReplyInfo{Author: "alice", Quote: "I never said this"}, "↱ in reply to alice, quoted as: I never said this"},
+		{chat.ReplyInfo{Quote: "alice: I never said this"}, "↱ quoted as: alice: I never said this"},
+		{chat.ReplyInfo{Author: "alice"}, "↱ in reply to alice"},
+		{chat.ReplyInfo{}, "↱ in reply to an earlier message"},
+	} {
+		if got := quoteText(&tc.r); got != tc.want {
+			t.Errorf("quoteText(%+v) = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}
+
 // Without colour (NO_COLOR) the selection still shows: reverse video is
 // an attribute, not a colour.
 func TestSelectionShowsWithoutColour(t *testing.T) {

@@ -555,6 +555,35 @@ func TestSelectionShowsRemoteTextInertly(t *testing.T) {
 	h.waitFor("nothing done")
 }
 
+// A flood of distinct reactions on one message (an occupant changing
+// nick between sets, in a room without occupant-ids; many accounts)
+// takes a bounded number of rows: the most given are shown, ours always,
+// and how many more there are.
+func TestReactionFloodIsBounded(t *testing.T) {
+	var rs []chat.Reaction
+	for i := 0; i < 5000; i++ {
+		rs = append(rs, chat.Reaction{Emoji: string(rune(0x4e00 + i)), Count: 1})
+	}
+	rs[10].Count, rs[4000].Count = 7, 3
+	rs[4999].Own = true
+	var b strings.Builder
+	for _, c := range reactionClusters(rs) {
+		b.WriteString(string(c.runes))
+	}
+	got := b.String()
+	for _, want := range []string{string(rune(0x4e00+10)) + "\u00a07", string(rune(0x4e00+4000)) + "\u00a03", "[" + string(rune(0x4e00+4999)) + "\u00a01]", "+" + fmt.Sprint(5000-maxShownReactions) + " more"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q missing from the tally", want)
+		}
+	}
+	if n := strings.Count(got, "\u00a0"); n != maxShownReactions {
+		t.Errorf("%d reactions shown, want %d", n, maxShownReactions)
+	}
+	if !strings.HasPrefix(got, string(rune(0x4e00+10))) {
+		t.Errorf("the tally does not start with the most given: %.40q", got)
+	}
+}
+
 // A file's row without a known size; many reactions wrap within the
 // width, none split across rows.
 func TestFileAndReactionRowsFit(t *testing.T) {

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gab-chat/gab/chat"
@@ -39,8 +40,8 @@ func TestRemovedMessageTextDoesNotComeBack(t *testing.T) {
 	from := len(a.r.snapshot())
 	p.Must(t, map[string]any{"cmd": "raw", "xml": `<message to='alice@localhost' type='chat' id='s2'><body>words to take back, again</body><replace xmlns='urn:xmpp:message-correct:0' id='s1'/></message>`})
 	again, _ := peerMsg(t, a, from, "words to take back, again")
-	if again.Note == "" {
-		t.Errorf("the correction of a removed message is shown without a note: %+v", again)
+	if !strings.Contains(again.Note, "removed message") {
+		t.Errorf("the correction of a removed message is shown without its note: %+v", again)
 	}
 	for _, ev := range a.r.snapshot()[from:] {
 		if e, ok := ev.(chat.MessageCorrected); ok {
@@ -83,5 +84,53 @@ func TestRemovedMessageTextDoesNotComeBack(t *testing.T) {
 		if (m.StoreID == rep.StoreID || m.StoreID == late.StoreID) && (m.Reply == nil || m.Reply.Quote != "") {
 			t.Errorf("a reply read back quotes the removed message: %+v", m.Reply)
 		}
+	}
+}
+
+// In a room, a message a moderator removed stays removed when its author
+// then sends a correction of it: the correction is a new message, which
+// the moderator can remove in turn; and a reply quoting the removed
+// message keeps nothing of it.
+func TestRoomModeratedMessageStaysRemoved(t *testing.T) {
+	srv := mucServer(t, "alice", "ada", "bob")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada") // the owner: a moderator
+	bob := srv.StartPeer(t, "bob", "pw")
+	bob.Join(t, tea, "bob")
+	store, err := history.Open(filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	ctx := context.Background()
+
+	bob.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "rude words", "id": "rw1"})
+	rude, _ := peerMsg(t, a, 0, "rude words")
+	ada.Must(t, map[string]any{"cmd": "reply", "type": "groupchat", "to": tea, "id": rude.ArchiveID, "reply_to": tea + "/bob", "quote": "bob: rude words", "body": "please don't"})
+	rep, _ := peerMsg(t, a, 0, "please don't")
+	if rep.Reply == nil || rep.Reply.StoreID != rude.StoreID || rep.Reply.Quote != "rude words" {
+		t.Fatalf("ada's reply: %+v", rep.Reply)
+	}
+	ada.Must(t, map[string]any{"cmd": "moderate", "room": tea, "stanza_id": rude.ArchiveID, "reason": "no"})
+	a.r.wait(t, "the moderation", is(func(e chat.MessageRetracted) bool { return e.StoreID == rude.StoreID && e.Moderated }))
+	from := len(a.r.snapshot())
+	bob.Must(t, map[string]any{"cmd": "raw", "xml": `<message to='` + tea + `' type='groupchat' id='rw2'><body>rude words, again</body><replace xmlns='urn:xmpp:message-correct:0' id='rw1'/></message>`})
+	again, _ := peerMsg(t, a, from, "rude words, again")
+	if !strings.Contains(again.Note, "removed message") || again.StoreID == rude.StoreID {
+		t.Errorf("the correction of a moderated message: %+v", again)
+	}
+	for _, ev := range a.r.snapshot()[from:] {
+		if e, ok := ev.(chat.MessageCorrected); ok {
+			t.Errorf("a moderated message was corrected: %+v", e)
+		}
+	}
+	if m, _, _ := store.Get(ctx, rude.StoreID); m.Body != "" || m.Retracted == nil || !m.Retracted.Moderated {
+		t.Errorf("the tombstone: %+v", m)
+	}
+	if m, _, _ := store.Get(ctx, rep.StoreID); m.Reply.Quote != "" {
+		t.Errorf("the reply keeps the moderated text: %q", m.Reply.Quote)
 	}
 }

@@ -221,6 +221,9 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 	m, ok, err := c.opts.Store.Target(ctx, a.Conv.stored(), a.Target)
 	c.storeFailed(err)
 	if !ok {
+		if a.Archived && a.Kind != actReact {
+			c.orphans.keep(a) // its message may come later, paging back
+		}
 		return nil, true
 	}
 	switch a.Kind {
@@ -527,4 +530,62 @@ func (m *outgoing) storedReply() history.Reply {
 		return history.Reply{}
 	}
 	return history.Reply{ID: m.reply.id, To: m.reply.to, Quote: m.reply.quote}
+}
+
+// orphanSet keeps, bounded, the retractions and moderations read from an
+// archive that name a message not stored: paging back through a room's
+// archive brings the newer page, and so the removal, before the message.
+type orphanSet struct {
+	byKey map[string]actionIn
+	order []string
+}
+
+// maxOrphans bounds the removals kept for messages not (yet) stored.
+const maxOrphans = 2000
+
+func orphanKey(conv Conv, id string) string {
+	return string(conv.Kind) + "\x00" + conv.JID + "\x00" + id
+}
+
+func (o *orphanSet) keep(a actionIn) {
+	k := orphanKey(a.Conv, a.Target)
+	if o.byKey == nil {
+		o.byKey = map[string]actionIn{}
+	}
+	if _, ok := o.byKey[k]; !ok {
+		o.order = append(o.order, k)
+	}
+	o.byKey[k] = a
+	if len(o.order) > maxOrphans {
+		delete(o.byKey, o.order[0])
+		o.order = o.order[1:]
+	}
+}
+
+// adoptRemoval applies to m, a room message just stored from the archive
+// (paging back), a removal of it read earlier: the same judgement as
+// when the message is stored first. Reader goroutine.
+func (c *Client) adoptRemoval(ctx context.Context, conv Conv, m *history.Message) {
+	if len(c.orphans.byKey) == 0 || m.ArchiveID == "" {
+		return
+	}
+	k := orphanKey(conv, m.ArchiveID)
+	a, ok := c.orphans.byKey[k]
+	if !ok {
+		return
+	}
+	delete(c.orphans.byKey, k)
+	t := history.Tombstone{Time: a.Time}
+	switch a.Kind {
+	case actRetract:
+		if !c.mayRetract(a, *m) {
+			return
+		}
+	case actModerate:
+		t.Moderated, t.By, t.Reason = true, a.By, a.Reason
+	default:
+		return
+	}
+	_, err := c.opts.Store.Retract(ctx, m.ID, t)
+	c.storeFailed(err)
 }

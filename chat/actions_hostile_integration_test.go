@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +133,54 @@ func TestRoomModeratedMessageStaysRemoved(t *testing.T) {
 	}
 	if m, _, _ := store.Get(ctx, rep.StoreID); m.Reply.Quote != "" {
 		t.Errorf("the reply keeps the moderated text: %q", m.Reply.Quote)
+	}
+}
+
+// Paging back into a room's archive brings a message after its retraction
+// (the newer page comes first): the retraction, kept from the newer page,
+// is applied to it when it comes, so the removed text does not come back.
+func TestRoomPagingBackBringsRetractedMessageRemoved(t *testing.T) {
+	srv := mucServer(t, "alice", "ada")
+	tea := xmpptest.Room("tea")
+	ada := srv.StartPeer(t, "ada", "pw")
+	ada.Join(t, tea, "ada")
+	mark := ada.Mark()
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "take this back"})
+	said := groupchatOf(t, ada, mark, "take this back")
+	for i := 1; i <= 104; i++ {
+		ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": fmt.Sprintf("m%d", i)})
+	}
+	ada.Must(t, map[string]any{"cmd": "retract", "type": "groupchat", "to": tea, "id": said.Get("stanza_id")})
+	mark = ada.Mark()
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": tea, "body": "last"})
+	groupchatOf(t, ada, mark, "last")
+
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	joinRoom(t, a, tea, "alice", "")
+	a.r.wait(t, "the catch-up", is(func(e chat.RoomCatchUp) bool { return e.Room == tea }))
+	rows := roomRows(t, store, tea)
+	if len(rows) == 0 || strings.HasPrefix(rows[0].Body, "take") {
+		t.Fatalf("the catch-up stored %d rows, from %+v", len(rows), rows)
+	}
+	id := a.c.Do(chat.LoadHistory{Conv: chat.RoomConv(tea), Before: rows[0].ID, Limit: 50})
+	page := a.r.wait(t, "the older page", is(func(e chat.HistoryLoaded) bool { return e.Conv == chat.RoomConv(tea) })).(chat.HistoryLoaded)
+	a.r.wait(t, "the page's answer", answerOf(id))
+	for _, m := range page.Messages {
+		if strings.Contains(m.Body, "take this back") {
+			t.Errorf("the retracted text came back: %+v", m)
+		}
+	}
+	found := false
+	for _, m := range roomRows(t, store, tea) {
+		if m.ArchiveID == said.Get("stanza_id") {
+			found = true
+			if m.Body != "" || m.Retracted == nil {
+				t.Errorf("the retracted message paged back: %+v", m)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("the retracted message was not paged back (%d messages in the page)", len(page.Messages))
 	}
 }

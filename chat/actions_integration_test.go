@@ -394,6 +394,10 @@ func TestRoomMessageActions(t *testing.T) {
 	// gab as the owner of a room of its own moderates bob's message.
 	den := xmpptest.Room("den")
 	joinRoom(t, a, den, "alice", "")
+	// The room is locked until its instant configuration, which gab sends
+	// after the join: a message reflected after it says it is open.
+	opened := sendAndWait(t, a, chat.SendMessage{Conv: chat.RoomConv(den), Body: "the den is open"})
+	a.r.wait(t, "the den open", is(func(e chat.DeliveryChanged) bool { return e.ID == opened.ID && e.State == chat.DeliveryReceived }))
 	bob.Join(t, den, "bob")
 	bob.Must(t, map[string]any{"cmd": "groupchat", "room": den, "body": "rude words"})
 	rude, _ := peerMsg(t, a, 0, "rude words")

@@ -132,7 +132,7 @@ func validReaction(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || unicode.IsSpace(r) || r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || isBidiFormat(r) {
 			return false
 		}
 	}
@@ -266,7 +266,24 @@ func fileAt(u string, httpsOnly bool) *FileInfo {
 	if name == "." || name == "/" || name == "" {
 		return nil
 	}
-	return &FileInfo{URL: u, Name: clip(name), Size: -1}
+	return &FileInfo{URL: u, Name: clip(strings.Map(nameRune, name)), Size: -1}
+}
+
+// nameRune keeps a file name's characters but controls and direction
+// formatting, decoded from the URL, which would change how the name
+// reads ("invoice.pdf%0A.exe" shown as "invoice.pdf"): those become
+// U+FFFD.
+func nameRune(r rune) rune {
+	if unicode.IsControl(r) || isBidiFormat(r) {
+		return utf8.RuneError
+	}
+	return r
+}
+
+// isBidiFormat reports the characters that change the direction of the
+// text around them: marks, embeddings, overrides and isolates.
+func isBidiFormat(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // retractFallback is the body a retraction carries for clients that know

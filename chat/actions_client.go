@@ -66,7 +66,7 @@ func (c *Client) authorOf(m history.Message) (to, shown string) {
 
 // resolveReply finds the message a reply answers in the store: its row,
 // its author, and its first line as the quote (the sender's fallback
-// quote stays where it is not stored, or is a tombstone). Reader
+// quote stays where it is not stored; none is kept of a removed one). Reader
 // goroutine, or Run's reading history.
 func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
 	if r == nil {
@@ -82,10 +82,10 @@ func (c *Client) resolveReply(ctx context.Context, conv Conv, r *ReplyInfo) {
 	}
 	r.StoreID = m.ID
 	_, r.Author = c.authorOf(m)
-	if m.Retracted == nil {
-		if q := firstLine(m.Body); q != "" {
-			r.Quote = q
-		}
+	if m.Retracted != nil {
+		r.Quote = "" // its text is gone, the sender's copy of it too
+	} else if q := firstLine(m.Body); q != "" {
+		r.Quote = q
 	}
 }
 
@@ -219,6 +219,9 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 	m, ok, err := c.opts.Store.Target(ctx, a.Conv.stored(), a.Target)
 	c.storeFailed(err)
 	if !ok {
+		if a.Archived && a.Kind != actReact {
+			c.orphans.keep(a) // its message may come later, paging back
+		}
 		return nil, true
 	}
 	switch a.Kind {
@@ -236,6 +239,7 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 		}
 		done, err := c.opts.Store.Retract(ctx, m.ID, history.Tombstone{Time: a.Time})
 		c.storeFailed(err)
+		c.removed(a.Conv, m)
 		if !done {
 			return nil, true
 		}
@@ -243,6 +247,7 @@ func (c *Client) applyAction(ctx context.Context, sess *xmpp.Session, a actionIn
 	case actModerate:
 		done, err := c.opts.Store.Retract(ctx, m.ID, history.Tombstone{Moderated: true, By: a.By, Reason: a.Reason, Time: a.Time})
 		c.storeFailed(err)
+		c.removed(a.Conv, m)
 		if !done {
 			return nil, true
 		}
@@ -448,6 +453,9 @@ func (c *Client) retract(ctx context.Context, sess *xmpp.Session, cmd RetractMes
 	if err := sess.Send(el); err != nil {
 		return err
 	}
+	if m.OriginID != "" {
+		c.out.drop(m.OriginID) // never sent again after its retraction
+	}
 	done, err := c.opts.Store.Retract(ctx, m.ID, history.Tombstone{Time: time.Now()})
 	if err != nil {
 		return fmt.Errorf("sent, but could not record it in history: %w", err)
@@ -527,4 +535,62 @@ func (m *outgoing) storedReply() history.Reply {
 		return history.Reply{}
 	}
 	return history.Reply{ID: m.reply.id, To: m.reply.to, Quote: m.reply.quote}
+}
+
+// orphanSet keeps, bounded, the retractions and moderations read from an
+// archive that name a message not stored: paging back through a room's
+// archive brings the newer page, and so the removal, before the message.
+type orphanSet struct {
+	byKey map[string]actionIn
+	order []string
+}
+
+// maxOrphans bounds the removals kept for messages not (yet) stored.
+const maxOrphans = 2000
+
+func orphanKey(conv Conv, id string) string {
+	return string(conv.Kind) + "\x00" + conv.JID + "\x00" + id
+}
+
+func (o *orphanSet) keep(a actionIn) {
+	k := orphanKey(a.Conv, a.Target)
+	if o.byKey == nil {
+		o.byKey = map[string]actionIn{}
+	}
+	if _, ok := o.byKey[k]; !ok {
+		o.order = append(o.order, k)
+	}
+	o.byKey[k] = a
+	if len(o.order) > maxOrphans {
+		delete(o.byKey, o.order[0])
+		o.order = o.order[1:]
+	}
+}
+
+// adoptRemoval applies to m, a room message just stored from the archive
+// (paging back), a removal of it read earlier: the same judgement as
+// when the message is stored first. Reader goroutine.
+func (c *Client) adoptRemoval(ctx context.Context, conv Conv, m *history.Message) {
+	if len(c.orphans.byKey) == 0 || m.ArchiveID == "" {
+		return
+	}
+	k := orphanKey(conv, m.ArchiveID)
+	a, ok := c.orphans.byKey[k]
+	if !ok {
+		return
+	}
+	delete(c.orphans.byKey, k)
+	t := history.Tombstone{Time: a.Time}
+	switch a.Kind {
+	case actRetract:
+		if !c.mayRetract(a, *m) {
+			return
+		}
+	case actModerate:
+		t.Moderated, t.By, t.Reason = true, a.By, a.Reason
+	default:
+		return
+	}
+	_, err := c.opts.Store.Retract(ctx, m.ID, t)
+	c.storeFailed(err)
 }

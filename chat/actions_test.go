@@ -226,3 +226,23 @@ func TestActionFeaturesAdvertised(t *testing.T) {
 		}
 	}
 }
+
+// A shared file's name is the last segment of its URL's path, decoded: a
+// line break, escape or direction override encoded in the URL does not
+// become part of the name shown (where "invoice.pdf%0A.exe" would read
+// "invoice.pdf").
+func TestFileNameHoldsNoControls(t *testing.T) {
+	for url, want := range map[string]string{
+		"https://h.localhost/a/invoice.pdf%0A.exe":     "invoice.pdf\ufffd.exe",
+		"https://h.localhost/a/x%1b%5d8%3b%3by.pdf":    "x\ufffd]8;;y.pdf",
+		"https://h.localhost/a/%E2%80%AEfdp.exe":       "\ufffdfdp.exe",
+		"https://h.localhost/a/%C2%9B31mred.png":       "\ufffd31mred.png",
+		"https://h.localhost/a/report%202026.pdf":      "report 2026.pdf",
+		"https://h.localhost/a/%F0%9F%91%8D-thumb.jpg": "👍-thumb.jpg",
+	} {
+		f := fileAt(url, true)
+		if f == nil || f.Name != want || f.URL != url {
+			t.Errorf("fileAt(%q) = %+v, want the name %q", url, f, want)
+		}
+	}
+}

@@ -85,6 +85,9 @@ type Client struct {
 	// lastIn is, per conversation, the newest message received in it in
 	// this run: what a correction may replace. Reader goroutine only.
 	lastIn map[lastKey]lastReceived
+	// orphans are removals from an archive whose message is not stored
+	// (yet): paging back brings it after them. Reader goroutine only.
+	orphans orphanSet
 
 	mu       sync.Mutex
 	queue    []queued

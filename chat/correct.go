@@ -18,6 +18,9 @@ type lastReceived struct {
 	// occupant is the XEP-0421 occupant-id of its author in a room that
 	// gives them: the occupant, not the nick, may correct it.
 	occupant string
+	// removed: it was retracted or moderated, and stays removed (a
+	// correction of it is a new message).
+	removed bool
 }
 
 // lastKey is whose last message a correction may replace: in a chat,
@@ -43,6 +46,24 @@ func keyOf(conv Conv, occupantID, from string) lastKey {
 // correctionNote is shown with a correction that may not correct: it is a
 // message of its own.
 const correctionNote = "sent as a correction of an earlier message; only the last message can be corrected, from the same device, so it is shown as a new one"
+
+// removedNote is shown with a correction of a removed message: a removed
+// message stays removed, and the correction is a message of its own.
+const removedNote = "sent as a correction of a removed message, so it is shown as a new one"
+
+// removed notes that the stored message m was retracted or moderated: if
+// it is its author's last, a correction of it may not bring its text
+// back. Reader goroutine only.
+func (c *Client) removed(conv Conv, m history.Message) {
+	if m.Direction != history.In {
+		return
+	}
+	key := keyOf(conv, m.OccupantID, m.From)
+	if last, ok := c.lastIn[key]; ok && last.id == m.StanzaID {
+		last.removed = true
+		c.lastIn[key] = last
+	}
+}
 
 // received notes m as the newest message in its conversation. Reader
 // goroutine only.
@@ -73,13 +94,18 @@ func (c *Client) correction(ctx context.Context, sess *xmpp.Session, mc MessageC
 		}
 		c.storeFailed(err)
 		if found {
-			last, ok = lastReceived{id: m.StanzaID, from: m.From, occupant: m.OccupantID}, true
+			last, ok = lastReceived{id: m.StanzaID, from: m.From, occupant: m.OccupantID, removed: m.Retracted != nil}, true
 			c.lastIn[key] = last
 		}
 	}
 	if !ok || !mayCorrect(last, mc) {
 		m := mc.AsMessage
 		m.Note = correctionNote
+		return m, true
+	}
+	if last.removed {
+		m := mc.AsMessage
+		m.Note = removedNote
 		return m, true
 	}
 	mc.ReplaceID = last.id

@@ -1019,7 +1019,11 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 			if own {
 				m.State = history.StateSent
 			}
-			c.storeFailed(c.opts.Store.Append([]*history.Message{m}))
+			err := c.opts.Store.Append([]*history.Message{m})
+			c.storeFailed(err)
+			if err == nil {
+				c.adoptRemoval(ctx, conv, m)
+			}
 		}
 		return nil, false
 	}

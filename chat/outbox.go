@@ -348,6 +348,14 @@ func (o *outbox) set(id, state string) (conv Conv, ok bool) {
 	return conv, true
 }
 
+// drop forgets a message we retracted: it is not sent (again), and what
+// the server or the peer says of it changes nothing.
+func (o *outbox) drop(id string) {
+	o.mu.Lock()
+	delete(o.live, id)
+	o.mu.Unlock()
+}
+
 func (o *outbox) settle(id string, conv Conv, state string) {
 	o.settled[id] = settledMsg{conv, state}
 	o.ring = append(o.ring, id)

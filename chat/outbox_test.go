@@ -45,6 +45,22 @@ func TestOutboxStatesOnlyMoveForward(t *testing.T) {
 	}
 }
 
+// A message retracted while it waits in the outbox (not yet sent, or
+// not yet confirmed) is not sent again: its retraction went out after it.
+func TestRetractedMessageLeavesTheOutbox(t *testing.T) {
+	o := newOutbox(nil)
+	o.add(&outgoing{id: "m1", to: "b@x"}, "a@x")
+	o.add(&outgoing{id: "m2", to: "b@x"}, "a@x")
+	o.set("m1", DeliveryUnacked)
+	o.drop("m1")
+	if un := o.unsent(false); len(un) != 1 || un[0].id != "m2" {
+		t.Fatalf("unsent after a retraction: %+v", un)
+	}
+	if _, ok := o.set("m1", DeliverySent); ok {
+		t.Fatal("a retracted message still has a delivery state to change")
+	}
+}
+
 // flakyStore is an outbox store whose first read fails.
 type flakyStore struct {
 	mu    sync.Mutex

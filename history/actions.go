@@ -180,8 +180,8 @@ func (s *Store) SetReactions(ctx context.Context, id int64, reactor string, emoj
 }
 
 // Retract leaves a tombstone for the message with row id: its text, the
-// texts its corrections replaced, its quote and file, and its reactions
-// are removed (the search index follows the text), who removed it and
+// texts its corrections replaced, its quote and file, its reactions, and
+// the quotes of the replies to it are removed (the search index follows the text), who removed it and
 // why are kept. It reports false when it was retracted already.
 func (s *Store) Retract(ctx context.Context, id int64, t Tombstone) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -201,9 +201,14 @@ func (s *Store) Retract(ctx context.Context, id int64, t Tombstone) (bool, error
 		return false, err
 	}
 	for _, q := range []string{
-		`UPDATE messages SET body = '', reply_quote = '', file_url = '', file_name = '', file_size = -1, file_type = '' WHERE id = ?`,
-		`DELETE FROM edits WHERE message = ?`,
-		`DELETE FROM reactions WHERE message = ?`,
+		// The quotes of the replies to it in its conversation, which name
+		// it by one of its ids, are copies of its text.
+		`UPDATE messages SET reply_quote = '' FROM (SELECT peer, kind, stanza_id, origin_id, archive_id FROM messages WHERE id = ?1) AS t
+			WHERE messages.peer = t.peer AND messages.kind = t.kind AND messages.reply_id != '' AND messages.reply_quote != ''
+			AND messages.reply_id IN (t.stanza_id, t.origin_id, t.archive_id)`,
+		`UPDATE messages SET body = '', reply_quote = '', file_url = '', file_name = '', file_size = -1, file_type = '' WHERE id = ?1`,
+		`DELETE FROM edits WHERE message = ?1`,
+		`DELETE FROM reactions WHERE message = ?1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return false, err

@@ -148,6 +148,37 @@ func TestTargetInAChat(t *testing.T) {
 	}
 }
 
+// Retracting a message removes the copies of its text in the quotes of
+// the replies to it, in its conversation (whichever of its ids they name),
+// and only there.
+func TestRetractClearsQuotesOfReplies(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	orig := &Message{Peer: "bob@x", Direction: In, From: "bob@x/r", Body: "the secret", StanzaID: "id1", OriginID: "o1"}
+	byID := &Message{Peer: "bob@x", Direction: In, From: "bob@x/r", Body: "ok", StanzaID: "id2", Reply: Reply{ID: "id1", Quote: "the secret"}}
+	byOrigin := &Message{Peer: "bob@x", Direction: Out, Body: "yes", StanzaID: "id3", Reply: Reply{ID: "o1", Quote: "the secret"}}
+	other := &Message{Peer: "carol@x", Direction: In, From: "carol@x/r", Body: "hm", StanzaID: "id4", Reply: Reply{ID: "id1", Quote: "carol's own"}}
+	if err := s.Append([]*Message{orig, byID, byOrigin, other}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Retract(ctx, orig.ID, Tombstone{}); !ok || err != nil {
+		t.Fatalf("Retract: %v %v", ok, err)
+	}
+	for _, tc := range []struct {
+		m     *Message
+		quote string
+	}{{byID, ""}, {byOrigin, ""}, {other, "carol's own"}} {
+		m, _, err := s.Get(ctx, tc.m.ID)
+		if err != nil || m.Reply.Quote != tc.quote || m.Reply.ID != tc.m.Reply.ID {
+			t.Errorf("reply %s: quote %q (id %q), want %q (%v)", tc.m.StanzaID, m.Reply.Quote, m.Reply.ID, tc.quote, err)
+		}
+	}
+}
+
 // A page of 100 messages of which every other one has reactions from
 // three reactors and every tenth is a tombstone: what the tally and the
 // tombstones add to reading a page (compare BenchmarkBeforePage).
@@ -187,5 +218,54 @@ func BenchmarkBeforePageWithActions(b *testing.B) {
 		if err != nil || len(page) != 100 || len(page[2].Reactions) != 4 || page[0].Retracted == nil {
 			b.Fatalf("%d messages, %v", len(page), err)
 		}
+	}
+}
+
+// A retracted message is never sent again: the outbox does not list it,
+// whatever its delivery state.
+func TestRetractedLeavesTheOutbox(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	gone := &Message{Peer: "b@x", Direction: Out, Body: "oops", OriginID: "o1", StanzaID: "o1", State: StateUnacked}
+	kept := &Message{Peer: "b@x", Direction: Out, Body: "fine", OriginID: "o2", StanzaID: "o2", State: StatePending}
+	if err := s.Append([]*Message{gone, kept}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Retract(ctx, gone.ID, Tombstone{}); !ok || err != nil {
+		t.Fatalf("Retract: %v %v", ok, err)
+	}
+	un, err := s.Unsent(ctx)
+	if err != nil || len(un) != 1 || un[0].ID != kept.ID {
+		t.Fatalf("unsent after a retraction: %+v %v", un, err)
+	}
+}
+
+// A correction does not write into a tombstone.
+func TestCorrectLeavesATombstoneAlone(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := &Message{Peer: "b@x", Direction: In, From: "b@x/r", Body: "said", StanzaID: "s1"}
+	if err := s.Append([]*Message{m}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Retract(ctx, m.ID, Tombstone{}); !ok || err != nil {
+		t.Fatalf("Retract: %v %v", ok, err)
+	}
+	if s.Correct(ctx, Correction{Conv: Conv{Peer: "b@x"}, Direction: In, ReplaceID: "s1", Body: "said again"}) {
+		t.Error("a tombstone was corrected")
+	}
+	if got, _, _ := s.Get(ctx, m.ID); got.Body != "" || got.Retracted == nil {
+		t.Errorf("the tombstone after a correction: %+v", got)
+	}
+	if e, _ := s.Edits(ctx, m.ID); len(e) != 0 {
+		t.Errorf("edits of a tombstone: %+v", e)
 	}
 }

@@ -584,9 +584,10 @@ func (s *Store) Before(ctx context.Context, c Conv, beforeID int64, n int) ([]Me
 }
 
 // Unsent returns outgoing messages not yet confirmed by the server
-// (pending or unacked), oldest first: the outbox.
+// (pending or unacked), oldest first: the outbox. A retracted message is
+// not among them: it is never sent again.
 func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
-	return s.query(ctx, `WHERE state IN ('pending', 'unacked') AND direction = 'out' ORDER BY id`)
+	return s.query(ctx, `WHERE state IN ('pending', 'unacked') AND direction = 'out' AND id NOT IN (SELECT message FROM tombstones) ORDER BY id`)
 }
 
 // SetState records the delivery state of the outgoing message with
@@ -848,7 +849,8 @@ type Correction struct {
 // room by the occupant c.OccupantID, where the room gives ids), and
 // marks it edited; the text it replaces is kept (see Edits). It reports
 // false when there is no such message: a correction names a message its
-// sender sent, so one naming anybody else's changes nothing.
+// sender sent, so one naming anybody else's changes nothing; nor does one
+// naming a removed message (it stays removed).
 func (s *Store) Correct(ctx context.Context, c Correction) bool {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -858,7 +860,8 @@ func (s *Store) Correct(ctx context.Context, c Correction) bool {
 	var id int64
 	var old string
 	err = tx.QueryRowContext(ctx, `SELECT id, body FROM messages WHERE id =
-		(SELECT max(id) FROM messages WHERE peer = ? AND kind = ? AND direction = ? AND stanza_id = ? AND occupant_id = ?)`,
+		(SELECT max(id) FROM messages WHERE peer = ? AND kind = ? AND direction = ? AND stanza_id = ? AND occupant_id = ?)
+		AND id NOT IN (SELECT message FROM tombstones)`,
 		c.Conv.Peer, c.Conv.kind(), c.Direction, c.ReplaceID, c.OccupantID).Scan(&id, &old)
 	if err != nil {
 		return false

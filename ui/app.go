@@ -404,6 +404,8 @@ func (a *App) apply(it item) {
 			}
 			a.notify.message(it.account, e, name, c != nil && i == a.state.Active)
 		}
+	case chat.MessageRetracted:
+		a.notify.retracted(it.account, e)
 	case chat.InvitationReceived:
 		a.noteInvitation(it.account, e)
 	case chat.RoomJoined:

@@ -221,16 +221,22 @@ func (c *Conversation) addHistory(lines []Line) {
 func (c *Conversation) correct(id string, kind LineKind, body string) {
 	for i := len(c.Lines) - 1; i >= 0; i-- {
 		if l := &c.Lines[i]; l.ID == id && l.Kind == kind {
-			l.Body, l.Edited, l.wrapped, l.Spans = body, true, nil, nil
+			if l.Retracted == nil { // a removed message stays removed
+				l.Body, l.Edited, l.wrapped, l.Spans = body, true, nil, nil
+			}
 			return
 		}
 	}
 }
 
-// lastOwn is the newest message we sent in c that can be corrected.
+// lastOwn is the newest message we sent in c that can be corrected:
+// none when the newest was removed (a correction names the last message).
 func (c *Conversation) lastOwn() *Line {
 	for i := len(c.Lines) - 1; i >= 0; i-- {
 		if l := &c.Lines[i]; l.Kind == LineOut && l.ID != "" {
+			if l.Retracted != nil {
+				return nil
+			}
 			return l
 		}
 	}

@@ -59,6 +59,14 @@ func (s *State) applyAction(account, prefix string, ev chat.Event) {
 		if l != nil {
 			l.retract(e.Conv, e.Retraction)
 		}
+		// The quotes of the replies to it are copies of its text.
+		for i := range c.Lines {
+			if r := c.Lines[i].Reply; r != nil && e.StoreID != 0 && r.StoreID == e.StoreID && r.Quote != "" {
+				q := *r
+				q.Quote = ""
+				c.Lines[i].Reply, c.Lines[i].wrapped = &q, nil
+			}
+		}
 	case chat.ActionRefused:
 		text := "refused from " + e.From + ": " + e.What
 		if c, _ := s.Find(account, e.Conv); c != nil {

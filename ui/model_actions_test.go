@@ -118,7 +118,9 @@ func TestReplyQuoteNamesAuthorAsShown(t *testing.T) {
 		Reply: &chat.ReplyInfo{ID: "m9", Quote: "mine", Author: "me@x"}})
 	s.Apply("a", chat.MessageSent{Conv: conv, ID: "m3", Body: "re", Time: now, StoreID: 3,
 		Reply: &chat.ReplyInfo{StoreID: 1, ID: "m1", Quote: "re", Author: "bob@x"}})
-	for i, want := range []string{"↱ Bob: old", "↱ me: mine", "↱ Bob: re"} {
+	// The first two name messages not stored here: their quotes are the
+	// sender's word for it, and say so.
+	for i, want := range []string{"↱ in reply to Bob, quoted as: old", "↱ in reply to me, quoted as: mine", "↱ Bob: re"} {
 		if got := quoteText(c.Lines[i].Reply); got != want {
 			t.Errorf("chat line %d: quote %q, want %q", i, got, want)
 		}
@@ -155,5 +157,36 @@ func TestModeratorNamedByNick(t *testing.T) {
 		if l := c.Lines[i]; l.Retracted == nil || tombstone(l.Retracted) != want {
 			t.Errorf("line %d: %+v, want %q", i, l.Retracted, want)
 		}
+	}
+}
+
+// A removed message's text leaves the screen everywhere: the quote of a
+// reply to it goes (the reply says whom it answers), and a correction
+// naming it afterwards does not bring text back into its tombstone; and
+// when our last message is removed, Up has none to correct (a correction
+// names the last message).
+func TestRemovedMessageLeavesNoText(t *testing.T) {
+	s := NewState([]*Account{{Name: "a"}})
+	conv := chat.ChatWith("bob@x")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, _ := s.Open("a", conv)
+	s.Apply("a", chat.MessageReceived{Conv: conv, ID: "m1", From: "bob@x/pc", Bare: "bob@x", Body: "the secret", Time: now, StoreID: 1})
+	reply := &chat.ReplyInfo{StoreID: 1, ID: "m1", Quote: "the secret", Author: "bob@x"}
+	s.Apply("a", chat.MessageSent{Conv: conv, ID: "m2", Body: "noted", Time: now.Add(time.Second), StoreID: 2, Reply: reply})
+	s.Apply("a", chat.MessageSent{Conv: conv, ID: "m3", Body: "mine", Time: now.Add(2 * time.Second), StoreID: 3})
+	s.Apply("a", chat.MessageRetracted{Conv: conv, StoreID: 1, ID: "m1"})
+	if r := c.Lines[1].Reply; r == nil || r.Quote != "" || r.Author != "bob@x" || r.StoreID != 1 {
+		t.Errorf("the reply to a removed message: %+v", r)
+	}
+	if reply.Quote != "the secret" {
+		t.Errorf("the event's reply was changed in place")
+	}
+	s.Apply("a", chat.MessageCorrected{Conv: conv, ReplaceID: "m1", NewID: "m4", Body: "the secret, again"})
+	if l := c.Lines[0]; l.Body != "" || l.Retracted == nil {
+		t.Errorf("a correction wrote into a tombstone: %+v", l)
+	}
+	s.Apply("a", chat.MessageRetracted{Conv: conv, StoreID: 3, ID: "m3"})
+	if l := c.lastOwn(); l != nil {
+		t.Errorf("Up corrects %+v, after our last message was removed", l)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -50,10 +51,17 @@ func firstLine(s string) string {
 	return strings.TrimSuffix(s, "\r")
 }
 
-// quoteText is the row above a reply.
+// quoteText is the row above a reply. The author and first line of the
+// message answered are shown as such only when it is in the history;
+// else the quote is the sender's fallback, which could put any words in
+// anyone's mouth, and the row says it is only quoted.
 func quoteText(r *chat.ReplyInfo) string {
 	quote := firstLine(r.Quote)
 	switch {
+	case r.StoreID == 0 && r.Author != "" && quote != "":
+		return "↱ in reply to " + firstLine(r.Author) + ", quoted as: " + quote
+	case r.StoreID == 0 && quote != "":
+		return "↱ quoted as: " + quote
 	case r.Author != "" && quote != "":
 		return "↱ " + firstLine(r.Author) + ": " + quote
 	case r.Author != "":
@@ -109,11 +117,46 @@ func sizeText(n int64) string {
 	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
+// maxShownReactions is the most distinct reactions shown under one
+// message: a flood of them (from many accounts, or an occupant changing
+// nick in a room without occupant-ids) would otherwise take the screen.
+const maxShownReactions = 24
+
+// shownReactions are the reactions a tally shows: all of them, or when
+// there are more than maxShownReactions, ours and then the most given, in
+// their order, and how many are left out.
+func shownReactions(rs []chat.Reaction) ([]chat.Reaction, int) {
+	if len(rs) <= maxShownReactions {
+		return rs, 0
+	}
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ra, rb := rs[order[a]], rs[order[b]]
+		if ra.Own != rb.Own {
+			return ra.Own
+		}
+		return ra.Count > rb.Count
+	})
+	keep := order[:maxShownReactions]
+	sort.Ints(keep)
+	out := make([]chat.Reaction, len(keep))
+	for i, k := range keep {
+		out[i] = rs[k]
+	}
+	// The most given first, as the tally is read from the left.
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Count > out[b].Count })
+	return out, len(rs) - maxShownReactions
+}
+
 // reactionClusters is the tally under a message, our own in brackets (a
 // mark that needs no colour): "👍 3  [❤ 1]".
-func reactionClusters(rs []chat.Reaction) []cluster {
+func reactionClusters(all []chat.Reaction) []cluster {
 	var out []cluster
 	gap := clusters("  ")
+	rs, more := shownReactions(all)
 	for i, r := range rs {
 		if i > 0 {
 			out = append(out, gap...)
@@ -129,6 +172,10 @@ func reactionClusters(rs []chat.Reaction) []cluster {
 			one = append(one, clusters("]")...)
 		}
 		out = append(out, one...)
+	}
+	if more > 0 {
+		out = append(out, gap...)
+		out = append(out, clusters("+"+strconv.Itoa(more)+" more")...)
 	}
 	return out
 }

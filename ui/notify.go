@@ -24,6 +24,8 @@ const notifyTimeout = 10 * time.Second
 type note struct {
 	account, from, name, body string
 	prompt                    string
+	conv                      chat.Conv // a message's conversation,
+	storeID                   int64     // and its store row (0: none)
 }
 
 // notifier tells of messages that arrive in a tab not in view or while the
@@ -61,7 +63,17 @@ func (n *notifier) message(account string, e chat.MessageReceived, name string, 
 	if e.Archived || n.muted[e.Bare] || (active && n.focused.Load()) {
 		return
 	}
-	n.pending = append(n.pending, note{account: account, from: e.Bare, name: name, body: e.Body})
+	n.pending = append(n.pending, note{account: account, from: e.Bare, name: name, body: e.Body, conv: e.Conv, storeID: e.StoreID})
+}
+
+// retracted considers a message removed: if it is to be announced in
+// this batch, it is announced without its text.
+func (n *notifier) retracted(account string, e chat.MessageRetracted) {
+	for i := range n.pending {
+		if x := &n.pending[i]; e.StoreID != 0 && x.storeID == e.StoreID && x.account == account && x.conv == e.Conv {
+			x.body = ""
+		}
+	}
 }
 
 // prompt tells of a question the network asks (a subscription request, a

@@ -296,3 +296,23 @@ func TestNotifyCommandEscapesMarkup(t *testing.T) {
 		t.Errorf("the command was told\n %q\nwant\n %q", got, want)
 	}
 }
+
+// A message removed in the batch that brought it (sent and retracted at
+// once, or moderated straight away) is announced without its text, even
+// with show_body: the notification may not keep what the screen does not.
+func TestNotificationDropsRemovedText(t *testing.T) {
+	n := newNotifier(config.Notify{ShowBody: true})
+	conv := chat.ChatWith("bob@x")
+	n.message("a", chat.MessageReceived{Conv: conv, Bare: "bob@x", Body: "the secret", StoreID: 7}, "bob@x", false)
+	n.message("a", chat.MessageReceived{Conv: chat.ChatWith("carol@x"), Bare: "carol@x", Body: "hello", StoreID: 8}, "carol@x", false)
+	n.retracted("a", chat.MessageRetracted{Conv: conv, StoreID: 7})
+	n.retracted("a", chat.MessageRetracted{Conv: chat.ChatWith("carol@x"), StoreID: 7}) // another conversation's row 7: none here
+	for _, x := range n.pending {
+		if strings.Contains(x.body, "the secret") {
+			t.Errorf("a removed message's text is still to be announced: %+v", x)
+		}
+	}
+	if title, body := n.text(n.pending); !strings.Contains(title, "2 messages") || body != "hello" {
+		t.Errorf("notification %q / %q", title, body)
+	}
+}

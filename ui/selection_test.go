@@ -480,6 +480,28 @@ func TestSizesAndEmojis(t *testing.T) {
 	}
 }
 
+// The quote row names the author and the first line of the answered
+// message only when it is in the history (what the store has, not what
+// the sender says it said); a quote only the sender vouches for says so,
+// so that no one can put words in another's mouth.
+func TestQuoteTextSaysWhoVouchesForIt(t *testing.T) {
+	for _, tc := range []struct {
+		r    chat.ReplyInfo
+		want string
+	}{
+		{chat.ReplyInfo{StoreID: 5, Author: "alice", Quote: "lunch?"}, "↱ alice: lunch?"},
+		{chat.ReplyInfo{StoreID: 5, Author: "alice"}, "↱ in reply to alice"},
+		{chat.ReplyInfo{Author: "alice", Quote: "I never said this"}, "↱ in reply to alice, quoted as: I never said this"},
+		{chat.ReplyInfo{Quote: "alice: I never said this"}, "↱ quoted as: alice: I never said this"},
+		{chat.ReplyInfo{Author: "alice"}, "↱ in reply to alice"},
+		{chat.ReplyInfo{}, "↱ in reply to an earlier message"},
+	} {
+		if got := quoteText(&tc.r); got != tc.want {
+			t.Errorf("quoteText(%+v) = %q, want %q", tc.r, got, tc.want)
+		}
+	}
+}
+
 // Without colour (NO_COLOR) the selection still shows: reverse video is
 // an attribute, not a colour.
 func TestSelectionShowsWithoutColour(t *testing.T) {
@@ -538,6 +560,35 @@ func TestSelectionShowsRemoteTextInertly(t *testing.T) {
 	check()
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 	h.waitFor("nothing done")
+}
+
+// A flood of distinct reactions on one message (an occupant changing
+// nick between sets, in a room without occupant-ids; many accounts)
+// takes a bounded number of rows: the most given are shown, ours always,
+// and how many more there are.
+func TestReactionFloodIsBounded(t *testing.T) {
+	var rs []chat.Reaction
+	for i := 0; i < 5000; i++ {
+		rs = append(rs, chat.Reaction{Emoji: string(rune(0x4e00 + i)), Count: 1})
+	}
+	rs[10].Count, rs[4000].Count = 7, 3
+	rs[4999].Own = true
+	var b strings.Builder
+	for _, c := range reactionClusters(rs) {
+		b.WriteString(string(c.runes))
+	}
+	got := b.String()
+	for _, want := range []string{string(rune(0x4e00+10)) + "\u00a07", string(rune(0x4e00+4000)) + "\u00a03", "[" + string(rune(0x4e00+4999)) + "\u00a01]", "+" + fmt.Sprint(5000-maxShownReactions) + " more"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q missing from the tally", want)
+		}
+	}
+	if n := strings.Count(got, "\u00a0"); n != maxShownReactions {
+		t.Errorf("%d reactions shown, want %d", n, maxShownReactions)
+	}
+	if !strings.HasPrefix(got, string(rune(0x4e00+10))) {
+		t.Errorf("the tally does not start with the most given: %.40q", got)
+	}
 }
 
 // A file's row without a known size; many reactions wrap within the

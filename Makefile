@@ -60,13 +60,14 @@ bench: build test-deps bench-deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./internal/bench -gab ./$(BIN) -idle $(BENCH_IDLE) $(if $(BENCH_CASES),-cases $(BENCH_CASES))
 
-# What only the benchmarks need: Profanity, measured side by side.
+# What only the benchmarks need: Profanity, measured side by side, and
+# curl, whose uploads gab's are compared with.
 bench-deps:
-	@if ! command -v profanity >/dev/null 2>&1; then \
-		echo "installing profanity (measured side by side in make bench)"; \
+	@if ! command -v profanity >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+		echo "installing profanity and curl (measured side by side in make bench)"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 		$$SUDO apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends profanity; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends profanity curl; \
 	fi
 
 # dist/gab-VERSION-OS-ARCH for each platform, and dist/SHA256SUMS.

@@ -319,6 +319,19 @@ func TestUploadOutsideRoomRefused(t *testing.T) {
 	if f, ok := a.r.wait(t, "the answer", answerOf(missing)).(chat.CommandFailed); !ok || !strings.Contains(f.Err.Error(), "no such file") {
 		t.Fatalf("answer: %+v", f)
 	}
+	// Each refusal, like a failure on the way, ends with the upload's last
+	// progress, so that its conversation says so (not only the status line).
+	for _, tc := range []struct {
+		id   uint64
+		conv chat.Conv
+		name string
+	}{{id, chat.RoomConv(xmpptest.Room("nowhere")), "a.bin"}, {missing, chat.ChatWith("peer@localhost"), "nope"}} {
+		ev, at := a.r.waitFrom(t, 0, "the refused upload's last progress", xmpptest.Local, is(func(p chat.UploadProgress) bool { return p.CommandID == tc.id }))
+		_, ans := a.r.waitFrom(t, 0, "the answer", xmpptest.Local, answerOf(tc.id))
+		if p := ev.(chat.UploadProgress); !p.Done || p.Err == nil || p.Conv != tc.conv || p.Name != tc.name || at > ans {
+			t.Fatalf("progress %+v at %d, answer at %d", p, at, ans)
+		}
+	}
 }
 
 // TestIncomingOOBFile: a peer's message sharing a file (body and

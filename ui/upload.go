@@ -38,6 +38,7 @@ func (s *State) applyUpload(a *Account, ev chat.Event) bool {
 			a.Uploads = append(a.Uploads[:i], a.Uploads[i+1:]...)
 		}
 		if p.Err == nil {
+			s.SetStatus(false, "uploaded %s", plainText(p.Name)) // no longer "uploading"
 			return true
 		}
 		kind, text := LineError, "upload failed: "+p.Err.Error()

@@ -291,3 +291,30 @@ func TestUploadStatusFitsEightyColumns(t *testing.T) {
 		chat.UploadProgress{CommandID: 9, Conv: bob, Name: "a rather long holiday video name.mp4", Sent: 1, Total: 15_000_000, Rate: 6_100_000})
 	h.waitFor("│ a rather long hol", "▕░░░░░▏ 0.0/15.0 MB · Ctrl+X: cancel")
 }
+
+// Once an upload has finished, the status line no longer says it is under
+// way: "uploading NAME…", set by /upload, gives way to "uploaded NAME".
+func TestUploadStatusAfterSuccess(t *testing.T) {
+	dir := pathDir(t)
+	t.Setenv("HOME", dir)
+	h := newHarness(t, 100, 24)
+	h.openBob()
+	h.typeText(`/upload ~/my\ file.txt`)
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("│ uploading my file.txt…")
+	var id uint64
+	for i, c := range h.client.commands() {
+		if _, ok := c.(chat.UploadFile); ok {
+			id = uint64(i + 1)
+		}
+	}
+	if id == 0 {
+		t.Fatalf("no upload asked for: %v", h.client.commands())
+	}
+	bob := chat.ChatWith("bob@x")
+	h.send(chat.UploadProgress{CommandID: id, Conv: bob, Name: "my file.txt", Sent: 10, Total: 10, Done: true, URL: "https://up.example/my%20file.txt"})
+	h.waitFor("│ uploaded my file.txt")
+	if strings.Contains(h.screenText(), "uploading") {
+		t.Fatalf("still uploading:\n%s", h.screenText())
+	}
+}

@@ -356,9 +356,9 @@ func (c *Client) requestSlot(ctx context.Context, sess *xmpp.Session, service, n
 	return parseSlot(res)
 }
 
-// parseSlot reads the service's answer: both URLs must be https, and of
-// the PUT's headers only Authorization, Cookie and Expires are kept, without
-// line breaks (XEP-0363 §4).
+// parseSlot reads the service's answer: both URLs must be https, in
+// printable ASCII, and of the PUT's headers only Authorization, Cookie and
+// Expires are kept, without line breaks (XEP-0363 §4).
 func parseSlot(res *xmpp.Element) (slot, error) {
 	s := res.Child(NSUpload, "slot")
 	if s == nil {
@@ -370,6 +370,12 @@ func parseSlot(res *xmpp.Element) (slot, error) {
 	}
 	out := slot{put: put.Get("url"), get: get.Get("url"), headers: http.Header{}}
 	for _, u := range []string{out.put, out.get} {
+		// A URL is printable ASCII (RFC 3986; the rest percent-encoded);
+		// the get URL becomes our message's body, where a space would cut
+		// the link short and a direction override disguise it.
+		if strings.IndexFunc(u, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return slot{}, fmt.Errorf("the upload service's slot URL %q holds characters a URL may not hold", u)
+		}
 		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
 			return slot{}, fmt.Errorf("the upload service's slot is not an https URL (%q): gab uploads only over HTTPS", u)
 		}

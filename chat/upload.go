@@ -409,6 +409,10 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: c.opts.IQTimeout,
+		// Once the whole file has gone, the answer is as long in coming
+		// as a server's answer may be; a service that says nothing more
+		// fails the upload rather than hold it until it is cancelled.
+		ResponseHeaderTimeout: c.opts.IQTimeout,
 		// As curl does (and with its timeout): a big file waits for the
 		// server's 100 Continue. Prosody's file share answers it, and then
 		// takes the body as fast as curl's; sent at once, it took it at

@@ -409,10 +409,6 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:   true,
 		TLSHandshakeTimeout: c.opts.IQTimeout,
-		// Once the whole file has gone, the answer is as long in coming
-		// as a server's answer may be; a service that says nothing more
-		// fails the upload rather than hold it until it is cancelled.
-		ResponseHeaderTimeout: c.opts.IQTimeout,
 		// As curl does (and with its timeout): a big file waits for the
 		// server's 100 Continue. Prosody's file share answers it, and then
 		// takes the body as fast as curl's; sent at once, it took it at
@@ -426,12 +422,20 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 	if c.opts.UploadBody != nil {
 		body = c.opts.UploadBody(body)
 	}
-	pr := &progressReader{r: body, ctx: ctx, p: p, emit: c.emit, start: time.Now()}
+	// A service that stops taking the file (nothing read of it, or no
+	// answer, for the client's answer time) ends the request: the timer
+	// starts with the first read and each read starts it again.
+	rctx, cancelReq := context.WithCancelCause(ctx)
+	defer cancelReq(nil)
+	stall := time.AfterFunc(c.opts.IQTimeout, func() { cancelReq(errStalled) })
+	stall.Stop()
+	defer stall.Stop()
+	pr := &progressReader{r: body, ctx: ctx, p: p, emit: c.emit, start: time.Now(), read: func() { stall.Reset(c.opts.IQTimeout) }}
 	// The HTTP client waits for a read under way to return even when the
 	// request is cancelled: closing the body ends a read that waits.
-	stop := context.AfterFunc(ctx, func() { pr.Close() })
+	stop := context.AfterFunc(rctx, func() { pr.Close() })
 	defer stop()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.put, pr)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPut, s.put, pr)
 	if err != nil {
 		return err
 	}
@@ -446,6 +450,12 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if context.Cause(rctx) == errStalled && pr.sent() == size {
+			return fmt.Errorf("upload of %s stalled: the upload service took the whole file but gave no answer for %s", p.Name, c.opts.IQTimeout)
+		}
+		if context.Cause(rctx) == errStalled {
+			return fmt.Errorf("upload of %s stalled after %s of %s: the upload service took nothing more for %s", p.Name, ByteSize(pr.sent()), ByteSize(size), c.opts.IQTimeout)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -459,6 +469,9 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 	}
 	return nil
 }
+
+// errStalled ends an upload that the service stopped taking.
+var errStalled = errors.New("upload stalled")
 
 // httpRoots is the account's trust for HTTPS: the system's authorities,
 // its ca_file, and the certificate pinned for its server.
@@ -489,6 +502,7 @@ type progressReader struct {
 	p     *UploadProgress
 	emit  func(context.Context, Event) bool
 	start time.Time
+	read  func() // after each read
 	mu    sync.Mutex
 	n     int64
 	last  time.Time
@@ -502,6 +516,9 @@ type mark struct {
 
 func (r *progressReader) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
+	if r.read != nil {
+		r.read()
+	}
 	r.mu.Lock()
 	r.n += int64(n)
 	now := time.Now()

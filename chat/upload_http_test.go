@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,42 @@ func TestUploadServiceThatNeverAnswers(t *testing.T) {
 		t.Log(err)
 	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
 		t.Fatal("the upload still waits for a service that never answers")
+	}
+}
+
+// TestUploadServiceThatStalls: a service that stops taking the file half
+// way fails the upload once nothing has moved for the client's answer time,
+// instead of holding it until the user cancels.
+func TestUploadServiceThatStalls(t *testing.T) {
+	hold := make(chan struct{})
+	srv, ca := hostileService(t, func(w http.ResponseWriter, r *http.Request) {
+		io.CopyN(io.Discard, r.Body, 1<<20)
+		<-hold
+	})
+	defer close(hold)
+	c := &Client{opts: Options{IQTimeout: 500 * time.Millisecond}, events: make(chan Event, 100)}
+	const size = 32 << 20 // more than the sockets' buffers hold
+	path := filepath.Join(t.TempDir(), "f.bin")
+	if err := os.WriteFile(path, make([]byte, size), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done := make(chan error, 1)
+	go func() {
+		s := slot{put: srv.URL + "/f.bin", get: srv.URL + "/f.bin", headers: http.Header{}}
+		done <- c.put(context.Background(), s, f, size, "application/octet-stream", ca, &UploadProgress{Name: "f.bin", Total: size})
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "stalled") {
+			t.Fatalf("upload ended with %v, want it stalled", err)
+		}
+		t.Log(err)
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("the upload still waits for a service that stopped taking it")
 	}
 }

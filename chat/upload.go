@@ -226,6 +226,9 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 		c.emitLast(run, p)
 		return nil, err
 	}
+	// Started, 0 of Total: from now it shows, and can be cancelled while
+	// the service is asked for (a silent server takes its answer time).
+	c.emit(ctx, p)
 	svc, err := c.findUploadService(ctx, sess)
 	if err != nil {
 		return fail(err)
@@ -246,7 +249,6 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	if err != nil {
 		return fail(err)
 	}
-	c.emit(ctx, p) // started: 0 of Total
 	if err := c.put(ctx, slot, f, size, ctype, caFile, &p); err != nil {
 		return fail(err)
 	}

@@ -459,3 +459,30 @@ func TestUploadTrustsThePinnedCertificate(t *testing.T) {
 		t.Fatal("the file fetched back differs")
 	}
 }
+
+// TestUploadCancelledWhileAskingForService: an upload shows (and can be
+// cancelled) from the start, not only once the file goes: with the server
+// silent, its first progress comes at once, and a cancel ends it long
+// before the server's answer time.
+func TestUploadCancelledWhileAskingForService(t *testing.T) {
+	srv, a, _ := uploadServer(t, 10<<20, chat.Options{IQTimeout: 10 * time.Minute})
+	path, _ := randomFile(t, "a.bin", 1000)
+	srv.Pause()
+	defer srv.Resume()
+	id := a.c.Do(chat.UploadFile{Conv: chat.ChatWith("peer@localhost"), Path: path})
+	first := a.r.wait(t, "the upload's first progress", progressOf(id)).(chat.UploadProgress)
+	if first.Done || first.Total != 1000 || first.Name != "a.bin" {
+		t.Fatalf("first progress %+v", first)
+	}
+	cancel := a.c.Do(chat.CancelUpload{Upload: id})
+	if _, ok := a.r.wait(t, "the cancel's answer", answerOf(cancel)).(chat.CommandDone); !ok {
+		t.Fatal("the cancel was refused")
+	}
+	last := a.r.wait(t, "the upload's last progress", is(func(p chat.UploadProgress) bool { return p.CommandID == id && p.Done })).(chat.UploadProgress)
+	if !last.Cancelled {
+		t.Fatalf("last progress %+v", last)
+	}
+	if f, ok := a.r.wait(t, "the upload's answer", answerOf(id)).(chat.CommandFailed); !ok || !errors.Is(f.Err, chat.ErrUploadCancelled) {
+		t.Fatalf("answer %+v", f)
+	}
+}

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"path/filepath"
 
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/roster"
@@ -26,6 +27,9 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 	}
 	if cmd, ok := q.cmd.(UploadFile); ok {
 		if err := c.startUpload(ctx, sess, q.id, cmd); err != nil {
+			// Its last progress too, as for a failure on the way: the
+			// conversation says so.
+			c.emit(ctx, UploadProgress{CommandID: q.id, Conv: cmd.Conv, Name: filepath.Base(cmd.Path), Done: true, Err: err})
 			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 		}
 		return nil // answered when it ends (uploadFinished)

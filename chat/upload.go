@@ -226,6 +226,9 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 		c.emitLast(run, p)
 		return nil, err
 	}
+	// Started, 0 of Total: from now it shows, and can be cancelled while
+	// the service is asked for (a silent server takes its answer time).
+	c.emit(ctx, p)
 	svc, err := c.findUploadService(ctx, sess)
 	if err != nil {
 		return fail(err)
@@ -246,7 +249,6 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	if err != nil {
 		return fail(err)
 	}
-	c.emit(ctx, p) // started: 0 of Total
 	if err := c.put(ctx, slot, f, size, ctype, caFile, &p); err != nil {
 		return fail(err)
 	}
@@ -356,9 +358,9 @@ func (c *Client) requestSlot(ctx context.Context, sess *xmpp.Session, service, n
 	return parseSlot(res)
 }
 
-// parseSlot reads the service's answer: both URLs must be https, and of
-// the PUT's headers only Authorization, Cookie and Expires are kept, without
-// line breaks (XEP-0363 §4).
+// parseSlot reads the service's answer: both URLs must be https, in
+// printable ASCII, and of the PUT's headers only Authorization, Cookie and
+// Expires are kept, without line breaks (XEP-0363 §4).
 func parseSlot(res *xmpp.Element) (slot, error) {
 	s := res.Child(NSUpload, "slot")
 	if s == nil {
@@ -370,6 +372,12 @@ func parseSlot(res *xmpp.Element) (slot, error) {
 	}
 	out := slot{put: put.Get("url"), get: get.Get("url"), headers: http.Header{}}
 	for _, u := range []string{out.put, out.get} {
+		// A URL is printable ASCII (RFC 3986; the rest percent-encoded);
+		// the get URL becomes our message's body, where a space would cut
+		// the link short and a direction override disguise it.
+		if strings.IndexFunc(u, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+			return slot{}, fmt.Errorf("the upload service's slot URL %q holds characters a URL may not hold", u)
+		}
 		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
 			return slot{}, fmt.Errorf("the upload service's slot is not an https URL (%q): gab uploads only over HTTPS", u)
 		}
@@ -416,12 +424,20 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 	if c.opts.UploadBody != nil {
 		body = c.opts.UploadBody(body)
 	}
-	pr := &progressReader{r: body, ctx: ctx, p: p, emit: c.emit, start: time.Now()}
+	// A service that stops taking the file (nothing read of it, or no
+	// answer, for the client's answer time) ends the request: the timer
+	// starts with the first read and each read starts it again.
+	rctx, cancelReq := context.WithCancelCause(ctx)
+	defer cancelReq(nil)
+	stall := time.AfterFunc(c.opts.IQTimeout, func() { cancelReq(errStalled) })
+	stall.Stop()
+	defer stall.Stop()
+	pr := &progressReader{r: body, ctx: ctx, p: p, emit: c.emit, start: time.Now(), read: func() { stall.Reset(c.opts.IQTimeout) }}
 	// The HTTP client waits for a read under way to return even when the
 	// request is cancelled: closing the body ends a read that waits.
-	stop := context.AfterFunc(ctx, func() { pr.Close() })
+	stop := context.AfterFunc(rctx, func() { pr.Close() })
 	defer stop()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.put, pr)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPut, s.put, pr)
 	if err != nil {
 		return err
 	}
@@ -436,6 +452,12 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if context.Cause(rctx) == errStalled && pr.sent() == size {
+			return fmt.Errorf("upload of %s stalled: the upload service took the whole file but gave no answer for %s", p.Name, c.opts.IQTimeout)
+		}
+		if context.Cause(rctx) == errStalled {
+			return fmt.Errorf("upload of %s stalled after %s of %s: the upload service took nothing more for %s", p.Name, ByteSize(pr.sent()), ByteSize(size), c.opts.IQTimeout)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -449,6 +471,9 @@ func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype,
 	}
 	return nil
 }
+
+// errStalled ends an upload that the service stopped taking.
+var errStalled = errors.New("upload stalled")
 
 // httpRoots is the account's trust for HTTPS: the system's authorities,
 // its ca_file, and the certificate pinned for its server.
@@ -479,6 +504,7 @@ type progressReader struct {
 	p     *UploadProgress
 	emit  func(context.Context, Event) bool
 	start time.Time
+	read  func() // after each read
 	mu    sync.Mutex
 	n     int64
 	last  time.Time
@@ -492,6 +518,9 @@ type mark struct {
 
 func (r *progressReader) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
+	if r.read != nil {
+		r.read()
+	}
 	r.mu.Lock()
 	r.n += int64(n)
 	now := time.Now()

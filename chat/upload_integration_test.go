@@ -319,6 +319,19 @@ func TestUploadOutsideRoomRefused(t *testing.T) {
 	if f, ok := a.r.wait(t, "the answer", answerOf(missing)).(chat.CommandFailed); !ok || !strings.Contains(f.Err.Error(), "no such file") {
 		t.Fatalf("answer: %+v", f)
 	}
+	// Each refusal, like a failure on the way, ends with the upload's last
+	// progress, so that its conversation says so (not only the status line).
+	for _, tc := range []struct {
+		id   uint64
+		conv chat.Conv
+		name string
+	}{{id, chat.RoomConv(xmpptest.Room("nowhere")), "a.bin"}, {missing, chat.ChatWith("peer@localhost"), "nope"}} {
+		ev, at := a.r.waitFrom(t, 0, "the refused upload's last progress", xmpptest.Local, is(func(p chat.UploadProgress) bool { return p.CommandID == tc.id }))
+		_, ans := a.r.waitFrom(t, 0, "the answer", xmpptest.Local, answerOf(tc.id))
+		if p := ev.(chat.UploadProgress); !p.Done || p.Err == nil || p.Conv != tc.conv || p.Name != tc.name || at > ans {
+			t.Fatalf("progress %+v at %d, answer at %d", p, at, ans)
+		}
+	}
 }
 
 // TestIncomingOOBFile: a peer's message sharing a file (body and
@@ -444,5 +457,32 @@ func TestUploadTrustsThePinnedCertificate(t *testing.T) {
 	sent := a.r.wait(t, "the message", is(func(m chat.MessageSent) bool { return m.CommandID == id })).(chat.MessageSent)
 	if !bytes.Equal(fetch(t, srv, sent.Body), data) {
 		t.Fatal("the file fetched back differs")
+	}
+}
+
+// TestUploadCancelledWhileAskingForService: an upload shows (and can be
+// cancelled) from the start, not only once the file goes: with the server
+// silent, its first progress comes at once, and a cancel ends it long
+// before the server's answer time.
+func TestUploadCancelledWhileAskingForService(t *testing.T) {
+	srv, a, _ := uploadServer(t, 10<<20, chat.Options{IQTimeout: 10 * time.Minute})
+	path, _ := randomFile(t, "a.bin", 1000)
+	srv.Pause()
+	defer srv.Resume()
+	id := a.c.Do(chat.UploadFile{Conv: chat.ChatWith("peer@localhost"), Path: path})
+	first := a.r.wait(t, "the upload's first progress", progressOf(id)).(chat.UploadProgress)
+	if first.Done || first.Total != 1000 || first.Name != "a.bin" {
+		t.Fatalf("first progress %+v", first)
+	}
+	cancel := a.c.Do(chat.CancelUpload{Upload: id})
+	if _, ok := a.r.wait(t, "the cancel's answer", answerOf(cancel)).(chat.CommandDone); !ok {
+		t.Fatal("the cancel was refused")
+	}
+	last := a.r.wait(t, "the upload's last progress", is(func(p chat.UploadProgress) bool { return p.CommandID == id && p.Done })).(chat.UploadProgress)
+	if !last.Cancelled {
+		t.Fatalf("last progress %+v", last)
+	}
+	if f, ok := a.r.wait(t, "the upload's answer", answerOf(id)).(chat.CommandFailed); !ok || !errors.Is(f.Err, chat.ErrUploadCancelled) {
+		t.Fatalf("answer %+v", f)
 	}
 }

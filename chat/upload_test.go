@@ -21,6 +21,13 @@ func TestParseSlot(t *testing.T) {
 		{"plain http get", `<put url='https://up.example/a'/><get url='http://up.example/a'/>`, nil, "not an https URL"},
 		{"another scheme", `<put url='file:///etc/passwd'/><get url='https://up.example/a'/>`, nil, "not an https URL"},
 		{"no get", `<put url='https://up.example/a'/>`, nil, "lacks"},
+		// The get URL becomes the body of our message: a direction override
+		// would make others read "a‮gpj.exe" as "aexe.jpg", and a space
+		// would cut the link short in their clients.
+		{"a direction override in the get URL", `<put url='https://up.example/a'/><get url='https://up.example/a&#x202e;gpj.exe'/>`, nil, "characters a URL may not hold"},
+		{"a space in the get URL", `<put url='https://up.example/a'/><get url='https://up.example/a b'/>`, nil, "characters a URL may not hold"},
+		{"a tab in the put URL", `<put url='https://up.example/a&#9;b'/><get url='https://up.example/a'/>`, nil, "characters a URL may not hold"},
+		{"letters beyond ASCII in the get URL", `<put url='https://up.example/a'/><get url='https://up.example/é'/>`, nil, "characters a URL may not hold"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := parseSlot(parse(t, strings.Replace(iq, "%s", tc.slot, 1)))

@@ -174,7 +174,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
 	a.composer.Complete = pathCompletion
-	a.status.Upload = func() string {
+	a.status.Upload = func(width int) string {
 		acct, u, more := a.state.uploading()
 		if u == nil {
 			return ""
@@ -183,7 +183,7 @@ func New(accounts []*Account, opts Options) *App {
 		if len(a.state.Accounts) > 1 {
 			name = acct.Name
 		}
-		return uploadText(name, u, more, a.keyFor("cancel_upload"))
+		return uploadText(name, u, more, a.keyFor("cancel_upload"), width)
 	}
 	a.composer.Secret = func(line string) bool {
 		// "/join ROOM PASSWORD": Up must not bring the password back.

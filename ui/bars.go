@@ -183,7 +183,7 @@ type StatusLine struct {
 	Hint     string                 // shown when there is nothing else to say
 	Selected func() *roster.Contact // the contact selected in the list, when it has focus
 	Pending  func() string          // what waits for the user's answer, "" for nothing
-	Upload   func() string          // the upload under way, "" for none
+	Upload   func(width int) string // the upload under way in at most width cells, "" for none
 }
 
 // NewStatusLine shows state's status.
@@ -237,7 +237,7 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		}
 	}
 	if s.Upload != nil {
-		if u := s.Upload(); u != "" {
+		if u := s.Upload(x + w - col - 3); u != "" { // "│ " before, " " after
 			col += drawText(screen, col, y, x+w-col, "│ "+u+" ", base.Foreground(theme.Unread).Bold(true))
 		}
 	}

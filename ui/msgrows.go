@@ -104,8 +104,12 @@ func fileClusters(f *chat.FileInfo, w int) []cluster {
 	return cutClusters(append(out, clusters(size)...), w)
 }
 
-// sizeText writes a byte count as people read it: "980 bytes", "1.2 MB".
+// sizeText writes a byte count as people read it: "1 byte", "980 bytes",
+// "1.2 MB".
 func sizeText(n int64) string {
+	if n == 1 {
+		return "1 byte"
+	}
 	if n < 1000 {
 		return strconv.FormatInt(n, 10) + " bytes"
 	}

@@ -459,7 +459,7 @@ func TestRowsAroundMessages(t *testing.T) {
 }
 
 func TestSizesAndEmojis(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 bytes", 999: "999 bytes", 1000: "1.0 kB", 1234567: "1.2 MB", 999_960: "1.0 MB", 5 << 30: "5.4 GB"} {
+	for n, want := range map[int64]string{0: "0 bytes", 1: "1 byte", 999: "999 bytes", 1000: "1.0 kB", 1234567: "1.2 MB", 999_960: "1.0 MB", 5 << 30: "5.4 GB"} {
 		if got := sizeText(n); got != want {
 			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
 		}

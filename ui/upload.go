@@ -38,6 +38,7 @@ func (s *State) applyUpload(a *Account, ev chat.Event) bool {
 			a.Uploads = append(a.Uploads[:i], a.Uploads[i+1:]...)
 		}
 		if p.Err == nil {
+			s.SetStatus(false, "uploaded %s", plainText(p.Name)) // no longer "uploading"
 			return true
 		}
 		kind, text := LineError, "upload failed: "+p.Err.Error()
@@ -83,25 +84,43 @@ func (s *State) uploading() (acct *Account, u *Upload, more int) {
 const uploadBarCells = 10
 
 // uploadText is the status line's account of an upload: "uploading
-// NAME ▕████░░░░░░▏ 2.1 of 5.0 MB · 3.4 MB/s · Ctrl+X: cancel".
-func uploadText(acct string, u *Upload, more int, cancelKey string) string {
-	filled := 0
-	if u.Total > 0 {
-		filled = int(int64(uploadBarCells) * min(u.Sent, u.Total) / u.Total)
+// NAME ▕████░░░░░░▏ 2.1 of 5.0 MB · 3.4 MB/s · Ctrl+X: cancel", in at most
+// cells cells (no limit when cells <= 0). What does not fit gives way: the
+// rate first, then the words ("NAME ▕██░░░▏ 2.1/5.0 MB"), then the count of
+// other uploads, then the end of the name; the cancel key stays.
+func uploadText(acct string, u *Upload, more int, cancelKey string, cells int) string {
+	bar := func(n int) string {
+		filled := 0
+		if u.Total > 0 {
+			filled = int(int64(n) * min(u.Sent, u.Total) / u.Total)
+		}
+		return "▕" + strings.Repeat("█", filled) + strings.Repeat("░", n-filled) + "▏"
 	}
-	bar := "▕" + strings.Repeat("█", filled) + strings.Repeat("░", uploadBarCells-filled) + "▏"
-	name := shorten(u.Name, maxTabTitle)
+	owner := ""
 	if acct != "" {
-		name += " (" + shorten(acct, maxTabTitle) + ")"
+		owner = " (" + shorten(acct, maxTabTitle) + ")"
 	}
-	text := fmt.Sprintf("uploading %s %s %s", name, bar, ofSize(u.Sent, u.Total))
+	long := func(name string) string {
+		return fmt.Sprintf("uploading %s%s %s %s", name, owner, bar(uploadBarCells), ofSize(u.Sent, u.Total))
+	}
+	short := func(name string) string {
+		return fmt.Sprintf("%s%s %s %s", name, owner, bar(uploadBarCells/2), strings.Replace(ofSize(u.Sent, u.Total), " of ", "/", 1))
+	}
+	rate, others := "", ""
 	if u.Rate > 0 {
-		text += " · " + chat.ByteSize(int64(u.Rate)) + "/s"
+		rate = " · " + chat.ByteSize(int64(u.Rate)) + "/s"
 	}
 	if more > 0 {
-		text += fmt.Sprintf(" · %d more", more)
+		others = fmt.Sprintf(" · %d more", more)
 	}
-	return text + " · " + cancelKey + ": cancel"
+	tail := " · " + cancelKey + ": cancel"
+	name := shorten(u.Name, maxTabTitle)
+	for _, text := range []string{long(name) + rate + others + tail, long(name) + others + tail, short(name) + others + tail, short(name) + tail} {
+		if cells <= 0 || width(text) <= cells {
+			return text
+		}
+	}
+	return short(shorten(u.Name, max(cells-width(short("")+tail), 2))) + tail
 }
 
 // ofSize is "2.1 of 5.0 MB": both in the total's unit.

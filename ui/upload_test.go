@@ -98,10 +98,10 @@ func TestPathCompletion(t *testing.T) {
 func TestUploadText(t *testing.T) {
 	u := &Upload{Name: "holiday.jpg", Sent: 2_100_000, Total: 5_000_000, Rate: 3_400_000}
 	want := "uploading holiday.jpg ▕████░░░░░░▏ 2.1 of 5.0 MB · 3.4 MB/s · Ctrl+X: cancel"
-	if got := uploadText("", u, 0, "Ctrl+X"); got != want {
+	if got := uploadText("", u, 0, "Ctrl+X", 0); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	got := uploadText("work", &Upload{Name: "a[red]b\x1b.txt", Sent: 10, Total: 900}, 2, "F9")
+	got := uploadText("work", &Upload{Name: "a[red]b\x1b.txt", Sent: 10, Total: 900}, 2, "F9", 0)
 	for _, want := range []string{"uploading a[red]b", ".txt (work) ▕░░░░░░░░░░▏ 10 of 900 B · 2 more · F9: cancel"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("%q lacks %q", got, want)
@@ -273,5 +273,48 @@ func TestUploadCommandMistakes(t *testing.T) {
 		if _, ok := c.(chat.UploadFile); ok {
 			t.Fatalf("asked for %+v", c)
 		}
+	}
+}
+
+// At 80 columns, the width of most terminals, the status line still names
+// the cancel key of an upload under way: what does not fit (the rate, the
+// words, the count of other uploads, the end of a long name) gives way.
+func TestUploadStatusFitsEightyColumns(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.openBob()
+	bob := chat.ChatWith("bob@x")
+	h.send(chat.UploadProgress{CommandID: 7, Conv: bob, Name: "big15.bin", Sent: 12_500_000, Total: 15_000_000, Rate: 6_100_000},
+		chat.UploadProgress{CommandID: 8, Conv: bob, Name: "other.bin", Sent: 1, Total: 15_000_000, Rate: 6_100_000})
+	h.waitFor("│ big15.bin ▕████░▏ 12.5/15.0 MB · Ctrl+X: cancel")
+	h.send(chat.UploadProgress{CommandID: 7, Conv: bob, Name: "big15.bin", Done: true},
+		chat.UploadProgress{CommandID: 8, Conv: bob, Name: "other.bin", Done: true},
+		chat.UploadProgress{CommandID: 9, Conv: bob, Name: "a rather long holiday video name.mp4", Sent: 1, Total: 15_000_000, Rate: 6_100_000})
+	h.waitFor("│ a rather long hol", "▕░░░░░▏ 0.0/15.0 MB · Ctrl+X: cancel")
+}
+
+// Once an upload has finished, the status line no longer says it is under
+// way: "uploading NAME…", set by /upload, gives way to "uploaded NAME".
+func TestUploadStatusAfterSuccess(t *testing.T) {
+	dir := pathDir(t)
+	t.Setenv("HOME", dir)
+	h := newHarness(t, 100, 24)
+	h.openBob()
+	h.typeText(`/upload ~/my\ file.txt`)
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("│ uploading my file.txt…")
+	var id uint64
+	for i, c := range h.client.commands() {
+		if _, ok := c.(chat.UploadFile); ok {
+			id = uint64(i + 1)
+		}
+	}
+	if id == 0 {
+		t.Fatalf("no upload asked for: %v", h.client.commands())
+	}
+	bob := chat.ChatWith("bob@x")
+	h.send(chat.UploadProgress{CommandID: id, Conv: bob, Name: "my file.txt", Sent: 10, Total: 10, Done: true, URL: "https://up.example/my%20file.txt"})
+	h.waitFor("│ uploaded my file.txt")
+	if strings.Contains(h.screenText(), "uploading") {
+		t.Fatalf("still uploading:\n%s", h.screenText())
 	}
 }

@@ -263,7 +263,7 @@ func (a *App) helpDialog() {
 		return
 	}
 	text := helpText(a.bindings)
-	tv := tview.NewTextView().SetDynamicColors(false).SetText(text).SetScrollable(true)
+	tv := newHelpView(text)
 	tv.SetBorder(true).SetTitle(" gab help · Esc closes · ↑ ↓ PgUp PgDn scroll ")
 	tv.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if ev.Key() == tcell.KeyEscape || a.bindings[keyName(ev)] == "help" || (ev.Key() == tcell.KeyRune && ev.Rune() == 'q') {

@@ -267,7 +267,8 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 
 // findUploadService finds our server's upload service: the first of its
 // items (disco#items) whose disco#info has the feature, and the limit its
-// form states (XEP-0363 §3, XEP-0128). The answer is kept for the session.
+// form states (XEP-0363 §3, XEP-0128). A service found is kept for the
+// session.
 func (c *Client) findUploadService(ctx context.Context, sess *xmpp.Session) (uploadService, error) {
 	c.uploads.mu.Lock()
 	svc := c.uploads.service
@@ -292,6 +293,11 @@ func (c *Client) findUploadService(ctx context.Context, sess *xmpp.Session) (upl
 			svc.jid, svc.max = to, s
 			break
 		}
+	}
+	if svc.jid == "" {
+		// Not kept: a lookup that went unanswered may have hidden it, and
+		// the next /upload asks again (at the user's pace, a few queries).
+		return svc, nil
 	}
 	c.uploads.mu.Lock()
 	c.uploads.service = svc

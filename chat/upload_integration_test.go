@@ -486,3 +486,35 @@ func TestUploadCancelledWhileAskingForService(t *testing.T) {
 		t.Fatalf("answer %+v", f)
 	}
 }
+
+// TestUploadWithoutServiceAsksAgain: a server without an upload service
+// is asked again at the next /upload, not taken at its word for the
+// session: one lookup that went unanswered would otherwise hide a service
+// until the next connection.
+func TestUploadWithoutServiceAsksAgain(t *testing.T) {
+	var log xmlLog
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{XMLLog: xmpp.NewTap(&log, "alice")})
+	path, _ := randomFile(t, "f.bin", 1000)
+	queries := func() int {
+		n := 0
+		for _, l := range log.lines() {
+			if strings.Contains(l, "disco#items") && strings.Contains(l, `type="get"`) {
+				n++
+			}
+		}
+		return n
+	}
+	for i := 0; i < 2; i++ {
+		before := queries()
+		id := a.c.Do(chat.UploadFile{Conv: chat.ChatWith("bob@localhost"), Path: path})
+		f, ok := a.r.wait(t, "the upload's answer", answerOf(id)).(chat.CommandFailed)
+		if !ok || !strings.Contains(f.Err.Error(), "no file upload service") {
+			t.Fatalf("upload %d: %+v", i+1, f)
+		}
+		if queries() == before {
+			t.Fatalf("upload %d did not ask the server for its services:\n%s", i+1, strings.Join(log.lines(), "\n"))
+		}
+	}
+}

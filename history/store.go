@@ -95,6 +95,9 @@ type Store struct {
 	closing sync.Once
 	// explain, set by tests, is told SQLite's plan for Known's query.
 	explain func(detail string)
+	// holdIndex, set by tests, keeps the background indexer from catching
+	// up (a search still does): rows wait, whatever the machine's speed.
+	holdIndex atomic.Bool
 }
 
 // explainPlan hands the plan of query q to s.explain.
@@ -461,7 +464,9 @@ func (s *Store) indexer() {
 			}
 			quiet.Reset(indexQuiet)
 		case <-quiet.C:
-			s.index(ctx)
+			if !s.holdIndex.Load() {
+				s.index(ctx)
+			}
 		}
 	}
 }

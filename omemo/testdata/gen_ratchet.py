@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Produce OMEMO 0.3 key-encoding and Double Ratchet KDF known answers.
+
+Uses python3-oldmemo and python3-doubleratchet (Debian), implementations
+independent of gab's, with python3-xeddsa for X25519. The Go tests read
+only the JSON this writes (ratchet.json); run again only to regenerate it:
+
+    /usr/bin/python3 omemo/testdata/gen_ratchet.py > omemo/testdata/ratchet.json
+"""
+import asyncio
+import hashlib
+import json
+
+import doubleratchet
+import oldmemo
+import xeddsa
+from doubleratchet.kdf_chain import KDFChain
+from oldmemo.oldmemo import AEADImpl, DoubleRatchetImpl, MessageChainKDFImpl, RootChainKDFImpl, StateImpl
+
+
+def det(label, i, n):
+    """n deterministic bytes from a label and an index (SHA-512 counter)."""
+    out = b""
+    c = 0
+    while len(out) < n:
+        out += hashlib.sha512(f"gab-omemo-{label}-{i}-{c}".encode()).digest()
+        c += 1
+    return out[:n]
+
+
+def clamp(k):
+    k = bytearray(k)
+    k[0] &= 248
+    k[31] &= 127
+    k[31] |= 64
+    return bytes(k)
+
+
+async def main():
+    keys = []
+    for i in range(4):
+        pub = xeddsa.priv_to_curve25519_pub(clamp(det("enc", i, 32)))
+        enc = StateImpl.serialize_public_key(pub)
+        assert StateImpl.parse_public_key(enc) == pub
+        keys.append({"pub": pub.hex(), "encoded": enc.hex()})
+
+    # Root chain: each step takes the DH output of a new ratchet key pair.
+    root = []
+    rk = det("root", 0, 32)
+    chain = KDFChain.create(RootChainKDFImpl, rk)
+    for i in range(4):
+        ours = clamp(det("dh-ours", i, 32))
+        theirs = clamp(det("dh-theirs", i, 32))
+        their_pub = xeddsa.priv_to_curve25519_pub(theirs)
+        dh = xeddsa.x25519(ours, their_pub)
+        assert dh == xeddsa.x25519(theirs, xeddsa.priv_to_curve25519_pub(ours))
+        ck = await chain.step(dh, 32)
+        root.append({
+            "root_key": rk.hex(),
+            "our_priv": ours.hex(),
+            "their_pub": their_pub.hex(),
+            "dh": dh.hex(),
+            "next_root_key": chain.model.key.hex(),
+            "chain_key": ck.hex(),
+        })
+        rk = chain.model.key
+
+    # Message chain: the constant b"\x02\x01" gives the next chain key
+    # (HMAC with 0x02) then the message key (HMAC with 0x01).
+    ck = det("chain", 0, 32)
+    msgchain = KDFChain.create(MessageChainKDFImpl, ck)
+    steps = []
+    for i in range(5):
+        mk = await msgchain.step(DoubleRatchetImpl.MESSAGE_CHAIN_CONSTANT, 32)
+        enc_key, auth_key, iv = await AEADImpl._AEADImpl__derive(
+            mk, AEADImpl._get_hash_function(), AEADImpl._get_info())
+        steps.append({
+            "message_key": mk.hex(),
+            "next_chain_key": msgchain.model.key.hex(),
+            "aes_key": enc_key.hex(),
+            "mac_key": auth_key.hex(),
+            "iv": iv.hex(),
+        })
+
+    print(json.dumps({
+        "source": "python3-oldmemo " + oldmemo.__version__["full"]
+        + ", python3-doubleratchet " + doubleratchet.__version__["full"]
+        + ", python3-xeddsa " + xeddsa.__version__["full"],
+        "key_encoding": keys,
+        "root_chain": root,
+        "message_chain": {"chain_key": ck.hex(), "steps": steps},
+    }, indent=1))
+
+
+asyncio.run(main())

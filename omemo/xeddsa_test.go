@@ -222,3 +222,40 @@ func TestEdwardsToMontgomeryRefusesSmallOrder(t *testing.T) {
 		t.Error("converted y = 2, which is not on the curve")
 	}
 }
+
+// FuzzXEdDSA signs with arbitrary keys, messages and randomness: the
+// signature must verify, and must not once any one bit of it is flipped.
+func FuzzXEdDSA(f *testing.F) {
+	vectors := []xeddsaVector{}
+	if raw, err := os.ReadFile("testdata/xeddsa.json"); err == nil {
+		var v struct{ Vectors []xeddsaVector }
+		if json.Unmarshal(raw, &v) == nil {
+			vectors = v.Vectors
+		}
+	}
+	for i, v := range vectors {
+		p, _ := hex.DecodeString(v.Priv)
+		m, _ := hex.DecodeString(v.Msg)
+		z, _ := hex.DecodeString(v.Z)
+		f.Add(p, m, z, uint16(i*37))
+	}
+	if len(vectors) == 0 {
+		f.Fatal("no seed vectors")
+	}
+	f.Fuzz(func(t *testing.T, p, msg, zb []byte, flip uint16) {
+		var priv [KeySize]byte
+		var z [randomSize]byte
+		copy(priv[:], p)
+		copy(z[:], zb)
+		sig := signWithRandom(&priv, msg, &z)
+		pub := PublicKey(&priv)
+		if !Verify(&pub, msg, sig[:]) {
+			t.Fatalf("signature by %x does not verify", priv)
+		}
+		bit := int(flip) % (8 * SignatureSize)
+		sig[bit/8] ^= 1 << (bit % 8)
+		if Verify(&pub, msg, sig[:]) {
+			t.Fatalf("signature by %x with bit %d flipped verifies", priv, bit)
+		}
+	})
+}

@@ -47,6 +47,6 @@ func BenchmarkChainStepAndMessageKeys03(b *testing.B) {
 	for b.Loop() {
 		var mk [KeySize]byte
 		*ck, mk = chainStep(ck)
-		expandMessageKey03(&mk)
+		expandMessageKey(info03, &mk)
 	}
 }

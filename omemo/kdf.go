@@ -15,8 +15,12 @@ type kdfInfo struct {
 	messageKeys string // expanding a message key into cipher, MAC key and IV
 }
 
-// info03 is OMEMO 0.3's, as libsignal's wire protocol has them.
-var info03 = kdfInfo{root: "WhisperRatchet", messageKeys: "WhisperMessageKeys"}
+// info03 is OMEMO 0.3's, as libsignal's wire protocol has them; info2 is
+// OMEMO 2's (XEP-0384).
+var (
+	info03 = kdfInfo{root: "WhisperRatchet", messageKeys: "WhisperMessageKeys"}
+	info2  = kdfInfo{root: "OMEMO Root Chain", messageKeys: "OMEMO Message Key Material"}
+)
 
 // hkdfSHA256 fills out from HKDF-SHA-256 (RFC 5869).
 func hkdfSHA256(secret, salt []byte, info string, out []byte) {
@@ -57,21 +61,22 @@ func chainStep(chainKey *[KeySize]byte) (nextChain, messageKey [KeySize]byte) {
 	return nextChain, messageKey
 }
 
-// messageKeys are what one message key expands to for OMEMO 0.3's message
-// encryption: an AES-256 key, an HMAC-SHA-256 key and a CBC IV.
+// messageKeys are what one message key expands to for the message
+// encryption of both versions: an AES-256 key, an HMAC-SHA-256 key and a
+// CBC IV.
 type messageKeys struct {
 	aesKey [32]byte
 	macKey [32]byte
 	iv     [16]byte
 }
 
-// expandMessageKey03 derives the message keys of OMEMO 0.3: HKDF-SHA-256
-// of the message key with a zero salt of hash length and the info
-// "WhisperMessageKeys", 80 bytes split 32/32/16.
-func expandMessageKey03(messageKey *[KeySize]byte) messageKeys {
+// expandMessageKey derives the message keys: HKDF-SHA-256 of the message
+// key with a zero salt of hash length and the version's info, 80 bytes
+// split 32/32/16.
+func expandMessageKey(info kdfInfo, messageKey *[KeySize]byte) messageKeys {
 	var out [80]byte
 	var salt [sha256.Size]byte
-	hkdfSHA256(messageKey[:], salt[:], info03.messageKeys, out[:])
+	hkdfSHA256(messageKey[:], salt[:], info.messageKeys, out[:])
 	var k messageKeys
 	copy(k.aesKey[:], out[:32])
 	copy(k.macKey[:], out[32:64])

@@ -14,15 +14,22 @@ type ratchetVectors struct {
 		Pub     string `json:"pub"`
 		Encoded string `json:"encoded"`
 	} `json:"key_encoding"`
-	RootChain []struct {
+	RootChain          rootChainVectors    `json:"root_chain"`
+	MessageChain       messageChainVectors `json:"message_chain"`
+	Omemo2RootChain    rootChainVectors    `json:"omemo2_root_chain"`
+	Omemo2MessageChain messageChainVectors `json:"omemo2_message_chain"`
+}
+
+type (
+	rootChainVectors []struct {
 		RootKey     string `json:"root_key"`
 		OurPriv     string `json:"our_priv"`
 		TheirPub    string `json:"their_pub"`
 		DH          string `json:"dh"`
 		NextRootKey string `json:"next_root_key"`
 		ChainKey    string `json:"chain_key"`
-	} `json:"root_chain"`
-	MessageChain struct {
+	}
+	messageChainVectors struct {
 		ChainKey string `json:"chain_key"`
 		Steps    []struct {
 			MessageKey   string `json:"message_key"`
@@ -31,8 +38,8 @@ type ratchetVectors struct {
 			MACKey       string `json:"mac_key"`
 			IV           string `json:"iv"`
 		} `json:"steps"`
-	} `json:"message_chain"`
-}
+	}
+)
 
 func loadRatchetVectors(t *testing.T) ratchetVectors {
 	t.Helper()
@@ -44,7 +51,8 @@ func loadRatchetVectors(t *testing.T) ratchetVectors {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		t.Fatal(err)
 	}
-	if len(v.KeyEncoding) == 0 || len(v.RootChain) == 0 || len(v.MessageChain.Steps) == 0 {
+	if len(v.KeyEncoding) == 0 || len(v.RootChain) == 0 || len(v.MessageChain.Steps) == 0 ||
+		len(v.Omemo2RootChain) == 0 || len(v.Omemo2MessageChain.Steps) == 0 {
 		t.Fatal("testdata/ratchet.json is missing vectors")
 	}
 	return v
@@ -79,10 +87,15 @@ func TestPublicKeyEncoding03(t *testing.T) {
 	}
 }
 
-func TestRootChain03KnownAnswers(t *testing.T) {
+func TestRootChainKnownAnswers(t *testing.T) {
 	v := loadRatchetVectors(t)
+	t.Run("0.3", func(t *testing.T) { testRootChain(t, info03, v.RootChain) })
+	t.Run("2", func(t *testing.T) { testRootChain(t, info2, v.Omemo2RootChain) })
+}
+
+func testRootChain(t *testing.T, info kdfInfo, v rootChainVectors) {
 	var prevNext *[KeySize]byte
-	for i, s := range v.RootChain {
+	for i, s := range v {
 		rk := key32(t, s.RootKey)
 		if prevNext != nil && *prevNext != *rk {
 			t.Fatalf("step %d does not continue from the previous one", i)
@@ -91,7 +104,7 @@ func TestRootChain03KnownAnswers(t *testing.T) {
 		if err != nil || dh != *key32(t, s.DH) {
 			t.Errorf("step %d: DH %x %v, want %s", i, dh, err, s.DH)
 		}
-		nextRoot, ck := rootStep(info03, rk, &dh)
+		nextRoot, ck := rootStep(info, rk, &dh)
 		if nextRoot != *key32(t, s.NextRootKey) {
 			t.Errorf("step %d: next root key %x, want %s", i, nextRoot, s.NextRootKey)
 		}
@@ -102,8 +115,13 @@ func TestRootChain03KnownAnswers(t *testing.T) {
 	}
 }
 
-func TestMessageChain03KnownAnswers(t *testing.T) {
-	v := loadRatchetVectors(t).MessageChain
+func TestMessageChainKnownAnswers(t *testing.T) {
+	v := loadRatchetVectors(t)
+	t.Run("0.3", func(t *testing.T) { testMessageChain(t, info03, v.MessageChain) })
+	t.Run("2", func(t *testing.T) { testMessageChain(t, info2, v.Omemo2MessageChain) })
+}
+
+func testMessageChain(t *testing.T, info kdfInfo, v messageChainVectors) {
 	ck := *key32(t, v.ChainKey)
 	for i, s := range v.Steps {
 		next, mk := chainStep(&ck)
@@ -113,7 +131,7 @@ func TestMessageChain03KnownAnswers(t *testing.T) {
 		if next != *key32(t, s.NextChainKey) {
 			t.Errorf("step %d: next chain key %x, want %s", i, next, s.NextChainKey)
 		}
-		k := expandMessageKey03(&mk)
+		k := expandMessageKey(info, &mk)
 		if !bytes.Equal(k.aesKey[:], unhex(t, s.AESKey)) || !bytes.Equal(k.macKey[:], unhex(t, s.MACKey)) ||
 			!bytes.Equal(k.iv[:], unhex(t, s.IV)) {
 			t.Errorf("step %d: message keys %x %x %x, want %s %s %s", i, k.aesKey, k.macKey, k.iv, s.AESKey, s.MACKey, s.IV)

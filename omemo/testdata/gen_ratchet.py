@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Produce OMEMO 0.3 key-encoding and Double Ratchet KDF known answers.
+"""Produce OMEMO 0.3 key-encoding and Double Ratchet KDF known answers, and
+the Double Ratchet KDF known answers of OMEMO 2.
 
-Uses python3-oldmemo and python3-doubleratchet (Debian), implementations
-independent of gab's, with python3-xeddsa for X25519. The Go tests read
+Uses python3-oldmemo (0.3), python3-twomemo (OMEMO 2) and
+python3-doubleratchet (Debian), implementations independent of gab's, with
+python3-xeddsa for X25519. The Go tests read
 only the JSON this writes (ratchet.json); run again only to regenerate it:
 
     /usr/bin/python3 omemo/testdata/gen_ratchet.py > omemo/testdata/ratchet.json
@@ -13,9 +15,12 @@ import json
 
 import doubleratchet
 import oldmemo
+import oldmemo.oldmemo
+import twomemo
+import twomemo.twomemo
 import xeddsa
 from doubleratchet.kdf_chain import KDFChain
-from oldmemo.oldmemo import AEADImpl, DoubleRatchetImpl, MessageChainKDFImpl, RootChainKDFImpl, StateImpl
+from oldmemo.oldmemo import StateImpl
 
 
 def det(label, i, n):
@@ -36,21 +41,15 @@ def clamp(k):
     return bytes(k)
 
 
-async def main():
-    keys = []
-    for i in range(4):
-        pub = xeddsa.priv_to_curve25519_pub(clamp(det("enc", i, 32)))
-        enc = StateImpl.serialize_public_key(pub)
-        assert StateImpl.parse_public_key(enc) == pub
-        keys.append({"pub": pub.hex(), "encoded": enc.hex()})
-
+async def chains(m, label):
+    """Root and message chain steps of one OMEMO version's module m."""
     # Root chain: each step takes the DH output of a new ratchet key pair.
     root = []
-    rk = det("root", 0, 32)
-    chain = KDFChain.create(RootChainKDFImpl, rk)
+    rk = det(label + "root", 0, 32)
+    chain = KDFChain.create(m.RootChainKDFImpl, rk)
     for i in range(4):
-        ours = clamp(det("dh-ours", i, 32))
-        theirs = clamp(det("dh-theirs", i, 32))
+        ours = clamp(det(label + "dh-ours", i, 32))
+        theirs = clamp(det(label + "dh-theirs", i, 32))
         their_pub = xeddsa.priv_to_curve25519_pub(theirs)
         dh = xeddsa.x25519(ours, their_pub)
         assert dh == xeddsa.x25519(theirs, xeddsa.priv_to_curve25519_pub(ours))
@@ -67,13 +66,13 @@ async def main():
 
     # Message chain: the constant b"\x02\x01" gives the next chain key
     # (HMAC with 0x02) then the message key (HMAC with 0x01).
-    ck = det("chain", 0, 32)
-    msgchain = KDFChain.create(MessageChainKDFImpl, ck)
+    ck = det(label + "chain", 0, 32)
+    msgchain = KDFChain.create(m.MessageChainKDFImpl, ck)
     steps = []
     for i in range(5):
-        mk = await msgchain.step(DoubleRatchetImpl.MESSAGE_CHAIN_CONSTANT, 32)
-        enc_key, auth_key, iv = await AEADImpl._AEADImpl__derive(
-            mk, AEADImpl._get_hash_function(), AEADImpl._get_info())
+        mk = await msgchain.step(m.DoubleRatchetImpl.MESSAGE_CHAIN_CONSTANT, 32)
+        derive = getattr(m.AEADImpl, "_AEADImpl__derive")
+        enc_key, auth_key, iv = await derive(mk, m.AEADImpl._get_hash_function(), m.AEADImpl._get_info())
         steps.append({
             "message_key": mk.hex(),
             "next_chain_key": msgchain.model.key.hex(),
@@ -81,14 +80,30 @@ async def main():
             "mac_key": auth_key.hex(),
             "iv": iv.hex(),
         })
+    return root, {"chain_key": ck.hex(), "steps": steps}
+
+
+async def main():
+    keys = []
+    for i in range(4):
+        pub = xeddsa.priv_to_curve25519_pub(clamp(det("enc", i, 32)))
+        enc = StateImpl.serialize_public_key(pub)
+        assert StateImpl.parse_public_key(enc) == pub
+        keys.append({"pub": pub.hex(), "encoded": enc.hex()})
+
+    root, message = await chains(oldmemo.oldmemo, "")
+    root2, message2 = await chains(twomemo.twomemo, "2-")
 
     print(json.dumps({
         "source": "python3-oldmemo " + oldmemo.__version__["full"]
+        + ", python3-twomemo " + twomemo.__version__["full"]
         + ", python3-doubleratchet " + doubleratchet.__version__["full"]
         + ", python3-xeddsa " + xeddsa.__version__["full"],
         "key_encoding": keys,
         "root_chain": root,
-        "message_chain": {"chain_key": ck.hex(), "steps": steps},
+        "message_chain": message,
+        "omemo2_root_chain": root2,
+        "omemo2_message_chain": message2,
     }, indent=1))
 
 

@@ -11,6 +11,7 @@ require (
 	github.com/rivo/uniseg v0.4.7
 	golang.org/x/crypto v0.27.0
 	golang.org/x/term v0.37.0
+	google.golang.org/protobuf v1.36.12
 	mellium.im/sasl v0.3.2
 	mellium.im/xmpp v0.22.0
 	modernc.org/sqlite v1.60.1

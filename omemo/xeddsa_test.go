@@ -259,3 +259,5 @@ func FuzzXEdDSA(f *testing.F) {
 		}
 	})
 }
+
+func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }

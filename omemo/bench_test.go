@@ -50,3 +50,41 @@ func BenchmarkChainStepAndMessageKeys03(b *testing.B) {
 		expandMessageKey(info03, &mk)
 	}
 }
+
+// BenchmarkRatchet03Message is one message of 100 bytes in a chain:
+// encrypted by one session, decrypted by the other (no DH ratchet turn).
+func BenchmarkRatchet03Message(b *testing.B) {
+	p := newRatchetPair(b, 7)
+	msg := make([]byte, 100)
+	for b.Loop() {
+		ct, err := p.alice.Encrypt(msg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.bob.Decrypt(p.bRand, ct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRatchet03Turn is a reply and its answer: each decryption turns
+// the DH ratchet (a new key pair and two X25519 per side).
+func BenchmarkRatchet03Turn(b *testing.B) {
+	p := newRatchetPair(b, 8)
+	msg := make([]byte, 100)
+	for b.Loop() {
+		for _, s := range [][2]*Session03{{p.alice, p.bob}, {p.bob, p.alice}} {
+			ct, err := s[0].Encrypt(msg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := p.bRand
+			if s[1] == p.alice {
+				r = p.aliceRand
+			}
+			if _, err := s[1].Decrypt(r, ct); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // Limits on skipped message keys. A message that would make us skip more
@@ -23,6 +24,7 @@ var (
 	errTooManySkipped = errors.New("omemo: the message would skip too many message keys")
 	errReplay         = errors.New("omemo: message already decrypted (replayed) or its key is gone")
 	errCannotSend     = errors.New("omemo: the session has no sending chain yet (nothing received)")
+	errChainSpent     = errors.New("omemo: the sending chain has run out of message numbers")
 	errBadSession     = errors.New("omemo: malformed session state")
 )
 
@@ -102,6 +104,11 @@ func (s *Session03) clone() *Session03 {
 func (s *Session03) Encrypt(plaintext []byte) ([]byte, error) {
 	if !s.hasSend {
 		return nil, errCannotSend
+	}
+	if s.ns == math.MaxUint32 {
+		// The next number would not fit the header: the chain is spent
+		// until the peer's reply turns the ratchet.
+		return nil, errChainSpent
 	}
 	next, mk := chainStep(&s.sendChain)
 	out, err := encryptMessage03(&mk, s.ad, header03{ratchetKey: s.sendPub, n: s.ns, pn: s.pn}, plaintext)

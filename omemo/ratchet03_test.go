@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -363,4 +364,24 @@ func FuzzUnmarshalSession03(f *testing.F) {
 			t.Fatalf("restored from\n%x\nmarshals to\n%x", data, s.Marshal())
 		}
 	})
+}
+
+func TestRatchet03SendingChainSpent(t *testing.T) {
+	p := newRatchetPair(t, 11)
+	p.alice.ns = math.MaxUint32 - 1
+	ct, err := p.alice.Encrypt([]byte("last"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := p.alice.Marshal()
+	if _, err := p.alice.Encrypt([]byte("one too many")); !errors.Is(err, errChainSpent) {
+		t.Fatalf("encrypting past the last message number: %v, want errChainSpent", err)
+	}
+	if !bytes.Equal(before, p.alice.Marshal()) {
+		t.Fatal("a refused encryption changed the session")
+	}
+	h, _, err := parseMessage03(ct[:len(ct)-macSize03])
+	if err != nil || h.n != math.MaxUint32-1 {
+		t.Fatalf("last message numbered %d, %v", h.n, err)
+	}
 }

@@ -43,21 +43,14 @@ func x3dhActive03(ourIdentity, ourEphemeral, theirIdentity, theirSignedPreKey *[
 	if !Verify(theirIdentity, EncodePublicKey03(theirSignedPreKey), signature) {
 		return sk, nil, errBadSignedPreKey
 	}
-	dhs := make([][KeySize]byte, 0, 4)
-	for _, p := range [][2]*[KeySize]byte{
+	dhs, err := dhAll([][2]*[KeySize]byte{
 		{ourIdentity, theirSignedPreKey},
 		{ourEphemeral, theirIdentity},
 		{ourEphemeral, theirSignedPreKey},
 		{ourEphemeral, theirPreKey},
-	} {
-		if p[1] == nil {
-			continue
-		}
-		dh, err := DH(p[0], p[1])
-		if err != nil {
-			return sk, nil, err
-		}
-		dhs = append(dhs, dh)
+	})
+	if err != nil {
+		return sk, nil, err
 	}
 	ourPub := PublicKey(ourIdentity)
 	return x3dhSecret(x3dhInfo03, dhs...), x3dhAssociatedData03(&ourPub, theirIdentity), nil
@@ -68,22 +61,32 @@ func x3dhActive03(ourIdentity, ourEphemeral, theirIdentity, theirSignedPreKey *[
 // them. ourPreKey is the private one-time pre-key the initiator used, or
 // nil when it used none.
 func x3dhPassive03(ourIdentity, ourSignedPreKey, ourPreKey, theirIdentity, theirEphemeral *[KeySize]byte) (sk [KeySize]byte, ad []byte, err error) {
-	dhs := make([][KeySize]byte, 0, 4)
-	for _, p := range [][2]*[KeySize]byte{
+	dhs, err := dhAll([][2]*[KeySize]byte{
 		{ourSignedPreKey, theirIdentity},
 		{ourIdentity, theirEphemeral},
 		{ourSignedPreKey, theirEphemeral},
 		{ourPreKey, theirEphemeral},
-	} {
-		if p[0] == nil {
+	})
+	if err != nil {
+		return sk, nil, err
+	}
+	ourPub := PublicKey(ourIdentity)
+	return x3dhSecret(x3dhInfo03, dhs...), x3dhAssociatedData03(theirIdentity, &ourPub), nil
+}
+
+// dhAll is X3DH's Diffie-Hellman outputs, in order, of the pairs (private,
+// public) given; a pair missing a key (no one-time pre-key) is left out.
+func dhAll(pairs [][2]*[KeySize]byte) ([][KeySize]byte, error) {
+	dhs := make([][KeySize]byte, 0, len(pairs))
+	for _, p := range pairs {
+		if p[0] == nil || p[1] == nil {
 			continue
 		}
 		dh, err := DH(p[0], p[1])
 		if err != nil {
-			return sk, nil, err
+			return nil, err
 		}
 		dhs = append(dhs, dh)
 	}
-	ourPub := PublicKey(ourIdentity)
-	return x3dhSecret(x3dhInfo03, dhs...), x3dhAssociatedData03(theirIdentity, &ourPub), nil
+	return dhs, nil
 }

@@ -88,3 +88,28 @@ func BenchmarkRatchet03Turn(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPreKey03Session is one new session on both sides: the
+// initiator's X3DH from a bundle and first message, the responder's X3DH
+// and decryption of it.
+func BenchmarkPreKey03Session(b *testing.B) {
+	p := newX3DHParties(11)
+	aRand, bRand := detRand(12), detRand(13)
+	for b.Loop() {
+		alice, pk, err := InitiateSession03(aRand, p.aliceIK, 0, &p.bundle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inner, err := alice.Encrypt([]byte("hello"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := ParsePreKeyMessage03(pk.Wrap(inner))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := RespondSession03(bRand, p.bobIK, p.spk, p.opk, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -465,32 +465,11 @@ func TestReplyWrittenOfflineSurvivesARestart(t *testing.T) {
 	if err := store.Append([]*history.Message{q}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Kill()
-	c := chat.New(account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
-	r := newRecorder(c.Events())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
-	r.wait(t, "offline", is(func(e chat.Disconnected) bool { return e.Err != nil }))
-	c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "answer", ReplyTo: q.ID})
-	sent := r.wait(t, "queued", is(func(e chat.MessageSent) bool { return e.State == chat.DeliveryPending })).(chat.MessageSent)
+	sent := queueOffline(t, srv, store, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "answer", ReplyTo: q.ID})
 	if sent.Body != "answer" || sent.Reply == nil || sent.Reply.StoreID != q.ID || sent.Reply.Quote != "question" {
 		t.Fatalf("queued %+v (reply %+v)", sent, sent.Reply)
 	}
-	cancel()
-	<-done
-	store.Close()
-
-	if err := srv.Run(); err != nil {
-		t.Fatal(err)
-	}
-	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	store, err = history.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
+	b := startAgain(t, srv, path)
 	got := b.r.wait(t, "the reply from the last run", is(func(e chat.MessageReceived) bool { return e.Reply != nil })).(chat.MessageReceived)
 	if got.Body != "answer" || got.Reply.ID != "b1" || got.Reply.To != "bob@localhost" || got.Reply.Quote != "bob@localhost: question" || got.Reply.Author != "bob@localhost" {
 		t.Fatalf("bob got %q with %+v", got.Body, got.Reply)

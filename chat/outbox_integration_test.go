@@ -148,6 +148,16 @@ func TestOutboxSurvivesARestartOfTheClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	queueOffline(t, srv, store, chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "written offline"})
+	b := startAgain(t, srv, path)
+	b.r.wait(t, "the message from the last run", is(func(e chat.MessageReceived) bool { return e.Body == "written offline" }))
+}
+
+// queueOffline stops srv, runs alice's client on store while the server
+// is down, gives it cmd and returns the message it queued; then the
+// client stops, store is closed and the server runs again.
+func queueOffline(t *testing.T, srv *xmpptest.Server, store *history.Store, cmd chat.SendMessage) chat.MessageSent {
+	t.Helper()
 	srv.Kill()
 	c := chat.New(account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
 	r := newRecorder(c.Events())
@@ -155,23 +165,29 @@ func TestOutboxSurvivesARestartOfTheClient(t *testing.T) {
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
 	r.wait(t, "offline", is(func(e chat.Disconnected) bool { return e.Err != nil }))
-	c.Do(chat.SendMessage{Conv: chat.ChatWith("bob@localhost"), Body: "written offline"})
-	r.wait(t, "queued", is(func(e chat.MessageSent) bool { return e.State == chat.DeliveryPending }))
+	c.Do(cmd)
+	sent := r.wait(t, "queued", is(func(e chat.MessageSent) bool { return e.State == chat.DeliveryPending })).(chat.MessageSent)
 	cancel()
 	<-done
 	store.Close()
-
 	if err := srv.Run(); err != nil {
 		t.Fatal(err)
 	}
+	return sent
+}
+
+// startAgain starts bob, then alice's client on the store at path, as the
+// next run of gab: what the last one queued goes out. It returns bob.
+func startAgain(t *testing.T, srv *xmpptest.Server, path string) *running {
+	t.Helper()
 	b := start(t, account(t, srv, "bob", "pw", "gab"), chat.Options{})
-	store, err = history.Open(path)
+	store, err := history.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
 	start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store})
-	b.r.wait(t, "the message from the last run", is(func(e chat.MessageReceived) bool { return e.Body == "written offline" }))
+	return b
 }
 
 func TestHistoryLoadsFromTheStore(t *testing.T) {

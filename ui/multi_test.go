@@ -54,19 +54,44 @@ func TestNothingRedrawsWhileIdle(t *testing.T) {
 	}
 }
 
-func TestSeveralAccounts(t *testing.T) {
+// twoAccounts runs the interface at w×rows with the accounts "work" and
+// "home" connected, each with its fake client and its event channel; the
+// harness's client is home's.
+func twoAccounts(t *testing.T, w, rows int) (h *harness, work, home *fakeClient, we, he chan chat.Event) {
 	scr := tcell.NewSimulationScreen("UTF-8")
-	work, home := &fakeClient{}, &fakeClient{}
+	work, home = &fakeClient{}, &fakeClient{}
 	app := New([]*Account{{Name: "work", Client: work}, {Name: "home", Client: home}}, Options{Screen: scr, Settings: config.DefaultSettings()})
-	h := &harness{t: t, screen: scr, app: app, client: home}
-	we, he := make(chan chat.Event, 10), make(chan chat.Event, 10)
+	h = &harness{t: t, screen: scr, app: app, client: home}
+	we, he = make(chan chat.Event, 10), make(chan chat.Event, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { app.Run(ctx, map[string]<-chan chat.Event{"work": we, "home": he}); close(done) }()
-	defer func() { cancel(); <-done }()
-	h.onUI(func() { scr.SetSize(110, 20) })
+	t.Cleanup(func() { cancel(); <-done })
+	h.onUI(func() { scr.SetSize(w, rows) })
 	we <- chat.Connected{JID: "me@work.example/gab"}
 	he <- chat.Connected{JID: "me@home.example/gab"}
+	return h, work, home, we, he
+}
+
+// waitCommandsOf waits until ok holds of what f was asked so far, and
+// returns that.
+func waitCommandsOf(t *testing.T, f *fakeClient, what string, ok func([]chat.Command) bool) []chat.Command {
+	t.Helper()
+	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
+	for {
+		cmds := f.commands()
+		if ok(cmds) {
+			return cmds
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited in vain for %s: %#v", what, cmds)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSeveralAccounts(t *testing.T) {
+	h, work, _, we, he := twoAccounts(t, 110, 20)
 	we <- chat.RosterReset{Items: []roster.Item{{JID: "boss@work.example", Name: "Boss", Subscription: "both"}}}
 	he <- chat.RosterReset{Items: []roster.Item{{JID: "mum@home.example", Name: "Mum", Subscription: "both"}}}
 	he <- chat.MessageReceived{Conv: chat.ChatWith("mum@home.example"), From: "mum@home.example/phone", Bare: "mum@home.example", Body: "dinner?", Time: time.Now()}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/room"
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
@@ -72,7 +73,7 @@ func (h *harness) model(f func()) {
 	h.app.tv.QueueUpdateDraw(func() { f(); close(done) })
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
 		h.t.Fatal("UI goroutine did not answer")
 	}
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
-	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gdamore/tcell/v2"
 )
@@ -125,18 +123,14 @@ func TestUploadCommandProgressAndCancel(t *testing.T) {
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	var up chat.UploadFile
 	var id uint64
-	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
-	for id == 0 {
-		for i, c := range h.client.commands() {
+	waitCommandsOf(t, h.client, "an upload asked for", func(cmds []chat.Command) bool {
+		for i, c := range cmds {
 			if u, ok := c.(chat.UploadFile); ok {
 				up, id = u, uint64(i+1)
 			}
 		}
-		if id == 0 && time.Now().After(deadline) {
-			t.Fatalf("no upload asked for: %v", h.client.commands())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return id != 0
+	})
 	bob := chat.ChatWith("bob@x")
 	if up.Conv != bob || up.Path != filepath.Join(dir, "my file.txt") {
 		t.Fatalf("upload %+v", up)
@@ -144,19 +138,12 @@ func TestUploadCommandProgressAndCancel(t *testing.T) {
 	h.send(chat.UploadProgress{CommandID: id, Conv: bob, Name: "my file.txt", Sent: 2_500_000, Total: 5_000_000, Rate: 1_000_000})
 	h.waitFor("uploading my file.txt ▕█████░░░░░▏ 2.5 of 5.0 MB · 1.0 MB/s · Ctrl+X: cancel")
 	h.key(tcell.KeyCtrlX, 0, tcell.ModCtrl)
-	deadline = time.Now().Add(xmpptest.Timeout(xmpptest.Local))
-	for {
-		cmds := h.client.commands()
-		if c, ok := cmds[len(cmds)-1].(chat.CancelUpload); ok {
-			if c.Upload != id {
-				t.Fatalf("cancelled upload %d, want %d", c.Upload, id)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Ctrl+X asked for no cancel: %v", cmds)
-		}
-		time.Sleep(10 * time.Millisecond)
+	cmds := waitCommandsOf(t, h.client, "Ctrl+X to ask for a cancel", func(cmds []chat.Command) bool {
+		_, ok := cmds[len(cmds)-1].(chat.CancelUpload)
+		return ok
+	})
+	if c := cmds[len(cmds)-1].(chat.CancelUpload); c.Upload != id {
+		t.Fatalf("cancelled upload %d, want %d", c.Upload, id)
 	}
 	h.send(chat.UploadProgress{CommandID: id, Conv: bob, Name: "my file.txt", Sent: 2_600_000, Total: 5_000_000, Done: true, Cancelled: true, Err: errors.New("upload of my file.txt cancelled")})
 	h.send(chat.CommandFailed{ID: id, Command: up, Err: fmt.Errorf("wrapped: %w", chat.ErrUploadCancelled)})
@@ -230,30 +217,13 @@ func TestUploadTabCompletion(t *testing.T) {
 // Two accounts: the status line names the account of the upload shown and
 // counts the others; the cancel key asks that account to cancel it.
 func TestUploadProgressSeveralAccounts(t *testing.T) {
-	scr := tcell.NewSimulationScreen("UTF-8")
-	work, home := &fakeClient{}, &fakeClient{}
-	app := New([]*Account{{Name: "work", Client: work}, {Name: "home", Client: home}}, Options{Screen: scr, Settings: config.DefaultSettings()})
-	h := &harness{t: t, screen: scr, app: app, client: home}
-	we, he := make(chan chat.Event, 10), make(chan chat.Event, 10)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { app.Run(ctx, map[string]<-chan chat.Event{"work": we, "home": he}); close(done) }()
-	defer func() { cancel(); <-done }()
-	h.onUI(func() { scr.SetSize(160, 20) })
-	we <- chat.Connected{JID: "me@work.example/gab"}
-	he <- chat.Connected{JID: "me@home.example/gab"}
+	h, work, home, we, he := twoAccounts(t, 160, 20)
 	he <- chat.UploadProgress{CommandID: 3, Conv: chat.ChatWith("ann@x"), Name: "cat.png", Sent: 10, Total: 1000}
 	we <- chat.UploadProgress{CommandID: 7, Conv: chat.ChatWith("bob@x"), Name: "report.pdf", Sent: 100, Total: 1000}
 	h.waitFor("uploading report.pdf (work) ▕█░░░░░░░░░▏ 0.1 of 1.0 KB · 1 more · Ctrl+X: cancel")
 	h.key(tcell.KeyCtrlX, 0, tcell.ModCtrl)
-	deadline := time.Now().Add(xmpptest.Timeout(xmpptest.Local))
-	for len(work.commands()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("Ctrl+X cancelled nothing")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if c := work.commands(); !reflect.DeepEqual(c, []chat.Command{chat.CancelUpload{Upload: 7}}) || len(home.commands()) != 0 {
+	c := waitCommandsOf(t, work, "Ctrl+X to cancel something", func(c []chat.Command) bool { return len(c) > 0 })
+	if !reflect.DeepEqual(c, []chat.Command{chat.CancelUpload{Upload: 7}}) || len(home.commands()) != 0 {
 		t.Fatalf("work got %v, home %v", c, home.commands())
 	}
 }

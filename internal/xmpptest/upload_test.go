@@ -3,7 +3,6 @@ package xmpptest
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/xml"
 	"io"
 	"net/http"
 	"strings"
@@ -39,37 +38,20 @@ func TestUploadService(t *testing.T) {
 	if err == nil || !strings.Contains(big, "file-too-large") {
 		t.Fatalf("a slot over the limit was not refused as too large: %v\n%s", err, big)
 	}
-	slot, err := r.IQ(`<iq type='get' id='slot' to='`+UploadService+`'><request xmlns='urn:xmpp:http:upload:0' filename='a.bin' size='5' content-type='application/octet-stream'/></iq>`, "slot")
+	slot, err := r.UploadSlot("a.bin", 5, "application/octet-stream")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s struct {
-		Slot struct {
-			Put struct {
-				URL     string `xml:"url,attr"`
-				Headers []struct {
-					Name  string `xml:"name,attr"`
-					Value string `xml:",chardata"`
-				} `xml:"header"`
-			} `xml:"put"`
-			Get struct {
-				URL string `xml:"url,attr"`
-			} `xml:"get"`
-		} `xml:"slot"`
-	}
-	if err := xml.Unmarshal([]byte(slot[strings.LastIndex(slot, "<iq"):]), &s); err != nil {
-		t.Fatalf("%v\n%s", err, slot)
-	}
-	if !strings.HasPrefix(s.Slot.Put.URL, "https://127.0.0.1:") || s.Slot.Get.URL != s.Slot.Put.URL {
-		t.Fatalf("slot URLs: put %q get %q", s.Slot.Put.URL, s.Slot.Get.URL)
+	if !strings.HasPrefix(slot.Put, "https://127.0.0.1:") || slot.Get != slot.Put {
+		t.Fatalf("slot URLs: put %q get %q", slot.Put, slot.Get)
 	}
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: srv.CertPool(t)}}}
 	defer hc.CloseIdleConnections()
-	put, _ := http.NewRequest("PUT", s.Slot.Put.URL, bytes.NewReader([]byte("hello")))
+	put, _ := http.NewRequest("PUT", slot.Put, bytes.NewReader([]byte("hello")))
 	put.ContentLength = 5
 	put.Header.Set("Content-Type", "application/octet-stream")
-	for _, h := range s.Slot.Put.Headers {
-		put.Header.Set(h.Name, h.Value)
+	for name, value := range slot.Headers {
+		put.Header.Set(name, value)
 	}
 	res, err := hc.Do(put)
 	if err != nil {
@@ -79,7 +61,7 @@ func TestUploadService(t *testing.T) {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT: %s", res.Status)
 	}
-	res, err = hc.Get(s.Slot.Get.URL)
+	res, err = hc.Get(slot.Get)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,14 +50,12 @@ func (c *Client) restoreCache(ctx context.Context) {
 		}
 		c.emit(ctx, Notice{Text: text})
 	case ok:
-		held := make(map[string]roster.Item, len(items))
 		out := make([]roster.Item, len(items))
 		for i, it := range items {
 			out[i] = roster.Item{JID: it.JID, Name: it.Name, Subscription: it.Subscription, Ask: it.Ask, Groups: it.Groups}
-			held[it.JID] = out[i]
 		}
 		c.state.Lock()
-		c.items, c.ver = held, ver
+		c.items, c.saved, c.ver = nil, out, ver
 		c.state.Unlock()
 		c.emit(ctx, RosterReset{Items: out, Version: ver, Cached: true})
 	}
@@ -72,6 +70,19 @@ func (c *Client) restoreCache(ctx context.Context) {
 		}
 		c.emit(ctx, BookmarksChanged{Bookmarks: out, Reset: true, Cached: true})
 	}
+}
+
+// itemsLocked is the roster held, made from the saved one on first use.
+// c.state must be held.
+func (c *Client) itemsLocked() map[string]roster.Item {
+	if c.saved != nil {
+		c.items = make(map[string]roster.Item, len(c.saved))
+		for _, it := range c.saved {
+			c.items[it.JID] = it
+		}
+		c.saved = nil
+	}
+	return c.items
 }
 
 // metaCacheOwner names the account (bare JID) whose roster and

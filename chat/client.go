@@ -97,11 +97,15 @@ type Client struct {
 
 	state sync.Mutex
 	items map[string]roster.Item // the server's roster, for rename/regroup
-	ver   string                 // roster version held
-	chaty map[string]bool        // bare JIDs known to support chat states
-	asked map[string]bool        // bare JIDs whose features we asked for this session
-	mam   map[string]mamMode     // archive queries under way, by queryid
-	mamAt map[string]time.Time   // and the archive's time of the last result each had
+	// saved is the roster read from the store at launch, until items
+	// is first needed (itemsLocked): making the map would hold up the
+	// first frame.
+	saved []roster.Item
+	ver   string               // roster version held
+	chaty map[string]bool      // bare JIDs known to support chat states
+	asked map[string]bool      // bare JIDs whose features we asked for this session
+	mam   map[string]mamMode   // archive queries under way, by queryid
+	mamAt map[string]time.Time // and the archive's time of the last result each had
 	// rooms are the rooms the user is in or joining, by bare JID;
 	// roomQueries the archive queries to rooms under way, by queryid.
 	rooms       map[string]*mucRoom
@@ -245,10 +249,10 @@ func (c *Client) observe(ev Event) {
 	defer c.state.Unlock()
 	switch e := ev.(type) {
 	case RosterPushed:
-		if e.Item.Subscription == "remove" {
-			delete(c.items, e.Item.JID)
+		if items := c.itemsLocked(); e.Item.Subscription == "remove" {
+			delete(items, e.Item.JID)
 		} else {
-			c.items[e.Item.JID] = e.Item
+			items[e.Item.JID] = e.Item
 		}
 		if e.Version != "" {
 			c.ver = e.Version
@@ -316,7 +320,7 @@ func (c *Client) shareVersion(bare string) bool {
 	}
 	c.state.Lock()
 	defer c.state.Unlock()
-	sub := c.items[bare].Subscription
+	sub := c.itemsLocked()[bare].Subscription
 	return sub == roster.SubFrom || sub == roster.SubBoth
 }
 
@@ -333,7 +337,7 @@ func defaultResource() string {
 func (c *Client) inRoster(bare string) bool {
 	c.state.Lock()
 	defer c.state.Unlock()
-	_, ok := c.items[bare]
+	_, ok := c.itemsLocked()[bare]
 	return ok
 }
 

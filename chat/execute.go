@@ -221,7 +221,7 @@ func (c *Client) rosterSet(ctx context.Context, sess *xmpp.Session, jid string, 
 		return err
 	}
 	c.state.Lock()
-	it, ok := c.items[bare]
+	it, ok := c.itemsLocked()[bare]
 	c.state.Unlock()
 	if existing && !ok {
 		return errors.New(bare + " is not in your roster")

@@ -739,7 +739,7 @@ func (c *Client) fetchRoster(ctx context.Context, sess *xmpp.Session, kill func(
 		}
 		// From here on: the reader goroutine, in stream order.
 		c.state.Lock()
-		old, oldVer := c.items, c.ver
+		old, oldVer := c.itemsLocked(), c.ver
 		rq := res.Child(NSRoster, "query")
 		if rq != nil {
 			c.items = map[string]roster.Item{}

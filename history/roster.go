@@ -109,7 +109,9 @@ func decodeRoster(all string, n int) ([]RosterItem, error) {
 	}
 	items := make([]RosterItem, 0, n)
 	pool := make([]string, 0, strings.Count(all, groupSep))
-	seen := make(map[string]bool, n)
+	// Saved in JID order, each JID once, so a JID after the one before
+	// is a new one; a list in another order is checked with a map.
+	sorted := true
 	for all != "" {
 		var f [5]string
 		for k := range f {
@@ -136,14 +138,25 @@ func decodeRoster(all string, n int) ([]RosterItem, error) {
 		// What is read must be what could have been saved (checkItem),
 		// each JID once: else a push saved onto it would go wrong (a
 		// removal leaving a second copy behind).
-		if !ok || checkItem(it) != nil || seen[it.JID] {
+		if !ok || checkItem(it) != nil {
 			return nil, fmt.Errorf("%w: entry %q", ErrRosterDamaged, it.JID)
 		}
-		seen[it.JID] = true
+		if len(items) > 0 && it.JID <= items[len(items)-1].JID {
+			sorted = false
+		}
 		items = append(items, it)
 	}
 	if len(items) != n {
 		return nil, fmt.Errorf("%w: %d entries where %d were saved", ErrRosterDamaged, len(items), n)
+	}
+	if !sorted {
+		seen := make(map[string]bool, n)
+		for _, it := range items {
+			if seen[it.JID] {
+				return nil, fmt.Errorf("%w: entry %q", ErrRosterDamaged, it.JID)
+			}
+			seen[it.JID] = true
+		}
 	}
 	return items, nil
 }
@@ -231,6 +244,10 @@ func writeRoster(ctx context.Context, tx *sql.Tx, items []RosterItem, version st
 			return err
 		}
 	}
+	// In JID order: reading it back then needs no map to find a JID
+	// saved twice.
+	items = slices.Clone(items)
+	slices.SortFunc(items, func(a, b RosterItem) int { return strings.Compare(a.JID, b.JID) })
 	text := encodeRoster(items)
 	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO roster (id, version, count, sum, entries) VALUES (1, ?, ?, ?, ?)`,
 		version, len(items), int64(crc32.ChecksumIEEE([]byte(text))), text)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -282,5 +283,69 @@ func TestRosterDamagedCountAllocatesNothingBig(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
 		t.Fatalf("decoding a row with a damaged count allocated %d MB", got>>20)
+	}
+}
+
+// A saved list is read whatever its order (an older gab kept the
+// server's), and a JID saved twice is damage there too.
+func TestRosterCacheInAnyOrder(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		jids    []string
+		damaged bool
+	}{
+		{[]string{"c@x", "a@x", "b@x"}, false},
+		{[]string{"c@x", "a@x", "c@x"}, true},
+		{[]string{"a@x", "b@x", "a@x"}, true},
+	} {
+		s := openTest(t)
+		if err := s.SaveRoster(ctx, []RosterItem{{JID: "z@x", Subscription: "both"}}, "v1"); err != nil {
+			t.Fatal(err)
+		}
+		items := make([]RosterItem, len(c.jids))
+		for i, j := range c.jids {
+			items[i] = RosterItem{JID: j, Subscription: "both", Name: "N " + j}
+		}
+		text := encodeRoster(items)
+		if _, err := s.db.Exec(`UPDATE roster SET entries = ?, count = ?, sum = ?`, text, len(items), int64(crc32.ChecksumIEEE([]byte(text)))); err != nil {
+			t.Fatal(err)
+		}
+		got, _, ok, err := s.Roster(ctx)
+		if c.damaged {
+			if !errors.Is(err, ErrRosterDamaged) || ok {
+				t.Errorf("%v: read as %+v ok %v err %v; want ErrRosterDamaged", c.jids, got, ok, err)
+			}
+			continue
+		}
+		if err != nil || !ok || len(got) != 3 || got[0].JID != "c@x" || got[2].Name != "N b@x" {
+			t.Errorf("%v: read as %+v ok %v err %v", c.jids, got, ok, err)
+		}
+	}
+}
+
+// What is saved is kept in JID order, whatever order it came in.
+func TestRosterCacheSavedInJIDOrder(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	in := []RosterItem{{JID: "c@x", Subscription: "both"}, {JID: "a@x", Subscription: "to"}, {JID: "b@x", Subscription: "from"}}
+	if err := s.SaveRoster(ctx, in, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if in[0].JID != "c@x" {
+		t.Fatalf("the caller's list was reordered: %+v", in)
+	}
+	if err := s.PushRoster(ctx, RosterItem{JID: "aa@x", Subscription: "none"}, false, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _, err := s.Roster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jids []string
+	for _, it := range got {
+		jids = append(jids, it.JID)
+	}
+	if strings.Join(jids, " ") != "a@x aa@x b@x c@x" {
+		t.Fatalf("saved order %v", jids)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Subscription states (RFC 6121 §2.1.2.5).
@@ -107,6 +108,18 @@ func (r *Roster) Reset(items []Item, version string) {
 		return
 	}
 	r.gen++
+	if len(r.contacts) == 0 {
+		// The first roster (at launch, tens of thousands of entries):
+		// its map sized once and its contacts made in one block.
+		r.contacts = make(map[string]*Contact, len(items))
+		block := make([]Contact, len(items))
+		for i, it := range items {
+			if it.Subscription != "remove" && r.contacts[it.JID] == nil {
+				block[i].JID = it.JID
+				r.contacts[it.JID] = &block[i]
+			}
+		}
+	}
 	for _, c := range r.contacts {
 		c.InRoster = false
 	}
@@ -239,7 +252,15 @@ func (r *Roster) SetPendingIn(bare string, pending bool, nick string) {
 func (r *Roster) Get(bare string) *Contact { return r.contacts[bare] }
 
 // Len is the number of contacts listed (in the roster or asking).
-func (r *Roster) Len() int { return len(r.Contacts()) }
+func (r *Roster) Len() int {
+	n := 0
+	for _, c := range r.contacts {
+		if c.InRoster || c.PendingIn {
+			n++
+		}
+	}
+	return n
+}
 
 // Contacts lists roster entries and pending requesters, unordered.
 func (r *Roster) Contacts() []*Contact {
@@ -284,8 +305,23 @@ func Sort(cs []*Contact, order Order) {
 		name string
 	}
 	ks := make([]keyed, len(cs))
+	// The lower-case names are written into one string, not made one by
+	// one: ten thousand allocations were a third of the sorting's time.
+	n := 0
+	for _, c := range cs {
+		n += len(c.DisplayName())
+	}
+	var b strings.Builder
+	b.Grow(n)
+	ends := make([]int, len(cs))
 	for i, c := range cs {
-		ks[i] = keyed{c, c.Show(), strings.ToLower(c.DisplayName())}
+		writeLower(&b, c.DisplayName())
+		ends[i] = b.Len()
+	}
+	all, start := b.String(), 0
+	for i, c := range cs {
+		ks[i] = keyed{c, c.Show(), all[start:ends[i]]}
+		start = ends[i]
 	}
 	// The JID breaks every tie, so the order is total and a stable sort
 	// (a merge sort through reflection: most of the time of drawing ten
@@ -301,6 +337,23 @@ func Sort(cs []*Contact, order Order) {
 	})
 	for i, k := range ks {
 		cs[i] = k.c
+	}
+}
+
+// writeLower writes s in lower case, as strings.ToLower gives it.
+func writeLower(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			b.WriteString(strings.ToLower(s))
+			return
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
 	}
 }
 

@@ -1,7 +1,10 @@
 package roster
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -179,6 +182,29 @@ func TestResetSameRosterKeepsGeneration(t *testing.T) {
 		}
 		if got := len(r.Contacts()); got != len(changed) {
 			t.Errorf("reset to %+v: %d contacts", changed, got)
+		}
+	}
+}
+
+// Sorting by name orders exactly as comparing strings.ToLower of the
+// names would, for ASCII and other names alike, the JID breaking ties.
+func TestSortByLowerCaseName(t *testing.T) {
+	names := []string{"Zoë", "zoe", "Élodie", "elodie", "ÉLODIE", "Straße", "STRASSE", "İlker", "ilker", "Bob", "bob", "", "ALICE", "alice", "Ωmega", "ωmega", "Ärger", "arger"}
+	var cs []*Contact
+	for i, n := range names {
+		cs = append(cs, &Contact{Item: Item{JID: fmt.Sprintf("u%02d@x", len(names)-i), Name: n}})
+	}
+	want := slices.Clone(cs)
+	slices.SortFunc(want, func(a, b *Contact) int {
+		if c := strings.Compare(strings.ToLower(a.DisplayName()), strings.ToLower(b.DisplayName())); c != 0 {
+			return c
+		}
+		return strings.Compare(a.JID, b.JID)
+	})
+	Sort(cs, ByName)
+	for i := range cs {
+		if cs[i] != want[i] {
+			t.Fatalf("at %d: %q (%s), want %q (%s)", i, cs[i].DisplayName(), cs[i].JID, want[i].DisplayName(), want[i].JID)
 		}
 	}
 }

@@ -21,7 +21,13 @@ import (
 type Options struct {
 	Settings config.Settings
 	Screen   tcell.Screen // nil for the terminal; tests pass a simulation screen
-	Version  string
+	// Terminal is the terminal taken over early (OpenTerminal); nil
+	// takes it over when Run starts. Unused with Screen.
+	Terminal *Terminal
+	// FirstFrame, if set, is called once the first frame is on the
+	// screen, on the interface's goroutine: it must not block.
+	FirstFrame func()
+	Version    string
 	// Tabs keeps the open tabs from one run to the next: they are
 	// reopened at launch; nil keeps nothing.
 	Tabs TabStore
@@ -64,7 +70,9 @@ type App struct {
 	away     *autoAway
 	// tty is the terminal's state before gab took it over (nil on a
 	// simulation screen).
-	tty *savedTerminal
+	tty        *savedTerminal
+	term       *Terminal // the terminal to take in Run
+	firstFrame func()
 	// quitting is set once the user or a signal asked gab to quit: from
 	// then on, queued input is dropped and nothing is drawn.
 	quitting atomic.Bool
@@ -117,6 +125,7 @@ func New(accounts []*Account, opts Options) *App {
 	}
 	a.notify.report = func(msg string) { a.post(func() { a.state.Log(LineError, "%s", msg) }) }
 	a.away = newAutoAway(a, opts.Settings.Away)
+	a.term, a.firstFrame = opts.Terminal, opts.FirstFrame
 	if opts.Screen != nil {
 		a.useScreen(opts.Screen)
 	}
@@ -236,7 +245,7 @@ func New(accounts []*Account, opts Options) *App {
 // notifier.
 func (a *App) useScreen(scr tcell.Screen) {
 	a.screen = scr
-	a.frames = &frameSkipper{Screen: scr, redraw: func() { a.post(func() {}) }}
+	a.frames = &frameSkipper{Screen: scr, redraw: func() { a.post(func() {}) }, first: a.firstFrame}
 	a.tv.SetScreen(&focusScreen{Screen: a.frames, n: a.notify})
 	// tview turns on the mouse and bracketed paste only for a screen it
 	// makes itself, or when asked after the screen is set: gab hands it
@@ -285,12 +294,16 @@ func (a *App) State() *State { return a.state }
 // the accounts' event streams by account name.
 func (a *App) Run(ctx context.Context, sources map[string]<-chan chat.Event) error {
 	if a.screen == nil {
-		a.tty = saveTerminal()
-		defer a.tty.close()
-		scr, err := tcell.NewScreen()
+		t := a.term
+		if t == nil {
+			t = OpenTerminal()
+		}
+		scr, tty, err := t.take()
 		if err != nil {
 			return err
 		}
+		a.tty = tty
+		defer a.tty.close()
 		a.useScreen(scr)
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -24,6 +24,7 @@ type frameSkipper struct {
 	mu      sync.Mutex // guards catchUp: stop may come from another goroutine
 	catchUp *time.Timer
 	redraw  func() // asks for a frame later, from any goroutine
+	first   func() // called after the first frame is shown, then dropped
 }
 
 // Clear starts a frame (tview clears before every frame): here it is
@@ -52,6 +53,10 @@ func (s *frameSkipper) Show() {
 	}
 	s.shown = time.Now()
 	s.Screen.Show()
+	if f := s.first; f != nil {
+		s.first = nil
+		f()
+	}
 }
 
 // before reports, before a frame is drawn, whether Clear skipped it; true

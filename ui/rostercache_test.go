@@ -176,3 +176,46 @@ func TestSavedRosterInTheFirstFrame(t *testing.T) {
 		t.Fatal("nothing was drawn")
 	}
 }
+
+// FirstFrame is called once, when the first frame, the saved contact list
+// in it, is on the screen: what gab starts the connections on.
+func TestFirstFrameCalledOnceWithTheListShown(t *testing.T) {
+	scr := tcell.NewSimulationScreen("UTF-8")
+	shown := make(chan string, 4)
+	app := New([]*Account{{Name: "me", Client: &fakeClient{}, Show: roster.Online}}, Options{Screen: scr, Settings: config.DefaultSettings(), Version: "test",
+		FirstFrame: func() {
+			cells, w, _ := scr.(tcell.SimulationScreen).GetContents()
+			var b strings.Builder
+			for i, c := range cells {
+				if i > 0 && i%w == 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(string(c.Runes))
+			}
+			shown <- b.String()
+		}})
+	events := make(chan chat.Event, 10)
+	events <- chat.RosterReset{Cached: true, Version: "7", Items: []roster.Item{{JID: "ada@x", Name: "Ada Saved", Subscription: roster.SubBoth}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { app.Run(ctx, map[string]<-chan chat.Event{"me": events}); close(done) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case screen := <-shown:
+		if !strings.Contains(screen, "Ada Saved") {
+			t.Errorf("FirstFrame came before the list was shown:\n%s", screen)
+		}
+	case <-time.After(xmpptest.Timeout(xmpptest.Local)):
+		t.Fatal("FirstFrame was not called")
+	}
+	// More frames, then a sentinel frame that must come after them.
+	events <- chat.Notice{Text: "one"}
+	events <- chat.Notice{Text: "sentinel"}
+	h := &harness{t: t, screen: scr.(tcell.SimulationScreen), app: app}
+	h.waitFor("sentinel")
+	select {
+	case <-shown:
+		t.Fatal("FirstFrame was called again")
+	default:
+	}
+}

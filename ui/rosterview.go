@@ -36,6 +36,22 @@ func (r rosterRow) key() string {
 	return r.account + "\x00g\x00" + r.group + "\x00" + r.header
 }
 
+// is reports whether key is the row's key, without making the key.
+func (r *rosterRow) is(key string) bool {
+	rest, ok := strings.CutPrefix(key, r.account)
+	switch {
+	case !ok:
+		return false
+	case r.contact != nil:
+		id, ok := strings.CutPrefix(rest, "\x00c\x00")
+		return ok && id == r.contact.JID
+	case r.room != nil:
+		id, ok := strings.CutPrefix(rest, "\x00r\x00")
+		return ok && id == r.room.JID
+	}
+	return rest == "\x00g\x00"+r.group+"\x00"+r.header
+}
+
 // RosterView draws the contacts of every account, grouped and sorted, cell
 // by cell. Names, JIDs and group names are remote text and go through the
 // cluster renderer, never through tview markup.
@@ -80,7 +96,11 @@ func NewRosterView(state *State) *RosterView {
 }
 
 func (r *RosterView) buildRows() []rosterRow {
-	var rows []rosterRow
+	n := 0
+	for _, a := range r.state.Accounts {
+		n += a.Roster.Len() + 1
+	}
+	rows := make([]rosterRow, 0, n+16)
 	for _, a := range r.state.Accounts {
 		if len(r.state.Accounts) > 1 {
 			rows = append(rows, rosterRow{account: a.Name, header: a.Name + " (" + a.connText() + ")"})
@@ -138,8 +158,8 @@ func (r *RosterView) buildKey() string {
 }
 
 func (r *RosterView) selectedIndex() int {
-	for i, row := range r.rows {
-		if row.key() == r.selected {
+	for i := range r.rows {
+		if r.rows[i].is(r.selected) {
 			return i
 		}
 	}

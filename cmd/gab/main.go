@@ -272,6 +272,9 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	defer stop()
 	// After the first signal, a second one ends gab at once.
 	context.AfterFunc(ctx, stop)
+	// The terminal is set up meanwhile, on the other core.
+	term := ui.OpenTerminal()
+	defer term.Close()
 	var uiAccts []*ui.Account
 	sources := map[string]<-chan chat.Event{}
 	var clients []*chat.Client
@@ -293,24 +296,45 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick})
 		sources[a.Name] = c.Events()
 	}
-	// The first connection needs the system's roots: loaded meanwhile, but
-	// only now, so that the saved contact lists above are read without
-	// competing with it (it took a quarter of the time to the first frame).
-	xmpp.WarmUp()
 	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, c := range clients {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.Run(ctx) }()
+	// The accounts connect once the first frame is on the screen (or
+	// after startClients, should it never come): their TLS set-up, the
+	// system's roots first, would compete with drawing it.
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		started bool
+	)
+	start := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if started {
+			return
+		}
+		started = true
+		xmpp.WarmUp()
+		for _, c := range clients {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.Run(ctx) }()
+		}
 	}
-	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString(), Tabs: tabs})
+	fallback := time.AfterFunc(startClients, start)
+	app := ui.New(uiAccts, ui.Options{Settings: settings, Version: versionString(), Tabs: tabs, Terminal: term, FirstFrame: start})
 	err := app.Run(ctx, sources)
+	fallback.Stop()
+	mu.Lock()
+	started = true // from now on nothing starts
+	mu.Unlock()
 	cancel()
 	// Each client says goodbye to its server (a last acknowledgement, the
 	// closing tag), but quitting never waits long on the network.
 	waitAtMost(&wg, clientGrace)
 	return err
 }
+
+// startClients is how long after the interface starts the accounts
+// connect if no frame has been shown by then.
+const startClients = time.Second
 
 // clientGrace is how long quitting waits for the accounts to close their
 // streams cleanly.

@@ -386,6 +386,7 @@ func (a *App) applyWaiting(sources map[string]<-chan chat.Event) {
 
 // apply runs on the UI goroutine.
 func (a *App) apply(it item) {
+	defer a.selectionLeft()
 	if it.fn != nil {
 		it.fn()
 		return

@@ -288,21 +288,36 @@ func (a *App) selectionLoaded(account string, e chat.HistoryLoaded) {
 
 // selectedID is what the view shows selected, while it has the focus.
 // Called while drawing, when the application's lock is held: no
-// GetFocus here (the view asks HasFocus).
+// GetFocus here (the view asks HasFocus), and nothing changes here.
 func (a *App) selectedID() int64 {
 	c := a.sel.conv
 	if c == nil || c != a.state.Current() {
 		return 0
 	}
-	if lineIndex(c, a.sel.id) < 0 {
-		// Gone from the window (trimmed, or the tab's lines replaced):
-		// the newest is selected, so that the focus stays visible.
-		if i := newestSelectable(c); i >= 0 {
-			a.sel.id = c.Lines[i].StoreID
-		}
-	}
 	return a.sel.id
 }
+
+// selectionLeft ends selecting once the selected message has left the
+// window (trimmed by a flood, or the tab's lines replaced by a page of
+// history), saying so: no other message becomes the one the next key
+// acts on. Called after every change the interface applies.
+func (a *App) selectionLeft() {
+	c := a.sel.conv
+	if c == nil || lineIndex(c, a.sel.id) >= 0 || a.sel.older || a.sel.jumpTo != 0 {
+		return
+	}
+	a.leaveSelection()
+	a.state.SetStatus(true, "selecting ended: the message left the window")
+}
+
+// quoted is a message's first line, shortened, in quotation marks, for
+// a question about it.
+func quoted(text string) string {
+	return "“" + shorten(text, quoteCells) + "”"
+}
+
+// quoteCells is how wide a question's quote of a message may be.
+const quoteCells = 40
 
 // banner says what the composer's text will answer or react to.
 func (a *App) banner() string {
@@ -396,7 +411,9 @@ func (a *App) actOnSelected(c *Conversation, l *Line, action string) {
 			acct.Client.Do(chat.RetractMessage{Conv: c.Conv, StoreID: id})
 			a.state.SetStatus(false, "asked to retract the message")
 		}
-		a.state.SetStatus(true, "retract this message for everyone? y: yes, any other key: no")
+		// The question names the message, so an answer is never about
+		// another one; the key comes first, so it shows at 80 columns.
+		a.state.SetStatus(true, "retract for everyone? y: yes, any other key: no · %s", quoted(targetOf(c, l).text))
 	case "moderate":
 		a.moderate(acct, c, l)
 	case "copy":
@@ -488,8 +505,10 @@ func (a *App) moderate(acct *Account, c *Conversation, l *Line) {
 	input := tview.NewInputField().SetLabel("Reason (may be empty): ").SetFieldStyle(tcell.StyleDefault.Underline(true))
 	question := &labelView{Box: tview.NewBox()}
 	question.text = "Enter goes on to y/N; Esc cancels"
+	quote := &labelView{Box: tview.NewBox()}
+	quote.text = quoted(targetOf(c, l).text)
 	reason, asking := "", false
-	box := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(input, 1, 0, true).AddItem(question, 1, 0, false)
+	box := tview.NewFlex().SetDirection(tview.FlexRow).AddItem(quote, 1, 0, false).AddItem(input, 1, 0, true).AddItem(question, 1, 0, false)
 	box.SetBorder(true).SetTitle(" Remove " + Sanitize(shorten(who, nickCells)) + "'s message for everyone ")
 	input.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
 		if asking {
@@ -514,7 +533,7 @@ func (a *App) moderate(acct *Account, c *Conversation, l *Line) {
 		}
 		return ev
 	})
-	a.showDialog(moderatePage, box, 64, 4)
+	a.showDialog(moderatePage, box, 64, 5)
 }
 
 const moderatePage = "moderate"

@@ -130,11 +130,11 @@ func TestSelectMoveAndActOnMessages(t *testing.T) {
 	h.key(tcell.KeyRune, 'j', tcell.ModNone)
 	h.waitSelected("my answer")
 	h.key(tcell.KeyRune, 'd', tcell.ModNone)
-	h.waitFor("retract this message for everyone? y: yes")
+	h.waitFor("retract for everyone? y: yes, any other key: no · “my answer”")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("nothing done")
 	h.key(tcell.KeyRune, 'd', tcell.ModNone)
-	h.waitFor("retract this message for everyone? y: yes")
+	h.waitFor("retract for everyone? y: yes, any other key: no · “my answer”")
 	h.key(tcell.KeyRune, 'y', tcell.ModNone)
 	h.waitFor("asked to retract the message")
 	h.waitCommands(chat.RetractMessage{Conv: chat.ChatWith("bob@x"), StoreID: 6})
@@ -304,14 +304,6 @@ func TestSelectionLoadsOlderAndStaysInView(t *testing.T) {
 	h.waitFor("this is the first message")
 	h.key(tcell.KeyEnd, 0, tcell.ModNone)
 	h.waitSelected("message 39")
-	// The selected message leaves the window: the newest is selected,
-	// the focus does not vanish.
-	h.model(func() {
-		c := h.app.state.Convs[1]
-		i := lineIndex(c, 39)
-		c.Lines = append(c.Lines[:i], c.Lines[i+1:]...)
-	})
-	h.waitSelected("message 38")
 	h.key(tcell.KeyHome, 0, tcell.ModNone)
 	h.waitSelected("the very first")
 	h.key(tcell.KeyPgDn, 0, tcell.ModNone)
@@ -319,6 +311,27 @@ func TestSelectionLoadsOlderAndStaysInView(t *testing.T) {
 		rows := h.selectedRows()
 		return len(rows) > 0 && !strings.Contains(strings.Join(rows, ""), "the very first")
 	})
+	h.key(tcell.KeyHome, 0, tcell.ModNone)
+	h.waitSelected("the very first")
+
+	// A flood trims the selected message out of the window: selecting
+	// ends and says so; no other message becomes the one keys act on.
+	for i := int64(0); i < MaxLines+MaxLines/4; i++ {
+		h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/phone", Body: fmt.Sprintf("flood %d", i), StoreID: 1000 + i, Time: time.Now()})
+	}
+	h.waitFor("selecting ended: the message left the window")
+	if rows := h.selectedRows(); len(rows) != 0 {
+		t.Fatalf("still selected after the message left: %q", rows)
+	}
+	composerFocus := false
+	h.onUI(func() { composerFocus = h.app.tv.GetFocus() == h.app.composer })
+	if !composerFocus {
+		t.Fatal("the composer did not get the focus back")
+	}
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	h.waitFor("> d")
+	altS(h)
+	h.waitSelected("flood 2499")
 }
 
 // Enter on a reply selects the message it answers: at once when it is
@@ -373,7 +386,7 @@ func TestModerateAsksReasonThenYes(t *testing.T) {
 		return ok
 	})
 	h.key(tcell.KeyRune, 'm', tcell.ModNone)
-	h.waitFor("Reason (may be empty)", "Remove bob's message for everyone")
+	h.waitFor("Reason (may be empty)", "Remove bob's message for everyone", "“spam spam”")
 	h.typeText("no spam")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("Remove it for everyone? y: yes, any other key: no")

@@ -273,12 +273,17 @@ func failRosterSaves(t *testing.T, path string) (heal func()) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Exec(`CREATE TRIGGER test_disk_full BEFORE INSERT ON roster BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
-		t.Fatal(err)
+	// The roster row written whole, and a push saved beside it.
+	for _, table := range []string{"roster", "roster_pushes"} {
+		if _, err := db.Exec(`CREATE TRIGGER test_disk_full_` + table + ` BEFORE INSERT ON ` + table + ` BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return func() {
-		if _, err := db.Exec(`DROP TRIGGER test_disk_full`); err != nil {
-			t.Fatal(err)
+		for _, table := range []string{"roster", "roster_pushes"} {
+			if _, err := db.Exec(`DROP TRIGGER test_disk_full_` + table); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 }

@@ -200,11 +200,15 @@ func checkItem(it RosterItem) error {
 	return nil
 }
 
-// readRoster reads the cached roster within q (the store, or a
-// transaction); see Roster.
-func readRoster(ctx context.Context, q interface {
+// querier is the store or a transaction.
+type querier interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (items []RosterItem, _ string, ok bool, err error) {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+// readRoster reads the cached roster within q (the store, or a
+// transaction), its pushes applied; see Roster.
+func readRoster(ctx context.Context, q querier) (items []RosterItem, _ string, ok bool, err error) {
 	// Scanned as they are, so that only a failure to read is an error
 	// of its own; a value of the wrong kind is damage.
 	var v, c, su, e any
@@ -228,7 +232,107 @@ func readRoster(ctx context.Context, q interface {
 	if items, err = decodeRoster(entries, int(count)); err != nil {
 		return nil, "", false, err
 	}
-	return items, version, true, nil
+	pushes, err := readPushes(ctx, q)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return applyPushes(items, pushes), version, true, nil
+}
+
+// rosterPush is one push saved since the roster row was last written.
+type rosterPush struct {
+	item   RosterItem
+	remove bool
+}
+
+// maxPushes is how many pushes are kept beside the roster row before the
+// next one writes it whole again, with them applied: a push costs a
+// small row, every maxPushes-th one a rewrite, and reading the roster
+// applies at most this many.
+const maxPushes = 64
+
+// readPushes reads the pushes saved since the roster row, in order. Each
+// is checked as the row's entries are: damage is ErrRosterDamaged.
+func readPushes(ctx context.Context, q querier) ([]rosterPush, error) {
+	rows, err := q.QueryContext(ctx, `SELECT remove, sum, entry FROM roster_pushes ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []rosterPush
+	for rows.Next() {
+		var r, su, e any
+		if err := rows.Scan(&r, &su, &e); err != nil {
+			return nil, err
+		}
+		remove, rok := r.(int64)
+		sum, sok := su.(int64)
+		entry, eok := e.(string)
+		if !rok || !sok || !eok || (remove != 0 && remove != 1) || int64(crc32.ChecksumIEEE([]byte(entry))) != sum {
+			return nil, fmt.Errorf("%w: a saved push does not match its checksum", ErrRosterDamaged)
+		}
+		its, err := decodeRoster(entry, 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rosterPush{item: its[0], remove: remove == 1})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) > maxPushes {
+		return nil, fmt.Errorf("%w: %d saved pushes, at most %d are kept", ErrRosterDamaged, len(out), maxPushes)
+	}
+	return out, nil
+}
+
+// applyPushes applies pushes, in order, to items. Items in JID order (as
+// the row keeps them) stay so: the pushes' last word on each JID is
+// merged in one pass.
+func applyPushes(items []RosterItem, pushes []rosterPush) []RosterItem {
+	if len(pushes) == 0 {
+		return items
+	}
+	last := make(map[string]rosterPush, len(pushes))
+	for _, p := range pushes {
+		last[p.item.JID] = p
+	}
+	out := make([]RosterItem, 0, len(items)+len(last))
+	for _, it := range items {
+		p, ok := last[it.JID]
+		switch {
+		case !ok:
+			out = append(out, it)
+		case !p.remove:
+			out = append(out, p.item)
+		}
+		delete(last, it.JID)
+	}
+	var added []RosterItem
+	for _, p := range last {
+		if !p.remove {
+			added = append(added, p.item)
+		}
+	}
+	byJID := func(a, b RosterItem) int { return strings.Compare(a.JID, b.JID) }
+	slices.SortFunc(added, byJID)
+	if !slices.IsSortedFunc(out, byJID) {
+		return append(out, added...) // an older gab's row, in the server's order
+	}
+	// Both in JID order: merged.
+	merged := make([]RosterItem, 0, len(out)+len(added))
+	i, j := 0, 0
+	for i < len(out) && j < len(added) {
+		if out[i].JID < added[j].JID {
+			merged = append(merged, out[i])
+			i++
+		} else {
+			merged = append(merged, added[j])
+			j++
+		}
+	}
+	merged = append(merged, out[i:]...)
+	return append(merged, added[j:]...)
 }
 
 // Roster reads the cached roster and its version. ok is false when none
@@ -249,6 +353,9 @@ func writeRoster(ctx context.Context, tx *sql.Tx, items []RosterItem, version st
 	items = slices.Clone(items)
 	slices.SortFunc(items, func(a, b RosterItem) int { return strings.Compare(a.JID, b.JID) })
 	text := encodeRoster(items)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM roster_pushes`); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO roster (id, version, count, sum, entries) VALUES (1, ?, ?, ?, ?)`,
 		version, len(items), int64(crc32.ChecksumIEEE([]byte(text))), text)
 	return err
@@ -272,32 +379,52 @@ func (s *Store) SaveRoster(ctx context.Context, items []RosterItem, version stri
 // transaction: remove deletes the entry for it.JID, otherwise it is added
 // or replaced; the cache's version becomes version where that is not "".
 // Without a cached roster it does nothing (a push does not make a whole
-// roster); a damaged one is an error wrapping ErrRosterDamaged.
+// roster). The push is kept beside the roster row, which is written
+// whole again, the pushes applied, every maxPushes pushes: a push costs
+// the same with ten contacts or ten thousand. A damaged cache is found
+// when it is read (Roster) or written whole here: an error wrapping
+// ErrRosterDamaged.
 func (s *Store) PushRoster(ctx context.Context, it RosterItem, remove bool, version string) error {
+	if remove {
+		it = RosterItem{JID: it.JID, Subscription: "none"}
+	}
+	if err := checkItem(it); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	items, old, ok, err := readRoster(ctx, tx)
-	if err != nil || !ok {
+	var have, kept int64
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM roster WHERE id = 1), (SELECT COUNT(*) FROM roster_pushes)`).Scan(&have, &kept); err != nil {
 		return err
 	}
-	if version == "" {
-		version = old
+	if have == 0 {
+		return nil
 	}
-	i := slices.IndexFunc(items, func(o RosterItem) bool { return o.JID == it.JID })
-	switch {
-	case remove && i >= 0:
-		items = slices.Delete(items, i, i+1)
-	case remove:
-	case i >= 0:
-		items[i] = it
-	default:
-		items = append(items, it)
+	if kept >= maxPushes {
+		items, old, _, err := readRoster(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if version == "" {
+			version = old
+		}
+		if err := writeRoster(ctx, tx, applyPushes(items, []rosterPush{{item: it, remove: remove}}), version); err != nil {
+			return err
+		}
+		return tx.Commit()
 	}
-	if err := writeRoster(ctx, tx, items, version); err != nil {
+	entry := encodeRoster([]RosterItem{it})
+	if _, err := tx.ExecContext(ctx, `INSERT INTO roster_pushes (remove, sum, entry) VALUES (?, ?, ?)`,
+		remove, int64(crc32.ChecksumIEEE([]byte(entry))), entry); err != nil {
 		return err
+	}
+	if version != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE roster SET version = ? WHERE id = 1`, version); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
@@ -305,8 +432,17 @@ func (s *Store) PushRoster(ctx context.Context, it RosterItem, remove bool, vers
 // ForgetRoster drops the cached roster, so the next login fetches it
 // whole.
 func (s *Store) ForgetRoster(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM roster`)
-	return err
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM roster`, `DELETE FROM roster_pushes`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Bookmark is a room bookmark as cached between runs, to list the rooms

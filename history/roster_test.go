@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"maps"
+	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -347,5 +350,173 @@ func TestRosterCacheSavedInJIDOrder(t *testing.T) {
 	}
 	if strings.Join(jids, " ") != "a@x aa@x b@x c@x" {
 		t.Fatalf("saved order %v", jids)
+	}
+}
+
+// Any sequence of pushes, across several rewrites of the whole row,
+// reads back as the same pushes applied to a plain map: in JID order,
+// each JID once, at the last version given.
+func TestRosterPushesAgreeWithAModel(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	model := map[string]RosterItem{}
+	var start []RosterItem
+	for i := range 50 {
+		it := RosterItem{JID: fmt.Sprintf("u%03d@x", i*2), Name: fmt.Sprint("N", i), Subscription: "both"}
+		model[it.JID] = it
+		start = append(start, it)
+	}
+	if err := s.SaveRoster(ctx, start, "v0"); err != nil {
+		t.Fatal(err)
+	}
+	version := "v0"
+	for step := range 3*maxPushes + 17 {
+		jid := fmt.Sprintf("u%03d@x", rng.IntN(120))
+		remove := rng.IntN(4) == 0
+		it := RosterItem{JID: jid, Name: fmt.Sprint("step ", step), Subscription: []string{"none", "to", "from", "both"}[rng.IntN(4)]}
+		if rng.IntN(3) == 0 {
+			it.Groups = []string{"G" + fmt.Sprint(rng.IntN(3))}
+		}
+		v := ""
+		if rng.IntN(5) != 0 {
+			v = fmt.Sprint("v", step+1)
+			version = v
+		}
+		if err := s.PushRoster(ctx, it, remove, v); err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		if remove {
+			delete(model, jid)
+		} else {
+			model[jid] = it
+		}
+		if step%37 != 0 && step != 3*maxPushes+16 {
+			continue
+		}
+		got, ver, ok, err := s.Roster(ctx)
+		if err != nil || !ok || ver != version {
+			t.Fatalf("step %d: read %v ok %v version %q (want %q)", step, err, ok, ver, version)
+		}
+		want := slices.Collect(maps.Values(model))
+		slices.SortFunc(want, func(a, b RosterItem) int { return strings.Compare(a.JID, b.JID) })
+		if !reflect.DeepEqual(normalized(got), normalized(want)) {
+			t.Fatalf("step %d: read\n%+v\nwant\n%+v", step, got, want)
+		}
+		var kept int
+		if err := s.db.QueryRow(`SELECT COUNT(*) FROM roster_pushes`).Scan(&kept); err != nil || kept > maxPushes {
+			t.Fatalf("step %d: %d pushes kept (%v), at most %d", step, kept, err, maxPushes)
+		}
+	}
+}
+
+// normalized makes empty and nil group lists alike for comparison.
+func normalized(items []RosterItem) []RosterItem {
+	out := slices.Clone(items)
+	for i := range out {
+		if len(out[i].Groups) == 0 {
+			out[i].Groups = nil
+		}
+	}
+	return out
+}
+
+// A saved push that was tampered with, or too many of them, is damage:
+// the roster is fetched whole again. Forgetting the roster forgets them.
+func TestRosterPushDamage(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, sql string
+	}{
+		{"entry changed", `UPDATE roster_pushes SET entry = replace(entry, 'b@x', 'c@x')`},
+		{"sum not a number", `UPDATE roster_pushes SET sum = 'x'`},
+		{"remove not a flag", `UPDATE roster_pushes SET remove = 2`},
+		{"too many", fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+			INSERT INTO roster_pushes (remove, sum, entry) SELECT p.remove, p.sum, p.entry FROM roster_pushes p, n`, maxPushes)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := openTest(t)
+			if err := s.SaveRoster(ctx, []RosterItem{{JID: "a@x", Subscription: "both"}}, "v1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.PushRoster(ctx, RosterItem{JID: "b@x", Subscription: "to"}, false, "v2"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.db.Exec(c.sql); err != nil {
+				t.Fatal(err)
+			}
+			if items, _, ok, err := s.Roster(ctx); !errors.Is(err, ErrRosterDamaged) || ok {
+				t.Fatalf("read as %+v ok %v err %v; want ErrRosterDamaged", items, ok, err)
+			}
+			if err := s.ForgetRoster(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var kept int
+			if err := s.db.QueryRow(`SELECT COUNT(*) FROM roster_pushes`).Scan(&kept); err != nil || kept != 0 {
+				t.Fatalf("%d pushes kept after forgetting (%v)", kept, err)
+			}
+		})
+	}
+}
+
+// Pushes onto a row an older gab saved in the server's order are read
+// back applied too.
+func TestRosterPushesOntoAnUnsortedRow(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.SaveRoster(ctx, []RosterItem{{JID: "z@x", Subscription: "both"}}, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	items := []RosterItem{{JID: "c@x", Subscription: "both"}, {JID: "a@x", Subscription: "to"}}
+	text := encodeRoster(items)
+	if _, err := s.db.Exec(`UPDATE roster SET entries = ?, count = 2, sum = ?`, text, int64(crc32.ChecksumIEEE([]byte(text)))); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		it     RosterItem
+		remove bool
+	}{{RosterItem{JID: "b@x", Subscription: "from"}, false}, {RosterItem{JID: "c@x"}, true}, {RosterItem{JID: "a@x", Name: "A", Subscription: "both"}, false}} {
+		if err := s.PushRoster(ctx, p.it, p.remove, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, ver, _, err := s.Roster(ctx)
+	if err != nil || ver != "v1" {
+		t.Fatalf("read: %v, version %q", err, ver)
+	}
+	var jids []string
+	for _, it := range got {
+		jids = append(jids, it.JID+":"+it.Name)
+	}
+	if strings.Join(jids, " ") != "a@x:A b@x:" {
+		t.Fatalf("read %v", jids)
+	}
+}
+
+// Reading a 10,000-contact cache with the most pushes kept beside it (the
+// worst case at launch): half renames, half new contacts.
+func BenchmarkRosterCacheLoad10kWithPushes(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	if err := s.SaveRoster(ctx, rosterOf(10000), "v1"); err != nil {
+		b.Fatal(err)
+	}
+	for i := range maxPushes - 1 {
+		jid := fmt.Sprintf("c%05d@example.org", i*37)
+		if i%2 == 1 {
+			jid = fmt.Sprintf("new%05d@example.org", i)
+		}
+		if err := s.PushRoster(ctx, RosterItem{JID: jid, Name: "Pushed", Subscription: "both"}, false, fmt.Sprint("v", i+2)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := 10000 + (maxPushes-1)/2
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		items, _, ok, err := s.Roster(ctx)
+		if err != nil || !ok || len(items) != want {
+			b.Fatalf("%d items ok %v err %v, want %d", len(items), ok, err, want)
+		}
 	}
 }

@@ -56,7 +56,30 @@ type Session03 struct {
 
 	ns, nr, pn uint32
 	ad         []byte // AD of X3DH: both identity keys, initiator first
+	responder  bool   // we are the responder: AD's second key is ours
 	skipped    []skippedKey
+}
+
+// sendAD and recvAD are the associated data a message's MAC covers:
+// libsignal (and so every OMEMO 0.3 client) puts the sender's identity key
+// first and the recipient's second, whoever started the session.
+func (s *Session03) sendAD() []byte {
+	if s.responder {
+		return swapAD03(s.ad)
+	}
+	return s.ad
+}
+
+func (s *Session03) recvAD() []byte {
+	if s.responder {
+		return s.ad
+	}
+	return swapAD03(s.ad)
+}
+
+func swapAD03(ad []byte) []byte {
+	out := make([]byte, 0, len(ad))
+	return append(append(out, ad[EncodedKeySize03:]...), ad[:EncodedKeySize03]...)
 }
 
 // NewSession03Initiator starts the initiator's ratchet (RatchetInitAlice):
@@ -86,7 +109,7 @@ func NewSession03Responder(sk *[KeySize]byte, ad []byte, ourSignedPreKey *[KeySi
 	if len(ad) != adSize03 {
 		return nil, fmt.Errorf("omemo: associated data of %d bytes, not %d", len(ad), adSize03)
 	}
-	s := &Session03{rootKey: *sk, sendPriv: *ourSignedPreKey, ad: bytes.Clone(ad)}
+	s := &Session03{rootKey: *sk, sendPriv: *ourSignedPreKey, ad: bytes.Clone(ad), responder: true}
 	s.sendPub = PublicKey(ourSignedPreKey)
 	return s, nil
 }
@@ -111,7 +134,7 @@ func (s *Session03) Encrypt(plaintext []byte) ([]byte, error) {
 		return nil, errChainSpent
 	}
 	next, mk := chainStep(&s.sendChain)
-	out, err := encryptMessage03(&mk, s.ad, header03{ratchetKey: s.sendPub, n: s.ns, pn: s.pn}, plaintext)
+	out, err := encryptMessage03(&mk, s.sendAD(), header03{ratchetKey: s.sendPub, n: s.ns, pn: s.pn}, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +171,7 @@ func (s *Session03) decrypt(rand io.Reader, h header03, data []byte) ([]byte, er
 		k := &s.skipped[i]
 		if k.ratchetKey == h.ratchetKey && k.n == h.n {
 			mk := k.key
-			_, pt, err := decryptMessage03(&mk, s.ad, data)
+			_, pt, err := decryptMessage03(&mk, s.recvAD(), data)
 			if err != nil {
 				return nil, err
 			}
@@ -174,7 +197,7 @@ func (s *Session03) decrypt(rand io.Reader, h header03, data []byte) ([]byte, er
 		return nil, err
 	}
 	next, mk := chainStep(&s.recvChain)
-	_, pt, err := decryptMessage03(&mk, s.ad, data)
+	_, pt, err := decryptMessage03(&mk, s.recvAD(), data)
 	if err != nil {
 		return nil, err
 	}
@@ -233,13 +256,16 @@ func (s *Session03) dhRatchet(rand io.Reader, theirKey *[KeySize]byte) error {
 	return nil
 }
 
-// session03Version is the first byte of a marshalled Session03.
-const session03Version = 1
+// session03Version is the first byte of a marshalled Session03. Version 1
+// lacked the responder flag (and MACed the responder's messages with the
+// initiator's key first, which no other client reads); it is refused.
+const session03Version = 2
 
 const (
 	flagTheir = 1 << iota
 	flagSend
 	flagRecv
+	flagResponder
 )
 
 // sessionFixedSize03: version, flags, six keys, three counters, the AD and
@@ -262,6 +288,9 @@ func (s *Session03) Marshal() []byte {
 	if s.hasRecv {
 		flags |= flagRecv
 	}
+	if s.responder {
+		flags |= flagResponder
+	}
 	b = append(b, session03Version, flags)
 	for _, k := range []*[KeySize]byte{&s.rootKey, &s.sendPriv, &s.sendPub, &s.theirKey, &s.sendChain, &s.recvChain} {
 		b = append(b, k[:]...)
@@ -283,10 +312,11 @@ func (s *Session03) Marshal() []byte {
 // another version, a wrong length, unknown flags, a public ratchet key
 // that does not match its private key, and more skipped keys than kept.
 func UnmarshalSession03(b []byte) (*Session03, error) {
-	if len(b) < sessionFixedSize03 || b[0] != session03Version || b[1]&^(flagTheir|flagSend|flagRecv) != 0 {
+	if len(b) < sessionFixedSize03 || b[0] != session03Version || b[1]&^(flagTheir|flagSend|flagRecv|flagResponder) != 0 {
 		return nil, errBadSession
 	}
-	s := &Session03{hasTheir: b[1]&flagTheir != 0, hasSend: b[1]&flagSend != 0, hasRecv: b[1]&flagRecv != 0}
+	s := &Session03{hasTheir: b[1]&flagTheir != 0, hasSend: b[1]&flagSend != 0, hasRecv: b[1]&flagRecv != 0,
+		responder: b[1]&flagResponder != 0}
 	p := b[2:]
 	for _, k := range []*[KeySize]byte{&s.rootKey, &s.sendPriv, &s.sendPub, &s.theirKey, &s.sendChain, &s.recvChain} {
 		copy(k[:], p[:KeySize])

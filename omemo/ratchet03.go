@@ -58,6 +58,35 @@ type Session03 struct {
 	ad         []byte // AD of X3DH: both identity keys, initiator first
 	responder  bool   // we are the responder: AD's second key is ours
 	skipped    []skippedKey
+
+	// pending is the pre-key message header an initiator wraps its
+	// messages in until the first message from the responder decrypts.
+	pending    PreKeyMessage03
+	hasPending bool
+}
+
+// PreKeyHeader is the pre-key message to wrap each message this session
+// encrypts in (with Wrap): while we started the session and have not yet
+// decrypted a message from the peer, the peer needs it to build its side.
+// ok is false once the peer has answered, and for a session we did not
+// start.
+func (s *Session03) PreKeyHeader() (m PreKeyMessage03, ok bool) {
+	if !s.hasPending {
+		return PreKeyMessage03{}, false
+	}
+	return s.pending, true
+}
+
+// PeerIdentity is the peer's identity key (X25519) the session was agreed
+// with: what its fingerprint and trust are about.
+func (s *Session03) PeerIdentity() [KeySize]byte {
+	k := s.ad[EncodedKeySize03+1:]
+	if s.responder {
+		k = s.ad[1:EncodedKeySize03]
+	}
+	var out [KeySize]byte
+	copy(out[:], k)
+	return out
 }
 
 // sendAD and recvAD are the associated data a message's MAC covers:
@@ -162,6 +191,7 @@ func (s *Session03) Decrypt(rand io.Reader, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.hasPending = false // the peer has answered: it has its session
 	*s = *c
 	return pt, nil
 }
@@ -266,7 +296,12 @@ const (
 	flagSend
 	flagRecv
 	flagResponder
+	flagPending
 )
+
+// pendingSize03 is the pending pre-key header: three ids, base and
+// identity keys.
+const pendingSize03 = 3*4 + 2*KeySize
 
 // sessionFixedSize03: version, flags, six keys, three counters, the AD and
 // the count of skipped keys.
@@ -291,6 +326,9 @@ func (s *Session03) Marshal() []byte {
 	if s.responder {
 		flags |= flagResponder
 	}
+	if s.hasPending {
+		flags |= flagPending
+	}
 	b = append(b, session03Version, flags)
 	for _, k := range []*[KeySize]byte{&s.rootKey, &s.sendPriv, &s.sendPub, &s.theirKey, &s.sendChain, &s.recvChain} {
 		b = append(b, k[:]...)
@@ -299,6 +337,13 @@ func (s *Session03) Marshal() []byte {
 	b = binary.BigEndian.AppendUint32(b, s.nr)
 	b = binary.BigEndian.AppendUint32(b, s.pn)
 	b = append(b, s.ad...)
+	if s.hasPending {
+		b = binary.BigEndian.AppendUint32(b, s.pending.RegistrationID)
+		b = binary.BigEndian.AppendUint32(b, s.pending.PreKeyID)
+		b = binary.BigEndian.AppendUint32(b, s.pending.SignedPreKeyID)
+		b = append(b, s.pending.BaseKey[:]...)
+		b = append(b, s.pending.IdentityKey[:]...)
+	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s.skipped)))
 	for _, k := range s.skipped {
 		b = append(b, k.ratchetKey[:]...)
@@ -312,11 +357,11 @@ func (s *Session03) Marshal() []byte {
 // another version, a wrong length, unknown flags, a public ratchet key
 // that does not match its private key, and more skipped keys than kept.
 func UnmarshalSession03(b []byte) (*Session03, error) {
-	if len(b) < sessionFixedSize03 || b[0] != session03Version || b[1]&^(flagTheir|flagSend|flagRecv|flagResponder) != 0 {
+	if len(b) < sessionFixedSize03 || b[0] != session03Version || b[1]&^(flagTheir|flagSend|flagRecv|flagResponder|flagPending) != 0 {
 		return nil, errBadSession
 	}
 	s := &Session03{hasTheir: b[1]&flagTheir != 0, hasSend: b[1]&flagSend != 0, hasRecv: b[1]&flagRecv != 0,
-		responder: b[1]&flagResponder != 0}
+		responder: b[1]&flagResponder != 0, hasPending: b[1]&flagPending != 0}
 	p := b[2:]
 	for _, k := range []*[KeySize]byte{&s.rootKey, &s.sendPriv, &s.sendPub, &s.theirKey, &s.sendChain, &s.recvChain} {
 		copy(k[:], p[:KeySize])
@@ -328,6 +373,21 @@ func UnmarshalSession03(b []byte) (*Session03, error) {
 	p = p[12:]
 	s.ad = bytes.Clone(p[:adSize03])
 	p = p[adSize03:]
+	if s.hasPending {
+		// Only an initiator that has received nothing has one.
+		if s.responder || s.hasRecv || len(p) < pendingSize03+4 {
+			return nil, errBadSession
+		}
+		s.pending.RegistrationID = binary.BigEndian.Uint32(p)
+		s.pending.PreKeyID = binary.BigEndian.Uint32(p[4:])
+		s.pending.SignedPreKeyID = binary.BigEndian.Uint32(p[8:])
+		copy(s.pending.BaseKey[:], p[12:])
+		copy(s.pending.IdentityKey[:], p[12+KeySize:])
+		p = p[pendingSize03:]
+		if !bytes.Equal(EncodePublicKey03(&s.pending.IdentityKey), s.ad[:EncodedKeySize03]) {
+			return nil, errBadSession
+		}
+	}
 	count := binary.BigEndian.Uint32(p)
 	p = p[4:]
 	if count > MaxSkippedKeys || uint64(len(p)) != uint64(count)*skippedSize03 {

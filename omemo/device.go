@@ -351,10 +351,13 @@ func (b *PublishedBundle03) Choose(rand io.Reader) (*Bundle03, error) {
 	if out.SignedPreKey, err = DecodePublicKey03(b.SignedPreKey); err != nil {
 		return nil, fmt.Errorf("omemo: the bundle's signed pre-key: %w", err)
 	}
-	if !Verify(&out.IdentityKey, b.SignedPreKey, b.SignedPreKeySignature) {
+	// Verified as libsignal does, with the identity key's sign bit from
+	// the signature's top bit (see VerifySignedPreKey03).
+	sig := append([]byte(nil), b.SignedPreKeySignature...)
+	if !VerifySignedPreKey03(&out.IdentityKey, b.SignedPreKey, sig) {
 		return nil, errBadSignedPreKey
 	}
-	out.SignedPreKeySig = append([]byte(nil), b.SignedPreKeySignature...)
+	out.SignedPreKeySig = sig
 	if len(b.PreKeys) == 0 {
 		return nil, errors.New("omemo: the bundle offers no one-time pre-key")
 	}

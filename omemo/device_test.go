@@ -296,3 +296,78 @@ func FuzzUnmarshalDevice(f *testing.F) {
 		}
 	})
 }
+
+// TestChooseBundle03: a peer's published bundle becomes a Bundle03 with
+// one of its pre-keys; the sign bit python3-omemo stores in the
+// signature's top bit is ignored; a bad signature or key is refused.
+func TestChooseBundle03(t *testing.T) {
+	d := newTestDevice(t, 11)
+	pb := d.PublishBundle03()
+	seen := map[uint32]bool{}
+	r := detRand(110)
+	for i := 0; i < 50; i++ {
+		b, err := pb.Choose(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv, ok := d.PreKeyPrivate(b.PreKeyID)
+		if !ok || PublicKey(priv) != b.PreKey || b.IdentityKey != d.IdentityKey() || b.SignedPreKeyID != pb.SignedPreKeyID {
+			t.Fatalf("chose %+v", b)
+		}
+		seen[b.PreKeyID] = true
+	}
+	if len(seen) < 10 {
+		t.Fatalf("only %d different pre-keys in 50 choices", len(seen))
+	}
+	// Our signature with the top bit set names the other Edwards key:
+	// refused.
+	withBit := pb
+	withBit.SignedPreKeySignature = append([]byte(nil), pb.SignedPreKeySignature...)
+	withBit.SignedPreKeySignature[63] |= 0x80
+	if _, err := withBit.Choose(r); err == nil {
+		t.Fatal("accepted a signature with the wrong sign bit")
+	}
+	// python3-omemo's way: an Ed25519 identity with its sign bit set
+	// signs with plain Ed25519 and puts the bit in the signature.
+	var pyBundle *PublishedBundle03
+	for seed := byte(0); pyBundle == nil; seed++ {
+		priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+		edPub := [KeySize]byte(priv.Public().(ed25519.PublicKey))
+		if edPub[31]&0x80 == 0 {
+			continue
+		}
+		mont, err := EdwardsToMontgomery(&edPub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := d.PublishBundle03()
+		c.IdentityKey = EncodePublicKey03(&mont)
+		c.SignedPreKeySignature = ed25519.Sign(priv, c.SignedPreKey)
+		c.SignedPreKeySignature[63] |= 0x80
+		pyBundle = &c
+	}
+	b, err := pyBundle.Choose(r)
+	if err != nil {
+		t.Fatalf("refused a bundle signed by an Ed25519 identity with its sign bit set: %v", err)
+	}
+	if _, _, err := InitiateSession03(r, d.identityPrivate(), 0, b); err != nil {
+		t.Fatalf("no session from it: %v", err)
+	}
+	pyBundle.SignedPreKeySignature[63] &^= 0x80
+	if _, err := pyBundle.Choose(r); err == nil {
+		t.Fatal("accepted it with the sign bit cleared")
+	}
+	for name, mutate := range map[string]func(*PublishedBundle03){
+		"signature":      func(b *PublishedBundle03) { b.SignedPreKeySignature[10] ^= 1 },
+		"signed pre-key": func(b *PublishedBundle03) { b.SignedPreKey[5] ^= 1 },
+		"identity type":  func(b *PublishedBundle03) { b.IdentityKey[0] = 6 },
+		"pre-key type":   func(b *PublishedBundle03) { b.PreKeys = []PublishedPreKey{{ID: 1, Key: b.PreKeys[0].Key[1:]}} },
+		"no pre-keys":    func(b *PublishedBundle03) { b.PreKeys = nil },
+	} {
+		c := d.PublishBundle03()
+		mutate(&c)
+		if _, err := c.Choose(r); err == nil {
+			t.Fatalf("%s: accepted a bad bundle", name)
+		}
+	}
+}

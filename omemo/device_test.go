@@ -371,3 +371,34 @@ func TestChooseBundle03(t *testing.T) {
 		}
 	}
 }
+
+func FuzzChooseBundle03(f *testing.F) {
+	d, _ := NewDevice(detRand(12), deviceEpoch)
+	b := d.PublishBundle03()
+	f.Add(b.IdentityKey, b.SignedPreKey, b.SignedPreKeySignature, b.PreKeys[0].Key, uint32(4))
+	f.Fuzz(func(t *testing.T, ik, spk, sig, pk []byte, r uint32) {
+		pb := PublishedBundle03{IdentityKey: ik, SignedPreKey: spk, SignedPreKeyID: 1, SignedPreKeySignature: sig,
+			PreKeys: []PublishedPreKey{{ID: 9, Key: pk}}}
+		out, err := pb.Choose(bytes.NewReader([]byte{byte(r >> 24), byte(r >> 16), byte(r >> 8), byte(r)}))
+		if err != nil {
+			return
+		}
+		if !VerifySignedPreKey03(&out.IdentityKey, spk, out.SignedPreKeySig) || out.PreKeyID != 9 {
+			t.Fatal("chose a bundle that does not verify")
+		}
+	})
+}
+
+func FuzzParseFingerprint(f *testing.F) {
+	f.Add("00112233 44556677 8899aabb ccddeeff 00112233 44556677 8899aabb ccddeeff")
+	f.Add("05:00:11")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseFingerprint(s)
+		if err != nil {
+			return
+		}
+		if back, err := ParseFingerprint(FormatFingerprint(&k)); err != nil || back != k {
+			t.Fatalf("%q: its formatted form does not read back", s)
+		}
+	})
+}

@@ -3,7 +3,9 @@ package omemo
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -401,4 +403,60 @@ func FuzzParseFingerprint(f *testing.F) {
 			t.Fatalf("%q: its formatted form does not read back", s)
 		}
 	})
+}
+
+// TestChooseBundle03KnownAnswer: bundles python3-oldmemo published with
+// an Ed25519 identity of either sign bit are accepted and start sessions;
+// with the sign bit in the signature flipped they are refused.
+func TestChooseBundle03KnownAnswer(t *testing.T) {
+	raw, err := os.ReadFile("testdata/bundle03.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Bundles []struct {
+			Ed25519     string `json:"ed25519_identity_key"`
+			SignBit     int    `json:"sign_bit"`
+			IdentityKey string `json:"identity_key"`
+			SPK         string `json:"signed_pre_key"`
+			SPKID       uint32 `json:"signed_pre_key_id"`
+			Sig         string `json:"signed_pre_key_signature"`
+			PreKeys     []struct {
+				ID  uint32 `json:"id"`
+				Key string `json:"key"`
+			} `json:"pre_keys"`
+		} `json:"bundles"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatal(err)
+	}
+	bits := map[int]bool{}
+	us := newTestDevice(t, 13)
+	for i, c := range v.Bundles {
+		bits[c.SignBit] = true
+		pb := PublishedBundle03{IdentityKey: unhex(t, c.IdentityKey), SignedPreKey: unhex(t, c.SPK),
+			SignedPreKeyID: c.SPKID, SignedPreKeySignature: unhex(t, c.Sig)}
+		for _, k := range c.PreKeys {
+			pb.PreKeys = append(pb.PreKeys, PublishedPreKey{ID: k.ID, Key: unhex(t, k.Key)})
+		}
+		// The Montgomery form published is the Ed25519 key's.
+		ed := key32(t, c.Ed25519)
+		if m, err := EdwardsToMontgomery(ed); err != nil || !bytes.Equal(EncodePublicKey03(&m), pb.IdentityKey) {
+			t.Fatalf("bundle %d: identity forms differ", i)
+		}
+		b, err := pb.Choose(detRand(uint64(130 + i)))
+		if err != nil {
+			t.Fatalf("bundle %d (sign bit %d): %v", i, c.SignBit, err)
+		}
+		if _, _, err := InitiateSession03(detRand(uint64(140+i)), us.identityPrivate(), 0, b); err != nil {
+			t.Fatalf("bundle %d: %v", i, err)
+		}
+		pb.SignedPreKeySignature[63] ^= 0x80
+		if _, err := pb.Choose(detRand(1)); err == nil {
+			t.Fatalf("bundle %d: accepted with the sign bit flipped", i)
+		}
+	}
+	if !bits[0] || !bits[1] {
+		t.Fatal("the vectors lack a sign bit")
+	}
 }

@@ -51,7 +51,10 @@ type Encrypted03 struct {
 	Failed   []RecipientError03 // devices left out, each with its reason
 }
 
-var errNoRecipient = errors.New("omemo: the message could not be encrypted for any device")
+var (
+	errNoRecipient    = errors.New("omemo: the message could not be encrypted for any device")
+	errEmptyPlaintext = errors.New("omemo: an empty message has no text to encrypt")
+)
 
 // EncryptMessage03 encrypts plaintext for the recipients: the payload
 // once (EncryptPayload03), then its key and tag through each device's
@@ -59,13 +62,16 @@ var errNoRecipient = errors.New("omemo: the message could not be encrypted for a
 // (its signature does not verify, say) is left out and listed in Failed;
 // if no device is left, it returns an error. rand gives the payload's key
 // and IV and the keys of new sessions.
+//
+// An empty plaintext is refused: its payload would be empty, which other
+// clients take for an empty message (EncryptEmpty03).
 func EncryptMessage03(rand io.Reader, dev *Device, plaintext []byte, recipients []Recipient03) (*Encrypted03, error) {
+	if len(plaintext) == 0 {
+		return nil, errEmptyPlaintext
+	}
 	km, iv, ct, err := EncryptPayload03(rand, plaintext)
 	if err != nil {
 		return nil, err
-	}
-	if ct == nil {
-		ct = []byte{}
 	}
 	return encryptKeys03(rand, dev, km[:], iv, ct, recipients)
 }

@@ -233,6 +233,9 @@ func TestMessage03EncryptLeavesOutBadDevices(t *testing.T) {
 	if _, err := EncryptMessage03(alice.rand, alice.dev, []byte("m"), []Recipient03{{DeviceID: carol.dev.ID(), Bundle: bad}}); !errors.Is(err, errNoRecipient) {
 		t.Fatalf("no device left: %v", err)
 	}
+	if _, err := EncryptMessage03(alice.rand, alice.dev, nil, []Recipient03{{DeviceID: bob.dev.ID(), Bundle: good}}); !errors.Is(err, errEmptyPlaintext) {
+		t.Fatalf("empty plaintext: %v", err)
+	}
 	// The session passed in is not changed by encrypting.
 	alice.send([]byte("start"), bob)
 	s := alice.session(bob.dev.ID())

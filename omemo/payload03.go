@@ -56,9 +56,11 @@ func EncryptPayload03(rand io.Reader, plaintext []byte) (keyAndTag [KeyMaterialS
 //
 // and an IV of 12 bytes (what everyone sends now) or 16 bytes (what older
 // Conversations sent). Everything else is refused with an error saying
-// what was wrong. python3-oldmemo itself accepts only the 32-byte form,
-// with any IV length its GCM allows; we accept the legacy form beside it
-// and keep the IV to the two lengths clients have used.
+// what was wrong. python3-oldmemo 1.0.3, for comparison, sends a 12-byte
+// IV and key||tag, and accepts only key||tag (the key alone, or a shorter
+// tag, is an error there) with an IV of any length from 8 to 128 bytes;
+// we read the legacy form beside it and keep the IV to the two lengths
+// clients have sent.
 func DecryptPayload03(keyMaterial, iv, payload []byte) ([]byte, error) {
 	var key, sealed []byte
 	switch len(keyMaterial) {

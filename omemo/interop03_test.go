@@ -361,7 +361,24 @@ func TestInteropOldmemo(t *testing.T) {
 	if !bytes.Equal(sessB, b.session) || !bytes.Equal(devB, b.dev.Marshal()) {
 		t.Fatal("a refused replay changed device B's state")
 	}
-	// B answers: a normal message.
+	// B answers with an empty message, as clients do after a pre-key
+	// message; the peer reads it and stops sending pre-key messages.
+	empty, err := EncryptEmpty03(b.rand, b.dev, []Recipient03{{DeviceID: p.id, Session: b.stored()}})
+	if err != nil || empty.Keys[0].PreKey || empty.Payload != nil {
+		t.Fatalf("empty answer: %+v %v", empty, err)
+	}
+	b.session = empty.Sessions[0].Marshal()
+	if r := p.call(map[string]any{"cmd": "decrypt", "message": toPeerMessage(b.dev.ID(), empty)}); r.Error != "" || r.Plaintext != nil {
+		t.Fatalf("the peer on our empty message: %+v", r)
+	}
+	r = p.encrypt("after the empty answer")
+	if isPreKey(*r.Message, b.dev.ID()) {
+		t.Fatal("the peer still sends pre-key messages after our empty answer")
+	}
+	a.mustRead(p, *r.Message, "after the empty answer")
+	b.mustRead(p, *r.Message, "after the empty answer")
+
+	// B writes: a normal message.
 	m = b.encrypt(p, "B answers")
 	if isPreKey(m, p.id) {
 		t.Fatal("the responder sent a pre-key message")

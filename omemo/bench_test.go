@@ -113,3 +113,84 @@ func BenchmarkPreKey03Session(b *testing.B) {
 		}
 	}
 }
+
+// benchSessions03 is our device with established sessions (each peer has
+// answered, so no pre-key messages) to n devices.
+func benchSessions03(b *testing.B, n int) (*party03, []*party03) {
+	b.Helper()
+	us := newParty03(b, 500)
+	peers := make([]*party03, n)
+	for i := range peers {
+		peers[i] = newParty03(b, uint64(501+i))
+		peers[i].mustReceive(us, us.send([]byte("hello"), peers[i]), "hello")
+		us.mustReceive(peers[i], peers[i].send([]byte("answer"), us), "answer")
+	}
+	return us, peers
+}
+
+// BenchmarkEncryptMessage03To100Devices is one 100-byte message encrypted
+// for 100 devices with existing sessions: the payload once, key and tag
+// through each session.
+func BenchmarkEncryptMessage03To100Devices(b *testing.B) {
+	us, peers := benchSessions03(b, 100)
+	rs := make([]Recipient03, len(peers))
+	for i, p := range peers {
+		rs[i] = Recipient03{DeviceID: p.dev.ID(), Session: us.session(p.dev.ID())}
+	}
+	msg := make([]byte, 100)
+	for b.Loop() {
+		e, err := EncryptMessage03(us.rand, us.dev, msg, rs)
+		if err != nil || len(e.Keys) != 100 {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecryptMessage03 is reading one 100-byte message through an
+// existing session (no ratchet turn).
+func BenchmarkDecryptMessage03(b *testing.B) {
+	us, peers := benchSessions03(b, 1)
+	e := peers[0].send(make([]byte, 100), us)
+	s := us.session(peers[0].dev.ID())
+	k := e.keyFor(b, us.dev.ID())
+	for b.Loop() {
+		if _, err := DecryptMessage03(us.rand, us.dev, s, k, e.IV[:], e.Payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecryptPreKeyMessage03 is reading a pre-key message: X3DH and
+// the first ratchet turn on our side.
+func BenchmarkDecryptPreKeyMessage03(b *testing.B) {
+	us, peer := newParty03(b, 600), newParty03(b, 601)
+	e := peer.send(make([]byte, 100), us)
+	k := e.keyFor(b, us.dev.ID())
+	for b.Loop() {
+		if _, err := DecryptMessage03(us.rand, us.dev, nil, k, e.IV[:], e.Payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNewDevice(b *testing.B) {
+	r := detRand(700)
+	for b.Loop() {
+		if _, err := NewDevice(r, deviceEpoch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnmarshalDevice(b *testing.B) {
+	d, err := NewDevice(detRand(701), deviceEpoch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := d.Marshal()
+	for b.Loop() {
+		if _, err := UnmarshalDevice(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

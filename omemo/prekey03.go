@@ -182,6 +182,7 @@ func InitiateSession03(rand io.Reader, ourIdentity *[KeySize]byte, registrationI
 		BaseKey:        PublicKey(&ephemeral),
 		IdentityKey:    PublicKey(ourIdentity),
 	}
+	s.pending, s.hasPending = pk, true
 	return s, pk, nil
 }
 

@@ -314,3 +314,71 @@ func FuzzParsePreKeyMessage03(f *testing.F) {
 		_, _, _ = RespondSession03(detRand(10), p.bobIK, p.spk, p.opk, m)
 	})
 }
+
+// TestPreKey03HeaderKeptUntilAnswered: an initiator's session carries its
+// pre-key message header through the store until the responder's first
+// message decrypts; a stored header that does not fit the session is
+// refused.
+func TestPreKey03HeaderKeptUntilAnswered(t *testing.T) {
+	p := newX3DHParties(21)
+	alice, pk, err := InitiateSession03(detRand(210), p.aliceIK, 77, &p.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored, err := UnmarshalSession03(alice.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := restored.PreKeyHeader(); !ok || !bytes.Equal(h.Marshal(), pk.Marshal()) {
+		t.Fatalf("restored header %+v %v, want %+v", h, ok, pk)
+	}
+	if restored.PeerIdentity() != p.bundle.IdentityKey {
+		t.Fatal("the initiator's peer identity is not the bundle's")
+	}
+	inner, err := restored.Encrypt([]byte("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParsePreKeyMessage03(pk.Wrap(inner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _, err := RespondSession03(detRand(211), p.bobIK, p.spk, p.opk, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := bob.PreKeyHeader(); ok || bob.PeerIdentity() != PublicKey(p.aliceIK) {
+		t.Fatal("the responder has a pre-key header, or the wrong peer identity")
+	}
+	// A message that fails leaves the header; the answer clears it.
+	if _, err := restored.Decrypt(detRand(212), []byte{0x33, 1, 2, 3, 4, 5, 6, 7, 8, 9}); err == nil {
+		t.Fatal("decrypted garbage")
+	}
+	if _, ok := restored.PreKeyHeader(); !ok {
+		t.Fatal("a refused message cleared the header")
+	}
+	reply, err := bob.Encrypt([]byte("answer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restored.Decrypt(detRand(213), reply); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := restored.PreKeyHeader(); ok {
+		t.Fatal("the header outlived the answer")
+	}
+	again, err := UnmarshalSession03(restored.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := again.PreKeyHeader(); ok {
+		t.Fatal("the header came back from the store")
+	}
+	// A stored header whose identity is not the session's own is refused.
+	b := alice.Marshal()
+	off := sessionFixedSize03 - 4 + 12 + KeySize // the header's identity key
+	b[off] ^= 1
+	if _, err := UnmarshalSession03(b); err == nil {
+		t.Fatal("accepted a pending header with another identity key")
+	}
+}

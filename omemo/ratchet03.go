@@ -56,7 +56,59 @@ type Session03 struct {
 
 	ns, nr, pn uint32
 	ad         []byte // AD of X3DH: both identity keys, initiator first
+	responder  bool   // we are the responder: AD's second key is ours
 	skipped    []skippedKey
+
+	// pending is the pre-key message header an initiator wraps its
+	// messages in until the first message from the responder decrypts.
+	pending    PreKeyMessage03
+	hasPending bool
+}
+
+// PreKeyHeader is the pre-key message to wrap each message this session
+// encrypts in (with Wrap): while we started the session and have not yet
+// decrypted a message from the peer, the peer needs it to build its side.
+// ok is false once the peer has answered, and for a session we did not
+// start.
+func (s *Session03) PreKeyHeader() (m PreKeyMessage03, ok bool) {
+	if !s.hasPending {
+		return PreKeyMessage03{}, false
+	}
+	return s.pending, true
+}
+
+// PeerIdentity is the peer's identity key (X25519) the session was agreed
+// with: what its fingerprint and trust are about.
+func (s *Session03) PeerIdentity() [KeySize]byte {
+	k := s.ad[EncodedKeySize03+1:]
+	if s.responder {
+		k = s.ad[1:EncodedKeySize03]
+	}
+	var out [KeySize]byte
+	copy(out[:], k)
+	return out
+}
+
+// sendAD and recvAD are the associated data a message's MAC covers:
+// libsignal (and so every OMEMO 0.3 client) puts the sender's identity key
+// first and the recipient's second, whoever started the session.
+func (s *Session03) sendAD() []byte {
+	if s.responder {
+		return swapAD03(s.ad)
+	}
+	return s.ad
+}
+
+func (s *Session03) recvAD() []byte {
+	if s.responder {
+		return s.ad
+	}
+	return swapAD03(s.ad)
+}
+
+func swapAD03(ad []byte) []byte {
+	out := make([]byte, 0, len(ad))
+	return append(append(out, ad[EncodedKeySize03:]...), ad[:EncodedKeySize03]...)
 }
 
 // NewSession03Initiator starts the initiator's ratchet (RatchetInitAlice):
@@ -86,7 +138,7 @@ func NewSession03Responder(sk *[KeySize]byte, ad []byte, ourSignedPreKey *[KeySi
 	if len(ad) != adSize03 {
 		return nil, fmt.Errorf("omemo: associated data of %d bytes, not %d", len(ad), adSize03)
 	}
-	s := &Session03{rootKey: *sk, sendPriv: *ourSignedPreKey, ad: bytes.Clone(ad)}
+	s := &Session03{rootKey: *sk, sendPriv: *ourSignedPreKey, ad: bytes.Clone(ad), responder: true}
 	s.sendPub = PublicKey(ourSignedPreKey)
 	return s, nil
 }
@@ -111,7 +163,7 @@ func (s *Session03) Encrypt(plaintext []byte) ([]byte, error) {
 		return nil, errChainSpent
 	}
 	next, mk := chainStep(&s.sendChain)
-	out, err := encryptMessage03(&mk, s.ad, header03{ratchetKey: s.sendPub, n: s.ns, pn: s.pn}, plaintext)
+	out, err := encryptMessage03(&mk, s.sendAD(), header03{ratchetKey: s.sendPub, n: s.ns, pn: s.pn}, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +191,7 @@ func (s *Session03) Decrypt(rand io.Reader, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.hasPending = false // the peer has answered: it has its session
 	*s = *c
 	return pt, nil
 }
@@ -148,7 +201,7 @@ func (s *Session03) decrypt(rand io.Reader, h header03, data []byte) ([]byte, er
 		k := &s.skipped[i]
 		if k.ratchetKey == h.ratchetKey && k.n == h.n {
 			mk := k.key
-			_, pt, err := decryptMessage03(&mk, s.ad, data)
+			_, pt, err := decryptMessage03(&mk, s.recvAD(), data)
 			if err != nil {
 				return nil, err
 			}
@@ -174,7 +227,7 @@ func (s *Session03) decrypt(rand io.Reader, h header03, data []byte) ([]byte, er
 		return nil, err
 	}
 	next, mk := chainStep(&s.recvChain)
-	_, pt, err := decryptMessage03(&mk, s.ad, data)
+	_, pt, err := decryptMessage03(&mk, s.recvAD(), data)
 	if err != nil {
 		return nil, err
 	}
@@ -233,14 +286,22 @@ func (s *Session03) dhRatchet(rand io.Reader, theirKey *[KeySize]byte) error {
 	return nil
 }
 
-// session03Version is the first byte of a marshalled Session03.
-const session03Version = 1
+// session03Version is the first byte of a marshalled Session03. Version 1
+// lacked the responder flag (and MACed the responder's messages with the
+// initiator's key first, which no other client reads); it is refused.
+const session03Version = 2
 
 const (
 	flagTheir = 1 << iota
 	flagSend
 	flagRecv
+	flagResponder
+	flagPending
 )
+
+// pendingSize03 is the pending pre-key header: three ids, base and
+// identity keys.
+const pendingSize03 = 3*4 + 2*KeySize
 
 // sessionFixedSize03: version, flags, six keys, three counters, the AD and
 // the count of skipped keys.
@@ -262,6 +323,12 @@ func (s *Session03) Marshal() []byte {
 	if s.hasRecv {
 		flags |= flagRecv
 	}
+	if s.responder {
+		flags |= flagResponder
+	}
+	if s.hasPending {
+		flags |= flagPending
+	}
 	b = append(b, session03Version, flags)
 	for _, k := range []*[KeySize]byte{&s.rootKey, &s.sendPriv, &s.sendPub, &s.theirKey, &s.sendChain, &s.recvChain} {
 		b = append(b, k[:]...)
@@ -270,6 +337,13 @@ func (s *Session03) Marshal() []byte {
 	b = binary.BigEndian.AppendUint32(b, s.nr)
 	b = binary.BigEndian.AppendUint32(b, s.pn)
 	b = append(b, s.ad...)
+	if s.hasPending {
+		b = binary.BigEndian.AppendUint32(b, s.pending.RegistrationID)
+		b = binary.BigEndian.AppendUint32(b, s.pending.PreKeyID)
+		b = binary.BigEndian.AppendUint32(b, s.pending.SignedPreKeyID)
+		b = append(b, s.pending.BaseKey[:]...)
+		b = append(b, s.pending.IdentityKey[:]...)
+	}
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s.skipped)))
 	for _, k := range s.skipped {
 		b = append(b, k.ratchetKey[:]...)
@@ -283,10 +357,11 @@ func (s *Session03) Marshal() []byte {
 // another version, a wrong length, unknown flags, a public ratchet key
 // that does not match its private key, and more skipped keys than kept.
 func UnmarshalSession03(b []byte) (*Session03, error) {
-	if len(b) < sessionFixedSize03 || b[0] != session03Version || b[1]&^(flagTheir|flagSend|flagRecv) != 0 {
+	if len(b) < sessionFixedSize03 || b[0] != session03Version || b[1]&^(flagTheir|flagSend|flagRecv|flagResponder|flagPending) != 0 {
 		return nil, errBadSession
 	}
-	s := &Session03{hasTheir: b[1]&flagTheir != 0, hasSend: b[1]&flagSend != 0, hasRecv: b[1]&flagRecv != 0}
+	s := &Session03{hasTheir: b[1]&flagTheir != 0, hasSend: b[1]&flagSend != 0, hasRecv: b[1]&flagRecv != 0,
+		responder: b[1]&flagResponder != 0, hasPending: b[1]&flagPending != 0}
 	p := b[2:]
 	for _, k := range []*[KeySize]byte{&s.rootKey, &s.sendPriv, &s.sendPub, &s.theirKey, &s.sendChain, &s.recvChain} {
 		copy(k[:], p[:KeySize])
@@ -298,6 +373,21 @@ func UnmarshalSession03(b []byte) (*Session03, error) {
 	p = p[12:]
 	s.ad = bytes.Clone(p[:adSize03])
 	p = p[adSize03:]
+	if s.hasPending {
+		// Only an initiator that has received nothing has one.
+		if s.responder || s.hasRecv || len(p) < pendingSize03+4 {
+			return nil, errBadSession
+		}
+		s.pending.RegistrationID = binary.BigEndian.Uint32(p)
+		s.pending.PreKeyID = binary.BigEndian.Uint32(p[4:])
+		s.pending.SignedPreKeyID = binary.BigEndian.Uint32(p[8:])
+		copy(s.pending.BaseKey[:], p[12:])
+		copy(s.pending.IdentityKey[:], p[12+KeySize:])
+		p = p[pendingSize03:]
+		if !bytes.Equal(EncodePublicKey03(&s.pending.IdentityKey), s.ad[:EncodedKeySize03]) {
+			return nil, errBadSession
+		}
+	}
 	count := binary.BigEndian.Uint32(p)
 	p = p[4:]
 	if count > MaxSkippedKeys || uint64(len(p)) != uint64(count)*skippedSize03 {

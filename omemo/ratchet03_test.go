@@ -355,6 +355,10 @@ func FuzzUnmarshalSession03(f *testing.F) {
 	p := newRatchetPair(f, 10)
 	f.Add(p.alice.Marshal())
 	f.Add(p.bob.Marshal())
+	x := newX3DHParties(10)
+	if pending, _, err := InitiateSession03(detRand(10), x.aliceIK, 5, &x.bundle); err == nil {
+		f.Add(pending.Marshal())
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := UnmarshalSession03(data)
 		if err != nil {

@@ -40,7 +40,7 @@ func x3dhAssociatedData03(initiator, responder *[KeySize]byte) []byte {
 // DH4 = DH(EK_A, OPK_B). theirPreKey may be nil.
 func x3dhActive03(ourIdentity, ourEphemeral, theirIdentity, theirSignedPreKey *[KeySize]byte,
 	signature []byte, theirPreKey *[KeySize]byte) (sk [KeySize]byte, ad []byte, err error) {
-	if !Verify(theirIdentity, EncodePublicKey03(theirSignedPreKey), signature) {
+	if !VerifySignedPreKey03(theirIdentity, EncodePublicKey03(theirSignedPreKey), signature) {
 		return sk, nil, errBadSignedPreKey
 	}
 	dhs, err := dhAll([][2]*[KeySize]byte{

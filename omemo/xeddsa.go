@@ -117,6 +117,34 @@ func Verify(pub *[KeySize]byte, msg []byte, sig []byte) bool {
 	if err != nil {
 		return false
 	}
+	return verifyEdwards(&A, msg, sig)
+}
+
+// VerifySignedPreKey03 verifies an OMEMO 0.3 bundle's signed pre-key
+// signature as libsignal's curve25519_verify does: the top bit of the
+// signature's last byte (always 0 in an XEdDSA signature, where s < 2²⁵³)
+// is the sign bit of the Edwards form of the identity key, and is cleared
+// before the check. XEdDSA signers (libsignal, gab) leave it 0;
+// python3-omemo, whose identity is an Ed25519 key that may have its sign
+// bit set, signs with that key and puts its sign bit there.
+func VerifySignedPreKey03(identity *[KeySize]byte, msg []byte, sig []byte) bool {
+	if len(sig) != SignatureSize {
+		return false
+	}
+	signBit := sig[SignatureSize-1] >> 7
+	A, err := MontgomeryToEdwards(identity, signBit)
+	if err != nil {
+		return false
+	}
+	var clean [SignatureSize]byte
+	copy(clean[:], sig)
+	clean[SignatureSize-1] &^= 0x80
+	return verifyEdwards(&A, msg, clean[:])
+}
+
+// verifyEdwards is the check of XEdDSA (and Ed25519) against the encoded
+// Edwards point A.
+func verifyEdwards(A *[KeySize]byte, msg []byte, sig []byte) bool {
 	Ap, err := new(edwards25519.Point).SetBytes(A[:])
 	if err != nil {
 		return false

@@ -72,6 +72,9 @@ async def main():
     ik_a = xeddsa.priv_to_curve25519_pub(clamp(det("ika", 0, 32)))
     ik_b = xeddsa.priv_to_curve25519_pub(clamp(det("ikb", 0, 32)))
     ad = StateImpl.serialize_public_key(ik_a) + StateImpl.serialize_public_key(ik_b)
+    # As python3-oldmemo's backend (and libsignal) MAC a message: the
+    # sender's identity key first, then the recipient's.
+    ad_from = {"a": ad, "b": ad[33:] + ad[:33]}
     spk = clamp(det("spk", 0, 32))
     spk_pub = xeddsa.priv_to_curve25519_pub(spk)
     args = (DHR, RootChainKDFImpl, MessageChainKDFImpl, DoubleRatchetImpl.MESSAGE_CHAIN_CONSTANT,
@@ -84,9 +87,9 @@ async def main():
             pt = f"{name}: " .encode() + det("pt", name, len(name) * 7)
             if who not in sessions:
                 sessions[who], msg = await DoubleRatchetImpl.encrypt_initial_message(
-                    *args, sk, spk_pub, pt, ad)
+                    *args, sk, spk_pub, pt, ad_from[who])
             else:
-                msg = await sessions[who].encrypt_message(pt, ad)
+                msg = await sessions[who].encrypt_message(pt, ad_from[who])
             messages[name] = (msg, pt)
             events.append({"who": who, "action": "send", "plaintext": pt.hex(),
                            "message": msg.ciphertext.hex()})
@@ -94,9 +97,9 @@ async def main():
             msg, pt = messages[name]
             if who not in sessions:
                 sessions[who], got = await DoubleRatchetImpl.decrypt_initial_message(
-                    *args, sk, spk, msg, ad)
+                    *args, sk, spk, msg, ad_from["a"])
             else:
-                got = await sessions[who].decrypt_message(msg, ad)
+                got = await sessions[who].decrypt_message(msg, ad_from["b" if who == "a" else "a"])
             assert got == pt
             events.append({"who": who, "action": "recv", "plaintext": pt.hex(),
                            "message": msg.ciphertext.hex()})

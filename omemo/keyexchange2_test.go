@@ -2,6 +2,7 @@ package omemo
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -142,6 +143,8 @@ func TestRespondSession2Refuses(t *testing.T) {
 	lowOrder.EphemeralKey = [KeySize]byte{}
 	badIK := *good
 	badIK.IdentityKey = [KeySize]byte{1}
+	topBit := *good
+	topBit.EphemeralKey[31] ^= 0x80 // the same key to X25519, another encoding
 	cases := []struct {
 		name         string
 		ik, spk, opk *[KeySize]byte
@@ -157,6 +160,7 @@ func TestRespondSession2Refuses(t *testing.T) {
 		{"initiator identity with its sign bit flipped", p.bobIK, p.spk, p.opk, &negatedIK},
 		{"low-order ephemeral key", p.bobIK, p.spk, p.opk, &lowOrder},
 		{"small-order identity key", p.bobIK, p.spk, p.opk, &badIK},
+		{"ephemeral key with its top bit flipped", p.bobIK, p.spk, p.opk, &topBit},
 	}
 	for _, c := range cases {
 		s, pt, err := RespondSession2(detRand(6), c.ik, c.spk, c.opk, c.m)
@@ -164,8 +168,41 @@ func TestRespondSession2Refuses(t *testing.T) {
 			t.Errorf("%s: session %v, plaintext %q, error %v; want refused", c.name, s != nil, pt, err)
 		}
 	}
+	if _, _, err := RespondSession2(detRand(6), p.bobIK, p.spk, p.opk, &topBit); err != errBadEphemeral2 {
+		t.Errorf("ephemeral key with its top bit flipped: %v, want errBadEphemeral2", err)
+	}
 	if _, pt, err := RespondSession2(detRand(6), p.bobIK, p.spk, p.opk, good); err != nil || string(pt) != "hello" {
 		t.Fatalf("good key exchange: %q, %v", pt, err)
+	}
+}
+
+func TestCanonicalU(t *testing.T) {
+	// p = 2^255 - 19, little-endian: ed ff ... ff 7f.
+	withLow := func(low byte, top byte) *[KeySize]byte {
+		u := [KeySize]byte{low}
+		for i := 1; i < 31; i++ {
+			u[i] = 0xff
+		}
+		u[31] = top
+		return &u
+	}
+	cases := []struct {
+		name string
+		u    *[KeySize]byte
+		want bool
+	}{
+		{"9", &[KeySize]byte{9}, true},
+		{"0", &[KeySize]byte{}, true},
+		{"p - 1", withLow(0xec, 0x7f), true},
+		{"p", withLow(0xed, 0x7f), false},
+		{"p + 9", withLow(0xf6, 0x7f), false},
+		{"2^255 - 1", withLow(0xff, 0x7f), false},
+		{"9 with the top bit set", &[KeySize]byte{9, 31: 0x80}, false},
+	}
+	for _, c := range cases {
+		if got := canonicalU(c.u); got != c.want {
+			t.Errorf("%s: canonical %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 
@@ -453,4 +490,47 @@ func FuzzParseMessage2(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestKeyExchange2BitFlip: every single bit flipped in an encoded key
+// exchange is refused by a responder that looks its pre-keys up by the ids
+// the key exchange names (the ids themselves are not authenticated; a
+// changed id finds no key or the wrong one), and the untouched key
+// exchange then builds the session.
+func TestKeyExchange2BitFlip(t *testing.T) {
+	p := newX3DH2Parties(20)
+	alice, kx, err := InitiateSession2(detRand(21), p.aliceIK, &p.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := alice.Encrypt(make([]byte, PayloadKeyMaterialSize2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := kx.Wrap(inner)
+	other := detKey(detRand(22))
+	signedPreKeys := map[uint32]*[KeySize]byte{7: p.spk, 8: other}
+	preKeys := map[uint32]*[KeySize]byte{42: p.opk, 43: other}
+	respond := func(b []byte) error {
+		m, err := ParseKeyExchange2(b)
+		if err != nil {
+			return err
+		}
+		spk, opk := signedPreKeys[m.SignedPreKeyID], preKeys[m.PreKeyID]
+		if spk == nil || opk == nil {
+			return errors.New("no such pre-key")
+		}
+		_, _, err = RespondSession2(detRand(23), p.bobIK, spk, opk, m)
+		return err
+	}
+	for bit := range len(wire) * 8 {
+		bad := bytes.Clone(wire)
+		bad[bit/8] ^= 1 << (bit % 8)
+		if respond(bad) == nil {
+			t.Fatalf("bit %d flipped: a session was built", bit)
+		}
+	}
+	if err := respond(wire); err != nil {
+		t.Fatalf("the untouched key exchange: %v", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"filippo.io/edwards25519"
+	"filippo.io/edwards25519/field"
 )
 
 // x3dhInfo2 is the HKDF info of OMEMO 2's X3DH (XEP-0384).
@@ -13,6 +14,7 @@ const x3dhInfo2 = "OMEMO X3DH"
 var (
 	errBadIdentityKey2 = errors.New("omemo: the identity key is not a usable Ed25519 public key")
 	errNoPreKey2       = errors.New("omemo: OMEMO 2 sessions need a one-time pre-key")
+	errBadEphemeral2   = errors.New("omemo: the ephemeral key is not a canonical X25519 public key")
 )
 
 // IdentityKey2 is the identity public key OMEMO 2 publishes for our
@@ -39,6 +41,14 @@ func identityMontgomery2(ed *[KeySize]byte) ([KeySize]byte, error) {
 		return [KeySize]byte{}, errBadIdentityKey2
 	}
 	return u, nil
+}
+
+// canonicalU reports whether u is the canonical encoding of a Montgomery u
+// coordinate: below p, so its top bit is clear. X25519 would ignore the
+// top bit and reduce the rest, so other encodings name the same key.
+func canonicalU(u *[KeySize]byte) bool {
+	e, err := new(field.Element).SetBytes(u[:])
+	return err == nil && subtle.ConstantTimeCompare(e.Bytes(), u[:]) == 1
 }
 
 // x3dhAssociatedData2 is AD = IK_A || IK_B, the initiator's Ed25519
@@ -81,11 +91,17 @@ func x3dhActive2(ourIdentity, ourEphemeral, theirIdentity, theirSignedPreKey *[K
 
 // x3dhPassive2 is the responder's side of X3DH in OMEMO 2, from the
 // initiator's Ed25519 identity key and ephemeral key as its key exchange
-// carries them, with our private one-time pre-key the initiator used.
+// carries them, with our private one-time pre-key the initiator used. The
+// ephemeral key is neither signed nor authenticated by the first message's
+// MAC, so it must be in its one canonical encoding: a key exchange
+// changed in transit then never builds a session.
 func x3dhPassive2(ourIdentity, ourSignedPreKey, ourPreKey, theirIdentity, theirEphemeral *[KeySize]byte) (sk [KeySize]byte, ad []byte, err error) {
 	theirIK, err := identityMontgomery2(theirIdentity)
 	if err != nil {
 		return sk, nil, err
+	}
+	if !canonicalU(theirEphemeral) {
+		return sk, nil, errBadEphemeral2
 	}
 	if ourPreKey == nil {
 		return sk, nil, errNoPreKey2

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"filippo.io/edwards25519"
 )
 
 type keyExchange2Vector struct {
+	Name               string `json:"name"`
 	AliceIdentityPriv  string `json:"alice_identity_priv"`
 	AliceIdentityPub   string `json:"alice_identity_pub"`
 	AliceEphemeralPriv string `json:"alice_ephemeral_priv"`
@@ -34,16 +37,39 @@ type keyExchange2Vector struct {
 // TestKeyExchange2KnownAnswer: given python3-twomemo's keys and
 // randomness, gab's initiator encrypts the payload and produces the key
 // exchange byte for byte; gab's responder reads python3-twomemo's key
-// exchange and payload; gab's initiator reads the responder's answer.
+// exchange and payload; gab's initiator reads the responder's answer. In
+// the second vector the initiator's identity has an Ed25519 point with
+// sign bit 1: python3-twomemo's responder accepted the key exchange gab
+// sends, with the negated point (sign bit 0) as its identity key.
 func TestKeyExchange2KnownAnswer(t *testing.T) {
 	raw, err := os.ReadFile("testdata/keyexchange2.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v keyExchange2Vector
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var f struct {
+		Vectors []keyExchange2Vector `json:"vectors"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
 		t.Fatal(err)
 	}
+	signBit1 := 0
+	for _, v := range f.Vectors {
+		// The sign bit of the identity's own Ed25519 point.
+		k, err := edwards25519.NewScalar().SetBytesWithClamping(unhex(t, v.AliceIdentityPriv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if new(edwards25519.Point).ScalarBaseMult(k).Bytes()[31]&0x80 != 0 {
+			signBit1++
+		}
+		t.Run(v.Name, func(t *testing.T) { testKeyExchange2Vector(t, v) })
+	}
+	if len(f.Vectors) != 2 || signBit1 != 1 {
+		t.Fatalf("%d vectors, %d with an initiator of sign bit 1; want 2 and 1", len(f.Vectors), signBit1)
+	}
+}
+
+func testKeyExchange2Vector(t *testing.T, v keyExchange2Vector) {
 	want := unhex(t, v.KeyExchange)
 	payload := unhex(t, v.Payload)
 	if IdentityKey2(key32(t, v.AliceIdentityPriv)) != *key32(t, v.AliceIdentityPub) {

@@ -5,7 +5,9 @@ python3-x3dh as python3-twomemo configures it runs the initiator's X3DH
 against a responder's bundle; python3-twomemo encrypts a payload, its
 Double Ratchet encrypts the payload's key and MAC as the first message, and
 its OMEMOKeyExchange wraps that (Debian's packages; independent of gab's).
-The responder reads it and answers with a normal message. The randomness
+The responder reads it and answers with a normal message. A second key
+exchange comes from an initiator whose identity's own Ed25519 point has
+sign bit 1, sending the negated point as gab does. The randomness
 (ephemeral key, ratchet keys, payload keys) is fixed so that gab, given the
 same keys in the same order, must produce the key exchange byte for byte,
 read it as the responder, and read the answer as the initiator. The Go
@@ -76,30 +78,43 @@ ARGS = (DHR, RootChainKDFImpl, MessageChainKDFImpl, DoubleRatchetImpl.MESSAGE_CH
         1000, 1000, AEADImpl)
 
 
-def new_state(label):
-    # gab publishes its identity's Ed25519 form with sign bit 0; pick keys
-    # for which python3-twomemo's is the same, so gab can play both sides.
+def new_state(label, sign_bit=0):
+    """An X3DH state whose identity's own Ed25519 point has sign_bit."""
     i = 0
     while True:
         ik = clamp(det(f"{label}-{i}"))
-        if xeddsa.priv_to_ed25519_pub(ik)[31] >> 7 == 0:
+        if xeddsa.priv_to_ed25519_pub(ik)[31] >> 7 == sign_bit:
             break
         i += 1
     return StateImpl.create(x3dh.IdentityKeyFormat.ED_25519, x3dh.HashFunction.SHA_256,
                             StateImpl.INFO, IdentityKeyPairPriv(ik)), ik
 
 
-async def main():
-    alice, alice_ik = new_state("identity-alice")
-    bob, bob_ik = new_state("identity-bob")
+async def vector(label, alice_sign_bit):
+    """One key exchange and its answer. gab publishes its identity's
+    Ed25519 form with sign bit 0 (XEdDSA's A); python3-twomemo publishes the
+    key's own point. When the initiator's point has sign bit 1, the
+    initiator here does what gab does: it sends A, and puts A in the
+    associated data; python3-twomemo's responder must accept that."""
+    alice, alice_ik = new_state(f"{label}-identity-alice", alice_sign_bit)
+    bob, bob_ik = new_state(f"{label}-identity-bob")
+    # XEdDSA's A: the point, or its negation, whichever has sign bit 0.
+    own = xeddsa.priv_to_ed25519_pub(alice_ik)
+    gab_alice_pub = own[:31] + bytes([own[31] & 0x7f])
+    assert xeddsa.ed25519_pub_to_curve25519_pub(gab_alice_pub) == xeddsa.priv_to_curve25519_pub(alice_ik)
     bob.generate_pre_keys(1)
     bundle = bob.bundle
     ephemeral = x3dh.base_state.secrets.token_bytes(32)
     x3dh.base_state.secrets.n -= 1  # the next token is the ephemeral key
     sk, ad, header = await alice.get_shared_secret_active(bundle)
     assert header.ephemeral_key == xeddsa.priv_to_curve25519_pub(ephemeral)
+    if alice_sign_bit:
+        assert header.identity_key != gab_alice_pub and ad[:32] == header.identity_key
+        header = header._replace(identity_key=gab_alice_pub)
+        ad = gab_alice_pub + ad[32:]
+    assert header.identity_key == gab_alice_pub
 
-    payload = b"first message, " + det("plaintext", 20).hex().encode()
+    payload = b"first message, " + det(f"{label}-plaintext", 20).hex().encode()
     content, km = await Twomemo.encrypt_plaintext(None, payload)
     _, msg = await DoubleRatchetImpl.encrypt_initial_message(*ARGS, sk, bundle.signed_pre_key,
                                                              km.key + km.auth_tag, ad)
@@ -108,7 +123,7 @@ async def main():
 
     # The responder reads it back with python3-x3dh and python3-twomemo.
     parsed, authenticated = KeyExchangeImpl.parse(wire)
-    assert authenticated == msg.ciphertext
+    assert authenticated == msg.ciphertext and parsed.header.identity_key == gab_alice_pub
     model = bob.model
     spk_priv = model.signed_pre_key.priv
     opk_priv = [p for p in model.pre_keys if xeddsa.priv_to_curve25519_pub(p) == header.pre_key][0]
@@ -122,12 +137,12 @@ async def main():
     reply_content, reply_km = await Twomemo.encrypt_plaintext(None, b"the answer")
     reply = await bob_dr.encrypt_message(reply_km.key + reply_km.auth_tag, ad2)
 
-    print(json.dumps({
-        "source": "python3-twomemo " + twomemo.__version__["full"] + " with python3-x3dh " + x3dh.__version__["full"],
+    return {
+        "name": label,
         "alice_identity_priv": alice_ik.hex(),
         "alice_identity_pub": header.identity_key.hex(),
         "alice_ephemeral_priv": ephemeral.hex(),
-        "alice_ratchet_priv": ratchet_privs[0].hex(),
+        "alice_ratchet_priv": ratchet_privs[-2].hex(),
         "bob_identity_priv": bob_ik.hex(),
         "bob_identity_pub": bundle.identity_key.hex(),
         "bob_signed_pre_key_priv": spk_priv.hex(),
@@ -137,7 +152,7 @@ async def main():
         "bob_pre_key_priv": opk_priv.hex(),
         "bob_pre_key_pub": header.pre_key.hex(),
         "bob_pre_key_id": pre_key_id,
-        "bob_ratchet_priv": ratchet_privs[1].hex(),
+        "bob_ratchet_priv": ratchet_privs[-1].hex(),
         "payload_key": km.key.hex(),
         "payload": payload.hex(),
         "payload_ciphertext": content.ciphertext.hex(),
@@ -145,6 +160,14 @@ async def main():
         "reply_payload_key": reply_km.key.hex(),
         "reply_payload_ciphertext": reply_content.ciphertext.hex(),
         "reply": reply.ciphertext.hex(),
+    }
+
+
+async def main():
+    vectors = [await vector("plain", 0), await vector("initiator-sign-bit-1", 1)]
+    print(json.dumps({
+        "source": "python3-twomemo " + twomemo.__version__["full"] + " with python3-x3dh " + x3dh.__version__["full"],
+        "vectors": vectors,
     }, indent=1))
 
 

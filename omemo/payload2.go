@@ -63,7 +63,11 @@ func EncryptPayload2(rand io.Reader, plaintext []byte) (ciphertext []byte, keyMa
 // DecryptPayload2 reverses EncryptPayload2 with the key material a session
 // decrypted. It refuses key material not of 48 bytes, a MAC that does not
 // match (checked before anything is decrypted), a ciphertext that is not
-// whole AES blocks, and bad padding.
+// whole AES blocks, and bad padding. An empty OMEMO message (one with no
+// <payload>, sent to build or repair a session) carries 32 zero bytes
+// through its session instead (python3-twomemo's convention): there is
+// nothing to decrypt then, and this refuses those 32 bytes as key
+// material.
 func DecryptPayload2(keyMaterial, ciphertext []byte) ([]byte, error) {
 	if len(keyMaterial) != PayloadKeyMaterialSize2 {
 		return nil, fmt.Errorf("omemo: payload key material of %d bytes, not %d", len(keyMaterial), PayloadKeyMaterialSize2)

@@ -83,7 +83,9 @@ func ParseKeyExchange2(b []byte) (*KeyExchange2, error) {
 // Bundle2 is what the initiator needs of the responder's published OMEMO 2
 // bundle: its Ed25519 identity key, its signed pre-key with ID and
 // signature, and the one-time pre-key it chose from the bundle, with its
-// ID.
+// ID. The signature is over the signed pre-key's 32 bytes, not OMEMO 0.3's
+// 33-byte encoding: our own is Sign(identity, spk[:]) with spk the X25519
+// public signed pre-key, and it verifies under IdentityKey2(identity).
 type Bundle2 struct {
 	IdentityKey     [KeySize]byte // Ed25519, as published
 	SignedPreKey    [KeySize]byte // X25519

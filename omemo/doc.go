@@ -3,12 +3,15 @@
 // and key derivation chains of X3DH and the Double Ratchet, as published in
 // Signal's specifications and XEP-0384.
 //
-// For OMEMO 0.3 it has the whole message: sessions (Session03, started by
-// InitiateSession03 from a peer's bundle or by a pre-key message), the
-// payload (EncryptPayload03), and EncryptMessage03 / DecryptMessage03,
-// which encrypt one plaintext for many devices and decrypt the key
-// addressed to us. Our own device (Device: id, identity, signed and
-// one-time pre-keys, the bundles to publish) serves both versions.
+// For each version: X3DH from a bundle (InitiateSession03,
+// InitiateSession2) or from the first message (RespondSession03,
+// RespondSession2), the Double Ratchet session (Session03, Session2) with
+// its message formats, and the payload encryption (EncryptPayload03,
+// EncryptPayload2). For OMEMO 0.3 it has the whole message too:
+// EncryptMessage03 / DecryptMessage03 encrypt one plaintext for many
+// devices and decrypt the key addressed to us. Our own device (Device: id,
+// identity, signed and one-time pre-keys, the bundles to publish) serves
+// both versions.
 //
 // The package is pure computation: no XMPP, no user interface, no I/O.
 // Callers pass in keys and bytes and store what comes back. See

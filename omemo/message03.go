@@ -1,8 +1,6 @@
 package omemo
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -30,14 +28,6 @@ const (
 	fieldCiphertext protowire.Number = 4
 )
 
-// header03 is what a Double Ratchet message tells the receiver: the
-// sender's current ratchet key, the message's number in its sending chain
-// (n) and the length of the sender's previous sending chain (pn).
-type header03 struct {
-	ratchetKey [KeySize]byte
-	n, pn      uint32
-}
-
 var errBadMessage = errors.New("omemo: malformed message")
 
 // errAuth is returned for a message whose authentication fails: tampered,
@@ -45,7 +35,7 @@ var errBadMessage = errors.New("omemo: malformed message")
 var errAuth = errors.New("omemo: message authentication failed")
 
 // appendMessage03 appends the version byte and the OMEMOMessage.
-func appendMessage03(b []byte, h header03, ciphertext []byte) []byte {
+func appendMessage03(b []byte, h ratchetHeader, ciphertext []byte) []byte {
 	b = append(b, messageVersion03)
 	b = protowire.AppendTag(b, fieldDHPub, protowire.BytesType)
 	b = protowire.AppendBytes(b, EncodePublicKey03(&h.ratchetKey))
@@ -61,7 +51,7 @@ func appendMessage03(b []byte, h header03, ciphertext []byte) []byte {
 // It refuses another version, a missing or repeated field, a value out of
 // range for its type, and trailing garbage; unknown fields are skipped, as
 // protobuf has it.
-func parseMessage03(b []byte) (h header03, ciphertext []byte, err error) {
+func parseMessage03(b []byte) (h ratchetHeader, ciphertext []byte, err error) {
 	if len(b) == 0 || b[0] != messageVersion03 {
 		return h, nil, errBadMessage
 	}
@@ -131,22 +121,12 @@ func mac03(macKey *[32]byte, ad, message []byte) []byte {
 // encryptMessage03 encrypts plaintext under a message key as OMEMO 0.3
 // does: AES-256-CBC with PKCS#7 padding under the expanded keys, in an
 // OMEMOMessage carrying the header, followed by its truncated MAC.
-func encryptMessage03(messageKey *[KeySize]byte, ad []byte, h header03, plaintext []byte) ([]byte, error) {
+func encryptMessage03(messageKey *[KeySize]byte, ad []byte, h ratchetHeader, plaintext []byte) ([]byte, error) {
 	if len(ad) != adSize03 {
 		return nil, fmt.Errorf("omemo: associated data of %d bytes, not %d", len(ad), adSize03)
 	}
 	k := expandMessageKey(info03, messageKey)
-	block, err := aes.NewCipher(k.aesKey[:])
-	if err != nil {
-		return nil, err
-	}
-	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
-	ct := make([]byte, len(plaintext)+pad)
-	copy(ct, plaintext)
-	for i := len(plaintext); i < len(ct); i++ {
-		ct[i] = byte(pad)
-	}
-	cipher.NewCBCEncrypter(block, k.iv[:]).CryptBlocks(ct, ct)
+	ct := cbcEncrypt(&k.aesKey, &k.iv, plaintext)
 	msg := appendMessage03(nil, h, ct)
 	return append(msg, mac03(&k.macKey, ad, msg)...), nil
 }
@@ -154,39 +134,25 @@ func encryptMessage03(messageKey *[KeySize]byte, ad []byte, h header03, plaintex
 // decryptMessage03 checks the MAC of an OMEMO 0.3 message under a message
 // key and returns its header and plaintext. Any change to the message, the
 // MAC or the associated data is refused before anything is decrypted.
-func decryptMessage03(messageKey *[KeySize]byte, ad, data []byte) (header03, []byte, error) {
+func decryptMessage03(messageKey *[KeySize]byte, ad, data []byte) (ratchetHeader, []byte, error) {
 	if len(ad) != adSize03 {
-		return header03{}, nil, fmt.Errorf("omemo: associated data of %d bytes, not %d", len(ad), adSize03)
+		return ratchetHeader{}, nil, fmt.Errorf("omemo: associated data of %d bytes, not %d", len(ad), adSize03)
 	}
 	if len(data) < 1+macSize03 {
-		return header03{}, nil, errBadMessage
+		return ratchetHeader{}, nil, errBadMessage
 	}
 	msg, tag := data[:len(data)-macSize03], data[len(data)-macSize03:]
 	k := expandMessageKey(info03, messageKey)
 	if subtle.ConstantTimeCompare(mac03(&k.macKey, ad, msg), tag) != 1 {
-		return header03{}, nil, errAuth
+		return ratchetHeader{}, nil, errAuth
 	}
 	h, ct, err := parseMessage03(msg)
 	if err != nil {
-		return header03{}, nil, err
+		return ratchetHeader{}, nil, err
 	}
-	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
-		return header03{}, nil, errBadMessage
-	}
-	block, err := aes.NewCipher(k.aesKey[:])
+	pt, err := cbcDecrypt(&k.aesKey, &k.iv, ct)
 	if err != nil {
-		return header03{}, nil, err
+		return ratchetHeader{}, nil, err
 	}
-	pt := make([]byte, len(ct))
-	cipher.NewCBCDecrypter(block, k.iv[:]).CryptBlocks(pt, ct)
-	pad := int(pt[len(pt)-1])
-	if pad == 0 || pad > aes.BlockSize {
-		return header03{}, nil, errBadMessage
-	}
-	for _, c := range pt[len(pt)-pad:] {
-		if int(c) != pad {
-			return header03{}, nil, errBadMessage
-		}
-	}
-	return h, pt[:len(pt)-pad], nil
+	return h, pt, nil
 }

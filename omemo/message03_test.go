@@ -43,7 +43,7 @@ func TestMessage03KnownAnswers(t *testing.T) {
 	for i, v := range loadMessage03Vectors(t) {
 		mk := key32(t, v.MessageKey)
 		ad := unhex(t, v.AssociatedData)
-		h := header03{ratchetKey: *key32(t, v.RatchetPub), n: v.N, pn: v.PN}
+		h := ratchetHeader{ratchetKey: *key32(t, v.RatchetPub), n: v.N, pn: v.PN}
 		pt, want := unhex(t, v.Plaintext), unhex(t, v.Message)
 
 		got, err := encryptMessage03(mk, ad, h, pt)
@@ -95,7 +95,7 @@ func TestMessage03TamperingRefused(t *testing.T) {
 
 func TestParseMessage03Refuses(t *testing.T) {
 	var rk [KeySize]byte
-	good := appendMessage03(nil, header03{ratchetKey: rk, n: 1, pn: 2}, []byte("c"))
+	good := appendMessage03(nil, ratchetHeader{ratchetKey: rk, n: 1, pn: 2}, []byte("c"))
 	if _, _, err := parseMessage03(good); err != nil {
 		t.Fatalf("a well-formed message refused: %v", err)
 	}

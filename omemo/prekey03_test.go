@@ -119,6 +119,12 @@ func TestPreKey03ResponderRefuses(t *testing.T) {
 	otherIK.IdentityKey = PublicKey(other)
 	lowOrder := *good
 	lowOrder.BaseKey = [KeySize]byte{} // u = 0
+	// The same keys with the top bit set, which X25519 ignores: the
+	// message as sent was not this one.
+	topBase := *good
+	topBase.BaseKey[KeySize-1] |= 0x80
+	topIK := *good
+	topIK.IdentityKey[KeySize-1] |= 0x80
 	cases := []struct {
 		name         string
 		ik, spk, opk *[KeySize]byte
@@ -132,6 +138,8 @@ func TestPreKey03ResponderRefuses(t *testing.T) {
 		{"another base key", p.bobIK, p.spk, p.opk, &otherBase},
 		{"another initiator identity", p.bobIK, p.spk, p.opk, &otherIK},
 		{"low-order base key", p.bobIK, p.spk, p.opk, &lowOrder},
+		{"base key with its top bit set", p.bobIK, p.spk, p.opk, &topBase},
+		{"identity key with its top bit set", p.bobIK, p.spk, p.opk, &topIK},
 	}
 	for _, c := range cases {
 		s, pt, err := RespondSession03(detRand(6), c.ik, c.spk, c.opk, c.m)
@@ -376,7 +384,7 @@ func TestPreKey03HeaderKeptUntilAnswered(t *testing.T) {
 	}
 	// A stored header whose identity is not the session's own is refused.
 	b := alice.Marshal()
-	off := sessionFixedSize03 - 4 + 12 + KeySize // the header's identity key
+	off := len(b) - KeySize // the header's identity key, last
 	b[off] ^= 1
 	if _, err := UnmarshalSession03(b); err == nil {
 		t.Fatal("accepted a pending header with another identity key")

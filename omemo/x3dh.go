@@ -61,6 +61,12 @@ func x3dhActive03(ourIdentity, ourEphemeral, theirIdentity, theirSignedPreKey *[
 // them. ourPreKey is the private one-time pre-key the initiator used, or
 // nil when it used none.
 func x3dhPassive03(ourIdentity, ourSignedPreKey, ourPreKey, theirIdentity, theirEphemeral *[KeySize]byte) (sk [KeySize]byte, ad []byte, err error) {
+	// X25519 ignores a key's top bit: a key with it set is another
+	// encoding of the same key, which nobody sends; refused, so that a
+	// pre-key message altered there is not taken as the one sent.
+	if !canonicalU(theirIdentity) || !canonicalU(theirEphemeral) {
+		return sk, nil, errBadPreKeyMessage
+	}
 	dhs, err := dhAll([][2]*[KeySize]byte{
 		{ourSignedPreKey, theirIdentity},
 		{ourIdentity, theirEphemeral},

@@ -110,9 +110,6 @@ func signWithRandom(priv *[KeySize]byte, msg []byte, z *[randomSize]byte) [Signa
 // the specification, an s that is not reduced mod q (as RFC 8032 does), so
 // that a signature has a single valid encoding.
 func Verify(pub *[KeySize]byte, msg []byte, sig []byte) bool {
-	if len(sig) != SignatureSize {
-		return false
-	}
 	A, err := MontgomeryToEdwards(pub, 0)
 	if err != nil {
 		return false
@@ -142,9 +139,15 @@ func VerifySignedPreKey03(identity *[KeySize]byte, msg []byte, sig []byte) bool 
 	return verifyEdwards(&A, msg, clean[:])
 }
 
-// verifyEdwards is the check of XEdDSA (and Ed25519) against the encoded
-// Edwards point A.
+// verifyEdwards checks sig against the encoded Edwards point A as Ed25519
+// does (R = sB - hA with h = SHA-512(R || A || msg)), with the sign bit of
+// A as given: XEdDSA's verification once the key is in Edwards form, and
+// what OMEMO 2 does with an identity key published as Ed25519. It refuses
+// an A that is not a point and an s that is not reduced mod q.
 func verifyEdwards(A *[KeySize]byte, msg []byte, sig []byte) bool {
+	if len(sig) != SignatureSize {
+		return false
+	}
 	Ap, err := new(edwards25519.Point).SetBytes(A[:])
 	if err != nil {
 		return false

@@ -18,6 +18,9 @@ import (
 // owner only (see Open).
 //
 // JIDs here are bare JIDs, compared as given: the caller normalises them.
+// Identity keys are bytes compared as given: the caller passes one form of
+// a key for both versions (the Ed25519 form a fingerprint shows), so that
+// trust decided on a device in one version holds in the other.
 
 // Version is an OMEMO protocol version.
 type Version uint8
@@ -99,7 +102,7 @@ func (b *Batch) check() error {
 		if m.Device > maxDevice {
 			return fmt.Errorf("history: device id %d out of range", m.Device)
 		}
-		if m.Wire != "" && (m.Direction != Out || (m.State != StatePending && m.State != StateUnacked)) {
+		if m.Wire != "" && (m.Direction != Out || m.Encryption == 0 || (m.State != StatePending && m.State != StateUnacked)) {
 			return errors.New("history: an encrypted element is kept only for a message in the outbox")
 		}
 	}

@@ -605,10 +605,11 @@ func TestOMEMOOutboxKeepsTheCiphertext(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d elements kept after every message was sent", n)
 	}
-	// An element belongs to a message in the outbox only.
+	// An element belongs to an encrypted message in the outbox only.
 	for _, bad := range []Message{
 		{Peer: "bob@x", Direction: In, Body: "x", Encryption: OMEMO03, Device: 7, Trust: TrustTrusted, Wire: wire(9)},
 		{Peer: "bob@x", Direction: Out, Body: "x", State: StateSent, Encryption: OMEMO03, Device: 42, Trust: TrustTrusted, Wire: wire(9)},
+		{Peer: "bob@x", Direction: Out, Body: "x", State: StatePending, Wire: wire(9)}, // not encrypted
 	} {
 		m := bad
 		if err := s.Append([]*Message{&m}); err == nil {

@@ -315,7 +315,7 @@ var migrations = []string{
 		wire    TEXT NOT NULL
 	);
 	CREATE TRIGGER outbox_wire_settled AFTER UPDATE OF state ON messages
-	WHEN new.state NOT IN ('pending', 'unacked') BEGIN
+	WHEN old.state IN ('pending', 'unacked') AND new.state NOT IN ('pending', 'unacked') BEGIN
 		DELETE FROM outbox_wire WHERE message = new.id;
 	END;
 	CREATE TABLE omemo_own (

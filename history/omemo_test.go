@@ -710,10 +710,14 @@ func TestOMEMOCommitIsAtomic(t *testing.T) {
 				}
 				return nil
 			}
-			err := s.Commit(batch())
+			b := batch()
+			err := s.Commit(b)
 			s.faultAt = nil
 			if !errors.Is(err, boom) {
 				t.Fatalf("failure at %s #%d: Commit returned %v", step, nth, err)
+			}
+			if b.Messages[0].ID != 0 || b.Messages[1].ID != 0 {
+				t.Fatalf("failure at %s #%d left message IDs %d, %d", step, nth, b.Messages[0].ID, b.Messages[1].ID)
 			}
 			if got := snap(s); got != before {
 				t.Fatalf("failure at %s #%d left %+v, want %+v", step, nth, got, before)

@@ -463,8 +463,9 @@ type Batch struct {
 // material, when a pre-key message used a one-time pre-key) its
 // decryption changed; a message queued in the outbox (State pending,
 // Wire its encrypted element) with the sessions its encryption advanced.
-// If anything fails, nothing of b is written.
-func (s *Store) Commit(b Batch) error {
+// If anything fails, nothing of b is written (and its messages' IDs are
+// left 0).
+func (s *Store) Commit(b Batch) (err error) {
 	if len(b.Messages) == 0 && len(b.Meta) == 0 && b.OwnDevice == nil && len(b.Sessions) == 0 && len(b.Ended) == 0 {
 		return nil
 	}
@@ -476,6 +477,13 @@ func (s *Store) Commit(b Batch) error {
 		return err
 	}
 	defer tx.Rollback()
+	defer func() {
+		if err != nil {
+			for _, m := range b.Messages {
+				m.ID = 0
+			}
+		}
+	}()
 	if err := s.fail("meta"); err != nil {
 		return err
 	}

@@ -209,6 +209,8 @@ func (s *Store) Retract(ctx context.Context, id int64, t Tombstone) (bool, error
 		`UPDATE messages SET body = '', reply_quote = '', file_url = '', file_name = '', file_size = -1, file_type = '' WHERE id = ?1`,
 		`DELETE FROM edits WHERE message = ?1`,
 		`DELETE FROM reactions WHERE message = ?1`,
+		// Never sent again: its encrypted element is not needed.
+		`DELETE FROM outbox_wire WHERE message = ?1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return false, err

@@ -370,3 +370,102 @@ func BenchmarkMillionSentUpdates(b *testing.B) {
 	}
 	lat.report(b)
 }
+
+// omemoBenchStore holds 1,000 OMEMO sessions (200 contacts with five
+// devices each) of size bytes each: a marshalled OMEMO 0.3 session is 276
+// bytes without skipped message keys, 68 KB with the 1,000 kept at most.
+func omemoBenchStore(b *testing.B, size int) *Store {
+	b.Helper()
+	s, err := Open(filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	state := make([]byte, size)
+	var all []Session
+	for i := 0; i < 1000; i++ {
+		all = append(all, Session{SessionKey: SessionKey{JID: fmt.Sprintf("c%d@x", i/5), Device: uint32(1000 + i%5), Version: OMEMO03}, State: state})
+	}
+	if err := s.Commit(Batch{Sessions: all}); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// Loading the session a message needs, among 1,000.
+func BenchmarkOMEMOSessionLoad(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"276B", 276}, {"68KB", 2 + 6*32 + 12 + 66 + 4 + 1000*68}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := omemoBenchStore(b, c.size)
+			defer s.Close()
+			ctx := b.Context()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := SessionKey{JID: fmt.Sprintf("c%d@x", i%200), Device: uint32(1000 + i%5), Version: OMEMO03}
+				st, ok, err := s.Session(ctx, k)
+				if err != nil || !ok || len(st) != c.size {
+					b.Fatalf("%d bytes, %v, %v", len(st), ok, err)
+				}
+			}
+		})
+	}
+}
+
+// Storing a received encrypted message with the session its decryption
+// advanced, one per transaction (compare BenchmarkAppendOne).
+func BenchmarkOMEMOReceiveWithSession(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"276B", 276}, {"68KB", 2 + 6*32 + 12 + 66 + 4 + 1000*68}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := omemoBenchStore(b, c.size)
+			defer s.Close()
+			state := make([]byte, c.size)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := SessionKey{JID: fmt.Sprintf("c%d@x", i%200), Device: uint32(1000 + i%5), Version: OMEMO03}
+				state[0] = byte(i)
+				err := s.Commit(Batch{
+					Messages: []*Message{{Peer: k.JID, Direction: In, Body: fmt.Sprint("message ", i), OriginID: fmt.Sprint("o", i), Encryption: OMEMO03, Device: k.Device, Trust: TrustTrusted}},
+					Sessions: []Session{{SessionKey: k, State: state}},
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// Queuing an encrypted message in the outbox with its element (for three
+// devices, about 1 KB) and the three sessions its encryption advanced.
+func BenchmarkOMEMOQueueEncrypted(b *testing.B) {
+	s := omemoBenchStore(b, 276)
+	defer s.Close()
+	state := make([]byte, 276)
+	wire := `<encrypted xmlns="eu.siacs.conversations.axolotl"><header sid="42">` +
+		strings.Repeat(`<key rid="1000">`+strings.Repeat("A", 200)+`</key>`, 3) +
+		`<iv>AAAAAAAAAAAAAAAA</iv></header><payload>` + strings.Repeat("B", 200) + `</payload></encrypted>`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		jid := fmt.Sprintf("c%d@x", i%200)
+		var sessions []Session
+		for d := uint32(1000); d < 1003; d++ {
+			sessions = append(sessions, Session{SessionKey: SessionKey{JID: jid, Device: d, Version: OMEMO03}, State: state})
+		}
+		err := s.Commit(Batch{
+			Messages: []*Message{{Peer: jid, Direction: Out, Body: fmt.Sprint("message ", i), OriginID: fmt.Sprint("o", i), State: StatePending,
+				Encryption: OMEMO03, Device: 42, Trust: TrustTrusted, Wire: wire}},
+			Sessions: sessions,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

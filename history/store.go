@@ -50,6 +50,22 @@ type Message struct {
 	// reactions on it, tallied (filled when read back).
 	Retracted *Tombstone
 	Reactions []Reaction
+	// OMEMO end-to-end encryption (XEP-0384). Encryption is the version
+	// it was encrypted with, 0 when it was not (every row stored before
+	// gab spoke OMEMO); Device is its sender's device id (ours for one we
+	// sent), 0 when not encrypted; Trust is what the sender device's
+	// identity key was trusted as when the message was stored ("" when
+	// not encrypted). For one we sent, the caller chooses what Trust
+	// says (the least trusted of the devices it was encrypted for).
+	Encryption Version
+	Device     uint32
+	Trust      Trust
+	// Wire is the encrypted element of a message in the outbox (pending
+	// or unacked) as it goes on the wire, opaque to the store: a resend
+	// sends these bytes again rather than encrypting anew. It is kept
+	// while the message is in the outbox and removed once it is sent,
+	// fails or is retracted. Only Unsent reads it back ("" elsewhere).
+	Wire string
 }
 
 // Kinds of conversation, as stored (the same words as chat's).
@@ -98,6 +114,9 @@ type Store struct {
 	// holdIndex, set by tests, keeps the background indexer from catching
 	// up (a search still does): rows wait, whatever the machine's speed.
 	holdIndex atomic.Bool
+	// faultAt, set by tests, is asked at each step of Commit's
+	// transaction; an error it returns fails the transaction there.
+	faultAt func(step string) error
 }
 
 // explainPlan hands the plan of query q to s.explain.
@@ -287,6 +306,59 @@ var migrations = []string{
 		sum     INTEGER NOT NULL,
 		entry   TEXT NOT NULL
 	);`,
+	// OMEMO (see omemo.go). On each message: the OMEMO version it was
+	// encrypted with (0: not encrypted, every older row), its sender's
+	// device id and that device's trust when it was stored. The
+	// encrypted element of a message in the outbox, kept until it is
+	// sent so that a resend does not encrypt again, and dropped by a
+	// trigger once it leaves the outbox. Our device's key material (one
+	// row), the sessions with peers' devices, peers' device lists (a
+	// device that leaves its list becomes inactive, kept because old
+	// messages name it) and trust decisions per identity key. The key
+	// material and the sessions hold private keys.
+	`ALTER TABLE messages ADD COLUMN encryption INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN device INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN trust TEXT NOT NULL DEFAULT '';
+	CREATE TABLE outbox_wire (
+		message INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+		wire    TEXT NOT NULL
+	);
+	CREATE TRIGGER outbox_wire_settled AFTER UPDATE OF state ON messages
+	WHEN old.state IN ('pending', 'unacked') AND new.state NOT IN ('pending', 'unacked') BEGIN
+		DELETE FROM outbox_wire WHERE message = new.id;
+	END;
+	CREATE TABLE omemo_own (
+		id      INTEGER PRIMARY KEY CHECK (id = 1),
+		state   BLOB NOT NULL,
+		created INTEGER NOT NULL,
+		updated INTEGER NOT NULL
+	);
+	CREATE TABLE omemo_sessions (
+		jid     TEXT NOT NULL,
+		version INTEGER NOT NULL CHECK (version IN (1, 2)),
+		device  INTEGER NOT NULL CHECK (device BETWEEN 1 AND 2147483647),
+		state   BLOB NOT NULL,
+		updated INTEGER NOT NULL,
+		PRIMARY KEY (jid, version, device)
+	);
+	CREATE TABLE omemo_devices (
+		jid        TEXT NOT NULL,
+		version    INTEGER NOT NULL CHECK (version IN (1, 2)),
+		device     INTEGER NOT NULL CHECK (device BETWEEN 1 AND 2147483647),
+		active     INTEGER NOT NULL,
+		label      TEXT NOT NULL DEFAULT '',
+		identity   BLOB,
+		first_seen INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL,
+		PRIMARY KEY (jid, version, device)
+	) WITHOUT ROWID;
+	CREATE TABLE omemo_trust (
+		jid      TEXT NOT NULL,
+		identity BLOB NOT NULL,
+		trust    TEXT NOT NULL CHECK (trust IN ('undecided', 'trusted', 'verified', 'distrusted')),
+		decided  INTEGER NOT NULL,
+		PRIMARY KEY (jid, identity)
+	) WITHOUT ROWID;`,
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -377,15 +449,54 @@ type MetaSet struct{ Key, Value string }
 // fills in the messages' IDs: a value that says how far something has
 // been read is never on disk without what was read.
 func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
-	if len(msgs) == 0 && len(meta) == 0 {
+	return s.Commit(Batch{Messages: msgs, Meta: meta})
+}
+
+// Batch is what Commit writes in one transaction: messages, meta values
+// and changes to OMEMO state, all of it or none.
+type Batch struct {
+	Messages []*Message
+	Meta     []MetaSet
+	// OwnDevice is our device's new key material (see SaveOwnDevice); nil
+	// leaves it as it is.
+	OwnDevice []byte
+	// Sessions are saved in order (a later state of one session replaces
+	// an earlier); then Ended are deleted.
+	Sessions []Session
+	Ended    []SessionKey
+}
+
+// Commit writes b in one transaction and fills in its messages' IDs. The
+// ratchet state a message was decrypted or encrypted with is committed
+// with it: a received message with the sessions (and our device's key
+// material, when a pre-key message used a one-time pre-key) its
+// decryption changed; a message queued in the outbox (State pending,
+// Wire its encrypted element) with the sessions its encryption advanced.
+// If anything fails, nothing of b is written (and its messages' IDs are
+// left 0).
+func (s *Store) Commit(b Batch) (err error) {
+	if len(b.Messages) == 0 && len(b.Meta) == 0 && b.OwnDevice == nil && len(b.Sessions) == 0 && len(b.Ended) == 0 {
 		return nil
+	}
+	if err := b.check(); err != nil {
+		return err
 	}
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, m := range meta {
+	defer func() {
+		if err != nil {
+			for _, m := range b.Messages {
+				m.ID = 0
+			}
+		}
+	}()
+	if err := s.fail("meta"); err != nil {
+		return err
+	}
+	for _, m := range b.Meta {
 		if m.Value == "" {
 			_, err = tx.Exec(`DELETE FROM meta WHERE key = ?`, m.Key)
 		} else {
@@ -395,20 +506,49 @@ func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
 			return err
 		}
 	}
+	if err := s.writeMessages(tx, b.Messages); err != nil {
+		return err
+	}
+	if err := s.writeOMEMO(tx, b); err != nil {
+		return err
+	}
+	if err := s.fail("commit"); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if len(b.Messages) > 0 {
+		s.backlog.Add(int64(len(b.Messages)))
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// fail returns the error a test injected at step, nil otherwise.
+func (s *Store) fail(step string) error {
+	if s.faultAt == nil {
+		return nil
+	}
+	return s.faultAt(step)
+}
+
+// writeMessages inserts msgs in tx and fills in their IDs.
+func (s *Store) writeMessages(tx *sql.Tx, msgs []*Message) error {
 	if len(msgs) == 0 {
-		return tx.Commit()
+		return nil
 	}
 	st, err := tx.Prepare(`INSERT INTO messages (peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, kind, nick, occupant_id,
-		reply_id, reply_to, reply_quote, file_url, file_name, file_size, file_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		reply_id, reply_to, reply_quote, file_url, file_name, file_size, file_type, encryption, device, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	now := time.Now()
 	for _, m := range msgs {
-		if m.Peer == "" || (m.Direction != In && m.Direction != Out) {
-			return errors.New("history: message without peer or direction")
-		}
 		if m.Received.IsZero() {
 			m.Received = now
 		}
@@ -423,21 +563,21 @@ func (s *Store) Write(msgs []*Message, meta []MetaSet) error {
 			size = -1
 		}
 		res, err := st.Exec(m.Peer, m.Direction, m.From, m.To, m.Body, m.Thread, m.StanzaID, m.Time.UnixMicro(), m.Received.UnixMicro(), m.OriginID, m.State, m.ArchiveID, m.Kind, m.Nick, m.OccupantID,
-			m.Reply.ID, m.Reply.To, m.Reply.Quote, m.File.URL, m.File.Name, size, m.File.Type)
+			m.Reply.ID, m.Reply.To, m.Reply.Quote, m.File.URL, m.File.Name, size, m.File.Type, m.Encryption, m.Device, string(m.Trust))
 		if err != nil {
 			return err
 		}
 		if m.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.backlog.Add(int64(len(msgs)))
-	select {
-	case s.kick <- struct{}{}:
-	default:
+		if m.Wire != "" {
+			if _, err := tx.Exec(`INSERT INTO outbox_wire (message, wire) VALUES (?, ?)`, m.ID, m.Wire); err != nil {
+				return err
+			}
+		}
+		if err := s.fail("message"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -536,11 +676,25 @@ func (s *Store) indexSome(ctx context.Context) (done bool, err error) {
 }
 
 const columns = `id, peer, direction, from_jid, to_jid, body, thread, stanza_id, ts, received, origin_id, state, archive_id, edited, kind, nick, occupant_id,
-	reply_id, reply_to, reply_quote, file_url, file_name, file_size, file_type,
+	reply_id, reply_to, reply_quote, file_url, file_name, file_size, file_type, encryption, device, trust,
 	(SELECT moderated || char(31) || by_whom || char(31) || reason || char(31) || ts FROM tombstones WHERE tombstones.message = messages.id)`
 
+// wireColumn is the encrypted element of a message in the outbox (see
+// Message.Wire), read by Unsent alone.
+const wireColumn = `, (SELECT wire FROM outbox_wire WHERE outbox_wire.message = messages.id)`
+
 func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM messages `+where, args...)
+	return s.queryRows(ctx, false, where, args...)
+}
+
+// queryRows reads the messages selected by where; withWire reads their
+// encrypted elements too.
+func (s *Store) queryRows(ctx context.Context, withWire bool, where string, args ...any) ([]Message, error) {
+	q := `SELECT ` + columns
+	if withWire {
+		q += wireColumn
+	}
+	rows, err := s.db.QueryContext(ctx, q+` FROM messages `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -549,12 +703,19 @@ func (s *Store) query(ctx context.Context, where string, args ...any) ([]Message
 	for rows.Next() {
 		var m Message
 		var ts, rec int64
-		var tomb sql.NullString
-		if err := rows.Scan(&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited, &m.Kind, &m.Nick, &m.OccupantID,
-			&m.Reply.ID, &m.Reply.To, &m.Reply.Quote, &m.File.URL, &m.File.Name, &m.File.Size, &m.File.Type, &tomb); err != nil {
+		var tomb, wire sql.NullString
+		var trust string
+		var enc, dev int64
+		dest := []any{&m.ID, &m.Peer, &m.Direction, &m.From, &m.To, &m.Body, &m.Thread, &m.StanzaID, &ts, &rec, &m.OriginID, &m.State, &m.ArchiveID, &m.Edited, &m.Kind, &m.Nick, &m.OccupantID,
+			&m.Reply.ID, &m.Reply.To, &m.Reply.Quote, &m.File.URL, &m.File.Name, &m.File.Size, &m.File.Type, &enc, &dev, &trust, &tomb}
+		if withWire {
+			dest = append(dest, &wire)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		m.Time, m.Received = time.UnixMicro(ts), time.UnixMicro(rec)
+		m.Encryption, m.Device, m.Trust, m.Wire = Version(enc), uint32(dev), Trust(trust), wire.String
 		if tomb.Valid {
 			m.Retracted = parseTombstone(tomb.String)
 		}
@@ -599,9 +760,10 @@ func (s *Store) Before(ctx context.Context, c Conv, beforeID int64, n int) ([]Me
 
 // Unsent returns outgoing messages not yet confirmed by the server
 // (pending or unacked), oldest first: the outbox. A retracted message is
-// not among them: it is never sent again.
+// not among them: it is never sent again. An encrypted one comes with its
+// Wire, the element to send again as it is.
 func (s *Store) Unsent(ctx context.Context) ([]Message, error) {
-	return s.query(ctx, `WHERE state IN ('pending', 'unacked') AND direction = 'out' AND id NOT IN (SELECT message FROM tombstones) ORDER BY id`)
+	return s.queryRows(ctx, true, `WHERE state IN ('pending', 'unacked') AND direction = 'out' AND id NOT IN (SELECT message FROM tombstones) ORDER BY id`)
 }
 
 // SetState records the delivery state of the outgoing message with

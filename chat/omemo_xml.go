@@ -723,3 +723,7 @@ func OMEMOMessage(to, id string, enc *OMEMOEncrypted) (*xmpp.Element, error) {
 	}
 	return m, nil
 }
+
+// OMEMOUnreadNote is the Note of a received encrypted message gab cannot
+// decrypt (yet): what the conversation shows instead of its text.
+const OMEMOUnreadNote = "an encrypted message (OMEMO) that gab cannot read yet"

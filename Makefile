@@ -6,8 +6,11 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 # Packages the test suite needs: real servers (Prosody, and ejabberd where
 # servers differ: login, channel binding, language tags), a slixmpp peer,
-# tmux for the end-to-end tests, and a C compiler for the race detector.
-TEST_PACKAGES := prosody prosody-modules lua-unbound lua-dbi-sqlite3 ejabberd python3-slixmpp tmux gcc libc6-dev ca-certificates
+# tmux for the end-to-end tests, and a C compiler for the race detector;
+# python-omemo with its 0.3 and OMEMO 2 backends (and xmlschema, which their
+# XML helpers need) for the peer's OMEMO.
+TEST_PACKAGES := prosody prosody-modules lua-unbound lua-dbi-sqlite3 ejabberd python3-slixmpp tmux gcc libc6-dev ca-certificates \
+	python3-omemo python3-oldmemo python3-twomemo python3-xmlschema
 
 # Release builds: static binaries for these platforms, with SHA-256 sums.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64
@@ -39,6 +42,7 @@ test-deps:
 	[ -n "$$(find /usr/lib -path '*lua/5.*/dbd/sqlite3.so' -print -quit 2>/dev/null)" ] || missing="yes"; \
 	command -v ejabberdctl >/dev/null 2>&1 || [ -x /usr/sbin/ejabberdctl ] || missing="yes"; \
 	/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="yes"; \
+	/usr/bin/python3 -c 'import omemo, oldmemo.etree, twomemo.etree' >/dev/null 2>&1 || missing="yes"; \
 	command -v tmux >/dev/null 2>&1 || missing="yes"; \
 	command -v gcc >/dev/null 2>&1 || missing="yes"; \
 	if [ -n "$$missing" ]; then \

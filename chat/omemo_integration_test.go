@@ -212,3 +212,101 @@ func checkBundle03(t *testing.T, peer *xmpptest.Peer, id uint32, b *chat.OMEMOBu
 		t.Fatalf("%s pre-keys, the peer has %s", got, ev.Get("prekeys"))
 	}
 }
+
+// bundle2 is the keys' public half as OMEMO 2 publishes it: the identity
+// in its Ed25519 form, the signature over the raw signed pre-key.
+func (k *omemoKeys) bundle2(t *testing.T) chat.OMEMOBundle {
+	t.Helper()
+	idPub, spkPub := omemo.PublicKey(&k.identity), omemo.PublicKey(&k.signed)
+	ed, err := omemo.MontgomeryToEdwards(&idPub, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := omemo.Sign(&k.identity, spkPub[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := chat.OMEMOBundle{IdentityKey: ed[:], SignedPreKeyID: 1, SignedPreKey: spkPub[:], SignedPreKeySig: sig[:]}
+	for id := uint32(1); id <= 100; id++ {
+		p := k.pre[id]
+		pub := omemo.PublicKey(&p)
+		b.PreKeys = append(b.PreKeys, chat.OMEMOPreKey{ID: id, Key: pub[:]})
+	}
+	return b
+}
+
+// TestOMEMO2OverProsody: the same in OMEMO 2, starting from a device list
+// node another client of ours made readable by contacts only: gab's
+// publish meets the server's precondition-not-met, reconfigures the node
+// (open: a stranger can read it) and keeps the device that was listed.
+// python-omemo accepts gab's device and bundle and encrypts to it.
+func TestOMEMO2OverProsody(t *testing.T) {
+	srv, a, peer := aliceAndPeer(t, "stranger")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	const other, ours = uint32(5555), uint32(4243)
+	raw, err := xmpptest.LoginRaw(srv, "alice", "pw", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.IQ(`<iq type='set' id='pub1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:omemo:2:devices'><item id='current'>`+
+		`<devices xmlns='urn:xmpp:omemo:2'><device id='5555' label='old phone'/></devices></item></publish>`+
+		`<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>`+
+		`<field var='pubsub#access_model'><value>presence</value></field></x></publish-options></pubsub></iq>`, "pub1"); err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := xmpptest.LoginRaw(srv, "stranger", "pw", "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	read := `<iq type='get' to='alice@localhost' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:omemo:2:devices'/></pubsub></iq>`
+	if _, err := stranger.IQ(fmt.Sprintf(read, "r1"), "r1"); err == nil {
+		t.Fatal("a stranger could read a list for contacts only: the test proves nothing")
+	}
+
+	keys := newOMEMOKeys(t)
+	a.do(t, chat.PublishOMEMO{Version: chat.OMEMO2, DeviceID: ours, Label: "gab", Bundle: keys.bundle2(t)})
+	own := a.r.wait(t, "our list", devicesOf(alice, chat.OMEMO2, false, other, ours)).(chat.OMEMODeviceListChanged)
+	if !slices.Contains(own.Devices, chat.OMEMODevice{ID: other, Label: "old phone"}) || !slices.Contains(own.Devices, chat.OMEMODevice{ID: ours, Label: "gab"}) {
+		t.Fatalf("labels: %+v", own.Devices)
+	}
+	if got, err := stranger.IQ(fmt.Sprintf(read, "r2"), "r2"); err != nil || !strings.Contains(got, "id='4243'") {
+		t.Fatalf("a stranger cannot read our list after publishing: %v\n%s", err, got)
+	}
+
+	peerID := peer.EnableOMEMO(t, "2")
+	ev, err := peer.Result(t, map[string]any{"cmd": "omemo_devices", "jid": alice, "version": "2"})
+	if err != nil || !slices.Equal(ev.IDs("devices"), []uint32{ours, other}) {
+		t.Fatalf("the peer reads our list as %v (%v)", ev, err)
+	}
+	if _, err := peer.Result(t, map[string]any{"cmd": "omemo_bundle", "jid": alice, "device": ours, "version": "2"}); err != nil {
+		t.Fatalf("the peer refuses our bundle: %v", err)
+	}
+	a.r.wait(t, "the peer's device list", devicesOf(peerJID, chat.OMEMO2, false, peerID))
+	// The peer encrypts to our device (other has no bundle: python-omemo
+	// reports that and goes on).
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "hello, gab", "version": "2"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+	}
+	got := a.r.wait(t, "the encrypted message", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil })).(chat.MessageReceived)
+	e := got.Encrypted
+	if got.Body != "" || e.Version != chat.OMEMO2 || e.SID != peerID || e.Payload == nil {
+		t.Fatalf("%q %+v", got.Body, e)
+	}
+	if k := e.KeyFor(alice, ours); k == nil || !k.PreKey {
+		t.Fatalf("no key exchange for our device %d in %+v", ours, e.Keys)
+	}
+
+	a.do(t, chat.FetchOMEMOBundle{JID: peerJID, Version: chat.OMEMO2, DeviceID: peerID})
+	fb := a.r.wait(t, "the peer's bundle", is(func(b chat.OMEMOBundleFetched) bool { return b.JID == peerJID && b.Version == chat.OMEMO2 })).(chat.OMEMOBundleFetched)
+	ev, err = peer.Result(t, map[string]any{"cmd": "omemo_bundle", "jid": peerJID, "device": peerID, "version": "2"})
+	if err != nil || base64.StdEncoding.EncodeToString(fb.Bundle.IdentityKey) != ev.Get("identity_key") || fmt.Sprint(len(fb.Bundle.PreKeys)) != ev.Get("prekeys") {
+		t.Fatalf("gab read %x, the peer has %v (%v)", fb.Bundle.IdentityKey, ev, err)
+	}
+	// A device with no bundle is an error, not a bundle.
+	id := a.c.Do(chat.FetchOMEMOBundle{JID: peerJID, Version: chat.OMEMO2, DeviceID: 99})
+	if _, ok := a.r.wait(t, "the failed fetch", answerOf(id)).(chat.CommandFailed); !ok {
+		t.Fatal("a missing bundle fetched")
+	}
+}

@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ed25519"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/omemo"
 )
@@ -326,4 +328,62 @@ func TestOMEMO2OverProsody(t *testing.T) {
 	peer.WaitFor(t, xmpptest.RoundTrip, "our new device", func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "omemo_devices" && e.Get("from") == alice && slices.Equal(e.IDs("devices"), []uint32{ours, 4244, other})
 	})
+}
+
+// TestOMEMOFromArchive: an encrypted message that came while gab was away
+// comes from the archive as the <encrypted/> element, its fallback body
+// shown nowhere and stored nowhere; the same from a carbon of a message to
+// another of our devices.
+func TestOMEMOFromArchive(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	srv.Register(t, "peer", "pw")
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	acct := account(t, srv, "alice", "pw", "gab")
+	a := start(t, acct, chat.Options{Store: store})
+	a.r.wait(t, "the end of the archive", is(func(p chat.CatchUpProgress) bool { return p.Done }))
+	a.do(t, chat.PublishOMEMO{Version: chat.OMEMO03, DeviceID: 4242, Bundle: newOMEMOKeys(t).bundle03(t)})
+	// Another client of ours, online: the next message comes to gab as a
+	// carbon of a message to it.
+	other, err := xmpptest.LoginRaw(srv, "alice", "pw", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Send(`<presence><priority>5</priority></presence>`); err != nil {
+		t.Fatal(err)
+	}
+	peer := srv.StartPeer(t, "peer", "pw")
+	peer.EnableOMEMO(t, "0.3")
+	encrypted := func(what string, ok func(chat.MessageReceived) bool) chat.MessageReceived {
+		t.Helper()
+		m := a.r.wait(t, what, is(func(m chat.MessageReceived) bool { return m.Encrypted != nil && ok(m) })).(chat.MessageReceived)
+		if m.Body != "" || m.Note != chat.OMEMOUnreadNote || m.Encrypted.KeyFor("alice@localhost", 4242) == nil {
+			t.Fatalf("%s: %q %q %+v", what, m.Body, m.Note, m.Encrypted)
+		}
+		return m
+	}
+	peer.Must(t, map[string]any{"cmd": "omemo_send", "to": "alice@localhost", "address": "alice@localhost/other", "body": "to your other device", "version": "0.3"})
+	encrypted("the carbon", func(m chat.MessageReceived) bool { return m.Carbon })
+
+	a.stop()
+	if err := peer.Do(t, map[string]any{"cmd": "omemo_send", "to": "alice@localhost", "body": "while you were away", "version": "0.3"}); err != nil {
+		t.Fatalf("%v\n%v", err, peer.Events())
+	}
+	other.Close()
+	a = start(t, acct, chat.Options{Store: store})
+	m := encrypted("the archived message", func(m chat.MessageReceived) bool { return m.Archived })
+	stored, _, err := store.Before(context.Background(), history.Conv{Peer: "peer@localhost"}, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stored {
+		if strings.Contains(s.Body, "OMEMO") || strings.Contains(s.Body, "away") {
+			t.Fatalf("stored %q", s.Body)
+		}
+	}
+	if m.StoreID == 0 {
+		t.Fatal("the archived message was not stored")
+	}
 }

@@ -13,7 +13,8 @@ import (
 //	                                                    itself to the device lists; done has "device_id"
 //	{"cmd": "omemo_send", "to": JID, "body": B, "version": "0.3"|"2"}
 //	                                                    encrypts to every device of JID (and its own others);
-//	                                                    done has "sent" (messages) and "errors"
+//	                                                    done has "sent" (messages) and "errors"; "address"
+//	                                                    (a full JID of JID) sends it there instead
 //	{"cmd": "omemo_devices", "jid": JID, "version": V}  reads a device list; done has "devices", "labels"
 //	{"cmd": "omemo_bundle", "jid": JID, "device": ID, "version": V}
 //	                                                    reads and parses (checks) a bundle; done has

@@ -709,7 +709,7 @@ class OMEMOPeer:
             ET.SubElement(m.xml, "{jabber:client}body").text = OMEMO_FALLBACK
         m.send()
 
-    async def send(self, to, body, version):
+    async def send(self, to, body, version, address=None):
         ns = OMEMO_VERSIONS[version]
         if ns == NS_OMEMO2:
             # XEP-0420: the content in an envelope.
@@ -721,11 +721,14 @@ class OMEMOPeer:
             plain = ET.tostring(env)
         else:
             plain = body.encode("utf-8")
+        # The recipient's list as it is now (a notification may have come
+        # before python-omemo was ready for it).
+        await self.sm.refresh_device_list(ns, to)
         messages, errors = await self.sm.encrypt(frozenset([to]), {ns: plain}, backend_priority_order=[ns])
         sent = 0
         for message in messages:
             if message.namespace == ns:
-                self.send_encrypted(message, to, body)
+                self.send_encrypted(message, address or to, body)
                 sent += 1
         return {"sent": sent, "errors": [str(e) for e in errors]}
 
@@ -781,7 +784,7 @@ async def omemo_command(self, cmd, c):
     if o is None or o.sm is None:
         raise RuntimeError("OMEMO is not enabled")
     if cmd == "omemo_send":
-        return await o.send(c["to"], c["body"], c.get("version", "0.3"))
+        return await o.send(c["to"], c["body"], c.get("version", "0.3"), c.get("address"))
     if cmd == "omemo_devices":
         ns = OMEMO_VERSIONS[c.get("version", "0.3")]
         node = NS_OMEMO03_LIST if ns == NS_OMEMO03 else NS_OMEMO2_DEVICES

@@ -167,3 +167,16 @@ func TestOMEMOMessageForm(t *testing.T) {
 		t.Fatalf("%s", m)
 	}
 }
+
+// TestOMEMORoomMessage: in a room too, an encrypted message's fallback
+// body is not its text.
+func TestOMEMORoomMessage(t *testing.T) {
+	self := testSelf
+	self.Room = func(bare string) (RoomSelf, bool) { return RoomSelf{Nick: "alice"}, bare == "room@conference.localhost" }
+	x := `<message from='room@conference.localhost/bob' to='alice@localhost/gab' type='groupchat' id='g1'>` + encryptedXML(t, true) + `<body>` + OMEMOFallbackBody + `</body></message>`
+	evs, _ := Translate(self, parse(t, x))
+	m, ok := one[MessageReceived](evs)
+	if !ok || m.Body != "" || m.Encrypted == nil || m.Nick != "bob" || m.Conv != RoomConv("room@conference.localhost") {
+		t.Fatalf("%#v", evs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
 )
 
 // OMEMO's XML (XEP-0384): device lists, bundles and <encrypted/> message
@@ -696,6 +697,25 @@ func omemoIn(msg *xmpp.Element) (*OMEMOEncrypted, error) {
 		return nil, errNoOMEMO
 	}
 	return ParseOMEMOEncrypted(el)
+}
+
+// encryptedIn is the OMEMO stage of translating a message in conv from
+// `from`: enc is its <encrypted/> element when it carries a payload (a
+// message to show as encrypted); side is what else it means — a notice
+// for a malformed element, or an OMEMOKeyTransport — and plain says it
+// has no <encrypted/> at all. Whenever plain is false, the message's body
+// is a fallback, never the message.
+func encryptedIn(el *xmpp.Element, conv Conv, from jid.JID) (enc *OMEMOEncrypted, side Event, plain bool) {
+	e, err := omemoIn(el)
+	switch {
+	case err == errNoOMEMO:
+		return nil, nil, true
+	case err != nil:
+		return nil, Notice{Text: "dropped an encrypted message from " + from.String() + ": " + err.Error()}, false
+	case e.Payload == nil:
+		return nil, OMEMOKeyTransport{Conv: conv, From: from.String(), Bare: from.Bare().String(), Encrypted: e}, false
+	}
+	return e, nil, false
 }
 
 // OMEMOFallbackBody is the body an encrypted message carries for clients

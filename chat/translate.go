@@ -120,18 +120,11 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	}
 	var evs []Event
 	body, hasBody := pickByLang(el, "body", self.Lang)
-	enc, encErr := omemoIn(el)
-	switch {
-	case encErr == errNoOMEMO:
-	case encErr != nil:
-		// Its body is only a fallback: nothing of it is shown.
-		evs = append(evs, Notice{Text: "dropped an encrypted message from " + from.String() + ": " + encErr.Error()})
-		hasBody = false
-	case enc.Payload == nil:
-		evs = append(evs, OMEMOKeyTransport{Conv: ChatWith(from.Bare().String()), From: from.String(), Bare: from.Bare().String(), Encrypted: enc})
-		hasBody = false
+	enc, side, plain := encryptedIn(el, ChatWith(from.Bare().String()), from)
+	if side != nil {
+		evs = append(evs, side)
 	}
-	if enc != nil && enc.Payload != nil || encErr == errNoOMEMO && hasBody && strings.TrimSpace(body) != "" {
+	if enc != nil || plain && hasBody && strings.TrimSpace(body) != "" {
 		m := MessageReceived{
 			Conv: ChatWith(from.Bare().String()), ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
 			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),

@@ -33,6 +33,9 @@ type CarbonSent struct {
 	// quote) and the file it shares.
 	Reply *ReplyInfo
 	File  *FileInfo
+	// Encrypted: sent with OMEMO (see MessageReceived.Encrypted); Body
+	// is "" until gab can decrypt it.
+	Encrypted *OMEMOEncrypted
 }
 
 func (CarbonSent) isEvent() {}
@@ -88,6 +91,9 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 			case MessageCorrected:
 				m.AsMessage = carbon(m.AsMessage)
 				evs[i] = m
+			case OMEMOKeyTransport:
+				m.Carbon = true
+				evs[i] = m
 			}
 		}
 		return evs, true
@@ -100,11 +106,23 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 	if a, ok := translateAction(self, inner, conv, self.JID.String(), self.JID.Bare().String(), "", "", true); ok {
 		return []Event{a}, true // our reaction or retraction, from another device
 	}
+	t, delayed := delayStamp(self, inner)
+	if enc, err := omemoIn(inner); err != errNoOMEMO {
+		switch {
+		case err != nil:
+			return []Event{Notice{Text: "dropped an encrypted message sent from another of your devices: " + err.Error()}}, true
+		case enc.Payload == nil:
+			return []Event{OMEMOKeyTransport{Conv: conv, From: self.JID.String(), Bare: self.JID.Bare().String(), Encrypted: enc, Carbon: true}}, true
+		}
+		return []Event{CarbonSent{
+			Conv: conv, ID: inner.Get("id"), To: conv.JID, Thread: inner.ChildText(xmpp.NSClient, "thread"),
+			Time: t, OriginID: inner.Child(NSSID, "origin-id").Get("id"), ArchiveID: aid, Delayed: delayed, Encrypted: enc,
+		}}, true
+	}
 	body, ok := pickByLang(inner, "body", self.Lang)
 	if !ok || body == "" {
 		return nil, true // a chat state or marker from another device
 	}
-	t, delayed := delayStamp(self, inner)
 	shown, reply, file := decorate(inner, body)
 	return []Event{CarbonSent{
 		Conv: conv, ID: inner.Get("id"), To: conv.JID, Body: shown, Thread: inner.ChildText(xmpp.NSClient, "thread"),

@@ -129,6 +129,12 @@ type MessageReceived struct {
 	// the sender's fallback quote. File: the file it shares.
 	Reply *ReplyInfo
 	File  *FileInfo
+	// Encrypted is the message's OMEMO element (XEP-0384), nil for a
+	// plaintext message. Body is then what gab decrypted: "" while it
+	// cannot decrypt (Note says so). The body an encrypted message carries
+	// is a fallback for clients without OMEMO and is never taken for the
+	// message.
+	Encrypted *OMEMOEncrypted
 }
 
 // StoredMessage is one message read back from the history store.

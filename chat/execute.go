@@ -168,6 +168,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.roomConfig(ctx, sess, cmd)
 	case SetBookmark, RemoveBookmark:
 		return c.runBookmarks(ctx, sess, cmd)
+	case PublishOMEMO, FetchOMEMODevices, FetchOMEMOBundle:
+		return c.runOMEMO(ctx, sess, cmd)
 	case SendReaction, RetractMessage, ModerateMessage:
 		return c.runAction(ctx, sess, cmd)
 	case FetchBlocklist:

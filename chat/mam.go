@@ -57,6 +57,8 @@ type MessageArchived struct {
 	// Private: from our account's archive, a private message with the
 	// occupant Nick of the room Peer (see peerConv).
 	Private bool
+	// Encrypted: an OMEMO message (Body "" until decrypted).
+	Encrypted *OMEMOEncrypted
 }
 
 func (MessageArchived) isEvent() {}
@@ -75,7 +77,17 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 	}
 	body, ok := pickByLang(inner, "body", self.Lang)
 	act, isAct, bad := parseAction(inner)
-	if bad != "" || (!isAct && (!ok || body == "")) {
+	enc, encErr := omemoIn(inner)
+	switch {
+	case encErr == errNoOMEMO:
+	case encErr != nil:
+		return []Event{Notice{Text: "dropped an encrypted message from the archive: " + encErr.Error()}}
+	case enc.Payload == nil:
+		return nil // a key transport: nothing to show
+	default:
+		body, ok, isAct, act = "", true, false, actionIn{}
+	}
+	if bad != "" || (!isAct && (!ok || body == "") && enc == nil) {
 		return nil
 	}
 	from, err := jid.Parse(inner.Get("from"))
@@ -110,6 +122,8 @@ func translateArchived(self Self, el, res *xmpp.Element) []Event {
 			act.Nick = a.Nick
 		}
 		a.Action = &act
+	} else if enc != nil {
+		a.Encrypted, a.ReplaceID = enc, ""
 	} else {
 		a.Body, a.Reply, a.File = decorate(inner, body)
 	}
@@ -399,10 +413,13 @@ func (c *Client) archived(ctx context.Context, a MessageArchived) (Event, bool) 
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if a.Outgoing {
-		return CarbonSent{Conv: conv, ID: a.ID, To: conv.JID, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true, Reply: a.Reply, File: a.File}, true
+		return CarbonSent{Conv: conv, ID: a.ID, To: conv.JID, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true, Reply: a.Reply, File: a.File, Encrypted: a.Encrypted}, true
 	}
 	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Peer, To: a.To, Type: "chat", Body: a.Body, Thread: a.Thread,
-		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true, Reply: a.Reply, File: a.File}
+		Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true, Reply: a.Reply, File: a.File, Encrypted: a.Encrypted}
+	if a.Encrypted != nil {
+		m.Note = OMEMOUnreadNote
+	}
 	if a.ReplaceID != "" {
 		// A correction, judged as a live one is; its copy, when it was
 		// seen live, is recognised by its ids.

@@ -123,7 +123,11 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 	if a, ok := translateAction(self, el, conv, from.String(), roomJID, nick, occupantID, false); ok {
 		return []Event{a}
 	}
-	if hasBody && strings.TrimSpace(body) != "" {
+	enc, side, plain := encryptedIn(el, conv, from)
+	if side != nil {
+		evs = append(evs, side)
+	}
+	if enc != nil || plain && hasBody && strings.TrimSpace(body) != "" {
 		m := MessageReceived{
 			Conv: conv, ID: el.Get("id"), From: from.String(), Bare: roomJID, To: el.Get("to"),
 			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
@@ -138,8 +142,12 @@ func translateRoomMessage(self Self, el *xmpp.Element, from jid.JID, typ string)
 			m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
-		m.Body, m.Reply, m.File = decorate(el, body)
-		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
+		if enc != nil {
+			m.Body, m.Encrypted, m.Note = "", enc, OMEMOUnreadNote
+		} else {
+			m.Body, m.Reply, m.File = decorate(el, body)
+		}
+		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" && enc == nil {
 			return append(evs, MessageCorrected{Conv: conv, Nick: m.Nick, OccupantID: m.OccupantID, From: m.From, Bare: roomJID,
 				ReplaceID: r.Get("id"), NewID: m.ID, Body: m.Body, AsMessage: m})
 		}

@@ -87,6 +87,9 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		if evs, ok := translateBookmarkEvent(self, el, ev); ok {
 			return evs
 		}
+		if evs, ok := translateOMEMOEvent(self, el, ev, from); ok {
+			return evs
+		}
 	}
 	_, inRoom := self.inRoom(from.Bare().String())
 	if res := el.Child(NSMAM, "result"); res != nil {
@@ -117,17 +120,27 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 	}
 	var evs []Event
 	body, hasBody := pickByLang(el, "body", self.Lang)
-	if hasBody && strings.TrimSpace(body) != "" {
+	enc, side, plain := encryptedIn(el, ChatWith(from.Bare().String()), from)
+	if side != nil {
+		evs = append(evs, side)
+	}
+	if enc != nil || plain && hasBody && strings.TrimSpace(body) != "" {
 		m := MessageReceived{
 			Conv: ChatWith(from.Bare().String()), ID: el.Get("id"), From: from.String(), Bare: from.Bare().String(), To: el.Get("to"),
 			Type: typ, Body: body, Thread: el.ChildText(xmpp.NSClient, "thread"),
 			OriginID: el.Child(NSSID, "origin-id").Get("id"), ArchiveID: archiveID(self, el),
 		}
 		m.Time, m.Delayed = delayStamp(self, el)
-		m.Body, m.Reply, m.File = decorate(el, body)
+		if enc != nil {
+			// Until it is decrypted there is nothing to show of it but
+			// that it came; a correction it may be is not applied.
+			m.Body, m.Encrypted, m.Note = "", enc, OMEMOUnreadNote
+		} else {
+			m.Body, m.Reply, m.File = decorate(el, body)
+		}
 		m.Receipt = el.Child(NSReceipts, "request") != nil && m.ID != ""
 		m.Markable = el.Child(NSMarkers, "markable") != nil && m.ID != ""
-		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" {
+		if r := el.Child(NSCorrect, "replace"); r != nil && r.Get("id") != "" && enc == nil {
 			// Whether it may correct that message is the client's to say
 			// (it knows the conversation); if not, it is this message.
 			evs = append(evs, MessageCorrected{Conv: m.Conv, From: from.String(), Bare: from.Bare().String(), ReplaceID: r.Get("id"), NewID: m.ID, Body: m.Body, AsMessage: m})
@@ -347,8 +360,10 @@ var Features = []string{
 	NSCarbons,
 	NSMarkers,
 	NSCorrect,
-	NSBookmarksNotify, // XEP-0402 changes from our other devices (XEP-0163 filtered notifications)
-	NSReply,           // XEP-0461, with its fallback quote (XEP-0428)
+	NSBookmarksNotify,               // XEP-0402 changes from our other devices (XEP-0163 filtered notifications)
+	NSOMEMO03DeviceList + "+notify", // OMEMO device lists of everyone we see (XEP-0384)
+	NSOMEMO2Devices + "+notify",
+	NSReply, // XEP-0461, with its fallback quote (XEP-0428)
 	NSFallback,
 	NSReactions, // XEP-0444
 	NSRetract,   // XEP-0424, both generations

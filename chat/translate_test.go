@@ -124,6 +124,9 @@ func FuzzTranslate(f *testing.F) {
 					if _, err := jid.Parse(m.From); err != nil {
 						t.Fatalf("message from unparsable sender %q", m.From)
 					}
+					if m.Encrypted != nil && m.Body != "" {
+						t.Fatalf("an encrypted message shown as its fallback %q", m.Body)
+					}
 				}
 			}
 		}

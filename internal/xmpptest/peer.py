@@ -1,11 +1,13 @@
 # A slixmpp client for gab's tests, driven by JSON lines on stdin; it reports
 # what it sees as JSON lines on stdout.
 import asyncio
+import base64
 import json
 import logging
 import sys
 
 import slixmpp
+import slixmpp.exceptions
 from slixmpp.xmlstream import ET
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import StanzaPath
@@ -28,6 +30,21 @@ NS_REACTIONS = "urn:xmpp:reactions:0"
 NS_REPLY = "urn:xmpp:reply:0"
 NS_FALLBACK = "urn:xmpp:fallback:0"
 NS_FEATURE_FALLBACK = "urn:xmpp:feature-fallback:0"
+NS_PUBSUB = "http://jabber.org/protocol/pubsub"
+NS_PUBSUB_EVENT = NS_PUBSUB + "#event"
+NS_PUBSUB_OWNER = NS_PUBSUB + "#owner"
+NS_PUBSUB_ERRORS = NS_PUBSUB + "#errors"
+NS_FORMS = "jabber:x:data"
+NS_OMEMO03 = "eu.siacs.conversations.axolotl"
+NS_OMEMO03_LIST = NS_OMEMO03 + ".devicelist"
+NS_OMEMO2 = "urn:xmpp:omemo:2"
+NS_OMEMO2_DEVICES = NS_OMEMO2 + ":devices"
+NS_OMEMO2_BUNDLES = NS_OMEMO2 + ":bundles"
+NS_EME = "urn:xmpp:eme:0"
+NS_HINTS = "urn:xmpp:hints"
+NS_SCE = "urn:xmpp:sce:1"
+OMEMO_VERSIONS = {"0.3": NS_OMEMO03, "2": NS_OMEMO2}
+OMEMO_FALLBACK = "I sent you an OMEMO encrypted message but your client doesn’t seem to support that."
 
 # Short names for the room configuration fields a test may set; any other
 # field goes by its own name in "fields".
@@ -60,6 +77,9 @@ class Peer(slixmpp.ClientXMPP):
                   "xep_0004", "xep_0045", "xep_0249", "xep_0308", "xep_0359", "xep_0421",
                   "xep_0066", "xep_0334", "xep_0422", "xep_0424", "xep_0428", "xep_0444", "xep_0461"):
             self.register_plugin(p)
+        # OMEMO (python3-omemo with oldmemo and twomemo), once enabled.
+        self.omemo = None
+        self.register_handler(Callback("gab test OMEMO", StanzaPath("message"), self.on_omemo))
         # Rooms joined or being joined: room JID -> our nick there.
         self.rooms = {}
         # Joins waiting for the self-presence or an error: room JID -> future.
@@ -93,6 +113,8 @@ class Peer(slixmpp.ClientXMPP):
     def on_message(self, msg):
         if self.muc_message(msg, report=False):
             return
+        if omemo_element(msg.xml) is not None:
+            return  # reported by on_omemo
         if msg["type"] in ("chat", "normal") and msg["body"]:
             ev = {"event": "message", "from": str(msg["from"]), "body": msg["body"], "id": msg["id"]}
             add_oob(ev, msg.xml)
@@ -440,6 +462,19 @@ class Peer(slixmpp.ClientXMPP):
                 m.send()
             elif cmd == "raw":
                 self.send_raw(c["xml"])
+            elif cmd in OMEMO_COMMANDS:
+                try:
+                    res = await self.omemo_command(cmd, c)
+                    err = None
+                except Exception as e:  # reported to the test, which decides
+                    res, err = None, "%s: %s" % (type(e).__name__, describe(e))
+                done = {"event": "done", "cmd": cmd, "tag": c.get("tag", "")}
+                if err:
+                    done["error"] = err
+                if res:
+                    done.update(res)
+                out(done)
+                continue
             elif cmd == "quit":
                 self.disconnect()
                 return
@@ -456,8 +491,16 @@ class Peer(slixmpp.ClientXMPP):
             out({"event": "done", "cmd": cmd, "tag": c.get("tag", "")})
 
 
+OMEMO_COMMANDS = ("omemo_enable", "omemo_send", "omemo_devices", "omemo_bundle", "omemo_publish_list")
+
 MUC_COMMANDS = ("join", "leave", "groupchat", "nick", "subject", "kick", "role", "ban", "affiliation",
                 "configure", "invite", "direct_invite", "muc_pm", "muc_state", "moderate")
+
+
+def omemo_element(x):
+    """The <encrypted/> element of a message, OMEMO 2's first, or None."""
+    e = x.find("{%s}encrypted" % NS_OMEMO2)
+    return e if e is not None else x.find("{%s}encrypted" % NS_OMEMO03)
 
 
 def add_oob(ev, x):
@@ -493,6 +536,300 @@ def describe(e):
     if iq is not None:
         return iq["error"]["condition"] + (" " + iq["error"]["text"] if iq["error"]["text"] else "")
     return str(e)
+
+
+class OMEMOPeer:
+    """The OMEMO side of the peer: python3-omemo's SessionManager over
+    slixmpp, with its bundles and device lists in PEP and everything kept in
+    memory (a new device each run)."""
+
+    def __init__(self, xmpp):
+        self.xmpp = xmpp
+        self.sm = None
+
+    async def enable(self, versions):
+        import omemo
+        import oldmemo
+        import oldmemo.etree
+        import twomemo
+        import twomemo.etree
+
+        peer = self
+
+        class MemoryStorage(omemo.Storage):
+            def __init__(self):
+                super().__init__(True)
+                self.data = {}
+
+            async def _load(self, key):
+                return omemo.Just(self.data[key]) if key in self.data else omemo.Nothing()
+
+            async def _store(self, key, value):
+                self.data[key] = value
+
+            async def _delete(self, key):
+                self.data.pop(key, None)
+
+        class SessionManager(omemo.SessionManager):
+            @staticmethod
+            async def _upload_bundle(bundle):
+                if isinstance(bundle, oldmemo.oldmemo.BundleImpl):
+                    await peer.publish("%s.bundles:%d" % (NS_OMEMO03, bundle.device_id), "current",
+                                       oldmemo.etree.serialize_bundle(bundle), {"pubsub#access_model": "open"})
+                else:
+                    await peer.publish(NS_OMEMO2_BUNDLES, str(bundle.device_id), twomemo.etree.serialize_bundle(bundle),
+                                       {"pubsub#access_model": "open", "pubsub#max_items": "max"})
+
+            @staticmethod
+            async def _download_bundle(namespace, bare_jid, device_id):
+                if namespace == NS_OMEMO03:
+                    items = await peer.items(bare_jid, "%s.bundles:%d" % (NS_OMEMO03, device_id))
+                    if not items:
+                        raise omemo.BundleNotFound("no bundle for %s/%d" % (bare_jid, device_id))
+                    el = items[-1].find("{%s}bundle" % NS_OMEMO03)
+                    return oldmemo.etree.parse_bundle(el, bare_jid, device_id)
+                items = await peer.items(bare_jid, NS_OMEMO2_BUNDLES, str(device_id))
+                items = [i for i in items if i.get("id") == str(device_id)]
+                if not items:
+                    raise omemo.BundleNotFound("no bundle for %s/%d" % (bare_jid, device_id))
+                return twomemo.etree.parse_bundle(items[-1].find("{%s}bundle" % NS_OMEMO2), bare_jid, device_id)
+
+            @staticmethod
+            async def _delete_bundle(namespace, device_id):
+                pass  # an in-memory device: nothing to clean up after
+
+            @staticmethod
+            async def _upload_device_list(namespace, device_list):
+                await peer.publish_list(namespace, device_list)
+
+            @staticmethod
+            async def _download_device_list(namespace, bare_jid):
+                node = NS_OMEMO03_LIST if namespace == NS_OMEMO03 else NS_OMEMO2_DEVICES
+                items = await peer.items(bare_jid, node)
+                if not items:
+                    return {}
+                return peer.parse_list(namespace, items[-1])
+
+            async def _evaluate_custom_trust_level(self, device):
+                return omemo.TrustLevel.TRUSTED  # blind trust: a test peer
+
+            async def _make_trust_decision(self, undecided, identifier):
+                for d in undecided:
+                    await self.set_trust(d.bare_jid, d.identity_key, "blind")
+
+            @staticmethod
+            async def _send_message(message, bare_jid):
+                peer.send_encrypted(message, bare_jid, None)
+
+        self.oldmemo, self.twomemo = oldmemo, twomemo
+        # Device list changes of everyone seen (XEP-0163 +notify): the
+        # peer's presence carries capabilities from now on.
+        for ns in (NS_OMEMO03_LIST, NS_OMEMO2_DEVICES):
+            self.xmpp.plugin["xep_0030"].add_feature(ns + "+notify")
+        await self.xmpp.plugin["xep_0115"].update_caps()
+        storage = MemoryStorage()
+        backends = []
+        for v in versions:
+            backends.append(oldmemo.Oldmemo(storage) if v == "0.3" else twomemo.Twomemo(storage))
+        self.sm = await SessionManager.create(backends, storage, self.xmpp.boundjid.bare, "gab test peer", "blind")
+        own, _ = await self.sm.get_own_device_information()
+        return {"device_id": own.device_id}
+
+    def parse_list(self, namespace, item):
+        if namespace == NS_OMEMO03:
+            el = item.find("{%s}list" % NS_OMEMO03)
+            return self.oldmemo.etree.parse_device_list(el)
+        return self.twomemo.etree.parse_device_list(item.find("{%s}devices" % NS_OMEMO2))
+
+    async def publish_list(self, namespace, device_list):
+        if namespace == NS_OMEMO03:
+            await self.publish(NS_OMEMO03_LIST, "current", self.oldmemo.etree.serialize_device_list(device_list),
+                               {"pubsub#access_model": "open"})
+        else:
+            await self.publish(NS_OMEMO2_DEVICES, "current", self.twomemo.etree.serialize_device_list(device_list),
+                               {"pubsub#access_model": "open"})
+
+    async def items(self, jid, node, item_id=None):
+        """The items of a PEP node: none when it does not exist."""
+        iq = self.xmpp.make_iq_get(ito=jid)
+        ps = ET.SubElement(iq.xml, "{%s}pubsub" % NS_PUBSUB)
+        its = ET.SubElement(ps, "{%s}items" % NS_PUBSUB, {"node": node})
+        if item_id is not None:
+            ET.SubElement(its, "{%s}item" % NS_PUBSUB, {"id": item_id})
+        try:
+            res = await iq.send(timeout=60)
+        except slixmpp.exceptions.IqError as e:
+            if e.iq["error"]["condition"] == "item-not-found":
+                return []
+            raise
+        got = res.xml.find("{%s}pubsub/{%s}items" % (NS_PUBSUB, NS_PUBSUB))
+        return [] if got is None else got.findall("{%s}item" % NS_PUBSUB)
+
+    async def publish(self, node, item_id, payload, options):
+        """Publishes with publish-options, configuring the node when they
+        are not met (XEP-0060 precondition-not-met)."""
+        def form(form_type):
+            x = ET.Element("{%s}x" % NS_FORMS, {"type": "submit"})
+            f = ET.SubElement(x, "{%s}field" % NS_FORMS, {"var": "FORM_TYPE", "type": "hidden"})
+            ET.SubElement(f, "{%s}value" % NS_FORMS).text = form_type
+            for k, v in options.items():
+                f = ET.SubElement(x, "{%s}field" % NS_FORMS, {"var": k})
+                ET.SubElement(f, "{%s}value" % NS_FORMS).text = v
+            return x
+
+        async def once():
+            iq = self.xmpp.make_iq_set()
+            ps = ET.SubElement(iq.xml, "{%s}pubsub" % NS_PUBSUB)
+            pub = ET.SubElement(ps, "{%s}publish" % NS_PUBSUB, {"node": node})
+            ET.SubElement(pub, "{%s}item" % NS_PUBSUB, {"id": item_id}).append(payload)
+            ET.SubElement(ps, "{%s}publish-options" % NS_PUBSUB).append(form(NS_PUBSUB + "#publish-options"))
+            await iq.send(timeout=60)
+        try:
+            await once()
+        except slixmpp.exceptions.IqError as e:
+            if e.iq.xml.find("{jabber:client}error/{%s}precondition-not-met" % NS_PUBSUB_ERRORS) is None:
+                raise
+            iq = self.xmpp.make_iq_set()
+            ps = ET.SubElement(iq.xml, "{%s}pubsub" % NS_PUBSUB_OWNER)
+            ET.SubElement(ps, "{%s}configure" % NS_PUBSUB_OWNER, {"node": node}).append(form(NS_PUBSUB + "#node_config"))
+            await iq.send(timeout=60)
+            await once()
+
+    def send_encrypted(self, message, bare_jid, body):
+        """Sends one python-omemo Message as Conversations does."""
+        if message.namespace == NS_OMEMO03:
+            el = self.oldmemo.etree.serialize_message(message)
+        else:
+            el = self.twomemo.etree.serialize_message(message)
+        m = self.xmpp.make_message(mto=bare_jid, mtype="chat")
+        m.xml.append(el)
+        ET.SubElement(m.xml, "{%s}encryption" % NS_EME, {"namespace": message.namespace, "name": "OMEMO"})
+        ET.SubElement(m.xml, "{%s}store" % NS_HINTS)
+        if body:
+            ET.SubElement(m.xml, "{jabber:client}body").text = OMEMO_FALLBACK
+        m.send()
+
+    async def send(self, to, body, version, address=None):
+        ns = OMEMO_VERSIONS[version]
+        if ns == NS_OMEMO2:
+            # XEP-0420: the content in an envelope.
+            env = ET.Element("{%s}envelope" % NS_SCE)
+            content = ET.SubElement(env, "{%s}content" % NS_SCE)
+            ET.SubElement(content, "{jabber:client}body").text = body
+            ET.SubElement(env, "{%s}rpad" % NS_SCE).text = "pad"
+            ET.SubElement(env, "{%s}from" % NS_SCE, {"jid": self.xmpp.boundjid.bare})
+            plain = ET.tostring(env)
+        else:
+            plain = body.encode("utf-8")
+        # The recipient's list as it is now (a notification may have come
+        # before python-omemo was ready for it).
+        await self.sm.refresh_device_list(ns, to)
+        messages, errors = await self.sm.encrypt(frozenset([to]), {ns: plain}, backend_priority_order=[ns])
+        sent = 0
+        for message in messages:
+            if message.namespace == ns:
+                self.send_encrypted(message, address or to, body)
+                sent += 1
+        return {"sent": sent, "errors": [str(e) for e in errors]}
+
+    async def decrypt(self, msg, el):
+        sender = msg["from"].bare
+        ns = el.tag.split("}")[0][1:]
+        ev = {"event": "omemo_message", "from": str(msg["from"]), "ns": ns, "id": msg["id"]}
+        try:
+            if ns == NS_OMEMO03:
+                message = await self.oldmemo.etree.parse_message(el, sender, self.xmpp.boundjid.bare, self.sm)
+            else:
+                message = self.twomemo.etree.parse_message(el, sender)
+            plain, device, _ = await self.sm.decrypt(message)
+            ev["sid"] = device.device_id
+            if plain is None:
+                ev["empty"] = True
+            elif ns == NS_OMEMO03:
+                ev["body"] = plain.decode("utf-8")
+            else:
+                env = ET.fromstring(plain)
+                ev["body"] = text_of(env, "{%s}content/{jabber:client}body" % NS_SCE)
+        except Exception as e:  # reported to the test, which decides
+            ev["error"] = "%s: %s" % (type(e).__name__, e)
+        out(ev)
+
+    async def on_event(self, msg, items, namespace):
+        """A device list notification: reported, and told to python-omemo."""
+        its = items.findall("{%s}item" % NS_PUBSUB_EVENT)
+        ev = {"event": "omemo_devices", "from": str(msg["from"]), "ns": namespace}
+        try:
+            devices = {}
+            if its:
+                el = its[-1].find("{%s}list" % NS_OMEMO03) if namespace == NS_OMEMO03 else its[-1].find("{%s}devices" % NS_OMEMO2)
+                if namespace == NS_OMEMO03:
+                    devices = self.oldmemo.etree.parse_device_list(el)
+                else:
+                    devices = self.twomemo.etree.parse_device_list(el)
+            ev["devices"] = sorted(devices)
+            ev["labels"] = {str(k): v for k, v in devices.items() if v}
+            if self.sm is not None:
+                await self.sm.update_device_list(namespace, msg["from"].bare, devices)
+        except Exception as e:
+            ev["error"] = "%s: %s" % (type(e).__name__, e)
+        out(ev)
+
+
+async def omemo_command(self, cmd, c):
+    o = self.omemo
+    if cmd == "omemo_enable":
+        if o is None:
+            o = self.omemo = OMEMOPeer(self)
+        return await o.enable(c.get("versions", ["0.3", "2"]))
+    if o is None or o.sm is None:
+        raise RuntimeError("OMEMO is not enabled")
+    if cmd == "omemo_send":
+        return await o.send(c["to"], c["body"], c.get("version", "0.3"), c.get("address"))
+    if cmd == "omemo_devices":
+        ns = OMEMO_VERSIONS[c.get("version", "0.3")]
+        node = NS_OMEMO03_LIST if ns == NS_OMEMO03 else NS_OMEMO2_DEVICES
+        items = await o.items(c["jid"], node)
+        devices = o.parse_list(ns, items[-1]) if items else {}
+        return {"devices": sorted(devices), "labels": {str(k): v for k, v in devices.items() if v}}
+    if cmd == "omemo_bundle":
+        ns = OMEMO_VERSIONS[c.get("version", "0.3")]
+        await o.sm.refresh_device_list(ns, c["jid"])
+        bundle = await o.sm._download_bundle(ns, c["jid"], int(c["device"]))
+        return {"prekeys": len(bundle.pre_key_ids), "identity_key": base64.b64encode(bundle.identity_key).decode("ascii")}
+    if cmd == "omemo_publish_list":
+        # A list as given, however it looks: for tests of what gab makes of it.
+        ns = OMEMO_VERSIONS[c.get("version", "0.3")]
+        await o.publish_list(ns, {int(d): None for d in c["devices"]})
+        return None
+    raise ValueError("unknown OMEMO command " + cmd)
+
+
+def on_omemo(self, msg):
+    """Encrypted messages and device list notifications."""
+    x = msg.xml
+    ev = x.find("{%s}event" % NS_PUBSUB_EVENT)
+    if ev is not None:
+        for items in ev.findall("{%s}items" % NS_PUBSUB_EVENT):
+            node = items.get("node", "")
+            if node in (NS_OMEMO03_LIST, NS_OMEMO2_DEVICES):
+                o = self.omemo or OMEMOPeer(self)
+                if o.sm is None:
+                    out({"event": "omemo_devices", "from": str(msg["from"]), "ns": NS_OMEMO03 if node == NS_OMEMO03_LIST else NS_OMEMO2,
+                         "devices": sorted(int(d.get("id", "0")) for d in items.iter() if d.tag.endswith("}device"))})
+                    continue
+                asyncio.ensure_future(o.on_event(msg, items, NS_OMEMO03 if node == NS_OMEMO03_LIST else NS_OMEMO2))
+        return
+    el = omemo_element(x)
+    if el is None or msg["type"] == "error":
+        return
+    if self.omemo is None or self.omemo.sm is None:
+        out({"event": "omemo_message", "from": str(msg["from"]), "error": "OMEMO is not enabled"})
+        return
+    asyncio.ensure_future(self.omemo.decrypt(msg, el))
+
+
+Peer.omemo_command = omemo_command
+Peer.on_omemo = on_omemo
 
 
 def main():

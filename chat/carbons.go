@@ -36,6 +36,7 @@ type CarbonSent struct {
 	// Encrypted: sent with OMEMO (see MessageReceived.Encrypted); Body
 	// is "" until gab can decrypt it.
 	Encrypted *OMEMOEncrypted
+	OMEMO     *OMEMOInfo // as in MessageReceived
 }
 
 func (CarbonSent) isEvent() {}

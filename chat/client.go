@@ -60,6 +60,9 @@ type Options struct {
 	// (PEM); once it exists, only that certificate is accepted. Empty: no
 	// pinning.
 	PinFile string
+	// OMEMO publishes this device's OMEMO 0.3 keys once logged in and
+	// decrypts the messages encrypted to it (see omemo_session.go).
+	OMEMO bool
 }
 
 // Client runs one account: it owns the connection and talks to the rest of
@@ -96,6 +99,7 @@ type Client struct {
 	presence SetPresence // what the user last set; re-sent on connect
 
 	state sync.Mutex
+	omemo omemoState             // the reader goroutine's
 	items map[string]roster.Item // the server's roster, for rename/regroup
 	// saved is the roster read from the store at launch, until items
 	// is first needed (itemsLocked): making the map would hold up the
@@ -346,13 +350,28 @@ func (c *Client) inRoster(bare string) bool {
 func (c *Client) row(ev Event) *history.Message {
 	switch e := ev.(type) {
 	case MessageReceived:
-		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, Nick: e.Nick, OccupantID: e.OccupantID,
+		m := &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.In, From: e.From, To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, Nick: e.Nick, OccupantID: e.OccupantID,
 			Reply: storedReply(e.Reply), File: storedFile(e.File)}
+		storedOMEMO(m, e.OMEMO)
+		return m
 	case CarbonSent:
-		return &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent,
+		m := &history.Message{Kind: string(e.Conv.Kind), Peer: e.Conv.JID, Direction: history.Out, From: c.acct.JID.String(), To: e.To, Body: e.Body, Thread: e.Thread, StanzaID: e.ID, OriginID: e.OriginID, ArchiveID: e.ArchiveID, Time: e.Time, State: history.StateSent,
 			Reply: storedReply(e.Reply), File: storedFile(e.File)}
+		storedOMEMO(m, e.OMEMO)
+		return m
 	}
 	return nil
+}
+
+// storedOMEMO marks a stored message as encrypted as info says.
+func storedOMEMO(m *history.Message, info *OMEMOInfo) {
+	if info == nil {
+		return
+	}
+	m.Encryption, m.Device, m.Trust = history.OMEMO03, info.Device, info.Trust
+	if info.Version == OMEMO2 {
+		m.Encryption = history.OMEMO2
+	}
 }
 
 func withStoreID(ev Event, id int64) Event {
@@ -409,8 +428,12 @@ func (c *Client) flushBatch(ctx context.Context, sess *xmpp.Session) bool {
 				rows, at = append(rows, m), append(at, i)
 			}
 		}
-		if len(rows) > 0 || len(c.pend.meta) > 0 {
-			if err := c.opts.Store.Write(rows, c.pend.meta); err != nil {
+		own, sessions := c.omemoBatch()
+		if len(rows) > 0 || len(c.pend.meta) > 0 || own != nil || len(sessions) > 0 {
+			// The sessions the messages were decrypted with go with them.
+			err := c.opts.Store.Commit(history.Batch{Messages: rows, Meta: c.pend.meta, OwnDevice: own, Sessions: sessions})
+			c.omemoStored(err)
+			if err != nil {
 				c.emit(ctx, Notice{Text: "could not store messages in history: " + err.Error()})
 			} else {
 				for k, i := range at {

@@ -135,6 +135,9 @@ type MessageReceived struct {
 	// is a fallback for clients without OMEMO and is never taken for the
 	// message.
 	Encrypted *OMEMOEncrypted
+	// OMEMO: the message was encrypted and gab decrypted it (Body); nil
+	// for a plaintext message and for one gab could not read.
+	OMEMO *OMEMOInfo
 }
 
 // StoredMessage is one message read back from the history store.

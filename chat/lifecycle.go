@@ -549,6 +549,8 @@ func (c *Client) session(ctx context.Context) error {
 	} else if err := c.fetchRoster(ctx, sess, kill); err != nil {
 		sess.Close()
 		return ended(<-readErr)
+	} else if c.opts.OMEMO {
+		c.publishOwnOMEMO(ctx, sess)
 	}
 	var ping <-chan time.Time
 	if c.opts.PingInterval > 0 {
@@ -672,6 +674,14 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 				if c.roomHistoryCopy(ctx, e) {
 					continue // the history a room without archive sends at every join
 				}
+				if e.Encrypted != nil {
+					d := c.omemoIncoming(ctx, e)
+					if d == nil {
+						continue // an empty OMEMO message: its session moved on
+					}
+					e = d.(MessageReceived)
+					ev = e
+				}
 				if e.Archived {
 					c.noteCaught(e.Conv)
 				}
@@ -697,9 +707,19 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					}
 					continue
 				}
+				if e.Encrypted != nil {
+					d := c.omemoIncoming(ctx, e)
+					if d == nil {
+						continue
+					}
+					ev = d
+				}
 				if !c.resolveLive(ctx, sess, e.Conv, e.Reply) {
 					return ctx.Err()
 				}
+			case OMEMOKeyTransport:
+				c.omemoIncoming(ctx, e)
+				continue
 			case StanzaError:
 				ev = c.bounced(self, e)
 			case BookmarksChanged:

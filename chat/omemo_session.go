@@ -1,0 +1,294 @@
+package chat
+
+import (
+	"context"
+	crand "crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// Reading OMEMO 0.3 messages: gab's device (its keys in the store, made
+// at the first connection with OMEMO on) is published with its bundle
+// once logged in; every encrypted message addressed to it — live, from
+// another of our devices (carbons), or from the archive — is decrypted on
+// the reader goroutine, in stream order, and stored as its plaintext
+// with the session its decryption advanced (and our device without the
+// one-time pre-key a pre-key message used), in the same transaction.
+
+// OMEMOInfo says how a message was encrypted: with which version, by
+// which device of its sender, and whether that device was trusted when
+// the message was read.
+type OMEMOInfo struct {
+	Version OMEMOVersion
+	Device  uint32
+	Trust   history.Trust
+}
+
+// omemoState is the account's OMEMO state in memory: our device and the
+// sessions this run has used, with what changed since the last batch was
+// stored. The reader goroutine owns it.
+type omemoState struct {
+	dev      *omemo.Device
+	devDirty bool
+	sessions map[history.SessionKey]*omemo.Session03
+	dirty    []history.SessionKey
+	// publish: a one-time pre-key was used; the bundle without it is to
+	// be published once the batch that took it is stored.
+	publish bool
+}
+
+// omemoDevice is our device, read from the store or made (and saved)
+// the first time.
+func (c *Client) omemoDevice(ctx context.Context) (*omemo.Device, error) {
+	st := &c.omemo
+	if st.dev != nil {
+		return st.dev, nil
+	}
+	if s := c.opts.Store; s != nil {
+		own, ok, err := s.OwnDevice(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			dev, err := omemo.UnmarshalDevice(own.State)
+			if err != nil {
+				return nil, fmt.Errorf("our OMEMO keys in the store cannot be read: %w", err)
+			}
+			st.dev = dev
+			return dev, nil
+		}
+	}
+	dev, err := omemo.NewDevice(crand.Reader, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if s := c.opts.Store; s != nil {
+		if err := s.SaveOwnDevice(ctx, dev.Marshal()); err != nil {
+			return nil, fmt.Errorf("could not keep new OMEMO keys: %w", err)
+		}
+	}
+	st.dev = dev
+	return dev, nil
+}
+
+// bundle03 is our device's OMEMO 0.3 bundle as PEP carries it.
+func bundle03(dev *omemo.Device) OMEMOBundle {
+	p := dev.PublishBundle03()
+	b := OMEMOBundle{IdentityKey: p.IdentityKey, SignedPreKeyID: p.SignedPreKeyID, SignedPreKey: p.SignedPreKey, SignedPreKeySig: p.SignedPreKeySignature}
+	for _, k := range p.PreKeys {
+		b.PreKeys = append(b.PreKeys, OMEMOPreKey{ID: k.ID, Key: k.Key})
+	}
+	return b
+}
+
+// publishOwnOMEMO publishes our device and its 0.3 bundle (the session's
+// goroutine, once logged in).
+func (c *Client) publishOwnOMEMO(ctx context.Context, sess *xmpp.Session) {
+	dev, err := c.omemoDevice(ctx)
+	if err == nil {
+		err = c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})
+	}
+	if err != nil && ctx.Err() == nil {
+		c.emit(ctx, Notice{Text: "could not publish this device's OMEMO keys (others cannot encrypt to it): " + err.Error()})
+	}
+}
+
+// omemoSession is the session with a peer's device: the one this run
+// holds, else the stored one; nil when there is none.
+func (c *Client) omemoSession(ctx context.Context, k history.SessionKey) (*omemo.Session03, error) {
+	st := &c.omemo
+	if s, ok := st.sessions[k]; ok {
+		return s, nil
+	}
+	if c.opts.Store == nil {
+		return nil, nil
+	}
+	b, ok, err := c.opts.Store.Session(ctx, k)
+	if err != nil || !ok {
+		return nil, err
+	}
+	s, err := omemo.UnmarshalSession03(b)
+	if err != nil {
+		return nil, fmt.Errorf("the stored session with device %d of %s cannot be read: %w", k.Device, k.JID, err)
+	}
+	return s, nil
+}
+
+// keep holds a session's new state until the batch is stored.
+func (st *omemoState) keep(k history.SessionKey, s *omemo.Session03) {
+	if st.sessions == nil {
+		st.sessions = map[history.SessionKey]*omemo.Session03{}
+	}
+	if _, held := st.sessions[k]; !held || !containsKey(st.dirty, k) {
+		st.dirty = append(st.dirty, k)
+	}
+	st.sessions[k] = s
+}
+
+func containsKey(ks []history.SessionKey, k history.SessionKey) bool {
+	for _, o := range ks {
+		if o == k {
+			return true
+		}
+	}
+	return false
+}
+
+// omemoDecrypt reads an encrypted message from bare's device: its
+// plaintext (nil for an empty, key-transport message) and how it was
+// encrypted, or a note saying why it could not be read.
+func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncrypted) (text []byte, info *OMEMOInfo, note string) {
+	if enc.Version != OMEMO03 {
+		return nil, nil, OMEMOUnreadNote
+	}
+	dev, err := c.omemoDevice(ctx)
+	if err != nil {
+		return nil, nil, "an encrypted message (OMEMO) that could not be read: " + err.Error()
+	}
+	key := enc.KeyFor(c.acct.JID.Bare().String(), dev.ID())
+	if key == nil {
+		return nil, nil, "an encrypted message (OMEMO) that was not encrypted for this device"
+	}
+	k := history.SessionKey{JID: bare, Device: enc.SID, Version: history.OMEMO03}
+	sess, err := c.omemoSession(ctx, k)
+	if err != nil {
+		return nil, nil, "an encrypted message (OMEMO) that could not be read: " + err.Error()
+	}
+	res, err := omemo.DecryptMessage03(crand.Reader, dev, sess, omemo.KeyElement03{RID: key.RID, PreKey: key.PreKey, Data: key.Data}, enc.IV, enc.Payload)
+	if err != nil {
+		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error()
+	}
+	st := &c.omemo
+	st.keep(k, res.Session)
+	if res.UsedPreKey {
+		next := dev.Clone()
+		if err := next.TakePreKey(crand.Reader, res.PreKeyID); err == nil {
+			st.dev, st.devDirty, st.publish = next, true, true
+		}
+	}
+	info = &OMEMOInfo{Version: OMEMO03, Device: enc.SID, Trust: c.omemoTrust(ctx, bare, enc.SID, res.PeerIdentity)}
+	if res.Empty {
+		return nil, info, ""
+	}
+	return res.Plaintext, info, ""
+}
+
+// omemoTrust records the identity key of bare's device and says how it
+// is trusted. Until trust can be decided by the user, a key seen for the
+// first time is trusted blindly (as Conversations and Dino do); a
+// decision made once stays.
+func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
+	s := c.opts.Store
+	if s == nil {
+		return history.TrustTrusted
+	}
+	now := time.Now()
+	if _, err := s.SetIdentity(ctx, bare, history.OMEMO03, device, identity[:], now); err != nil {
+		c.storeFailed(err)
+	}
+	t, _, err := s.TrustOf(ctx, bare, identity[:])
+	if err != nil {
+		c.storeFailed(err)
+		return history.TrustUndecided
+	}
+	if t == history.TrustUndecided {
+		if err := s.SetTrust(ctx, bare, identity[:], history.TrustTrusted, now); err != nil {
+			c.storeFailed(err)
+			return history.TrustUndecided
+		}
+		t = history.TrustTrusted
+	}
+	return t
+}
+
+// omemoText is decrypted text as a message body: valid UTF-8, without
+// the NUL and other C0 controls XML cannot carry (a body that came in
+// plain text could not hold them either).
+func omemoText(b []byte) string {
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
+// omemoIncoming decrypts ev when it is an encrypted message and returns
+// it with its text; a key transport is taken in and dropped (nil).
+func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
+	if !c.opts.OMEMO {
+		return ev
+	}
+	switch e := ev.(type) {
+	case MessageReceived:
+		if e.Encrypted == nil || e.Conv.Kind != KindChat {
+			return ev
+		}
+		text, info, note := c.omemoDecrypt(ctx, e.Bare, e.Encrypted)
+		e.OMEMO, e.Note = info, note
+		if note == "" {
+			if text == nil {
+				return nil // an empty message: the session moved, nothing to show
+			}
+			e.Body = omemoText(text)
+		}
+		return e
+	case CarbonSent:
+		if e.Encrypted == nil || e.Conv.Kind != KindChat {
+			return ev
+		}
+		// Sent by another device of ours: its session is with our own
+		// account's device.
+		text, info, note := c.omemoDecrypt(ctx, c.acct.JID.Bare().String(), e.Encrypted)
+		e.OMEMO = info
+		if note == "" {
+			if text == nil {
+				return nil
+			}
+			e.Body = omemoText(text)
+		}
+		return e
+	case OMEMOKeyTransport:
+		if e.Conv.Kind == KindChat {
+			from := e.Bare
+			if e.Carbon {
+				from = c.acct.JID.Bare().String()
+			}
+			c.omemoDecrypt(ctx, from, e.Encrypted)
+		}
+		return nil
+	}
+	return ev
+}
+
+// omemoBatch takes what the OMEMO state changed since the last batch, to
+// store with it.
+func (c *Client) omemoBatch() (own []byte, sessions []history.Session) {
+	st := &c.omemo
+	if st.devDirty && st.dev != nil {
+		own = st.dev.Marshal()
+	}
+	for _, k := range st.dirty {
+		sessions = append(sessions, history.Session{SessionKey: k, State: st.sessions[k].Marshal()})
+	}
+	return own, sessions
+}
+
+// omemoStored says the batch with omemoBatch's changes is stored (or,
+// with err, that it is not: this run goes on with the state it has, the
+// next starts from what the store kept).
+func (c *Client) omemoStored(err error) {
+	st := &c.omemo
+	st.dirty, st.devDirty = st.dirty[:0], false
+	if err == nil && st.publish && st.dev != nil {
+		st.publish = false
+		c.Do(PublishOMEMO{Version: OMEMO03, DeviceID: st.dev.ID(), Bundle: bundle03(st.dev)})
+	}
+}

@@ -1,0 +1,97 @@
+package chat_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/omemo"
+)
+
+// With OMEMO on, gab publishes its own device at login; python-omemo
+// (the peer, OMEMO 0.3) encrypts to it, and gab shows and stores the
+// plaintext, marked as encrypted by the peer's device and trusted
+// blindly, with the session committed with the message. The one-time
+// pre-key the first message used is replaced in the bundle gab publishes
+// again. After a restart the stored session reads the next message.
+func TestOMEMO03MessagesDecrypted(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	own := a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool {
+		return e.Own && e.JID == alice && e.Version == chat.OMEMO03 && len(e.Devices) == 1
+	})).(chat.OMEMODeviceListChanged)
+	ours := own.Devices[0].ID
+	saved, ok, err := store.OwnDevice(context.Background())
+	if err != nil || !ok {
+		t.Fatalf("our device is not in the store: %v", err)
+	}
+	dev, err := omemo.UnmarshalDevice(saved.State)
+	if err != nil || dev.ID() != ours {
+		t.Fatalf("the stored device is not the one published: %v", err)
+	}
+
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	send := func(body string) chat.MessageReceived {
+		t.Helper()
+		ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": body, "version": "0.3"})
+		if err != nil || ev.Get("sent") != "1" {
+			t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+		}
+		return a.r.wait(t, "“"+body+"”", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil && m.Body == body })).(chat.MessageReceived)
+	}
+	first := send("hello, gab")
+	if first.Note != "" || first.OMEMO == nil || first.OMEMO.Device != peerID || first.OMEMO.Trust != history.TrustTrusted || first.StoreID == 0 {
+		t.Fatalf("first message: note %q, info %+v, stored as %d", first.Note, first.OMEMO, first.StoreID)
+	}
+	k := first.Encrypted.KeyFor(alice, ours)
+	if k == nil || !k.PreKey {
+		t.Fatalf("the first message is not a pre-key message to our device: %+v", first.Encrypted.Keys)
+	}
+	pk, err := omemo.ParsePreKeyMessage03(k.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, ok, err := store.Get(context.Background(), first.StoreID)
+	if err != nil || !ok || row.Body != "hello, gab" || row.Encryption != history.OMEMO03 || row.Device != peerID || row.Trust != history.TrustTrusted {
+		t.Fatalf("stored as %+v (%v)", row, err)
+	}
+	if _, ok, err := store.Session(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}); !ok || err != nil {
+		t.Fatalf("the session was not stored with the message (%v)", err)
+	}
+
+	// The used pre-key is gone from what we publish, and there are 100:
+	// the bundle is published again before the message is handed on, and
+	// read after that.
+	a.do(t, chat.FetchOMEMOBundle{Version: chat.OMEMO03, DeviceID: ours})
+	b := a.r.wait(t, "our bundle", is(func(e chat.OMEMOBundleFetched) bool { return e.DeviceID == ours })).(chat.OMEMOBundleFetched)
+	var ids []uint32
+	for _, p := range b.Bundle.PreKeys {
+		ids = append(ids, p.ID)
+	}
+	if len(ids) != omemo.NumPreKeys || slices.Contains(ids, pk.PreKeyID) {
+		t.Fatalf("published %d pre-keys, the used %d among them: %v", len(ids), pk.PreKeyID, slices.Contains(ids, pk.PreKeyID))
+	}
+
+	second := send("and again")
+	if second.OMEMO == nil || second.StoreID == 0 {
+		t.Fatalf("second message: %+v", second)
+	}
+
+	// A restart: the stored session and device read the next message.
+	a.stop()
+	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	third := send("after a restart")
+	if third.OMEMO == nil || third.OMEMO.Device != peerID {
+		t.Fatalf("after the restart: %+v", third)
+	}
+}

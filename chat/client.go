@@ -596,7 +596,7 @@ func (c *Client) answerStoreReads(ctx context.Context) {
 		if c.uploadLocal(ctx, nil, q) {
 			continue
 		}
-		if cmd, ok := q.cmd.(SendMessage); ok && !waiting {
+		if cmd, ok := q.cmd.(SendMessage); ok && !waiting && !cmd.Encrypt {
 			// Kept in the outbox at once, shown as pending, sent once
 			// the session is up — as offline; not left unseen in the
 			// queue, where quitting would lose it. Not after a command

@@ -20,6 +20,11 @@ type SendMessage struct {
 	// ReplyTo is the stored message this one answers (XEP-0461), 0 for
 	// none: the message then carries the reply and a fallback quote.
 	ReplyTo int64
+	// Encrypt sends it with OMEMO 0.3 (chats only; Options.OMEMO on):
+	// if it cannot be encrypted it is refused, never sent in plain text.
+	// It waits in the command queue while offline, as it needs the
+	// server to find the contact's devices.
+	Encrypt bool
 }
 
 // SendChatState sends a standalone chat-state notification. It is sent only

@@ -203,6 +203,7 @@ type MessageSent struct {
 	StoreID   int64
 	Reply     *ReplyInfo
 	File      *FileInfo
+	OMEMO     *OMEMOInfo // sent encrypted (Trust: our own device's)
 }
 
 // DeliveryChanged: a message the user wrote moved on (DeliveryUnacked,

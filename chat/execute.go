@@ -14,7 +14,13 @@ import (
 // went.
 func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) error {
 	if cmd, ok := q.cmd.(SendMessage); ok {
-		m, err := c.enqueue(ctx, q.id, cmd)
+		enqueue := c.enqueue
+		if cmd.Encrypt {
+			enqueue = func(ctx context.Context, id uint64, cmd SendMessage) (*outgoing, error) {
+				return c.enqueueEncrypted(ctx, sess, id, cmd)
+			}
+		}
+		m, err := enqueue(ctx, q.id, cmd)
 		if err != nil {
 			c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
 			return nil

@@ -192,12 +192,18 @@ func (rc *running) do(t *testing.T, cmd chat.Command) {
 // alice and a slixmpp client for peer.
 func aliceAndPeer(t *testing.T, others ...string) (*xmpptest.Server, *running, *xmpptest.Peer) {
 	t.Helper()
+	return aliceAndPeerWith(t, chat.Options{}, others...)
+}
+
+// aliceAndPeerWith is aliceAndPeer with alice's client given opts.
+func aliceAndPeerWith(t *testing.T, opts chat.Options, others ...string) (*xmpptest.Server, *running, *xmpptest.Peer) {
+	t.Helper()
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	for _, u := range append([]string{"alice", "peer"}, others...) {
 		srv.Register(t, u, "pw")
 	}
 	befriend(t, srv, "alice", "peer")
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{})
+	a := start(t, account(t, srv, "alice", "pw", "gab"), opts)
 	return srv, a, srv.StartPeer(t, "peer", "pw")
 }
 

@@ -219,6 +219,12 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			reconnect = true
 			c.emit(ctx, CommandDone{ID: q.id, Command: q.cmd})
 		case SendMessage:
+			if cmd.Encrypt {
+				// Never kept to go in plain text: encrypting needs the
+				// server (the contact's devices and bundles).
+				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: errOMEMOOffline})
+				continue
+			}
 			// Kept in the outbox, shown as pending, sent on reconnecting.
 			if _, err := c.enqueue(ctx, q.id, cmd); err != nil {
 				c.emit(ctx, CommandFailed{ID: q.id, Command: q.cmd, Err: err})
@@ -720,6 +726,10 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 			case OMEMOKeyTransport:
 				c.omemoIncoming(ctx, e)
 				continue
+			case OMEMODeviceListChanged:
+				if n := c.omemoListChanged(ctx, e); n != nil {
+					c.deliver(n)
+				}
 			case StanzaError:
 				ev = c.bounced(self, e)
 			case BookmarksChanged:

@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,8 +33,10 @@ type OMEMOInfo struct {
 
 // omemoState is the account's OMEMO state in memory: our device and the
 // sessions this run has used, with what changed since the last batch was
-// stored. The reader goroutine owns it.
+// stored. The reader goroutine decrypts and the session's encrypts: mu
+// guards it.
 type omemoState struct {
+	mu       sync.Mutex
 	dev      *omemo.Device
 	devDirty bool
 	sessions map[history.SessionKey]*omemo.Session03
@@ -90,7 +93,9 @@ func bundle03(dev *omemo.Device) OMEMOBundle {
 // publishOwnOMEMO publishes our device and its 0.3 bundle (the session's
 // goroutine, once logged in).
 func (c *Client) publishOwnOMEMO(ctx context.Context, sess *xmpp.Session) {
+	c.omemo.mu.Lock()
 	dev, err := c.omemoDevice(ctx)
+	c.omemo.mu.Unlock()
 	if err == nil {
 		err = c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})
 	}
@@ -127,6 +132,14 @@ func (st *omemoState) keep(k history.SessionKey, s *omemo.Session03) {
 	}
 	if _, held := st.sessions[k]; !held || !containsKey(st.dirty, k) {
 		st.dirty = append(st.dirty, k)
+	}
+	st.sessions[k] = s
+}
+
+// hold holds a session's new state stored already (with a message sent).
+func (st *omemoState) hold(k history.SessionKey, s *omemo.Session03) {
+	if st.sessions == nil {
+		st.sessions = map[history.SessionKey]*omemo.Session03{}
 	}
 	st.sessions[k] = s
 }
@@ -226,6 +239,8 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 	if !c.opts.OMEMO {
 		return ev
 	}
+	c.omemo.mu.Lock()
+	defer c.omemo.mu.Unlock()
 	switch e := ev.(type) {
 	case MessageReceived:
 		if e.Encrypted == nil || e.Conv.Kind != KindChat {
@@ -272,6 +287,8 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 // store with it.
 func (c *Client) omemoBatch() (own []byte, sessions []history.Session) {
 	st := &c.omemo
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	if st.devDirty && st.dev != nil {
 		own = st.dev.Marshal()
 	}
@@ -286,6 +303,8 @@ func (c *Client) omemoBatch() (own []byte, sessions []history.Session) {
 // next starts from what the store kept).
 func (c *Client) omemoStored(err error) {
 	st := &c.omemo
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	st.dirty, st.devDirty = st.dirty[:0], false
 	if err == nil && st.publish && st.dev != nil {
 		st.publish = false

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gab-chat/gab/chat"
@@ -93,5 +94,77 @@ func TestOMEMO03MessagesDecrypted(t *testing.T) {
 	third := send("after a restart")
 	if third.OMEMO == nil || third.OMEMO.Device != peerID {
 		t.Fatalf("after the restart: %+v", third)
+	}
+}
+
+// gab encrypts to python-omemo (OMEMO 0.3): a session started from the
+// peer's bundle, the message stored with its encrypted element and the
+// session, the peer decrypting it; the peer's answer decrypts in gab;
+// after a restart the stored session encrypts the next one.
+func TestOMEMO03MessagesEncrypted(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	conv := chat.ChatWith(peerJID)
+	sendTo := func(body string) chat.MessageSent {
+		t.Helper()
+		a.do(t, chat.SendMessage{Conv: conv, Body: body, Encrypt: true})
+		sent := a.r.wait(t, "“"+body+"” sent", is(func(m chat.MessageSent) bool { return m.Body == body })).(chat.MessageSent)
+		if sent.OMEMO == nil || sent.StoreID == 0 {
+			t.Fatalf("sent as %+v", sent)
+		}
+		ev := peer.WaitFor(t, xmpptest.RoundTrip, "the peer to decrypt “"+body+"”", func(e xmpptest.PeerEvent) bool {
+			return e.Get("event") == "omemo_message" && e.Get("body") == body
+		})
+		if ev.Get("error") != "" {
+			t.Fatalf("the peer: %v", ev)
+		}
+		return sent
+	}
+	sent := sendTo("hello, peer")
+	row, ok, err := store.Get(context.Background(), sent.StoreID)
+	if err != nil || !ok || row.Body != "hello, peer" || row.Encryption != history.OMEMO03 {
+		t.Fatalf("stored as %+v (%v)", row, err)
+	}
+	if _, ok, _ := store.Session(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}); !ok {
+		t.Fatal("the session is not stored")
+	}
+
+	// The peer answers in the session gab started.
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "hello back", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not answer: %v %v", ev, err)
+	}
+	a.r.wait(t, "the answer, decrypted", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Body == "hello back" && m.OMEMO != nil }))
+
+	a.stop()
+	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	sendTo("after a restart")
+}
+
+// An encrypted message to someone without OMEMO is refused, and nothing
+// goes out in plain text: a plaintext message sent after it is the first
+// the contact gets.
+func TestOMEMO03NeverFallsBackToPlainText(t *testing.T) {
+	_, a, peer := aliceAndPeerWith(t, chat.Options{Store: openStore(t), OMEMO: true})
+	conv := chat.ChatWith("peer@localhost")
+	id := a.c.Do(chat.SendMessage{Conv: conv, Body: "secret", Encrypt: true})
+	f, ok := a.r.wait(t, "the refusal", answerOf(id)).(chat.CommandFailed)
+	if !ok || !strings.Contains(f.Err.Error(), "no OMEMO device") {
+		t.Fatalf("answered %+v", f)
+	}
+	a.do(t, chat.SendMessage{Conv: conv, Body: "sentinel"})
+	ev := peer.WaitFor(t, xmpptest.RoundTrip, "a message", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "message" || e.Get("event") == "omemo_message"
+	})
+	if ev.Get("body") != "sentinel" {
+		t.Fatalf("the peer got %v first", ev)
 	}
 }

@@ -44,6 +44,10 @@ type outgoing struct {
 	deaths  int       // sessions that ended while it was on the wire, unconfirmed
 	reply   *replyOut // what it answers (XEP-0461), nil for none
 	file    *FileInfo // a file it shares (XEP-0066), nil for none
+	// enc: sent encrypted (OMEMO), this element, made once; sessions are
+	// those its encryption advanced, stored with it (then dropped).
+	enc      *OMEMOEncrypted
+	sessions []history.Session
 }
 
 // outbox keeps what the user wrote until the server confirms it: in the
@@ -70,7 +74,7 @@ type outbox struct {
 // outboxStore is what the outbox needs of the history store.
 type outboxStore interface {
 	Unsent(context.Context) ([]history.Message, error)
-	Append([]*history.Message) error
+	Commit(history.Batch) error
 	SetState(ctx context.Context, originID, state string) error
 }
 
@@ -128,7 +132,14 @@ func (o *outbox) load(ctx context.Context) error {
 		if err != nil {
 			continue // no address: it cannot go anywhere
 		}
-		o.live[m.OriginID] = &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID, reply: replyFromRow(m), file: fileFromRow(m)}
+		out := &outgoing{id: m.OriginID, conv: conv, to: to, typ: typ, body: m.Body, thread: m.Thread, time: m.Time, state: m.State, storeID: m.ID, reply: replyFromRow(m), file: fileFromRow(m)}
+		if m.Wire != "" {
+			if out.enc, err = decodeWire(m.Wire); err != nil {
+				o.errs = append(o.errs, err)
+				continue
+			}
+		}
+		o.live[m.OriginID] = out
 		earlier = append(earlier, m.OriginID)
 	}
 	o.order = append(earlier, o.order...) // older than anything written since
@@ -306,7 +317,12 @@ func (o *outbox) add(m *outgoing, from string) error {
 		if m.file != nil {
 			row.File = storedFile(m.file)
 		}
-		if err := o.store.Append([]*history.Message{row}); err != nil {
+		if m.enc != nil {
+			// With the sessions its encryption advanced: a resend sends
+			// the same bytes, and the sessions are never behind them.
+			row.Encryption, row.Device, row.Wire = history.OMEMO03, m.enc.SID, encodeWire(m.enc)
+		}
+		if err := o.store.Commit(history.Batch{Messages: []*history.Message{row}, Sessions: m.sessions}); err != nil {
 			return err
 		}
 		m.storeID = row.ID
@@ -493,6 +509,16 @@ func (c *Client) displayed(ctx context.Context, mk MarkerReceived) {
 // read markers are asked for in one-to-one conversations only (XEP-0184
 // §5.3: not in groupchat).
 func (m *outgoing) stanza() *xmpp.Element {
+	if m.enc != nil {
+		el, err := OMEMOMessage(m.to, m.id, m.enc)
+		if err != nil {
+			// Made from what we encrypted, or read back from our store
+			// (decodeWire): nothing to send in its place.
+			el = m.conv.message(m.to, m.typ, m.id)
+		}
+		el.Add(xmpp.E(NSChatStates, string(StateActive)), xmpp.E(NSReceipts, "request"), xmpp.E(NSMarkers, "markable"))
+		return el
+	}
 	body := m.body
 	if m.reply != nil {
 		body = m.reply.fallback + body
@@ -522,9 +548,35 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 	return c.enqueueFile(ctx, cmdID, cmd, nil)
 }
 
+// enqueueEncrypted encrypts a message (live session needed) and puts it
+// in the outbox.
+func (c *Client) enqueueEncrypted(ctx context.Context, sess *xmpp.Session, cmdID uint64, cmd SendMessage) (*outgoing, error) {
+	if !c.opts.OMEMO {
+		return nil, errors.New("OMEMO is off for this account (omemo = true in its file turns it on): not sent")
+	}
+	if cmd.Conv.Kind != KindChat {
+		return nil, errors.New("encryption is for one-to-one chats so far: not sent")
+	}
+	if cmd.ReplyTo != 0 {
+		return nil, errOMEMOReply
+	}
+	if cmd.Body == "" {
+		return nil, errEmpty
+	}
+	enc, sessions, err := c.omemoEncrypt(ctx, sess, cmd.Conv.JID, cmd.Body)
+	if err != nil {
+		return nil, err
+	}
+	return c.enqueueWith(ctx, cmdID, cmd, nil, enc, sessions)
+}
+
 // enqueueFile is enqueue for a message that shares a file (its URL is the
 // body).
 func (c *Client) enqueueFile(ctx context.Context, cmdID uint64, cmd SendMessage, file *FileInfo) (*outgoing, error) {
+	return c.enqueueWith(ctx, cmdID, cmd, file, nil, nil)
+}
+
+func (c *Client) enqueueWith(ctx context.Context, cmdID uint64, cmd SendMessage, file *FileInfo, enc *OMEMOEncrypted, sessions []history.Session) (*outgoing, error) {
 	to, typ, err := cmd.Conv.address()
 	if err != nil {
 		return nil, err
@@ -540,7 +592,7 @@ func (c *Client) enqueueFile(ctx context.Context, cmdID uint64, cmd SendMessage,
 			return nil, fmt.Errorf("you are not in %s: /join it first", cmd.Conv.Room())
 		}
 	}
-	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now(), file: file}
+	m := &outgoing{id: NewID(), conv: cmd.Conv, to: to, typ: typ, body: cmd.Body, thread: cmd.Thread, time: time.Now(), file: file, enc: enc, sessions: sessions}
 	var reply *ReplyInfo
 	if cmd.ReplyTo != 0 {
 		if m.reply, reply, err = c.replyTo(ctx, cmd.Conv, cmd.ReplyTo); err != nil {
@@ -554,7 +606,12 @@ func (c *Client) enqueueFile(ctx context.Context, cmdID uint64, cmd SendMessage,
 	if err := c.out.add(m, c.acct.JID.String()); err != nil {
 		c.emit(ctx, Notice{Text: "could not store a message in history: " + err.Error()})
 	}
-	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, Reply: reply, File: file})
+	m.sessions = nil // stored (or not: this run holds them)
+	var info *OMEMOInfo
+	if enc != nil {
+		info = &OMEMOInfo{Version: OMEMO03, Device: enc.SID, Trust: history.TrustTrusted}
+	}
+	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, Reply: reply, File: file, OMEMO: info})
 	return m, nil
 }
 

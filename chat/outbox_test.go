@@ -77,7 +77,7 @@ func (f *flakyStore) Unsent(context.Context) ([]history.Message, error) {
 	}
 	return f.msgs, nil
 }
-func (f *flakyStore) Append([]*history.Message) error                { return nil }
+func (f *flakyStore) Commit(history.Batch) error                     { return nil }
 func (f *flakyStore) SetState(context.Context, string, string) error { return nil }
 
 // A failing read of the outbox at start is reported, and the messages it

@@ -1,0 +1,261 @@
+package chat
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/xmpp"
+)
+
+// Sending with OMEMO 0.3: a message the user asked to encrypt goes to
+// every device of the contact and every other device of ours that is not
+// distrusted, through the session held with it or one started from its
+// bundle (its signed pre-key verified first). The encrypted element is
+// kept in the outbox with the message, in the transaction that also
+// keeps the sessions it advanced: a resend sends those same bytes and
+// never encrypts again. A message to be encrypted is never sent in plain
+// text: when nothing can be encrypted to, it is refused and says why.
+
+// errOMEMOOffline: an encrypted message cannot wait in the outbox before
+// it is encrypted, and encrypting needs the server.
+var errOMEMOOffline = errors.New("not sent: gab is not connected, and encrypting needs the contact's devices from the server; send it again once connected")
+
+// errOMEMOReply: a reply's markup and quote would travel in plain text.
+var errOMEMOReply = errors.New("replies are not sent encrypted yet: send it without replying, or turn encryption off (/omemo off)")
+
+// wire03 is the encrypted element of a message in the outbox, as the
+// store keeps it (history.Message.Wire).
+type wire03 struct {
+	SID     uint32     `json:"sid"`
+	Keys    []OMEMOKey `json:"keys"`
+	IV      []byte     `json:"iv"`
+	Payload []byte     `json:"payload"`
+}
+
+func encodeWire(e *OMEMOEncrypted) string {
+	b, _ := json.Marshal(wire03{SID: e.SID, Keys: e.Keys, IV: e.IV, Payload: e.Payload})
+	return string(b)
+}
+
+func decodeWire(s string) (*OMEMOEncrypted, error) {
+	var w wire03
+	if err := json.Unmarshal([]byte(s), &w); err != nil {
+		return nil, fmt.Errorf("an encrypted message in the outbox cannot be read: %w", err)
+	}
+	return &OMEMOEncrypted{Version: OMEMO03, SID: w.SID, Keys: w.Keys, IV: w.IV, Payload: w.Payload}, nil
+}
+
+// omemoDevices is bare's active OMEMO 0.3 devices, from the store, or
+// read from its server (and stored) when none is stored.
+func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare string) ([]uint32, error) {
+	var ids []uint32
+	if s := c.opts.Store; s != nil {
+		devs, err := s.Devices(ctx, bare, history.OMEMO03)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range devs {
+			if d.Active {
+				ids = append(ids, d.ID)
+			}
+		}
+		if len(devs) > 0 {
+			return ids, nil
+		}
+	}
+	list, err := c.fetchOMEMODevices(ctx, sess, bare, OMEMO03)
+	if err != nil {
+		return nil, fmt.Errorf("could not read the OMEMO devices of %s: %w", bare, err)
+	}
+	c.saveDeviceList(ctx, bare, list)
+	for _, d := range list {
+		ids = append(ids, d.ID)
+	}
+	return ids, nil
+}
+
+// saveDeviceList keeps a device list read or announced; it returns the
+// devices new since the last one.
+func (c *Client) saveDeviceList(ctx context.Context, bare string, list []OMEMODevice) []uint32 {
+	s := c.opts.Store
+	if s == nil {
+		return nil
+	}
+	ls := make([]history.ListedDevice, len(list))
+	for i, d := range list {
+		ls[i] = history.ListedDevice{ID: d.ID, Label: d.Label}
+	}
+	ch, err := s.SaveDeviceList(ctx, bare, history.OMEMO03, ls, time.Now())
+	if err != nil {
+		c.storeFailed(err)
+		return nil
+	}
+	return ch.New
+}
+
+// omemoListChanged keeps an OMEMO 0.3 device list announced (reader
+// goroutine) and returns a notice naming the devices a contact added
+// since the list held before, nil when there are none (or no list was
+// held: the first list of someone is not news).
+func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged) Event {
+	if !c.opts.OMEMO || e.Version != OMEMO03 || c.opts.Store == nil {
+		return nil
+	}
+	before, err := c.opts.Store.Devices(ctx, e.JID, history.OMEMO03)
+	if err != nil {
+		c.storeFailed(err)
+		return nil
+	}
+	added := c.saveDeviceList(ctx, e.JID, e.Devices)
+	if len(before) == 0 || len(added) == 0 {
+		return nil
+	}
+	var ids []string
+	for _, id := range added {
+		ids = append(ids, fmt.Sprint(id))
+	}
+	who := e.JID
+	if e.Own {
+		who = "your account"
+	}
+	return Notice{Text: fmt.Sprintf("%s has a new OMEMO device (%s): messages encrypted from now on go to it too", who, strings.Join(ids, ", "))}
+}
+
+// trusted says whether bare's identity key may be encrypted to, deciding
+// blindly for a key seen for the first time.
+func (c *Client) trusted(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) bool {
+	return c.omemoTrust(ctx, bare, device, identity) != history.TrustDistrusted
+}
+
+// omemoEncrypt encrypts body for bare's devices and our other ones. It
+// returns the element, and the sessions it advanced, to store with the
+// message; the sessions are held for this run already.
+func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, body string) (*OMEMOEncrypted, []history.Session, error) {
+	me := c.acct.JID.Bare().String()
+	theirs, err := c.omemoDevices(ctx, sess, bare)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(theirs) == 0 {
+		return nil, nil, fmt.Errorf("%s has no OMEMO device to encrypt to (its client may not speak OMEMO): not sent; /omemo off sends in plain text", bare)
+	}
+	mine, err := c.omemoDevices(ctx, sess, me)
+	if err != nil {
+		mine = nil // our other devices are a courtesy; the contact is what matters
+	}
+	st := &c.omemo
+	st.mu.Lock()
+	dev, err := c.omemoDevice(ctx)
+	st.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	type target struct {
+		jid string
+		id  uint32
+	}
+	var targets []target
+	for _, id := range theirs {
+		targets = append(targets, target{bare, id})
+	}
+	for _, id := range mine {
+		if id != dev.ID() {
+			targets = append(targets, target{me, id})
+		}
+	}
+	// Bundles for devices without a session are read first, without the
+	// state's lock: the network is slow.
+	st.mu.Lock()
+	var need []target
+	for _, t := range targets {
+		s, err := c.omemoSession(ctx, history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03})
+		if err != nil || s == nil {
+			need = append(need, t)
+		}
+	}
+	st.mu.Unlock()
+	bundles := map[target]*omemo.Bundle03{}
+	var skipped []string
+	for _, t := range need {
+		b, err := c.fetchOMEMOBundle(ctx, sess, t.jid, OMEMO03, t.id)
+		if err == nil {
+			p := omemo.PublishedBundle03{IdentityKey: b.IdentityKey, SignedPreKey: b.SignedPreKey, SignedPreKeyID: b.SignedPreKeyID, SignedPreKeySignature: b.SignedPreKeySig}
+			for _, k := range b.PreKeys {
+				p.PreKeys = append(p.PreKeys, omemo.PublishedPreKey{ID: k.ID, Key: k.Key})
+			}
+			var chosen *omemo.Bundle03
+			if chosen, err = p.Choose(crand.Reader); err == nil {
+				bundles[t] = chosen
+			}
+		}
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var recipients []omemo.Recipient03
+	var keys []history.SessionKey
+	contact := 0
+	for _, t := range targets {
+		k := history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}
+		s, err := c.omemoSession(ctx, k)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
+			continue
+		}
+		r := omemo.Recipient03{DeviceID: t.id, Session: s}
+		var identity [omemo.KeySize]byte
+		switch {
+		case s != nil:
+			identity = s.PeerIdentity()
+		case bundles[t] != nil:
+			r.Bundle, identity = bundles[t], bundles[t].IdentityKey
+		default:
+			continue // its bundle could not be read (said above)
+		}
+		if !c.trusted(ctx, t.jid, t.id, identity) {
+			continue
+		}
+		recipients, keys = append(recipients, r), append(keys, k)
+		if t.jid == bare {
+			contact++
+		}
+	}
+	if contact == 0 {
+		why := ""
+		if len(skipped) > 0 {
+			why = " (" + strings.Join(skipped, "; ") + ")"
+		}
+		return nil, nil, fmt.Errorf("no device of %s can be encrypted to%s: not sent", bare, why)
+	}
+	out, err := omemo.EncryptMessage03(crand.Reader, dev, []byte(body), recipients)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:], Payload: out.Payload}
+	for _, k := range out.Keys {
+		enc.Keys = append(enc.Keys, OMEMOKey{RID: k.RID, PreKey: k.PreKey, Data: k.Data})
+	}
+	byDevice := make(map[uint32]history.SessionKey, len(keys))
+	for i, r := range recipients {
+		byDevice[r.DeviceID] = keys[i]
+	}
+	var sessions []history.Session
+	for i, s := range out.Sessions {
+		k := byDevice[out.Keys[i].RID]
+		st.hold(k, s)
+		sessions = append(sessions, history.Session{SessionKey: k, State: s.Marshal()})
+	}
+	if len(enc.Keys) == 0 {
+		return nil, nil, fmt.Errorf("no device of %s could be encrypted to: not sent", bare)
+	}
+	return enc, sessions, nil
+}

@@ -142,7 +142,9 @@ func TestOMEMO03MessagesEncrypted(t *testing.T) {
 	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "hello back", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
 		t.Fatalf("the peer could not answer: %v %v", ev, err)
 	}
-	a.r.wait(t, "the answer, decrypted", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Body == "hello back" && m.OMEMO != nil }))
+	a.r.wait(t, "the answer, decrypted", is(func(m chat.MessageReceived) bool {
+		return m.Bare == peerJID && m.Body == "hello back" && m.OMEMO != nil
+	}))
 
 	a.stop()
 	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})

@@ -63,6 +63,10 @@ type Options struct {
 	// OMEMO publishes this device's OMEMO 0.3 keys once logged in and
 	// decrypts the messages encrypted to it (see omemo_session.go).
 	OMEMO bool
+	// OMEMOManualTrust: a device's key is encrypted to only once the user
+	// trusted it (/omemo trust); otherwise keys are trusted blindly when
+	// first seen, until the user decides.
+	OMEMOManualTrust bool
 }
 
 // Client runs one account: it owns the connection and talks to the rest of
@@ -459,6 +463,13 @@ func stored(msgs []history.Message) []StoredMessage {
 	out := make([]StoredMessage, len(msgs))
 	for i, m := range msgs {
 		out[i] = StoredMessage{StoreID: m.ID, Conv: convOf(m), Nick: m.Nick, OccupantID: m.OccupantID, ID: m.StanzaID, Outgoing: m.Direction == history.Out, From: m.From, Body: m.Body, Time: m.Time, State: m.State, Edited: m.Edited}
+		if m.Encryption != 0 {
+			v := OMEMO03
+			if m.Encryption == history.OMEMO2 {
+				v = OMEMO2
+			}
+			out[i].OMEMO = &OMEMOInfo{Version: v, Device: m.Device, Trust: m.Trust}
+		}
 	}
 	return out
 }

@@ -157,6 +157,7 @@ type StoredMessage struct {
 	File       *FileInfo
 	Reactions  []Reaction
 	Retracted  *Retraction // a tombstone: Body is empty
+	OMEMO      *OMEMOInfo  // it was encrypted (see MessageReceived.OMEMO)
 }
 
 // HistoryLoaded answers LoadHistory: stored messages of Conv older than

@@ -176,6 +176,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.runBookmarks(ctx, sess, cmd)
 	case PublishOMEMO, FetchOMEMODevices, FetchOMEMOBundle:
 		return c.runOMEMO(ctx, sess, cmd)
+	case ShowOMEMO, SetOMEMOTrust:
+		return c.runOMEMOTrust(ctx, cmd)
 	case SendReaction, RetractMessage, ModerateMessage:
 		return c.runAction(ctx, sess, cmd)
 	case FetchBlocklist:

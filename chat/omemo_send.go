@@ -131,7 +131,11 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 // trusted says whether bare's identity key may be encrypted to, deciding
 // blindly for a key seen for the first time.
 func (c *Client) trusted(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) bool {
-	return c.omemoTrust(ctx, bare, device, identity) != history.TrustDistrusted
+	switch c.omemoTrust(ctx, bare, device, identity) {
+	case history.TrustTrusted, history.TrustVerified:
+		return true
+	}
+	return false
 }
 
 // omemoEncrypt encrypts body for bare's devices and our other ones. It
@@ -222,6 +226,9 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 			continue // its bundle could not be read (said above)
 		}
 		if !c.trusted(ctx, t.jid, t.id, identity) {
+			if t.jid == bare {
+				skipped = append(skipped, fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, bare, bare))
+			}
 			continue
 		}
 		recipients, keys = append(recipients, r), append(keys, k)

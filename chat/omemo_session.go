@@ -210,7 +210,7 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 		c.storeFailed(err)
 		return history.TrustUndecided
 	}
-	if t == history.TrustUndecided {
+	if t == history.TrustUndecided && !c.opts.OMEMOManualTrust {
 		if err := s.SetTrust(ctx, bare, identity[:], history.TrustTrusted, now); err != nil {
 			c.storeFailed(err)
 			return history.TrustUndecided

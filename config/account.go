@@ -53,7 +53,20 @@ type Account struct {
 	// Nick is the nick taken in rooms unless one is given; "" means the
 	// JID's localpart.
 	Nick string
+	// OMEMO: this device has OMEMO keys, published for contacts to
+	// encrypt to, and encrypts where the conversation asks (omemo).
+	OMEMO bool
+	// OMEMOTrust is how a contact's new device is trusted: OMEMOTrustBlind
+	// (until the user decides) or OMEMOTrustManual (only once the user
+	// trusted it).
+	OMEMOTrust string
 }
+
+// The values of omemo_trust.
+const (
+	OMEMOTrustBlind  = "blind"
+	OMEMOTrustManual = "manual"
+)
 
 // DefaultMaxMessageSize is the largest message gab sends unless an
 // account says otherwise: 64 KiB as sent (the whole stanza, XML-escaped).
@@ -179,6 +192,15 @@ func accountFields(a *Account) map[string]field {
 			a.PingInterval = time.Duration(n) * time.Second
 			return nil
 		}},
+		"omemo": {kindBool, func(v any) error { a.OMEMO = v.(bool); return nil }},
+		"omemo_trust": {kindString, func(v any) error {
+			s := v.(string)
+			if s != OMEMOTrustBlind && s != OMEMOTrustManual {
+				return fmt.Errorf("%q is not %q or %q", s, OMEMOTrustBlind, OMEMOTrustManual)
+			}
+			a.OMEMOTrust = s
+			return nil
+		}},
 		"max_message_size": {kindInt, func(v any) error {
 			n := v.(int64)
 			if n < MinMessageSize || n > MaxMessageSize {
@@ -197,6 +219,7 @@ func ParseAccount(file string, data []byte) (*Account, Problems) {
 		Name:           strings.TrimSuffix(filepath.Base(file), ".toml"),
 		File:           file,
 		TLS:            TLSStartTLS,
+		OMEMOTrust:     OMEMOTrustBlind,
 		Status:         "online",
 		Enabled:        true,
 		PingInterval:   60 * time.Second,

@@ -179,6 +179,7 @@ func New(accounts []*Account, opts Options) *App {
 		return a.roster.SelectedContact()
 	}
 	a.composer = NewComposer()
+	a.composer.Encrypted = func() bool { return a.state.encrypting(a.state.Current()) }
 	a.composer.OnSubmit = a.submit
 	a.composer.OnChange = a.composerChanged
 	a.composer.Candidates = a.candidates
@@ -899,10 +900,10 @@ func (a *App) submit(text string) {
 		acct.Client.Do(chat.CorrectMessage{Conv: c.Conv, ReplaceID: a.correcting, Body: text})
 		a.correcting = ""
 	case r != nil && r.conv == c:
-		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text, ReplyTo: r.id})
+		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text, ReplyTo: r.id, Encrypt: a.state.encrypting(c)})
 		a.sel.reply = nil
 	default:
-		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text})
+		acct.Client.Do(chat.SendMessage{Conv: c.Conv, Body: text, Encrypt: a.state.encrypting(c)})
 	}
 	c.States.MessageSent(a.state.Now())
 	a.schedule(c)

@@ -33,6 +33,10 @@ var commandHelp = [][2]string{
 	{"/mute [JID]", "no notifications from a contact (this tab's without JID) until /unmute"},
 	{"/unmute [JID]", "notifications from a contact again"},
 	{"/editor", "write the message in $EDITOR"},
+	{"/omemo [on|off]", "encrypt this chat with OMEMO, or send in plain text (without a word: say which); encrypted lines show 🔒, a device not trusted 🔓, plain text in an encrypted chat (plain)"},
+	{"/omemo fingerprint", "show this device's OMEMO fingerprint, to compare with what your contacts see"},
+	{"/omemo devices [JID]", "list the OMEMO devices of a contact (this chat's without JID), with their fingerprints and trust"},
+	{"/omemo trust JID FP", "mark the contact's device with fingerprint FP as verified; /omemo distrust JID FP: never encrypt to it again"},
 	{"/upload PATH", "upload a file and send its link here (HTTP File Upload; Tab completes the path, ~ is your home; the cancel_upload key, Ctrl+X, stops it)"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},
 	{"/react [EMOJI…]", "react to the selected message (else the last one from the other side); an emoji you gave already is taken back; alone: take back all yours"},
@@ -200,7 +204,7 @@ func (a *App) command(line string) {
 		}
 		a.openChat(acct.Name, bare)
 		if text := strings.TrimSpace(strings.TrimPrefix(rest, j)); text != "" {
-			do(chat.SendMessage{Conv: chat.ChatWith(bare), Body: text})
+			do(chat.SendMessage{Conv: chat.ChatWith(bare), Body: text, Encrypt: a.state.encrypting(a.state.Current())})
 			a.state.Current().States.MessageSent(a.state.Now())
 		}
 	case "add":
@@ -250,6 +254,8 @@ func (a *App) command(line string) {
 		}
 	case "editor":
 		a.editor()
+	case "omemo":
+		a.omemoCommand(rest)
 	case "react":
 		a.reactCommand(rest)
 	case "upload":

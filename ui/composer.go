@@ -30,6 +30,9 @@ const composerLabel = "> "
 // changed.
 type Composer struct {
 	*tview.Box
+	// Encrypted says whether what is typed goes encrypted (the hint
+	// says so); called while drawing.
+	Encrypted func() bool
 	text      string
 	buf       strings.Builder // holds text while inBuilder
 	inBuilder bool
@@ -379,7 +382,11 @@ func (c *Composer) Draw(screen tcell.Screen) {
 	lw := drawText(screen, x, y, w, composerLabel, tcell.StyleDefault.Background(theme.Background).Bold(true))
 	tw := max(1, w-lw)
 	if c.text == "" {
-		drawText(screen, x+lw, y, tw, "type a message, or /help", base.Foreground(theme.Dim))
+		hint := "type a message, or /help"
+		if c.Encrypted != nil && c.Encrypted() {
+			hint = "type an encrypted message (OMEMO), or /help"
+		}
+		drawText(screen, x+lw, y, tw, hint, base.Foreground(theme.Dim))
 		c.top = 0
 		if c.HasFocus() {
 			screen.ShowCursor(x+lw, y)

@@ -83,7 +83,7 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 		if l.Kind == LineOut {
 			mark = deliveryMark(l.State, kind)
 		}
-		sender = clusters(shorten(l.Sender, max(8, min(maxSender, w/4))) + mark + edited + ": ")
+		sender = clusters(omemoMark(l) + shorten(l.Sender, max(8, min(maxSender, w/4))) + mark + edited + ": ")
 		color = nameColor(l.SenderKey)
 		if theme.NoColor {
 			color = tcell.ColorDefault

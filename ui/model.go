@@ -43,6 +43,10 @@ type Account struct {
 	CatchUp chat.CatchUpProgress
 	// Uploads are the files being uploaded (upload.go), oldest first.
 	Uploads []*Upload
+	// OMEMO: the account uses OMEMO (omemo = true); omemoDevices counts
+	// each contact's published OMEMO devices, as announced.
+	OMEMO        bool
+	omemoDevices map[string]int
 }
 
 // LineKind says how a conversation line is drawn.
@@ -74,6 +78,8 @@ type Line struct {
 	File      *chat.FileInfo   // the file it shares
 	Reactions []chat.Reaction  // the reactions on it, tallied
 	Retracted *chat.Retraction // removed by its sender or a moderator: Body is empty
+	Enc       *chat.OMEMOInfo  // it was encrypted (OMEMO)
+	Plain     bool             // in plain text, in an encrypted chat
 
 	wrapped []row // screen rows at wrapWidth, computed once per width
 	wrapW   int
@@ -97,6 +103,8 @@ type Conversation struct {
 	Focus     int64  // store row to bring into view at the next draw
 	marked    string // the last message we told the peer we read
 	Loading   bool   // a page of history was asked for
+	omemo     int    // /omemo: omemoAuto, omemoOn or omemoOff
+	encrypted bool   // an encrypted message was seen here
 	timer     *time.Timer
 	stored    map[int64]bool // store rows shown, so nothing shows twice
 	Title     string         // a room's name, from the room; "" for none (remote text)
@@ -464,7 +472,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
-		at := c.insert(Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}, e.Delayed)
+		l := Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
+		s.omemoLine(c, &l, e.OMEMO)
+		at := c.insert(l, e.Delayed)
 		if e.Note != "" && at >= 0 {
 			c.insert(Line{Time: e.Time, Body: e.Note, Kind: LineInfo}, e.Delayed)
 		}
@@ -490,7 +500,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.MessageSent:
 		c, _ := s.Open(account, e.Conv)
 		name, me := s.me(a, e.Conv)
-		c.add(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File})
+		l := Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
+		s.omemoLine(c, &l, e.OMEMO)
+		c.add(l)
 	case chat.CarbonSent:
 		// Sent from another of our devices; in a room, the room's
 		// reflection of it: it is there.
@@ -503,7 +515,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 			state = chat.DeliveryReceived
 		}
 		name, me := s.me(a, e.Conv)
-		c.insert(Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}, e.Delayed)
+		l := Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
+		s.omemoLine(c, &l, e.OMEMO)
+		c.insert(l, e.Delayed)
 	case chat.HistoryLoaded:
 		c, _ := s.Find(account, e.Conv)
 		if c == nil {
@@ -535,6 +549,9 @@ func (s *State) Apply(account string, ev chat.Event) {
 			}
 			l.Highlight = e.Around != 0 && h.StoreID == e.Around
 			storedLine(&l, e.Conv, h)
+			if l.Enc = h.OMEMO; l.Enc != nil {
+				c.encrypted = true
+			}
 			l.Reply = s.shownReply(a, c, l.Reply, lines)
 			lines = append(lines, l)
 		}
@@ -604,6 +621,13 @@ func (s *State) Apply(account string, ev chat.Event) {
 			s.SetStatus(false, "%s", e.Err) // as asked: no failure; its tab says so
 			return
 		}
+		if m, ok := e.Command.(chat.SendMessage); ok && m.Encrypt {
+			// Not sent, and never in plain text: what was written stays
+			// in the conversation, to send again.
+			if c, _ := s.Find(account, m.Conv); c != nil {
+				c.add(Line{Time: s.Now(), Kind: LineError, Body: fmt.Sprintf("could not send this encrypted message: %v. It read: %s", e.Err, m.Body)})
+			}
+		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "could not %s: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:
@@ -626,6 +650,15 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 	case chat.Notice:
 		s.Log(LineInfo, "%s%s", prefix, e.Text)
+	case chat.OMEMODeviceListChanged:
+		if e.Version == chat.OMEMO03 && !e.Own {
+			if a.omemoDevices == nil {
+				a.omemoDevices = map[string]int{}
+			}
+			a.omemoDevices[e.JID] = len(e.Devices)
+		}
+	case chat.OMEMOReport:
+		s.omemoReport(e)
 	}
 }
 

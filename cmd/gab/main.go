@@ -285,7 +285,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		}
 		defer store.Close()
 		opts := chat.Options{Version: versionString(), Lang: language(settings), Store: store, PingInterval: a.PingInterval,
-			PinFile: dirs.PinFile(a.Name), MaxMessageSize: a.MaxMessageSize}
+			PinFile: dirs.PinFile(a.Name), MaxMessageSize: a.MaxMessageSize, OMEMO: a.OMEMO, OMEMOManualTrust: a.OMEMOTrust == config.OMEMOTrustManual}
 		if xmlLog != nil {
 			opts.XMLLog = xmpp.NewTap(xmlLog, a.Name)
 		}
@@ -293,7 +293,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		c.Restore(ctx) // the saved contact list, for the first frame
 		clients = append(clients, c)
 		show, _ := roster.ShowFromStatus(a.Status)
-		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick})
+		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick, OMEMO: a.OMEMO})
 		sources[a.Name] = c.Events()
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -1,0 +1,121 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/omemo"
+)
+
+// What the user asks about OMEMO and decides: our fingerprint, a
+// contact's devices with theirs and their trust, and trusting or
+// distrusting one of them by its fingerprint.
+
+// ShowOMEMO asks for an OMEMOReport on JID's devices ("" for our own
+// account's).
+type ShowOMEMO struct{ JID string }
+
+// SetOMEMOTrust decides the trust of JID's identity key with
+// Fingerprint (as users read it, spaces allowed): history.TrustVerified
+// (compared with the contact) or history.TrustDistrusted (never encrypt
+// to it; its messages are marked).
+type SetOMEMOTrust struct {
+	JID         string
+	Fingerprint string
+	Trust       history.Trust
+}
+
+func (ShowOMEMO) isCommand()     {}
+func (SetOMEMOTrust) isCommand() {}
+
+// OMEMODeviceInfo is one device of a report. Fingerprint is "" while no
+// session has told gab its identity key.
+type OMEMODeviceInfo struct {
+	ID          uint32
+	Active      bool
+	Fingerprint string
+	Trust       history.Trust
+	Label       string // remote text
+}
+
+// OMEMOReport answers ShowOMEMO: our device's id and fingerprint, and
+// JID's devices as the store knows them.
+type OMEMOReport struct {
+	JID            string
+	OwnID          uint32
+	OwnFingerprint string
+	Devices        []OMEMODeviceInfo
+}
+
+func (OMEMOReport) isEvent() {}
+
+// errOMEMOOff: the account does not use OMEMO.
+var errOMEMOOff = errors.New("OMEMO is off for this account (omemo = true in its file turns it on)")
+
+// runOMEMOTrust carries out ShowOMEMO and SetOMEMOTrust from the store.
+func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
+	if !c.opts.OMEMO {
+		return errOMEMOOff
+	}
+	s := c.opts.Store
+	if s == nil {
+		return errors.New("no history store: OMEMO keeps nothing")
+	}
+	switch cmd := cmd.(type) {
+	case ShowOMEMO:
+		bare, err := c.omemoTarget(cmd.JID)
+		if err != nil {
+			return err
+		}
+		c.omemo.mu.Lock()
+		dev, err := c.omemoDevice(ctx)
+		c.omemo.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		devs, err := s.Devices(ctx, bare, history.OMEMO03)
+		if err != nil {
+			return err
+		}
+		r := OMEMOReport{JID: bare, OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
+		for _, d := range devs {
+			info := OMEMODeviceInfo{ID: d.ID, Active: d.Active, Label: d.Label, Trust: d.Trust}
+			if len(d.Identity) == omemo.KeySize {
+				var k [omemo.KeySize]byte
+				copy(k[:], d.Identity)
+				info.Fingerprint = omemo.FormatFingerprint(&k)
+			}
+			r.Devices = append(r.Devices, info)
+		}
+		c.emit(ctx, r)
+		return nil
+	case SetOMEMOTrust:
+		bare, err := BareJID(cmd.JID)
+		if err != nil {
+			return err
+		}
+		key, err := omemo.ParseFingerprint(cmd.Fingerprint)
+		if err != nil {
+			return err
+		}
+		if cmd.Trust != history.TrustVerified && cmd.Trust != history.TrustDistrusted && cmd.Trust != history.TrustTrusted {
+			return fmt.Errorf("%q is not a trust gab sets", cmd.Trust)
+		}
+		known := false
+		devs, err := s.Devices(ctx, bare, history.OMEMO03)
+		if err != nil {
+			return err
+		}
+		for _, d := range devs {
+			known = known || string(d.Identity) == string(key[:])
+		}
+		if !known {
+			return fmt.Errorf("no device of %s has that fingerprint (/omemo devices %s lists them)", bare, bare)
+		}
+		return s.SetTrust(ctx, bare, key[:], cmd.Trust, time.Now())
+	}
+	return nil
+}

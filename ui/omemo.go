@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+)
+
+// OMEMO in the interface: whether the current chat is encrypted (the
+// composer says so), the /omemo command, and a mark on each line that
+// was encrypted, or that came in plain text into an encrypted chat.
+
+// Encryption settings of a conversation, set by /omemo on and off.
+const (
+	omemoAuto = 0 // encrypted when the contact has OMEMO devices, or once it was
+	omemoOn   = 1
+	omemoOff  = -1
+)
+
+// encrypting reports whether a message typed in c now goes encrypted:
+// only in chats, with OMEMO on for the account; as /omemo said, else
+// once the chat has seen an encrypted message (it never falls back to
+// plain text by itself), else when the contact has published devices
+// (as Conversations does).
+func (s *State) encrypting(c *Conversation) bool {
+	a := s.Account(c.Account)
+	if a == nil || !a.OMEMO || c.Conv.Kind != chat.KindChat {
+		return false
+	}
+	switch c.omemo {
+	case omemoOn:
+		return true
+	case omemoOff:
+		return false
+	}
+	return c.encrypted || a.omemoDevices[c.Conv.JID] > 0
+}
+
+// omemoLine notes a message line's encryption in c: an encrypted one
+// makes the chat encrypted from then on; a plaintext one in an encrypted
+// chat is marked.
+func (s *State) omemoLine(c *Conversation, l *Line, info *chat.OMEMOInfo) {
+	l.Enc = info
+	if info != nil {
+		c.encrypted = true
+		return
+	}
+	l.Plain = (l.Kind == LineIn || l.Kind == LineOut) && s.encrypting(c)
+}
+
+// omemoMark is what a line shows before its sender: a closed lock for a
+// message encrypted by a trusted device (or by us), an open one for an
+// encrypted message from a device not trusted, "(plain)" for a message
+// in plain text in an encrypted chat.
+func omemoMark(l *Line) string {
+	switch {
+	case l.Enc != nil && (l.Enc.Trust == history.TrustTrusted || l.Enc.Trust == history.TrustVerified || l.Kind == LineOut):
+		return "🔒 "
+	case l.Enc != nil:
+		return "🔓 "
+	case l.Plain:
+		return "(plain) "
+	}
+	return ""
+}
+
+// omemoCommand is /omemo [on|off|fingerprint|devices [JID]|trust JID FP|distrust JID FP].
+func (a *App) omemoCommand(rest string) {
+	c := a.state.Current()
+	f := strings.Fields(rest)
+	acct := a.state.Account(c.Account)
+	if c.IsConsole() && len(a.state.Accounts) > 0 {
+		acct = a.state.Accounts[0]
+	}
+	if acct == nil || acct.Client == nil {
+		return
+	}
+	if !acct.OMEMO {
+		a.state.SetStatus(true, "OMEMO is off for %s: omemo = true in its account file turns it on", acct.Name)
+		return
+	}
+	verb := ""
+	if len(f) > 0 {
+		verb = f[0]
+	}
+	switch verb {
+	case "", "on", "off":
+		if c.IsConsole() || c.Conv.Kind != chat.KindChat {
+			a.state.SetStatus(true, "encryption is for one-to-one chats: open one first")
+			return
+		}
+		switch verb {
+		case "on":
+			c.omemo = omemoOn
+		case "off":
+			c.omemo = omemoOff
+		}
+		if a.state.encrypting(c) {
+			a.state.SetStatus(false, "messages in this chat are encrypted (OMEMO); /omemo off sends them in plain text")
+		} else {
+			a.state.SetStatus(false, "messages in this chat go in plain text; /omemo on encrypts them")
+		}
+	case "fingerprint":
+		acct.Client.Do(chat.ShowOMEMO{})
+	case "devices":
+		jid := ""
+		if len(f) > 1 {
+			jid = f[1]
+		} else if !c.IsConsole() && c.Conv.Kind == chat.KindChat {
+			jid = c.Conv.JID
+		}
+		acct.Client.Do(chat.ShowOMEMO{JID: jid})
+	case "trust", "distrust":
+		if len(f) < 3 {
+			a.state.SetStatus(true, "/omemo %s JID FINGERPRINT (the fingerprint as /omemo devices JID shows it)", verb)
+			return
+		}
+		t := history.TrustVerified
+		if verb == "distrust" {
+			t = history.TrustDistrusted
+		}
+		acct.Client.Do(chat.SetOMEMOTrust{JID: f[1], Fingerprint: strings.Join(f[2:], ""), Trust: t})
+		a.state.SetStatus(false, "%s the device of %s with that fingerprint…", map[string]string{"trust": "trusting", "distrust": "distrusting"}[verb], f[1])
+	default:
+		a.state.SetStatus(true, "/omemo on, off, fingerprint, devices [JID], trust JID FINGERPRINT or distrust JID FINGERPRINT")
+	}
+}
+
+// omemoReport shows what /omemo fingerprint or devices asked, in the
+// current tab.
+func (s *State) omemoReport(e chat.OMEMOReport) {
+	c := s.Current()
+	add := func(format string, args ...any) {
+		c.add(Line{Time: s.Now(), Kind: LineInfo, Body: fmt.Sprintf(format, args...)})
+	}
+	add("this device: OMEMO %d, fingerprint %s", e.OwnID, e.OwnFingerprint)
+	if len(e.Devices) == 0 {
+		add("%s: no OMEMO device known", e.JID)
+		return
+	}
+	for _, d := range e.Devices {
+		state := "active"
+		if !d.Active {
+			state = "gone from its list"
+		}
+		fp := d.Fingerprint
+		if fp == "" {
+			fp = "(not known until a message is exchanged)"
+		}
+		trust := string(d.Trust)
+		if trust == "" {
+			trust = string(history.TrustUndecided)
+		}
+		if d.ID == e.OwnID {
+			trust = "this device"
+		}
+		add("%s device %d (%s, %s): %s", e.JID, d.ID, state, trust, fp)
+	}
+}

@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"github.com/gdamore/tcell/v2"
+)
+
+// A chat with a contact who has OMEMO devices is encrypted: the composer
+// says so and what is typed is sent with Encrypt. Encrypted lines show a
+// lock (open for a device not trusted); after an encrypted message the
+// chat stays encrypted even when the contact's devices are gone; /omemo
+// off sends in plain text, and a plain message in an encrypted chat is
+// marked. A refused encrypted message stays in the conversation.
+func TestOMEMOChat(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	bob := chat.ChatWith("bob@x")
+	h.openBob()
+	h.waitFor("type a message, or /help")
+	h.send(chat.OMEMODeviceListChanged{JID: "bob@x", Version: chat.OMEMO03, Devices: []chat.OMEMODevice{{ID: 7}}})
+	h.waitFor("type an encrypted message (OMEMO), or /help")
+	h.typeText("secret")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{Conv: bob, Body: "secret", Encrypt: true})
+
+	h.send(chat.MessageSent{Conv: bob, ID: "s1", To: "bob@x", Body: "secret", Time: time.Now(), State: chat.DeliverySent, StoreID: 1, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 1}},
+		chat.MessageReceived{Conv: bob, From: "bob@x/phone", Bare: "bob@x", Body: "trusted answer", Time: time.Now(), StoreID: 2, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 7, Trust: history.TrustTrusted}},
+		chat.MessageReceived{Conv: bob, From: "bob@x/laptop", Bare: "bob@x", Body: "from a new device", Time: time.Now(), StoreID: 3, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 8, Trust: history.TrustUndecided}})
+	h.waitFor("🔒 me", "🔒 bob@x", "trusted answer", "🔓 bob@x", "from a new device")
+
+	// The devices go: the chat stays encrypted.
+	h.send(chat.OMEMODeviceListChanged{JID: "bob@x", Version: chat.OMEMO03, Devices: []chat.OMEMODevice{}})
+	h.send(chat.MessageReceived{Conv: bob, From: "bob@x/old", Bare: "bob@x", Body: "sent in the clear", Time: time.Now(), StoreID: 4})
+	h.waitFor("(plain) bob@x", "sent in the clear", "type an encrypted message (OMEMO)")
+
+	// Refused: the text stays in the conversation.
+	h.send(chat.CommandFailed{ID: 99, Command: chat.SendMessage{Conv: bob, Body: "do not lose me", Encrypt: true}, Err: errors.New("no device of bob@x can be encrypted to: not sent")})
+	h.waitFor("could not send this encrypted message", "It read: do not lose me")
+
+	h.typeText("/omemo off")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("messages in this chat go in plain text", "type a message, or /help")
+	h.typeText("in the clear")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{Conv: bob, Body: "secret", Encrypt: true}, chat.SendMessage{Conv: bob, Body: "in the clear"})
+	h.typeText("/omemo on")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("messages in this chat are encrypted (OMEMO)")
+
+	h.typeText("/omemo fingerprint")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{Conv: bob, Body: "secret", Encrypt: true}, chat.SendMessage{Conv: bob, Body: "in the clear"}, chat.ShowOMEMO{})
+	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 7, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}})
+	h.waitFor("this device: OMEMO 1, fingerprint 0123abcd 4567ef01", "bob@x device 7 (active, trusted): 89abcdef")
+}
+
+// Without omemo = true nothing is encrypted and /omemo says how to turn
+// it on.
+func TestOMEMOOffForTheAccount(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.openBob()
+	h.send(chat.OMEMODeviceListChanged{JID: "bob@x", Version: chat.OMEMO03, Devices: []chat.OMEMODevice{{ID: 7}}})
+	h.typeText("/omemo on")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("OMEMO is off for me")
+	h.typeText("hello")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("bob@x"), Body: "hello"})
+	if strings.Contains(strings.Join(h.lines(), "\n"), "encrypted message") {
+		t.Fatal("an account without OMEMO says it encrypts")
+	}
+}

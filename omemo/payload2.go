@@ -21,7 +21,6 @@ const (
 // payloadInfo2 is the HKDF info of OMEMO 2's payload keys.
 const payloadInfo2 = "OMEMO Payload"
 
-
 // payloadKeys2 expands a payload key: HKDF-SHA-256 with a salt of 32 zero
 // bytes and the info "OMEMO Payload", 80 bytes split into an AES-256 key,
 // an HMAC-SHA-256 key and a CBC IV.

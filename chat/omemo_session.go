@@ -80,6 +80,25 @@ func (c *Client) omemoDevice(ctx context.Context) (*omemo.Device, error) {
 	return dev, nil
 }
 
+// rotateSignedPreKey replaces our signed pre-key once it is older than
+// omemo.SignedPreKeyRotation (the previous one is kept for pre-key
+// messages still on their way), keeping the device so changed before it
+// is published. c.omemo.mu is held.
+func (c *Client) rotateSignedPreKey(ctx context.Context, dev *omemo.Device) (*omemo.Device, error) {
+	next := dev.Clone()
+	rotated, err := next.RotateSignedPreKey(crand.Reader, time.Now())
+	if err != nil || !rotated {
+		return dev, err
+	}
+	if s := c.opts.Store; s != nil {
+		if err := s.SaveOwnDevice(ctx, next.Marshal()); err != nil {
+			return dev, fmt.Errorf("could not keep a new signed pre-key: %w", err)
+		}
+	}
+	c.omemo.dev = next
+	return next, nil
+}
+
 // bundle03 is our device's OMEMO 0.3 bundle as PEP carries it.
 func bundle03(dev *omemo.Device) OMEMOBundle {
 	p := dev.PublishBundle03()
@@ -95,6 +114,9 @@ func bundle03(dev *omemo.Device) OMEMOBundle {
 func (c *Client) publishOwnOMEMO(ctx context.Context, sess *xmpp.Session) {
 	c.omemo.mu.Lock()
 	dev, err := c.omemoDevice(ctx)
+	if err == nil {
+		dev, err = c.rotateSignedPreKey(ctx, dev)
+	}
 	c.omemo.mu.Unlock()
 	if err == nil {
 		err = c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})

@@ -2,9 +2,11 @@ package chat_test
 
 import (
 	"context"
+	crand "crypto/rand"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
@@ -168,5 +170,35 @@ func TestOMEMO03NeverFallsBackToPlainText(t *testing.T) {
 	})
 	if ev.Get("body") != "sentinel" {
 		t.Fatalf("the peer got %v first", ev)
+	}
+}
+
+// A signed pre-key older than the rotation period is replaced at login,
+// before the bundle is published; the device so changed is kept.
+func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	store := openStore(t)
+	old, err := omemo.NewDevice(crand.Reader, time.Now().Add(-omemo.SignedPreKeyRotation-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SaveOwnDevice(context.Background(), old.Marshal()); err != nil {
+		t.Fatal(err)
+	}
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	a.do(t, chat.FetchOMEMOBundle{Version: chat.OMEMO03, DeviceID: old.ID()})
+	b := a.r.wait(t, "our bundle", is(func(e chat.OMEMOBundleFetched) bool { return e.DeviceID == old.ID() })).(chat.OMEMOBundleFetched)
+	if b.Bundle.SignedPreKeyID == old.SignedPreKeyID() {
+		t.Fatalf("the signed pre-key %d of %v was published again", old.SignedPreKeyID(), old.SignedPreKeyCreated())
+	}
+	saved, _, err := store.OwnDevice(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := omemo.UnmarshalDevice(saved.State)
+	if err != nil || now.SignedPreKeyID() != b.Bundle.SignedPreKeyID || time.Since(now.SignedPreKeyCreated()) > time.Hour {
+		t.Fatalf("kept: %v, signed pre-key %d made %v", err, now.SignedPreKeyID(), now.SignedPreKeyCreated())
 	}
 }

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 
 	"github.com/gab-chat/gab/history"
@@ -47,6 +48,11 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		return nil
 	}
 	switch cmd := q.cmd.(type) {
+	case omemoEmpty:
+		if err := c.sendOMEMOEmpty(ctx, sess, cmd); err != nil {
+			c.emit(ctx, Notice{Text: fmt.Sprintf("could not send an OMEMO key message to device %d of %s: %v", cmd.Device, cmd.JID, err)})
+		}
+		return nil
 	case FetchBookmarks:
 		c.fetchBookmarksCmd(sess, q.id, cmd) // answered with the list
 		return nil

@@ -266,3 +266,98 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	}
 	return enc, sessions, nil
 }
+
+// omemoEmpty sends an empty OMEMO message (a key transport) to one
+// device: after a pre-key message from it decrypted (Repair false), so
+// that it knows the session is ours too and stops sending pre-key
+// messages; or, after a message from it could not be decrypted (Repair
+// true), in a new session started from its bundle, so that what it sends
+// next decrypts again.
+type omemoEmpty struct {
+	JID    string
+	Device uint32
+	Repair bool
+}
+
+func (omemoEmpty) isCommand() {}
+
+// repairEvery bounds how often a session with one device is started
+// anew: a peer sending undecryptable messages does not make gab read
+// its bundle for each.
+const repairEvery = time.Hour
+
+// sendOMEMOEmpty carries out omemoEmpty (the session's goroutine).
+func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd omemoEmpty) error {
+	k := history.SessionKey{JID: cmd.JID, Device: cmd.Device, Version: history.OMEMO03}
+	var bundle *omemo.Bundle03
+	if cmd.Repair {
+		b, err := c.fetchOMEMOBundle(ctx, sess, cmd.JID, OMEMO03, cmd.Device)
+		if err != nil {
+			return err
+		}
+		p := omemo.PublishedBundle03{IdentityKey: b.IdentityKey, SignedPreKey: b.SignedPreKey, SignedPreKeyID: b.SignedPreKeyID, SignedPreKeySignature: b.SignedPreKeySig}
+		for _, pk := range b.PreKeys {
+			p.PreKeys = append(p.PreKeys, omemo.PublishedPreKey{ID: pk.ID, Key: pk.Key})
+		}
+		if bundle, err = p.Choose(crand.Reader); err != nil {
+			return err
+		}
+	}
+	st := &c.omemo
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	dev, err := c.omemoDevice(ctx)
+	if err != nil {
+		return err
+	}
+	r := omemo.Recipient03{DeviceID: cmd.Device, Bundle: bundle}
+	if bundle != nil {
+		if !c.trusted(ctx, cmd.JID, cmd.Device, bundle.IdentityKey) {
+			return nil // not one to start a session with
+		}
+	} else if r.Session, err = c.omemoSession(ctx, k); err != nil || r.Session == nil {
+		return err
+	}
+	out, err := omemo.EncryptEmpty03(crand.Reader, dev, []omemo.Recipient03{r})
+	if err != nil {
+		return err
+	}
+	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:]}
+	for _, key := range out.Keys {
+		enc.Keys = append(enc.Keys, OMEMOKey{RID: key.RID, PreKey: key.PreKey, Data: key.Data})
+	}
+	el, err := OMEMOMessage(cmd.JID, NewID(), enc)
+	if err != nil {
+		return err
+	}
+	s := out.Sessions[0]
+	if c.opts.Store != nil {
+		// Kept before it goes: what the device sends next is read with it.
+		if err := c.opts.Store.Commit(history.Batch{Sessions: []history.Session{{SessionKey: k, State: s.Marshal()}}}); err != nil {
+			return err
+		}
+	}
+	st.hold(k, s)
+	return sess.Send(el)
+}
+
+// afterDecrypt queues what a decryption calls for: the answer to a
+// pre-key message, or the repair of a session that failed. c.omemo.mu is
+// held.
+func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed bool) {
+	switch {
+	case newSession:
+		c.Do(omemoEmpty{JID: bare, Device: device})
+	case failed:
+		st := &c.omemo
+		k := history.SessionKey{JID: bare, Device: device, Version: history.OMEMO03}
+		if at, ok := st.repaired[k]; ok && time.Since(at) < repairEvery {
+			return
+		}
+		if st.repaired == nil {
+			st.repaired = map[history.SessionKey]time.Time{}
+		}
+		st.repaired[k] = time.Now()
+		c.Do(omemoEmpty{JID: bare, Device: device, Repair: true})
+	}
+}

@@ -44,6 +44,9 @@ type omemoState struct {
 	// publish: a one-time pre-key was used; the bundle without it is to
 	// be published once the batch that took it is stored.
 	publish bool
+	// repaired: when a session with a device was last started anew
+	// after a message from it failed (see afterDecrypt).
+	repaired map[history.SessionKey]time.Time
 }
 
 // omemoDevice is our device, read from the store or made (and saved)
@@ -197,8 +200,10 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 	}
 	res, err := omemo.DecryptMessage03(crand.Reader, dev, sess, omemo.KeyElement03{RID: key.RID, PreKey: key.PreKey, Data: key.Data}, enc.IV, enc.Payload)
 	if err != nil {
-		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error()
+		c.afterDecrypt(bare, enc.SID, false, true)
+		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error() + "; gab starts a new session with that device, so that its next messages can be read"
 	}
+	c.afterDecrypt(bare, enc.SID, res.NewSession, false)
 	st := &c.omemo
 	st.keep(k, res.Session)
 	if res.UsedPreKey {

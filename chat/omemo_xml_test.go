@@ -274,7 +274,9 @@ func TestOMEMOEncryptedRefused(t *testing.T) {
 // back the same.
 func FuzzOMEMOXML(f *testing.F) {
 	for _, v := range []OMEMOVersion{OMEMO03, OMEMO2} {
-		b, _ := OMEMOBundleElement(v, testBundle(v))
+		small := testBundle(v) // small seeds: the fuzzer minimises what it finds
+		small.PreKeys = small.PreKeys[:2]
+		b, _ := OMEMOBundleElement(v, small)
 		f.Add(b.String())
 		l, _ := OMEMODeviceListElement(v, []OMEMODevice{{ID: 1, Label: "a"}, {ID: 2}})
 		f.Add(l.String())

@@ -328,3 +328,36 @@ func FuzzOMEMOXML(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseOMEMOBundle: reading a bundle of 100 pre-keys, as gab does
+// for every new device it encrypts to.
+func BenchmarkParseOMEMOBundle(b *testing.B) {
+	x, _ := OMEMOBundleElement(OMEMO03, testBundle(OMEMO03))
+	e := el(b, x.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseOMEMOBundle(OMEMO03, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseOMEMOEncrypted: reading the <encrypted/> element of a
+// message to 100 devices (a room), as every encrypted message is read.
+func BenchmarkParseOMEMOEncrypted(b *testing.B) {
+	m := &OMEMOEncrypted{Version: OMEMO2, SID: 1, Payload: key(200, 7)}
+	for i := uint32(1); i <= 100; i++ {
+		m.Keys = append(m.Keys, OMEMOKey{RID: i, JID: fmt.Sprintf("u%d@example.org", i%10), Data: key(150, byte(i))})
+	}
+	x, err := m.Element()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := el(b, x.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseOMEMOEncrypted(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -207,3 +207,13 @@ func TestOMEMOMergeDevice(t *testing.T) {
 		t.Fatal("the list merged into was changed")
 	}
 }
+
+// A key transport another of our devices sent comes as that device's.
+func TestOMEMOSentKeyTransport(t *testing.T) {
+	sent := `<message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat' id='k1'>` + encryptedXML(t, false) + `</message>`
+	evs, _ := Translate(testSelf, parse(t, `<message from='alice@localhost' to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>`+sent+`</forwarded></sent></message>`))
+	k, ok := one[OMEMOKeyTransport](evs)
+	if !ok || k.From != "alice@localhost/phone" || !k.Carbon || k.Conv != ChatWith("bob@localhost") || k.Encrypted == nil {
+		t.Fatalf("%#v", evs)
+	}
+}

@@ -113,7 +113,12 @@ func translateCarbon(self Self, el *xmpp.Element) ([]Event, bool) {
 		case err != nil:
 			return []Event{Notice{Text: "dropped an encrypted message sent from another of your devices: " + err.Error()}}, true
 		case enc.Payload == nil:
-			return []Event{OMEMOKeyTransport{Conv: conv, From: self.JID.String(), Bare: self.JID.Bare().String(), Encrypted: enc, Carbon: true}}, true
+			// From the device that sent it (its sender, checked: ours).
+			from := self.JID.Bare()
+			if f, ok := sender(self, inner); ok && f.Bare().Equal(from) {
+				from = f
+			}
+			return []Event{OMEMOKeyTransport{Conv: conv, From: from.String(), Bare: from.Bare().String(), Encrypted: enc, Carbon: true}}, true
 		}
 		return []Event{CarbonSent{
 			Conv: conv, ID: inner.Get("id"), To: conv.JID, Thread: inner.ChildText(xmpp.NSClient, "thread"),

@@ -21,6 +21,11 @@ type lastReceived struct {
 	// removed: it was retracted or moderated, and stays removed (a
 	// correction of it is a new message).
 	removed bool
+	// encrypted: it came encrypted (OMEMO). A correction, which is in
+	// plaintext (an encrypted one is not applied yet), does not replace
+	// it: that would show plaintext in its place as if it were the
+	// encrypted message.
+	encrypted bool
 }
 
 // lastKey is whose last message a correction may replace: in a chat,
@@ -49,6 +54,8 @@ const correctionNote = "sent as a correction of an earlier message; only the las
 
 // removedNote is shown with a correction of a removed message: a removed
 // message stays removed, and the correction is a message of its own.
+const encryptedCorrectionNote = "sent unencrypted as a correction of an encrypted message, so it is shown as a new one"
+
 const removedNote = "sent as a correction of a removed message, so it is shown as a new one"
 
 // removed notes that the stored message m was retracted or moderated: if
@@ -68,7 +75,7 @@ func (c *Client) removed(conv Conv, m history.Message) {
 // received notes m as the newest message in its conversation. Reader
 // goroutine only.
 func (c *Client) received(m MessageReceived) {
-	c.lastIn[keyOf(m.Conv, m.OccupantID, m.From)] = lastReceived{id: m.ID, from: m.From, occupant: m.OccupantID}
+	c.lastIn[keyOf(m.Conv, m.OccupantID, m.From)] = lastReceived{id: m.ID, from: m.From, occupant: m.OccupantID, encrypted: m.Encrypted != nil}
 }
 
 // correction decides what a contact's correction is. It corrects only the
@@ -106,6 +113,11 @@ func (c *Client) correction(ctx context.Context, sess *xmpp.Session, mc MessageC
 	if last.removed {
 		m := mc.AsMessage
 		m.Note = removedNote
+		return m, true
+	}
+	if last.encrypted {
+		m := mc.AsMessage
+		m.Note = encryptedCorrectionNote
 		return m, true
 	}
 	mc.ReplaceID = last.id

@@ -25,3 +25,31 @@ func TestMayCorrect(t *testing.T) {
 		}
 	}
 }
+
+// A plaintext correction does not replace an encrypted message: it is shown
+// as a message of its own, saying so.
+func TestCorrectionOfEncrypted(t *testing.T) {
+	conv := ChatWith("bob@x")
+	for _, enc := range []*OMEMOEncrypted{nil, {Version: OMEMO03, SID: 1}} {
+		c := &Client{lastIn: map[lastKey]lastReceived{}}
+		c.received(MessageReceived{Conv: conv, ID: "m1", From: "bob@x/phone", Bare: "bob@x", Encrypted: enc})
+		mc := MessageCorrected{Conv: conv, From: "bob@x/phone", Bare: "bob@x", ReplaceID: "m1", NewID: "m2", Body: "plain",
+			AsMessage: MessageReceived{Conv: conv, ID: "m2", From: "bob@x/phone", Body: "plain"}}
+		ev, ok := c.correction(t.Context(), nil, mc)
+		if !ok {
+			t.Fatal("ctx ended")
+		}
+		switch e := ev.(type) {
+		case MessageCorrected:
+			if enc != nil {
+				t.Fatalf("an encrypted message corrected in plaintext: %+v", e)
+			}
+		case MessageReceived:
+			if enc == nil || e.Note != encryptedCorrectionNote || e.Body != "plain" {
+				t.Fatalf("encrypted %v: %+v", enc != nil, e)
+			}
+		default:
+			t.Fatalf("%#v", ev)
+		}
+	}
+}

@@ -110,7 +110,7 @@ func omemoVersionOfNode(node string) (OMEMOVersion, bool) {
 // publishing account's bare JID (its PEP service): one from a full JID
 // was sent by a client, and a client may not speak for an account's
 // device list. A malformed or oversized list is dropped, with a notice.
-func translateOMEMOEvent(self Self, el, ev *xmpp.Element, from jid.JID) ([]Event, bool) {
+func translateOMEMOEvent(self Self, ev *xmpp.Element, from jid.JID) ([]Event, bool) {
 	for _, c := range ev.ChildrenIn(NSPubSubEvent) {
 		v, ok := omemoVersionOfNode(c.Get("node"))
 		if !ok {

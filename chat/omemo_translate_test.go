@@ -172,11 +172,48 @@ func TestOMEMOMessageForm(t *testing.T) {
 // body is not its text.
 func TestOMEMORoomMessage(t *testing.T) {
 	self := testSelf
-	self.Room = func(bare string) (RoomSelf, bool) { return RoomSelf{Nick: "alice"}, bare == "room@conference.localhost" }
+	self.Room = func(bare string) (RoomSelf, bool) {
+		return RoomSelf{Nick: "alice"}, bare == "room@conference.localhost"
+	}
 	x := `<message from='room@conference.localhost/bob' to='alice@localhost/gab' type='groupchat' id='g1'>` + encryptedXML(t, true) + `<body>` + OMEMOFallbackBody + `</body></message>`
 	evs, _ := Translate(self, parse(t, x))
 	m, ok := one[MessageReceived](evs)
 	if !ok || m.Body != "" || m.Encrypted == nil || m.Nick != "bob" || m.Conv != RoomConv("room@conference.localhost") {
+		t.Fatalf("%#v", evs)
+	}
+}
+
+func TestOMEMOMergeDevice(t *testing.T) {
+	others := []OMEMODevice{{ID: 1, Label: "phone"}, {ID: 2}}
+	for _, c := range []struct {
+		v       OMEMOVersion
+		in      []OMEMODevice
+		d       OMEMODevice
+		want    []OMEMODevice
+		changed bool
+	}{
+		{OMEMO2, others, OMEMODevice{ID: 3, Label: "gab"}, append(slices.Clone(others), OMEMODevice{ID: 3, Label: "gab"}), true},
+		{OMEMO2, others, OMEMODevice{ID: 1, Label: "phone"}, others, false},
+		{OMEMO2, others, OMEMODevice{ID: 1, Label: "renamed"}, []OMEMODevice{{ID: 1, Label: "renamed"}, {ID: 2}}, true},
+		{OMEMO03, []OMEMODevice{{ID: 2}}, OMEMODevice{ID: 2, Label: "ignored in 0.3"}, []OMEMODevice{{ID: 2}}, false},
+		{OMEMO03, nil, OMEMODevice{ID: 9}, []OMEMODevice{{ID: 9}}, true},
+	} {
+		got, changed := mergeOMEMODevice(c.in, c.d, c.v)
+		if !reflect.DeepEqual(got, c.want) || changed != c.changed {
+			t.Errorf("%v + %v: %v %v", c.in, c.d, got, changed)
+		}
+	}
+	if !reflect.DeepEqual(others, []OMEMODevice{{ID: 1, Label: "phone"}, {ID: 2}}) {
+		t.Fatal("the list merged into was changed")
+	}
+}
+
+// A key transport another of our devices sent comes as that device's.
+func TestOMEMOSentKeyTransport(t *testing.T) {
+	sent := `<message xmlns='jabber:client' from='alice@localhost/phone' to='bob@localhost' type='chat' id='k1'>` + encryptedXML(t, false) + `</message>`
+	evs, _ := Translate(testSelf, parse(t, `<message from='alice@localhost' to='alice@localhost/gab' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>`+sent+`</forwarded></sent></message>`))
+	k, ok := one[OMEMOKeyTransport](evs)
+	if !ok || k.From != "alice@localhost/phone" || !k.Carbon || k.Conv != ChatWith("bob@localhost") || k.Encrypted == nil {
 		t.Fatalf("%#v", evs)
 	}
 }

@@ -274,7 +274,9 @@ func TestOMEMOEncryptedRefused(t *testing.T) {
 // back the same.
 func FuzzOMEMOXML(f *testing.F) {
 	for _, v := range []OMEMOVersion{OMEMO03, OMEMO2} {
-		b, _ := OMEMOBundleElement(v, testBundle(v))
+		small := testBundle(v) // small seeds: the fuzzer minimises what it finds
+		small.PreKeys = small.PreKeys[:2]
+		b, _ := OMEMOBundleElement(v, small)
 		f.Add(b.String())
 		l, _ := OMEMODeviceListElement(v, []OMEMODevice{{ID: 1, Label: "a"}, {ID: 2}})
 		f.Add(l.String())
@@ -325,4 +327,37 @@ func FuzzOMEMOXML(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParseOMEMOBundle: reading a bundle of 100 pre-keys, as gab does
+// for every new device it encrypts to.
+func BenchmarkParseOMEMOBundle(b *testing.B) {
+	x, _ := OMEMOBundleElement(OMEMO03, testBundle(OMEMO03))
+	e := el(b, x.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseOMEMOBundle(OMEMO03, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseOMEMOEncrypted: reading the <encrypted/> element of a
+// message to 100 devices (a room), as every encrypted message is read.
+func BenchmarkParseOMEMOEncrypted(b *testing.B) {
+	m := &OMEMOEncrypted{Version: OMEMO2, SID: 1, Payload: key(200, 7)}
+	for i := uint32(1); i <= 100; i++ {
+		m.Keys = append(m.Keys, OMEMOKey{RID: i, JID: fmt.Sprintf("u%d@example.org", i%10), Data: key(150, byte(i))})
+	}
+	x, err := m.Element()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := el(b, x.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseOMEMOEncrypted(e); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -87,7 +87,7 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		if evs, ok := translateBookmarkEvent(self, el, ev); ok {
 			return evs
 		}
-		if evs, ok := translateOMEMOEvent(self, el, ev, from); ok {
+		if evs, ok := translateOMEMOEvent(self, ev, from); ok {
 			return evs
 		}
 	}

@@ -79,7 +79,7 @@ func devicesOf(bare string, v chat.OMEMOVersion, fetched bool, ids ...uint32) fu
 // told when the peer's list changes, and drops lists that are forged or
 // too big, going on afterwards.
 func TestOMEMO03OverProsody(t *testing.T) {
-	_, a, peer := aliceAndPeer(t)
+	srv, a, peer := aliceAndPeer(t)
 	const alice, peerJID = "alice@localhost", "peer@localhost"
 	const other, ours = uint32(1111), uint32(4242)
 	keys := newOMEMOKeys(t)
@@ -121,8 +121,31 @@ func TestOMEMO03OverProsody(t *testing.T) {
 	if e.KeyFor(alice, other) == nil {
 		t.Fatalf("the peer did not encrypt to our other device: %+v", e.Keys)
 	}
-	if plain := decrypt03(t, keys, k.Data, e); plain != "hello, gab" {
+	plain, sess := decrypt03(t, keys, k.Data, e)
+	if plain != "hello, gab" {
 		t.Fatalf("decrypted %q", plain)
+	}
+
+	// The answer, in the session the peer started, built by
+	// OMEMOMessage and sent from another client of ours: python-omemo
+	// reads and decrypts it.
+	answer := encrypt03(t, sess, ours, peerID, "hello, peer")
+	stanza, err := chat.OMEMOMessage(peerJID, "answer1", answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := xmpptest.LoginRaw(srv, "alice", "pw", "raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if err := raw.Send(stanza.String()); err != nil {
+		t.Fatal(err)
+	}
+	if got := peer.WaitFor(t, xmpptest.RoundTrip, "our answer", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("id") == "answer1"
+	}); got.Get("body") != "hello, peer" || got.Get("sid") != fmt.Sprint(ours) {
+		t.Fatalf("the peer read our answer as %v", got)
 	}
 
 	// The peer's list and bundle, as gab reads them.
@@ -163,7 +186,7 @@ func TestOMEMO03OverProsody(t *testing.T) {
 // decrypt03 opens an OMEMO 0.3 message for our device with the omemo
 // package: the pre-key message starts our side of the session and yields
 // the payload's key and tag; the payload is AES-128-GCM.
-func decrypt03(t *testing.T, k *omemoKeys, data []byte, e *chat.OMEMOEncrypted) string {
+func decrypt03(t *testing.T, k *omemoKeys, data []byte, e *chat.OMEMOEncrypted) (string, *omemo.Session03) {
 	t.Helper()
 	m, err := omemo.ParsePreKeyMessage03(data)
 	if err != nil {
@@ -173,7 +196,7 @@ func decrypt03(t *testing.T, k *omemoKeys, data []byte, e *chat.OMEMOEncrypted) 
 	if !ok || m.SignedPreKeyID != 1 {
 		t.Fatalf("the message names pre-key %d and signed pre-key %d", m.PreKeyID, m.SignedPreKeyID)
 	}
-	_, keyTag, err := omemo.RespondSession03(crand.Reader, &k.identity, &k.signed, &pre, m)
+	sess, keyTag, err := omemo.RespondSession03(crand.Reader, &k.identity, &k.signed, &pre, m)
 	if err != nil || len(keyTag) != 32 {
 		t.Fatalf("the session does not start: %v (%d bytes)", err, len(keyTag))
 	}
@@ -186,7 +209,26 @@ func decrypt03(t *testing.T, k *omemoKeys, data []byte, e *chat.OMEMOEncrypted) 
 	if err != nil {
 		t.Fatalf("the payload does not decrypt: %v", err)
 	}
-	return string(plain)
+	return string(plain), sess
+}
+
+// encrypt03 encrypts text from our device sid to the peer's device rid in
+// sess, as OMEMO 0.3 does: AES-128-GCM under a fresh key and 12-byte IV,
+// the key and tag through the session.
+func encrypt03(t *testing.T, sess *omemo.Session03, sid, rid uint32, text string) *chat.OMEMOEncrypted {
+	t.Helper()
+	key, iv := make([]byte, 16), make([]byte, 12)
+	crand.Read(key)
+	crand.Read(iv)
+	block, _ := aes.NewCipher(key)
+	gcm, _ := cipher.NewGCM(block)
+	sealed := gcm.Seal(nil, iv, []byte(text), nil)
+	ct, tag := sealed[:len(sealed)-16], sealed[len(sealed)-16:]
+	msg, err := sess.Encrypt(append(key, tag...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &chat.OMEMOEncrypted{Version: chat.OMEMO03, SID: sid, IV: iv, Payload: ct, Keys: []chat.OMEMOKey{{RID: rid, Data: msg}}}
 }
 
 // checkBundle03 compares the bundle gab read with what the peer says it

@@ -202,3 +202,61 @@ func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
 		t.Fatalf("kept: %v, signed pre-key %d made %v", err, now.SignedPreKeyID(), now.SignedPreKeyCreated())
 	}
 }
+
+// A message that cannot be decrypted (the session with its device lost)
+// is shown as such, and gab starts a new session with that device: its
+// next message decrypts. A pre-key message that started a session is
+// answered with an empty message.
+func TestOMEMO03SessionRepaired(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	peerSays := func(body string) {
+		t.Helper()
+		if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+			t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+		}
+	}
+	empties := func() int {
+		n := 0
+		for _, e := range peer.Events() {
+			if e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("error") == "" {
+				n++
+			}
+		}
+		return n
+	}
+	peerSays("one")
+	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
+	answer := peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the pre-key message", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true"
+	})
+	if n := empties(); n != 1 {
+		t.Fatalf("%d empty messages, want 1: %v", n, peer.Events())
+	}
+
+	// The session is lost (a store restored from an older copy, say).
+	a.stop()
+	if err := store.DeleteSession(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}); err != nil {
+		t.Fatal(err)
+	}
+	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	peerSays("two")
+	bad := a.r.wait(t, "“two” not read", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil })).(chat.MessageReceived)
+	if bad.Body != "" || bad.OMEMO != nil || !strings.Contains(bad.Note, "could not be decrypted") {
+		t.Fatalf("an undecryptable message shown as %q, note %q", bad.Body, bad.Note)
+	}
+	peer.WaitFor(t, xmpptest.RoundTrip, "the repair's empty message", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("id") != answer.Get("id")
+	})
+	peerSays("three")
+	a.r.wait(t, "“three”, read again", is(func(m chat.MessageReceived) bool { return m.Body == "three" && m.OMEMO != nil }))
+}

@@ -170,6 +170,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: select · %s: contacts/composer · %s: jump",
 		a.keyFor("help"), a.keyFor("quit"), a.keyFor("select_message"), a.keyFor("focus"), a.keyFor("quick_jump"))
 	a.status.Pending = a.pendingSummary
+	a.status.Question = a.question
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:
 		// HasFocus, not GetFocus.

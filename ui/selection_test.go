@@ -727,3 +727,24 @@ func TestMistypedReactionKeepsItsMessage(t *testing.T) {
 	}
 	h.gone("reacting to bob@x")
 }
+
+// The retract question fits an 80-column terminal whatever else the
+// status line has to say (here an archive catch-up under way): the key
+// that answers it and the message it is about are both shown.
+func TestRetractQuestionFitsEightyColumns(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"), stored(6, true, "see you at the station at nine, platform four"))
+	h.send(chat.CatchUpProgress{Read: 1350, Total: 5204})
+	h.waitFor("catching up: 1,350 of ~5,204")
+	altS(h)
+	h.waitSelected("see you at the station")
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	ls := h.waitFor("retract for everyone? y: yes, any other key: no")
+	status := ls[len(ls)-1]
+	if !strings.Contains(status, "“see you") {
+		t.Fatalf("the question does not show which message it is about: %q", status)
+	}
+	// Answered, the status line says what it said before.
+	h.key(tcell.KeyRune, 'n', tcell.ModNone)
+	h.waitFor("catching up: 1,350 of ~5,204", "nothing done")
+}

@@ -363,13 +363,24 @@ func (a *App) cancelTargets() bool {
 }
 
 func targetOf(c *Conversation, l *Line) *target {
-	text := firstLine(l.Body)
+	text := firstWords(l.Body)
 	if l.Retracted != nil {
 		text = tombstone(l.Retracted)
 	} else if text == "" && l.File != nil {
 		text = fileText(l.File)
 	}
 	return &target{conv: c, id: l.StoreID, who: l.Sender, text: text}
+}
+
+// firstWords is the first line of s with something on it besides
+// spaces: a message that starts with blank lines is named by its words.
+func firstWords(s string) string {
+	for line := range strings.Lines(s) {
+		if line = strings.TrimRight(line, "\r\n"); strings.TrimSpace(line) != "" {
+			return line
+		}
+	}
+	return ""
 }
 
 // actOnSelected does a selection action to the selected line l of c.

@@ -748,3 +748,19 @@ func TestRetractQuestionFitsEightyColumns(t *testing.T) {
 	h.key(tcell.KeyRune, 'n', tcell.ModNone)
 	h.waitFor("catching up: 1,350 of ~5,204", "nothing done")
 }
+
+// A message whose first lines are blank is quoted by its first line with
+// something on it: an empty quote would not say which message a question
+// is about.
+func TestQuestionQuotesFirstLineWithText(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"), stored(6, true, "\n \t\r\nthe real words\nmore"), stored(7, false, "latest from bob"))
+	altS(h)
+	h.waitSelected("latest from bob")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("the real words")
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	h.waitFor("retract for everyone? y: yes, any other key: no · “the real words”")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("nothing done")
+}

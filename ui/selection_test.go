@@ -764,3 +764,34 @@ func TestQuestionQuotesFirstLineWithText(t *testing.T) {
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 	h.waitFor("nothing done")
 }
+
+// A flood pushes the message out of the window while the moderation
+// dialog about it is open: the dialog still acts on the message it
+// quotes, and once it closes the keys go to the composer, not to a
+// conversation view that has nothing selected (where they did nothing).
+func TestModerationDialogOutlivesTheSelection(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(chat.RoomJoining{Room: tea, Nick: "ada"},
+		chat.OccupantChanged{Room: tea, Occupant: occ("bob", room.Participant)},
+		chat.RoomJoined{Room: tea, Self: occ("ada", room.Moderator)})
+	h.waitFor("2:tea@rooms.x")
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Nick: "bob", Type: "groupchat", Body: "spam spam", StoreID: 40, Time: time.Now()})
+	h.waitFor("bob: spam spam")
+	altS(h)
+	h.waitSelected("spam spam")
+	h.key(tcell.KeyRune, 'm', tcell.ModNone)
+	h.waitFor("Reason (may be empty)", "“spam spam”")
+	for i := int64(0); i < MaxLines+MaxLines/4; i++ {
+		h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Nick: "bob", Type: "groupchat", Body: fmt.Sprintf("flood %d", i), StoreID: 1000 + i, Time: time.Now()})
+	}
+	h.waitFor("selecting ended: the message left the window", "Reason (may be empty)")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Remove it for everyone? y: yes, any other key: no")
+	h.key(tcell.KeyRune, 'y', tcell.ModNone)
+	h.waitFor("asked the room to remove the message")
+	h.waitCommands(chat.ModerateMessage{Conv: chat.RoomConv(tea), StoreID: 40})
+	h.gone("Reason (may be empty)")
+	h.typeText("after")
+	h.waitFor("> after")
+}

@@ -1025,6 +1025,10 @@ func (g *sizeGuard) Draw(screen tcell.Screen) {
 		fill(screen, x, y+i, w, style)
 	}
 	lines := []string{"window too small", fmt.Sprintf("%d×%d, gab needs %d×%d", w, h, minWidth, minHeight), g.quit + " quits"}
+	if width(lines[1]) > w {
+		// Two lines rather than one cut: the size needed is the point.
+		lines = []string{lines[0], fmt.Sprintf("%d×%d", w, h), fmt.Sprintf("needs %d×%d", minWidth, minHeight), lines[2]}
+	}
 	top := y + max(0, (h-len(lines))/2)
 	for i, l := range lines {
 		if top+i < y+h {

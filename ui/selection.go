@@ -307,7 +307,10 @@ func (a *App) selectedID() int64 {
 // acts on. Called after every change the interface applies.
 func (a *App) selectionLeft() {
 	c := a.sel.conv
-	if c == nil || lineIndex(c, a.sel.id) >= 0 || a.sel.older || a.sel.jumpTo != 0 {
+	// A page of older messages only adds lines before the selected one,
+	// so reading them is no reason to wait: only a jump to a quoted
+	// message, which replaces the tab's lines, picks the next one itself.
+	if c == nil || lineIndex(c, a.sel.id) >= 0 || a.sel.jumpTo != 0 {
 		return
 	}
 	a.leaveSelection()

@@ -795,3 +795,33 @@ func TestModerationDialogOutlivesTheSelection(t *testing.T) {
 	h.typeText("after")
 	h.waitFor("> after")
 }
+
+// Up at the oldest message asks for older ones; a flood pushes the
+// selected message out of the window before they come: selecting ends
+// then, and the older page arriving later selects nothing (before, the
+// newest message silently became the selected one).
+func TestSelectionEndsWhenTrimmedWhileReadingOlder(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.bobPage(true, stored(5, false, "oldest shown"), stored(6, false, "middle one"), stored(7, false, "latest from bob"))
+	altS(h)
+	h.waitSelected("latest from bob")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("middle one")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("oldest shown")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitFor("reading older messages…")
+	for i := int64(0); i < MaxLines+MaxLines/4; i++ {
+		h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/phone", Body: fmt.Sprintf("flood %d", i), StoreID: 1000 + i, Time: time.Now()})
+	}
+	h.waitFor("selecting ended: the message left the window")
+	h.send(chat.HistoryLoaded{Conv: chat.ChatWith("bob@x"), Before: 5, More: false, Messages: []chat.StoredMessage{stored(3, false, "older page")}})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/phone", Body: "sentinel", StoreID: 9000, Time: time.Now()})
+	h.key(tcell.KeyEnd, 0, tcell.ModNone) // the view stayed where it was
+	h.waitFor("sentinel")
+	if rows := h.selectedRows(); len(rows) != 0 {
+		t.Fatalf("a message became selected after the selected one left: %q", rows)
+	}
+	h.typeText("typed")
+	h.waitFor("> typed")
+}

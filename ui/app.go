@@ -170,6 +170,7 @@ func New(accounts []*Account, opts Options) *App {
 	a.status.Hint = fmt.Sprintf("%s: help · %s: quit · %s: select · %s: contacts/composer · %s: jump",
 		a.keyFor("help"), a.keyFor("quit"), a.keyFor("select_message"), a.keyFor("focus"), a.keyFor("quick_jump"))
 	a.status.Pending = a.pendingSummary
+	a.status.Question = a.question
 	a.status.Selected = func() *roster.Contact {
 		// Called while drawing, when the application's lock is held:
 		// HasFocus, not GetFocus.
@@ -1025,6 +1026,10 @@ func (g *sizeGuard) Draw(screen tcell.Screen) {
 		fill(screen, x, y+i, w, style)
 	}
 	lines := []string{"window too small", fmt.Sprintf("%d×%d, gab needs %d×%d", w, h, minWidth, minHeight), g.quit + " quits"}
+	if width(lines[1]) > w {
+		// Two lines rather than one cut: the size needed is the point.
+		lines = []string{lines[0], fmt.Sprintf("%d×%d", w, h), fmt.Sprintf("needs %d×%d", minWidth, minHeight), lines[2]}
+	}
 	top := y + max(0, (h-len(lines))/2)
 	for i, l := range lines {
 		if top+i < y+h {

@@ -184,6 +184,11 @@ type StatusLine struct {
 	Selected func() *roster.Contact // the contact selected in the list, when it has focus
 	Pending  func() string          // what waits for the user's answer, "" for nothing
 	Upload   func(width int) string // the upload under way in at most width cells, "" for none
+	// Question is a question waiting for a key and the text it is about
+	// ("" for none). While it waits, the line shows only the account and
+	// the question, the text quoted in what room is left: the key that
+	// answers it must show, even at 80 columns.
+	Question func() (text, quote string)
 }
 
 // NewStatusLine shows state's status.
@@ -203,6 +208,10 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	} else if len(s.state.Accounts) > 0 {
 		acct = s.state.Accounts[0]
 	}
+	var question, quote string
+	if s.Question != nil {
+		question, quote = s.Question()
+	}
 	col := x
 	if acct != nil {
 		mark, color := showMark(acct.Show)
@@ -212,6 +221,11 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 		col += drawText(screen, col, y, w, " ", base)
 		screen.SetContent(col, y, mark, nil, base.Foreground(color))
 		col += 2
+		if question != "" {
+			col += drawText(screen, col, y, x+w-col, acct.Name+" ", base)
+			s.drawQuestion(screen, col, y, x+w-col, question, quote)
+			return
+		}
 		col += drawText(screen, col, y, x+w-col, fmt.Sprintf("%s [%s] %s ", acct.Name, acct.connText(), acct.Show), base)
 		if text := catchUpText(acct.CatchUp); text != "" {
 			col += drawText(screen, col, y, x+w-col, "│ "+text+" ", base)
@@ -256,6 +270,16 @@ func (s *StatusLine) Draw(screen tcell.Screen) {
 	if msg != "" {
 		drawText(screen, col, y, x+w-col, "│ "+msg, style)
 	}
+}
+
+// drawQuestion draws a question waiting for its answer in w cells, then
+// as much of the first line of the message it is about as fits.
+func (s *StatusLine) drawQuestion(screen tcell.Screen, x, y, w int, question, quote string) {
+	text := "│ " + question
+	if room := min(w-width(text)-width(" · “”"), quoteCells); quote != "" && room >= 2 {
+		text += " · “" + shorten(quote, room) + "”"
+	}
+	drawText(screen, x, y, w, text, theme.status().Foreground(theme.Error).Bold(true))
 }
 
 // catchUpText says how far the archive catch-up stands, "" when none is

@@ -94,6 +94,12 @@ func (a *App) closeDialog(name string) {
 		d := a.dialogs[i]
 		a.dialogs = append(a.dialogs[:i], a.dialogs[i+1:]...)
 		a.pages.RemovePage(name)
+		if d.focus == a.conv && a.sel.conv == nil {
+			// The conversation takes keys only while a message is
+			// selected, and selecting ended while the dialog was open
+			// (the message left the window): the keys go to the composer.
+			d.focus = a.composer
+		}
 		if d.focus != nil {
 			a.tv.SetFocus(d.focus)
 		}

@@ -159,3 +159,15 @@ func TestPasteWhileTheFocusedListSteppedAside(t *testing.T) {
 	h.screen.PostEventWait(tcell.NewEventPaste(false))
 	h.waitFor("> pasted while the list was away")
 }
+
+// In a window narrower than the note, the sizes are told on two lines
+// rather than cut: the size gab needs is what the note is for.
+func TestTooSmallNoteFitsNarrowWindow(t *testing.T) {
+	h := newHarness(t, 20, 5)
+	ls := h.waitFor("window too small", "20×5", "needs 40×10", "Ctrl+Q quits")
+	for _, l := range ls {
+		if strings.Contains(l, "…") {
+			t.Fatalf("the note was cut:\n%s", strings.Join(ls, "\n"))
+		}
+	}
+}

@@ -24,8 +24,12 @@ type selection struct {
 	conv *Conversation // the tab selected in; nil while not selecting
 	id   int64         // the selected message's store row
 	// ask is a y/N question about the selected message, waiting for its
-	// answer: y runs it, any other key drops it.
-	ask func()
+	// answer: y runs it, any other key drops it. askText and askQuote are
+	// the question and the first line of the message it is about, which
+	// the status line shows while ask waits (see StatusLine.Question).
+	ask      func()
+	askText  string
+	askQuote string
 	// older: Up at the oldest message loaded asked for older ones; the
 	// selection moves up when they come.
 	older bool
@@ -303,7 +307,10 @@ func (a *App) selectedID() int64 {
 // acts on. Called after every change the interface applies.
 func (a *App) selectionLeft() {
 	c := a.sel.conv
-	if c == nil || lineIndex(c, a.sel.id) >= 0 || a.sel.older || a.sel.jumpTo != 0 {
+	// A page of older messages only adds lines before the selected one,
+	// so reading them is no reason to wait: only a jump to a quoted
+	// message, which replaces the tab's lines, picks the next one itself.
+	if c == nil || lineIndex(c, a.sel.id) >= 0 || a.sel.jumpTo != 0 {
 		return
 	}
 	a.leaveSelection()
@@ -318,6 +325,15 @@ func quoted(text string) string {
 
 // quoteCells is how wide a question's quote of a message may be.
 const quoteCells = 40
+
+// question is the y/N question waiting for its answer and the text of
+// the message it is about; "" when none waits.
+func (a *App) question() (text, quote string) {
+	if a.sel.ask == nil {
+		return "", ""
+	}
+	return a.sel.askText, a.sel.askQuote
+}
 
 // banner says what the composer's text will answer or react to.
 func (a *App) banner() string {
@@ -350,13 +366,24 @@ func (a *App) cancelTargets() bool {
 }
 
 func targetOf(c *Conversation, l *Line) *target {
-	text := firstLine(l.Body)
+	text := firstWords(l.Body)
 	if l.Retracted != nil {
 		text = tombstone(l.Retracted)
 	} else if text == "" && l.File != nil {
 		text = fileText(l.File)
 	}
 	return &target{conv: c, id: l.StoreID, who: l.Sender, text: text}
+}
+
+// firstWords is the first line of s with something on it besides
+// spaces: a message that starts with blank lines is named by its words.
+func firstWords(s string) string {
+	for line := range strings.Lines(s) {
+		if line = strings.TrimRight(line, "\r\n"); strings.TrimSpace(line) != "" {
+			return line
+		}
+	}
+	return ""
 }
 
 // actOnSelected does a selection action to the selected line l of c.
@@ -412,8 +439,10 @@ func (a *App) actOnSelected(c *Conversation, l *Line, action string) {
 			a.state.SetStatus(false, "asked to retract the message")
 		}
 		// The question names the message, so an answer is never about
-		// another one; the key comes first, so it shows at 80 columns.
-		a.state.SetStatus(true, "retract for everyone? y: yes, any other key: no · %s", quoted(targetOf(c, l).text))
+		// another one; the key comes first, and while the question waits
+		// the status line makes room for it (see StatusLine.Question).
+		a.sel.askText, a.sel.askQuote = "retract for everyone? y: yes, any other key: no", targetOf(c, l).text
+		a.state.SetStatus(true, "%s · %s", a.sel.askText, quoted(a.sel.askQuote))
 	case "moderate":
 		a.moderate(acct, c, l)
 	case "copy":

@@ -727,3 +727,101 @@ func TestMistypedReactionKeepsItsMessage(t *testing.T) {
 	}
 	h.gone("reacting to bob@x")
 }
+
+// The retract question fits an 80-column terminal whatever else the
+// status line has to say (here an archive catch-up under way): the key
+// that answers it and the message it is about are both shown.
+func TestRetractQuestionFitsEightyColumns(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"), stored(6, true, "see you at the station at nine, platform four"))
+	h.send(chat.CatchUpProgress{Read: 1350, Total: 5204})
+	h.waitFor("catching up: 1,350 of ~5,204")
+	altS(h)
+	h.waitSelected("see you at the station")
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	ls := h.waitFor("retract for everyone? y: yes, any other key: no")
+	status := ls[len(ls)-1]
+	if !strings.Contains(status, "“see you") {
+		t.Fatalf("the question does not show which message it is about: %q", status)
+	}
+	// Answered, the status line says what it said before.
+	h.key(tcell.KeyRune, 'n', tcell.ModNone)
+	h.waitFor("catching up: 1,350 of ~5,204", "nothing done")
+}
+
+// A message whose first lines are blank is quoted by its first line with
+// something on it: an empty quote would not say which message a question
+// is about.
+func TestQuestionQuotesFirstLineWithText(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.bobPage(false, stored(5, false, "hello from bob"), stored(6, true, "\n \t\r\nthe real words\nmore"), stored(7, false, "latest from bob"))
+	altS(h)
+	h.waitSelected("latest from bob")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("the real words")
+	h.key(tcell.KeyRune, 'd', tcell.ModNone)
+	h.waitFor("retract for everyone? y: yes, any other key: no · “the real words”")
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+	h.waitFor("nothing done")
+}
+
+// A flood pushes the message out of the window while the moderation
+// dialog about it is open: the dialog still acts on the message it
+// quotes, and once it closes the keys go to the composer, not to a
+// conversation view that has nothing selected (where they did nothing).
+func TestModerationDialogOutlivesTheSelection(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.send(chat.RoomJoining{Room: tea, Nick: "ada"},
+		chat.OccupantChanged{Room: tea, Occupant: occ("bob", room.Participant)},
+		chat.RoomJoined{Room: tea, Self: occ("ada", room.Moderator)})
+	h.waitFor("2:tea@rooms.x")
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Nick: "bob", Type: "groupchat", Body: "spam spam", StoreID: 40, Time: time.Now()})
+	h.waitFor("bob: spam spam")
+	altS(h)
+	h.waitSelected("spam spam")
+	h.key(tcell.KeyRune, 'm', tcell.ModNone)
+	h.waitFor("Reason (may be empty)", "“spam spam”")
+	for i := int64(0); i < MaxLines+MaxLines/4; i++ {
+		h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Nick: "bob", Type: "groupchat", Body: fmt.Sprintf("flood %d", i), StoreID: 1000 + i, Time: time.Now()})
+	}
+	h.waitFor("selecting ended: the message left the window", "Reason (may be empty)")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitFor("Remove it for everyone? y: yes, any other key: no")
+	h.key(tcell.KeyRune, 'y', tcell.ModNone)
+	h.waitFor("asked the room to remove the message")
+	h.waitCommands(chat.ModerateMessage{Conv: chat.RoomConv(tea), StoreID: 40})
+	h.gone("Reason (may be empty)")
+	h.typeText("after")
+	h.waitFor("> after")
+}
+
+// Up at the oldest message asks for older ones; a flood pushes the
+// selected message out of the window before they come: selecting ends
+// then, and the older page arriving later selects nothing (before, the
+// newest message silently became the selected one).
+func TestSelectionEndsWhenTrimmedWhileReadingOlder(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.bobPage(true, stored(5, false, "oldest shown"), stored(6, false, "middle one"), stored(7, false, "latest from bob"))
+	altS(h)
+	h.waitSelected("latest from bob")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("middle one")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitSelected("oldest shown")
+	h.key(tcell.KeyRune, 'k', tcell.ModNone)
+	h.waitFor("reading older messages…")
+	for i := int64(0); i < MaxLines+MaxLines/4; i++ {
+		h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/phone", Body: fmt.Sprintf("flood %d", i), StoreID: 1000 + i, Time: time.Now()})
+	}
+	h.waitFor("selecting ended: the message left the window")
+	h.send(chat.HistoryLoaded{Conv: chat.ChatWith("bob@x"), Before: 5, More: false, Messages: []chat.StoredMessage{stored(3, false, "older page")}})
+	h.send(chat.MessageReceived{Conv: chat.ChatWith("bob@x"), From: "bob@x/phone", Body: "sentinel", StoreID: 9000, Time: time.Now()})
+	h.key(tcell.KeyEnd, 0, tcell.ModNone) // the view stayed where it was
+	h.waitFor("sentinel")
+	if rows := h.selectedRows(); len(rows) != 0 {
+		t.Fatalf("a message became selected after the selected one left: %q", rows)
+	}
+	h.typeText("typed")
+	h.waitFor("> typed")
+}

@@ -2,6 +2,9 @@ package ui
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/gdamore/tcell/v2"
 )
@@ -29,6 +32,9 @@ func OpenTerminal() *Terminal {
 		scr, err := tcell.NewScreen()
 		if err == nil {
 			err = scr.Init()
+		}
+		if err != nil {
+			err = terminalError(err)
 		}
 		t.scr, t.err = scr, err
 	}()
@@ -69,3 +75,12 @@ func (t *Terminal) take() (tcell.Screen, *savedTerminal, error) {
 type initialised struct{ tcell.Screen }
 
 func (initialised) Init() error { return nil }
+
+// terminalError says what to do about a terminal gab cannot use: the
+// terminal library's own words name neither the setting nor the remedy.
+func terminalError(err error) error {
+	if strings.Contains(err.Error(), "/dev/tty") {
+		return fmt.Errorf("no terminal to draw on (%w): gab runs in a terminal", err)
+	}
+	return fmt.Errorf("cannot use the terminal TERM=%q (%w): set TERM to the terminal's name, e.g. xterm-256color", os.Getenv("TERM"), err)
+}

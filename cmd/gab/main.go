@@ -268,7 +268,10 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	if err := dirs.EnsureData(); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
+	// SIGINT too: in raw mode Ctrl+C is a key, so one comes from kill or
+	// from a program that started gab, and must not leave the terminal
+	// in the alternate screen with the mouse on.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
 	defer stop()
 	// After the first signal, a second one ends gab at once.
 	context.AfterFunc(ctx, stop)

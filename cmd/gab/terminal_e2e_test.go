@@ -150,3 +150,24 @@ func TestEndToEndSignalsEndABusyGab(t *testing.T) {
 		})
 	}
 }
+
+// SIGINT sent to gab (kill -INT, or a program that started it passing on
+// an interrupt; in raw mode Ctrl+C is a key) ends it as SIGTERM does:
+// the terminal is given back and gab exits with status 0. Before, it
+// died at once and left the alternate screen and the mouse on.
+func TestEndToEndSIGINTGivesTheTerminalBack(t *testing.T) {
+	bin := buildGab(t)
+	_, cfg, data := meAndPeer(t)
+	exit := filepath.Join(t.TempDir(), "exit")
+	tm := startTmux(t, fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit))
+	tm.waitFor("connected as me@localhost/gab")
+	if err := syscall.Kill(tm.gabPID(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := tm.waitExit(exit, xmpptest.Timeout(xmpptest.Local)); code != "0" {
+		t.Fatalf("exit status %s, want 0", code)
+	}
+	if v := tm.format("#{?mouse_any_flag,1,#{mouse_button_flag}}"); v != "0" {
+		t.Fatalf("the mouse is still on after gab ended (%s)", v)
+	}
+}

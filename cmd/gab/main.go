@@ -282,6 +282,11 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 	sources := map[string]<-chan chat.Event{}
 	var clients []*chat.Client
 	for _, a := range accts {
+		release, err := lockHistory(a.Name, dirs.HistoryFile(a.Name))
+		if err != nil {
+			return err
+		}
+		defer release()
 		store, err := history.Open(dirs.HistoryFile(a.Name))
 		if err != nil {
 			return err

@@ -431,8 +431,9 @@ func TestRosterPushDamage(t *testing.T) {
 		{"entry changed", `UPDATE roster_pushes SET entry = replace(entry, 'b@x', 'c@x')`},
 		{"sum not a number", `UPDATE roster_pushes SET sum = 'x'`},
 		{"remove not a flag", `UPDATE roster_pushes SET remove = 2`},
+		{"version not text", `UPDATE roster_pushes SET version = x'ff00'`},
 		{"too many", fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
-			INSERT INTO roster_pushes (remove, sum, entry) SELECT p.remove, p.sum, p.entry FROM roster_pushes p, n`, maxPushes)},
+			INSERT INTO roster_pushes (version, remove, sum, entry) SELECT p.version, p.remove, p.sum, p.entry FROM roster_pushes p, n`, maxPushes)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := openTest(t)

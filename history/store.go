@@ -302,6 +302,7 @@ var migrations = []string{
 	// 10 ms or more each.
 	`CREATE TABLE roster_pushes (
 		seq     INTEGER PRIMARY KEY,
+		version TEXT NOT NULL,
 		remove  INTEGER NOT NULL,
 		sum     INTEGER NOT NULL,
 		entry   TEXT NOT NULL

@@ -222,6 +222,10 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 			identity = s.PeerIdentity()
 		case bundles[t] != nil:
 			r.Bundle, identity = bundles[t], bundles[t].IdentityKey
+			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
+				skipped = append(skipped, fmt.Sprintf("device %d of %s published another identity key than the one known for it (not encrypted to it)", t.id, t.jid))
+				continue
+			}
 		default:
 			continue // its bundle could not be read (said above)
 		}
@@ -312,7 +316,7 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 	}
 	r := omemo.Recipient03{DeviceID: cmd.Device, Bundle: bundle}
 	if bundle != nil {
-		if !c.trusted(ctx, cmd.JID, cmd.Device, bundle.IdentityKey) {
+		if c.identityChanged(ctx, cmd.JID, cmd.Device, nil, bundle.IdentityKey) || !c.trusted(ctx, cmd.JID, cmd.Device, bundle.IdentityKey) {
 			return nil // not one to start a session with
 		}
 	} else if r.Session, err = c.omemoSession(ctx, k); err != nil || r.Session == nil {

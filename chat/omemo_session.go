@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"fmt"
@@ -203,6 +204,11 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 		c.afterDecrypt(bare, enc.SID, false, true)
 		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error() + "; gab starts a new session with that device, so that its next messages can be read"
 	}
+	if res.NewSession && c.identityChanged(ctx, bare, enc.SID, sess, res.PeerIdentity) {
+		// Not the device we know by that id: whoever can send as bare
+		// (its server, say) must not take the session over.
+		return nil, nil, fmt.Sprintf("an encrypted message (OMEMO) from device %d with another identity key than the one known for that device: refused, the session with it is kept (someone else may be sending as %s; a device whose keys really changed gets a new device id)", enc.SID, bare)
+	}
 	c.afterDecrypt(bare, enc.SID, res.NewSession, false)
 	st := &c.omemo
 	st.keep(k, res.Session)
@@ -217,6 +223,30 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 		return nil, info, ""
 	}
 	return res.Plaintext, info, ""
+}
+
+// identityChanged says whether identity differs from the identity key
+// known for bare's device: the one of the session held with it (sess,
+// nil for none), or the one the store recorded.
+func (c *Client) identityChanged(ctx context.Context, bare string, device uint32, sess *omemo.Session03, identity [omemo.KeySize]byte) bool {
+	if sess != nil && sess.PeerIdentity() != identity {
+		return true
+	}
+	s := c.opts.Store
+	if s == nil {
+		return false
+	}
+	devs, err := s.Devices(ctx, bare, history.OMEMO03)
+	if err != nil {
+		c.storeFailed(err)
+		return true // unknown: not one to take a session over
+	}
+	for _, d := range devs {
+		if d.ID == device {
+			return len(d.Identity) > 0 && !bytes.Equal(d.Identity, identity[:])
+		}
+	}
+	return false
 }
 
 // omemoTrust records the identity key of bare's device and says how it

@@ -1,0 +1,100 @@
+package chat_test
+
+import (
+	"context"
+	crand "crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/omemo"
+)
+
+// forged03 is a pre-key message to our device (dev, read from store) from
+// a device of the attacker's making, claiming to be device sid.
+func forged03(t *testing.T, store *history.Store, sid uint32, body string) *chat.OMEMOEncrypted {
+	t.Helper()
+	saved, ok, err := store.OwnDevice(context.Background())
+	if err != nil || !ok {
+		t.Fatalf("our device is not in the store: %v", err)
+	}
+	ours, err := omemo.UnmarshalDevice(saved.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := ours.PublishBundle03()
+	b, err := pub.Choose(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := omemo.NewDevice(crand.Reader, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := omemo.EncryptMessage03(crand.Reader, evil, []byte(body), []omemo.Recipient03{{DeviceID: ours.ID(), Bundle: b}})
+	if err != nil || len(out.Keys) != 1 {
+		t.Fatalf("could not forge: %v", err)
+	}
+	k := out.Keys[0]
+	return &chat.OMEMOEncrypted{Version: chat.OMEMO03, SID: sid, IV: out.IV[:], Payload: out.Payload,
+		Keys: []chat.OMEMOKey{{RID: k.RID, PreKey: k.PreKey, Data: k.Data}}}
+}
+
+// A pre-key message naming a device of the contact whose identity key
+// gab knows, made with another identity key (by whoever can send as the
+// contact: a hostile server, a stolen password), is refused: it does not
+// replace the session with the real device (whose next message still
+// decrypts), and the new key is not trusted blindly, so what the user
+// sends next does not go to it.
+func TestOMEMO03IdentityChangeRefused(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	peerSays := func(body string) {
+		t.Helper()
+		if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+			t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+		}
+	}
+	peerSays("one")
+	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
+	k := history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}
+	before, ok, err := store.Session(context.Background(), k)
+	if err != nil || !ok {
+		t.Fatalf("no session with the peer's device: %v", err)
+	}
+
+	evil := xmpptest.DialRaw(t, srv, "peer", "pw", "evil")
+	el, err := chat.OMEMOMessage(alice, "forged", forged03(t, store, peerID, "send your secrets to me"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := evil.Send(el.String()); err != nil {
+		t.Fatal(err)
+	}
+	forged := a.r.wait(t, "the forged message", is(func(m chat.MessageReceived) bool { return m.ID == "forged" })).(chat.MessageReceived)
+	if forged.Body != "" || forged.OMEMO != nil || !strings.Contains(forged.Note, "identity key") {
+		t.Fatalf("a message from device %d with another identity key shown as %q (%+v), note %q", peerID, forged.Body, forged.OMEMO, forged.Note)
+	}
+	after, _, err := store.Session(context.Background(), k)
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("the session with the real device was replaced (%v)", err)
+	}
+	peerSays("two")
+	a.r.wait(t, "“two”, still read", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Body == "two" && m.OMEMO != nil }))
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "for the peer", Encrypt: true})
+	peer.WaitFor(t, xmpptest.RoundTrip, "the peer to decrypt “for the peer”", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("body") == "for the peer" && e.Get("error") == ""
+	})
+}

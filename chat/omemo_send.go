@@ -290,6 +290,12 @@ func (omemoEmpty) isCommand() {}
 // its bundle for each.
 const repairEvery = time.Hour
 
+// maxRepairsPerJID bounds the sessions started anew with the devices of
+// one JID within repairEvery: the device id of a message is whatever its
+// sender wrote, so a new one in each undecryptable message must not make
+// gab read a bundle for each.
+const maxRepairsPerJID = 4
+
 // sendOMEMOEmpty carries out omemoEmpty (the session's goroutine).
 func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd omemoEmpty) error {
 	k := history.SessionKey{JID: cmd.JID, Device: cmd.Device, Version: history.OMEMO03}
@@ -355,13 +361,24 @@ func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed boo
 	case failed:
 		st := &c.omemo
 		k := history.SessionKey{JID: bare, Device: device, Version: history.OMEMO03}
-		if at, ok := st.repaired[k]; ok && time.Since(at) < repairEvery {
+		now, n := time.Now(), 0
+		for rk, at := range st.repaired {
+			switch {
+			case now.Sub(at) >= repairEvery:
+				delete(st.repaired, rk) // long ago: may be repaired again
+			case rk == k:
+				return
+			case rk.JID == bare:
+				n++
+			}
+		}
+		if n >= maxRepairsPerJID {
 			return
 		}
 		if st.repaired == nil {
 			st.repaired = map[history.SessionKey]time.Time{}
 		}
-		st.repaired[k] = time.Now()
+		st.repaired[k] = now
 		c.Do(omemoEmpty{JID: bare, Device: device, Repair: true})
 	}
 }

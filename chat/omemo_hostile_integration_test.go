@@ -98,3 +98,64 @@ func TestOMEMO03IdentityChangeRefused(t *testing.T) {
 		return e.Get("event") == "omemo_message" && e.Get("body") == "for the peer" && e.Get("error") == ""
 	})
 }
+
+// Blind trust is trust before verification: once the user has verified a
+// device of a contact, a new device of that contact (one whoever runs
+// the contact's server could add) is no longer trusted blindly, neither
+// when its message is read (marked untrusted) nor for encrypting to it.
+func TestOMEMO03NoBlindTrustAfterVerification(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "one", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+	}
+	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
+
+	// Before any verification, a new device is trusted blindly.
+	evil := xmpptest.DialRaw(t, srv, "peer", "pw", "evil")
+	send := func(id string, sid uint32) chat.MessageReceived {
+		t.Helper()
+		el, err := chat.OMEMOMessage(alice, id, forged03(t, store, sid, "from "+id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := evil.Send(el.String()); err != nil {
+			t.Fatal(err)
+		}
+		return a.r.wait(t, "message "+id, is(func(m chat.MessageReceived) bool { return m.ID == id })).(chat.MessageReceived)
+	}
+	if m := send("before", 4242); m.OMEMO == nil || m.OMEMO.Trust != history.TrustTrusted {
+		t.Fatalf("a new device before any verification: %+v, note %q", m.OMEMO, m.Note)
+	}
+
+	devs, err := store.Devices(context.Background(), peerJID, history.OMEMO03)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fp string
+	for _, d := range devs {
+		if d.ID == peerID && len(d.Identity) == omemo.KeySize {
+			var k [omemo.KeySize]byte
+			copy(k[:], d.Identity)
+			fp = omemo.FormatFingerprint(&k)
+		}
+	}
+	if fp == "" {
+		t.Fatalf("the peer's device is not known: %+v", devs)
+	}
+	a.do(t, chat.SetOMEMOTrust{JID: peerJID, Fingerprint: fp, Trust: history.TrustVerified})
+
+	m := send("after", 4343)
+	if m.OMEMO == nil || m.OMEMO.Trust != history.TrustUndecided {
+		t.Fatalf("a new device after the user verified one: %+v, note %q", m.OMEMO, m.Note)
+	}
+}

@@ -250,9 +250,9 @@ func (c *Client) identityChanged(ctx context.Context, bare string, device uint32
 }
 
 // omemoTrust records the identity key of bare's device and says how it
-// is trusted. Until trust can be decided by the user, a key seen for the
-// first time is trusted blindly (as Conversations and Dino do); a
-// decision made once stays.
+// is trusted. A key seen for the first time is trusted blindly (as
+// Conversations and Dino do) unless trust is manual or the user has
+// verified a key of bare already; a decision made once stays.
 func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
 	s := c.opts.Store
 	if s == nil {
@@ -267,7 +267,7 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 		c.storeFailed(err)
 		return history.TrustUndecided
 	}
-	if t == history.TrustUndecided && !c.opts.OMEMOManualTrust {
+	if t == history.TrustUndecided && !c.opts.OMEMOManualTrust && !c.verifiedAny(ctx, bare) {
 		if err := s.SetTrust(ctx, bare, identity[:], history.TrustTrusted, now); err != nil {
 			c.storeFailed(err)
 			return history.TrustUndecided
@@ -275,6 +275,23 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 		t = history.TrustTrusted
 	}
 	return t
+}
+
+// verifiedAny says whether the user has verified an identity key of
+// bare: from then on its new keys wait for the user's decision (blind
+// trust is trust before verification).
+func (c *Client) verifiedAny(ctx context.Context, bare string) bool {
+	ds, err := c.opts.Store.Trusts(ctx, bare)
+	if err != nil {
+		c.storeFailed(err)
+		return true // unknown: not one to trust blindly
+	}
+	for _, d := range ds {
+		if d.Trust == history.TrustVerified {
+			return true
+		}
+	}
+	return false
 }
 
 // omemoText is decrypted text as a message body: valid UTF-8, without

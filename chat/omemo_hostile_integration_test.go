@@ -69,6 +69,9 @@ func TestOMEMO03IdentityChangeRefused(t *testing.T) {
 	}
 	peerSays("one")
 	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
+	peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the pre-key message", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true"
+	})
 	k := history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}
 	before, ok, err := store.Session(context.Background(), k)
 	if err != nil || !ok {

@@ -4,9 +4,13 @@ import (
 	"context"
 	crand "crypto/rand"
 	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/omemo"
 	"mellium.im/xmpp/jid"
 )
 
@@ -56,5 +60,81 @@ func TestOMEMORepairsBoundedPerJID(t *testing.T) {
 	}
 	if got["peer@localhost"] != 1 {
 		t.Fatalf("%d repairs of another JID's device, want 1", got["peer@localhost"])
+	}
+}
+
+// queuedOMEMO counts the OMEMO commands queued, by kind.
+func queuedOMEMO(c *Client) (publishes, answers int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, q := range c.queue {
+		switch cmd := q.cmd.(type) {
+		case PublishOMEMO, omemoRepublish:
+			publishes++
+		case omemoEmpty:
+			if !cmd.Repair {
+				answers++
+			}
+		}
+	}
+	return publishes, answers
+}
+
+// A flood of pre-key messages, each from a device of its sender's making
+// and each stored in a batch of its own: our bundle keeps its 100
+// pre-keys, and one publication of it waits in the queue however many
+// batches took a pre-key (each would publish the whole bundle again,
+// ahead of what the user sends). The empty answer to a pre-key message
+// is queued only once the batch holding the message and its session is
+// stored: the answer's session is committed when it is sent, and must
+// not be in the store before the message it read.
+func TestOMEMOPreKeyFloodPublishesOnce(t *testing.T) {
+	store, err := history.Open(filepath.Join(t.TempDir(), "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{OMEMO: true, Store: store})
+	ctx := context.Background()
+	const n = 20
+	for i := uint32(1); i <= n; i++ {
+		c.omemo.mu.Lock()
+		ours, err := c.omemoDevice(ctx)
+		c.omemo.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := ours.PublishBundle03()
+		b, err := pub.Choose(crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evil, err := omemo.NewDevice(crand.Reader, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := omemo.EncryptMessage03(crand.Reader, evil, []byte("hi"), []omemo.Recipient03{{DeviceID: ours.ID(), Bundle: b}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := out.Keys[0]
+		m, ok := c.omemoIncoming(ctx, MessageReceived{Conv: ChatWith("mallory@localhost"), Bare: "mallory@localhost", From: "mallory@localhost/x",
+			Encrypted: &OMEMOEncrypted{Version: OMEMO03, SID: 1000 + i, IV: out.IV[:], Payload: out.Payload,
+				Keys: []OMEMOKey{{RID: k.RID, PreKey: k.PreKey, Data: k.Data}}}}).(MessageReceived)
+		if !ok || m.Body != "hi" {
+			t.Fatalf("pre-key message %d: %+v", i, m)
+		}
+		if _, answers := queuedOMEMO(c); answers != int(i)-1 {
+			t.Fatalf("the answer to pre-key message %d was queued before the message was stored", i)
+		}
+		own, sessions := c.omemoBatch()
+		c.omemoStored(store.Commit(history.Batch{OwnDevice: own, Sessions: sessions}))
+	}
+	publishes, answers := queuedOMEMO(c)
+	if publishes != 1 || answers != n {
+		t.Fatalf("%d publications and %d answers queued after %d pre-key messages, want 1 and %d", publishes, answers, n, n)
+	}
+	if got := len(c.omemo.dev.PublishBundle03().PreKeys); got != omemo.NumPreKeys {
+		t.Fatalf("%d pre-keys left, want %d", got, omemo.NumPreKeys)
 	}
 }

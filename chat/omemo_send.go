@@ -357,7 +357,14 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed bool) {
 	switch {
 	case newSession:
-		c.Do(omemoEmpty{JID: bare, Device: device})
+		// Sent once the message and its session are stored: the answer's
+		// session is committed as it goes, and must not be in the store
+		// without the message it read.
+		if c.opts.Store == nil {
+			c.Do(omemoEmpty{JID: bare, Device: device}) // nothing is stored
+		} else {
+			c.omemo.answers = append(c.omemo.answers, omemoEmpty{JID: bare, Device: device})
+		}
 	case failed:
 		st := &c.omemo
 		k := history.SessionKey{JID: bare, Device: device, Version: history.OMEMO03}

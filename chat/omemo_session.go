@@ -45,6 +45,12 @@ type omemoState struct {
 	// publish: a one-time pre-key was used; the bundle without it is to
 	// be published once the batch that took it is stored.
 	publish bool
+	// published: the device a publication queued (omemoRepublish) is to
+	// publish, nil when none is queued.
+	published *omemo.Device
+	// answers: empty messages to send once the batch with the messages
+	// that called for them is stored (see afterDecrypt).
+	answers []omemoEmpty
 	// repaired: when a session with a device was last started anew
 	// after a message from it failed (see afterDecrypt).
 	repaired map[history.SessionKey]time.Time
@@ -380,8 +386,40 @@ func (c *Client) omemoStored(err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.dirty, st.devDirty = st.dirty[:0], false
-	if err == nil && st.publish && st.dev != nil {
-		st.publish = false
-		c.Do(PublishOMEMO{Version: OMEMO03, DeviceID: st.dev.ID(), Bundle: bundle03(st.dev)})
+	if err != nil {
+		return
 	}
+	if st.publish && st.dev != nil {
+		// One publication at a time, of the device last stored: a flood
+		// of pre-key messages in many batches publishes the bundle once
+		// per round trip, not once per batch.
+		st.publish = false
+		if st.published == nil {
+			c.Do(omemoRepublish{})
+		}
+		st.published = st.dev
+	}
+	for _, a := range st.answers {
+		c.Do(a)
+	}
+	st.answers = st.answers[:0]
+}
+
+// omemoRepublish publishes our bundle as the store has it now (queued
+// by omemoStored, at most one at a time).
+type omemoRepublish struct{}
+
+func (omemoRepublish) isCommand() {}
+
+// republishOMEMO carries out omemoRepublish (the session's goroutine).
+func (c *Client) republishOMEMO(ctx context.Context, sess *xmpp.Session) error {
+	st := &c.omemo
+	st.mu.Lock()
+	dev := st.published
+	st.published = nil
+	st.mu.Unlock()
+	if dev == nil {
+		return nil
+	}
+	return c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})
 }

@@ -153,7 +153,7 @@ func (s *State) omemoReport(e chat.OMEMOReport) {
 		if trust == "" {
 			trust = string(history.TrustUndecided)
 		}
-		if d.ID == e.OwnID {
+		if e.Own && d.ID == e.OwnID {
 			trust = "this device"
 		}
 		add("%s device %d (%s, %s): %s", e.JID, d.ID, state, trust, fp)

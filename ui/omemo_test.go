@@ -58,6 +58,13 @@ func TestOMEMOChat(t *testing.T) {
 	h.waitCommands(chat.SendMessage{Conv: bob, Body: "secret", Encrypt: true}, chat.SendMessage{Conv: bob, Body: "in the clear"}, chat.ShowOMEMO{})
 	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 7, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}})
 	h.waitFor("this device: OMEMO 1, fingerprint 0123abcd 4567ef01", "bob@x device 7 (active, trusted): 89abcdef")
+
+	// A contact's device that took our device id is the contact's, with
+	// its trust; only our own account's list has "this device".
+	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Active: true, Fingerprint: "deadbeef", Trust: history.TrustDistrusted}}})
+	h.waitFor("bob@x device 1 (active, distrusted): deadbeef")
+	h.send(chat.OMEMOReport{JID: "me@x", Own: true, OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Active: true, Fingerprint: "0123abcd 4567ef01"}}})
+	h.waitFor("me@x device 1 (active, this device): 0123abcd 4567ef01")
 }
 
 // Without omemo = true nothing is encrypted and /omemo says how to turn

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	crand "crypto/rand"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,5 +161,42 @@ func TestOMEMO03NoBlindTrustAfterVerification(t *testing.T) {
 	m := send("after", 4343)
 	if m.OMEMO == nil || m.OMEMO.Trust != history.TrustUndecided {
 		t.Fatalf("a new device after the user verified one: %+v, note %q", m.OMEMO, m.Note)
+	}
+}
+
+// A contact whose device list names 200 devices without bundles (its
+// server can publish any list) gets an encrypted message refused with a
+// short reason, naming how many devices failed, not a 19 KB line of
+// every device's error.
+func TestOMEMO03GhostDevicesRefusedBriefly(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	evil, err := xmpptest.LoginRaw(srv, "peer", "pw", "evil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer evil.Close()
+	var b strings.Builder
+	for i := 1; i <= 200; i++ {
+		fmt.Fprintf(&b, "<device id='%d'/>", 5000+i)
+	}
+	evil.Send(`<iq type='set' id='pub1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='eu.siacs.conversations.axolotl.devicelist'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'>` + b.String() + `</list></item></publish><publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var='pubsub#access_model'><value>open</value></field></x></publish-options></pubsub></iq>`)
+	if s, err := evil.ReadUntil("</iq>"); err != nil || !strings.Contains(s, "result") {
+		t.Fatalf("the device list was not published: %s %v", s, err)
+	}
+	evil.Discard()
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t), OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	id := a.c.Do(chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: "secret", Encrypt: true})
+	f, ok := a.r.wait(t, "the refusal", answerOf(id)).(chat.CommandFailed)
+	if !ok {
+		t.Fatalf("answered %+v", f)
+	}
+	msg := f.Err.Error()
+	if len(msg) > 1000 || !strings.Contains(msg, "device 5001 of peer@localhost") || !strings.Contains(msg, "and 197 more") {
+		t.Fatalf("refused with %d bytes: %.400s…", len(msg), msg)
 	}
 }

@@ -138,6 +138,9 @@ func (c *Client) trusted(ctx context.Context, bare string, device uint32, identi
 	return false
 }
 
+// maxReasons bounds the devices a refusal to encrypt names, with why.
+const maxReasons = 3
+
 // omemoEncrypt encrypts body for bare's devices and our other ones. It
 // returns the element, and the sessions it advanced, to store with the
 // message; the sessions are held for this run already.
@@ -242,6 +245,11 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	}
 	if contact == 0 {
 		why := ""
+		if len(skipped) > maxReasons {
+			// A list of hundreds of devices (any server can publish one)
+			// is not a reason hundreds of lines long.
+			skipped = append(skipped[:maxReasons:maxReasons], fmt.Sprintf("and %d more", len(skipped)-maxReasons))
+		}
 		if len(skipped) > 0 {
 			why = " (" + strings.Join(skipped, "; ") + ")"
 		}

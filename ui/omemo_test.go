@@ -83,3 +83,25 @@ func TestOMEMOOffForTheAccount(t *testing.T) {
 		t.Fatal("an account without OMEMO says it encrypts")
 	}
 }
+
+// A message "sent" from another device of our account is marked by that
+// device's trust, as a received one is: a device our server added to our
+// account, not trusted, does not get the closed lock of what we send.
+func TestOMEMOCarbonFromUntrustedDeviceMarked(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	bob := chat.ChatWith("bob@x")
+	h.openBob()
+	h.send(chat.MessageSent{Conv: bob, ID: "s1", To: "bob@x", Body: "from this device", Time: time.Now(), State: chat.DeliverySent, StoreID: 1, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 1, Trust: history.TrustTrusted}},
+		chat.CarbonSent{Conv: bob, ID: "c1", To: "bob@x", Body: "from a device not trusted", Time: time.Now(), StoreID: 2, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 9, Trust: history.TrustUndecided}})
+	h.waitFor("🔒 me", "from this device", "🔓 me", "from a device not trusted")
+	for _, l := range h.lines() {
+		if strings.Contains(l, "from a device not trusted") && strings.Contains(l, "🔒") {
+			t.Fatalf("the carbon from an untrusted device is marked as trusted: %q", l)
+		}
+	}
+	// What this device sent, read back from history, has no trust of
+	// its own (the store keeps none for it): it keeps its lock.
+	if m := omemoMark(&Line{Kind: LineOut, Enc: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 1}}); m != "🔒 " {
+		t.Fatalf("a stored message sent from this device is marked %q", m)
+	}
+}

@@ -200,3 +200,59 @@ func TestOMEMO03GhostDevicesRefusedBriefly(t *testing.T) {
 		t.Fatalf("refused with %d bytes: %.400s…", len(msg), msg)
 	}
 }
+
+// A replayed message (the peer's first, pre-key message, sent again by
+// whoever can send as the peer, with a new id) is refused and noted, and
+// does not make gab start a new session with the peer's device: the
+// session is sound (the message was read once), and a repair would throw
+// it away, with whatever the peer has on its way in it.
+func TestOMEMO03ReplayDoesNotRepair(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "one", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+	}
+	first := a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil })).(chat.MessageReceived)
+	peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the pre-key message", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true"
+	})
+	k := history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}
+	before, ok, err := store.Session(context.Background(), k)
+	if err != nil || !ok {
+		t.Fatalf("no session with the peer's device: %v", err)
+	}
+
+	evil := xmpptest.DialRaw(t, srv, "peer", "pw", "evil")
+	el, err := chat.OMEMOMessage(alice, "replayed", first.Encrypted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := evil.Send(el.String()); err != nil {
+		t.Fatal(err)
+	}
+	replay := a.r.wait(t, "the replay", is(func(m chat.MessageReceived) bool { return m.ID == "replayed" })).(chat.MessageReceived)
+	if replay.Body != "" || replay.OMEMO != nil || !strings.Contains(replay.Note, "replayed") {
+		t.Fatalf("a replay shown as %q, note %q", replay.Body, replay.Note)
+	}
+	// Commands run in order: a repair queued by the replay, which would
+	// replace the session, is done by the time this one is.
+	a.do(t, chat.ShowOMEMO{JID: peerJID})
+	after, _, err := store.Session(context.Background(), k)
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("the replay made gab start a new session with the peer's device (%v)", err)
+	}
+	// And the session still reads the peer.
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "two", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+	}
+	a.r.wait(t, "“two”", is(func(m chat.MessageReceived) bool { return m.Body == "two" && m.OMEMO != nil }))
+}

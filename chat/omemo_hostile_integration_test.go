@@ -256,3 +256,41 @@ func TestOMEMO03ReplayDoesNotRepair(t *testing.T) {
 	}
 	a.r.wait(t, "“two”", is(func(m chat.MessageReceived) bool { return m.Body == "two" && m.OMEMO != nil }))
 }
+
+// A message whose key decrypts in its session but whose payload does not
+// (altered on its way: the payload's tag travels in the key) is noted,
+// without starting a new session with its device: the session read the
+// key, it is sound.
+func TestOMEMO03BadPayloadDoesNotRepair(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	evil := xmpptest.DialRaw(t, srv, "peer", "pw", "evil")
+	enc := forged03(t, store, 4242, "a message altered on its way")
+	enc.Payload[0] ^= 1
+	el, err := chat.OMEMOMessage(alice, "altered", enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := evil.Send(el.String()); err != nil {
+		t.Fatal(err)
+	}
+	m := a.r.wait(t, "the altered message", is(func(m chat.MessageReceived) bool { return m.ID == "altered" })).(chat.MessageReceived)
+	if m.Body != "" || m.OMEMO != nil || !strings.Contains(m.Note, "could not be decrypted") || strings.Contains(m.Note, "new session") {
+		t.Fatalf("an altered message shown as %q, note %q", m.Body, m.Note)
+	}
+	// Commands run in order: a repair queued for device 4242 (which has
+	// no bundle: its failure says so) is done by the time this one is.
+	a.do(t, chat.ShowOMEMO{JID: peerJID})
+	for _, e := range a.r.snapshot() {
+		if n, ok := e.(chat.Notice); ok && strings.Contains(n.Text, "device 4242") {
+			t.Fatalf("a repair was tried: %q", n.Text)
+		}
+	}
+}

@@ -207,9 +207,10 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 		return nil, nil, "an encrypted message (OMEMO) that could not be read: " + err.Error()
 	}
 	res, err := omemo.DecryptMessage03(crand.Reader, dev, sess, omemo.KeyElement03{RID: key.RID, PreKey: key.PreKey, Data: key.Data}, enc.IV, enc.Payload)
-	if errors.Is(err, omemo.ErrReplay) {
-		// The session read this message, or later ones: it is sound, and
-		// starting anew would lose what the device has on its way in it.
+	if errors.Is(err, omemo.ErrReplay) || errors.Is(err, omemo.ErrPayload) {
+		// The session read this message, or later ones, or read its key
+		// (its payload was altered): it is sound, and starting anew would
+		// lose what the device has on its way in it.
 		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error()
 	}
 	if err != nil {

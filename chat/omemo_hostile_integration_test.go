@@ -294,3 +294,45 @@ func TestOMEMO03BadPayloadDoesNotRepair(t *testing.T) {
 		}
 	}
 }
+
+// Someone not in the roster who starts an OMEMO session with us gets no
+// empty message back (nor a repair): it would tell a stranger that we
+// are online, as a receipt would, which gab sends only to contacts. The
+// message is read all the same.
+func TestOMEMO03NoAnswerToStrangers(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "mallory"} {
+		srv.Register(t, u, "pw")
+	}
+	store := openStore(t)
+	const alice = "alice@localhost"
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	m, err := xmpptest.LoginRaw(srv, "mallory", "pw", "evil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	el, err := chat.OMEMOMessage(alice, "hello", forged03(t, store, 4242, "hello from a stranger"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(`<presence/>` + el.String()); err != nil {
+		t.Fatal(err)
+	}
+	a.r.wait(t, "the stranger's message", is(func(e chat.MessageReceived) bool { return e.ID == "hello" && e.Body == "hello from a stranger" }))
+	// Commands run in order: an answer queued for the message goes out
+	// before this one.
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith("mallory@localhost"), Body: "sentinel"})
+	got := ""
+	for !strings.Contains(got, ">sentinel<") {
+		more, err := m.ReadUntil("</message>")
+		if err != nil {
+			t.Fatalf("the sentinel did not come: %v (%s)", err, got)
+		}
+		got += more
+	}
+	if strings.Contains(got, "encrypted") {
+		t.Fatalf("gab answered a stranger's OMEMO message: %s", got)
+	}
+}

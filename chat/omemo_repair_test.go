@@ -11,8 +11,24 @@ import (
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/roster"
 	"mellium.im/xmpp/jid"
 )
+
+// inRosterOf puts jids in c's roster (repairs and answers are for
+// contacts).
+func inRosterOf(c *Client, jids ...string) {
+	c.state.Lock()
+	defer c.state.Unlock()
+	items := c.itemsLocked()
+	if items == nil {
+		items = map[string]roster.Item{}
+		c.items = items
+	}
+	for _, j := range jids {
+		items[j] = roster.Item{JID: j, Subscription: "both"}
+	}
+}
 
 // repairs counts the session repairs queued, by JID.
 func repairs(c *Client) map[string]int {
@@ -33,6 +49,7 @@ func repairs(c *Client) map[string]int {
 // a whole, and another JID's device is still repaired.
 func TestOMEMORepairsBoundedPerJID(t *testing.T) {
 	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{OMEMO: true})
+	inRosterOf(c, "mallory@localhost", "peer@localhost")
 	ctx := context.Background()
 	c.omemo.mu.Lock()
 	dev, err := c.omemoDevice(ctx)
@@ -95,6 +112,7 @@ func TestOMEMOPreKeyFloodPublishesOnce(t *testing.T) {
 	}
 	defer store.Close()
 	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{OMEMO: true, Store: store})
+	inRosterOf(c, "mallory@localhost")
 	ctx := context.Background()
 	const n = 20
 	for i := uint32(1); i <= n; i++ {

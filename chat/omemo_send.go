@@ -363,6 +363,13 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 // pre-key message, or the repair of a session that failed. c.omemo.mu is
 // held.
 func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed bool) {
+	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) {
+		// Neither answered nor repaired: a message to a stranger would
+		// tell it we are online (receipts go to contacts alone for the
+		// same reason). Its messages still decrypt in the session it
+		// started.
+		return
+	}
 	switch {
 	case newSession:
 		// Sent once the message and its session are stored: the answer's

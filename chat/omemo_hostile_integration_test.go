@@ -336,3 +336,37 @@ func TestOMEMO03NoAnswerToStrangers(t *testing.T) {
 		t.Fatalf("gab answered a stranger's OMEMO message: %s", got)
 	}
 }
+
+// A device list of our own account without this device (published by
+// another client of ours, or by the server) is answered by adding this
+// device back, as XEP-0384 has each device see to: otherwise contacts
+// stop encrypting to it, silently.
+func TestOMEMO03OwnDeviceAddedBack(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t), OMEMO: true})
+	own := a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool {
+		return e.Own && e.Version == chat.OMEMO03 && len(e.Devices) == 1
+	})).(chat.OMEMODeviceListChanged)
+	ours := own.Devices[0].ID
+	other, err := xmpptest.LoginRaw(srv, "alice", "pw", "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.Send(`<iq type='set' id='pub1'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='eu.siacs.conversations.axolotl.devicelist'><item id='current'><list xmlns='eu.siacs.conversations.axolotl'><device id='77'/></list></item></publish></pubsub></iq>`)
+	if s, err := other.ReadUntil("</iq>"); err != nil || !strings.Contains(s, "result") {
+		t.Fatalf("the device list was not published: %s %v", s, err)
+	}
+	other.Discard()
+	a.r.wait(t, "the list without this device", is(func(e chat.OMEMODeviceListChanged) bool {
+		return e.Own && e.Version == chat.OMEMO03 && len(e.Devices) == 1 && e.Devices[0].ID == 77
+	}))
+	a.r.wait(t, "this device added back", is(func(e chat.OMEMODeviceListChanged) bool {
+		ids := map[uint32]bool{}
+		for _, d := range e.Devices {
+			ids[d.ID] = true
+		}
+		return e.Own && e.Version == chat.OMEMO03 && ids[77] && ids[ours]
+	}))
+}

@@ -105,7 +105,13 @@ func (c *Client) saveDeviceList(ctx context.Context, bare string, list []OMEMODe
 // since the list held before, nil when there are none (or no list was
 // held: the first list of someone is not news).
 func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged) Event {
-	if !c.opts.OMEMO || e.Version != OMEMO03 || c.opts.Store == nil {
+	if !c.opts.OMEMO || e.Version != OMEMO03 {
+		return nil
+	}
+	if e.Own {
+		c.omemoStillListed(e.Devices)
+	}
+	if c.opts.Store == nil {
 		return nil
 	}
 	before, err := c.opts.Store.Devices(ctx, e.JID, history.OMEMO03)
@@ -126,6 +132,33 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 		who = "your account"
 	}
 	return Notice{Text: fmt.Sprintf("%s has a new OMEMO device (%s): messages encrypted from now on go to it too", who, strings.Join(ids, ", "))}
+}
+
+// omemoStillListed sees that this device is in our own account's list
+// announced: when another client of ours, or the server, published one
+// without it, it is published again with it (a device no longer listed
+// is not encrypted to), once however many such lists come before that
+// is done.
+func (c *Client) omemoStillListed(list []OMEMODevice) {
+	st := &c.omemo
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.dev == nil {
+		return // not published yet: login publishes it
+	}
+	for _, d := range list {
+		if d.ID == st.dev.ID() {
+			return
+		}
+	}
+	if st.devDirty {
+		st.publish = true // once the device as it is now is stored
+		return
+	}
+	if st.published == nil {
+		c.Do(omemoRepublish{})
+	}
+	st.published = st.dev
 }
 
 // trusted says whether bare's identity key may be encrypted to, deciding

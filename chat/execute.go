@@ -48,6 +48,11 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 		return nil
 	}
 	switch cmd := q.cmd.(type) {
+	case omemoRepublish:
+		if err := c.republishOMEMO(ctx, sess); err != nil && ctx.Err() == nil {
+			c.emit(ctx, Notice{Text: "could not publish this device's new OMEMO keys (others may not be able to start a session with it): " + err.Error()})
+		}
+		return nil
 	case omemoEmpty:
 		if err := c.sendOMEMOEmpty(ctx, sess, cmd); err != nil {
 			c.emit(ctx, Notice{Text: fmt.Sprintf("could not send an OMEMO key message to device %d of %s: %v", cmd.Device, cmd.JID, err)})

@@ -105,7 +105,13 @@ func (c *Client) saveDeviceList(ctx context.Context, bare string, list []OMEMODe
 // since the list held before, nil when there are none (or no list was
 // held: the first list of someone is not news).
 func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged) Event {
-	if !c.opts.OMEMO || e.Version != OMEMO03 || c.opts.Store == nil {
+	if !c.opts.OMEMO || e.Version != OMEMO03 {
+		return nil
+	}
+	if e.Own {
+		c.omemoStillListed(e.Devices)
+	}
+	if c.opts.Store == nil {
 		return nil
 	}
 	before, err := c.opts.Store.Devices(ctx, e.JID, history.OMEMO03)
@@ -128,6 +134,33 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 	return Notice{Text: fmt.Sprintf("%s has a new OMEMO device (%s): messages encrypted from now on go to it too", who, strings.Join(ids, ", "))}
 }
 
+// omemoStillListed sees that this device is in our own account's list
+// announced: when another client of ours, or the server, published one
+// without it, it is published again with it (a device no longer listed
+// is not encrypted to), once however many such lists come before that
+// is done.
+func (c *Client) omemoStillListed(list []OMEMODevice) {
+	st := &c.omemo
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.dev == nil {
+		return // not published yet: login publishes it
+	}
+	for _, d := range list {
+		if d.ID == st.dev.ID() {
+			return
+		}
+	}
+	if st.devDirty {
+		st.publish = true // once the device as it is now is stored
+		return
+	}
+	if st.published == nil {
+		c.Do(omemoRepublish{})
+	}
+	st.published = st.dev
+}
+
 // trusted says whether bare's identity key may be encrypted to, deciding
 // blindly for a key seen for the first time.
 func (c *Client) trusted(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) bool {
@@ -137,6 +170,9 @@ func (c *Client) trusted(ctx context.Context, bare string, device uint32, identi
 	}
 	return false
 }
+
+// maxReasons bounds the devices a refusal to encrypt names, with why.
+const maxReasons = 3
 
 // omemoEncrypt encrypts body for bare's devices and our other ones. It
 // returns the element, and the sessions it advanced, to store with the
@@ -222,6 +258,10 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 			identity = s.PeerIdentity()
 		case bundles[t] != nil:
 			r.Bundle, identity = bundles[t], bundles[t].IdentityKey
+			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
+				skipped = append(skipped, fmt.Sprintf("device %d of %s published another identity key than the one known for it (not encrypted to it)", t.id, t.jid))
+				continue
+			}
 		default:
 			continue // its bundle could not be read (said above)
 		}
@@ -238,6 +278,11 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	}
 	if contact == 0 {
 		why := ""
+		if len(skipped) > maxReasons {
+			// A list of hundreds of devices (any server can publish one)
+			// is not a reason hundreds of lines long.
+			skipped = append(skipped[:maxReasons:maxReasons], fmt.Sprintf("and %d more", len(skipped)-maxReasons))
+		}
 		if len(skipped) > 0 {
 			why = " (" + strings.Join(skipped, "; ") + ")"
 		}
@@ -286,6 +331,12 @@ func (omemoEmpty) isCommand() {}
 // its bundle for each.
 const repairEvery = time.Hour
 
+// maxRepairsPerJID bounds the sessions started anew with the devices of
+// one JID within repairEvery: the device id of a message is whatever its
+// sender wrote, so a new one in each undecryptable message must not make
+// gab read a bundle for each.
+const maxRepairsPerJID = 4
+
 // sendOMEMOEmpty carries out omemoEmpty (the session's goroutine).
 func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd omemoEmpty) error {
 	k := history.SessionKey{JID: cmd.JID, Device: cmd.Device, Version: history.OMEMO03}
@@ -312,7 +363,7 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 	}
 	r := omemo.Recipient03{DeviceID: cmd.Device, Bundle: bundle}
 	if bundle != nil {
-		if !c.trusted(ctx, cmd.JID, cmd.Device, bundle.IdentityKey) {
+		if c.identityChanged(ctx, cmd.JID, cmd.Device, nil, bundle.IdentityKey) || !c.trusted(ctx, cmd.JID, cmd.Device, bundle.IdentityKey) {
 			return nil // not one to start a session with
 		}
 	} else if r.Session, err = c.omemoSession(ctx, k); err != nil || r.Session == nil {
@@ -345,19 +396,44 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 // pre-key message, or the repair of a session that failed. c.omemo.mu is
 // held.
 func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed bool) {
+	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) {
+		// Neither answered nor repaired: a message to a stranger would
+		// tell it we are online (receipts go to contacts alone for the
+		// same reason). Its messages still decrypt in the session it
+		// started.
+		return
+	}
 	switch {
 	case newSession:
-		c.Do(omemoEmpty{JID: bare, Device: device})
+		// Sent once the message and its session are stored: the answer's
+		// session is committed as it goes, and must not be in the store
+		// without the message it read.
+		if c.opts.Store == nil {
+			c.Do(omemoEmpty{JID: bare, Device: device}) // nothing is stored
+		} else {
+			c.omemo.answers = append(c.omemo.answers, omemoEmpty{JID: bare, Device: device})
+		}
 	case failed:
 		st := &c.omemo
 		k := history.SessionKey{JID: bare, Device: device, Version: history.OMEMO03}
-		if at, ok := st.repaired[k]; ok && time.Since(at) < repairEvery {
+		now, n := time.Now(), 0
+		for rk, at := range st.repaired {
+			switch {
+			case now.Sub(at) >= repairEvery:
+				delete(st.repaired, rk) // long ago: may be repaired again
+			case rk == k:
+				return
+			case rk.JID == bare:
+				n++
+			}
+		}
+		if n >= maxRepairsPerJID {
 			return
 		}
 		if st.repaired == nil {
 			st.repaired = map[history.SessionKey]time.Time{}
 		}
-		st.repaired[k] = time.Now()
+		st.repaired[k] = now
 		c.Do(omemoEmpty{JID: bare, Device: device, Repair: true})
 	}
 }

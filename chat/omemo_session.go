@@ -1,8 +1,10 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -44,6 +46,12 @@ type omemoState struct {
 	// publish: a one-time pre-key was used; the bundle without it is to
 	// be published once the batch that took it is stored.
 	publish bool
+	// published: the device a publication queued (omemoRepublish) is to
+	// publish, nil when none is queued.
+	published *omemo.Device
+	// answers: empty messages to send once the batch with the messages
+	// that called for them is stored (see afterDecrypt).
+	answers []omemoEmpty
 	// repaired: when a session with a device was last started anew
 	// after a message from it failed (see afterDecrypt).
 	repaired map[history.SessionKey]time.Time
@@ -199,9 +207,20 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 		return nil, nil, "an encrypted message (OMEMO) that could not be read: " + err.Error()
 	}
 	res, err := omemo.DecryptMessage03(crand.Reader, dev, sess, omemo.KeyElement03{RID: key.RID, PreKey: key.PreKey, Data: key.Data}, enc.IV, enc.Payload)
+	if errors.Is(err, omemo.ErrReplay) || errors.Is(err, omemo.ErrPayload) {
+		// The session read this message, or later ones, or read its key
+		// (its payload was altered): it is sound, and starting anew would
+		// lose what the device has on its way in it.
+		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error()
+	}
 	if err != nil {
 		c.afterDecrypt(bare, enc.SID, false, true)
 		return nil, nil, "an encrypted message (OMEMO) that could not be decrypted: " + err.Error() + "; gab starts a new session with that device, so that its next messages can be read"
+	}
+	if res.NewSession && c.identityChanged(ctx, bare, enc.SID, sess, res.PeerIdentity) {
+		// Not the device we know by that id: whoever can send as bare
+		// (its server, say) must not take the session over.
+		return nil, nil, fmt.Sprintf("an encrypted message (OMEMO) from device %d with another identity key than the one known for that device: refused, the session with it is kept (someone else may be sending as %s; a device whose keys really changed gets a new device id)", enc.SID, bare)
 	}
 	c.afterDecrypt(bare, enc.SID, res.NewSession, false)
 	st := &c.omemo
@@ -219,10 +238,34 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 	return res.Plaintext, info, ""
 }
 
+// identityChanged says whether identity differs from the identity key
+// known for bare's device: the one of the session held with it (sess,
+// nil for none), or the one the store recorded.
+func (c *Client) identityChanged(ctx context.Context, bare string, device uint32, sess *omemo.Session03, identity [omemo.KeySize]byte) bool {
+	if sess != nil && sess.PeerIdentity() != identity {
+		return true
+	}
+	s := c.opts.Store
+	if s == nil {
+		return false
+	}
+	devs, err := s.Devices(ctx, bare, history.OMEMO03)
+	if err != nil {
+		c.storeFailed(err)
+		return true // unknown: not one to take a session over
+	}
+	for _, d := range devs {
+		if d.ID == device {
+			return len(d.Identity) > 0 && !bytes.Equal(d.Identity, identity[:])
+		}
+	}
+	return false
+}
+
 // omemoTrust records the identity key of bare's device and says how it
-// is trusted. Until trust can be decided by the user, a key seen for the
-// first time is trusted blindly (as Conversations and Dino do); a
-// decision made once stays.
+// is trusted. A key seen for the first time is trusted blindly (as
+// Conversations and Dino do) unless trust is manual or the user has
+// verified a key of bare already; a decision made once stays.
 func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
 	s := c.opts.Store
 	if s == nil {
@@ -237,7 +280,7 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 		c.storeFailed(err)
 		return history.TrustUndecided
 	}
-	if t == history.TrustUndecided && !c.opts.OMEMOManualTrust {
+	if t == history.TrustUndecided && !c.opts.OMEMOManualTrust && !c.verifiedAny(ctx, bare) {
 		if err := s.SetTrust(ctx, bare, identity[:], history.TrustTrusted, now); err != nil {
 			c.storeFailed(err)
 			return history.TrustUndecided
@@ -245,6 +288,23 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 		t = history.TrustTrusted
 	}
 	return t
+}
+
+// verifiedAny says whether the user has verified an identity key of
+// bare: from then on its new keys wait for the user's decision (blind
+// trust is trust before verification).
+func (c *Client) verifiedAny(ctx context.Context, bare string) bool {
+	ds, err := c.opts.Store.Trusts(ctx, bare)
+	if err != nil {
+		c.storeFailed(err)
+		return true // unknown: not one to trust blindly
+	}
+	for _, d := range ds {
+		if d.Trust == history.TrustVerified {
+			return true
+		}
+	}
+	return false
 }
 
 // omemoText is decrypted text as a message body: valid UTF-8, without
@@ -333,8 +393,40 @@ func (c *Client) omemoStored(err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.dirty, st.devDirty = st.dirty[:0], false
-	if err == nil && st.publish && st.dev != nil {
-		st.publish = false
-		c.Do(PublishOMEMO{Version: OMEMO03, DeviceID: st.dev.ID(), Bundle: bundle03(st.dev)})
+	if err != nil {
+		return
 	}
+	if st.publish && st.dev != nil {
+		// One publication at a time, of the device last stored: a flood
+		// of pre-key messages in many batches publishes the bundle once
+		// per round trip, not once per batch.
+		st.publish = false
+		if st.published == nil {
+			c.Do(omemoRepublish{})
+		}
+		st.published = st.dev
+	}
+	for _, a := range st.answers {
+		c.Do(a)
+	}
+	st.answers = st.answers[:0]
+}
+
+// omemoRepublish publishes our bundle as the store has it now (queued
+// by omemoStored, at most one at a time).
+type omemoRepublish struct{}
+
+func (omemoRepublish) isCommand() {}
+
+// republishOMEMO carries out omemoRepublish (the session's goroutine).
+func (c *Client) republishOMEMO(ctx context.Context, sess *xmpp.Session) error {
+	st := &c.omemo
+	st.mu.Lock()
+	dev := st.published
+	st.published = nil
+	st.mu.Unlock()
+	if dev == nil {
+		return nil
+	}
+	return c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})
 }

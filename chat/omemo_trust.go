@@ -45,6 +45,7 @@ type OMEMODeviceInfo struct {
 // JID's devices as the store knows them.
 type OMEMOReport struct {
 	JID            string
+	Own            bool // JID is our own account
 	OwnID          uint32
 	OwnFingerprint string
 	Devices        []OMEMODeviceInfo
@@ -80,7 +81,7 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 		if err != nil {
 			return err
 		}
-		r := OMEMOReport{JID: bare, OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
+		r := OMEMOReport{JID: bare, Own: bare == c.acct.JID.Bare().String(), OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
 		for _, d := range devs {
 			info := OMEMODeviceInfo{ID: d.ID, Active: d.Active, Label: d.Label, Trust: d.Trust}
 			if len(d.Identity) == omemo.KeySize {

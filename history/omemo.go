@@ -282,11 +282,16 @@ type DeviceListChange struct {
 	New, Inactive []uint32
 }
 
+// MaxGoneDevices bounds the devices of one JID kept after they left its
+// list without ever telling us their identity key.
+const MaxGoneDevices = 256
+
 // SaveDeviceList records the device list jid published for version v,
 // fetched at at: listed devices are active (labels as listed, last seen
-// at at), known devices not listed become inactive. It reports what
-// changed. An id outside 1 to 2^31-1 is refused and nothing is saved; an
-// id listed twice counts once (its first label).
+// at at), known devices not listed become inactive (of those whose
+// identity key is not known, the MaxGoneDevices last listed are kept).
+// It reports what changed. An id outside 1 to 2^31-1 is refused and
+// nothing is saved; an id listed twice counts once (its first label).
 func (s *Store) SaveDeviceList(ctx context.Context, jid string, v Version, list []ListedDevice, at time.Time) (DeviceListChange, error) {
 	if jid == "" || !v.valid() {
 		return DeviceListChange{}, fmt.Errorf("history: no device list for JID %q, version %d", jid, v)
@@ -350,6 +355,14 @@ func (s *Store) SaveDeviceList(ctx context.Context, jid string, v Version, list 
 				return DeviceListChange{}, err
 			}
 		}
+	}
+	// Devices gone from the list that never told us their identity key
+	// (no message, no session names them) are kept only so many: a list
+	// of new ids each time must not grow the database without end.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM omemo_devices WHERE jid = ? AND version = ? AND active = 0 AND identity IS NULL AND device NOT IN (
+		SELECT device FROM omemo_devices WHERE jid = ? AND version = ? AND active = 0 AND identity IS NULL ORDER BY last_seen DESC, device LIMIT ?)`,
+		jid, v, jid, v, MaxGoneDevices); err != nil {
+		return DeviceListChange{}, err
 	}
 	if err := tx.Commit(); err != nil {
 		return DeviceListChange{}, err

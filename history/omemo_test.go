@@ -755,3 +755,51 @@ func TestOMEMOCommitIsAtomic(t *testing.T) {
 		t.Fatalf("a refused batch changed %+v", got)
 	}
 }
+
+// A JID whose device list names new ids each time (its server can
+// publish any) does not grow the database without end: devices gone from
+// the list that never told us their identity key are kept up to
+// MaxGoneDevices, the last listed; those with a known key stay.
+func TestOMEMOGoneDevicesBounded(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := s.SaveDeviceList(ctx, "bob@x", OMEMO03, []ListedDevice{{ID: 7}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetIdentity(ctx, "bob@x", OMEMO03, 7, []byte("identity of 7"), t0); err != nil {
+		t.Fatal(err)
+	}
+	next := uint32(100)
+	for round := 1; round <= 20; round++ {
+		var l []ListedDevice
+		for range 64 {
+			next++
+			l = append(l, ListedDevice{ID: next})
+		}
+		if _, err := s.SaveDeviceList(ctx, "bob@x", OMEMO03, l, t0.Add(time.Duration(round)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	devs, err := s.Devices(ctx, "bob@x", OMEMO03)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, gone, seven := 0, 0, false
+	for _, d := range devs {
+		switch {
+		case d.ID == 7:
+			seven = true
+		case d.Active:
+			active++
+		default:
+			gone++
+			if d.ID <= next-64-MaxGoneDevices {
+				t.Fatalf("device %d, gone long ago, kept while later ones were dropped", d.ID)
+			}
+		}
+	}
+	if !seven || active != 64 || gone != MaxGoneDevices {
+		t.Fatalf("kept device 7: %v, %d active (want 64), %d gone (want %d), after 20 lists of 64 new ids", seven, active, gone, MaxGoneDevices)
+	}
+}

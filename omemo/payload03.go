@@ -20,7 +20,12 @@ const (
 	legacyIVSize03    = 16                                  // the IV older clients sent
 )
 
-var errPayloadAuth = errors.New("omemo: the message's payload does not decrypt (tampered, or a wrong key)")
+// ErrPayload: the payload does not decrypt with the key its message
+// carried (altered on its way, or encrypted wrongly). When the key came
+// through a session, the session read it: it is as sound as it was.
+var ErrPayload = errors.New("omemo: the message's payload does not decrypt (tampered, or a wrong key)")
+
+var errPayloadAuth = ErrPayload
 
 // EncryptPayload03 encrypts plaintext for an OMEMO 0.3 message. It reads a
 // 16-byte key and a 12-byte IV from rand and returns key||tag (what every

@@ -20,9 +20,14 @@ const (
 	MaxSkippedKeys = 1000
 )
 
+// ErrReplay: the message is older than what the session has read, and
+// its key is not among the skipped ones: read already (a replay) or its
+// key is gone. The session is as sound as it was.
+var ErrReplay = errors.New("omemo: message already decrypted (replayed) or its key is gone")
+
 var (
 	errTooManySkipped = errors.New("omemo: the message would skip too many message keys")
-	errReplay         = errors.New("omemo: message already decrypted (replayed) or its key is gone")
+	errReplay         = ErrReplay
 	errCannotSend     = errors.New("omemo: the session has no sending chain yet (nothing received)")
 	errChainSpent     = errors.New("omemo: the sending chain has run out of message numbers")
 	errBadSession     = errors.New("omemo: malformed session state")

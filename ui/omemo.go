@@ -51,12 +51,14 @@ func (s *State) omemoLine(c *Conversation, l *Line, info *chat.OMEMOInfo) {
 }
 
 // omemoMark is what a line shows before its sender: a closed lock for a
-// message encrypted by a trusted device (or by us), an open one for an
-// encrypted message from a device not trusted, "(plain)" for a message
-// in plain text in an encrypted chat.
+// message encrypted by a trusted device (or by this one: what it sent
+// has no trust of its own in the store), an open one for an encrypted
+// message from a device not trusted — another device of our account
+// too, "sending" as us — "(plain)" for a message in plain text in an
+// encrypted chat.
 func omemoMark(l *Line) string {
 	switch {
-	case l.Enc != nil && (l.Enc.Trust == history.TrustTrusted || l.Enc.Trust == history.TrustVerified || l.Kind == LineOut):
+	case l.Enc != nil && (l.Enc.Trust == history.TrustTrusted || l.Enc.Trust == history.TrustVerified || (l.Kind == LineOut && l.Enc.Trust == "")):
 		return "🔒 "
 	case l.Enc != nil:
 		return "🔓 "
@@ -153,7 +155,7 @@ func (s *State) omemoReport(e chat.OMEMOReport) {
 		if trust == "" {
 			trust = string(history.TrustUndecided)
 		}
-		if d.ID == e.OwnID {
+		if e.Own && d.ID == e.OwnID {
 			trust = "this device"
 		}
 		add("%s device %d (%s, %s): %s", e.JID, d.ID, state, trust, fp)

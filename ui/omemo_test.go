@@ -58,6 +58,13 @@ func TestOMEMOChat(t *testing.T) {
 	h.waitCommands(chat.SendMessage{Conv: bob, Body: "secret", Encrypt: true}, chat.SendMessage{Conv: bob, Body: "in the clear"}, chat.ShowOMEMO{})
 	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 7, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}})
 	h.waitFor("this device: OMEMO 1, fingerprint 0123abcd 4567ef01", "bob@x device 7 (active, trusted): 89abcdef")
+
+	// A contact's device that took our device id is the contact's, with
+	// its trust; only our own account's list has "this device".
+	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Active: true, Fingerprint: "deadbeef", Trust: history.TrustDistrusted}}})
+	h.waitFor("bob@x device 1 (active, distrusted): deadbeef")
+	h.send(chat.OMEMOReport{JID: "me@x", Own: true, OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Active: true, Fingerprint: "0123abcd 4567ef01"}}})
+	h.waitFor("me@x device 1 (active, this device): 0123abcd 4567ef01")
 }
 
 // Without omemo = true nothing is encrypted and /omemo says how to turn
@@ -74,5 +81,27 @@ func TestOMEMOOffForTheAccount(t *testing.T) {
 	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("bob@x"), Body: "hello"})
 	if strings.Contains(strings.Join(h.lines(), "\n"), "encrypted message") {
 		t.Fatal("an account without OMEMO says it encrypts")
+	}
+}
+
+// A message "sent" from another device of our account is marked by that
+// device's trust, as a received one is: a device our server added to our
+// account, not trusted, does not get the closed lock of what we send.
+func TestOMEMOCarbonFromUntrustedDeviceMarked(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	bob := chat.ChatWith("bob@x")
+	h.openBob()
+	h.send(chat.MessageSent{Conv: bob, ID: "s1", To: "bob@x", Body: "from this device", Time: time.Now(), State: chat.DeliverySent, StoreID: 1, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 1, Trust: history.TrustTrusted}},
+		chat.CarbonSent{Conv: bob, ID: "c1", To: "bob@x", Body: "from a device not trusted", Time: time.Now(), StoreID: 2, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 9, Trust: history.TrustUndecided}})
+	h.waitFor("🔒 me", "from this device", "🔓 me", "from a device not trusted")
+	for _, l := range h.lines() {
+		if strings.Contains(l, "from a device not trusted") && strings.Contains(l, "🔒") {
+			t.Fatalf("the carbon from an untrusted device is marked as trusted: %q", l)
+		}
+	}
+	// What this device sent, read back from history, has no trust of
+	// its own (the store keeps none for it): it keeps its lock.
+	if m := omemoMark(&Line{Kind: LineOut, Enc: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 1}}); m != "🔒 " {
+		t.Fatalf("a stored message sent from this device is marked %q", m)
 	}
 }

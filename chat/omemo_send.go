@@ -224,18 +224,10 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	bundles := map[target]*omemo.Bundle03{}
 	var skipped []string
 	for _, t := range need {
-		b, err := c.fetchOMEMOBundle(ctx, sess, t.jid, OMEMO03, t.id)
+		chosen, err := c.chosenBundle(ctx, sess, t.jid, t.id)
 		if err == nil {
-			p := omemo.PublishedBundle03{IdentityKey: b.IdentityKey, SignedPreKey: b.SignedPreKey, SignedPreKeyID: b.SignedPreKeyID, SignedPreKeySignature: b.SignedPreKeySig}
-			for _, k := range b.PreKeys {
-				p.PreKeys = append(p.PreKeys, omemo.PublishedPreKey{ID: k.ID, Key: k.Key})
-			}
-			var chosen *omemo.Bundle03
-			if chosen, err = p.Choose(crand.Reader); err == nil {
-				bundles[t] = chosen
-			}
-		}
-		if err != nil {
+			bundles[t] = chosen
+		} else {
 			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
 		}
 	}
@@ -293,9 +285,7 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		return nil, nil, err
 	}
 	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:], Payload: out.Payload}
-	for _, k := range out.Keys {
-		enc.Keys = append(enc.Keys, OMEMOKey{RID: k.RID, PreKey: k.PreKey, Data: k.Data})
-	}
+	enc.Keys = keysOf(out)
 	byDevice := make(map[uint32]history.SessionKey, len(keys))
 	for i, r := range recipients {
 		byDevice[r.DeviceID] = keys[i]
@@ -342,15 +332,8 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 	k := history.SessionKey{JID: cmd.JID, Device: cmd.Device, Version: history.OMEMO03}
 	var bundle *omemo.Bundle03
 	if cmd.Repair {
-		b, err := c.fetchOMEMOBundle(ctx, sess, cmd.JID, OMEMO03, cmd.Device)
-		if err != nil {
-			return err
-		}
-		p := omemo.PublishedBundle03{IdentityKey: b.IdentityKey, SignedPreKey: b.SignedPreKey, SignedPreKeyID: b.SignedPreKeyID, SignedPreKeySignature: b.SignedPreKeySig}
-		for _, pk := range b.PreKeys {
-			p.PreKeys = append(p.PreKeys, omemo.PublishedPreKey{ID: pk.ID, Key: pk.Key})
-		}
-		if bundle, err = p.Choose(crand.Reader); err != nil {
+		var err error
+		if bundle, err = c.chosenBundle(ctx, sess, cmd.JID, cmd.Device); err != nil {
 			return err
 		}
 	}
@@ -374,9 +357,7 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 		return err
 	}
 	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:]}
-	for _, key := range out.Keys {
-		enc.Keys = append(enc.Keys, OMEMOKey{RID: key.RID, PreKey: key.PreKey, Data: key.Data})
-	}
+	enc.Keys = keysOf(out)
 	el, err := OMEMOMessage(cmd.JID, NewID(), enc)
 	if err != nil {
 		return err
@@ -436,4 +417,27 @@ func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed boo
 		st.repaired[k] = now
 		c.Do(omemoEmpty{JID: bare, Device: device, Repair: true})
 	}
+}
+
+// chosenBundle reads the OMEMO 0.3 bundle of bare's device and picks one
+// of its one-time pre-keys, its signed pre-key's signature checked.
+func (c *Client) chosenBundle(ctx context.Context, sess *xmpp.Session, bare string, device uint32) (*omemo.Bundle03, error) {
+	b, err := c.fetchOMEMOBundle(ctx, sess, bare, OMEMO03, device)
+	if err != nil {
+		return nil, err
+	}
+	p := omemo.PublishedBundle03{IdentityKey: b.IdentityKey, SignedPreKey: b.SignedPreKey, SignedPreKeyID: b.SignedPreKeyID, SignedPreKeySignature: b.SignedPreKeySig}
+	for _, k := range b.PreKeys {
+		p.PreKeys = append(p.PreKeys, omemo.PublishedPreKey{ID: k.ID, Key: k.Key})
+	}
+	return p.Choose(crand.Reader)
+}
+
+// keysOf is the key elements of an encryption, as the XML carries them.
+func keysOf(out *omemo.Encrypted03) []OMEMOKey {
+	keys := make([]OMEMOKey, 0, len(out.Keys))
+	for _, k := range out.Keys {
+		keys = append(keys, OMEMOKey{RID: k.RID, PreKey: k.PreKey, Data: k.Data})
+	}
+	return keys
 }

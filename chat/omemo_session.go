@@ -163,7 +163,7 @@ func (st *omemoState) keep(k history.SessionKey, s *omemo.Session03) {
 	if st.sessions == nil {
 		st.sessions = map[history.SessionKey]*omemo.Session03{}
 	}
-	if _, held := st.sessions[k]; !held || !containsKey(st.dirty, k) {
+	if !containsKey(st.dirty, k) {
 		st.dirty = append(st.dirty, k)
 	}
 	st.sessions[k] = s

@@ -51,23 +51,9 @@ func forged03(t *testing.T, store *history.Store, sid uint32, body string) *chat
 // decrypts), and the new key is not trusted blindly, so what the user
 // sends next does not go to it.
 func TestOMEMO03IdentityChangeRefused(t *testing.T) {
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	for _, u := range []string{"alice", "peer"} {
-		srv.Register(t, u, "pw")
-	}
-	befriend(t, srv, "alice", "peer")
-	store := openStore(t)
+	srv, store, a, peer, peerID := omemoPair(t)
 	const alice, peerJID = "alice@localhost", "peer@localhost"
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
-	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
-	peer := srv.StartPeer(t, "peer", "pw")
-	peerID := peer.EnableOMEMO(t, "0.3")
-	peerSays := func(body string) {
-		t.Helper()
-		if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
-			t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
-		}
-	}
+	peerSays := func(body string) { t.Helper(); omemoSend(t, peer, alice, body) }
 	peerSays("one")
 	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
 	peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the pre-key message", func(e xmpptest.PeerEvent) bool {
@@ -108,17 +94,8 @@ func TestOMEMO03IdentityChangeRefused(t *testing.T) {
 // the contact's server could add) is no longer trusted blindly, neither
 // when its message is read (marked untrusted) nor for encrypting to it.
 func TestOMEMO03NoBlindTrustAfterVerification(t *testing.T) {
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	for _, u := range []string{"alice", "peer"} {
-		srv.Register(t, u, "pw")
-	}
-	befriend(t, srv, "alice", "peer")
-	store := openStore(t)
+	srv, store, a, peer, peerID := omemoPair(t)
 	const alice, peerJID = "alice@localhost", "peer@localhost"
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
-	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
-	peer := srv.StartPeer(t, "peer", "pw")
-	peerID := peer.EnableOMEMO(t, "0.3")
 	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "one", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
 		t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
 	}

@@ -208,23 +208,9 @@ func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
 // next message decrypts. A pre-key message that started a session is
 // answered with an empty message.
 func TestOMEMO03SessionRepaired(t *testing.T) {
-	srv := xmpptest.Start(t, xmpptest.Options{})
-	for _, u := range []string{"alice", "peer"} {
-		srv.Register(t, u, "pw")
-	}
-	befriend(t, srv, "alice", "peer")
-	store := openStore(t)
+	srv, store, a, peer, peerID := omemoPair(t)
 	const alice, peerJID = "alice@localhost", "peer@localhost"
-	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
-	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
-	peer := srv.StartPeer(t, "peer", "pw")
-	peerID := peer.EnableOMEMO(t, "0.3")
-	peerSays := func(body string) {
-		t.Helper()
-		if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
-			t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
-		}
-	}
+	peerSays := func(body string) { t.Helper(); omemoSend(t, peer, alice, body) }
 	empties := func() int {
 		n := 0
 		for _, e := range peer.Events() {
@@ -259,4 +245,29 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 	})
 	peerSays("three")
 	a.r.wait(t, "“three”, read again", is(func(m chat.MessageReceived) bool { return m.Body == "three" && m.OMEMO != nil }))
+}
+
+// omemoPair starts Prosody with alice and peer in each other's roster,
+// alice's client with OMEMO on and a store (its device published), and
+// the python-omemo peer with an OMEMO 0.3 device, whose id it returns.
+func omemoPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, uint32) {
+	t.Helper()
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	store := openStore(t)
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	return srv, store, a, peer, peer.EnableOMEMO(t, "0.3")
+}
+
+// omemoSend has the peer send to an encrypted message (OMEMO 0.3).
+func omemoSend(t *testing.T, peer *xmpptest.Peer, to, body string) {
+	t.Helper()
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": to, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not encrypt to %s: %v %v", to, ev, err)
+	}
 }

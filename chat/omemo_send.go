@@ -100,6 +100,18 @@ func (c *Client) saveDeviceList(ctx context.Context, bare string, list []OMEMODe
 	return ch.New
 }
 
+// noBundle is a device whose bundle could not be read, when, and why.
+type noBundle struct {
+	at  time.Time
+	err error
+}
+
+// noBundleFor is how long a device whose bundle could not be read is
+// left out of what is encrypted, unless its device list changes first:
+// a list naming devices that publish nothing would otherwise cost a
+// request for each of them at every message.
+const noBundleFor = time.Hour
+
 // omemoListChanged keeps an OMEMO 0.3 device list announced (reader
 // goroutine) and returns a notice naming the devices a contact added
 // since the list held before, nil when there are none (or no list was
@@ -111,6 +123,13 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 	if e.Own {
 		c.omemoStillListed(e.Devices)
 	}
+	c.omemo.mu.Lock()
+	for k := range c.omemo.noBundle {
+		if k.JID == e.JID {
+			delete(c.omemo.noBundle, k) // a new list: its devices may publish now
+		}
+	}
+	c.omemo.mu.Unlock()
 	if c.opts.Store == nil {
 		return nil
 	}
@@ -214,21 +233,36 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	// state's lock: the network is slow.
 	st.mu.Lock()
 	var need []target
+	var skipped []string
 	for _, t := range targets {
-		s, err := c.omemoSession(ctx, history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03})
-		if err != nil || s == nil {
-			need = append(need, t)
+		k := history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}
+		s, err := c.omemoSession(ctx, k)
+		if err == nil && s != nil {
+			continue
 		}
+		if nb, ok := st.noBundle[k]; ok && time.Since(nb.at) < noBundleFor {
+			// Read in vain a moment ago: not asked again for each message.
+			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, nb.err))
+			continue
+		}
+		need = append(need, t)
 	}
 	st.mu.Unlock()
 	bundles := map[target]*omemo.Bundle03{}
-	var skipped []string
 	for _, t := range need {
 		chosen, err := c.chosenBundle(ctx, sess, t.jid, t.id)
 		if err == nil {
 			bundles[t] = chosen
-		} else {
-			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
+			continue
+		}
+		skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
+		if ctx.Err() == nil && !isNetError(err) {
+			st.mu.Lock()
+			if st.noBundle == nil {
+				st.noBundle = map[history.SessionKey]noBundle{}
+			}
+			st.noBundle[history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}] = noBundle{time.Now(), err}
+			st.mu.Unlock()
 		}
 	}
 	st.mu.Lock()

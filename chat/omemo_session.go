@@ -52,6 +52,10 @@ type omemoState struct {
 	// answers: empty messages to send once the batch with the messages
 	// that called for them is stored (see afterDecrypt).
 	answers []omemoEmpty
+	// noBundle: devices whose bundle could not be read, and when; they
+	// are not asked again for an hour, or until their JID's device list
+	// changes (see omemoEncrypt).
+	noBundle map[history.SessionKey]noBundle
 	// repaired: when a session with a device was last started anew
 	// after a message from it failed (see afterDecrypt).
 	repaired map[history.SessionKey]time.Time

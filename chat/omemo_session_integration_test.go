@@ -12,6 +12,7 @@ import (
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/xmpp"
 )
 
 // With OMEMO on, gab publishes its own device at login; python-omemo
@@ -269,5 +270,58 @@ func omemoSend(t *testing.T, peer *xmpptest.Peer, to, body string) {
 	t.Helper()
 	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": to, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
 		t.Fatalf("the peer could not encrypt to %s: %v %v", to, ev, err)
+	}
+}
+
+// A listed device whose bundle cannot be read is not asked for again at
+// every message, until its JID's device list changes: the peer lists a
+// device that publishes nothing, and two messages ask for its bundle
+// once; after the peer publishes its list again, once more.
+func TestOMEMO03MissingBundleNotAskedEachTime(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	var log syncBuffer
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t), OMEMO: true, XMLLog: xmpp.NewTap(&log, "alice")})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	const ghost = 777
+	publish := func() {
+		t.Helper()
+		from := len(a.r.snapshot())
+		if _, err := peer.Result(t, map[string]any{"cmd": "omemo_publish_list", "devices": []uint32{peerID, ghost}, "version": "0.3"}); err != nil {
+			t.Fatal(err)
+		}
+		a.r.waitFrom(t, from, "the list with the ghost", xmpptest.RoundTrip, devicesOf("peer@localhost", chat.OMEMO03, false, peerID, ghost))
+	}
+	publish()
+	asked := func() int {
+		n := 0
+		for _, l := range log.lines("SEND") {
+			if strings.Contains(l, "eu.siacs.conversations.axolotl.bundles:777") {
+				n++
+			}
+		}
+		return n
+	}
+	say := func(body string) {
+		t.Helper()
+		a.do(t, chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: body, Encrypt: true})
+		peer.WaitFor(t, xmpptest.RoundTrip, "the peer to decrypt “"+body+"”", func(e xmpptest.PeerEvent) bool {
+			return e.Get("event") == "omemo_message" && e.Get("body") == body
+		})
+	}
+	say("one")
+	say("two")
+	if n := asked(); n != 1 {
+		t.Fatalf("the missing bundle was asked for %d times over two messages, want 1", n)
+	}
+	publish()
+	say("three")
+	if n := asked(); n != 2 {
+		t.Fatalf("after the list changed the missing bundle was asked for %d times in all, want 2", n)
 	}
 }

@@ -142,15 +142,31 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 	if len(before) == 0 || len(added) == 0 {
 		return nil
 	}
-	var ids []string
-	for _, id := range added {
-		ids = append(ids, fmt.Sprint(id))
+	return OMEMODevicesAdded{JID: e.JID, Own: e.Own, Devices: added}
+}
+
+// OMEMODevicesAdded: JID's OMEMO 0.3 device list has devices it did not
+// have before (Own: our own account's): what is encrypted from now on
+// goes to them too, which the user is told where they talk with JID.
+type OMEMODevicesAdded struct {
+	JID     string
+	Own     bool
+	Devices []uint32
+}
+
+func (OMEMODevicesAdded) isEvent() {}
+
+// Text says it in words.
+func (e OMEMODevicesAdded) Text() string {
+	ids := make([]string, len(e.Devices))
+	for i, id := range e.Devices {
+		ids[i] = fmt.Sprint(id)
 	}
 	who := e.JID
 	if e.Own {
 		who = "your account"
 	}
-	return Notice{Text: fmt.Sprintf("%s has a new OMEMO device (%s): messages encrypted from now on go to it too", who, strings.Join(ids, ", "))}
+	return fmt.Sprintf("%s has a new OMEMO device (%s): messages encrypted from now on go to it too; /omemo devices %s shows its fingerprint once known", who, strings.Join(ids, ", "), e.JID)
 }
 
 // omemoStillListed sees that this device is in our own account's list

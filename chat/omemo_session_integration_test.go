@@ -325,3 +325,17 @@ func TestOMEMO03MissingBundleNotAskedEachTime(t *testing.T) {
 		t.Fatalf("after the list changed the missing bundle was asked for %d times in all, want 2", n)
 	}
 }
+
+// A contact's new device is announced, once a list of theirs was known:
+// what is encrypted from now on goes to it.
+func TestOMEMO03NewDeviceAnnounced(t *testing.T) {
+	_, _, a, peer, peerID := omemoPair(t)
+	a.r.wait(t, "the peer's list", devicesOf("peer@localhost", chat.OMEMO03, false, peerID))
+	if _, err := peer.Result(t, map[string]any{"cmd": "omemo_publish_list", "devices": []uint32{peerID, 4242}, "version": "0.3"}); err != nil {
+		t.Fatal(err)
+	}
+	e := a.r.wait(t, "the new device announced", is(func(e chat.OMEMODevicesAdded) bool { return e.JID == "peer@localhost" })).(chat.OMEMODevicesAdded)
+	if e.Own || len(e.Devices) != 1 || e.Devices[0] != 4242 || !strings.Contains(e.Text(), "peer@localhost has a new OMEMO device (4242)") {
+		t.Fatalf("announced %+v: %s", e, e.Text())
+	}
+}

@@ -659,6 +659,14 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 	case chat.OMEMOReport:
 		s.omemoReport(e)
+	case chat.OMEMODevicesAdded:
+		// In the chat with them, where it matters, when it is open; in
+		// the console otherwise (and for our own account's).
+		if c, _ := s.Find(account, chat.ChatWith(e.JID)); c != nil && !e.Own {
+			c.add(Line{Time: s.Now(), Kind: LineInfo, Body: e.Text()})
+		} else {
+			s.Log(LineInfo, "%s%s", prefix, e.Text())
+		}
 	}
 }
 

@@ -105,3 +105,26 @@ func TestOMEMOCarbonFromUntrustedDeviceMarked(t *testing.T) {
 		t.Fatalf("a stored message sent from this device is marked %q", m)
 	}
 }
+
+// A contact's new OMEMO device is said in the chat with them when it is
+// open, in the console otherwise; our own account's, in the console.
+func TestOMEMONewDeviceSaidWhereItMatters(t *testing.T) {
+	h := newHarnessWith(t, 120, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.openBob()
+	h.send(chat.OMEMODevicesAdded{JID: "bob@x", Devices: []uint32{42}})
+	h.waitFor("bob@x has a new OMEMO device (42)")
+	inChat := false
+	h.onUI(func() {
+		c, _ := h.app.state.Find("me", chat.ChatWith("bob@x"))
+		for _, l := range c.Lines {
+			inChat = inChat || strings.Contains(l.Body, "new OMEMO device (42)")
+		}
+	})
+	if !inChat {
+		t.Fatal("not said in the chat with bob")
+	}
+	h.send(chat.OMEMODevicesAdded{JID: "me@x", Own: true, Devices: []uint32{7}})
+	h.send(chat.OMEMODevicesAdded{JID: "carol@x", Devices: []uint32{9}})
+	h.key(tcell.KeyRune, '1', tcell.ModAlt)
+	h.waitFor("your account has a new OMEMO device (7)", "carol@x has a new OMEMO device (9)")
+}

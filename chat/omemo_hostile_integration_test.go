@@ -139,6 +139,15 @@ func TestOMEMO03NoBlindTrustAfterVerification(t *testing.T) {
 	if m.OMEMO == nil || m.OMEMO.Trust != history.TrustUndecided {
 		t.Fatalf("a new device after the user verified one: %+v, note %q", m.OMEMO, m.Note)
 	}
+	// The verified device's next message says so: the decision is not
+	// one remembered from before it.
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": alice, "body": "verified now", "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+	}
+	v := a.r.wait(t, "“verified now”", is(func(m chat.MessageReceived) bool { return m.Body == "verified now" })).(chat.MessageReceived)
+	if v.OMEMO == nil || v.OMEMO.Trust != history.TrustVerified {
+		t.Fatalf("the verified device's message marked %+v", v.OMEMO)
+	}
 }
 
 // A contact whose device list names 200 devices without bundles (its

@@ -6,6 +6,7 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,17 @@ type omemoState struct {
 	// repaired: when a session with a device was last started anew
 	// after a message from it failed (see afterDecrypt).
 	repaired map[history.SessionKey]time.Time
+	// trust is the trust of the identity keys this run has seen, as
+	// omemoTrust recorded and decided it: a message in a known session
+	// costs no store access for it. SetOMEMOTrust drops a JID's.
+	trust map[trustKey]history.Trust
+}
+
+// trustKey is a device of a JID with its identity key.
+type trustKey struct {
+	jid      string
+	device   uint32
+	identity [omemo.KeySize]byte
 }
 
 // omemoDevice is our device, read from the store or made (and saved)
@@ -167,7 +179,7 @@ func (st *omemoState) keep(k history.SessionKey, s *omemo.Session03) {
 	if st.sessions == nil {
 		st.sessions = map[history.SessionKey]*omemo.Session03{}
 	}
-	if !containsKey(st.dirty, k) {
+	if !slices.Contains(st.dirty, k) {
 		st.dirty = append(st.dirty, k)
 	}
 	st.sessions[k] = s
@@ -179,15 +191,6 @@ func (st *omemoState) hold(k history.SessionKey, s *omemo.Session03) {
 		st.sessions = map[history.SessionKey]*omemo.Session03{}
 	}
 	st.sessions[k] = s
-}
-
-func containsKey(ks []history.SessionKey, k history.SessionKey) bool {
-	for _, o := range ks {
-		if o == k {
-			return true
-		}
-	}
-	return false
 }
 
 // omemoDecrypt reads an encrypted message from bare's device: its
@@ -246,8 +249,9 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 // known for bare's device: the one of the session held with it (sess,
 // nil for none), or the one the store recorded.
 func (c *Client) identityChanged(ctx context.Context, bare string, device uint32, sess *omemo.Session03, identity [omemo.KeySize]byte) bool {
-	if sess != nil && sess.PeerIdentity() != identity {
-		return true
+	if sess != nil {
+		// The session was agreed with the key recorded for the device.
+		return sess.PeerIdentity() != identity
 	}
 	s := c.opts.Store
 	if s == nil {
@@ -270,11 +274,29 @@ func (c *Client) identityChanged(ctx context.Context, bare string, device uint32
 // is trusted. A key seen for the first time is trusted blindly (as
 // Conversations and Dino do) unless trust is manual or the user has
 // verified a key of bare already; a decision made once stays.
+// c.omemo.mu is held.
 func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
 	s := c.opts.Store
 	if s == nil {
 		return history.TrustTrusted
 	}
+	k := trustKey{bare, device, identity}
+	if t, ok := c.omemo.trust[k]; ok {
+		return t
+	}
+	t := c.decideTrust(ctx, bare, device, identity)
+	if t != history.TrustUndecided { // undecided: asked again, it may be decided meanwhile
+		if c.omemo.trust == nil {
+			c.omemo.trust = map[trustKey]history.Trust{}
+		}
+		c.omemo.trust[k] = t
+	}
+	return t
+}
+
+// decideTrust is omemoTrust from the store.
+func (c *Client) decideTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
+	s := c.opts.Store
 	now := time.Now()
 	if _, err := s.SetIdentity(ctx, bare, history.OMEMO03, device, identity[:], now); err != nil {
 		c.storeFailed(err)

@@ -116,7 +116,17 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 		if !known {
 			return fmt.Errorf("no device of %s has that fingerprint (/omemo devices %s lists them)", bare, bare)
 		}
-		return s.SetTrust(ctx, bare, key[:], cmd.Trust, time.Now())
+		if err := s.SetTrust(ctx, bare, key[:], cmd.Trust, time.Now()); err != nil {
+			return err
+		}
+		c.omemo.mu.Lock()
+		for k := range c.omemo.trust {
+			if k.jid == bare {
+				delete(c.omemo.trust, k) // decided again: read from the store
+			}
+		}
+		c.omemo.mu.Unlock()
+		return nil
 	}
 	return nil
 }

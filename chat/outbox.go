@@ -552,7 +552,7 @@ func (c *Client) enqueue(ctx context.Context, cmdID uint64, cmd SendMessage) (*o
 // in the outbox.
 func (c *Client) enqueueEncrypted(ctx context.Context, sess *xmpp.Session, cmdID uint64, cmd SendMessage) (*outgoing, error) {
 	if !c.opts.OMEMO {
-		return nil, errors.New("OMEMO is off for this account (omemo = true in its file turns it on): not sent")
+		return nil, fmt.Errorf("%w: not sent", errOMEMOOff)
 	}
 	if cmd.Conv.Kind != KindChat {
 		return nil, errors.New("encryption is for one-to-one chats so far: not sent")

@@ -87,6 +87,19 @@ func (s *Session) deliver(res *Element) bool {
 	return true
 }
 
+// wasOwed reports whether id is that of a request the stream this session
+// resumed was still waiting on: its answer is expected, and nobody is
+// left to take it. Each is recognised once.
+func (s *Session) wasOwed(id string) bool {
+	s.iqMu.Lock()
+	defer s.iqMu.Unlock()
+	if !s.owed[id] {
+		return false
+	}
+	delete(s.owed, id)
+	return true
+}
+
 // SendIQFunc sends an IQ get or set and calls fn with its answer on the
 // goroutine running Next, before Next reads the next stanza: what fn does
 // with the answer is therefore in stream order with everything else read.
@@ -173,6 +186,7 @@ func (s *Session) failPending() {
 			close(p.reply)
 		}
 		delete(s.pending, id)
+		s.failed = append(s.failed, id)
 	}
 	s.pending = nil
 	s.iqMu.Unlock()

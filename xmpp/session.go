@@ -102,6 +102,8 @@ type Session struct {
 	iqMu    sync.Mutex
 	pending map[string]*pendingIQ
 	nextID  atomic.Uint64
+	failed  []string        // ids of requests failed when the session closed
+	owed    map[string]bool // ids the resumed stream's server may still answer
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -379,7 +381,7 @@ func (s *Session) Next(onDrop func(error)) (*Element, error) {
 		}
 		switch el.Get("type") {
 		case "result", "error":
-			if !s.deliver(el) && onDrop != nil {
+			if !s.deliver(el) && !s.wasOwed(el.Get("id")) && onDrop != nil {
 				onDrop(&DroppedError{Name: "iq", Space: NSClient, Reason: "a result nobody asked for (id " + quoteShort(el.Get("id")) + ")"})
 			}
 			continue

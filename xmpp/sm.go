@@ -21,7 +21,18 @@ type SMState struct {
 	Inbound  uint32  // stanzas handled from the server (our h)
 	Outbound uint32  // stanzas sent (the server's h counts up to this)
 	Unacked  []*Element
+	// NextID is the last number an IQ id of that stream was made from:
+	// a resumed stream goes on from it, so an answer the server still
+	// owes the last connection never meets a new request of the same id.
+	NextID uint64
+	// Abandoned are the ids of requests still unanswered when the
+	// connection broke (their callers were told it ended): their answers
+	// may yet come in the resumed stream, and are dropped without a word.
+	Abandoned []string
 }
+
+// maxAbandoned bounds the ids one stream hands the next to recognise.
+const maxAbandoned = 1024
 
 // sm is a session's stream-management bookkeeping. Outbound stanzas are
 // numbered and kept until the server acknowledges them; inbound ones are
@@ -76,7 +87,28 @@ func (s *Session) StreamState() *SMState {
 	return &SMState{
 		ID: s.sm.id, JID: s.jid, Inbound: s.sm.inbound, Outbound: s.sm.outbound,
 		Unacked: append([]*Element(nil), s.sm.unacked...),
+		NextID:  s.nextID.Load(), Abandoned: s.unanswered(),
 	}
+}
+
+// unanswered is the ids of our requests without an answer: waiting now,
+// failed when the session closed, or owed to the stream this one resumed.
+func (s *Session) unanswered() []string {
+	s.iqMu.Lock()
+	defer s.iqMu.Unlock()
+	ids := append([]string(nil), s.failed...)
+	for id := range s.pending {
+		ids = append(ids, id)
+	}
+	for id := range s.owed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > maxAbandoned {
+		ids = ids[len(ids)-maxAbandoned:]
+	}
+	return ids
 }
 
 // Unacked returns the stanzas sent that the server has not acknowledged.
@@ -140,6 +172,13 @@ func (s *Session) resumeSM(prev *SMState) (bool, error) {
 	}
 	s.jid = prev.JID
 	s.sm = sm{enabled: true, id: prev.ID, inbound: prev.Inbound, outbound: prev.Outbound, unacked: prev.Unacked, resumed: true}
+	s.nextID.Store(prev.NextID)
+	s.iqMu.Lock()
+	s.owed = make(map[string]bool, len(prev.Abandoned))
+	for _, id := range prev.Abandoned {
+		s.owed[id] = true
+	}
+	s.iqMu.Unlock()
 	acked, err := s.sm.ack(h)
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrResumeInvalid, err)

@@ -238,3 +238,70 @@ func TestNonMessagesAcknowledged(t *testing.T) {
 	}
 	waitUntil(t, "the server to acknowledge the presences", func() bool { return len(alice.Unacked()) < 32 })
 }
+
+// A request the connection lost goes again in the resumed stream, and the
+// server answers it there: that answer is the old request's, owed to
+// nobody now (its caller was told the connection ended). It must not be
+// taken for the answer to a new request, and it is not reported as a
+// stray stanza either.
+func TestResumedStreamKnowsTheLastOnesRequests(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	srv.Register(t, "alice", "pw")
+	proxy := xmpptest.StartProxy(t, srv.Addr())
+	cfg := config(t, srv, "alice", "pw")
+	cfg.Server, cfg.StreamManagement = proxy.Addr(), true
+	alice := dial(t, cfg)
+	_, aliceErr := collect(alice)
+
+	proxy.Blackhole()
+	lost := make(chan error, 1)
+	roster := xmpp.E(xmpp.NSClient, "iq", "type", "get").Add(xmpp.E("jabber:iq:roster", "query"))
+	if err := alice.SendIQFunc(roster, time.Hour, func(_ *xmpp.Element, err error) { lost <- err }); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Cut()
+	<-aliceErr
+	alice.Close()
+	if err := <-lost; err == nil {
+		t.Fatal("the lost request was answered in the stream that lost it")
+	}
+	state := alice.StreamState()
+	if state == nil || !slices.Contains(state.Abandoned, roster.Get("id")) {
+		t.Fatalf("the lost request %q is not among those owed: %+v", roster.Get("id"), state)
+	}
+
+	cfg.Resume = state
+	ctx, cancel := context.WithTimeout(context.Background(), xmpptest.Timeout(xmpptest.RoundTrip))
+	defer cancel()
+	again, err := xmpp.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !again.Resumed() {
+		t.Fatal("not resumed")
+	}
+	var mu sync.Mutex
+	var drops []error
+	go func() {
+		for {
+			if _, err := again.Next(func(err error) { mu.Lock(); drops = append(drops, err); mu.Unlock() }); err != nil {
+				return
+			}
+		}
+	}()
+	// The roster request went again in the resumption, before this one:
+	// its answer comes first.
+	res, err := again.SendIQ(ctx, xmpp.E(xmpp.NSClient, "iq", "type", "get", "to", xmpptest.Domain).Add(xmpp.E(xmpp.NSPing, "ping")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Child("jabber:iq:roster", "query") != nil || res.Get("id") == roster.Get("id") {
+		t.Fatalf("the new request got the old one's answer: %s", res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(drops) != 0 {
+		t.Fatalf("the owed answer was reported: %v", drops)
+	}
+}

@@ -40,6 +40,8 @@ type ratchetVersion struct {
 	name      string
 	pair      func(t testing.TB, seed uint64) endPair
 	unmarshal func([]byte) (ratchetEnd, error)
+	initiator func(sk *[KeySize]byte, ad []byte, theirSignedPreKey, ourRatchetPriv *[KeySize]byte) (ratchetEnd, error)
+	responder func(sk *[KeySize]byte, ad []byte, ourSignedPreKey *[KeySize]byte) (ratchetEnd, error)
 	number    func(ct []byte) (uint32, error) // the message number in a message's header
 }
 
@@ -51,6 +53,12 @@ var ratchetVersions = []ratchetVersion{
 			return endPair{p.alice, p.bob, p.aliceRand, p.bRand}
 		},
 		unmarshal: func(b []byte) (ratchetEnd, error) { return UnmarshalSession03(b) },
+		initiator: func(sk *[KeySize]byte, ad []byte, spk, priv *[KeySize]byte) (ratchetEnd, error) {
+			return NewSession03Initiator(sk, ad, spk, priv)
+		},
+		responder: func(sk *[KeySize]byte, ad []byte, spk *[KeySize]byte) (ratchetEnd, error) {
+			return NewSession03Responder(sk, ad, spk)
+		},
 		number: func(ct []byte) (uint32, error) {
 			h, _, err := parseMessage03(ct[:len(ct)-macSize03])
 			return h.n, err
@@ -63,6 +71,12 @@ var ratchetVersions = []ratchetVersion{
 			return endPair{p.alice, p.bob, p.aliceRand, p.bRand}
 		},
 		unmarshal: func(b []byte) (ratchetEnd, error) { return UnmarshalSession2(b) },
+		initiator: func(sk *[KeySize]byte, ad []byte, spk, priv *[KeySize]byte) (ratchetEnd, error) {
+			return NewSession2Initiator(sk, ad, spk, priv)
+		},
+		responder: func(sk *[KeySize]byte, ad []byte, spk *[KeySize]byte) (ratchetEnd, error) {
+			return NewSession2Responder(sk, ad, spk)
+		},
 		number: func(ct []byte) (uint32, error) {
 			h, err := header2(ct)
 			return h.n, err

@@ -46,6 +46,9 @@ import (
 // downloads (the plaintext; the ciphertext is 16 bytes more).
 const MaxEncryptedFile = 100 << 20
 
+// encryptedLimit is MaxEncryptedFile, lowered by tests.
+var encryptedLimit int64 = MaxEncryptedFile
+
 // aesgcmTag is the size of the GCM tag after the ciphertext.
 const aesgcmTag = 16
 
@@ -183,8 +186,8 @@ func newAESGCM(key []byte, ivLen int) (cipher.AEAD, error) {
 // place with a fresh key and 12-byte IV from random: the ciphertext with
 // its tag, and the key and IV (no link yet: the URL comes with the slot).
 func sealFile(r io.Reader, size int64, random io.Reader) (ct, iv, key []byte, err error) {
-	if size > MaxEncryptedFile {
-		return nil, nil, nil, fmt.Errorf("it is %s: gab encrypts files up to %s", ByteSize(size), ByteSize(MaxEncryptedFile))
+	if size > encryptedLimit {
+		return nil, nil, nil, fmt.Errorf("it is %s: gab encrypts files up to %s", ByteSize(size), ByteSize(encryptedLimit))
 	}
 	secret := make([]byte, 12+32)
 	if _, err := io.ReadFull(random, secret); err != nil {
@@ -400,9 +403,9 @@ func (c *Client) fetch(ctx context.Context, cmd FetchFile, caFile string) (strin
 	if res.StatusCode != http.StatusOK {
 		return "", 0, fmt.Errorf("download of %s refused: HTTP %s", name, res.Status)
 	}
-	const most = MaxEncryptedFile + aesgcmTag
+	most := encryptedLimit + aesgcmTag
 	if res.ContentLength > most {
-		return "", 0, fmt.Errorf("%s is %s, more than the %s gab downloads encrypted", name, ByteSize(res.ContentLength-aesgcmTag), ByteSize(MaxEncryptedFile))
+		return "", 0, fmt.Errorf("%s is %s, more than the %s gab downloads encrypted", name, ByteSize(res.ContentLength-aesgcmTag), ByteSize(encryptedLimit))
 	}
 	var buf bytes.Buffer
 	if res.ContentLength > 0 {
@@ -416,8 +419,8 @@ func (c *Client) fetch(ctx context.Context, cmd FetchFile, caFile string) (strin
 		return "", 0, fmt.Errorf("download of %s failed after %s: %v", name, ByteSize(int64(buf.Len())), err)
 	}
 	stall.Stop()
-	if buf.Len() > most {
-		return "", 0, fmt.Errorf("%s is more than the %s gab downloads encrypted", name, ByteSize(MaxEncryptedFile))
+	if int64(buf.Len()) > most {
+		return "", 0, fmt.Errorf("%s is more than the %s gab downloads encrypted", name, ByteSize(encryptedLimit))
 	}
 	if res.ContentLength >= 0 && int64(buf.Len()) != res.ContentLength {
 		return "", 0, fmt.Errorf("download of %s came short: %d of %d bytes", name, buf.Len(), res.ContentLength)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,11 +105,11 @@ func (s *State) applyFetched(account string, ev chat.Event) bool {
 }
 
 // uploadRefused puts "/upload PATH" back in the composer when an
-// encrypted upload in the current tab was refused and the composer is
-// empty: the file chosen is not lost.
+// encrypted upload in the current tab failed (not cancelled) and the
+// composer is empty: the file chosen is not lost.
 func (a *App) uploadRefused(account string, e chat.CommandFailed) {
 	u, ok := e.Command.(chat.UploadFile)
-	if !ok || !u.Encrypt {
+	if !ok || !u.Encrypt || errors.Is(e.Err, chat.ErrUploadCancelled) {
 		return
 	}
 	c := a.state.Current()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,8 +85,19 @@ func TestEncryptedUploadRefusedKeepsTheFile(t *testing.T) {
 		return text == `/upload /tmp/my\ file.txt`
 	})
 
-	// Not encrypting: a plain upload, as before.
+	// Cancelled by the user: nothing comes back. (The plain upload below
+	// comes after it: once its command is seen, the cancel was applied.)
 	h.onUI(func() { h.app.composer.Clear() })
+	h.send(chat.CommandFailed{ID: 1, Command: want, Err: fmt.Errorf("upload of my file.txt: %w", chat.ErrUploadCancelled)})
+	h.send(chat.MessageReceived{Conv: bob, From: "bob@x/phone", Bare: "bob@x", Body: "sentinel", Time: time.Now(), StoreID: 9})
+	h.waitFor("sentinel")
+	h.onUI(func() {
+		if text := h.app.composer.GetText(); text != "" {
+			t.Errorf("after a cancel the composer holds %q", text)
+		}
+	})
+
+	// Not encrypting: a plain upload, as before.
 	h.typeText("/omemo off")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitFor("messages in this chat go in plain text")

@@ -247,3 +247,29 @@ func BenchmarkAESGCMFile10MB(b *testing.B) {
 		}
 	}
 }
+
+// Any text: ParseAESGCM never panics, and what it accepts has a 12- or
+// 16-byte IV and a 32-byte key, names an https URL on a host, and is
+// written back to a link that reads the same.
+func FuzzParseAESGCM(f *testing.F) {
+	for _, s := range []string{
+		"aesgcm://h/f#" + testIV12 + testKey32,
+		"aesgcm://h:443/a/b%20c.txt?x=1#" + testIV16 + testKey32,
+		"aesgcm://h/f#", "aesgcm://#", "aesgcm://[::1]/f#" + testIV12 + testKey32, "AESGCM://h/f#zz",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseAESGCM(s)
+		if err != nil {
+			return
+		}
+		if (len(l.IV) != 12 && len(l.IV) != 16) || len(l.Key) != 32 || !strings.HasPrefix(l.HTTPS, "https://") || strings.Contains(l.HTTPS, "#") {
+			t.Fatalf("%q read as %+v", s, l)
+		}
+		again, err := ParseAESGCM(l.String())
+		if err != nil || again.HTTPS != l.HTTPS || !bytes.Equal(again.IV, l.IV) || !bytes.Equal(again.Key, l.Key) {
+			t.Fatalf("%q written as %q, read back as %+v (%v)", s, l.String(), again, err)
+		}
+	})
+}

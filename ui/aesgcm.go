@@ -23,9 +23,9 @@ func secretFile(f *chat.FileInfo) bool {
 	return f != nil && chat.IsAESGCM(f.URL)
 }
 
-// fileBody is the text a line shows of a message sharing the file f:
+// fileBody is the text a line keeps of a message sharing the file f:
 // nothing when the message is the encrypted file's link (the file row
-// says what it is), else body with any aesgcm fragment hidden.
+// says what it is), else body (drawn with hideKeys).
 func fileBody(body string, f *chat.FileInfo) string {
 	if secretFile(f) && strings.TrimSpace(body) == f.URL {
 		return ""

@@ -9,7 +9,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # tmux for the end-to-end tests, a C compiler for the race detector, and
 # python3-omemo with its OMEMO 0.3 and OMEMO 2 backends (and xmlschema, for
 # their XML code) as the peer gab's OMEMO interoperates with.
-TEST_PACKAGES := prosody prosody-modules lua-unbound lua-dbi-sqlite3 ejabberd python3-slixmpp tmux gcc libc6-dev ca-certificates python3-omemo python3-oldmemo python3-twomemo python3-xmlschema
+TEST_PACKAGES := prosody prosody-modules lua-unbound lua-dbi-sqlite3 ejabberd python3-slixmpp tmux gcc libc6-dev ca-certificates python3-omemo python3-oldmemo python3-twomemo python3-xmlschema python3-cryptography
 
 # Release builds: static binaries for these platforms, with SHA-256 sums.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64
@@ -42,6 +42,7 @@ test-deps:
 	command -v ejabberdctl >/dev/null 2>&1 || [ -x /usr/sbin/ejabberdctl ] || missing="yes"; \
 	/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="yes"; \
 	/usr/bin/python3 -c 'import omemo, oldmemo, oldmemo.etree, twomemo, twomemo.etree' >/dev/null 2>&1 || missing="yes"; \
+	/usr/bin/python3 -c 'import cryptography.hazmat.primitives.ciphers.aead' >/dev/null 2>&1 || missing="yes"; \
 	command -v tmux >/dev/null 2>&1 || missing="yes"; \
 	command -v gcc >/dev/null 2>&1 || missing="yes"; \
 	if [ -n "$$missing" ]; then \

@@ -209,7 +209,7 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			}
 		case bookmarksFailed:
 			c.answerFailed(ctx, q.id, cmd)
-		case CancelUpload, uploadFinished:
+		case CancelUpload, uploadFinished, FetchFile, fetchFinished:
 			c.uploadLocal(ctx, nil, q)
 		case TrustCertificate:
 			if err := c.pin(cmd.DER); err != nil {
@@ -681,7 +681,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					continue // the history a room without archive sends at every join
 				}
 				if e.Encrypted != nil {
-					d := c.omemoIncoming(ctx, e)
+					d := c.decryptIncoming(ctx, e)
 					if d == nil {
 						continue // an empty OMEMO message: its session moved on
 					}
@@ -714,7 +714,7 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					continue
 				}
 				if e.Encrypted != nil {
-					d := c.omemoIncoming(ctx, e)
+					d := c.decryptIncoming(ctx, e)
 					if d == nil {
 						continue
 					}

@@ -113,9 +113,15 @@ type ModerateMessage struct {
 // UploadFile uploads the file at Path (XEP-0363) and sends its URL in Conv
 // with an out-of-band element (XEP-0066). UploadProgress events follow,
 // then the command's answer.
+//
+// Encrypt (a chat encrypted with OMEMO): the file is encrypted before it
+// goes (XEP-0454) and its aesgcm:// link is sent encrypted, without the
+// out-of-band element; what cannot be shared encrypted is refused, never
+// uploaded or sent in plain text.
 type UploadFile struct {
-	Conv Conv
-	Path string
+	Conv    Conv
+	Path    string
+	Encrypt bool
 }
 
 // CancelUpload stops the upload started by command Upload.

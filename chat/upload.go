@@ -1,7 +1,9 @@
 package chat
 
 import (
+	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -85,6 +87,9 @@ func (uploadFinished) isCommand() {}
 // message waits in the outbox when offline). sess is nil offline. It
 // reports whether q was one of them.
 func (c *Client) uploadLocal(ctx context.Context, sess *xmpp.Session, q queued) bool {
+	if c.fetchLocal(ctx, q) {
+		return true
+	}
 	switch cmd := q.cmd.(type) {
 	case CancelUpload:
 		c.uploads.mu.Lock()
@@ -100,6 +105,19 @@ func (c *Client) uploadLocal(ctx context.Context, sess *xmpp.Session, q queued) 
 	case uploadFinished:
 		if cmd.err != nil {
 			c.emit(ctx, CommandFailed{ID: q.id, Command: cmd.cmd, Err: cmd.err})
+			return true
+		}
+		if cmd.cmd.Encrypt {
+			m, err := c.sendEncryptedFile(ctx, sess, q.id, cmd.cmd.Conv, cmd.file)
+			if err != nil {
+				// The service holds the ciphertext; its key goes nowhere.
+				c.emit(ctx, CommandFailed{ID: q.id, Command: cmd.cmd, Err: fmt.Errorf("%s was uploaded encrypted, but the message sharing it could not be encrypted, so nothing was sent: %w", cmd.file.Name, err)})
+				return true
+			}
+			c.emit(ctx, CommandDone{ID: q.id, Command: cmd.cmd})
+			if err := c.transmit(sess, m, func(ev Event) { c.emit(ctx, ev) }); err != nil {
+				return true // it stays in the outbox for the next session
+			}
 			return true
 		}
 		m, err := c.enqueueFile(ctx, q.id, SendMessage{Conv: cmd.cmd.Conv, Body: cmd.file.URL}, cmd.file)
@@ -130,6 +148,11 @@ func (c *Client) startUpload(ctx context.Context, sess *xmpp.Session, id uint64,
 		c.state.Unlock()
 		if !in {
 			return fmt.Errorf("you are not in %s: /join it first", cmd.Conv.Room())
+		}
+	}
+	if cmd.Encrypt {
+		if err := c.checkEncryptedUpload(ctx, sess, cmd); err != nil {
+			return err
 		}
 	}
 	f, size, err := openUpload(cmd.Path)
@@ -216,6 +239,20 @@ func openUpload(path string) (*os.File, int64, error) {
 // for the last event, which is emitted even after a cancellation.
 func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64, cmd UploadFile, f *os.File, size int64, caFile string) (*FileInfo, error) {
 	name := filepath.Base(cmd.Path)
+	plainSize := size
+	var body io.Reader = f
+	var iv, key []byte
+	if cmd.Encrypt {
+		// Encrypted before anything goes: the service gets the
+		// ciphertext and its tag, of their size, as bytes of no type.
+		ct, v, k, err := sealFile(f, size, crand.Reader)
+		if err != nil {
+			err = fmt.Errorf("cannot encrypt %s: %w", name, err)
+			c.emitLast(run, UploadProgress{CommandID: id, Conv: cmd.Conv, Name: name, Total: size, Done: true, Err: err})
+			return nil, err
+		}
+		body, size, iv, key = bytes.NewReader(ct), int64(len(ct)), v, k
+	}
 	p := UploadProgress{CommandID: id, Conv: cmd.Conv, Name: name, Total: size}
 	fail := func(err error) (*FileInfo, error) {
 		if ctx.Err() != nil {
@@ -242,14 +279,20 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	// The media type alone ("text/plain", not "; charset=utf-8"): what
 	// the slot request names (XEP-0363 §4) and the PUT must repeat.
 	ctype, _, _ := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(name)))
-	if ctype == "" {
+	if ctype == "" || cmd.Encrypt {
 		ctype = "application/octet-stream"
 	}
 	slot, err := c.requestSlot(ctx, sess, svc.jid, name, size, ctype)
 	if err != nil {
 		return fail(err)
 	}
-	if err := c.put(ctx, slot, f, size, ctype, caFile, &p); err != nil {
+	link := ""
+	if cmd.Encrypt {
+		if link, err = encryptedLink(slot.get, iv, key); err != nil {
+			return fail(err)
+		}
+	}
+	if err := c.put(ctx, slot, body, size, ctype, caFile, &p); err != nil {
 		return fail(err)
 	}
 	// The point of no return: from here a CancelUpload finds no upload
@@ -262,6 +305,9 @@ func (c *Client) upload(run, ctx context.Context, sess *xmpp.Session, id uint64,
 	}
 	p.Sent, p.Done, p.URL = size, true, slot.get
 	c.emitLast(run, p)
+	if cmd.Encrypt {
+		return &FileInfo{URL: link, Name: name, Size: plainSize}, nil
+	}
 	return &FileInfo{URL: slot.get, Name: name, Size: size, Type: ctype}, nil
 }
 
@@ -407,7 +453,7 @@ func parseSlot(res *xmpp.Element) (slot, error) {
 }
 
 // put sends the file to the slot, emitting progress into p.
-func (c *Client) put(ctx context.Context, s slot, f *os.File, size int64, ctype, caFile string, p *UploadProgress) error {
+func (c *Client) put(ctx context.Context, s slot, f io.Reader, size int64, ctype, caFile string, p *UploadProgress) error {
 	pool, err := c.httpRoots(caFile)
 	if err != nil {
 		return err

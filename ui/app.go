@@ -411,6 +411,8 @@ func (a *App) apply(it item) {
 	a.markSeen()
 	a.roomDialogEvent(it.account, it.ev)
 	switch e := it.ev.(type) {
+	case chat.CommandFailed:
+		a.uploadRefused(it.account, e)
 	case chat.MessageReceived:
 		if acct := a.state.Account(it.account); acct != nil && a.roomNotifies(it.account, e) {
 			c, i := a.state.Find(it.account, e.Conv)

@@ -113,6 +113,9 @@ func (v *ConvView) lineRows(l *Line, w int, kind chat.Kind) []row {
 	if l.Retracted != nil {
 		text, spans, bodyPart = tombstone(l.Retracted), nil, partTombstone
 	}
+	if hidden := hideKeys(text); hidden != text {
+		text, spans = hidden, nil // an aesgcm link's key is never drawn
+	}
 	rows[0].part = bodyPart
 	var attrs []styleAttr
 	var links []link

@@ -299,7 +299,7 @@ func (a *App) searchDialog(account string, res chat.SearchResults) {
 			who = h.Nick + " in " + h.Conv.JID
 		}
 		list.items = append(list.items, jumpTarget{account: account, conv: h.Conv, storeID: h.StoreID,
-			label: h.Time.Local().Format("2006-01-02 15:04") + "  " + who + ": " + h.Body})
+			label: h.Time.Local().Format("2006-01-02 15:04") + "  " + who + ": " + hideKeys(h.Body)})
 	}
 	where := "all conversations"
 	if !res.Conv.IsZero() {

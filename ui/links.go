@@ -6,12 +6,17 @@ import (
 )
 
 // lineLinks are the links of a message line, in the order they appear:
-// their text, which is their URL. Other lines have none.
+// their text, which is their URL, and last its encrypted file (shown as
+// a file, its link hidden). Other lines have none.
 func lineLinks(l *Line) []link {
 	if l.Kind != LineIn && l.Kind != LineOut {
 		return nil
 	}
-	return findLinks(l.Body)
+	links := findLinks(l.Body)
+	if secretFile(l.File) {
+		links = append(links, link{file: true})
+	}
+	return links
 }
 
 // openNth opens the nth link of the conversation in view counting back
@@ -22,7 +27,7 @@ func (a *App) openNth(n int) {
 	for i := len(c.Lines) - 1; i >= 0; i-- {
 		links := lineLinks(&c.Lines[i])
 		if seen+len(links) >= n {
-			a.openLinks(&c.Lines[i], n-seen)
+			a.openLinks(c, &c.Lines[i], n-seen)
 			return
 		}
 		seen += len(links)
@@ -37,11 +42,12 @@ func (a *App) openNth(n int) {
 	}
 }
 
-// openLinks opens the nth link of the message l counting back from its
-// last (1 = its last link) with open_command, and says so in the status
-// line. Only http and https links are opened; the URL is the link's text,
-// handed to the command as one argument of its own.
-func (a *App) openLinks(l *Line, n int) {
+// openLinks opens the nth link of the message l of c counting back from
+// its last (1 = its last link) with open_command, and says so in the
+// status line. Only http and https links are opened; the URL is the
+// link's text, handed to the command as one argument of its own. An
+// encrypted file is downloaded, decrypted and saved instead.
+func (a *App) openLinks(c *Conversation, l *Line, n int) {
 	links := lineLinks(l)
 	switch {
 	case len(links) == 0:
@@ -52,6 +58,10 @@ func (a *App) openLinks(l *Line, n int) {
 		return
 	}
 	lk := links[len(links)-n]
+	if lk.file {
+		a.fetchFile(c, l)
+		return
+	}
 	url := l.Body[lk.start:lk.end]
 	if !lk.web {
 		a.state.SetStatus(true, "open: only http and https links are opened, not %s", plainText(clip(url, 60)))

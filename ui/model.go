@@ -380,7 +380,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	if a == nil {
 		return
 	}
-	if s.applyRoom(a, account, ev) || s.applyUpload(a, ev) {
+	if s.applyRoom(a, account, ev) || s.applyUpload(a, ev) || s.applyFetched(account, ev) {
 		return
 	}
 	s.Flush()
@@ -472,7 +472,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		c, i := s.Open(account, e.Conv)
 		sender, key := s.author(a, e.Conv, e.Nick, e.OccupantID)
-		l := Line{Time: e.Time, Sender: sender, SenderKey: key, Body: e.Body, Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
+		l := Line{Time: e.Time, Sender: sender, SenderKey: key, Body: fileBody(e.Body, e.File), Kind: LineIn, StoreID: e.StoreID, ID: e.ID, Markable: e.Markable, Mention: mention, Spans: spans, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
 		s.omemoLine(c, &l, e.OMEMO)
 		at := c.insert(l, e.Delayed)
 		if e.Note != "" && at >= 0 {
@@ -500,7 +500,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.MessageSent:
 		c, _ := s.Open(account, e.Conv)
 		name, me := s.me(a, e.Conv)
-		l := Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
+		l := Line{Time: e.Time, Sender: name, SenderKey: me, Body: fileBody(e.Body, e.File), Kind: LineOut, ID: e.ID, State: e.State, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
 		s.omemoLine(c, &l, e.OMEMO)
 		c.add(l)
 	case chat.CarbonSent:
@@ -515,7 +515,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 			state = chat.DeliveryReceived
 		}
 		name, me := s.me(a, e.Conv)
-		l := Line{Time: e.Time, Sender: name, SenderKey: me, Body: e.Body, Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
+		l := Line{Time: e.Time, Sender: name, SenderKey: me, Body: fileBody(e.Body, e.File), Kind: LineOut, ID: e.ID, State: state, StoreID: e.StoreID, Reply: s.shownReply(a, c, e.Reply, nil), File: e.File}
 		s.omemoLine(c, &l, e.OMEMO)
 		c.insert(l, e.Delayed)
 	case chat.HistoryLoaded:
@@ -796,6 +796,8 @@ func commandName(c chat.Command) string {
 	switch c := c.(type) {
 	case chat.UploadFile:
 		return "upload " + filepath.Base(c.Path)
+	case chat.FetchFile:
+		return "download the encrypted file"
 	case chat.CancelUpload:
 		return "cancel the upload"
 	case chat.SendMessage:

@@ -80,6 +80,7 @@ func (s *State) applyAction(account, prefix string, ev chat.Event) {
 // storedLine fills in what a stored message carries besides its text.
 func storedLine(l *Line, conv chat.Conv, h chat.StoredMessage) {
 	l.Reply, l.File, l.Reactions = h.Reply, h.File, h.Reactions
+	l.Body = fileBody(l.Body, l.File)
 	if h.Retracted != nil {
 		l.retract(conv, *h.Retracted)
 	}

@@ -76,7 +76,7 @@ func quoteText(r *chat.ReplyInfo) string {
 func fileText(f *chat.FileInfo) string {
 	name := f.Name
 	if name == "" {
-		name = f.URL
+		name = hideKeys(f.URL)
 	}
 	if f.Size > 0 {
 		return "📎 " + firstLine(name) + " (" + sizeText(f.Size) + ")"
@@ -89,7 +89,7 @@ func fileText(f *chat.FileInfo) string {
 func fileClusters(f *chat.FileInfo, w int) []cluster {
 	name := f.Name
 	if name == "" {
-		name = f.URL
+		name = hideKeys(f.URL)
 	}
 	size := ""
 	if f.Size > 0 {
@@ -255,7 +255,7 @@ func aroundRows(l *Line, rows []row, w, indent int) []row {
 		}
 	}
 	if l.Reply != nil {
-		q := row{body: cutClusters(clusters(quoteText(l.Reply)), room), kind: l.Kind, indent: indent, part: partQuote}
+		q := row{body: cutClusters(clusters(hideKeys(quoteText(l.Reply))), room), kind: l.Kind, indent: indent, part: partQuote}
 		rows = append([]row{q}, rows...)
 	}
 	if len(l.Reactions) > 0 {

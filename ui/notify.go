@@ -63,7 +63,7 @@ func (n *notifier) message(account string, e chat.MessageReceived, name string, 
 	if e.Archived || n.muted[e.Bare] || (active && n.focused.Load()) {
 		return
 	}
-	n.pending = append(n.pending, note{account: account, from: e.Bare, name: name, body: e.Body, conv: e.Conv, storeID: e.StoreID})
+	n.pending = append(n.pending, note{account: account, from: e.Bare, name: name, body: noteBody(e), conv: e.Conv, storeID: e.StoreID})
 }
 
 // retracted considers a message removed: if it is to be announced in

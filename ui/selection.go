@@ -366,7 +366,7 @@ func (a *App) cancelTargets() bool {
 }
 
 func targetOf(c *Conversation, l *Line) *target {
-	text := firstWords(l.Body)
+	text := hideKeys(firstWords(l.Body))
 	if l.Retracted != nil {
 		text = tombstone(l.Retracted)
 	} else if text == "" && l.File != nil {
@@ -485,8 +485,8 @@ func clipText(s string) string {
 
 // openSelectedLinks opens the selected message's link: its last, as
 // /open opens the conversation's newest.
-func (a *App) openSelectedLinks(_ *Conversation, l *Line) {
-	a.openLinks(l, 1)
+func (a *App) openSelectedLinks(c *Conversation, l *Line) {
+	a.openLinks(c, l, 1)
 }
 
 // goToReply selects the message l answers: where it is shown already,

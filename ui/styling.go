@@ -298,6 +298,7 @@ func spaceAfter(body string, i, e int) bool {
 type link struct {
 	start, end int
 	web        bool
+	file       bool // not in the text: the line's encrypted file (lineLinks)
 }
 
 // linkSchemes are the schemes shown as links, lower case.

@@ -166,6 +166,12 @@ func (a *App) uploadCommand(rest string) {
 		fail("no account")
 		return
 	}
+	if a.state.encrypting(c) {
+		// Encrypted before it goes (XEP-0454), never in plain text.
+		acct.Client.Do(chat.UploadFile{Conv: c.Conv, Path: path, Encrypt: true})
+		a.state.SetStatus(false, "encrypting and uploading %s…", plainText(filepath.Base(path)))
+		return
+	}
 	acct.Client.Do(chat.UploadFile{Conv: c.Conv, Path: path})
 	a.state.SetStatus(false, "uploading %s…", plainText(filepath.Base(path)))
 }

@@ -462,9 +462,12 @@ class Peer(slixmpp.ClientXMPP):
                 m.send()
             elif cmd == "raw":
                 self.send_raw(c["xml"])
-            elif cmd in OMEMO_COMMANDS:
+            elif cmd in OMEMO_COMMANDS or cmd in AESGCM_COMMANDS:
                 try:
-                    res = await self.omemo_command(cmd, c)
+                    if cmd in AESGCM_COMMANDS:
+                        res = await self.aesgcm_command(cmd, c)
+                    else:
+                        res = await self.omemo_command(cmd, c)
                     err = None
                 except Exception as e:  # reported to the test, which decides
                     res, err = None, "%s: %s" % (type(e).__name__, describe(e))
@@ -830,6 +833,66 @@ def on_omemo(self, msg):
 
 Peer.omemo_command = omemo_command
 Peer.on_omemo = on_omemo
+
+
+# ---------------------------------------------------------------------------
+# Encrypted file sharing (XEP-0454, aesgcm:// links), for gab's tests: the
+# peer encrypts and uploads a file and gives its link (to send with
+# omemo_send), and fetches and decrypts a link it was sent. AES-GCM from
+# the cryptography package (Debian python3-cryptography); HTTPS trusting
+# the test server's certificate.
+NS_UPLOAD = "urn:xmpp:http:upload:0"
+
+
+def aesgcm_https(ctx, method, url, data=None, headers=None):
+    import urllib.request
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, context=ctx, timeout=60) as res:
+        return res.status, res.read()
+
+
+async def aesgcm_command(self, cmd, c):
+    import hashlib
+    import os
+    import ssl
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    ctx = ssl.create_default_context(cafile=self.ca_certs)
+    loop = asyncio.get_event_loop()
+    if cmd == "aesgcm_upload":
+        # {"data": hex, "name": ..., "service": JID, "iv_size": 12 or 16}
+        plain = bytes.fromhex(c["data"])
+        key, iv = os.urandom(32), os.urandom(int(c.get("iv_size", 12)))
+        ct = AESGCM(key).encrypt(iv, plain, None)
+        iq = self.make_iq_get(ito=c["service"])
+        ET.SubElement(iq.xml, "{%s}request" % NS_UPLOAD, {"filename": c["name"], "size": str(len(ct)),
+                                                         "content-type": "application/octet-stream"})
+        res = await iq.send(timeout=60)
+        slot = res.xml.find("{%s}slot" % NS_UPLOAD)
+        put = slot.find("{%s}put" % NS_UPLOAD)
+        get = slot.find("{%s}get" % NS_UPLOAD).get("url")
+        headers = {h.get("name"): h.text or "" for h in put.findall("{%s}header" % NS_UPLOAD)}
+        headers["Content-Type"] = "application/octet-stream"
+        status, _ = await loop.run_in_executor(None, aesgcm_https, ctx, "PUT", put.get("url"), ct, headers)
+        if status not in (200, 201):
+            raise RuntimeError("PUT answered %d" % status)
+        return {"link": "aesgcm://" + get[len("https://"):] + "#" + iv.hex() + key.hex()}
+    if cmd == "aesgcm_fetch":
+        # {"url": "aesgcm://..."}: the file's size and SHA-256, decrypted.
+        url, frag = c["url"].split("#", 1)
+        if not url.startswith("aesgcm://") or len(frag) not in (88, 96):
+            raise ValueError("not an aesgcm link")
+        secret = bytes.fromhex(frag)
+        iv, key = secret[:-32], secret[-32:]
+        status, ct = await loop.run_in_executor(None, aesgcm_https, ctx, "GET", "https://" + url[len("aesgcm://"):])
+        plain = AESGCM(key).decrypt(iv, ct, None)
+        return {"size": len(plain), "sha256": hashlib.sha256(plain).hexdigest(), "iv_size": len(iv)}
+    raise ValueError("unknown aesgcm command " + cmd)
+
+
+AESGCM_COMMANDS = ("aesgcm_upload", "aesgcm_fetch")
+Peer.aesgcm_command = aesgcm_command
+# End of encrypted file sharing.
+# ---------------------------------------------------------------------------
 
 
 def main():

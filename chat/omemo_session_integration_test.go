@@ -253,6 +253,13 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 // the python-omemo peer with an OMEMO 0.3 device, whose id it returns.
 func omemoPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, uint32) {
 	t.Helper()
+	return omemoPairWith(t, "0.3")
+}
+
+// omemoPairWith is omemoPair with the peer's device speaking versions
+// ("0.3", "2" or both).
+func omemoPairWith(t *testing.T, versions ...string) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, uint32) {
+	t.Helper()
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	for _, u := range []string{"alice", "peer"} {
 		srv.Register(t, u, "pw")
@@ -262,13 +269,19 @@ func omemoPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmppt
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
 	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
 	peer := srv.StartPeer(t, "peer", "pw")
-	return srv, store, a, peer, peer.EnableOMEMO(t, "0.3")
+	return srv, store, a, peer, peer.EnableOMEMO(t, versions...)
 }
 
 // omemoSend has the peer send to an encrypted message (OMEMO 0.3).
 func omemoSend(t *testing.T, peer *xmpptest.Peer, to, body string) {
 	t.Helper()
-	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": to, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+	omemoSendIn(t, peer, "0.3", to, body)
+}
+
+// omemoSendIn is omemoSend in version ("0.3" or "2").
+func omemoSendIn(t *testing.T, peer *xmpptest.Peer, version, to, body string) {
+	t.Helper()
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": to, "body": body, "version": version}); err != nil || ev.Get("sent") != "1" {
 		t.Fatalf("the peer could not encrypt to %s: %v %v", to, ev, err)
 	}
 }

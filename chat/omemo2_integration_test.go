@@ -1,0 +1,172 @@
+package chat_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/internal/xmpptest"
+)
+
+// peerDecrypted waits for the peer to decrypt body, in OMEMO version ns,
+// and returns what it reported.
+func peerDecrypted(t *testing.T, peer *xmpptest.Peer, ns, body string) xmpptest.PeerEvent {
+	t.Helper()
+	ev := peer.WaitFor(t, xmpptest.RoundTrip, "the peer to decrypt “"+body+"”", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && (e.Get("body") == body || e.Get("error") != "")
+	})
+	if ev.Get("error") != "" || ev.Get("ns") != ns {
+		t.Fatalf("the peer: %v (want %s)", ev, ns)
+	}
+	return ev
+}
+
+// gab reads OMEMO 2 from python-omemo (python3-twomemo): its key exchange
+// builds a session, stored with the message, and is answered with an
+// empty OMEMO 2 message; the body comes from the sealed envelope, never
+// the fallback; gab answers in OMEMO 2 in an envelope that names both
+// ends; after a restart the stored session reads the next message, which
+// came while gab was away (from the archive), and encrypts the next one.
+func TestOMEMO2MessagesDecrypted(t *testing.T) {
+	srv, store, a, peer, peerID := omemoPairWith(t, "2")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool {
+		return e.Own && e.Version == chat.OMEMO2 && len(e.Devices) == 1 && e.Devices[0].Label == "gab"
+	}))
+	omemoSendIn(t, peer, "2", alice, "hello, gab")
+	first := a.r.wait(t, "“hello, gab”", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil })).(chat.MessageReceived)
+	if first.Body != "hello, gab" || first.Note != "" || first.OMEMO == nil || first.OMEMO.Version != chat.OMEMO2 || first.OMEMO.Device != peerID || first.OMEMO.Trust != history.TrustTrusted {
+		t.Fatalf("first message: %q, note %q, info %+v", first.Body, first.Note, first.OMEMO)
+	}
+	row, ok, err := store.Get(context.Background(), first.StoreID)
+	if err != nil || !ok || row.Body != "hello, gab" || row.Encryption != history.OMEMO2 || row.Device != peerID {
+		t.Fatalf("stored as %+v (%v)", row, err)
+	}
+	if _, ok, err := store.Session(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO2}); !ok || err != nil {
+		t.Fatalf("the OMEMO 2 session was not stored with the message (%v)", err)
+	}
+	// The key exchange is answered: an empty OMEMO 2 message.
+	peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the key exchange", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("ns") == chat.NSOMEMO2 && e.Get("empty") == "true" && e.Get("error") == ""
+	})
+
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "hello back", Encrypt: true})
+	sent := a.r.wait(t, "“hello back” sent", is(func(m chat.MessageSent) bool { return m.Body == "hello back" })).(chat.MessageSent)
+	if sent.OMEMO == nil || sent.OMEMO.Version != chat.OMEMO2 {
+		t.Fatalf("sent as %+v", sent.OMEMO)
+	}
+	ev := peerDecrypted(t, peer, chat.NSOMEMO2, "hello back")
+	if ev.Get("sce_from") != alice || ev.Get("sce_to") != peerJID || ev.Get("sce_time") == "" || ev.Get("rpad") == "" {
+		t.Fatalf("gab's envelope: %v", ev)
+	}
+	if row, _, _ := store.Get(context.Background(), sent.StoreID); row.Encryption != history.OMEMO2 {
+		t.Fatalf("stored as %+v", row)
+	}
+
+	// Away, then back: the message that came meanwhile is read from the
+	// archive with the stored session.
+	a.stop()
+	omemoSendIn(t, peer, "2", alice, "while you were away")
+	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	away := a.r.wait(t, "the archived message", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil })).(chat.MessageReceived)
+	if away.Body != "while you were away" || away.OMEMO == nil || away.OMEMO.Version != chat.OMEMO2 {
+		t.Fatalf("after the restart: %q %q %+v", away.Body, away.Note, away.OMEMO)
+	}
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "after a restart", Encrypt: true})
+	peerDecrypted(t, peer, chat.NSOMEMO2, "after a restart")
+}
+
+// gab starts the OMEMO 2 session: with a peer whose device publishes both
+// versions under one id, OMEMO 2 is chosen; gab's key exchange reads in
+// python-omemo, the peer's answer in gab; after a restart the stored
+// session encrypts again.
+func TestOMEMO2MessagesEncrypted(t *testing.T) {
+	srv, store, a, peer, peerID := omemoPairWith(t, "0.3", "2")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a.r.wait(t, "the peer's OMEMO 2 list", devicesOf(peerJID, chat.OMEMO2, false, peerID))
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "hello, peer", Encrypt: true})
+	peerDecrypted(t, peer, chat.NSOMEMO2, "hello, peer")
+	if _, ok, _ := store.Session(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO2}); !ok {
+		t.Fatal("the OMEMO 2 session is not stored")
+	}
+	if _, ok, _ := store.Session(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}); ok {
+		t.Fatal("an OMEMO 0.3 session with a device that speaks OMEMO 2")
+	}
+	omemoSendIn(t, peer, "2", alice, "hello back")
+	a.r.wait(t, "the answer, decrypted", is(func(m chat.MessageReceived) bool {
+		return m.Bare == peerJID && m.Body == "hello back" && m.OMEMO != nil && m.OMEMO.Version == chat.OMEMO2
+	}))
+	a.stop()
+	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "after a restart", Encrypt: true})
+	peerDecrypted(t, peer, chat.NSOMEMO2, "after a restart")
+}
+
+// An OMEMO 2 message whose sealed envelope names another sender, another
+// recipient, or no sender, is refused with why, its body shown and stored
+// nowhere (a server moving an encrypted element into another
+// conversation); one naming both ends rightly, or leaving out <to/>,
+// reads.
+func TestOMEMO2EnvelopeChecked(t *testing.T) {
+	_, store, a, peer, _ := omemoPairWith(t, "2")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO2 }))
+	send := func(body string, env map[string]any) chat.MessageReceived {
+		t.Helper()
+		cmd := map[string]any{"cmd": "omemo2_send", "to": alice, "body": body}
+		for k, v := range env {
+			cmd[k] = v
+		}
+		from := len(a.r.snapshot())
+		if ev, err := peer.Result(t, cmd); err != nil || ev.Get("sent") != "1" {
+			t.Fatalf("the peer could not encrypt to us: %v %v", ev, err)
+		}
+		ev, _ := a.r.waitFrom(t, from, "the message", xmpptest.RoundTrip, is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil }))
+		return ev.(chat.MessageReceived)
+	}
+	for _, c := range []struct {
+		env  map[string]any
+		want string
+	}{
+		{map[string]any{"env_from": "mallory@localhost"}, "from mallory@localhost, not peer@localhost"},
+		{map[string]any{"env_to": "room@conference.localhost"}, "for room@conference.localhost, not alice@localhost"},
+		{map[string]any{"env_from": ""}, "does not say who sent it"},
+	} {
+		m := send("moved here", c.env)
+		if m.Body != "" || m.OMEMO != nil || !strings.Contains(m.Note, "refused") || !strings.Contains(m.Note, c.want) {
+			t.Fatalf("%v: shown as %q, note %q, info %+v", c.env, m.Body, m.Note, m.OMEMO)
+		}
+		row, ok, err := store.Get(context.Background(), m.StoreID)
+		if err != nil || !ok || strings.Contains(row.Body, "moved") {
+			t.Fatalf("stored as %+v (%v)", row, err)
+		}
+	}
+	if m := send("no to, fine", map[string]any{"env_to": ""}); m.Body != "no to, fine" || m.Note != "" {
+		t.Fatalf("without <to/>: %q %q", m.Body, m.Note)
+	}
+	if m := send("all right", nil); m.Body != "all right" || m.OMEMO == nil {
+		t.Fatalf("a right envelope: %q %q", m.Body, m.Note)
+	}
+}
+
+// A message from another device of ours in OMEMO 2 (a carbon) reads: its
+// envelope names us as sender and the contact as recipient.
+func TestOMEMO2CarbonFromOurOtherDevice(t *testing.T) {
+	srv, _, a, peer, _ := omemoPairWith(t, "2")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	other := start(t, account(t, srv, "alice", "pw", "other"), chat.Options{Store: openStore(t), OMEMO: true})
+	other.r.wait(t, "the other device published", is(func(e chat.OMEMODeviceListChanged) bool {
+		return e.Own && e.Version == chat.OMEMO2 && len(e.Devices) == 2
+	}))
+	a.r.wait(t, "our other device listed", is(func(e chat.OMEMODeviceListChanged) bool {
+		return e.JID == alice && e.Version == chat.OMEMO2 && len(e.Devices) == 2
+	}))
+	other.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "from my other device", Encrypt: true})
+	peerDecrypted(t, peer, chat.NSOMEMO2, "from my other device")
+	c := a.r.wait(t, "the carbon", is(func(e chat.CarbonSent) bool { return e.Encrypted != nil })).(chat.CarbonSent)
+	if c.Body != "from my other device" || c.OMEMO == nil || c.OMEMO.Version != chat.OMEMO2 {
+		t.Fatalf("the carbon: %q %+v", c.Body, c.OMEMO)
+	}
+}

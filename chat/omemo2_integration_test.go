@@ -170,3 +170,27 @@ func TestOMEMO2CarbonFromOurOtherDevice(t *testing.T) {
 		t.Fatalf("the carbon: %q %+v", c.Body, c.OMEMO)
 	}
 }
+
+// A contact with a device that speaks OMEMO 2 only and one that speaks
+// 0.3 only gets one stanza carrying both elements: each device reads the
+// one in its version.
+func TestOMEMOMixedContact(t *testing.T) {
+	srv, store, a, p2, id2 := omemoPairWith(t, "2")
+	const peerJID = "peer@localhost"
+	p03 := srv.StartPeer(t, "peer", "pw")
+	id03 := p03.EnableOMEMO(t, "0.3")
+	a.r.wait(t, "the OMEMO 2 list", devicesOf(peerJID, chat.OMEMO2, false, id2))
+	a.r.wait(t, "the OMEMO 0.3 list", devicesOf(peerJID, chat.OMEMO03, false, id03))
+	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "to both", Encrypt: true})
+	sent := a.r.wait(t, "“to both” sent", is(func(m chat.MessageSent) bool { return m.Body == "to both" })).(chat.MessageSent)
+	peerDecrypted(t, p2, chat.NSOMEMO2, "to both")
+	peerDecrypted(t, p03, chat.NSOMEMO03, "to both")
+	if sent.OMEMO == nil || sent.OMEMO.Version != chat.OMEMO2 {
+		t.Fatalf("sent as %+v", sent.OMEMO)
+	}
+	for _, k := range []history.SessionKey{{JID: peerJID, Device: id2, Version: history.OMEMO2}, {JID: peerJID, Device: id03, Version: history.OMEMO03}} {
+		if _, ok, err := store.Session(context.Background(), k); !ok || err != nil {
+			t.Fatalf("no session %+v stored (%v)", k, err)
+		}
+	}
+}

@@ -208,14 +208,26 @@ func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
 // is shown as such, and gab starts a new session with that device: its
 // next message decrypts. A pre-key message that started a session is
 // answered with an empty message.
-func TestOMEMO03SessionRepaired(t *testing.T) {
-	srv, store, a, peer, peerID := omemoPair(t)
+func TestOMEMO03SessionRepaired(t *testing.T) { sessionRepaired(t, "0.3") }
+
+// The same in OMEMO 2: the key exchange answered and the session repaired
+// in OMEMO 2.
+func TestOMEMO2SessionRepaired(t *testing.T) { sessionRepaired(t, "2") }
+
+func sessionRepaired(t *testing.T, version string) {
+	t.Helper()
+	srv, store, a, peer, peerID := omemoPairWith(t, version)
 	const alice, peerJID = "alice@localhost", "peer@localhost"
-	peerSays := func(body string) { t.Helper(); omemoSend(t, peer, alice, body) }
+	ns, v := chat.NSOMEMO03, history.OMEMO03
+	if version == "2" {
+		ns, v = chat.NSOMEMO2, history.OMEMO2
+		a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO2 }))
+	}
+	peerSays := func(body string) { t.Helper(); omemoSendIn(t, peer, version, alice, body) }
 	empties := func() int {
 		n := 0
 		for _, e := range peer.Events() {
-			if e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("error") == "" {
+			if e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("error") == "" && e.Get("ns") == ns {
 				n++
 			}
 		}
@@ -224,7 +236,7 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 	peerSays("one")
 	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
 	answer := peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the pre-key message", func(e xmpptest.PeerEvent) bool {
-		return e.Get("event") == "omemo_message" && e.Get("empty") == "true"
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("ns") == ns
 	})
 	if n := empties(); n != 1 {
 		t.Fatalf("%d empty messages, want 1: %v", n, peer.Events())
@@ -232,7 +244,7 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 
 	// The session is lost (a store restored from an older copy, say).
 	a.stop()
-	if err := store.DeleteSession(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}); err != nil {
+	if err := store.DeleteSession(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: v}); err != nil {
 		t.Fatal(err)
 	}
 	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
@@ -242,7 +254,7 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 		t.Fatalf("an undecryptable message shown as %q, note %q", bad.Body, bad.Note)
 	}
 	peer.WaitFor(t, xmpptest.RoundTrip, "the repair's empty message", func(e xmpptest.PeerEvent) bool {
-		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("id") != answer.Get("id")
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("id") != answer.Get("id") && e.Get("ns") == ns
 	})
 	peerSays("three")
 	a.r.wait(t, "“three”, read again", is(func(m chat.MessageReceived) bool { return m.Body == "three" && m.OMEMO != nil }))

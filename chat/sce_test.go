@@ -78,3 +78,27 @@ func TestEnvelopeRefused(t *testing.T) {
 		t.Fatalf("a content without body: %+v %v", got, err)
 	}
 }
+
+// BenchmarkSealEnvelope and BenchmarkOpenEnvelope are what XEP-0420 adds
+// to an OMEMO 2 message of 100 bytes, on each side.
+func BenchmarkSealEnvelope(b *testing.B) {
+	body := strings.Repeat("x", 100)
+	now := time.Now()
+	for b.Loop() {
+		if _, err := sealEnvelope(crand.Reader, body, "alice@example.org", "bob@example.org", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpenEnvelope(b *testing.B) {
+	env, err := sealEnvelope(crand.Reader, strings.Repeat("x", 100), "alice@example.org", "bob@example.org", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := openEnvelope(env, "alice@example.org", "bob@example.org"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

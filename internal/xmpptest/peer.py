@@ -892,6 +892,28 @@ async def omemo_command_with_2(self, cmd, c):
 
 OMEMO_COMMANDS = OMEMO_COMMANDS + ("omemo2_send",)
 Peer.omemo_command = omemo_command_with_2
+
+# A device enabled without OMEMO 2 reads the 0.3 element of a message
+# that carries both versions' elements, as clients that know only 0.3 do.
+_enable_before_2 = OMEMOPeer.enable
+_decrypt_before_2 = OMEMOPeer.decrypt
+
+
+async def enable_noting_versions(self, versions):
+    self.versions = list(versions)
+    return await _enable_before_2(self, versions)
+
+
+async def decrypt_in_its_versions(self, msg, el):
+    if el.tag == "{%s}encrypted" % NS_OMEMO2 and "2" not in getattr(self, "versions", ["2"]):
+        alt = msg.xml.find("{%s}encrypted" % NS_OMEMO03)
+        if alt is not None:
+            el = alt
+    return await _decrypt_before_2(self, msg, el)
+
+
+OMEMOPeer.enable = enable_noting_versions
+OMEMOPeer.decrypt = decrypt_in_its_versions
 # --- end of OMEMO 2 envelopes -----------------------------------------------
 
 

@@ -2,12 +2,14 @@ package chat_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/internal/xmpptest"
+	"github.com/gab-chat/gab/omemo"
 )
 
 // peerDecrypted waits for the peer to decrypt body, in OMEMO version ns,
@@ -32,9 +34,10 @@ func peerDecrypted(t *testing.T, peer *xmpptest.Peer, ns, body string) xmpptest.
 func TestOMEMO2MessagesDecrypted(t *testing.T) {
 	srv, store, a, peer, peerID := omemoPairWith(t, "2")
 	const alice, peerJID = "alice@localhost", "peer@localhost"
-	a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool {
+	own := a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool {
 		return e.Own && e.Version == chat.OMEMO2 && len(e.Devices) == 1 && e.Devices[0].Label == "gab"
-	}))
+	})).(chat.OMEMODeviceListChanged)
+	ours := own.Devices[0].ID
 	omemoSendIn(t, peer, "2", alice, "hello, gab")
 	first := a.r.wait(t, "“hello, gab”", is(func(m chat.MessageReceived) bool { return m.Bare == peerJID && m.Encrypted != nil })).(chat.MessageReceived)
 	if first.Body != "hello, gab" || first.Note != "" || first.OMEMO == nil || first.OMEMO.Version != chat.OMEMO2 || first.OMEMO.Device != peerID || first.OMEMO.Trust != history.TrustTrusted {
@@ -51,6 +54,28 @@ func TestOMEMO2MessagesDecrypted(t *testing.T) {
 	peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the key exchange", func(e xmpptest.PeerEvent) bool {
 		return e.Get("event") == "omemo_message" && e.Get("ns") == chat.NSOMEMO2 && e.Get("empty") == "true" && e.Get("error") == ""
 	})
+	// The pre-key it used is gone from our OMEMO 2 bundle, published
+	// again with 100.
+	k := first.Encrypted.KeyFor(alice, ours)
+	if k == nil || !k.PreKey {
+		t.Fatalf("no key exchange for our device in %+v", first.Encrypted.Keys)
+	}
+	kex, err := omemo.ParseKeyExchange2(k.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.do(t, chat.FetchOMEMOBundle{Version: chat.OMEMO2, DeviceID: ours})
+	b := a.r.wait(t, "our OMEMO 2 bundle", is(func(e chat.OMEMOBundleFetched) bool { return e.DeviceID == ours && e.Version == chat.OMEMO2 })).(chat.OMEMOBundleFetched)
+	if len(b.Bundle.PreKeys) != omemo.NumPreKeys || slices.ContainsFunc(b.Bundle.PreKeys, func(p chat.OMEMOPreKey) bool { return p.ID == kex.PreKeyID }) {
+		t.Fatalf("published %d pre-keys, the used %d among them", len(b.Bundle.PreKeys), kex.PreKeyID)
+	}
+	// /omemo devices: the peer's device, spoken to in OMEMO 2, with the
+	// fingerprint of its identity.
+	a.do(t, chat.ShowOMEMO{JID: peerJID})
+	r := a.r.wait(t, "the report", is(func(r chat.OMEMOReport) bool { return r.JID == peerJID })).(chat.OMEMOReport)
+	if len(r.Devices) != 1 || r.Devices[0].ID != peerID || r.Devices[0].Version != chat.OMEMO2 || r.Devices[0].Fingerprint == "" || r.Devices[0].Trust != history.TrustTrusted {
+		t.Fatalf("reported %+v", r.Devices)
+	}
 
 	a.do(t, chat.SendMessage{Conv: chat.ChatWith(peerJID), Body: "hello back", Encrypt: true})
 	sent := a.r.wait(t, "“hello back” sent", is(func(m chat.MessageSent) bool { return m.Body == "hello back" })).(chat.MessageSent)

@@ -100,8 +100,8 @@ func TestOMEMO03MessagesDecrypted(t *testing.T) {
 	}
 }
 
-// gab encrypts to python-omemo (OMEMO 0.3): a session started from the
-// peer's bundle, the message stored with its encrypted element and the
+// gab encrypts to python-omemo (OMEMO 0.3 only, so in 0.3 though gab
+// speaks OMEMO 2 too): a session started from the peer's bundle, the message stored with its encrypted element and the
 // session, the peer decrypting it; the peer's answer decrypts in gab;
 // after a restart the stored session encrypts the next one.
 func TestOMEMO03MessagesEncrypted(t *testing.T) {
@@ -127,8 +127,8 @@ func TestOMEMO03MessagesEncrypted(t *testing.T) {
 		ev := peer.WaitFor(t, xmpptest.RoundTrip, "the peer to decrypt “"+body+"”", func(e xmpptest.PeerEvent) bool {
 			return e.Get("event") == "omemo_message" && e.Get("body") == body
 		})
-		if ev.Get("error") != "" {
-			t.Fatalf("the peer: %v", ev)
+		if ev.Get("error") != "" || ev.Get("ns") != chat.NSOMEMO03 {
+			t.Fatalf("the peer (OMEMO 0.3 only): %v", ev)
 		}
 		return sent
 	}
@@ -193,6 +193,11 @@ func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
 	b := a.r.wait(t, "our bundle", is(func(e chat.OMEMOBundleFetched) bool { return e.DeviceID == old.ID() })).(chat.OMEMOBundleFetched)
 	if b.Bundle.SignedPreKeyID == old.SignedPreKeyID() {
 		t.Fatalf("the signed pre-key %d of %v was published again", old.SignedPreKeyID(), old.SignedPreKeyCreated())
+	}
+	a.do(t, chat.FetchOMEMOBundle{Version: chat.OMEMO2, DeviceID: old.ID()})
+	b2 := a.r.wait(t, "our OMEMO 2 bundle", is(func(e chat.OMEMOBundleFetched) bool { return e.DeviceID == old.ID() && e.Version == chat.OMEMO2 })).(chat.OMEMOBundleFetched)
+	if b2.Bundle.SignedPreKeyID != b.Bundle.SignedPreKeyID {
+		t.Fatalf("OMEMO 2 publishes signed pre-key %d, 0.3 %d", b2.Bundle.SignedPreKeyID, b.Bundle.SignedPreKeyID)
 	}
 	saved, _, err := store.OwnDevice(context.Background())
 	if err != nil {

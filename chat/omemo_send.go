@@ -15,9 +15,9 @@ import (
 	"github.com/gab-chat/gab/xmpp"
 )
 
-// Sending with OMEMO 0.3: a message the user asked to encrypt goes to
-// every device of the contact and every other device of ours that is not
-// distrusted, through the session held with it or one started from its
+// Sending with OMEMO: a message the user asked to encrypt goes to every
+// device of the contact and every other device of ours that is not
+// distrusted, each in its version (omemo2.go), through the session held with it or one started from its
 // bundle (its signed pre-key verified first). The encrypted element is
 // kept in the outbox with the message, in the transaction that also
 // keeps the sessions it advanced: a resend sends those same bytes and
@@ -83,7 +83,8 @@ func decodeWire(s string) (*OMEMOEncrypted, error) {
 }
 
 // omemoDevices is bare's active OMEMO 0.3 devices, from the store, or
-// read from its server (and stored) when none is stored.
+// read from its server (and stored) when none is stored and it was not
+// read empty this run.
 func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare string) ([]uint32, error) {
 	var ids []uint32
 	if s := c.opts.Store; s != nil {

@@ -17,9 +17,9 @@ import (
 	"github.com/gab-chat/gab/xmpp"
 )
 
-// Reading OMEMO 0.3 messages: gab's device (its keys in the store, made
-// at the first connection with OMEMO on) is published with its bundle
-// once logged in; every encrypted message addressed to it — live, from
+// Reading OMEMO messages (0.3 here, OMEMO 2 in omemo2.go): gab's device
+// (its keys in the store, made at the first connection with OMEMO on) is
+// published with its bundles once logged in; every encrypted message addressed to it — live, from
 // another of our devices (carbons), or from the archive — is decrypted on
 // the reader goroutine, in stream order, and stored as its plaintext
 // with the session its decryption advanced (and our device without the

@@ -219,3 +219,44 @@ func TestOMEMOMixedContact(t *testing.T) {
 		}
 	}
 }
+
+// A replayed OMEMO 2 message (the peer's first, its key exchange, sent
+// again with a new id by whoever can send as the peer) is refused and
+// noted, without a new session with the peer's device: the session is
+// sound, and still reads the peer.
+func TestOMEMO2ReplayDoesNotRepair(t *testing.T) {
+	srv, store, a, peer, peerID := omemoPairWith(t, "2")
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO2 }))
+	omemoSendIn(t, peer, "2", alice, "one")
+	first := a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil })).(chat.MessageReceived)
+	peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the key exchange", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true"
+	})
+	k := history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO2}
+	before, ok, err := store.Session(context.Background(), k)
+	if err != nil || !ok {
+		t.Fatalf("no session with the peer's device: %v", err)
+	}
+	evil := xmpptest.DialRaw(t, srv, "peer", "pw", "evil")
+	el, err := chat.OMEMOMessage(alice, "replayed", first.Encrypted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := evil.Send(el.String()); err != nil {
+		t.Fatal(err)
+	}
+	replay := a.r.wait(t, "the replay", is(func(m chat.MessageReceived) bool { return m.ID == "replayed" })).(chat.MessageReceived)
+	if replay.Body != "" || replay.OMEMO != nil || !strings.Contains(replay.Note, "replayed") {
+		t.Fatalf("a replay shown as %q, note %q", replay.Body, replay.Note)
+	}
+	// Commands run in order: a repair queued by the replay is done by the
+	// time this one is.
+	a.do(t, chat.ShowOMEMO{JID: peerJID})
+	after, _, err := store.Session(context.Background(), k)
+	if err != nil || string(after) != string(before) {
+		t.Fatalf("the replay made gab start a new session with the peer's device (%v)", err)
+	}
+	omemoSendIn(t, peer, "2", alice, "two")
+	a.r.wait(t, "“two”", is(func(m chat.MessageReceived) bool { return m.Body == "two" && m.OMEMO != nil }))
+}

@@ -102,3 +102,24 @@ func BenchmarkOpenEnvelope(b *testing.B) {
 		}
 	}
 }
+
+// FuzzOpenEnvelope: whatever a decrypted payload holds, opening it ends
+// with a body or an error, and what opens says the right sender and a
+// recipient that is either ours or none.
+func FuzzOpenEnvelope(f *testing.F) {
+	good, _ := sealEnvelope(crand.Reader, "hi", "alice@example.org", "bob@example.org", time.Now())
+	f.Add(good)
+	f.Add([]byte("<envelope xmlns='urn:xmpp:sce:1'><content><body xmlns='jabber:client'>x</body></content><from jid='alice@example.org'/></envelope>"))
+	f.Add([]byte("<envelope xmlns='urn:xmpp:sce:1'><content/><from jid='mallory@example.org'/><to jid='bob@example.org'/></envelope>"))
+	f.Add([]byte("<!DOCTYPE a><envelope/>"))
+	f.Add([]byte("</stream:stream><envelope xmlns='urn:xmpp:sce:1'/>"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := openEnvelope(b, "alice@example.org", "bob@example.org")
+		if err != nil {
+			return
+		}
+		if env.From != "alice@example.org" || env.To != "" && env.To != "bob@example.org" {
+			t.Fatalf("opened %q as %+v", b, env)
+		}
+	})
+}

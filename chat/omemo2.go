@@ -384,7 +384,7 @@ func (rs *omemoRecipients) add(t omemoTarget, session, bundle any) {
 	rs.r03, rs.k03 = append(rs.r03, r), append(rs.k03, t.key())
 }
 
-// encrypt encrypts body (sealed in an envelope from `from` to `to` for
+// encryptFor encrypts body (sealed in an envelope from `from` to `to` for
 // OMEMO 2) for the recipients: one element per version that has any,
 // OMEMO 2's first with 0.3's as its Also. It holds the sessions
 // advanced and returns them to store with the message. c.omemo.mu is
@@ -443,7 +443,7 @@ func (c *Client) encryptFor(dev *omemo.Device, rs *omemoRecipients, body, from, 
 	return nil, nil, errors.Join(errs...)
 }
 
-// omemoEmpty2 carries out omemoEmpty for an OMEMO 2 device (the
+// sendOMEMOEmpty2 carries out omemoEmpty for an OMEMO 2 device (the
 // session's goroutine).
 func (c *Client) sendOMEMOEmpty2(ctx context.Context, sess *xmpp.Session, cmd omemoEmpty) error {
 	k := history.SessionKey{JID: cmd.JID, Device: cmd.Device, Version: history.OMEMO2}

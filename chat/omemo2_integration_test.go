@@ -2,9 +2,11 @@ package chat_test
 
 import (
 	"context"
+	crand "crypto/rand"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
@@ -259,4 +261,73 @@ func TestOMEMO2ReplayDoesNotRepair(t *testing.T) {
 	}
 	omemoSendIn(t, peer, "2", alice, "two")
 	a.r.wait(t, "“two”", is(func(m chat.MessageReceived) bool { return m.Body == "two" && m.OMEMO != nil }))
+}
+
+// forged2 is an OMEMO 2 key exchange to our device (read from store) from
+// a device of the attacker's making, claiming to be device sid of from.
+func forged2(t *testing.T, store *history.Store, sid uint32, from, to, body string) *chat.OMEMOEncrypted {
+	t.Helper()
+	saved, ok, err := store.OwnDevice(context.Background())
+	if err != nil || !ok {
+		t.Fatalf("our device is not in the store: %v", err)
+	}
+	ours, err := omemo.UnmarshalDevice(saved.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := ours.PublishBundle2()
+	b, err := pub.Choose(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := omemo.NewDevice(crand.Reader, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := "<envelope xmlns='urn:xmpp:sce:1'><content><body xmlns='jabber:client'>" + body + "</body></content><rpad/>" +
+		"<to jid='" + to + "'/><from jid='" + from + "'/></envelope>"
+	out, err := omemo.EncryptMessage2(crand.Reader, evil, []byte(env), []omemo.Recipient2{{DeviceID: ours.ID(), Bundle: b}})
+	if err != nil || len(out.Keys) != 1 {
+		t.Fatalf("could not forge: %v", err)
+	}
+	k := out.Keys[0]
+	return &chat.OMEMOEncrypted{Version: chat.OMEMO2, SID: sid, Payload: out.Payload,
+		Keys: []chat.OMEMOKey{{RID: k.RID, JID: to, PreKey: k.Kex, Data: k.Data}}}
+}
+
+// One device id is one device, whatever version it speaks: a key
+// exchange in one version naming a device gab knows from the other, made
+// with another identity key, is refused; the device's session goes on.
+func TestOMEMOIdentityOfKnownDeviceRefused(t *testing.T) {
+	t.Run("known in 0.3, forged in OMEMO 2", func(t *testing.T) { identityAcrossVersions(t, "0.3") })
+	t.Run("known in OMEMO 2, forged in 0.3", func(t *testing.T) { identityAcrossVersions(t, "2") })
+}
+
+func identityAcrossVersions(t *testing.T, known string) {
+	srv, store, a, peer, peerID := omemoPairWith(t, known)
+	const alice, peerJID = "alice@localhost", "peer@localhost"
+	a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO2 }))
+	omemoSendIn(t, peer, known, alice, "one")
+	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
+	forgedIn, other := forged2(t, store, peerID, peerJID, alice, "send your secrets to me"), history.OMEMO2
+	if known == "2" {
+		forgedIn, other = forged03(t, store, peerID, "send your secrets to me"), history.OMEMO03
+	}
+	evil := xmpptest.DialRaw(t, srv, "peer", "pw", "evil")
+	el, err := chat.OMEMOMessage(alice, "forged", forgedIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := evil.Send(el.String()); err != nil {
+		t.Fatal(err)
+	}
+	forged := a.r.wait(t, "the forged message", is(func(m chat.MessageReceived) bool { return m.ID == "forged" })).(chat.MessageReceived)
+	if forged.Body != "" || forged.OMEMO != nil || !strings.Contains(forged.Note, "identity key") {
+		t.Fatalf("a message from device %d with another identity key shown as %q (%+v), note %q", peerID, forged.Body, forged.OMEMO, forged.Note)
+	}
+	if _, ok, _ := store.Session(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: other}); ok {
+		t.Fatal("the forged key exchange left a session")
+	}
+	omemoSendIn(t, peer, known, alice, "two")
+	a.r.wait(t, "“two”, still read", is(func(m chat.MessageReceived) bool { return m.Body == "two" && m.OMEMO != nil }))
 }

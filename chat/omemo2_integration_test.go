@@ -12,6 +12,7 @@ import (
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/internal/xmpptest"
 	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/xmpp"
 )
 
 // peerDecrypted waits for the peer to decrypt body, in OMEMO version ns,
@@ -330,4 +331,36 @@ func identityAcrossVersions(t *testing.T, known string) {
 	}
 	omemoSendIn(t, peer, known, alice, "two")
 	a.r.wait(t, "“two”, still read", is(func(m chat.MessageReceived) bool { return m.Body == "two" && m.OMEMO != nil }))
+}
+
+// A contact who publishes no OMEMO 2 list (python-omemo with 0.3 only)
+// gets 0.3, and the empty OMEMO 2 list is asked for once, not at every
+// message: a notification would bring one published later.
+func TestOMEMO2EmptyListAskedOnce(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	var log syncBuffer
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t), OMEMO: true, XMLLog: xmpp.NewTap(&log, "alice")})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO2 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peer.EnableOMEMO(t, "0.3")
+	asked := func() int {
+		n := 0
+		for _, l := range log.lines("SEND") {
+			if strings.Contains(l, `<items node="urn:xmpp:omemo:2:devices"`) && strings.Contains(l, `to="peer@localhost"`) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, body := range []string{"one", "two", "three"} {
+		a.do(t, chat.SendMessage{Conv: chat.ChatWith("peer@localhost"), Body: body, Encrypt: true})
+		peerDecrypted(t, peer, chat.NSOMEMO03, body)
+	}
+	if n := asked(); n != 1 {
+		t.Fatalf("the peer's OMEMO 2 list was asked for %d times over three messages, want 1", n)
+	}
 }

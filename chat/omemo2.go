@@ -312,24 +312,36 @@ func (c *Client) omemoTargets(ctx context.Context, sess *xmpp.Session, bare stri
 	return out, nil
 }
 
-// heldSession is the session held with t's device (nil when none; an
-// *omemo.Session03 or *omemo.Session2) and the identity key it was agreed
-// with, in its X25519 form. c.omemo.mu is held.
-func (c *Client) heldSession(ctx context.Context, t omemoTarget) (any, [omemo.KeySize]byte, error) {
+// sessionOf is the session held with t's device: nil when none, else an
+// *omemo.Session03 or *omemo.Session2. c.omemo.mu is held.
+func (c *Client) sessionOf(ctx context.Context, t omemoTarget) (any, error) {
 	if t.v == history.OMEMO2 {
 		s, err := c.omemoSession2(ctx, t.key())
 		if err != nil || s == nil {
-			return nil, [omemo.KeySize]byte{}, err
+			return nil, err
 		}
-		ed := s.PeerIdentity()
-		x, err := omemo.IdentityX25519(&ed)
-		return s, x, err
+		return s, nil
 	}
 	s, err := c.omemoSession(ctx, t.key())
 	if err != nil || s == nil {
-		return nil, [omemo.KeySize]byte{}, err
+		return nil, err
 	}
-	return s, s.PeerIdentity(), nil
+	return s, nil
+}
+
+// heldSession is sessionOf with the identity key the session was agreed
+// with, in its X25519 form. c.omemo.mu is held.
+func (c *Client) heldSession(ctx context.Context, t omemoTarget) (any, [omemo.KeySize]byte, error) {
+	s, err := c.sessionOf(ctx, t)
+	switch s := s.(type) {
+	case *omemo.Session2:
+		ed := s.PeerIdentity()
+		x, err := omemo.IdentityX25519(&ed)
+		return s, x, err
+	case *omemo.Session03:
+		return s, s.PeerIdentity(), nil
+	}
+	return nil, [omemo.KeySize]byte{}, err
 }
 
 // chosenBundleV reads the bundle of t's device in its version and picks

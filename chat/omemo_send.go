@@ -291,7 +291,7 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	var need []omemoTarget
 	var skipped []string
 	for _, t := range targets {
-		s, _, err := c.heldSession(ctx, t)
+		s, err := c.sessionOf(ctx, t)
 		if err == nil && s != nil {
 			continue
 		}

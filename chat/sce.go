@@ -80,7 +80,7 @@ func parseEnvelope(plaintext []byte) (*sceEnvelope, error) {
 		bytes.NewReader([]byte("<stream:stream xmlns:stream='"+xmpp.NSStream+"'>")),
 		bytes.NewReader(plaintext),
 		bytes.NewReader([]byte("</stream:stream>")))
-	r := xmpp.NewReader(in, envelopeLimits)
+	r := xmpp.NewReaderSize(in, envelopeLimits, 4<<10)
 	if _, err := r.StreamStart(); err != nil {
 		return nil, errNoEnvelope
 	}

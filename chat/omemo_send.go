@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,9 +15,9 @@ import (
 	"github.com/gab-chat/gab/xmpp"
 )
 
-// Sending with OMEMO 0.3: a message the user asked to encrypt goes to
-// every device of the contact and every other device of ours that is not
-// distrusted, through the session held with it or one started from its
+// Sending with OMEMO: a message the user asked to encrypt goes to every
+// device of the contact and every other device of ours that is not
+// distrusted, each in its version (omemo2.go), through the session held with it or one started from its
 // bundle (its signed pre-key verified first). The encrypted element is
 // kept in the outbox with the message, in the transaction that also
 // keeps the sessions it advanced: a resend sends those same bytes and
@@ -31,16 +32,31 @@ var errOMEMOOffline = errors.New("not sent: gab is not connected, and encrypting
 var errOMEMOReply = errors.New("replies are not sent encrypted yet: send it without replying, or turn encryption off (/omemo off)")
 
 // wire03 is the encrypted element of a message in the outbox, as the
-// store keeps it (history.Message.Wire).
+// store keeps it (history.Message.Wire): V is its version (0 for 0.3, as
+// rows kept before OMEMO 2 have it), Also the other version's element
+// the message carries too.
 type wire03 struct {
-	SID     uint32     `json:"sid"`
-	Keys    []OMEMOKey `json:"keys"`
-	IV      []byte     `json:"iv"`
-	Payload []byte     `json:"payload"`
+	V       OMEMOVersion `json:"v,omitempty"`
+	SID     uint32       `json:"sid"`
+	Keys    []OMEMOKey   `json:"keys"`
+	IV      []byte       `json:"iv"`
+	Payload []byte       `json:"payload"`
+	Also    *wire03      `json:"also,omitempty"`
+}
+
+func toWire(e *OMEMOEncrypted) *wire03 {
+	if e == nil {
+		return nil
+	}
+	w := &wire03{SID: e.SID, Keys: e.Keys, IV: e.IV, Payload: e.Payload, Also: toWire(e.Also)}
+	if e.Version != OMEMO03 {
+		w.V = e.Version
+	}
+	return w
 }
 
 func encodeWire(e *OMEMOEncrypted) string {
-	b, _ := json.Marshal(wire03{SID: e.SID, Keys: e.Keys, IV: e.IV, Payload: e.Payload})
+	b, _ := json.Marshal(toWire(e))
 	return string(b)
 }
 
@@ -49,11 +65,26 @@ func decodeWire(s string) (*OMEMOEncrypted, error) {
 	if err := json.Unmarshal([]byte(s), &w); err != nil {
 		return nil, fmt.Errorf("an encrypted message in the outbox cannot be read: %w", err)
 	}
-	return &OMEMOEncrypted{Version: OMEMO03, SID: w.SID, Keys: w.Keys, IV: w.IV, Payload: w.Payload}, nil
+	from := func(w *wire03) *OMEMOEncrypted {
+		v := w.V
+		if v == 0 {
+			v = OMEMO03
+		}
+		return &OMEMOEncrypted{Version: v, SID: w.SID, Keys: w.Keys, IV: w.IV, Payload: w.Payload}
+	}
+	e := from(&w)
+	if w.Also != nil {
+		e.Also = from(w.Also)
+	}
+	if !e.Version.valid() || e.Also != nil && (!e.Also.Version.valid() || e.Also.Version == e.Version) {
+		return nil, errors.New("an encrypted message in the outbox names an unknown OMEMO version")
+	}
+	return e, nil
 }
 
 // omemoDevices is bare's active OMEMO 0.3 devices, from the store, or
-// read from its server (and stored) when none is stored.
+// read from its server (and stored) when none is stored and it was not
+// read empty this run.
 func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare string) ([]uint32, error) {
 	var ids []uint32
 	if s := c.opts.Store; s != nil {
@@ -70,11 +101,15 @@ func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare stri
 			return ids, nil
 		}
 	}
+	if c.listEmpty(bare, history.OMEMO03) {
+		return nil, nil
+	}
 	list, err := c.fetchOMEMODevices(ctx, sess, bare, OMEMO03)
 	if err != nil {
 		return nil, fmt.Errorf("could not read the OMEMO devices of %s: %w", bare, err)
 	}
 	c.saveDeviceList(ctx, bare, list)
+	c.listRead(bare, history.OMEMO03, len(list) == 0)
 	for _, d := range list {
 		ids = append(ids, d.ID)
 	}
@@ -84,6 +119,11 @@ func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare stri
 // saveDeviceList keeps a device list read or announced; it returns the
 // devices new since the last one.
 func (c *Client) saveDeviceList(ctx context.Context, bare string, list []OMEMODevice) []uint32 {
+	return c.saveDeviceListV(ctx, bare, history.OMEMO03, list)
+}
+
+// saveDeviceListV is saveDeviceList for version v.
+func (c *Client) saveDeviceListV(ctx context.Context, bare string, v history.Version, list []OMEMODevice) []uint32 {
 	s := c.opts.Store
 	if s == nil {
 		return nil
@@ -92,7 +132,7 @@ func (c *Client) saveDeviceList(ctx context.Context, bare string, list []OMEMODe
 	for i, d := range list {
 		ls[i] = history.ListedDevice{ID: d.ID, Label: d.Label}
 	}
-	ch, err := s.SaveDeviceList(ctx, bare, history.OMEMO03, ls, time.Now())
+	ch, err := s.SaveDeviceList(ctx, bare, v, ls, time.Now())
 	if err != nil {
 		c.storeFailed(err)
 		return nil
@@ -112,14 +152,16 @@ type noBundle struct {
 // request for each of them at every message.
 const noBundleFor = time.Hour
 
-// omemoListChanged keeps an OMEMO 0.3 device list announced (reader
-// goroutine) and returns a notice naming the devices a contact added
-// since the list held before, nil when there are none (or no list was
-// held: the first list of someone is not news).
+// omemoListChanged keeps a device list announced (reader goroutine) and
+// returns a notice naming the devices a contact added since the list of
+// that version held before, nil when there are none (or no list was
+// held: the first list of someone is not news; nor is a device listed in
+// the other version already: the same device in both).
 func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged) Event {
-	if !c.opts.OMEMO || e.Version != OMEMO03 {
+	if !c.opts.OMEMO || !e.Version.valid() {
 		return nil
 	}
+	v := historyVersion(e.Version)
 	if e.Own {
 		c.omemoStillListed(e.Devices)
 	}
@@ -130,22 +172,30 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 		}
 	}
 	c.omemo.mu.Unlock()
+	c.listRead(e.JID, v, len(e.Devices) == 0)
 	if c.opts.Store == nil {
 		return nil
 	}
-	before, err := c.opts.Store.Devices(ctx, e.JID, history.OMEMO03)
+	before, err := c.opts.Store.Devices(ctx, e.JID, v)
 	if err != nil {
 		c.storeFailed(err)
 		return nil
 	}
-	added := c.saveDeviceList(ctx, e.JID, e.Devices)
+	other, err := c.opts.Store.Devices(ctx, e.JID, history.OMEMO03+history.OMEMO2-v)
+	if err != nil {
+		c.storeFailed(err)
+		return nil
+	}
+	added := slices.DeleteFunc(c.saveDeviceListV(ctx, e.JID, v, e.Devices), func(id uint32) bool {
+		return slices.ContainsFunc(other, func(d history.Device) bool { return d.ID == id })
+	})
 	if len(before) == 0 || len(added) == 0 {
 		return nil
 	}
 	return OMEMODevicesAdded{JID: e.JID, Own: e.Own, Devices: added}
 }
 
-// OMEMODevicesAdded: JID's OMEMO 0.3 device list has devices it did not
+// OMEMODevicesAdded: JID's OMEMO device list (0.3 or 2) has devices it did not
 // have before (Own: our own account's): what is encrypted from now on
 // goes to them too, which the user is told where they talk with JID.
 type OMEMODevicesAdded struct {
@@ -199,7 +249,12 @@ func (c *Client) omemoStillListed(list []OMEMODevice) {
 // trusted says whether bare's identity key may be encrypted to, deciding
 // blindly for a key seen for the first time.
 func (c *Client) trusted(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) bool {
-	switch c.omemoTrust(ctx, bare, device, identity) {
+	return c.trustedV(ctx, bare, history.OMEMO03, device, identity)
+}
+
+// trustedV is trusted for a device of version v.
+func (c *Client) trustedV(ctx context.Context, bare string, v history.Version, device uint32, identity [omemo.KeySize]byte) bool {
+	switch c.omemoTrustV(ctx, bare, v, device, identity) {
 	case history.TrustTrusted, history.TrustVerified:
 		return true
 	}
@@ -209,22 +264,13 @@ func (c *Client) trusted(ctx context.Context, bare string, device uint32, identi
 // maxReasons bounds the devices a refusal to encrypt names, with why.
 const maxReasons = 3
 
-// omemoEncrypt encrypts body for bare's devices and our other ones. It
-// returns the element, and the sessions it advanced, to store with the
-// message; the sessions are held for this run already.
+// omemoEncrypt encrypts body for bare's devices and our other ones, each
+// in the version it speaks (OMEMO 2 where it lists itself, 0.3
+// otherwise). It returns the element (OMEMO 2's, with 0.3's as its Also
+// when some devices speak only 0.3), and the sessions it advanced, to
+// store with the message; the sessions are held for this run already.
 func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, body string) (*OMEMOEncrypted, []history.Session, error) {
 	me := c.acct.JID.Bare().String()
-	theirs, err := c.omemoDevices(ctx, sess, bare)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(theirs) == 0 {
-		return nil, nil, fmt.Errorf("%s has no OMEMO device to encrypt to (its client may not speak OMEMO): not sent; /omemo off sends in plain text", bare)
-	}
-	mine, err := c.omemoDevices(ctx, sess, me)
-	if err != nil {
-		mine = nil // our other devices are a courtesy; the contact is what matters
-	}
 	st := &c.omemo
 	st.mu.Lock()
 	dev, err := c.omemoDevice(ctx)
@@ -232,31 +278,24 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	if err != nil {
 		return nil, nil, err
 	}
-	type target struct {
-		jid string
-		id  uint32
+	targets, err := c.omemoTargets(ctx, sess, bare, dev.ID())
+	if err != nil {
+		return nil, nil, err
 	}
-	var targets []target
-	for _, id := range theirs {
-		targets = append(targets, target{bare, id})
-	}
-	for _, id := range mine {
-		if id != dev.ID() {
-			targets = append(targets, target{me, id})
-		}
+	if !slices.ContainsFunc(targets, func(t omemoTarget) bool { return t.jid == bare }) {
+		return nil, nil, fmt.Errorf("%s has no OMEMO device to encrypt to (its client may not speak OMEMO): not sent; /omemo off sends in plain text", bare)
 	}
 	// Bundles for devices without a session are read first, without the
 	// state's lock: the network is slow.
 	st.mu.Lock()
-	var need []target
+	var need []omemoTarget
 	var skipped []string
 	for _, t := range targets {
-		k := history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}
-		s, err := c.omemoSession(ctx, k)
+		s, err := c.sessionOf(ctx, t)
 		if err == nil && s != nil {
 			continue
 		}
-		if nb, ok := st.noBundle[k]; ok && time.Since(nb.at) < noBundleFor {
+		if nb, ok := st.noBundle[t.key()]; ok && time.Since(nb.at) < noBundleFor {
 			// Read in vain a moment ago: not asked again for each message.
 			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, nb.err))
 			continue
@@ -264,11 +303,15 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		need = append(need, t)
 	}
 	st.mu.Unlock()
-	bundles := map[target]*omemo.Bundle03{}
+	type chosen struct {
+		bundle   any
+		identity [omemo.KeySize]byte
+	}
+	bundles := map[omemoTarget]chosen{}
 	for _, t := range need {
-		chosen, err := c.chosenBundle(ctx, sess, t.jid, t.id)
+		b, identity, err := c.chosenBundleV(ctx, sess, t)
 		if err == nil {
-			bundles[t] = chosen
+			bundles[t] = chosen{b, identity}
 			continue
 		}
 		skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
@@ -277,43 +320,39 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 			if st.noBundle == nil {
 				st.noBundle = map[history.SessionKey]noBundle{}
 			}
-			st.noBundle[history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}] = noBundle{time.Now(), err}
+			st.noBundle[t.key()] = noBundle{time.Now(), err}
 			st.mu.Unlock()
 		}
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var recipients []omemo.Recipient03
-	var keys []history.SessionKey
+	var rs omemoRecipients
 	contact := 0
 	for _, t := range targets {
-		k := history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}
-		s, err := c.omemoSession(ctx, k)
+		s, identity, err := c.heldSession(ctx, t)
 		if err != nil {
 			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
 			continue
 		}
-		r := omemo.Recipient03{DeviceID: t.id, Session: s}
-		var identity [omemo.KeySize]byte
-		switch {
-		case s != nil:
-			identity = s.PeerIdentity()
-		case bundles[t] != nil:
-			r.Bundle, identity = bundles[t], bundles[t].IdentityKey
+		var bundle any
+		if s == nil {
+			b, ok := bundles[t]
+			if !ok {
+				continue // its bundle could not be read (said above)
+			}
+			bundle, identity = b.bundle, b.identity
 			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
 				skipped = append(skipped, fmt.Sprintf("device %d of %s published another identity key than the one known for it (not encrypted to it)", t.id, t.jid))
 				continue
 			}
-		default:
-			continue // its bundle could not be read (said above)
 		}
-		if !c.trusted(ctx, t.jid, t.id, identity) {
+		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
 			if t.jid == bare {
 				skipped = append(skipped, fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, bare, bare))
 			}
 			continue
 		}
-		recipients, keys = append(recipients, r), append(keys, k)
+		rs.add(t, s, bundle)
 		if t.jid == bare {
 			contact++
 		}
@@ -330,23 +369,11 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		}
 		return nil, nil, fmt.Errorf("no device of %s can be encrypted to%s: not sent", bare, why)
 	}
-	out, err := omemo.EncryptMessage03(crand.Reader, dev, []byte(body), recipients)
+	enc, sessions, err := c.encryptFor(dev, &rs, body, me, bare)
 	if err != nil {
 		return nil, nil, err
 	}
-	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:], Payload: out.Payload}
-	enc.Keys = keysOf(out)
-	byDevice := make(map[uint32]history.SessionKey, len(keys))
-	for i, r := range recipients {
-		byDevice[r.DeviceID] = keys[i]
-	}
-	var sessions []history.Session
-	for i, s := range out.Sessions {
-		k := byDevice[out.Keys[i].RID]
-		st.hold(k, s)
-		sessions = append(sessions, history.Session{SessionKey: k, State: s.Marshal()})
-	}
-	if len(enc.Keys) == 0 {
+	if !slices.ContainsFunc(sessions, func(s history.Session) bool { return s.JID == bare }) {
 		return nil, nil, fmt.Errorf("no device of %s could be encrypted to: not sent", bare)
 	}
 	return enc, sessions, nil
@@ -362,6 +389,7 @@ type omemoEmpty struct {
 	JID    string
 	Device uint32
 	Repair bool
+	V2     bool // the device's session is OMEMO 2's
 }
 
 func (omemoEmpty) isCommand() {}
@@ -379,6 +407,9 @@ const maxRepairsPerJID = 4
 
 // sendOMEMOEmpty carries out omemoEmpty (the session's goroutine).
 func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd omemoEmpty) error {
+	if cmd.V2 {
+		return c.sendOMEMOEmpty2(ctx, sess, cmd)
+	}
 	k := history.SessionKey{JID: cmd.JID, Device: cmd.Device, Version: history.OMEMO03}
 	var bundle *omemo.Bundle03
 	if cmd.Repair {
@@ -427,6 +458,11 @@ func (c *Client) sendOMEMOEmpty(ctx context.Context, sess *xmpp.Session, cmd ome
 // pre-key message, or the repair of a session that failed. c.omemo.mu is
 // held.
 func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed bool) {
+	c.afterDecryptV(history.OMEMO03, bare, device, newSession, failed)
+}
+
+// afterDecryptV is afterDecrypt for a session of version v.
+func (c *Client) afterDecryptV(v history.Version, bare string, device uint32, newSession, failed bool) {
 	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) {
 		// Neither answered nor repaired: a message to a stranger would
 		// tell it we are online (receipts go to contacts alone for the
@@ -439,14 +475,15 @@ func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed boo
 		// Sent once the message and its session are stored: the answer's
 		// session is committed as it goes, and must not be in the store
 		// without the message it read.
+		answer := omemoEmpty{JID: bare, Device: device, V2: v == history.OMEMO2}
 		if c.opts.Store == nil {
-			c.Do(omemoEmpty{JID: bare, Device: device}) // nothing is stored
+			c.Do(answer) // nothing is stored
 		} else {
-			c.omemo.answers = append(c.omemo.answers, omemoEmpty{JID: bare, Device: device})
+			c.omemo.answers = append(c.omemo.answers, answer)
 		}
 	case failed:
 		st := &c.omemo
-		k := history.SessionKey{JID: bare, Device: device, Version: history.OMEMO03}
+		k := history.SessionKey{JID: bare, Device: device, Version: v}
 		now, n := time.Now(), 0
 		for rk, at := range st.repaired {
 			switch {
@@ -465,7 +502,7 @@ func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed boo
 			st.repaired = map[history.SessionKey]time.Time{}
 		}
 		st.repaired[k] = now
-		c.Do(omemoEmpty{JID: bare, Device: device, Repair: true})
+		c.Do(omemoEmpty{JID: bare, Device: device, Repair: true, V2: v == history.OMEMO2})
 	}
 }
 

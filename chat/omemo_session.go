@@ -17,9 +17,9 @@ import (
 	"github.com/gab-chat/gab/xmpp"
 )
 
-// Reading OMEMO 0.3 messages: gab's device (its keys in the store, made
-// at the first connection with OMEMO on) is published with its bundle
-// once logged in; every encrypted message addressed to it — live, from
+// Reading OMEMO messages (0.3 here, OMEMO 2 in omemo2.go): gab's device
+// (its keys in the store, made at the first connection with OMEMO on) is
+// published with its bundles once logged in; every encrypted message addressed to it — live, from
 // another of our devices (carbons), or from the archive — is decrypted on
 // the reader goroutine, in stream order, and stored as its plaintext
 // with the session its decryption advanced (and our device without the
@@ -64,6 +64,8 @@ type omemoState struct {
 	// omemoTrust recorded and decided it: a message in a known session
 	// costs no store access for it. SetOMEMOTrust drops a JID's.
 	trust map[trustKey]history.Trust
+	// v2: OMEMO 2's sessions and lists (omemo2.go).
+	v2 omemo2State
 }
 
 // trustKey is a device of a JID with its identity key.
@@ -136,8 +138,8 @@ func bundle03(dev *omemo.Device) OMEMOBundle {
 	return b
 }
 
-// publishOwnOMEMO publishes our device and its 0.3 bundle (the session's
-// goroutine, once logged in).
+// publishOwnOMEMO publishes our device and its bundles, OMEMO 0.3 and 2
+// (the session's goroutine, once logged in).
 func (c *Client) publishOwnOMEMO(ctx context.Context, sess *xmpp.Session) {
 	c.omemo.mu.Lock()
 	dev, err := c.omemoDevice(ctx)
@@ -146,7 +148,7 @@ func (c *Client) publishOwnOMEMO(ctx context.Context, sess *xmpp.Session) {
 	}
 	c.omemo.mu.Unlock()
 	if err == nil {
-		err = c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})
+		err = c.publishBoth(ctx, sess, dev)
 	}
 	if err != nil && ctx.Err() == nil {
 		c.emit(ctx, Notice{Text: "could not publish this device's OMEMO keys (others cannot encrypt to it): " + err.Error()})
@@ -197,6 +199,9 @@ func (st *omemoState) hold(k history.SessionKey, s *omemo.Session03) {
 // plaintext (nil for an empty, key-transport message) and how it was
 // encrypted, or a note saying why it could not be read.
 func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncrypted) (text []byte, info *OMEMOInfo, note string) {
+	if enc = c.omemoElementFor(ctx, enc); enc.Version == OMEMO2 {
+		return c.omemoDecrypt2(ctx, bare, enc)
+	}
 	if enc.Version != OMEMO03 {
 		return nil, nil, OMEMOUnreadNote
 	}
@@ -238,7 +243,7 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 			st.dev, st.devDirty, st.publish = next, true, true
 		}
 	}
-	info = &OMEMOInfo{Version: OMEMO03, Device: enc.SID, Trust: c.omemoTrust(ctx, bare, enc.SID, res.PeerIdentity)}
+	info = &OMEMOInfo{Version: OMEMO03, Device: enc.SID, Trust: c.omemoTrustV(ctx, bare, history.OMEMO03, enc.SID, res.PeerIdentity)}
 	if res.Empty {
 		return nil, info, ""
 	}
@@ -247,7 +252,9 @@ func (c *Client) omemoDecrypt(ctx context.Context, bare string, enc *OMEMOEncryp
 
 // identityChanged says whether identity differs from the identity key
 // known for bare's device: the one of the session held with it (sess,
-// nil for none), or the one the store recorded.
+// nil for none), or the one the store recorded for that device id in
+// either version (one device id is one device: a device listed in both
+// has one identity).
 func (c *Client) identityChanged(ctx context.Context, bare string, device uint32, sess *omemo.Session03, identity [omemo.KeySize]byte) bool {
 	if sess != nil {
 		// The session was agreed with the key recorded for the device.
@@ -257,25 +264,27 @@ func (c *Client) identityChanged(ctx context.Context, bare string, device uint32
 	if s == nil {
 		return false
 	}
-	devs, err := s.Devices(ctx, bare, history.OMEMO03)
-	if err != nil {
-		c.storeFailed(err)
-		return true // unknown: not one to take a session over
-	}
-	for _, d := range devs {
-		if d.ID == device {
-			return len(d.Identity) > 0 && !bytes.Equal(d.Identity, identity[:])
+	for _, v := range []history.Version{history.OMEMO03, history.OMEMO2} {
+		devs, err := s.Devices(ctx, bare, v)
+		if err != nil {
+			c.storeFailed(err)
+			return true // unknown: not one to take a session over
+		}
+		for _, d := range devs {
+			if d.ID == device && len(d.Identity) > 0 && !bytes.Equal(d.Identity, identity[:]) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// omemoTrust records the identity key of bare's device and says how it
-// is trusted. A key seen for the first time is trusted blindly (as
+// omemoTrustV records the identity key (its X25519 form) of bare's
+// device in version v and says how it is trusted. A key seen for the first time is trusted blindly (as
 // Conversations and Dino do) unless trust is manual or the user has
 // verified a key of bare already; a decision made once stays.
 // c.omemo.mu is held.
-func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
+func (c *Client) omemoTrustV(ctx context.Context, bare string, v history.Version, device uint32, identity [omemo.KeySize]byte) history.Trust {
 	s := c.opts.Store
 	if s == nil {
 		return history.TrustTrusted
@@ -284,7 +293,7 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 	if t, ok := c.omemo.trust[k]; ok {
 		return t
 	}
-	t := c.decideTrust(ctx, bare, device, identity)
+	t := c.decideTrust(ctx, bare, v, device, identity)
 	if t != history.TrustUndecided { // undecided: asked again, it may be decided meanwhile
 		if c.omemo.trust == nil {
 			c.omemo.trust = map[trustKey]history.Trust{}
@@ -295,10 +304,10 @@ func (c *Client) omemoTrust(ctx context.Context, bare string, device uint32, ide
 }
 
 // decideTrust is omemoTrust from the store.
-func (c *Client) decideTrust(ctx context.Context, bare string, device uint32, identity [omemo.KeySize]byte) history.Trust {
+func (c *Client) decideTrust(ctx context.Context, bare string, v history.Version, device uint32, identity [omemo.KeySize]byte) history.Trust {
 	s := c.opts.Store
 	now := time.Now()
-	if _, err := s.SetIdentity(ctx, bare, history.OMEMO03, device, identity[:], now); err != nil {
+	if _, err := s.SetIdentity(ctx, bare, v, device, identity[:], now); err != nil {
 		c.storeFailed(err)
 	}
 	t, _, err := s.TrustOf(ctx, bare, identity[:])
@@ -360,6 +369,7 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 			return ev
 		}
 		text, info, note := c.omemoDecrypt(ctx, e.Bare, e.Encrypted)
+		text, info, note = sealedText(text, info, note, e.Bare, c.acct.JID.Bare().String())
 		e.OMEMO, e.Note = info, note
 		if note == "" {
 			if text == nil {
@@ -375,6 +385,7 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 		// Sent by another device of ours: its session is with our own
 		// account's device.
 		text, info, note := c.omemoDecrypt(ctx, c.acct.JID.Bare().String(), e.Encrypted)
+		text, info, note = sealedText(text, info, note, c.acct.JID.Bare().String(), e.Conv.JID)
 		e.OMEMO = info
 		if note == "" {
 			if text == nil {
@@ -406,7 +417,7 @@ func (c *Client) omemoBatch() (own []byte, sessions []history.Session) {
 		own = st.dev.Marshal()
 	}
 	for _, k := range st.dirty {
-		sessions = append(sessions, history.Session{SessionKey: k, State: st.sessions[k].Marshal()})
+		sessions = append(sessions, history.Session{SessionKey: k, State: st.sessionState(k)})
 	}
 	return own, sessions
 }
@@ -454,5 +465,5 @@ func (c *Client) republishOMEMO(ctx context.Context, sess *xmpp.Session) error {
 	if dev == nil {
 		return nil
 	}
-	return c.publishOMEMO(ctx, sess, PublishOMEMO{Version: OMEMO03, DeviceID: dev.ID(), Bundle: bundle03(dev)})
+	return c.publishBoth(ctx, sess, dev)
 }

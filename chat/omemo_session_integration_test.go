@@ -100,8 +100,8 @@ func TestOMEMO03MessagesDecrypted(t *testing.T) {
 	}
 }
 
-// gab encrypts to python-omemo (OMEMO 0.3): a session started from the
-// peer's bundle, the message stored with its encrypted element and the
+// gab encrypts to python-omemo (OMEMO 0.3 only, so in 0.3 though gab
+// speaks OMEMO 2 too): a session started from the peer's bundle, the message stored with its encrypted element and the
 // session, the peer decrypting it; the peer's answer decrypts in gab;
 // after a restart the stored session encrypts the next one.
 func TestOMEMO03MessagesEncrypted(t *testing.T) {
@@ -127,8 +127,8 @@ func TestOMEMO03MessagesEncrypted(t *testing.T) {
 		ev := peer.WaitFor(t, xmpptest.RoundTrip, "the peer to decrypt “"+body+"”", func(e xmpptest.PeerEvent) bool {
 			return e.Get("event") == "omemo_message" && e.Get("body") == body
 		})
-		if ev.Get("error") != "" {
-			t.Fatalf("the peer: %v", ev)
+		if ev.Get("error") != "" || ev.Get("ns") != chat.NSOMEMO03 {
+			t.Fatalf("the peer (OMEMO 0.3 only): %v", ev)
 		}
 		return sent
 	}
@@ -194,6 +194,11 @@ func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
 	if b.Bundle.SignedPreKeyID == old.SignedPreKeyID() {
 		t.Fatalf("the signed pre-key %d of %v was published again", old.SignedPreKeyID(), old.SignedPreKeyCreated())
 	}
+	a.do(t, chat.FetchOMEMOBundle{Version: chat.OMEMO2, DeviceID: old.ID()})
+	b2 := a.r.wait(t, "our OMEMO 2 bundle", is(func(e chat.OMEMOBundleFetched) bool { return e.DeviceID == old.ID() && e.Version == chat.OMEMO2 })).(chat.OMEMOBundleFetched)
+	if b2.Bundle.SignedPreKeyID != b.Bundle.SignedPreKeyID {
+		t.Fatalf("OMEMO 2 publishes signed pre-key %d, 0.3 %d", b2.Bundle.SignedPreKeyID, b.Bundle.SignedPreKeyID)
+	}
 	saved, _, err := store.OwnDevice(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -208,14 +213,26 @@ func TestOMEMOSignedPreKeyRotatedAtLogin(t *testing.T) {
 // is shown as such, and gab starts a new session with that device: its
 // next message decrypts. A pre-key message that started a session is
 // answered with an empty message.
-func TestOMEMO03SessionRepaired(t *testing.T) {
-	srv, store, a, peer, peerID := omemoPair(t)
+func TestOMEMO03SessionRepaired(t *testing.T) { sessionRepaired(t, "0.3") }
+
+// The same in OMEMO 2: the key exchange answered and the session repaired
+// in OMEMO 2.
+func TestOMEMO2SessionRepaired(t *testing.T) { sessionRepaired(t, "2") }
+
+func sessionRepaired(t *testing.T, version string) {
+	t.Helper()
+	srv, store, a, peer, peerID := omemoPairWith(t, version)
 	const alice, peerJID = "alice@localhost", "peer@localhost"
-	peerSays := func(body string) { t.Helper(); omemoSend(t, peer, alice, body) }
+	ns, v := chat.NSOMEMO03, history.OMEMO03
+	if version == "2" {
+		ns, v = chat.NSOMEMO2, history.OMEMO2
+		a.r.wait(t, "our OMEMO 2 device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO2 }))
+	}
+	peerSays := func(body string) { t.Helper(); omemoSendIn(t, peer, version, alice, body) }
 	empties := func() int {
 		n := 0
 		for _, e := range peer.Events() {
-			if e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("error") == "" {
+			if e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("error") == "" && e.Get("ns") == ns {
 				n++
 			}
 		}
@@ -224,7 +241,7 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 	peerSays("one")
 	a.r.wait(t, "“one”", is(func(m chat.MessageReceived) bool { return m.Body == "one" && m.OMEMO != nil }))
 	answer := peer.WaitFor(t, xmpptest.RoundTrip, "gab's empty answer to the pre-key message", func(e xmpptest.PeerEvent) bool {
-		return e.Get("event") == "omemo_message" && e.Get("empty") == "true"
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("ns") == ns
 	})
 	if n := empties(); n != 1 {
 		t.Fatalf("%d empty messages, want 1: %v", n, peer.Events())
@@ -232,7 +249,7 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 
 	// The session is lost (a store restored from an older copy, say).
 	a.stop()
-	if err := store.DeleteSession(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: history.OMEMO03}); err != nil {
+	if err := store.DeleteSession(context.Background(), history.SessionKey{JID: peerJID, Device: peerID, Version: v}); err != nil {
 		t.Fatal(err)
 	}
 	a = start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
@@ -242,7 +259,7 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 		t.Fatalf("an undecryptable message shown as %q, note %q", bad.Body, bad.Note)
 	}
 	peer.WaitFor(t, xmpptest.RoundTrip, "the repair's empty message", func(e xmpptest.PeerEvent) bool {
-		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("id") != answer.Get("id")
+		return e.Get("event") == "omemo_message" && e.Get("empty") == "true" && e.Get("id") != answer.Get("id") && e.Get("ns") == ns
 	})
 	peerSays("three")
 	a.r.wait(t, "“three”, read again", is(func(m chat.MessageReceived) bool { return m.Body == "three" && m.OMEMO != nil }))
@@ -253,6 +270,13 @@ func TestOMEMO03SessionRepaired(t *testing.T) {
 // the python-omemo peer with an OMEMO 0.3 device, whose id it returns.
 func omemoPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, uint32) {
 	t.Helper()
+	return omemoPairWith(t, "0.3")
+}
+
+// omemoPairWith is omemoPair with the peer's device speaking versions
+// ("0.3", "2" or both).
+func omemoPairWith(t *testing.T, versions ...string) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, uint32) {
+	t.Helper()
 	srv := xmpptest.Start(t, xmpptest.Options{})
 	for _, u := range []string{"alice", "peer"} {
 		srv.Register(t, u, "pw")
@@ -262,13 +286,19 @@ func omemoPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmppt
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true})
 	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
 	peer := srv.StartPeer(t, "peer", "pw")
-	return srv, store, a, peer, peer.EnableOMEMO(t, "0.3")
+	return srv, store, a, peer, peer.EnableOMEMO(t, versions...)
 }
 
 // omemoSend has the peer send to an encrypted message (OMEMO 0.3).
 func omemoSend(t *testing.T, peer *xmpptest.Peer, to, body string) {
 	t.Helper()
-	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": to, "body": body, "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+	omemoSendIn(t, peer, "0.3", to, body)
+}
+
+// omemoSendIn is omemoSend in version ("0.3" or "2").
+func omemoSendIn(t *testing.T, peer *xmpptest.Peer, version, to, body string) {
+	t.Helper()
+	if ev, err := peer.Result(t, map[string]any{"cmd": "omemo_send", "to": to, "body": body, "version": version}); err != nil || ev.Get("sent") != "1" {
 		t.Fatalf("the peer could not encrypt to %s: %v %v", to, ev, err)
 	}
 }

@@ -1,9 +1,11 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gab-chat/gab/history"
@@ -34,7 +36,10 @@ func (SetOMEMOTrust) isCommand() {}
 // OMEMODeviceInfo is one device of a report. Fingerprint is "" while no
 // session has told gab its identity key.
 type OMEMODeviceInfo struct {
-	ID          uint32
+	ID uint32
+	// Version is the one gab encrypts to it in: OMEMO 2 when it lists
+	// itself there (it may be in 0.3's list too), 0.3 otherwise.
+	Version     OMEMOVersion
 	Active      bool
 	Fingerprint string
 	Trust       history.Trust
@@ -77,20 +82,34 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 		if err != nil {
 			return err
 		}
-		devs, err := s.Devices(ctx, bare, history.OMEMO03)
-		if err != nil {
-			return err
-		}
 		r := OMEMOReport{JID: bare, Own: bare == c.acct.JID.Bare().String(), OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
-		for _, d := range devs {
-			info := OMEMODeviceInfo{ID: d.ID, Active: d.Active, Label: d.Label, Trust: d.Trust}
-			if len(d.Identity) == omemo.KeySize {
-				var k [omemo.KeySize]byte
-				copy(k[:], d.Identity)
-				info.Fingerprint = omemo.FormatFingerprint(&k)
+		// OMEMO 2's list first: a device listed in both is one device,
+		// spoken to in OMEMO 2.
+		for _, v := range []history.Version{history.OMEMO2, history.OMEMO03} {
+			devs, err := s.Devices(ctx, bare, v)
+			if err != nil {
+				return err
 			}
-			r.Devices = append(r.Devices, info)
+			for _, d := range devs {
+				info := OMEMODeviceInfo{ID: d.ID, Version: chatVersion(v), Active: d.Active, Label: d.Label, Trust: d.Trust}
+				if len(d.Identity) == omemo.KeySize {
+					var k [omemo.KeySize]byte
+					copy(k[:], d.Identity)
+					info.Fingerprint = omemo.FormatFingerprint(&k)
+				}
+				i := slices.IndexFunc(r.Devices, func(o OMEMODeviceInfo) bool { return o.ID == d.ID })
+				switch {
+				case i < 0:
+					r.Devices = append(r.Devices, info)
+				case !r.Devices[i].Active && info.Active:
+					// Gone from OMEMO 2's list, still in 0.3's.
+					r.Devices[i] = info
+				case r.Devices[i].Fingerprint == "":
+					r.Devices[i].Fingerprint, r.Devices[i].Trust = info.Fingerprint, info.Trust
+				}
+			}
 		}
+		slices.SortFunc(r.Devices, func(a, b OMEMODeviceInfo) int { return cmp.Compare(a.ID, b.ID) })
 		c.emit(ctx, r)
 		return nil
 	case SetOMEMOTrust:
@@ -106,12 +125,14 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 			return fmt.Errorf("%q is not a trust gab sets", cmd.Trust)
 		}
 		known := false
-		devs, err := s.Devices(ctx, bare, history.OMEMO03)
-		if err != nil {
-			return err
-		}
-		for _, d := range devs {
-			known = known || string(d.Identity) == string(key[:])
+		for _, v := range []history.Version{history.OMEMO03, history.OMEMO2} {
+			devs, err := s.Devices(ctx, bare, v)
+			if err != nil {
+				return err
+			}
+			for _, d := range devs {
+				known = known || string(d.Identity) == string(key[:])
+			}
 		}
 		if !known {
 			return fmt.Errorf("no device of %s has that fingerprint (/omemo devices %s lists them)", bare, bare)

@@ -152,12 +152,15 @@ type OMEMOKey struct {
 // OMEMOEncrypted is an <encrypted/> element: the sending device SID, the
 // key material for each recipient device, the IV (0.3 only) and the
 // payload — nil when absent: a key transport (empty OMEMO) message.
+// Also, on an OMEMO 2 element, is the OMEMO 0.3 element the same message
+// carries for devices that speak only 0.3 (nil when none).
 type OMEMOEncrypted struct {
 	Version OMEMOVersion
 	SID     uint32
 	Keys    []OMEMOKey
 	IV      []byte
 	Payload []byte
+	Also    *OMEMOEncrypted
 }
 
 // KeyFor returns the key element for our device rid (and, in OMEMO 2,
@@ -686,17 +689,26 @@ func (e *OMEMOEncrypted) Element() (*xmpp.Element, error) {
 // errNoOMEMO: the stanza has no <encrypted/> element.
 var errNoOMEMO = errors.New("omemo: no encrypted element")
 
-// omemoIn returns a message's <encrypted/> element, OMEMO 2's when it
-// carries both, parsed; errNoOMEMO when it has none.
+// omemoIn returns a message's <encrypted/> element parsed; errNoOMEMO
+// when it has none. Of a message carrying both versions' elements it is
+// OMEMO 2's, with 0.3's as its Also when that reads too (the decryption
+// stage takes the one with a key for our device).
 func omemoIn(msg *xmpp.Element) (*OMEMOEncrypted, error) {
-	el := msg.Child(NSOMEMO2, "encrypted")
-	if el == nil {
-		el = msg.Child(NSOMEMO03, "encrypted")
-	}
-	if el == nil {
+	el2, el03 := msg.Child(NSOMEMO2, "encrypted"), msg.Child(NSOMEMO03, "encrypted")
+	switch {
+	case el2 == nil && el03 == nil:
 		return nil, errNoOMEMO
+	case el2 == nil:
+		return ParseOMEMOEncrypted(el03)
 	}
-	return ParseOMEMOEncrypted(el)
+	e, err := ParseOMEMOEncrypted(el2)
+	if err != nil || el03 == nil {
+		return e, err
+	}
+	if also, err := ParseOMEMOEncrypted(el03); err == nil && (also.Payload == nil) == (e.Payload == nil) {
+		e.Also = also
+	}
+	return e, nil
 }
 
 // encryptedIn is the OMEMO stage of translating a message in conv from
@@ -723,7 +735,7 @@ func encryptedIn(el *xmpp.Element, conv Conv, from jid.JID) (enc *OMEMOEncrypted
 const OMEMOFallbackBody = "I sent you an OMEMO encrypted message but your client doesn’t seem to support that. Find more information on https://conversations.im/omemo"
 
 // OMEMOMessage is a chat message to `to` carrying enc: the <encrypted/>
-// element, the XEP-0380 note of which encryption it is, a hint that it is
+// element (and its Also's, OMEMO 0.3's beside OMEMO 2's), the XEP-0380 note of which encryption it is, a hint that it is
 // to be archived (XEP-0334: servers keep no body-less messages otherwise,
 // and key transport messages have none), an origin-id, and the fallback
 // body — the form Conversations sends.
@@ -732,8 +744,18 @@ func OMEMOMessage(to, id string, enc *OMEMOEncrypted) (*xmpp.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(
-		e,
+	m := xmpp.E(xmpp.NSClient, "message", "type", "chat", "to", to, "id", id).Add(e)
+	if enc.Also != nil {
+		if enc.Version != OMEMO2 || enc.Also.Version != OMEMO03 {
+			return nil, errOMEMO("a message carries OMEMO 0.3 beside OMEMO 2, nothing else")
+		}
+		also, err := enc.Also.Element()
+		if err != nil {
+			return nil, err
+		}
+		m.Add(also)
+	}
+	m.Add(
 		xmpp.E(NSEME, "encryption", "namespace", enc.Version.Namespace(), "name", "OMEMO"),
 		xmpp.E(NSHints, "store"),
 		xmpp.E(NSSID, "origin-id", "id", id),

@@ -320,7 +320,7 @@ func (o *outbox) add(m *outgoing, from string) error {
 		if m.enc != nil {
 			// With the sessions its encryption advanced: a resend sends
 			// the same bytes, and the sessions are never behind them.
-			row.Encryption, row.Device, row.Wire = history.OMEMO03, m.enc.SID, encodeWire(m.enc)
+			row.Encryption, row.Device, row.Wire = historyVersion(m.enc.Version), m.enc.SID, encodeWire(m.enc)
 		}
 		if err := o.store.Commit(history.Batch{Messages: []*history.Message{row}, Sessions: m.sessions}); err != nil {
 			return err
@@ -609,7 +609,7 @@ func (c *Client) enqueueWith(ctx context.Context, cmdID uint64, cmd SendMessage,
 	m.sessions = nil // stored (or not: this run holds them)
 	var info *OMEMOInfo
 	if enc != nil {
-		info = &OMEMOInfo{Version: OMEMO03, Device: enc.SID, Trust: history.TrustTrusted}
+		info = &OMEMOInfo{Version: enc.Version, Device: enc.SID, Trust: history.TrustTrusted}
 	}
 	c.emit(ctx, MessageSent{Conv: m.conv, CommandID: cmdID, ID: m.id, To: to, Body: m.body, Thread: m.thread, Time: m.time, State: DeliveryPending, StoreID: m.storeID, Reply: reply, File: file, OMEMO: info})
 	return m, nil

@@ -19,8 +19,9 @@ import (
 //
 // JIDs here are bare JIDs, compared as given: the caller normalises them.
 // Identity keys are bytes compared as given: the caller passes one form of
-// a key for both versions (the Ed25519 form a fingerprint shows), so that
-// trust decided on a device in one version holds in the other.
+// a key for both versions (gab passes the X25519 form a fingerprint
+// shows), so that trust decided on a device in one version holds in the
+// other.
 
 // Version is an OMEMO protocol version.
 type Version uint8

@@ -7,9 +7,9 @@
 // InitiateSession2) or from the first message (RespondSession03,
 // RespondSession2), the Double Ratchet session (Session03, Session2) with
 // its message formats, and the payload encryption (EncryptPayload03,
-// EncryptPayload2). For OMEMO 0.3 it has the whole message too:
-// EncryptMessage03 / DecryptMessage03 encrypt one plaintext for many
-// devices and decrypt the key addressed to us. Our own device (Device: id,
+// EncryptPayload2), and the whole message: EncryptMessage03 /
+// DecryptMessage03 and EncryptMessage2 / DecryptMessage2 encrypt one
+// plaintext for many devices and decrypt the key addressed to us. Our own device (Device: id,
 // identity, signed and one-time pre-keys, the bundles to publish) serves
 // both versions.
 //

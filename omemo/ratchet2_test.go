@@ -73,7 +73,7 @@ func TestRatchet2OtherAssociatedData(t *testing.T) {
 	changed := bytes.Clone(p.bob.ad)
 	changed[40] ^= 1
 	for _, ad := range [][]byte{swapped, changed} {
-		bob := &Session2{p.bob.clone()}
+		bob := p.bob.clone()
 		bob.ad = ad
 		if err := refusedBy(t, bob, p.bRand, ct, "other associated data"); !errors.Is(err, errAuth) {
 			t.Fatalf("other associated data: %v, want errAuth", err)

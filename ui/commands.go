@@ -35,7 +35,7 @@ var commandHelp = [][2]string{
 	{"/editor", "write the message in $EDITOR"},
 	{"/omemo [on|off]", "encrypt this chat with OMEMO, or send in plain text (without a word: say which); encrypted lines show 🔒, a device not trusted 🔓, plain text in an encrypted chat (plain)"},
 	{"/omemo fingerprint", "show this device's OMEMO fingerprint, to compare with what your contacts see"},
-	{"/omemo devices [JID]", "list the OMEMO devices of a contact (this chat's without JID), with their fingerprints and trust"},
+	{"/omemo devices [JID]", "list the OMEMO devices of a contact (this chat's without JID), with the version each is spoken to in (OMEMO 2 or 0.3), their fingerprints and trust"},
 	{"/omemo trust JID FP", "mark the contact's device with fingerprint FP as verified; /omemo distrust JID FP: never encrypt to it again"},
 	{"/upload PATH", "upload a file and send its link here (HTTP File Upload; Tab completes the path, ~ is your home; the cancel_upload key, Ctrl+X, stops it)"},
 	{"/correct [TEXT]", "correct your last message (without TEXT: edit it)"},

@@ -44,9 +44,10 @@ type Account struct {
 	// Uploads are the files being uploaded (upload.go), oldest first.
 	Uploads []*Upload
 	// OMEMO: the account uses OMEMO (omemo = true); omemoDevices counts
-	// each contact's published OMEMO devices, as announced.
+	// each contact's published OMEMO devices, as announced, by version
+	// (chat.OMEMO03, chat.OMEMO2).
 	OMEMO        bool
-	omemoDevices map[string]int
+	omemoDevices map[string][3]int
 }
 
 // LineKind says how a conversation line is drawn.
@@ -651,11 +652,13 @@ func (s *State) Apply(account string, ev chat.Event) {
 	case chat.Notice:
 		s.Log(LineInfo, "%s%s", prefix, e.Text)
 	case chat.OMEMODeviceListChanged:
-		if e.Version == chat.OMEMO03 && !e.Own {
+		if (e.Version == chat.OMEMO03 || e.Version == chat.OMEMO2) && !e.Own {
 			if a.omemoDevices == nil {
-				a.omemoDevices = map[string]int{}
+				a.omemoDevices = map[string][3]int{}
 			}
-			a.omemoDevices[e.JID] = len(e.Devices)
+			n := a.omemoDevices[e.JID]
+			n[e.Version] = len(e.Devices)
+			a.omemoDevices[e.JID] = n
 		}
 	case chat.OMEMOReport:
 		s.omemoReport(e)

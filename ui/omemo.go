@@ -35,7 +35,8 @@ func (s *State) encrypting(c *Conversation) bool {
 	case omemoOff:
 		return false
 	}
-	return c.encrypted || a.omemoDevices[c.Conv.JID] > 0
+	n := a.omemoDevices[c.Conv.JID]
+	return c.encrypted || n[chat.OMEMO03]+n[chat.OMEMO2] > 0
 }
 
 // omemoLine notes a message line's encryption in c: an encrypted one
@@ -158,6 +159,6 @@ func (s *State) omemoReport(e chat.OMEMOReport) {
 		if e.Own && d.ID == e.OwnID {
 			trust = "this device"
 		}
-		add("%s device %d (%s, %s): %s", e.JID, d.ID, state, trust, fp)
+		add("%s device %d (%s, %s, %s): %s", e.JID, d.ID, d.Version, state, trust, fp)
 	}
 }

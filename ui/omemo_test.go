@@ -56,15 +56,29 @@ func TestOMEMOChat(t *testing.T) {
 	h.typeText("/omemo fingerprint")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
 	h.waitCommands(chat.SendMessage{Conv: bob, Body: "secret", Encrypt: true}, chat.SendMessage{Conv: bob, Body: "in the clear"}, chat.ShowOMEMO{})
-	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 7, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}})
-	h.waitFor("this device: OMEMO 1, fingerprint 0123abcd 4567ef01", "bob@x device 7 (active, trusted): 89abcdef")
+	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 7, Version: chat.OMEMO2, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}})
+	h.waitFor("this device: OMEMO 1, fingerprint 0123abcd 4567ef01", "bob@x device 7 (OMEMO 2, active, trusted): 89abcdef")
 
 	// A contact's device that took our device id is the contact's, with
 	// its trust; only our own account's list has "this device".
-	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Active: true, Fingerprint: "deadbeef", Trust: history.TrustDistrusted}}})
-	h.waitFor("bob@x device 1 (active, distrusted): deadbeef")
-	h.send(chat.OMEMOReport{JID: "me@x", Own: true, OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Active: true, Fingerprint: "0123abcd 4567ef01"}}})
-	h.waitFor("me@x device 1 (active, this device): 0123abcd 4567ef01")
+	h.send(chat.OMEMOReport{JID: "bob@x", OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Version: chat.OMEMO03, Active: true, Fingerprint: "deadbeef", Trust: history.TrustDistrusted}}})
+	h.waitFor("bob@x device 1 (OMEMO 0.3, active, distrusted): deadbeef")
+	h.send(chat.OMEMOReport{JID: "me@x", Own: true, OwnID: 1, OwnFingerprint: "0123abcd 4567ef01", Devices: []chat.OMEMODeviceInfo{{ID: 1, Version: chat.OMEMO2, Active: true, Fingerprint: "0123abcd 4567ef01"}}})
+	h.waitFor("me@x device 1 (OMEMO 2, active, this device):")
+}
+
+// A contact whose devices publish OMEMO 2 only has an encrypted chat, and
+// an empty OMEMO 0.3 list of theirs does not make it plain.
+func TestOMEMO2OnlyContactEncrypted(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.openBob()
+	h.waitFor("type a message, or /help")
+	h.send(chat.OMEMODeviceListChanged{JID: "bob@x", Version: chat.OMEMO2, Devices: []chat.OMEMODevice{{ID: 7}}})
+	h.waitFor("type an encrypted message (OMEMO), or /help")
+	h.send(chat.OMEMODeviceListChanged{JID: "bob@x", Version: chat.OMEMO03, Devices: []chat.OMEMODevice{}})
+	h.typeText("secret")
+	h.key(tcell.KeyEnter, 0, tcell.ModNone)
+	h.waitCommands(chat.SendMessage{Conv: chat.ChatWith("bob@x"), Body: "secret", Encrypt: true})
 }
 
 // Without omemo = true nothing is encrypted and /omemo says how to turn

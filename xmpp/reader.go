@@ -145,6 +145,13 @@ type Reader struct {
 
 // NewReader reads a stream from r within limits.
 func NewReader(r io.Reader, limits Limits) *Reader {
+	return NewReaderSize(r, limits, 64<<10)
+}
+
+// NewReaderSize is NewReader reading ahead at most size bytes: for a
+// short document (a decrypted envelope, say) the stream's 64 KiB of read
+// buffer would cost more than reading it.
+func NewReaderSize(r io.Reader, limits Limits, size int) *Reader {
 	if limits.MaxAttrs <= 0 {
 		limits.MaxAttrs = DefaultLimits.MaxAttrs
 	}
@@ -154,7 +161,7 @@ func NewReader(r io.Reader, limits Limits) *Reader {
 	if limits.MaxIDBytes <= 0 {
 		limits.MaxIDBytes = DefaultLimits.MaxIDBytes
 	}
-	b := &budgetReader{r: bufio.NewReaderSize(r, 64<<10), limit: limits.HardBytes, limits: limits}
+	b := &budgetReader{r: bufio.NewReaderSize(r, size), limit: limits.HardBytes, limits: limits}
 	return &Reader{dec: newDecoder(b), budget: b, limits: limits}
 }
 

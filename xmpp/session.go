@@ -462,9 +462,11 @@ func ErrorReply(st *Element, typ, condition string) *Element {
 	return r.Add(E(NSClient, "error", "type", typ).Add(E(NSStanzas, condition)))
 }
 
+// attrEscaper is made once: building a Replacer costs more than using it.
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", "'", "&apos;", `"`, "&quot;")
+
 func xmlAttrEscape(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", "'", "&apos;", `"`, "&quot;")
-	return r.Replace(s)
+	return attrEscaper.Replace(s)
 }
 
 func quoteShort(s string) string {

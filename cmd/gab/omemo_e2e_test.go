@@ -15,7 +15,15 @@ import (
 // what gab sends the peer decrypts, what the peer sends gab shows with a
 // lock; after quitting and starting again the history is still readable
 // and the sessions work both ways.
-func TestEndToEndOMEMO(t *testing.T) {
+func TestEndToEndOMEMO(t *testing.T) { endToEndOMEMO(t, "0.3") }
+
+// The same with a peer that speaks OMEMO 2 only: gab's messages go in
+// OMEMO 2 (sealed envelopes), and the peer's are read.
+func TestEndToEndOMEMO2(t *testing.T) { endToEndOMEMO(t, "2") }
+
+func endToEndOMEMO(t *testing.T, version string) {
+	t.Helper()
+	ns := map[string]string{"0.3": "eu.siacs.conversations.axolotl", "2": "urn:xmpp:omemo:2"}[version]
 	bin := buildGab(t)
 	srv, cfg, data := meAndPeer(t)
 	acct := filepath.Join(cfg, "accounts", "me.toml")
@@ -27,7 +35,7 @@ func TestEndToEndOMEMO(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := srv.StartPeer(t, "peer", "pw")
-	p.EnableOMEMO(t, "0.3")
+	p.EnableOMEMO(t, version)
 	exit := filepath.Join(t.TempDir(), "exit")
 	run := fmt.Sprintf("%s --config %s --data %s; echo $? > %s; sleep 30", bin, cfg, data, exit)
 	tm := startTmux(t, run)
@@ -41,7 +49,7 @@ func TestEndToEndOMEMO(t *testing.T) {
 		tm.text(text)
 		tm.keys("Enter")
 		if _, ok := p.Wait(xmpptest.RoundTrip, func(e xmpptest.PeerEvent) bool {
-			return e.Get("event") == "omemo_message" && e.Get("body") == text
+			return e.Get("event") == "omemo_message" && e.Get("body") == text && e.Get("ns") == ns
 		}); !ok {
 			t.Fatalf("the peer never decrypted %q: %v\n%s", text, p.Events(), tm.screen())
 		}
@@ -49,7 +57,7 @@ func TestEndToEndOMEMO(t *testing.T) {
 	}
 	peerSays := func(text string) {
 		t.Helper()
-		ev, err := p.Result(t, map[string]any{"cmd": "omemo_send", "to": "me@localhost", "body": text, "version": "0.3"})
+		ev, err := p.Result(t, map[string]any{"cmd": "omemo_send", "to": "me@localhost", "body": text, "version": version})
 		if err != nil || ev.Get("sent") != "1" {
 			t.Fatalf("the peer could not encrypt to gab: %v %v", ev, err)
 		}

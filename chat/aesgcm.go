@@ -242,10 +242,11 @@ func (c *Client) checkEncryptedUpload(ctx context.Context, sess *xmpp.Session, c
 		return errors.New("encrypted files are for one-to-one chats so far: nothing uploaded")
 	}
 	ids, err := c.omemoDevices(ctx, sess, cmd.Conv.JID)
-	if err != nil {
-		return fmt.Errorf("%w: nothing uploaded", err)
+	ids2, err2 := c.omemoDevices2(ctx, sess, cmd.Conv.JID)
+	if len(ids)+len(ids2) == 0 && (err != nil || err2 != nil) {
+		return fmt.Errorf("%w: nothing uploaded", errors.Join(err, err2))
 	}
-	if len(ids) == 0 {
+	if len(ids)+len(ids2) == 0 {
 		return fmt.Errorf("%s has no OMEMO device to encrypt to: nothing uploaded; /omemo off shares files in plain text", cmd.Conv.JID)
 	}
 	return nil

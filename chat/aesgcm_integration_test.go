@@ -18,8 +18,8 @@ import (
 
 // aesgcmPair starts Prosody with its upload service, alice's client with
 // OMEMO (its device published, a store, the stream logged) and the
-// python-omemo peer with an OMEMO 0.3 device.
-func aesgcmPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, *xmlLog) {
+// python-omemo peer with a device of version ("0.3" or "2").
+func aesgcmPair(t *testing.T, version string) (*xmpptest.Server, *history.Store, *running, *xmpptest.Peer, *xmlLog) {
 	t.Helper()
 	srv := xmpptest.Start(t, xmpptest.Options{Upload: true})
 	for _, u := range []string{"alice", "peer"} {
@@ -31,7 +31,7 @@ func aesgcmPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmpp
 	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: store, OMEMO: true, XMLLog: xmpp.NewTap(&log, "alice")})
 	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
 	peer := srv.StartPeer(t, "peer", "pw")
-	peer.EnableOMEMO(t, "0.3")
+	peer.EnableOMEMO(t, version)
 	return srv, store, a, peer, &log
 }
 
@@ -42,7 +42,16 @@ func aesgcmPair(t *testing.T) (*xmpptest.Server, *history.Store, *running, *xmpp
 // python-omemo peer decrypts the message, fetches the link and decrypts
 // the file to the same bytes. The message is stored with its file.
 func TestAESGCMFileSentToPeer(t *testing.T) {
-	srv, store, a, peer, log := aesgcmPair(t)
+	for _, v := range []struct {
+		name string
+		enc  history.Version
+	}{{"0.3", history.OMEMO03}, {"2", history.OMEMO2}} {
+		t.Run(v.name, func(t *testing.T) { aesgcmFileSentToPeer(t, v.name, v.enc) })
+	}
+}
+
+func aesgcmFileSentToPeer(t *testing.T, version string, enc history.Version) {
+	srv, store, a, peer, log := aesgcmPair(t, version)
 	path, data := randomFile(t, "notes 1.pdf", 300_000)
 	conv := chat.ChatWith("peer@localhost")
 	id := a.c.Do(chat.UploadFile{Conv: conv, Path: path, Encrypt: true})
@@ -87,7 +96,7 @@ func TestAESGCMFileSentToPeer(t *testing.T) {
 		}
 	}
 	row, ok, err := store.Get(context.Background(), sent.StoreID)
-	if err != nil || !ok || row.File.URL != sent.Body || row.Encryption != history.OMEMO03 {
+	if err != nil || !ok || row.File.URL != sent.Body || row.Encryption != enc {
 		t.Fatalf("stored as %+v (%v)", row, err)
 	}
 }
@@ -98,7 +107,7 @@ func TestAESGCMFileSentToPeer(t *testing.T) {
 // key fails its tag, and leaves nothing in the directory. A link in a
 // plain-text message is no file.
 func TestAESGCMFileFromPeer(t *testing.T) {
-	_, _, a, peer, _ := aesgcmPair(t)
+	_, _, a, peer, _ := aesgcmPair(t, "0.3")
 	const peerJID = "peer@localhost"
 	data := bytes.Repeat([]byte("gab encrypted files "), 5000)
 	res, err := peer.Result(t, map[string]any{"cmd": "aesgcm_upload", "data": hex.EncodeToString(data), "name": "report.txt", "service": xmpptest.UploadService})

@@ -27,7 +27,9 @@ func TestLongNamesAndManyTabs(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		h.send(chat.MessageReceived{Conv: chat.ChatWith(fmt.Sprintf("c%02d@x", i)), From: fmt.Sprintf("c%02d@x/r", i), Bare: fmt.Sprintf("c%02d@x", i), Body: fmt.Sprintf("hello %d", i), Time: time.Now()})
 	}
-	h.waitFor("2:01nnn")
+	// Every message in (the last one's unread mark), so that the tabs
+	// switched through below are all there.
+	h.waitFor("2:01nnn", "12nnnnnnnnnnnnnnnnnn… (1)")
 	ls := h.lines()
 	if !strings.Contains(ls[0], "…") {
 		t.Fatalf("tab titles not shortened:\n%s", strings.Join(ls, "\n"))

@@ -230,6 +230,7 @@ func TestMUCKickAndBan(t *testing.T) {
 	bob.Join(t, room, "Bob")
 	alice.Must(t, map[string]any{"cmd": "ban", "room": room, "jid": "bob@localhost", "reason": "again"})
 	want(t, "the ban", carol.WaitFrom(t, mark, RoundTrip, "the ban (301)", occupant(room, "Bob", "unavailable", 301)), "reason", "again")
+	bob.WaitFor(t, RoundTrip, "bob's own ban", occupant(room, "Bob", "unavailable", 301))
 	err := bob.Do(t, map[string]any{"cmd": "join", "room": room, "nick": "Bob"})
 	if err == nil || !strings.Contains(err.Error(), "join refused: forbidden") {
 		t.Fatalf("a banned user joining: %v, want forbidden", err)

@@ -238,7 +238,7 @@ class Peer(slixmpp.ClientXMPP):
 
     def on_muc_presence(self, pres):
         room = pres["from"].bare
-        if room not in self.rooms:
+        if room not in self.rooms and room not in self.joining:
             return
         x = pres.xml
         nick = pres["from"].resource

@@ -47,6 +47,9 @@ type Account struct {
 	// each contact's published OMEMO devices, as announced.
 	OMEMO        bool
 	omemoDevices map[string]int
+	// omemoRooms: for each room entered, "" when it can be encrypted,
+	// else why not (chat.RoomEncryption).
+	omemoRooms map[string]string
 }
 
 // LineKind says how a conversation line is drawn.
@@ -659,6 +662,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 	case chat.OMEMOReport:
 		s.omemoReport(e)
+	case chat.RoomEncryption, chat.RoomOMEMOReport:
+		s.roomOMEMOEvent(a, account, e) // omemo_room.go
 	case chat.OMEMODevicesAdded:
 		// In the chat with them, where it matters, when it is open; in
 		// the console otherwise (and for our own account's).

@@ -229,6 +229,10 @@ func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd om
 			if o.nicks == nil {
 				o.nicks, o.ids, o.affiliated = map[string]string{}, map[string]string{}, map[string]room.Affiliation{}
 			}
+			if len(refused) == 0 {
+				// The whole of it: who left the lists is no member now.
+				o.affiliated = map[string]room.Affiliation{}
+			}
 			for j, aff := range got {
 				o.affiliated[j] = aff
 			}

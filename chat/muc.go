@@ -588,7 +588,7 @@ func (c *Client) expand(ctx context.Context, sess *xmpp.Session, evs []Event) []
 		switch e := ev.(type) {
 		case MessageArchived:
 			roomy = roomy || e.Room != ""
-		case OccupantChanged, RoomJoinFailed, RoomLeft:
+		case OccupantChanged, RoomJoinFailed, RoomLeft, roomAffiliation:
 			roomy = true
 		case MessageReceived:
 			roomy = roomy || e.Conv.Kind == KindRoom
@@ -647,6 +647,9 @@ func (c *Client) mucEvent(ctx context.Context, sess *xmpp.Session, ev Event) []E
 		delete(c.rooms, e.Room)
 		c.state.Unlock()
 		return []Event{e}
+	case roomAffiliation:
+		c.omemoAffiliation(e) // omemo_room.go
+		return nil
 	case MessageReceived:
 		if e.Conv.Kind == KindRoom && c.ownInRoom(e.Conv.JID, e.Nick, e.OccupantID) {
 			return c.reflected(ctx, e)

@@ -568,3 +568,58 @@ func (c *Client) showRoomOMEMO(ctx context.Context, cmd ShowRoomOMEMO) error {
 	c.emit(ctx, rep)
 	return nil
 }
+
+// roomAffiliation: a room says that someone not in it now has another
+// affiliation (XEP-0045 §9.3, example 195: a message from the room's bare
+// JID with the item alone). Handled by the client, never handed on.
+type roomAffiliation struct {
+	Room        string
+	JID         string // bare
+	Affiliation room.Affiliation
+}
+
+func (roomAffiliation) isEvent() {}
+
+// translateAffiliationNote reads a room's note of an absent user's new
+// affiliation; ok is false for any other message.
+func translateAffiliationNote(el *xmpp.Element, from jid.JID) (roomAffiliation, bool) {
+	if from.Resourcepart() != "" || el.Child(xmpp.NSClient, "body") != nil {
+		return roomAffiliation{}, false
+	}
+	x := el.Child(NSMUCUser, "x")
+	item := x.Child(NSMUCUser, "item")
+	if item == nil || item.Get("affiliation") == "" || x.Child(NSMUCUser, "invite") != nil {
+		return roomAffiliation{}, false
+	}
+	j, err := jid.Parse(item.Get("jid"))
+	if err != nil {
+		return roomAffiliation{}, false
+	}
+	return roomAffiliation{Room: from.Bare().String(), JID: j.Bare().String(), Affiliation: room.ParseAffiliation(item.Get("affiliation"))}, true
+}
+
+// omemoAffiliation follows an absent user's new affiliation (reader
+// goroutine): a new member's devices are read; one no longer a member is
+// no longer encrypted to (unless present in the room).
+func (c *Client) omemoAffiliation(e roomAffiliation) {
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[e.Room]
+	if !ok {
+		return
+	}
+	o := &r.omemo
+	if o.nicks == nil {
+		o.nicks, o.ids, o.affiliated = map[string]string{}, map[string]string{}, map[string]room.Affiliation{}
+	}
+	switch e.Affiliation {
+	case room.Member, room.Admin, room.Owner:
+		_, known := o.affiliated[e.JID]
+		o.affiliated[e.JID] = e.Affiliation
+		if can, _ := o.qualifies(); can && !known && r.state == mucJoined && c.opts.OMEMO {
+			c.Do(omemoRoomMembers{Room: e.Room, JIDs: []string{e.JID}})
+		}
+	default:
+		delete(o.affiliated, e.JID)
+	}
+}

@@ -41,11 +41,11 @@ func startOMEMOAlice(t *testing.T, srv *xmpptest.Server, store *history.Store) (
 	return a, own.Devices[len(own.Devices)-1].ID
 }
 
-// adaSends has ada encrypt body to the room's members (bob named, being
-// away) and waits until alice has it.
+// adaSends has ada encrypt body to the room's occupants and waits until
+// alice has it.
 func adaSends(t *testing.T, ada *xmpptest.Peer, a *running, secret, body string) chat.MessageReceived {
 	t.Helper()
-	ev, err := ada.Result(t, map[string]any{"cmd": "omemo_groupchat", "room": secret, "body": body, "members": []string{"bob@localhost"}, "version": "0.3"})
+	ev, err := ada.Result(t, map[string]any{"cmd": "omemo_groupchat", "room": secret, "body": body, "version": "0.3"})
 	if err != nil || ev.Get("sent") != "1" {
 		t.Fatalf("ada could not encrypt to the room: %v %v", ev, err)
 	}
@@ -140,10 +140,19 @@ func TestOMEMO03Room(t *testing.T) {
 		t.Fatalf("/omemo devices lists %v, want %v", listed, want)
 	}
 
+	// bob is no member any more (he is not in the room: the room tells
+	// its occupants in a message of its own): no longer encrypted to.
+	ada.Must(t, map[string]any{"cmd": "affiliation", "room": secret, "affiliation": "none", "jid": "bob@localhost"})
+	ada.Must(t, map[string]any{"cmd": "groupchat", "room": secret, "body": "bob is out"})
+	a.r.wait(t, "the message after bob's removal", is(func(m chat.MessageReceived) bool { return m.Body == "bob is out" }))
+	if _, got := aliceSends(t, ada, a, secret, "just us"); slices.Contains(got.IDs("rids"), bobID) || !slices.Contains(got.IDs("rids"), adaID) {
+		t.Fatalf("after bob's removal, encrypted to %v (bob %d)", got.IDs("rids"), bobID)
+	}
+
 	// A restart, with ada talking meanwhile: the archive's copy is read
 	// in the stored session.
 	a.stop()
-	if _, err := ada.Result(t, map[string]any{"cmd": "omemo_groupchat", "room": secret, "body": "while you were away", "members": []string{"alice@localhost", "bob@localhost"}, "version": "0.3"}); err != nil {
+	if _, err := ada.Result(t, map[string]any{"cmd": "omemo_groupchat", "room": secret, "body": "while you were away", "members": []string{"alice@localhost"}, "version": "0.3"}); err != nil {
 		t.Fatal(err)
 	}
 	a2, _ := startOMEMOAlice(t, srv, store)
@@ -167,11 +176,11 @@ func TestOMEMO03Room(t *testing.T) {
 	var bodies []string
 	for _, r := range roomRows(t, store, secret) {
 		bodies = append(bodies, r.Body)
-		if r.Encryption != history.OMEMO03 {
+		if r.Encryption != history.OMEMO03 && r.Body != "bob is out" {
 			t.Errorf("stored as not encrypted: %+v", r)
 		}
 	}
-	if wantBodies := []string{"hello, members", "hello, alice", "while you were away", "back again", "welcome back"}; !slices.Equal(bodies, wantBodies) {
+	if wantBodies := []string{"hello, members", "hello, alice", "bob is out", "just us", "while you were away", "back again", "welcome back"}; !slices.Equal(bodies, wantBodies) {
 		t.Fatalf("the room's history is %q, want %q", bodies, wantBodies)
 	}
 

@@ -588,7 +588,7 @@ func (c *Client) expand(ctx context.Context, sess *xmpp.Session, evs []Event) []
 		switch e := ev.(type) {
 		case MessageArchived:
 			roomy = roomy || e.Room != ""
-		case OccupantChanged, RoomJoinFailed, RoomLeft, roomAffiliation:
+		case OccupantChanged, RoomJoinFailed, RoomLeft, roomAffiliation, roomReconfigured:
 			roomy = true
 		case MessageReceived:
 			roomy = roomy || e.Conv.Kind == KindRoom
@@ -649,6 +649,14 @@ func (c *Client) mucEvent(ctx context.Context, sess *xmpp.Session, ev Event) []E
 		return []Event{e}
 	case roomAffiliation:
 		c.omemoAffiliation(e) // omemo_room.go
+		return nil
+	case roomReconfigured:
+		c.state.Lock()
+		_, in := c.rooms[e.Room]
+		c.state.Unlock()
+		if in {
+			c.learnRoom(sess, e.Room) // whether it can be encrypted may have changed
+		}
 		return nil
 	case MessageReceived:
 		if e.Conv.Kind == KindRoom && c.ownInRoom(e.Conv.JID, e.Nick, e.OccupantID) {

@@ -580,20 +580,31 @@ type roomAffiliation struct {
 
 func (roomAffiliation) isEvent() {}
 
+// roomReconfigured: a room says its configuration changed (XEP-0045
+// §10.2.1, status 104): what it is now is asked (learnRoom), as whether
+// it can be encrypted may have changed. Handled by the client.
+type roomReconfigured struct{ Room string }
+
+func (roomReconfigured) isEvent() {}
+
 // translateAffiliationNote reads a room's note of an absent user's new
-// affiliation; ok is false for any other message.
-func translateAffiliationNote(el *xmpp.Element, from jid.JID) (roomAffiliation, bool) {
+// affiliation, or of its new configuration; ok is false for any other
+// message.
+func translateAffiliationNote(el *xmpp.Element, from jid.JID) (Event, bool) {
 	if from.Resourcepart() != "" || el.Child(xmpp.NSClient, "body") != nil {
-		return roomAffiliation{}, false
+		return nil, false
 	}
 	x := el.Child(NSMUCUser, "x")
+	if hasCode(statusCodes(x), 104) {
+		return roomReconfigured{Room: from.Bare().String()}, true
+	}
 	item := x.Child(NSMUCUser, "item")
 	if item == nil || item.Get("affiliation") == "" || x.Child(NSMUCUser, "invite") != nil {
-		return roomAffiliation{}, false
+		return nil, false
 	}
 	j, err := jid.Parse(item.Get("jid"))
 	if err != nil {
-		return roomAffiliation{}, false
+		return nil, false
 	}
 	return roomAffiliation{Room: from.Bare().String(), JID: j.Bare().String(), Affiliation: room.ParseAffiliation(item.Get("affiliation"))}, true
 }

@@ -184,6 +184,21 @@ func TestOMEMO03Room(t *testing.T) {
 		t.Fatalf("the room's history is %q, want %q", bodies, wantBodies)
 	}
 
+	// Its owner opens the room to anyone: gab learns it (status 104),
+	// says so, and encrypts there no more.
+	mark := len(a2.r.snapshot())
+	if err := ada.Configure(t, secret, xmpptest.RoomConfig{Fields: map[string]any{"muc#roomconfig_membersonly": false}}); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := a2.r.waitFrom(t, mark, "the room's new state", xmpptest.RoundTrip, is(func(e chat.RoomEncryption) bool { return e.Room == secret }))
+	if e := ev.(chat.RoomEncryption); e.Possible || !strings.Contains(e.Why, "not members-only") {
+		t.Fatalf("after opening the room: %+v", e)
+	}
+	id = a2.c.Do(chat.SendMessage{Conv: chat.RoomConv(secret), Body: "secret?", Encrypt: true})
+	if failed := a2.r.wait(t, "the refusal in the opened room", is(func(e chat.CommandFailed) bool { return e.ID == id })).(chat.CommandFailed); !strings.Contains(failed.Err.Error(), "not members-only") {
+		t.Fatalf("refused as %v", failed.Err)
+	}
+
 	// A room anyone may enter cannot be encrypted, and says why.
 	open := xmpptest.Room("open")
 	ada.CreateRoom(t, open, "ada", xmpptest.RoomConfig{Whois: "anyone"})

@@ -63,6 +63,9 @@ func (s *State) roomOMEMOEvent(a *Account, account string, ev chat.Event) {
 		if a.omemoRooms == nil {
 			a.omemoRooms = map[string]string{}
 		}
+		if why, known := a.omemoRooms[e.Room]; known && why == e.Why {
+			return // the same as before (joined again after a new session)
+		}
 		a.omemoRooms[e.Room] = e.Why
 		c, _ := s.Find(account, chat.RoomConv(e.Room))
 		if c == nil {

@@ -240,3 +240,54 @@ func BenchmarkRoomEncrypt100Devices(b *testing.B) {
 		}
 	})
 }
+
+// What a room says is read for OMEMO and nothing else: an encrypted copy
+// from the room's archive carries the real JID the archive adds (never
+// the fallback body); a note of an absent user's affiliation, or of a new
+// configuration, comes from the room itself, not from an occupant; an
+// encrypted message from an occupant whose real JID the room does not
+// show is noted as unreadable, without its fallback.
+func TestRoomOMEMOTranslation(t *testing.T) {
+	const r = "secret@conference.localhost"
+	res := el(t, `<result xmlns='urn:xmpp:mam:2' queryid='q1' id='a1'><forwarded xmlns='urn:xmpp:forward:0'>`+
+		`<delay xmlns='urn:xmpp:delay' stamp='2026-11-30T08:00:00Z'/>`+
+		`<message xmlns='jabber:client' type='groupchat' from='`+r+`/ada' id='m1'>`+
+		`<x xmlns='http://jabber.org/protocol/muc#user'><item jid='ada@localhost/phone'/></x>`+
+		`<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='7'><key rid='9'>AAAA</key><iv>AAAAAAAAAAAAAAAA</iv></header><payload>AAAA</payload></encrypted>`+
+		`<body>`+OMEMOFallbackBody+`</body></message></forwarded></result>`)
+	evs := translateRoomArchived(Self{}, el(t, `<message xmlns='jabber:client' from='`+r+`'/>`), res, r)
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	a := evs[0].(MessageArchived)
+	if a.Encrypted == nil || a.Body != "" || a.RealJID != "ada@localhost" || a.Nick != "ada" {
+		t.Fatalf("archived as %+v", a)
+	}
+
+	room0 := jid.MustParse(r)
+	note := el(t, `<message xmlns='jabber:client' from='`+r+`'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='none' jid='bob@localhost'/></x></message>`)
+	if ev, ok := translateAffiliationNote(note, room0); !ok || ev != (roomAffiliation{Room: r, JID: "bob@localhost", Affiliation: room.AffiliationNone}) {
+		t.Fatalf("the room's note read as %+v %v", ev, ok)
+	}
+	if _, ok := translateAffiliationNote(note, jid.MustParse(r+"/mallory")); ok {
+		t.Fatal("an occupant's message taken for the room's note")
+	}
+	conf := el(t, `<message xmlns='jabber:client' type='groupchat' from='`+r+`'><x xmlns='http://jabber.org/protocol/muc#user'><status code='104'/></x></message>`)
+	if ev, ok := translateAffiliationNote(conf, room0); !ok || ev != (roomReconfigured{Room: r}) {
+		t.Fatalf("the configuration note read as %+v %v", ev, ok)
+	}
+
+	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{OMEMO: true})
+	c.state.Lock()
+	c.rooms[r] = &mucRoom{nick: "alice", state: mucJoined}
+	c.state.Unlock()
+	enc, err := ParseOMEMOEncrypted(res.Child(NSForward, "forwarded").Child("jabber:client", "message").Child(NSOMEMO03, "encrypted"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.omemoIncoming(context.Background(), MessageReceived{Conv: RoomConv(r), Bare: r, Nick: "ghost", Encrypted: enc, Note: OMEMOUnreadNote})
+	m := got.(MessageReceived)
+	if m.Body != "" || m.OMEMO != nil || !strings.Contains(m.Note, "does not show") {
+		t.Fatalf("from an unknown occupant: %q, note %q", m.Body, m.Note)
+	}
+}

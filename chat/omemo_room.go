@@ -634,3 +634,25 @@ func (c *Client) omemoAffiliation(e roomAffiliation) {
 		delete(o.affiliated, e.JID)
 	}
 }
+
+// roomMember says whether bare is a member of an encrypted room we are
+// in: one who sees our presence there already, and is answered and has
+// sessions repaired as a contact is.
+func (c *Client) roomMember(bare string) bool {
+	c.state.Lock()
+	defer c.state.Unlock()
+	for _, r := range c.rooms {
+		if can, _ := r.omemo.qualifies(); !can || r.state != mucJoined {
+			continue
+		}
+		if _, ok := r.omemo.affiliated[bare]; ok {
+			return true
+		}
+		for _, j := range r.omemo.nicks {
+			if j == bare {
+				return true
+			}
+		}
+	}
+	return false
+}

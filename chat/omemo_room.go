@@ -483,8 +483,8 @@ func (c *Client) roomSender(e MessageReceived) string {
 	if !ok {
 		return ""
 	}
-	if e.OccupantID != "" {
-		return r.omemo.ids[e.OccupantID]
+	if j, ok := r.omemo.ids[e.OccupantID]; ok && e.OccupantID != "" {
+		return j
 	}
 	if e.Delayed {
 		return "" // a nick from the past may be someone else's now

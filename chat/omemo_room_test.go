@@ -291,3 +291,40 @@ func TestRoomOMEMOTranslation(t *testing.T) {
 		t.Fatalf("from an unknown occupant: %q, note %q", m.Body, m.Note)
 	}
 }
+
+// An encrypted message to a room goes as groupchat with the encrypted
+// element, its origin-id (how its reflection is known) and the fallback,
+// never its text, and without the receipt and marker requests of chats;
+// what the outbox keeps of it (after a restart) makes the same stanza.
+func TestRoomEncryptedStanza(t *testing.T) {
+	const r = "secret@conference.localhost"
+	enc := &OMEMOEncrypted{Version: OMEMO03, SID: 5, IV: make([]byte, 12), Payload: []byte("ciphertext"), Keys: []OMEMOKey{{RID: 7, Data: []byte("key")}}}
+	conv := RoomConv(r)
+	to, typ, err := conv.address()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*OMEMOEncrypted{enc, mustDecodeWire(t, encodeWire(enc))} {
+		m := &outgoing{id: "o1", conv: conv, to: to, typ: typ, body: "the secret text", enc: e}
+		el := m.stanza()
+		s := el.String()
+		if el.Get("type") != "groupchat" || el.Get("to") != r || el.Child(NSOMEMO03, "encrypted") == nil || el.Child(NSSID, "origin-id").Get("id") != "o1" {
+			t.Fatalf("stanza %s", s)
+		}
+		if strings.Contains(s, "the secret text") || el.Child(NSReceipts, "request") != nil || el.Child(NSMarkers, "markable") != nil {
+			t.Fatalf("stanza %s", s)
+		}
+		if el.ChildText("jabber:client", "body") != OMEMOFallbackBody {
+			t.Fatalf("body %q", el.ChildText("jabber:client", "body"))
+		}
+	}
+}
+
+func mustDecodeWire(t *testing.T, s string) *OMEMOEncrypted {
+	t.Helper()
+	e, err := decodeWire(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

@@ -554,6 +554,7 @@ func (c *Client) rejoinRooms(ctx context.Context, sess *xmpp.Session) {
 			continue
 		}
 		r.state, r.occupantID, r.catching = mucJoining, "", false
+		r.omemo.nicks = nil // who is there comes again with the join
 		els = append(els, c.joinPresence(roomJID, r))
 		evs = append(evs, RoomJoining{Room: roomJID, Nick: r.nick})
 	}

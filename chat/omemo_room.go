@@ -48,6 +48,20 @@ type roomOMEMO struct {
 	refused    []string
 }
 
+// init makes the maps not made yet (nicks is dropped when the room is
+// joined again after a new session: who is there comes with the join).
+func (o *roomOMEMO) init() {
+	if o.nicks == nil {
+		o.nicks = map[string]string{}
+	}
+	if o.ids == nil {
+		o.ids = map[string]string{}
+	}
+	if o.affiliated == nil {
+		o.affiliated = map[string]room.Affiliation{}
+	}
+}
+
 // setInfo takes what the room's disco#info said.
 func (o *roomOMEMO) setInfo(info roomInfo) {
 	o.nonAnonymous, o.membersOnly = info.nonAnonymous, info.membersOnly
@@ -167,9 +181,7 @@ func (c *Client) omemoOccupant(e OccupantChanged) []Event {
 	if real == "" {
 		return nil
 	}
-	if o.nicks == nil {
-		o.nicks, o.ids, o.affiliated = map[string]string{}, map[string]string{}, map[string]room.Affiliation{}
-	}
+	o.init()
 	if e.Occupant.OccupantID != "" {
 		o.ids[e.Occupant.OccupantID] = real
 	}
@@ -226,9 +238,7 @@ func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd om
 		r, ok := c.rooms[cmd.Room]
 		if ok {
 			o := &r.omemo
-			if o.nicks == nil {
-				o.nicks, o.ids, o.affiliated = map[string]string{}, map[string]string{}, map[string]room.Affiliation{}
-			}
+			o.init()
 			if len(refused) == 0 {
 				// The whole of it: who left the lists is no member now.
 				o.affiliated = map[string]room.Affiliation{}
@@ -620,9 +630,7 @@ func (c *Client) omemoAffiliation(e roomAffiliation) {
 		return
 	}
 	o := &r.omemo
-	if o.nicks == nil {
-		o.nicks, o.ids, o.affiliated = map[string]string{}, map[string]string{}, map[string]room.Affiliation{}
-	}
+	o.init()
 	switch e.Affiliation {
 	case room.Member, room.Admin, room.Owner:
 		_, known := o.affiliated[e.JID]

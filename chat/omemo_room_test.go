@@ -328,3 +328,24 @@ func mustDecodeWire(t *testing.T, s string) *OMEMOEncrypted {
 	}
 	return e
 }
+
+// Reading a room's members, queued by the client itself, is dropped
+// without a word when the connection is lost before it runs (nobody asked
+// for it, and the next join reads them again); what the user asked fails
+// with its reason.
+func TestRoomMembersNotFailedOffline(t *testing.T) {
+	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{OMEMO: true, EventBuffer: 8})
+	c.Do(omemoRoomMembers{Room: "secret@conference.localhost"})
+	asked := c.Do(ShowRoomOMEMO{Room: "secret@conference.localhost"})
+	c.failQueued(context.Background(), fmt.Errorf("not connected"))
+	var got []Event
+	for len(c.events) > 0 {
+		got = append(got, <-c.events)
+	}
+	if len(got) != 1 {
+		t.Fatalf("events %#v", got)
+	}
+	if f, ok := got[0].(CommandFailed); !ok || f.ID != asked {
+		t.Fatalf("events %#v", got)
+	}
+}

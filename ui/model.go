@@ -851,6 +851,8 @@ func commandName(c chat.Command) string {
 		return "load the messages around the one found"
 	case chat.JoinRoom:
 		return "join " + c.Room
+	case chat.ShowRoomOMEMO:
+		return "list the OMEMO devices of the members of " + c.Room
 	case chat.LeaveRoom:
 		return "leave " + c.Room
 	case chat.ChangeNick:

@@ -138,6 +138,9 @@ type MessageReceived struct {
 	// OMEMO: the message was encrypted and gab decrypted it (Body); nil
 	// for a plaintext message and for one gab could not read.
 	OMEMO *OMEMOInfo
+	// RealJID: in a room, the sender's real bare JID as the room's
+	// archive gave it ("" when it did not, and for live messages).
+	RealJID string
 }
 
 // StoredMessage is one message read back from the history store.

@@ -53,6 +53,9 @@ func (c *Client) execute(ctx context.Context, sess *xmpp.Session, q queued) erro
 			c.emit(ctx, Notice{Text: "could not publish this device's new OMEMO keys (others may not be able to start a session with it): " + err.Error()})
 		}
 		return nil
+	case omemoRoomMembers:
+		c.readRoomMembers(ctx, sess, cmd) // omemo_room.go
+		return nil
 	case omemoEmpty:
 		if err := c.sendOMEMOEmpty(ctx, sess, cmd); err != nil {
 			c.emit(ctx, Notice{Text: fmt.Sprintf("could not send an OMEMO key message to device %d of %s: %v", cmd.Device, cmd.JID, err)})
@@ -189,6 +192,8 @@ func (c *Client) run(ctx context.Context, sess *xmpp.Session, q queued) error {
 		return c.runOMEMO(ctx, sess, cmd)
 	case ShowOMEMO, SetOMEMOTrust:
 		return c.runOMEMOTrust(ctx, cmd)
+	case ShowRoomOMEMO:
+		return c.showRoomOMEMO(ctx, cmd)
 	case SendReaction, RetractMessage, ModerateMessage:
 		return c.runAction(ctx, sess, cmd)
 	case FetchBlocklist:

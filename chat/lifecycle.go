@@ -209,6 +209,8 @@ func (c *Client) failQueued(ctx context.Context, err error) (reconnect bool) {
 			}
 		case bookmarksFailed:
 			c.answerFailed(ctx, q.id, cmd)
+		case omemoRoomMembers:
+			// Nobody asked: the members are read again at the next join.
 		case CancelUpload, uploadFinished, FetchFile, fetchFinished:
 			c.uploadLocal(ctx, nil, q)
 		case TrustCertificate:

@@ -59,6 +59,9 @@ type MessageArchived struct {
 	Private bool
 	// Encrypted: an OMEMO message (Body "" until decrypted).
 	Encrypted *OMEMOEncrypted
+	// RealJID: a room's message, its sender's real bare JID as the
+	// room's archive gave it (a non-anonymous room's does).
+	RealJID string
 }
 
 func (MessageArchived) isEvent() {}

@@ -68,6 +68,8 @@ type mucRoom struct {
 	// began: the archive's stamps have whole seconds, and what it gives
 	// after that message is not put before it.
 	floor time.Time
+	// omemo: what OMEMO needs of the room (omemo_room.go).
+	omemo roomOMEMO
 }
 
 // RoomSelf is what translation knows of a room we are in.
@@ -408,6 +410,7 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 	c.state.Lock()
 	r := &mucRoom{nick: nick, password: cmd.Password, state: mucJoining, archive: info.archive, name: info.name, cmd: id, cmdv: cmd, configure: cmd.Configure,
 		relearn: known}
+	r.omemo.setInfo(info)
 	if old, ok := c.rooms[roomJID]; ok && old.cmd != 0 && old.cmd != id {
 		c.state.Unlock()
 		return fmt.Errorf("already joining %s", roomJID)
@@ -430,6 +433,17 @@ func (c *Client) joinRoom(ctx context.Context, sess *xmpp.Session, id uint64, cm
 type roomInfo struct {
 	archive bool
 	name    string
+	// nonAnonymous, membersOnly: the room shows everyone's real JID,
+	// and only its members may enter (what OMEMO in it needs).
+	nonAnonymous, membersOnly bool
+}
+
+// roomInfoJSON is a room's info as the store keeps it.
+type roomInfoJSON struct {
+	Archive      bool   `json:"archive"`
+	Name         string `json:"name"`
+	NonAnonymous bool   `json:"nonanonymous,omitempty"`
+	MembersOnly  bool   `json:"membersonly,omitempty"`
 }
 
 // roomInfo asks a room what it offers (XEP-0030). A room that does not
@@ -459,14 +473,11 @@ func (c *Client) storedRoomInfo(ctx context.Context, roomJID string) (roomInfo, 
 	if err != nil || v == "" {
 		return roomInfo{}, false // not known (or not readable): ask the room
 	}
-	var saved struct {
-		Archive bool   `json:"archive"`
-		Name    string `json:"name"`
-	}
+	var saved roomInfoJSON
 	if json.Unmarshal([]byte(v), &saved) != nil {
 		return roomInfo{}, false
 	}
-	return roomInfo{archive: saved.Archive, name: saved.Name}, true
+	return roomInfo{archive: saved.Archive, name: saved.Name, nonAnonymous: saved.NonAnonymous, membersOnly: saved.MembersOnly}, true
 }
 
 // rememberRoom keeps what a room said it offers, for the next join.
@@ -474,10 +485,7 @@ func (c *Client) rememberRoom(ctx context.Context, roomJID string, info roomInfo
 	if c.opts.Store == nil {
 		return nil
 	}
-	v, err := json.Marshal(struct {
-		Archive bool   `json:"archive"`
-		Name    string `json:"name"`
-	}{info.archive, info.name})
+	v, err := json.Marshal(roomInfoJSON{info.archive, info.name, info.nonAnonymous, info.membersOnly})
 	if err != nil {
 		return err
 	}
@@ -491,8 +499,13 @@ func parseRoomInfo(res *xmpp.Element) roomInfo {
 	for _, f := range q.ChildrenIn(NSDiscoInfo) {
 		switch f.Name.Local {
 		case "feature":
-			if f.Get("var") == featureMAM {
+			switch f.Get("var") {
+			case featureMAM:
 				info.archive = true
+			case "muc_nonanonymous":
+				info.nonAnonymous = true
+			case "muc_membersonly":
+				info.membersOnly = true
 			}
 		case "identity":
 			if f.Get("category") == "conference" && info.name == "" {
@@ -516,11 +529,16 @@ func (c *Client) learnRoom(sess *xmpp.Session, roomJID string) {
 			// On the reader goroutine (an answer).
 			info := parseRoomInfo(res)
 			c.state.Lock()
+			var ev Event
 			if r, ok := c.rooms[roomJID]; ok {
 				r.archive, r.name = info.archive, info.name
+				ev = c.roomInfoChanged(roomJID, r, info)
 			}
 			c.state.Unlock()
 			c.storeFailed(c.rememberRoom(context.Background(), roomJID, info))
+			if ev != nil {
+				c.deliver(ev)
+			}
 		})
 }
 
@@ -536,6 +554,7 @@ func (c *Client) rejoinRooms(ctx context.Context, sess *xmpp.Session) {
 			continue
 		}
 		r.state, r.occupantID, r.catching = mucJoining, "", false
+		r.omemo.nicks = nil // who is there comes again with the join
 		els = append(els, c.joinPresence(roomJID, r))
 		evs = append(evs, RoomJoining{Room: roomJID, Nick: r.nick})
 	}
@@ -570,7 +589,7 @@ func (c *Client) expand(ctx context.Context, sess *xmpp.Session, evs []Event) []
 		switch e := ev.(type) {
 		case MessageArchived:
 			roomy = roomy || e.Room != ""
-		case OccupantChanged, RoomJoinFailed, RoomLeft:
+		case OccupantChanged, RoomJoinFailed, RoomLeft, roomAffiliation, roomReconfigured:
 			roomy = true
 		case MessageReceived:
 			roomy = roomy || e.Conv.Kind == KindRoom
@@ -599,7 +618,8 @@ func (c *Client) expand(ctx context.Context, sess *xmpp.Session, evs []Event) []
 func (c *Client) mucEvent(ctx context.Context, sess *xmpp.Session, ev Event) []Event {
 	switch e := ev.(type) {
 	case OccupantChanged:
-		return c.occupantEvent(ctx, sess, e)
+		extra := c.omemoOccupant(e) // before occupantEvent moves the join on
+		return append(c.occupantEvent(ctx, sess, e), extra...)
 	case RoomJoinFailed:
 		c.state.Lock()
 		r, ok := c.rooms[e.Room]
@@ -628,6 +648,17 @@ func (c *Client) mucEvent(ctx context.Context, sess *xmpp.Session, ev Event) []E
 		delete(c.rooms, e.Room)
 		c.state.Unlock()
 		return []Event{e}
+	case roomAffiliation:
+		c.omemoAffiliation(e) // omemo_room.go
+		return nil
+	case roomReconfigured:
+		c.state.Lock()
+		_, in := c.rooms[e.Room]
+		c.state.Unlock()
+		if in {
+			c.learnRoom(sess, e.Room) // whether it can be encrypted may have changed
+		}
+		return nil
 	case MessageReceived:
 		if e.Conv.Kind == KindRoom && c.ownInRoom(e.Conv.JID, e.Nick, e.OccupantID) {
 			return c.reflected(ctx, e)
@@ -696,7 +727,7 @@ func (c *Client) reflected(ctx context.Context, e MessageReceived) []Event {
 		}
 	}
 	return []Event{CarbonSent{Conv: e.Conv, ID: e.ID, To: e.Conv.JID, Body: e.Body, Thread: e.Thread, Time: e.Time,
-		OriginID: e.OriginID, ArchiveID: e.ArchiveID, Delayed: e.Delayed, Reply: e.Reply, File: e.File}}
+		OriginID: e.OriginID, ArchiveID: e.ArchiveID, Delayed: e.Delayed, Reply: e.Reply, File: e.File, Encrypted: e.Encrypted}}
 }
 
 // occupantEvent follows an occupant's presence: ours answers the join,
@@ -952,7 +983,15 @@ func translateRoomArchived(self Self, el, res *xmpp.Element, roomJID string) []E
 	}
 	body, ok := pickByLang(inner, "body", self.Lang)
 	act, isAct, bad := parseAction(inner)
-	if bad != "" || (!isAct && (!ok || strings.TrimSpace(body) == "")) {
+	enc, encErr := omemoIn(inner)
+	switch {
+	case encErr == errNoOMEMO:
+	case encErr != nil || enc.Payload == nil:
+		return nil // malformed, or a key transport: nothing to show
+	default:
+		body, ok, isAct, act = "", true, false, actionIn{}
+	}
+	if bad != "" || (!isAct && (!ok || strings.TrimSpace(body) == "") && enc == nil) {
 		return nil
 	}
 	from, err := jid.Parse(inner.Get("from"))
@@ -973,6 +1012,9 @@ func translateRoomArchived(self Self, el, res *xmpp.Element, roomJID string) []E
 	if isAct {
 		act.From, act.Bare, act.Nick, act.OccupantID, act.Time = a.From, roomJID, a.Nick, a.OccupantID, a.Time
 		a.Action = &act
+	} else if enc != nil {
+		a.Encrypted, a.ReplaceID = enc, ""
+		a.RealJID = archivedRealJID(inner)
 	} else {
 		a.Body, a.Reply, a.File = decorate(inner, body)
 	}
@@ -1037,10 +1079,14 @@ func (c *Client) roomArchived(ctx context.Context, a MessageArchived) (Event, bo
 	}
 	// Copies are recognised where every message is: in the read loop.
 	if own {
-		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true, Reply: a.Reply, File: a.File}, true
+		return CarbonSent{Conv: conv, ID: a.ID, To: a.Room, Body: a.Body, Thread: a.Thread, Time: a.Time, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Delayed: true, Reply: a.Reply, File: a.File, Encrypted: a.Encrypted}, true
 	}
 	m := MessageReceived{Conv: conv, ID: a.ID, From: a.From, Bare: a.Room, To: a.To, Type: "groupchat", Body: a.Body, Thread: a.Thread,
-		Nick: a.Nick, OccupantID: a.OccupantID, Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true, Reply: a.Reply, File: a.File}
+		Nick: a.Nick, OccupantID: a.OccupantID, Time: a.Time, Delayed: true, OriginID: a.OriginID, ArchiveID: a.ArchiveID, Archived: true, Reply: a.Reply, File: a.File,
+		Encrypted: a.Encrypted, RealJID: a.RealJID}
+	if a.Encrypted != nil {
+		m.Note = OMEMOUnreadNote
+	}
 	if a.ReplaceID != "" {
 		return MessageCorrected{Conv: conv, Nick: a.Nick, OccupantID: a.OccupantID, From: a.From, Bare: a.Room, ReplaceID: a.ReplaceID, NewID: a.ID, Body: a.Body, AsMessage: m}, true
 	}

@@ -463,11 +463,12 @@ func (c *Client) afterDecrypt(bare string, device uint32, newSession, failed boo
 
 // afterDecryptV is afterDecrypt for a session of version v.
 func (c *Client) afterDecryptV(v history.Version, bare string, device uint32, newSession, failed bool) {
-	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) {
+	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) && !c.roomMember(bare) {
 		// Neither answered nor repaired: a message to a stranger would
 		// tell it we are online (receipts go to contacts alone for the
 		// same reason). Its messages still decrypt in the session it
-		// started.
+		// started. A member of an encrypted room we are in sees us there
+		// already: answered as a contact is (omemo_room.go).
 		return
 	}
 	switch {

@@ -365,6 +365,9 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 	defer c.omemo.mu.Unlock()
 	switch e := ev.(type) {
 	case MessageReceived:
+		if e.Encrypted != nil && e.Conv.Kind == KindRoom {
+			return c.omemoRoomIncoming(ctx, e) // omemo_room.go
+		}
 		if e.Encrypted == nil || e.Conv.Kind != KindChat {
 			return ev
 		}
@@ -379,7 +382,7 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 		}
 		return e
 	case CarbonSent:
-		if e.Encrypted == nil || e.Conv.Kind != KindChat {
+		if e.Encrypted == nil || e.Conv.Kind == KindPrivate {
 			return ev
 		}
 		// Sent by another device of ours: its session is with our own

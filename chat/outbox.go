@@ -516,6 +516,10 @@ func (m *outgoing) stanza() *xmpp.Element {
 			// (decodeWire): nothing to send in its place.
 			el = m.conv.message(m.to, m.typ, m.id)
 		}
+		if m.typ == "groupchat" {
+			el.SetAttr("type", m.typ)
+			return el.Add(xmpp.E(NSChatStates, string(StateActive)))
+		}
 		el.Add(xmpp.E(NSChatStates, string(StateActive)), xmpp.E(NSReceipts, "request"), xmpp.E(NSMarkers, "markable"))
 		return el
 	}
@@ -554,8 +558,11 @@ func (c *Client) enqueueEncrypted(ctx context.Context, sess *xmpp.Session, cmdID
 	if !c.opts.OMEMO {
 		return nil, fmt.Errorf("%w: not sent", errOMEMOOff)
 	}
+	if cmd.Conv.Kind == KindRoom {
+		return c.enqueueRoomEncrypted(ctx, sess, cmdID, cmd) // omemo_room.go
+	}
 	if cmd.Conv.Kind != KindChat {
-		return nil, errors.New("encryption is for one-to-one chats so far: not sent")
+		return nil, errors.New("encryption is for one-to-one chats and rooms, not private messages in a room: not sent")
 	}
 	if cmd.ReplyTo != 0 {
 		return nil, errOMEMOReply

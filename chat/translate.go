@@ -102,6 +102,9 @@ func translateMessage(self Self, el *xmpp.Element) []Event {
 		if inv, ok := translateInvitation(self, el, from); ok && from.Resourcepart() == "" {
 			return []Event{inv}
 		}
+		if ev, ok := translateAffiliationNote(el, from); ok {
+			return []Event{ev} // omemo_room.go
+		}
 		return translateRoomMessage(self, el, from, typ)
 	}
 	if typ == "groupchat" {

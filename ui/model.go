@@ -48,6 +48,9 @@ type Account struct {
 	// (chat.OMEMO03, chat.OMEMO2).
 	OMEMO        bool
 	omemoDevices map[string][3]int
+	// omemoRooms: for each room entered, "" when it can be encrypted,
+	// else why not (chat.RoomEncryption).
+	omemoRooms map[string]string
 }
 
 // LineKind says how a conversation line is drawn.
@@ -662,6 +665,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 	case chat.OMEMOReport:
 		s.omemoReport(e)
+	case chat.RoomEncryption, chat.RoomOMEMOReport:
+		s.roomOMEMOEvent(a, account, e) // omemo_room.go
 	case chat.OMEMODevicesAdded:
 		// In the chat with them, where it matters, when it is open; in
 		// the console otherwise (and for our own account's).
@@ -851,6 +856,8 @@ func commandName(c chat.Command) string {
 		return "load the messages around the one found"
 	case chat.JoinRoom:
 		return "join " + c.Room
+	case chat.ShowRoomOMEMO:
+		return "list the OMEMO devices of the members of " + c.Room
 	case chat.LeaveRoom:
 		return "leave " + c.Room
 	case chat.ChangeNick:

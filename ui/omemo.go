@@ -26,6 +26,9 @@ const (
 // (as Conversations does).
 func (s *State) encrypting(c *Conversation) bool {
 	a := s.Account(c.Account)
+	if a != nil && a.OMEMO && c.Conv.Kind == chat.KindRoom {
+		return s.roomEncrypting(a, c) // omemo_room.go
+	}
 	if a == nil || !a.OMEMO || c.Conv.Kind != chat.KindChat {
 		return false
 	}
@@ -90,6 +93,10 @@ func (a *App) omemoCommand(rest string) {
 	}
 	switch verb {
 	case "", "on", "off":
+		if !c.IsConsole() && c.Conv.Kind == chat.KindRoom {
+			a.roomOMEMOCommand(acct, c, verb) // omemo_room.go
+			return
+		}
 		if c.IsConsole() || c.Conv.Kind != chat.KindChat {
 			a.state.SetStatus(true, "encryption is for one-to-one chats: open one first")
 			return
@@ -113,6 +120,9 @@ func (a *App) omemoCommand(rest string) {
 			jid = f[1]
 		} else if !c.IsConsole() && c.Conv.Kind == chat.KindChat {
 			jid = c.Conv.JID
+		} else if !c.IsConsole() && c.Conv.Kind == chat.KindRoom {
+			acct.Client.Do(chat.ShowRoomOMEMO{Room: c.Conv.JID}) // its members' devices
+			return
 		}
 		acct.Client.Do(chat.ShowOMEMO{JID: jid})
 	case "trust", "distrust":

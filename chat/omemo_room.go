@@ -1,0 +1,666 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	crand "crypto/rand"
+
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/room"
+	"github.com/gab-chat/gab/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+// OMEMO 0.3 in rooms (XEP-0384 §5.6, as Conversations does it): only in a
+// room that is non-anonymous (everyone sees every occupant's real JID)
+// and members-only (its members are known), as its disco#info says. A
+// message is encrypted once to every device of every member — the real
+// JIDs of the occupants, from their presence, and of the room's members,
+// admins and owners, from its affiliation lists where the room gives
+// them — and to our other devices; each member's device list is read when
+// we enter and when the member does (a contact's also follows through
+// PEP notifications). An encrypted message from an occupant is read in
+// the session with the device of its real JID. Our own reflected message
+// has no key for this device: it is recognised by its origin-id, as any
+// reflection of ours, and keeps the plaintext stored when it was sent.
+
+// roomOMEMO is what OMEMO needs of a room, kept with it (mucRoom.omemo,
+// guarded by Client.state).
+type roomOMEMO struct {
+	// nonAnonymous, membersOnly: as the room's disco#info said.
+	nonAnonymous, membersOnly bool
+	// nicks maps the nick of each occupant present to its real bare JID;
+	// ids an occupant-id to it, kept after the occupant left (for the
+	// archive).
+	nicks map[string]string
+	ids   map[string]string
+	// affiliated are the members, admins and owners known, from the
+	// room's lists and from presences; listed says the lists were read
+	// (refused says which of them the room would not give).
+	affiliated map[string]room.Affiliation
+	listed     bool
+	refused    []string
+}
+
+// init makes the maps not made yet (nicks is dropped when the room is
+// joined again after a new session: who is there comes with the join).
+func (o *roomOMEMO) init() {
+	if o.nicks == nil {
+		o.nicks = map[string]string{}
+	}
+	if o.ids == nil {
+		o.ids = map[string]string{}
+	}
+	if o.affiliated == nil {
+		o.affiliated = map[string]room.Affiliation{}
+	}
+}
+
+// setInfo takes what the room's disco#info said.
+func (o *roomOMEMO) setInfo(info roomInfo) {
+	o.nonAnonymous, o.membersOnly = info.nonAnonymous, info.membersOnly
+}
+
+// qualifies says whether messages in the room can be encrypted, and why
+// not.
+func (o *roomOMEMO) qualifies() (bool, string) {
+	switch {
+	case !o.nonAnonymous && !o.membersOnly:
+		return false, "the room is neither non-anonymous nor members-only: gab cannot know who reads it, nor their real addresses"
+	case !o.nonAnonymous:
+		return false, "the room is not non-anonymous: gab cannot see its occupants' real addresses to encrypt to them"
+	case !o.membersOnly:
+		return false, "the room is not members-only: anyone may enter and read it, so encrypting would protect nothing"
+	}
+	return true, ""
+}
+
+// members is the real bare JIDs encrypted to, sorted, ours left out.
+func (o *roomOMEMO) members(me string) []string {
+	set := map[string]bool{}
+	for _, j := range o.nicks {
+		set[j] = true
+	}
+	for j := range o.affiliated {
+		set[j] = true
+	}
+	delete(set, me)
+	out := make([]string, 0, len(set))
+	for j := range set {
+		out = append(out, j)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RoomEncryption says whether messages in Room can be encrypted with
+// OMEMO (Possible), and why not (Why); sent when we enter a room and
+// when what it is changes.
+type RoomEncryption struct {
+	Room     string
+	Possible bool
+	Why      string
+}
+
+func (RoomEncryption) isEvent() {}
+
+// ShowRoomOMEMO asks for a RoomOMEMOReport on the devices of Room's
+// members.
+type ShowRoomOMEMO struct{ Room string }
+
+func (ShowRoomOMEMO) isCommand() {}
+
+// RoomOMEMOReport answers ShowRoomOMEMO: one report per member, and
+// which affiliation lists the room would not give (its members may then
+// be only the occupants present).
+type RoomOMEMOReport struct {
+	Room    string
+	Members []OMEMOReport
+	Refused []string
+}
+
+func (RoomOMEMOReport) isEvent() {}
+
+// omemoRoomMembers: read the room's affiliation lists and its members'
+// device lists (the session's goroutine).
+type omemoRoomMembers struct {
+	Room string
+	JIDs []string // only these members' device lists, when not nil
+}
+
+func (omemoRoomMembers) isCommand() {}
+
+// roomInfoChanged takes a room's new disco#info (c.state held): when it
+// changes whether the room can be encrypted, in a room we are in, the
+// user is told (and its members are read).
+func (c *Client) roomInfoChanged(roomJID string, r *mucRoom, info roomInfo) Event {
+	before, _ := r.omemo.qualifies()
+	r.omemo.setInfo(info)
+	now, why := r.omemo.qualifies()
+	if before == now || r.state != mucJoined || !c.opts.OMEMO {
+		return nil
+	}
+	if now {
+		c.Do(omemoRoomMembers{Room: roomJID})
+	}
+	return RoomEncryption{Room: roomJID, Possible: now, Why: why}
+}
+
+// omemoOccupant follows an occupant's presence for OMEMO (reader
+// goroutine, before occupantEvent): its real JID, its affiliation; our
+// own join of a room says whether it can be encrypted and has its
+// members read.
+func (c *Client) omemoOccupant(e OccupantChanged) []Event {
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[e.Room]
+	if !ok {
+		return nil
+	}
+	o := &r.omemo
+	if e.Self {
+		if e.Left || r.state != mucJoining || !c.opts.OMEMO {
+			return nil
+		}
+		can, why := o.qualifies()
+		if can {
+			c.Do(omemoRoomMembers{Room: e.Room})
+		}
+		return []Event{RoomEncryption{Room: e.Room, Possible: can, Why: why}}
+	}
+	real := ""
+	if j, err := jid.Parse(e.Occupant.RealJID); err == nil {
+		real = j.Bare().String()
+	}
+	if real == "" {
+		return nil
+	}
+	o.init()
+	if e.Occupant.OccupantID != "" {
+		o.ids[e.Occupant.OccupantID] = real
+	}
+	switch e.Occupant.Affiliation {
+	case room.Member, room.Admin, room.Owner:
+		o.affiliated[real] = e.Occupant.Affiliation
+	default:
+		delete(o.affiliated, real) // no longer a member (or never was)
+	}
+	if e.Left {
+		delete(o.nicks, e.Occupant.Nick)
+		return nil
+	}
+	_, known := o.nicks[e.Occupant.Nick]
+	o.nicks[e.Occupant.Nick] = real
+	if !known && r.state == mucJoined && c.opts.OMEMO {
+		if can, _ := o.qualifies(); can {
+			// Someone entered: their devices, as they are now.
+			c.Do(omemoRoomMembers{Room: e.Room, JIDs: []string{real}})
+		}
+	}
+	return nil
+}
+
+// memberAffiliations are the affiliation lists read for a room's members.
+var memberAffiliations = []room.Affiliation{room.Member, room.Admin, room.Owner}
+
+// readRoomMembers carries out omemoRoomMembers: the room's affiliation
+// lists (all of them, unless only some members' devices are asked for),
+// then the device list of each member who is not a contact (a contact's
+// comes with PEP notifications) or whose list is not known yet.
+func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd omemoRoomMembers) {
+	me := c.acct.JID.Bare().String()
+	jids := cmd.JIDs
+	if jids == nil {
+		got := map[string]room.Affiliation{}
+		var refused []string
+		for _, aff := range memberAffiliations {
+			res, err := c.iqTo(ctx, sess, cmd.Room, "get", xmpp.E(NSMUCAdmin, "query").Add(xmpp.E(NSMUCAdmin, "item", "affiliation", string(aff))))
+			if err != nil {
+				if ctx.Err() != nil || isNetError(err) {
+					return
+				}
+				refused = append(refused, string(aff))
+				continue
+			}
+			for _, it := range res.Child(NSMUCAdmin, "query").ChildrenIn(NSMUCAdmin) {
+				if j, err := jid.Parse(it.Get("jid")); err == nil && it.Name.Local == "item" && room.ParseAffiliation(it.Get("affiliation")) == aff {
+					got[j.Bare().String()] = aff
+				}
+			}
+		}
+		c.state.Lock()
+		r, ok := c.rooms[cmd.Room]
+		if ok {
+			o := &r.omemo
+			o.init()
+			if len(refused) == 0 {
+				// The whole of it: who left the lists is no member now.
+				o.affiliated = map[string]room.Affiliation{}
+			}
+			for j, aff := range got {
+				o.affiliated[j] = aff
+			}
+			o.listed, o.refused = true, refused
+			jids = o.members(me)
+		}
+		c.state.Unlock()
+		if !ok {
+			return
+		}
+	}
+	if c.opts.Store == nil {
+		return
+	}
+	for _, j := range jids {
+		if j == me {
+			continue
+		}
+		if c.inRoster(j) {
+			devs, err := c.opts.Store.Devices(ctx, j, history.OMEMO03)
+			if err == nil && len(devs) > 0 {
+				continue // followed through PEP notifications
+			}
+		}
+		list, err := c.fetchOMEMODevices(ctx, sess, j, OMEMO03)
+		if err != nil {
+			if ctx.Err() != nil || isNetError(err) {
+				return
+			}
+			continue // no list to read: sending says so
+		}
+		if n := c.omemoListChanged(ctx, OMEMODeviceListChanged{JID: j, Version: OMEMO03, Devices: list, Fetched: true}); n != nil {
+			c.emit(ctx, n)
+		}
+		c.emit(ctx, OMEMODeviceListChanged{JID: j, Version: OMEMO03, Devices: list, Fetched: true})
+	}
+}
+
+// roomOMEMOMembers is the members of a room we are in that messages are
+// encrypted to, or why the room cannot be encrypted.
+func (c *Client) roomOMEMOMembers(roomJID string) ([]string, error) {
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[roomJID]
+	if !ok || r.state != mucJoined {
+		return nil, fmt.Errorf("you are not in %s: /join it first", roomJID)
+	}
+	if can, why := r.omemo.qualifies(); !can {
+		return nil, errors.New(why + ": not sent; /omemo off sends in plain text")
+	}
+	return r.omemo.members(c.acct.JID.Bare().String()), nil
+}
+
+// enqueueRoomEncrypted encrypts a message to a room's members and puts
+// it in the outbox.
+func (c *Client) enqueueRoomEncrypted(ctx context.Context, sess *xmpp.Session, cmdID uint64, cmd SendMessage) (*outgoing, error) {
+	if cmd.ReplyTo != 0 {
+		return nil, errOMEMOReply
+	}
+	if cmd.Body == "" {
+		return nil, errEmpty
+	}
+	members, err := c.roomOMEMOMembers(cmd.Conv.JID)
+	if err != nil {
+		return nil, err
+	}
+	enc, sessions, err := c.omemoEncryptFor(ctx, sess, members, cmd.Body)
+	if err != nil {
+		return nil, err
+	}
+	return c.enqueueWith(ctx, cmdID, cmd, nil, enc, sessions)
+}
+
+// omemoEncryptFor encrypts body once for every device of every JID of
+// jids (our own left out) and our other devices, devices distrusted or
+// not decided on left out. Each of jids must have a device it goes to:
+// otherwise nothing is sent, and the error names who has none, and why.
+func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, jids []string, body string) (*OMEMOEncrypted, []history.Session, error) {
+	me := c.acct.JID.Bare().String()
+	st := &c.omemo
+	st.mu.Lock()
+	dev, err := c.omemoDevice(ctx)
+	st.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	type target struct {
+		jid string
+		id  uint32
+	}
+	var targets []target
+	why := map[string][]string{} // why a member's devices were left out
+	for _, j := range jids {
+		if j == me {
+			continue
+		}
+		ids, err := c.omemoDevices(ctx, sess, j)
+		if err != nil {
+			if ctx.Err() != nil || isNetError(err) {
+				return nil, nil, err
+			}
+			why[j] = append(why[j], err.Error())
+			continue
+		}
+		if len(ids) == 0 {
+			why[j] = append(why[j], "no OMEMO device (its client may not speak OMEMO)")
+		}
+		for _, id := range ids {
+			targets = append(targets, target{j, id})
+		}
+	}
+	if mine, err := c.omemoDevices(ctx, sess, me); err == nil {
+		for _, id := range mine {
+			if id != dev.ID() {
+				targets = append(targets, target{me, id})
+			}
+		}
+	}
+	// Bundles for devices without a session, read without the lock.
+	key := func(t target) history.SessionKey {
+		return history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}
+	}
+	st.mu.Lock()
+	var need []target
+	for _, t := range targets {
+		if s, err := c.omemoSession(ctx, key(t)); err == nil && s != nil {
+			continue
+		}
+		if nb, ok := st.noBundle[key(t)]; ok && time.Since(nb.at) < noBundleFor {
+			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, nb.err))
+			continue
+		}
+		need = append(need, t)
+	}
+	st.mu.Unlock()
+	bundles := map[target]*omemo.Bundle03{}
+	for _, t := range need {
+		chosen, err := c.chosenBundle(ctx, sess, t.jid, t.id)
+		if err == nil {
+			bundles[t] = chosen
+			continue
+		}
+		why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))
+		if ctx.Err() == nil && !isNetError(err) {
+			st.mu.Lock()
+			if st.noBundle == nil {
+				st.noBundle = map[history.SessionKey]noBundle{}
+			}
+			st.noBundle[key(t)] = noBundle{time.Now(), err}
+			st.mu.Unlock()
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var recipients []omemo.Recipient03
+	byDevice := map[uint32]history.SessionKey{} // 0.3 names a device by its id alone
+	for _, t := range targets {
+		k := key(t)
+		s, err := c.omemoSession(ctx, k)
+		if err != nil {
+			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))
+			continue
+		}
+		r := omemo.Recipient03{DeviceID: t.id, Session: s}
+		var identity [omemo.KeySize]byte
+		switch {
+		case s != nil:
+			identity = s.PeerIdentity()
+		case bundles[t] != nil:
+			r.Bundle, identity = bundles[t], bundles[t].IdentityKey
+			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
+				why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d published another identity key than the one known for it", t.id))
+				continue
+			}
+		default:
+			continue // its bundle could not be read (said above)
+		}
+		if !c.trusted(ctx, t.jid, t.id, identity) {
+			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, t.jid, t.jid))
+			continue
+		}
+		if _, dup := byDevice[t.id]; dup {
+			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d has the id of another member's device (OMEMO 0.3 cannot tell them apart)", t.id))
+			continue
+		}
+		byDevice[t.id] = k
+		recipients = append(recipients, r)
+	}
+	var out *omemo.Encrypted03
+	if len(recipients) > 0 {
+		out, err = omemo.EncryptMessage03(crand.Reader, dev, []byte(body), recipients)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range out.Failed {
+			k := byDevice[f.DeviceID]
+			why[k.JID] = append(why[k.JID], fmt.Sprintf("device %d: %v", f.DeviceID, f.Err))
+		}
+	}
+	reached := map[string]bool{}
+	if out != nil {
+		for _, k := range out.Keys {
+			reached[byDevice[k.RID].JID] = true
+		}
+	}
+	var missing []string
+	for _, j := range jids {
+		if j != me && !reached[j] {
+			w := why[j]
+			if len(w) > maxReasons {
+				w = append(w[:maxReasons:maxReasons], fmt.Sprintf("and %d more", len(w)-maxReasons))
+			}
+			missing = append(missing, j+" ("+strings.Join(w, "; ")+")")
+		}
+	}
+	if len(missing) > 0 {
+		// Nothing is held or kept of this encryption: the sessions stay
+		// as they were.
+		n := len(missing)
+		if n > maxReasons {
+			missing = append(missing[:maxReasons:maxReasons], fmt.Sprintf("and %d more", n-maxReasons))
+		}
+		return nil, nil, fmt.Errorf("not sent: %d member(s) of the room have no device it can be encrypted to, and could not read it: %s; /omemo off sends in plain text", n, strings.Join(missing, ", "))
+	}
+	if out == nil {
+		return nil, nil, errors.New("not sent: nobody in the room to encrypt to")
+	}
+	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:], Payload: out.Payload, Keys: keysOf(out)}
+	var sessions []history.Session
+	for i, s := range out.Sessions {
+		k := byDevice[out.Keys[i].RID]
+		st.hold(k, s)
+		sessions = append(sessions, history.Session{SessionKey: k, State: s.Marshal()})
+	}
+	return enc, sessions, nil
+}
+
+// roomSender is the real bare JID of the sender of a message in a room:
+// as the archive gave it, else the occupant's — by occupant-id, else by
+// nick. "" when not known. c.state is not held.
+func (c *Client) roomSender(e MessageReceived) string {
+	if e.RealJID != "" {
+		return e.RealJID
+	}
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[e.Conv.JID]
+	if !ok {
+		return ""
+	}
+	if j, ok := r.omemo.ids[e.OccupantID]; ok && e.OccupantID != "" {
+		return j
+	}
+	if e.Delayed {
+		return "" // a nick from the past may be someone else's now
+	}
+	return r.omemo.nicks[e.Nick]
+}
+
+// omemoRoomIncoming decrypts an encrypted message from an occupant of a
+// room in the session with its real JID's device. c.omemo.mu is held.
+func (c *Client) omemoRoomIncoming(ctx context.Context, e MessageReceived) Event {
+	from := c.roomSender(e)
+	if from == "" {
+		e.Note = "an encrypted message (OMEMO) from an occupant whose address the room does not show: it cannot be read"
+		return e
+	}
+	text, info, note := c.omemoDecrypt(ctx, from, e.Encrypted)
+	e.OMEMO, e.Note = info, note
+	if note == "" {
+		if text == nil {
+			return nil // an empty message: the session moved, nothing to show
+		}
+		e.Body = omemoText(text)
+	}
+	return e
+}
+
+// archivedRealJID is the real bare JID a non-anonymous room's archive
+// gives with a message it archived (<x xmlns=muc#user><item jid/></x>).
+func archivedRealJID(inner *xmpp.Element) string {
+	j, err := jid.Parse(inner.Child(NSMUCUser, "x").Child(NSMUCUser, "item").Get("jid"))
+	if err != nil {
+		return ""
+	}
+	return j.Bare().String()
+}
+
+// showRoomOMEMO carries out ShowRoomOMEMO from what the client knows of
+// the room and the store.
+func (c *Client) showRoomOMEMO(ctx context.Context, cmd ShowRoomOMEMO) error {
+	if !c.opts.OMEMO {
+		return errOMEMOOff
+	}
+	s := c.opts.Store
+	if s == nil {
+		return errors.New("no history store: OMEMO keeps nothing")
+	}
+	c.state.Lock()
+	r, ok := c.rooms[cmd.Room]
+	var members, refused []string
+	if ok {
+		members, refused = r.omemo.members(c.acct.JID.Bare().String()), slices.Clone(r.omemo.refused)
+	}
+	c.state.Unlock()
+	if !ok {
+		return fmt.Errorf("you are not in %s", cmd.Room)
+	}
+	c.omemo.mu.Lock()
+	dev, err := c.omemoDevice(ctx)
+	c.omemo.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	rep := RoomOMEMOReport{Room: cmd.Room, Refused: refused}
+	for _, m := range members {
+		devs, err := s.Devices(ctx, m, history.OMEMO03)
+		if err != nil {
+			return err
+		}
+		r := OMEMOReport{JID: m, OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
+		for _, d := range devs {
+			info := OMEMODeviceInfo{ID: d.ID, Active: d.Active, Label: d.Label, Trust: d.Trust}
+			if len(d.Identity) == omemo.KeySize {
+				var k [omemo.KeySize]byte
+				copy(k[:], d.Identity)
+				info.Fingerprint = omemo.FormatFingerprint(&k)
+			}
+			r.Devices = append(r.Devices, info)
+		}
+		rep.Members = append(rep.Members, r)
+	}
+	c.emit(ctx, rep)
+	return nil
+}
+
+// roomAffiliation: a room says that someone not in it now has another
+// affiliation (XEP-0045 §9.3, example 195: a message from the room's bare
+// JID with the item alone). Handled by the client, never handed on.
+type roomAffiliation struct {
+	Room        string
+	JID         string // bare
+	Affiliation room.Affiliation
+}
+
+func (roomAffiliation) isEvent() {}
+
+// roomReconfigured: a room says its configuration changed (XEP-0045
+// §10.2.1, status 104): what it is now is asked (learnRoom), as whether
+// it can be encrypted may have changed. Handled by the client.
+type roomReconfigured struct{ Room string }
+
+func (roomReconfigured) isEvent() {}
+
+// translateAffiliationNote reads a room's note of an absent user's new
+// affiliation, or of its new configuration; ok is false for any other
+// message.
+func translateAffiliationNote(el *xmpp.Element, from jid.JID) (Event, bool) {
+	if from.Resourcepart() != "" || el.Child(xmpp.NSClient, "body") != nil {
+		return nil, false
+	}
+	x := el.Child(NSMUCUser, "x")
+	if hasCode(statusCodes(x), 104) {
+		return roomReconfigured{Room: from.Bare().String()}, true
+	}
+	item := x.Child(NSMUCUser, "item")
+	if item == nil || item.Get("affiliation") == "" || x.Child(NSMUCUser, "invite") != nil {
+		return nil, false
+	}
+	j, err := jid.Parse(item.Get("jid"))
+	if err != nil {
+		return nil, false
+	}
+	return roomAffiliation{Room: from.Bare().String(), JID: j.Bare().String(), Affiliation: room.ParseAffiliation(item.Get("affiliation"))}, true
+}
+
+// omemoAffiliation follows an absent user's new affiliation (reader
+// goroutine): a new member's devices are read; one no longer a member is
+// no longer encrypted to (unless present in the room).
+func (c *Client) omemoAffiliation(e roomAffiliation) {
+	c.state.Lock()
+	defer c.state.Unlock()
+	r, ok := c.rooms[e.Room]
+	if !ok {
+		return
+	}
+	o := &r.omemo
+	o.init()
+	switch e.Affiliation {
+	case room.Member, room.Admin, room.Owner:
+		_, known := o.affiliated[e.JID]
+		o.affiliated[e.JID] = e.Affiliation
+		if can, _ := o.qualifies(); can && !known && r.state == mucJoined && c.opts.OMEMO {
+			c.Do(omemoRoomMembers{Room: e.Room, JIDs: []string{e.JID}})
+		}
+	default:
+		delete(o.affiliated, e.JID)
+	}
+}
+
+// roomMember says whether bare is a member of an encrypted room we are
+// in: one who sees our presence there already, and is answered and has
+// sessions repaired as a contact is.
+func (c *Client) roomMember(bare string) bool {
+	c.state.Lock()
+	defer c.state.Unlock()
+	for _, r := range c.rooms {
+		if can, _ := r.omemo.qualifies(); !can || r.state != mucJoined {
+			continue
+		}
+		if _, ok := r.omemo.affiliated[bare]; ok {
+			return true
+		}
+		for _, j := range r.omemo.nicks {
+			if j == bare {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,66 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/config"
+	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/room"
+	"github.com/gdamore/tcell/v2"
+)
+
+// A room that can be encrypted (non-anonymous, members-only) is
+// encrypted by default: its tab says so, the composer too, and what is
+// typed goes with Encrypt; /omemo off sends in plain text and /omemo on
+// encrypts again; /omemo devices asks for the members' devices, which
+// are listed. Encrypted lines show their lock.
+func TestOMEMORoomEncryptedByDefault(t *testing.T) {
+	h := newHarnessWith(t, 180, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.joinTea(occ("bob", room.Participant))
+	h.waitFor("type a message, or /help")
+	h.send(chat.RoomEncryption{Room: tea, Possible: true})
+	h.waitFor("messages here are encrypted (OMEMO)", "type an encrypted message (OMEMO), or /help")
+	h.command("secret")
+	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "secret", Encrypt: true})
+
+	h.send(chat.MessageReceived{Conv: chat.RoomConv(tea), From: tea + "/bob", Bare: tea, Nick: "bob", Body: "locked answer", Time: time.Now(), StoreID: 2,
+		OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 7, Trust: history.TrustTrusted}})
+	h.waitFor("🔒 bob", "locked answer")
+
+	h.command("/omemo off")
+	h.waitFor("messages in this room go in plain text", "type a message, or /help")
+	h.command("in the clear")
+	h.command("/omemo on")
+	h.waitFor("messages in this room are encrypted (OMEMO) to every member's devices")
+	h.command("/omemo devices")
+	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "secret", Encrypt: true}, chat.SendMessage{Conv: chat.RoomConv(tea), Body: "in the clear"},
+		chat.ShowRoomOMEMO{Room: tea})
+	h.send(chat.RoomOMEMOReport{Room: tea, Refused: []string{"admin"}, Members: []chat.OMEMOReport{
+		{JID: "bob@x", Devices: []chat.OMEMODeviceInfo{{ID: 7, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}},
+		{JID: "carol@x"},
+	}})
+	h.waitFor("tea@rooms.x: 2 member(s) encrypted to", "the room would not list its admin", "bob@x device 7 (active, trusted): 89abcdef", "carol@x: no OMEMO device known")
+}
+
+// A room that cannot be encrypted goes in plain text, and /omemo on
+// there is refused with the reason; nothing changes.
+func TestOMEMORoomThatCannotBeEncrypted(t *testing.T) {
+	h := newHarnessWith(t, 160, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.joinTea()
+	h.command("/omemo on")
+	h.waitUntil("the refusal before the room is known", func(ls []string) bool {
+		return strings.Contains(ls[len(ls)-1], "cannot encrypt in this room: gab does not know yet")
+	})
+	h.send(chat.RoomEncryption{Room: tea, Why: "the room is not members-only: anyone may enter and read it, so encrypting would protect nothing"})
+	h.command("/omemo on")
+	h.waitUntil("the refusal", func(ls []string) bool {
+		return strings.Contains(ls[len(ls)-1], "cannot encrypt in this room: the room is not members-only")
+	})
+	h.waitFor("type a message, or /help")
+	h.command("plain")
+	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "plain"})
+	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+}

@@ -40,8 +40,14 @@ type listKey struct {
 	v   history.Version
 }
 
-// listEmpty says whether bare's list of v was read empty this run.
+// listEmpty says whether bare's list of v was read empty this run. Only
+// lists whose notifications reach us (ours, and contacts') count: the
+// list of a room's member who is no contact is read again, as nothing
+// would say when it is published.
 func (c *Client) listEmpty(bare string, v history.Version) bool {
+	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) {
+		return false
+	}
 	c.omemo.mu.Lock()
 	defer c.omemo.mu.Unlock()
 	return c.omemo.v2.emptyList[listKey{bare, v}]
@@ -290,23 +296,33 @@ func (t omemoTarget) key() history.SessionKey {
 // in OMEMO 2 when it lists itself there, in 0.3 otherwise. An error comes
 // only when neither of bare's lists can be read.
 func (c *Client) omemoTargets(ctx context.Context, sess *xmpp.Session, bare string, ourID uint32) ([]omemoTarget, error) {
+	out, err := c.targetsOf(ctx, sess, bare, ourID)
+	if err != nil {
+		return nil, err
+	}
+	mine, _ := c.targetsOf(ctx, sess, c.acct.JID.Bare().String(), ourID)
+	return append(out, mine...), nil
+}
+
+// targetsOf is j's devices (our own device, ourID, left out), each in
+// OMEMO 2 when it lists itself there, in 0.3 otherwise. An error comes
+// only when j has none and one of its lists could not be read.
+func (c *Client) targetsOf(ctx context.Context, sess *xmpp.Session, j string, ourID uint32) ([]omemoTarget, error) {
 	me := c.acct.JID.Bare().String()
+	v03, err03 := c.omemoDevices(ctx, sess, j)
+	v2, err2 := c.omemoDevices2(ctx, sess, j)
+	if len(v03)+len(v2) == 0 && (err03 != nil || err2 != nil) {
+		return nil, errors.Join(err03, err2)
+	}
 	var out []omemoTarget
-	for _, j := range []string{bare, me} {
-		v03, err03 := c.omemoDevices(ctx, sess, j)
-		v2, err2 := c.omemoDevices2(ctx, sess, j)
-		if j == bare && len(v03)+len(v2) == 0 && (err03 != nil || err2 != nil) {
-			return nil, errors.Join(err03, err2)
+	for _, id := range v2 {
+		if j != me || id != ourID {
+			out = append(out, omemoTarget{j, id, history.OMEMO2})
 		}
-		for _, id := range v2 {
-			if j != me || id != ourID {
-				out = append(out, omemoTarget{j, id, history.OMEMO2})
-			}
-		}
-		for _, id := range v03 {
-			if !slices.Contains(v2, id) && (j != me || id != ourID) {
-				out = append(out, omemoTarget{j, id, history.OMEMO03})
-			}
+	}
+	for _, id := range v03 {
+		if !slices.Contains(v2, id) && (j != me || id != ourID) {
+			out = append(out, omemoTarget{j, id, history.OMEMO03})
 		}
 	}
 	return out, nil

@@ -287,7 +287,26 @@ func (c *Client) pepPublish(ctx context.Context, sess *xmpp.Session, node string
 			xmpp.E(NSPubSub, "publish-options").Add(nodeForm(NSPubSub+"#publish-options", opts))))
 	}
 	res, err := publish()
-	if err == nil || !preconditionNotMet(res) {
+	if err == nil {
+		return nil
+	}
+	var se *xmpp.StanzaError
+	if !preconditionNotMet(res) && errors.As(err, &se) && len(opts) > 1 {
+		// A server that does not know an option refuses the publish
+		// (ejabberd 23.01 answers pubsub#max_items with
+		// resource-constraint): the item goes with the first option
+		// alone (access_model, which every server knows), and the node
+		// is asked for the others after, as far as it takes them.
+		all := opts
+		opts = opts[:1]
+		if _, err := publish(); err != nil {
+			return err
+		}
+		c.iq(ctx, sess, "set", xmpp.E(NSPubSubOwner, "pubsub").Add(
+			xmpp.E(NSPubSubOwner, "configure", "node", node).Add(nodeForm(NSPubSub+"#node_config", all))))
+		return nil
+	}
+	if !preconditionNotMet(res) {
 		return err
 	}
 	if _, err := c.iq(ctx, sess, "set", xmpp.E(NSPubSubOwner, "pubsub").Add(

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	crand "crypto/rand"
-
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/omemo"
 	"github.com/gab-chat/gab/room"
@@ -261,23 +259,25 @@ func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd om
 		if j == me {
 			continue
 		}
-		if c.inRoster(j) {
-			devs, err := c.opts.Store.Devices(ctx, j, history.OMEMO03)
-			if err == nil && len(devs) > 0 {
-				continue // followed through PEP notifications
+		for _, v := range []OMEMOVersion{OMEMO03, OMEMO2} {
+			if c.inRoster(j) {
+				devs, err := c.opts.Store.Devices(ctx, j, historyVersion(v))
+				if err == nil && len(devs) > 0 {
+					continue // followed through PEP notifications
+				}
 			}
-		}
-		list, err := c.fetchOMEMODevices(ctx, sess, j, OMEMO03)
-		if err != nil {
-			if ctx.Err() != nil || isNetError(err) {
-				return
+			list, err := c.fetchOMEMODevices(ctx, sess, j, v)
+			if err != nil {
+				if ctx.Err() != nil || isNetError(err) {
+					return
+				}
+				continue // no list to read: sending says so
 			}
-			continue // no list to read: sending says so
+			if n := c.omemoListChanged(ctx, OMEMODeviceListChanged{JID: j, Version: v, Devices: list, Fetched: true}); n != nil {
+				c.emit(ctx, n)
+			}
+			c.emit(ctx, OMEMODeviceListChanged{JID: j, Version: v, Devices: list, Fetched: true})
 		}
-		if n := c.omemoListChanged(ctx, OMEMODeviceListChanged{JID: j, Version: OMEMO03, Devices: list, Fetched: true}); n != nil {
-			c.emit(ctx, n)
-		}
-		c.emit(ctx, OMEMODeviceListChanged{JID: j, Version: OMEMO03, Devices: list, Fetched: true})
 	}
 }
 
@@ -309,7 +309,7 @@ func (c *Client) enqueueRoomEncrypted(ctx context.Context, sess *xmpp.Session, c
 	if err != nil {
 		return nil, err
 	}
-	enc, sessions, err := c.omemoEncryptFor(ctx, sess, members, cmd.Body)
+	enc, sessions, err := c.omemoEncryptFor(ctx, sess, cmd.Conv.JID, members, cmd.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -318,9 +318,11 @@ func (c *Client) enqueueRoomEncrypted(ctx context.Context, sess *xmpp.Session, c
 
 // omemoEncryptFor encrypts body once for every device of every JID of
 // jids (our own left out) and our other devices, devices distrusted or
-// not decided on left out. Each of jids must have a device it goes to:
-// otherwise nothing is sent, and the error names who has none, and why.
-func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, jids []string, body string) (*OMEMOEncrypted, []history.Session, error) {
+// not decided on left out: each in OMEMO 2 when it lists itself there,
+// in 0.3 otherwise, as in chats, the OMEMO 2 envelope addressed to the
+// room. Each of jids must have a device it goes to: otherwise nothing is
+// sent, and the error names who has none, and why.
+func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJID string, jids []string, body string) (*OMEMOEncrypted, []history.Session, error) {
 	me := c.acct.JID.Bare().String()
 	st := &c.omemo
 	st.mu.Lock()
@@ -329,17 +331,13 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, jids [
 	if err != nil {
 		return nil, nil, err
 	}
-	type target struct {
-		jid string
-		id  uint32
-	}
-	var targets []target
+	var targets []omemoTarget
 	why := map[string][]string{} // why a member's devices were left out
 	for _, j := range jids {
 		if j == me {
 			continue
 		}
-		ids, err := c.omemoDevices(ctx, sess, j)
+		ts, err := c.targetsOf(ctx, sess, j, dev.ID())
 		if err != nil {
 			if ctx.Err() != nil || isNetError(err) {
 				return nil, nil, err
@@ -347,42 +345,37 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, jids [
 			why[j] = append(why[j], err.Error())
 			continue
 		}
-		if len(ids) == 0 {
+		if len(ts) == 0 {
 			why[j] = append(why[j], "no OMEMO device (its client may not speak OMEMO)")
 		}
-		for _, id := range ids {
-			targets = append(targets, target{j, id})
-		}
+		targets = append(targets, ts...)
 	}
-	if mine, err := c.omemoDevices(ctx, sess, me); err == nil {
-		for _, id := range mine {
-			if id != dev.ID() {
-				targets = append(targets, target{me, id})
-			}
-		}
+	if mine, err := c.targetsOf(ctx, sess, me, dev.ID()); err == nil {
+		targets = append(targets, mine...)
 	}
 	// Bundles for devices without a session, read without the lock.
-	key := func(t target) history.SessionKey {
-		return history.SessionKey{JID: t.jid, Device: t.id, Version: history.OMEMO03}
-	}
 	st.mu.Lock()
-	var need []target
+	var need []omemoTarget
 	for _, t := range targets {
-		if s, err := c.omemoSession(ctx, key(t)); err == nil && s != nil {
+		if s, err := c.sessionOf(ctx, t); err == nil && s != nil {
 			continue
 		}
-		if nb, ok := st.noBundle[key(t)]; ok && time.Since(nb.at) < noBundleFor {
+		if nb, ok := st.noBundle[t.key()]; ok && time.Since(nb.at) < noBundleFor {
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, nb.err))
 			continue
 		}
 		need = append(need, t)
 	}
 	st.mu.Unlock()
-	bundles := map[target]*omemo.Bundle03{}
+	type chosen struct {
+		bundle   any
+		identity [omemo.KeySize]byte
+	}
+	bundles := map[omemoTarget]chosen{}
 	for _, t := range need {
-		chosen, err := c.chosenBundle(ctx, sess, t.jid, t.id)
+		b, identity, err := c.chosenBundleV(ctx, sess, t)
 		if err == nil {
-			bundles[t] = chosen
+			bundles[t] = chosen{b, identity}
 			continue
 		}
 		why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))
@@ -391,67 +384,57 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, jids [
 			if st.noBundle == nil {
 				st.noBundle = map[history.SessionKey]noBundle{}
 			}
-			st.noBundle[key(t)] = noBundle{time.Now(), err}
+			st.noBundle[t.key()] = noBundle{time.Now(), err}
 			st.mu.Unlock()
 		}
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var recipients []omemo.Recipient03
-	byDevice := map[uint32]history.SessionKey{} // 0.3 names a device by its id alone
+	var rs omemoRecipients
+	added := map[string]bool{} // JIDs with a device in rs
+	// A key names a device by its id alone (in 0.3 at all, and in the
+	// sessions encryptFor holds): two members' devices with one id in a
+	// version cannot both be encrypted to.
+	byDevice := map[history.Version]map[uint32]bool{history.OMEMO03: {}, history.OMEMO2: {}}
 	for _, t := range targets {
-		k := key(t)
-		s, err := c.omemoSession(ctx, k)
+		s, identity, err := c.heldSession(ctx, t)
 		if err != nil {
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))
 			continue
 		}
-		r := omemo.Recipient03{DeviceID: t.id, Session: s}
-		var identity [omemo.KeySize]byte
-		switch {
-		case s != nil:
-			identity = s.PeerIdentity()
-		case bundles[t] != nil:
-			r.Bundle, identity = bundles[t], bundles[t].IdentityKey
+		var bundle any
+		if s == nil {
+			b, ok := bundles[t]
+			if !ok {
+				continue // its bundle could not be read (said above)
+			}
+			bundle, identity = b.bundle, b.identity
 			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
 				why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d published another identity key than the one known for it", t.id))
 				continue
 			}
-		default:
-			continue // its bundle could not be read (said above)
 		}
-		if !c.trusted(ctx, t.jid, t.id, identity) {
+		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, t.jid, t.jid))
 			continue
 		}
-		if _, dup := byDevice[t.id]; dup {
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d has the id of another member's device (OMEMO 0.3 cannot tell them apart)", t.id))
+		if byDevice[t.v][t.id] {
+			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d has the id of another member's device (gab cannot tell them apart)", t.id))
 			continue
 		}
-		byDevice[t.id] = k
-		recipients = append(recipients, r)
+		byDevice[t.v][t.id] = true
+		rs.add(t, s, bundle)
+		added[t.jid] = true
 	}
-	var out *omemo.Encrypted03
-	if len(recipients) > 0 {
-		out, err = omemo.EncryptMessage03(crand.Reader, dev, []byte(body), recipients)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range out.Failed {
-			k := byDevice[f.DeviceID]
-			why[k.JID] = append(why[k.JID], fmt.Sprintf("device %d: %v", f.DeviceID, f.Err))
-		}
-	}
-	reached := map[string]bool{}
-	if out != nil {
-		for _, k := range out.Keys {
-			reached[byDevice[k.RID].JID] = true
-		}
-	}
+	// Who cannot read it is known before anything is encrypted: a
+	// message not sent advances no session.
 	var missing []string
 	for _, j := range jids {
-		if j != me && !reached[j] {
+		if j != me && !added[j] {
 			w := why[j]
+			if len(w) == 0 {
+				w = []string{"none of its devices could be encrypted to"}
+			}
 			if len(w) > maxReasons {
 				w = append(w[:maxReasons:maxReasons], fmt.Sprintf("and %d more", len(w)-maxReasons))
 			}
@@ -459,23 +442,28 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, jids [
 		}
 	}
 	if len(missing) > 0 {
-		// Nothing is held or kept of this encryption: the sessions stay
-		// as they were.
 		n := len(missing)
 		if n > maxReasons {
 			missing = append(missing[:maxReasons:maxReasons], fmt.Sprintf("and %d more", n-maxReasons))
 		}
 		return nil, nil, fmt.Errorf("not sent: %d member(s) of the room have no device it can be encrypted to, and could not read it: %s; /omemo off sends in plain text", n, strings.Join(missing, ", "))
 	}
-	if out == nil {
+	if len(rs.r03)+len(rs.r2) == 0 {
 		return nil, nil, errors.New("not sent: nobody in the room to encrypt to")
 	}
-	enc := &OMEMOEncrypted{Version: OMEMO03, SID: dev.ID(), IV: out.IV[:], Payload: out.Payload, Keys: keysOf(out)}
-	var sessions []history.Session
-	for i, s := range out.Sessions {
-		k := byDevice[out.Keys[i].RID]
-		st.hold(k, s)
-		sessions = append(sessions, history.Session{SessionKey: k, State: s.Marshal()})
+	enc, sessions, err := c.encryptFor(dev, &rs, body, me, roomJID)
+	if err != nil {
+		return nil, nil, err
+	}
+	reached := map[string]bool{}
+	for _, s := range sessions {
+		reached[s.JID] = true
+	}
+	for _, j := range jids {
+		if j != me && !reached[j] {
+			// Its devices' sessions or bundles failed in the encryption.
+			return nil, nil, fmt.Errorf("not sent: no device of %s, a member of the room, could be encrypted to; /omemo off sends in plain text", j)
+		}
 	}
 	return enc, sessions, nil
 }
@@ -511,6 +499,9 @@ func (c *Client) omemoRoomIncoming(ctx context.Context, e MessageReceived) Event
 		return e
 	}
 	text, info, note := c.omemoDecrypt(ctx, from, e.Encrypted)
+	// An OMEMO 2 envelope says it is from the sender's real JID to the
+	// room: one moved here from another room or a chat is refused.
+	text, info, note = sealedText(text, info, note, from, e.Conv.JID)
 	e.OMEMO, e.Note = info, note
 	if note == "" {
 		if text == nil {
@@ -559,19 +550,9 @@ func (c *Client) showRoomOMEMO(ctx context.Context, cmd ShowRoomOMEMO) error {
 	}
 	rep := RoomOMEMOReport{Room: cmd.Room, Refused: refused}
 	for _, m := range members {
-		devs, err := s.Devices(ctx, m, history.OMEMO03)
+		r, err := c.omemoReportOf(ctx, m, dev)
 		if err != nil {
 			return err
-		}
-		r := OMEMOReport{JID: m, OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
-		for _, d := range devs {
-			info := OMEMODeviceInfo{ID: d.ID, Active: d.Active, Label: d.Label, Trust: d.Trust}
-			if len(d.Identity) == omemo.KeySize {
-				var k [omemo.KeySize]byte
-				copy(k[:], d.Identity)
-				info.Fingerprint = omemo.FormatFingerprint(&k)
-			}
-			r.Devices = append(r.Devices, info)
 		}
 		rep.Members = append(rep.Members, r)
 	}

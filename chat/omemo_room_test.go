@@ -13,6 +13,7 @@ import (
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/omemo"
+	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/room"
 	"mellium.im/xmpp/jid"
 )
@@ -40,6 +41,7 @@ func roomWithSessions(tb testing.TB, n int, opts Options) (*Client, *history.Sto
 	if _, err := store.SaveDeviceList(ctx, "alice@localhost", history.OMEMO03, []history.ListedDevice{{ID: dev.ID()}}, time.Now()); err != nil {
 		tb.Fatal(err)
 	}
+	c.listRead("alice@localhost", history.OMEMO2, true) // nobody here speaks OMEMO 2
 	members := make([]string, n)
 	devs := map[string]*omemo.Device{}
 	var sessions []history.Session
@@ -54,6 +56,15 @@ func roomWithSessions(tb testing.TB, n int, opts Options) (*Client, *history.Sto
 		if _, err := store.SaveDeviceList(ctx, m, history.OMEMO03, []history.ListedDevice{{ID: d.ID()}}, time.Now()); err != nil {
 			tb.Fatal(err)
 		}
+		// A contact, whose OMEMO 2 list was read empty: it is not asked
+		// for (a notification would bring a new one).
+		c.state.Lock()
+		if c.itemsLocked() == nil {
+			c.items = map[string]roster.Item{}
+		}
+		c.items[m] = roster.Item{JID: m, Subscription: "both"}
+		c.state.Unlock()
+		c.listRead(m, history.OMEMO2, true)
 		pub := d.PublishBundle03()
 		b, err := pub.Choose(crand.Reader)
 		if err != nil {
@@ -79,7 +90,7 @@ func roomWithSessions(tb testing.TB, n int, opts Options) (*Client, *history.Sto
 func TestOMEMOEncryptForMembers(t *testing.T) {
 	c, _, members, devs := roomWithSessions(t, 3, Options{})
 	ctx := context.Background()
-	enc, sessions, err := c.omemoEncryptFor(ctx, nil, members, "to all")
+	enc, sessions, err := c.omemoEncryptFor(ctx, nil, "room@muc.x", members, "to all")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +127,7 @@ func TestOMEMOEncryptForMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, _, err = c2.omemoEncryptFor(ctx, nil, members2, "to all")
+	_, _, err = c2.omemoEncryptFor(ctx, nil, "room@muc.x", members2, "to all")
 	if err == nil || !strings.Contains(err.Error(), members2[3]+" (device") || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("refused as %v", err)
 	}
@@ -213,11 +224,11 @@ func BenchmarkRoomEncrypt100Devices(b *testing.B) {
 	ctx := context.Background()
 	b.Run("held", func(b *testing.B) {
 		c, _, members, _ := roomWithSessions(b, 100, Options{})
-		if _, _, err := c.omemoEncryptFor(ctx, nil, members, "warm up"); err != nil {
+		if _, _, err := c.omemoEncryptFor(ctx, nil, "room@muc.x", members, "warm up"); err != nil {
 			b.Fatal(err)
 		}
 		for b.Loop() {
-			enc, _, err := c.omemoEncryptFor(ctx, nil, members, "a message of some forty bytes, or so")
+			enc, _, err := c.omemoEncryptFor(ctx, nil, "room@muc.x", members, "a message of some forty bytes, or so")
 			if err != nil || len(enc.Keys) != 100 {
 				b.Fatal(err)
 			}
@@ -225,7 +236,7 @@ func BenchmarkRoomEncrypt100Devices(b *testing.B) {
 	})
 	b.Run("cold", func(b *testing.B) {
 		c, store, members, _ := roomWithSessions(b, 100, Options{})
-		if _, _, err := c.omemoEncryptFor(ctx, nil, members, "decides trust"); err != nil {
+		if _, _, err := c.omemoEncryptFor(ctx, nil, "room@muc.x", members, "decides trust"); err != nil {
 			b.Fatal(err)
 		}
 		acct := &config.Account{JID: jid.MustParse("alice@localhost/gab")}
@@ -233,7 +244,7 @@ func BenchmarkRoomEncrypt100Devices(b *testing.B) {
 			b.StopTimer()
 			fresh := New(acct, Options{Store: store, OMEMO: true})
 			b.StartTimer()
-			enc, _, err := fresh.omemoEncryptFor(ctx, nil, members, "a message of some forty bytes, or so")
+			enc, _, err := fresh.omemoEncryptFor(ctx, nil, "room@muc.x", members, "a message of some forty bytes, or so")
 			if err != nil || len(enc.Keys) != 100 {
 				b.Fatal(err)
 			}

@@ -82,34 +82,10 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 		if err != nil {
 			return err
 		}
-		r := OMEMOReport{JID: bare, Own: bare == c.acct.JID.Bare().String(), OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
-		// OMEMO 2's list first: a device listed in both is one device,
-		// spoken to in OMEMO 2.
-		for _, v := range []history.Version{history.OMEMO2, history.OMEMO03} {
-			devs, err := s.Devices(ctx, bare, v)
-			if err != nil {
-				return err
-			}
-			for _, d := range devs {
-				info := OMEMODeviceInfo{ID: d.ID, Version: chatVersion(v), Active: d.Active, Label: d.Label, Trust: d.Trust}
-				if len(d.Identity) == omemo.KeySize {
-					var k [omemo.KeySize]byte
-					copy(k[:], d.Identity)
-					info.Fingerprint = omemo.FormatFingerprint(&k)
-				}
-				i := slices.IndexFunc(r.Devices, func(o OMEMODeviceInfo) bool { return o.ID == d.ID })
-				switch {
-				case i < 0:
-					r.Devices = append(r.Devices, info)
-				case !r.Devices[i].Active && info.Active:
-					// Gone from OMEMO 2's list, still in 0.3's.
-					r.Devices[i] = info
-				case r.Devices[i].Fingerprint == "":
-					r.Devices[i].Fingerprint, r.Devices[i].Trust = info.Fingerprint, info.Trust
-				}
-			}
+		r, err := c.omemoReportOf(ctx, bare, dev)
+		if err != nil {
+			return err
 		}
-		slices.SortFunc(r.Devices, func(a, b OMEMODeviceInfo) int { return cmp.Compare(a.ID, b.ID) })
 		c.emit(ctx, r)
 		return nil
 	case SetOMEMOTrust:
@@ -150,4 +126,39 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 		return nil
 	}
 	return nil
+}
+
+// omemoReportOf is bare's devices as the store knows them, for
+// /omemo devices (dev is ours).
+func (c *Client) omemoReportOf(ctx context.Context, bare string, dev *omemo.Device) (OMEMOReport, error) {
+	s := c.opts.Store
+	r := OMEMOReport{JID: bare, Own: bare == c.acct.JID.Bare().String(), OwnID: dev.ID(), OwnFingerprint: dev.Fingerprint()}
+	// OMEMO 2's list first: a device listed in both is one device,
+	// spoken to in OMEMO 2.
+	for _, v := range []history.Version{history.OMEMO2, history.OMEMO03} {
+		devs, err := s.Devices(ctx, bare, v)
+		if err != nil {
+			return r, err
+		}
+		for _, d := range devs {
+			info := OMEMODeviceInfo{ID: d.ID, Version: chatVersion(v), Active: d.Active, Label: d.Label, Trust: d.Trust}
+			if len(d.Identity) == omemo.KeySize {
+				var k [omemo.KeySize]byte
+				copy(k[:], d.Identity)
+				info.Fingerprint = omemo.FormatFingerprint(&k)
+			}
+			i := slices.IndexFunc(r.Devices, func(o OMEMODeviceInfo) bool { return o.ID == d.ID })
+			switch {
+			case i < 0:
+				r.Devices = append(r.Devices, info)
+			case !r.Devices[i].Active && info.Active:
+				// Gone from OMEMO 2's list, still in 0.3's.
+				r.Devices[i] = info
+			case r.Devices[i].Fingerprint == "":
+				r.Devices[i].Fingerprint, r.Devices[i].Trust = info.Fingerprint, info.Trust
+			}
+		}
+	}
+	slices.SortFunc(r.Devices, func(a, b OMEMODeviceInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return r, nil
 }

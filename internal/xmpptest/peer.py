@@ -1033,7 +1033,18 @@ async def room_omemo_command(self, cmd, c):
     ns = OMEMO_VERSIONS[c.get("version", "0.3")]
     for j in members:
         await o.sm.refresh_device_list(ns, j)
-    messages, errors = await o.sm.encrypt(frozenset(members), {ns: c["body"].encode("utf-8")}, backend_priority_order=[ns])
+    plain = c["body"].encode("utf-8")
+    if ns == NS_OMEMO2:
+        # OMEMO 2 seals the body in an envelope addressed to the room
+        # ("env_to" another address, to show what gab does with it).
+        env = ET.Element("{%s}envelope" % NS_SCE)
+        content = ET.SubElement(env, "{%s}content" % NS_SCE)
+        ET.SubElement(content, "{jabber:client}body").text = c["body"]
+        ET.SubElement(env, "{%s}rpad" % NS_SCE).text = "padding"
+        ET.SubElement(env, "{%s}to" % NS_SCE, {"jid": c.get("env_to", room)})
+        ET.SubElement(env, "{%s}from" % NS_SCE, {"jid": me})
+        plain = ET.tostring(env)
+    messages, errors = await o.sm.encrypt(frozenset(members), {ns: plain}, backend_priority_order=[ns])
     sent, origin = 0, "peer-" + base64.b32encode(os.urandom(5)).decode("ascii").lower()
     for message in messages:
         if message.namespace != ns:
@@ -1058,6 +1069,10 @@ async def room_decrypt(self, msg, el):
     if oid is not None:
         ev["origin_id"] = oid.get("id", "")
     ev["rids"] = sorted(int(k.get("rid", "0")) for k in el.iter() if k.tag.endswith("}key"))
+    alt = msg.xml.find("{%s}encrypted" % NS_OMEMO03)
+    if alt is not None and alt is not el:
+        # The 0.3 element beside the OMEMO 2 one: whom it has keys for.
+        ev["rids03"] = sorted(int(k.get("rid", "0")) for k in alt.iter() if k.tag.endswith("}key"))
     if self.rooms.get(room) == nick:
         ev["own"] = True
         out(ev)

@@ -60,12 +60,23 @@ type Account struct {
 	// (until the user decides) or OMEMOTrustManual (only once the user
 	// trusted it).
 	OMEMOTrust string
+	// OMEMOPolicy is when a conversation is encrypted before anyone said
+	// so: OMEMOPolicyAuto (a chat with a contact who has OMEMO devices, a
+	// room that can be encrypted) or OMEMOPolicyManual (only after /omemo
+	// on, or once an encrypted message was seen there).
+	OMEMOPolicy string
 }
 
 // The values of omemo_trust.
 const (
 	OMEMOTrustBlind  = "blind"
 	OMEMOTrustManual = "manual"
+)
+
+// The values of omemo_policy.
+const (
+	OMEMOPolicyAuto   = "auto"
+	OMEMOPolicyManual = "manual"
 )
 
 // DefaultMaxMessageSize is the largest message gab sends unless an
@@ -201,6 +212,14 @@ func accountFields(a *Account) map[string]field {
 			a.OMEMOTrust = s
 			return nil
 		}},
+		"omemo_policy": {kindString, func(v any) error {
+			s := v.(string)
+			if s != OMEMOPolicyAuto && s != OMEMOPolicyManual {
+				return fmt.Errorf("%q is not %q or %q", s, OMEMOPolicyAuto, OMEMOPolicyManual)
+			}
+			a.OMEMOPolicy = s
+			return nil
+		}},
 		"max_message_size": {kindInt, func(v any) error {
 			n := v.(int64)
 			if n < MinMessageSize || n > MaxMessageSize {
@@ -220,6 +239,7 @@ func ParseAccount(file string, data []byte) (*Account, Problems) {
 		File:           file,
 		TLS:            TLSStartTLS,
 		OMEMOTrust:     OMEMOTrustBlind,
+		OMEMOPolicy:    OMEMOPolicyAuto,
 		Status:         "online",
 		Enabled:        true,
 		PingInterval:   60 * time.Second,

@@ -42,6 +42,11 @@ func TestParseAccountProblems(t *testing.T) {
 			want: []string{"1:jid: \"example.net\" has no user part"},
 		},
 		{
+			name: "unknown omemo policy",
+			file: "jid = \"a@example.net\"\npassword = \"x\"\nomemo_policy = \"always\"\n",
+			want: []string{`3:omemo_policy: "always" is not "auto" or "manual"`},
+		},
+		{
 			name: "bad tls",
 			file: "jid = \"a@example.net\"\npassword = \"x\"\ntls = \"yes\"\n",
 			want: []string{`3:tls: "yes" is not a TLS mode`},
@@ -145,8 +150,12 @@ func TestParseAccountDefaults(t *testing.T) {
 		t.Fatal(probs)
 	}
 	if a.TLS != TLSStartTLS || a.Status != "online" || !a.Enabled || a.Priority != 0 || a.PingInterval != 60*time.Second ||
-		a.MaxMessageSize != 65536 {
+		a.MaxMessageSize != 65536 || a.OMEMO || a.OMEMOTrust != OMEMOTrustBlind || a.OMEMOPolicy != OMEMOPolicyAuto {
 		t.Errorf("defaults wrong: %+v", a)
+	}
+	a, probs = ParseAccount("/x/a.toml", []byte("jid = \"a@example.net\"\npassword = \"p\"\nomemo = true\nomemo_policy = \"manual\"\n"))
+	if len(probs) != 0 || !a.OMEMO || a.OMEMOPolicy != OMEMOPolicyManual {
+		t.Errorf("omemo_policy = \"manual\": %q %v", a.OMEMOPolicy, probs)
 	}
 	a, probs = ParseAccount("/x/a.toml", []byte("jid = \"a@example.net\"\npassword = \"p\"\nallow_plain_with_pinned = true\n"))
 	if len(probs) > 0 || !a.AllowPlainWithPinned {

@@ -46,7 +46,11 @@ type Account struct {
 	// OMEMO: the account uses OMEMO (omemo = true); omemoDevices counts
 	// each contact's published OMEMO devices, as announced, by version
 	// (chat.OMEMO03, chat.OMEMO2).
-	OMEMO        bool
+	OMEMO bool
+	// OMEMOManual: omemo_policy = "manual": a conversation is encrypted
+	// only after /omemo on, or once an encrypted message was seen there
+	// (not because the contact has devices or the room can be).
+	OMEMOManual  bool
 	omemoDevices map[string][3]int
 	// omemoRooms: for each room entered, "" when it can be encrypted,
 	// else why not (chat.RoomEncryption).

@@ -22,8 +22,8 @@ const (
 // encrypting reports whether a message typed in c now goes encrypted:
 // only in chats, with OMEMO on for the account; as /omemo said, else
 // once the chat has seen an encrypted message (it never falls back to
-// plain text by itself), else when the contact has published devices
-// (as Conversations does).
+// plain text by itself), else, unless omemo_policy is manual, when the
+// contact has published devices (as Conversations does).
 func (s *State) encrypting(c *Conversation) bool {
 	a := s.Account(c.Account)
 	if a != nil && a.OMEMO && c.Conv.Kind == chat.KindRoom {
@@ -39,7 +39,7 @@ func (s *State) encrypting(c *Conversation) bool {
 		return false
 	}
 	n := a.omemoDevices[c.Conv.JID]
-	return c.encrypted || n[chat.OMEMO03]+n[chat.OMEMO2] > 0
+	return c.encrypted || (!a.OMEMOManual && n[chat.OMEMO03]+n[chat.OMEMO2] > 0)
 }
 
 // omemoLine notes a message line's encryption in c: an encrypted one
@@ -154,21 +154,28 @@ func (s *State) omemoReport(e chat.OMEMOReport) {
 		return
 	}
 	for _, d := range e.Devices {
-		state := "active"
-		if !d.Active {
-			state = "gone from its list"
-		}
-		fp := d.Fingerprint
-		if fp == "" {
-			fp = "(not known until a message is exchanged)"
-		}
-		trust := string(d.Trust)
-		if trust == "" {
-			trust = string(history.TrustUndecided)
-		}
-		if e.Own && d.ID == e.OwnID {
-			trust = "this device"
-		}
-		add("%s device %d (%s, %s, %s): %s", e.JID, d.ID, d.Version, state, trust, fp)
+		add("%s", deviceLine(e.JID, d, e.Own && d.ID == e.OwnID))
 	}
+}
+
+// deviceLine is how /omemo devices shows one of jid's devices: its id,
+// the version it is spoken to in, whether it is still listed, its trust
+// ("this device" for ours) and its fingerprint.
+func deviceLine(jid string, d chat.OMEMODeviceInfo, ours bool) string {
+	state := "active"
+	if !d.Active {
+		state = "gone from its list"
+	}
+	fp := d.Fingerprint
+	if fp == "" {
+		fp = "(not known until a message is exchanged)"
+	}
+	trust := string(d.Trust)
+	if trust == "" {
+		trust = string(history.TrustUndecided)
+	}
+	if ours {
+		trust = "this device"
+	}
+	return fmt.Sprintf("%s device %d (%s, %s, %s): %s", jid, d.ID, d.Version, state, trust, fp)
 }

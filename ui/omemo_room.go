@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/gab-chat/gab/chat"
-	"github.com/gab-chat/gab/history"
 )
 
 // OMEMO in rooms: a room that is non-anonymous and members-only (the
@@ -27,7 +26,7 @@ func (s *State) roomEncrypting(a *Account, c *Conversation) bool {
 		return true // never back to plain text by itself
 	}
 	why, known := a.omemoRooms[c.Conv.JID]
-	return known && why == ""
+	return !a.OMEMOManual && known && why == ""
 }
 
 // roomOMEMOCommand is /omemo, /omemo on and /omemo off in a room.
@@ -74,6 +73,8 @@ func (s *State) roomOMEMOEvent(a *Account, account string, ev chat.Event) {
 		switch {
 		case e.Possible && s.encrypting(c):
 			c.add(Line{Time: s.Now(), Kind: LineInfo, Body: "messages here are encrypted (OMEMO) to every member's devices: the room sees who writes and when, not what; /omemo off sends in plain text"})
+		case e.Possible && c.omemo != omemoOff:
+			c.add(Line{Time: s.Now(), Kind: LineInfo, Body: "this room can be encrypted (OMEMO) to every member's devices: /omemo on encrypts what you send here"})
 		case !e.Possible && (c.encrypted || c.omemo == omemoOn):
 			c.add(Line{Time: s.Now(), Kind: LineError, Body: "this room can no longer be encrypted (" + e.Why + "): messages are not sent until /omemo off says to send them in plain text"})
 		}
@@ -92,19 +93,7 @@ func (s *State) roomOMEMOEvent(a *Account, account string, ev chat.Event) {
 				continue
 			}
 			for _, d := range m.Devices {
-				state := "active"
-				if !d.Active {
-					state = "gone from its list"
-				}
-				fp := d.Fingerprint
-				if fp == "" {
-					fp = "(not known until a message is exchanged)"
-				}
-				trust := string(d.Trust)
-				if trust == "" {
-					trust = string(history.TrustUndecided)
-				}
-				add("%s device %d (%s, %s): %s", m.JID, d.ID, state, trust, fp)
+				add("%s", deviceLine(m.JID, d, false))
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/room"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -141,4 +142,37 @@ func TestOMEMONewDeviceSaidWhereItMatters(t *testing.T) {
 	h.send(chat.OMEMODevicesAdded{JID: "carol@x", Devices: []uint32{9}})
 	h.key(tcell.KeyRune, '1', tcell.ModAlt)
 	h.waitFor("your account has a new OMEMO device (7)", "carol@x has a new OMEMO device (9)")
+}
+
+// With omemo_policy = "manual" a chat with a contact who has devices, or
+// a room that can be encrypted, stays in plain text until /omemo on (the
+// room says it could be); an encrypted message seen in the chat makes it
+// encrypted from then on, as ever.
+func TestOMEMOManualPolicy(t *testing.T) {
+	manual := func(a *App) { a.state.Accounts[0].OMEMO, a.state.Accounts[0].OMEMOManual = true, true }
+	t.Run("chat", func(t *testing.T) {
+		h := newHarnessWith(t, 180, 24, config.DefaultSettings(), manual)
+		bob := chat.ChatWith("bob@x")
+		h.openBob()
+		h.send(chat.OMEMODeviceListChanged{JID: "bob@x", Version: chat.OMEMO2, Devices: []chat.OMEMODevice{{ID: 7}}})
+		h.command("first")
+		h.waitCommands(chat.SendMessage{Conv: bob, Body: "first"})
+		h.waitFor("type a message, or /help")
+		h.send(chat.MessageReceived{Conv: bob, From: "bob@x/phone", Bare: "bob@x", Body: "locked", Time: time.Now(), StoreID: 2,
+			OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO2, Device: 7, Trust: history.TrustTrusted}})
+		h.waitFor("🔒 bob@x", "type an encrypted message (OMEMO), or /help")
+		h.command("second")
+		h.waitCommands(chat.SendMessage{Conv: bob, Body: "first"}, chat.SendMessage{Conv: bob, Body: "second", Encrypt: true})
+	})
+	t.Run("room", func(t *testing.T) {
+		h := newHarnessWith(t, 180, 24, config.DefaultSettings(), manual)
+		h.joinTea(occ("bob", room.Participant))
+		h.send(chat.RoomEncryption{Room: tea, Possible: true})
+		h.waitFor("this room can be encrypted (OMEMO)", "type a message, or /help")
+		h.command("plain here")
+		h.command("/omemo on")
+		h.waitFor("messages in this room are encrypted (OMEMO) to every member's devices", "type an encrypted message (OMEMO), or /help")
+		h.command("secret here")
+		h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "plain here"}, chat.SendMessage{Conv: chat.RoomConv(tea), Body: "secret here", Encrypt: true})
+	})
 }

@@ -301,7 +301,7 @@ func runAccounts(accts []*config.Account, settings config.Settings, dirs config.
 		c.Restore(ctx) // the saved contact list, for the first frame
 		clients = append(clients, c)
 		show, _ := roster.ShowFromStatus(a.Status)
-		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick, OMEMO: a.OMEMO})
+		uiAccts = append(uiAccts, &ui.Account{Name: a.Name, Client: c, Show: show, Status: a.StatusMessage, Nick: a.Nick, OMEMO: a.OMEMO, OMEMOManual: a.OMEMOPolicy == config.OMEMOPolicyManual})
 		sources[a.Name] = c.Events()
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/xmpp"
 )
 
@@ -238,8 +239,15 @@ func (c *Client) checkEncryptedUpload(ctx context.Context, sess *xmpp.Session, c
 	if !c.opts.OMEMO {
 		return fmt.Errorf("%w: nothing uploaded", errOMEMOOff)
 	}
+	if cmd.Conv.Kind == KindRoom {
+		// The members are checked again when the link is sent.
+		if _, err := c.roomOMEMOMembers(cmd.Conv.JID); err != nil {
+			return fmt.Errorf("%w: nothing uploaded", err)
+		}
+		return nil
+	}
 	if cmd.Conv.Kind != KindChat {
-		return errors.New("encrypted files are for one-to-one chats so far: nothing uploaded")
+		return errors.New("encrypted files go to chats and rooms, not to a private message in a room: nothing uploaded")
 	}
 	ids, err := c.omemoDevices(ctx, sess, cmd.Conv.JID)
 	ids2, err2 := c.omemoDevices2(ctx, sess, cmd.Conv.JID)
@@ -262,7 +270,18 @@ func (c *Client) sendEncryptedFile(ctx context.Context, sess *xmpp.Session, cmdI
 	if !c.opts.OMEMO {
 		return nil, errOMEMOOff
 	}
-	enc, sessions, err := c.omemoEncrypt(ctx, sess, conv.JID, file.URL)
+	var enc *OMEMOEncrypted
+	var sessions []history.Session
+	var err error
+	if conv.Kind == KindRoom {
+		var members []string
+		if members, err = c.roomOMEMOMembers(conv.JID); err != nil {
+			return nil, err
+		}
+		enc, sessions, err = c.omemoEncryptFor(ctx, sess, conv.JID, members, file.URL)
+	} else {
+		enc, sessions, err = c.omemoEncrypt(ctx, sess, conv.JID, file.URL)
+	}
 	if err != nil {
 		return nil, err
 	}

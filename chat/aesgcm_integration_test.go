@@ -185,3 +185,60 @@ func TestAESGCMUploadRefusedWithoutDevices(t *testing.T) {
 		}
 	}
 }
+
+// Encrypted files in an encrypted room: gab's upload goes as an aesgcm
+// link encrypted to the members, which ada (python-omemo, in the room)
+// decrypts, fetches and decrypts to the same bytes; ada's link in the
+// room shows as a file, and FetchFile saves it.
+func TestAESGCMFileInRoom(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{MUC: true, Upload: true})
+	for _, u := range []string{"alice", "ada", "bob"} {
+		srv.Register(t, u, "pw")
+	}
+	secret, ada, _, _ := omemoRoomFixture(t, srv)
+	ada.Must(t, map[string]any{"cmd": "affiliation", "room": secret, "affiliation": "none", "jid": "bob@localhost"})
+	a, _ := startOMEMOAlice(t, srv, openStore(t))
+	joinRoom(t, a, secret, "alice", "")
+	a.r.wait(t, "the room can be encrypted", is(func(e chat.RoomEncryption) bool { return e.Room == secret && e.Possible }))
+
+	path, data := randomFile(t, "plan.txt", 50_000)
+	mark := ada.Mark()
+	id := a.c.Do(chat.UploadFile{Conv: chat.RoomConv(secret), Path: path, Encrypt: true})
+	ans, _ := a.r.waitFrom(t, 0, "the upload's answer", 4*xmpptest.RoundTrip, answerOf(id))
+	if f, ok := ans.(chat.CommandFailed); ok {
+		t.Fatalf("upload failed: %v", f.Err)
+	}
+	sent := a.r.wait(t, "the file's message", is(func(m chat.MessageSent) bool { return m.CommandID == id })).(chat.MessageSent)
+	if sent.OMEMO == nil || sent.File == nil || !chat.IsAESGCM(sent.Body) {
+		t.Fatalf("sent as %+v", sent)
+	}
+	got := ada.WaitFrom(t, mark, xmpptest.RoundTrip, "alice's link in the room", func(e xmpptest.PeerEvent) bool {
+		return e.Get("event") == "omemo_groupchat" && e.Get("nick") == "alice"
+	})
+	if got.Get("body") != sent.Body {
+		t.Fatalf("ada read %v", got)
+	}
+	res, err := ada.Result(t, map[string]any{"cmd": "aesgcm_fetch", "url": got.Get("body")})
+	sum := sha256.Sum256(data)
+	if err != nil || res.Get("sha256") != hex.EncodeToString(sum[:]) {
+		t.Fatalf("ada fetched and decrypted: %v %v", res, err)
+	}
+
+	up, err := ada.Result(t, map[string]any{"cmd": "aesgcm_upload", "data": hex.EncodeToString(data[:1000]), "name": "minutes.txt", "service": xmpptest.UploadService})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := ada.Result(t, map[string]any{"cmd": "omemo_groupchat", "room": secret, "body": up.Get("link"), "version": "0.3"}); err != nil || ev.Get("sent") != "1" {
+		t.Fatalf("ada could not send the link: %v %v", ev, err)
+	}
+	m := a.r.wait(t, "ada's file", is(func(m chat.MessageReceived) bool { return m.Conv == chat.RoomConv(secret) && m.File != nil })).(chat.MessageReceived)
+	if m.File.Name != "minutes.txt" || m.OMEMO == nil {
+		t.Fatalf("received as %+v", m.File)
+	}
+	dir := t.TempDir()
+	fid := a.c.Do(chat.FetchFile{Conv: m.Conv, URL: m.File.URL, Dir: dir})
+	done := a.r.wait(t, "the download", is(func(e chat.FileFetched) bool { return e.CommandID == fid })).(chat.FileFetched)
+	if b, err := os.ReadFile(done.Path); done.Err != nil || err != nil || !bytes.Equal(b, data[:1000]) {
+		t.Fatalf("fetched %+v: %v", done, err)
+	}
+}

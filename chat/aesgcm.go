@@ -249,8 +249,8 @@ func (c *Client) checkEncryptedUpload(ctx context.Context, sess *xmpp.Session, c
 	if cmd.Conv.Kind != KindChat {
 		return errors.New("encrypted files go to chats and rooms, not to a private message in a room: nothing uploaded")
 	}
-	ids, err := c.omemoDevices(ctx, sess, cmd.Conv.JID)
-	ids2, err2 := c.omemoDevices2(ctx, sess, cmd.Conv.JID)
+	ids, err := c.omemoDevices(ctx, sess, cmd.Conv.JID, history.OMEMO03)
+	ids2, err2 := c.omemoDevices(ctx, sess, cmd.Conv.JID, history.OMEMO2)
 	if len(ids)+len(ids2) == 0 && (err != nil || err2 != nil) {
 		return fmt.Errorf("%w: nothing uploaded", errors.Join(err, err2))
 	}

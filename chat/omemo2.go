@@ -247,40 +247,6 @@ func sealedText(text []byte, info *OMEMOInfo, note, from, to string) ([]byte, *O
 	return []byte(env.Body), info, ""
 }
 
-// omemoDevices2 is bare's active OMEMO 2 devices, from the store, or read
-// from its server (and stored) when none is stored and it was not read in
-// vain this run. c.omemo.mu is not held.
-func (c *Client) omemoDevices2(ctx context.Context, sess *xmpp.Session, bare string) ([]uint32, error) {
-	var ids []uint32
-	if s := c.opts.Store; s != nil {
-		devs, err := s.Devices(ctx, bare, history.OMEMO2)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range devs {
-			if d.Active {
-				ids = append(ids, d.ID)
-			}
-		}
-		if len(devs) > 0 {
-			return ids, nil
-		}
-	}
-	if c.listEmpty(bare, history.OMEMO2) {
-		return nil, nil
-	}
-	list, err := c.fetchOMEMODevices(ctx, sess, bare, OMEMO2)
-	if err != nil {
-		return nil, fmt.Errorf("could not read the OMEMO 2 devices of %s: %w", bare, err)
-	}
-	c.saveDeviceListV(ctx, bare, history.OMEMO2, list)
-	c.listRead(bare, history.OMEMO2, len(list) == 0)
-	for _, d := range list {
-		ids = append(ids, d.ID)
-	}
-	return ids, nil
-}
-
 // omemoTarget is a device to encrypt to, in the version it speaks.
 type omemoTarget struct {
 	jid string
@@ -309,10 +275,23 @@ func (c *Client) omemoTargets(ctx context.Context, sess *xmpp.Session, bare stri
 // only when j has none and one of its lists could not be read.
 func (c *Client) targetsOf(ctx context.Context, sess *xmpp.Session, j string, ourID uint32) ([]omemoTarget, error) {
 	me := c.acct.JID.Bare().String()
-	v03, err03 := c.omemoDevices(ctx, sess, j)
-	v2, err2 := c.omemoDevices2(ctx, sess, j)
-	if len(v03)+len(v2) == 0 && (err03 != nil || err2 != nil) {
-		return nil, errors.Join(err03, err2)
+	v03, err03 := c.omemoDevices(ctx, sess, j, history.OMEMO03)
+	v2, err2 := c.omemoDevices(ctx, sess, j, history.OMEMO2)
+	if len(v03)+len(v2) == 0 {
+		cause := func(err error) error {
+			if u := errors.Unwrap(err); u != nil {
+				return u
+			}
+			return err
+		}
+		switch {
+		case err03 != nil && err2 != nil:
+			return nil, fmt.Errorf("no OMEMO device list of %s could be read (%v: %w; %v: %w)", j, OMEMO03, cause(err03), OMEMO2, cause(err2))
+		case err03 != nil:
+			return nil, err03
+		case err2 != nil:
+			return nil, err2
+		}
 	}
 	var out []omemoTarget
 	for _, id := range v2 {

@@ -82,13 +82,13 @@ func decodeWire(s string) (*OMEMOEncrypted, error) {
 	return e, nil
 }
 
-// omemoDevices is bare's active OMEMO 0.3 devices, from the store, or
+// omemoDevices is bare's active devices of version v, from the store, or
 // read from its server (and stored) when none is stored and it was not
-// read empty this run.
-func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare string) ([]uint32, error) {
+// read empty this run. c.omemo.mu is not held.
+func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare string, v history.Version) ([]uint32, error) {
 	var ids []uint32
 	if s := c.opts.Store; s != nil {
-		devs, err := s.Devices(ctx, bare, history.OMEMO03)
+		devs, err := s.Devices(ctx, bare, v)
 		if err != nil {
 			return nil, err
 		}
@@ -101,15 +101,16 @@ func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare stri
 			return ids, nil
 		}
 	}
-	if c.listEmpty(bare, history.OMEMO03) {
+	if c.listEmpty(bare, v) {
 		return nil, nil
 	}
-	list, err := c.fetchOMEMODevices(ctx, sess, bare, OMEMO03)
+	cv := chatVersion(v)
+	list, err := c.fetchOMEMODevices(ctx, sess, bare, cv)
 	if err != nil {
-		return nil, fmt.Errorf("could not read the OMEMO devices of %s: %w", bare, err)
+		return nil, fmt.Errorf("could not read the %s devices of %s: %w", cv, bare, err)
 	}
-	c.saveDeviceList(ctx, bare, list)
-	c.listRead(bare, history.OMEMO03, len(list) == 0)
+	c.saveDeviceListV(ctx, bare, v, list)
+	c.listRead(bare, v, len(list) == 0)
 	for _, d := range list {
 		ids = append(ids, d.ID)
 	}

@@ -40,17 +40,29 @@ type listKey struct {
 	v   history.Version
 }
 
-// listEmpty says whether bare's list of v was read empty this run. Only
-// lists whose notifications reach us (ours, and contacts') count: the
-// list of a room's member who is no contact is read again, as nothing
-// would say when it is published.
-func (c *Client) listEmpty(bare string, v history.Version) bool {
-	if bare != c.acct.JID.Bare().String() && !c.inRoster(bare) {
-		return false
-	}
+// listEmpty says whether bare's list of v was read empty this run and
+// need not be read again. For our own account and contacts, whose
+// notifications bring a list published later, it need not. For anyone
+// else (a room's member) only while bare has devices in the other
+// version (elsewhere, when the caller knows it): they are encrypted to there meanwhile, where someone with no
+// device at all is read again at each message (which is refused until
+// they have one).
+func (c *Client) listEmpty(ctx context.Context, bare string, v history.Version, elsewhere bool) bool {
 	c.omemo.mu.Lock()
-	defer c.omemo.mu.Unlock()
-	return c.omemo.v2.emptyList[listKey{bare, v}]
+	empty := c.omemo.v2.emptyList[listKey{bare, v}]
+	c.omemo.mu.Unlock()
+	if !empty || elsewhere || bare == c.acct.JID.Bare().String() || c.inRoster(bare) {
+		return empty
+	}
+	other := history.OMEMO2
+	if v == history.OMEMO2 {
+		other = history.OMEMO03
+	}
+	if s := c.opts.Store; s != nil {
+		devs, err := s.Devices(ctx, bare, other)
+		return err == nil && slices.ContainsFunc(devs, func(d history.Device) bool { return d.Active })
+	}
+	return false
 }
 
 // listRead notes that bare's list of v was read from its server, empty
@@ -276,7 +288,7 @@ func (c *Client) omemoTargets(ctx context.Context, sess *xmpp.Session, bare stri
 func (c *Client) targetsOf(ctx context.Context, sess *xmpp.Session, j string, ourID uint32) ([]omemoTarget, error) {
 	me := c.acct.JID.Bare().String()
 	v03, err03 := c.omemoDevices(ctx, sess, j, history.OMEMO03)
-	v2, err2 := c.omemoDevices(ctx, sess, j, history.OMEMO2)
+	v2, err2 := c.devicesOf(ctx, sess, j, history.OMEMO2, len(v03) > 0)
 	if len(v03)+len(v2) == 0 {
 		cause := func(err error) error {
 			if u := errors.Unwrap(err); u != nil {

@@ -273,6 +273,7 @@ func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd om
 				}
 				continue // no list to read: sending says so
 			}
+			c.listRead(j, historyVersion(v), len(list) == 0)
 			if n := c.omemoListChanged(ctx, OMEMODeviceListChanged{JID: j, Version: v, Devices: list, Fetched: true}); n != nil {
 				c.emit(ctx, n)
 			}

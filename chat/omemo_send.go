@@ -86,6 +86,12 @@ func decodeWire(s string) (*OMEMOEncrypted, error) {
 // read from its server (and stored) when none is stored and it was not
 // read empty this run. c.omemo.mu is not held.
 func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare string, v history.Version) ([]uint32, error) {
+	return c.devicesOf(ctx, sess, bare, v, false)
+}
+
+// devicesOf is omemoDevices; elsewhere says bare is known to have
+// active devices in the other version.
+func (c *Client) devicesOf(ctx context.Context, sess *xmpp.Session, bare string, v history.Version, elsewhere bool) ([]uint32, error) {
 	var ids []uint32
 	if s := c.opts.Store; s != nil {
 		devs, err := s.Devices(ctx, bare, v)
@@ -101,7 +107,7 @@ func (c *Client) omemoDevices(ctx context.Context, sess *xmpp.Session, bare stri
 			return ids, nil
 		}
 	}
-	if c.listEmpty(bare, v) {
+	if c.listEmpty(ctx, bare, v, elsewhere) {
 		return nil, nil
 	}
 	cv := chatVersion(v)

@@ -392,10 +392,6 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 	defer st.mu.Unlock()
 	var rs omemoRecipients
 	added := map[string]bool{} // JIDs with a device in rs
-	// A key names a device by its id alone (in 0.3 at all, and in the
-	// sessions encryptFor holds): two members' devices with one id in a
-	// version cannot both be encrypted to.
-	byDevice := map[history.Version]map[uint32]bool{history.OMEMO03: {}, history.OMEMO2: {}}
 	for _, t := range targets {
 		s, identity, err := c.heldSession(ctx, t)
 		if err != nil {
@@ -418,11 +414,12 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, t.jid, t.jid))
 			continue
 		}
-		if byDevice[t.v][t.id] {
+		if rs.has(t) {
+			// A key names a device by its id alone (in 0.3 at all, and
+			// in the sessions encryptFor holds).
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d has the id of another member's device (gab cannot tell them apart)", t.id))
 			continue
 		}
-		byDevice[t.v][t.id] = true
 		rs.add(t, s, bundle)
 		added[t.jid] = true
 	}

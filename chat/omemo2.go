@@ -186,6 +186,9 @@ func (c *Client) omemoDecrypt2(ctx context.Context, bare string, enc *OMEMOEncry
 		return nil, nil, "an encrypted message (OMEMO 2) that could not be read: " + err.Error()
 	}
 	res, err := omemo.DecryptMessage2(crand.Reader, dev, sess, omemo.KeyElement2{RID: key.RID, Kex: key.PreKey, Data: key.Data}, enc.Payload)
+	if errors.Is(err, omemo.ErrPayload) && enc.Payload == nil {
+		return nil, nil, omemoStrippedNote
+	}
 	if errors.Is(err, omemo.ErrReplay) || errors.Is(err, omemo.ErrPayload) {
 		// As in 0.3: the session is sound, starting anew would lose
 		// what the device has on its way in it.
@@ -217,6 +220,13 @@ func (c *Client) omemoDecrypt2(ctx context.Context, bare string, enc *OMEMOEncry
 	}
 	return res.Plaintext, info, ""
 }
+
+// omemoStrippedNote: an OMEMO 2 message came without its payload, its
+// header's key that of a message with content (an empty message's key
+// has no MAC): the content was removed on the way. Said, as the message
+// would otherwise vanish; its session is left as it was, so that a whole
+// copy still reads.
+const omemoStrippedNote = "an encrypted message (OMEMO 2) arrived without its content (removed on the way): it cannot be shown"
 
 // identityChanged2 is identityChanged for an OMEMO 2 session (identity
 // in its X25519 form).

@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,5 +141,57 @@ func TestOMEMOContactDeviceWithOurDeviceID(t *testing.T) {
 				t.Fatalf("no key for the contact's device: %+v", enc)
 			}
 		})
+	}
+}
+
+// A server that removes the <payload/> of an OMEMO 2 message leaves what
+// looks like an empty message (a key transport). It was taken as one:
+// the message vanished without a word, its session advanced (and its
+// pre-key taken), so that the whole message, coming later from the
+// archive, was refused as a replay. Now it is said, and the whole copy
+// still reads.
+func TestOMEMO2StrippedPayloadNoted(t *testing.T) {
+	ctx := context.Background()
+	store, err := history.Open(filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	c := New(&config.Account{JID: jid.MustParse("alice@localhost/gab")}, Options{Store: store, OMEMO: true})
+	c.omemo.mu.Lock()
+	dev, err := c.omemoDevice(ctx)
+	c.omemo.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := omemo.NewDevice(crand.Reader, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := dev.PublishBundle2()
+	b, err := pub.Choose(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := sealEnvelope(crand.Reader, "meet at noon", "bob@localhost", "alice@localhost", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := omemo.EncryptMessage2(crand.Reader, bob, env, []omemo.Recipient2{{DeviceID: dev.ID(), Bundle: b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := &OMEMOEncrypted{Version: OMEMO2, SID: bob.ID(), Payload: out.Payload,
+		Keys: []OMEMOKey{{RID: dev.ID(), JID: "alice@localhost", PreKey: out.Keys[0].Kex, Data: out.Keys[0].Data}}}
+	stripped := *enc
+	stripped.Payload = nil
+	conv := ChatWith("bob@localhost")
+	got := c.omemoIncoming(ctx, OMEMOKeyTransport{Conv: conv, From: "bob@localhost/x", Bare: "bob@localhost", Encrypted: &stripped})
+	if n, ok := got.(Notice); !ok || !strings.Contains(n.Text, "without its content") {
+		t.Fatalf("a message without its payload gave %#v", got)
+	}
+	m, ok := c.omemoIncoming(ctx, MessageReceived{Conv: conv, Bare: "bob@localhost", From: "bob@localhost/x", Encrypted: enc, Note: OMEMOUnreadNote}).(MessageReceived)
+	if !ok || m.Body != "meet at noon" || m.Note != "" {
+		t.Fatalf("the whole message then read as %+v", m)
 	}
 }

@@ -511,8 +511,30 @@ func (c *Client) omemoRoomIncoming(ctx context.Context, e MessageReceived) Event
 
 // archivedRealJID is the real bare JID a non-anonymous room's archive
 // gives with a message it archived (<x xmlns=muc#user><item jid/></x>).
+// The sender may have written such an element into its message itself,
+// and a room may keep it beside its own (Prosody adds its own after
+// it): a copy with more than one, or more than one item, names nobody
+// gab can believe, and "" is returned (the occupant-id then says).
 func archivedRealJID(inner *xmpp.Element) string {
-	j, err := jid.Parse(inner.Child(NSMUCUser, "x").Child(NSMUCUser, "item").Get("jid"))
+	var xs []*xmpp.Element
+	for _, c := range inner.ChildrenIn(NSMUCUser) {
+		if c.Name.Local == "x" {
+			xs = append(xs, c)
+		}
+	}
+	if len(xs) != 1 {
+		return ""
+	}
+	var items []*xmpp.Element
+	for _, c := range xs[0].ChildrenIn(NSMUCUser) {
+		if c.Name.Local == "item" {
+			items = append(items, c)
+		}
+	}
+	if len(items) != 1 {
+		return ""
+	}
+	j, err := jid.Parse(items[0].Get("jid"))
 	if err != nil {
 		return ""
 	}

@@ -17,7 +17,15 @@ import (
 // Now a copy that says two things is not believed: the message is read
 // by the occupant-id the room gave (mallory's, known from her presence).
 func TestOMEMORoomArchiveForgedRealJID(t *testing.T) {
-	srv := mucServer(t, "alice", "ada", "bob", "mallory")
+	testOMEMORoomArchiveForgedRealJID(t, mucServer(t, "alice", "ada", "bob", "mallory"))
+}
+
+// On ejabberd, whose archive gives the real JID alone (no occupant-id).
+func TestOMEMORoomArchiveForgedRealJIDEjabberd(t *testing.T) {
+	testOMEMORoomArchiveForgedRealJID(t, ejabberdRooms(t, "alice", "ada", "bob", "mallory"))
+}
+
+func testOMEMORoomArchiveForgedRealJID(t *testing.T, srv roomServer) {
 	secret, ada, _, _ := omemoRoomFixture(t, srv)
 	ada.Must(t, map[string]any{"cmd": "affiliation", "room": secret, "affiliation": "member", "jid": "mallory@localhost"})
 	store := openStore(t)

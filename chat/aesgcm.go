@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/xmpp"
@@ -468,8 +469,14 @@ func (s *stallReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// maxSaveName is the most bytes of a name a file is saved under: file
+// systems take 255, and saveFile may add " (999)".
+const maxSaveName = 200
+
 // saveName is a file name from a link made safe to create: no path
-// separators, no leading dots (neither hidden nor "..").
+// separators, no leading dots (neither hidden nor ".."), and short
+// enough for a file system (cut on a character's boundary, a short
+// extension kept).
 func saveName(name string) string {
 	name = strings.Map(func(r rune) rune {
 		if r == '/' || r == '\\' || r == 0 {
@@ -480,6 +487,17 @@ func saveName(name string) string {
 	name = strings.TrimLeft(name, ".")
 	if strings.TrimSpace(name) == "" {
 		return "file"
+	}
+	if len(name) > maxSaveName {
+		ext := filepath.Ext(name)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		stem := strings.TrimSuffix(name, ext)[:maxSaveName-len(ext)]
+		for !utf8.ValidString(stem) {
+			stem = stem[:len(stem)-1]
+		}
+		name = stem + ext
 	}
 	return name
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 const (
@@ -272,4 +273,31 @@ func FuzzParseAESGCM(f *testing.F) {
 			t.Fatalf("%q written as %q, read back as %+v (%v)", s, l.String(), again, err)
 		}
 	})
+}
+
+// A link's file name longer than a file system takes (255 bytes on
+// Linux; the name a link carries is clipped at 1000 characters) is
+// shortened to save, keeping its extension, instead of the download,
+// checked and decrypted, failing at the end with nothing saved. Also
+// with a name in many-byte characters and with the next free name.
+func TestSaveFileLongName(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{
+		strings.Repeat("a", 300) + ".pdf",
+		strings.Repeat("ж", 300) + ".pdf",
+		strings.Repeat("ж", 300) + ".pdf",
+		"x." + strings.Repeat("e", 300),
+	} {
+		p, err := saveFile(dir, saveName(name), []byte("data"))
+		if err != nil {
+			t.Fatalf("a name of %d bytes: %v", len(name), err)
+		}
+		base := filepath.Base(p)
+		if !utf8.ValidString(base) || len(base) > 255 {
+			t.Fatalf("saved as %q", base)
+		}
+		if strings.HasSuffix(name, ".pdf") && !strings.HasSuffix(base, ".pdf") {
+			t.Fatalf("the extension was lost: %q", base)
+		}
+	}
 }

@@ -726,7 +726,9 @@ func (c *Client) read(ctx context.Context, sess *xmpp.Session, self Self) error 
 					return ctx.Err()
 				}
 			case OMEMOKeyTransport:
-				c.omemoIncoming(ctx, e)
+				if n := c.omemoIncoming(ctx, e); n != nil {
+					c.deliver(n) // its content was removed on the way
+				}
 				continue
 			case OMEMODeviceListChanged:
 				if n := c.omemoListChanged(ctx, e); n != nil {

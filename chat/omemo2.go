@@ -198,6 +198,9 @@ func (c *Client) omemoDecrypt2(ctx context.Context, bare string, enc *OMEMOEncry
 		return nil, nil, "an encrypted message (OMEMO 2) that could not be read: " + err.Error()
 	}
 	res, err := omemo.DecryptMessage2(crand.Reader, dev, sess, omemo.KeyElement2{RID: key.RID, Kex: key.PreKey, Data: key.Data}, enc.Payload)
+	if errors.Is(err, omemo.ErrPayload) && enc.Payload == nil {
+		return nil, nil, omemoStrippedNote
+	}
 	if errors.Is(err, omemo.ErrReplay) || errors.Is(err, omemo.ErrPayload) {
 		// As in 0.3: the session is sound, starting anew would lose
 		// what the device has on its way in it.
@@ -229,6 +232,13 @@ func (c *Client) omemoDecrypt2(ctx context.Context, bare string, enc *OMEMOEncry
 	}
 	return res.Plaintext, info, ""
 }
+
+// omemoStrippedNote: an OMEMO 2 message came without its payload, its
+// header's key that of a message with content (an empty message's key
+// has no MAC): the content was removed on the way. Said, as the message
+// would otherwise vanish; its session is left as it was, so that a whole
+// copy still reads.
+const omemoStrippedNote = "an encrypted message (OMEMO 2) arrived without its content (removed on the way): it cannot be shown"
 
 // identityChanged2 is identityChanged for an OMEMO 2 session (identity
 // in its X25519 form).
@@ -388,6 +398,18 @@ type omemoRecipients struct {
 	k2  []history.SessionKey
 }
 
+// has says whether a device with t's id is in already in t's version:
+// the omemo package names a recipient by its device id alone (and 0.3's
+// keys do too), so two devices with one id — a contact's and one of
+// ours, or two members' — cannot both be encrypted to in one message.
+func (rs *omemoRecipients) has(t omemoTarget) bool {
+	keys := rs.k03
+	if t.v == history.OMEMO2 {
+		keys = rs.k2
+	}
+	return slices.ContainsFunc(keys, func(k history.SessionKey) bool { return k.Device == t.id })
+}
+
 // add puts t with its session (or, when session is nil, bundle) in.
 func (rs *omemoRecipients) add(t omemoTarget, session, bundle any) {
 	if t.v == history.OMEMO2 {
@@ -410,6 +432,18 @@ func (rs *omemoRecipients) add(t omemoTarget, session, bundle any) {
 // held.
 func (c *Client) encryptFor(dev *omemo.Device, rs *omemoRecipients, body, from, to string) (*OMEMOEncrypted, []history.Session, error) {
 	st := &c.omemo
+	// Each key the omemo package returns is matched to its recipient by
+	// device id: with two recipients of one id in a version, one's
+	// session would be kept as the other's.
+	for _, ks := range [][]history.SessionKey{rs.k03, rs.k2} {
+		seen := map[uint32]bool{}
+		for _, k := range ks {
+			if seen[k.Device] {
+				return nil, nil, fmt.Errorf("two devices with id %d to encrypt to", k.Device)
+			}
+			seen[k.Device] = true
+		}
+	}
 	var sessions []history.Session
 	var enc2, enc03 *OMEMOEncrypted
 	var errs []error

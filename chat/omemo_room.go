@@ -393,10 +393,6 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 	defer st.mu.Unlock()
 	var rs omemoRecipients
 	added := map[string]bool{} // JIDs with a device in rs
-	// A key names a device by its id alone (in 0.3 at all, and in the
-	// sessions encryptFor holds): two members' devices with one id in a
-	// version cannot both be encrypted to.
-	byDevice := map[history.Version]map[uint32]bool{history.OMEMO03: {}, history.OMEMO2: {}}
 	for _, t := range targets {
 		s, identity, err := c.heldSession(ctx, t)
 		if err != nil {
@@ -419,11 +415,12 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, t.jid, t.jid))
 			continue
 		}
-		if byDevice[t.v][t.id] {
+		if rs.has(t) {
+			// A key names a device by its id alone (in 0.3 at all, and
+			// in the sessions encryptFor holds).
 			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d has the id of another member's device (gab cannot tell them apart)", t.id))
 			continue
 		}
-		byDevice[t.v][t.id] = true
 		rs.add(t, s, bundle)
 		added[t.jid] = true
 	}
@@ -515,8 +512,30 @@ func (c *Client) omemoRoomIncoming(ctx context.Context, e MessageReceived) Event
 
 // archivedRealJID is the real bare JID a non-anonymous room's archive
 // gives with a message it archived (<x xmlns=muc#user><item jid/></x>).
+// The sender may have written such an element into its message itself,
+// and a room may keep it beside its own (Prosody adds its own after
+// it): a copy with more than one, or more than one item, names nobody
+// gab can believe, and "" is returned (the occupant-id then says).
 func archivedRealJID(inner *xmpp.Element) string {
-	j, err := jid.Parse(inner.Child(NSMUCUser, "x").Child(NSMUCUser, "item").Get("jid"))
+	var xs []*xmpp.Element
+	for _, c := range inner.ChildrenIn(NSMUCUser) {
+		if c.Name.Local == "x" {
+			xs = append(xs, c)
+		}
+	}
+	if len(xs) != 1 {
+		return ""
+	}
+	var items []*xmpp.Element
+	for _, c := range xs[0].ChildrenIn(NSMUCUser) {
+		if c.Name.Local == "item" {
+			items = append(items, c)
+		}
+	}
+	if len(items) != 1 {
+		return ""
+	}
+	j, err := jid.Parse(items[0].Get("jid"))
 	if err != nil {
 		return ""
 	}

@@ -359,6 +359,11 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 			}
 			continue
 		}
+		if rs.has(t) {
+			// Another device (the contact's, or ours) has its id.
+			skipped = append(skipped, fmt.Sprintf("device %d of %s has the id of another device encrypted to (gab cannot tell them apart)", t.id, t.jid))
+			continue
+		}
 		rs.add(t, s, bundle)
 		if t.jid == bare {
 			contact++

@@ -403,7 +403,9 @@ func (c *Client) omemoIncoming(ctx context.Context, ev Event) Event {
 			if e.Carbon {
 				from = c.acct.JID.Bare().String()
 			}
-			c.omemoDecrypt(ctx, from, e.Encrypted)
+			if _, _, note := c.omemoDecrypt(ctx, from, e.Encrypted); note == omemoStrippedNote {
+				return Notice{Text: "from " + e.From + ": " + note}
+			}
 		}
 		return nil
 	}

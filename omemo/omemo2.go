@@ -203,8 +203,14 @@ func DecryptMessage2(rand io.Reader, dev *Device, session *Session2, key KeyElem
 	}
 	out.PeerIdentity = out.Session.PeerIdentity()
 	if payload == nil {
-		if len(km) != PayloadKeySize2 && len(km) != PayloadKeyMaterialSize2 {
-			return nil, fmt.Errorf("omemo: an empty message's key material is %d bytes, not %d or %d", len(km), PayloadKeySize2, PayloadKeyMaterialSize2)
+		if len(km) == PayloadKeyMaterialSize2 {
+			// Key and MAC: the key of a message whose payload was
+			// removed on the way (an empty message carries a key
+			// alone), not one to take as empty and lose unseen.
+			return nil, fmt.Errorf("%w: its payload is missing", ErrPayload)
+		}
+		if len(km) != PayloadKeySize2 {
+			return nil, fmt.Errorf("omemo: an empty message's key material is %d bytes, not %d", len(km), PayloadKeySize2)
 		}
 		out.Empty = true
 		return &out, nil

@@ -199,3 +199,43 @@ func TestSession2PendingMarshal(t *testing.T) {
 		t.Fatal("a pending key exchange with another identity restored")
 	}
 }
+
+// A message whose payload was removed on the way (a server can strip the
+// <payload/> and keep the header) is not an empty message: its key
+// material carries the payload's MAC, which an empty message never has.
+// It is refused as an altered payload, and the session is left as it
+// was, so that the message still reads when its whole copy comes (from
+// the archive, say). Taken as empty, it vanished without a word and its
+// later copy was refused as a replay.
+func TestMessage2StrippedPayloadRefused(t *testing.T) {
+	alice, bob := newParty2(t, 51), newParty2(t, 52)
+	bob.mustReceive(alice, alice.send([]byte("first"), bob), "first")
+	ans, err := EncryptEmpty2(bob.rand, bob.dev, bob.recipients([]*party2{alice}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.commit(ans)
+	if _, err := alice.receive(bob, ans); err != nil {
+		t.Fatal(err)
+	}
+	for _, kex := range []bool{false, true} {
+		if kex {
+			// A key exchange's payload stripped: a new session's first.
+			alice, bob = newParty2(t, 53), newParty2(t, 54)
+		}
+		e := alice.send([]byte("the one that matters"), bob)
+		if e.Keys[0].Kex != kex {
+			t.Fatalf("kex %v, want %v", e.Keys[0].Kex, kex)
+		}
+		stripped := *e
+		stripped.Payload = nil
+		before := bob.sessions[alice.dev.ID()]
+		if d, err := bob.receive(alice, &stripped); !errors.Is(err, ErrPayload) {
+			t.Fatalf("kex %v: a message without its payload read as %+v, %v", kex, d, err)
+		}
+		if !bytes.Equal(before, bob.sessions[alice.dev.ID()]) {
+			t.Fatal("the refused message changed the session")
+		}
+		bob.mustReceive(alice, e, "the one that matters")
+	}
+}

@@ -34,19 +34,16 @@ func fileBody(body string, f *chat.FileInfo) string {
 }
 
 // hideKeys replaces the fragment (the IV and key) of every aesgcm:// link
-// in s with "#…".
+// in s with "#…". The scheme is matched without regard to ASCII case in
+// s itself: a lowered copy of s may have another length (Ⱥ is 2 bytes, ⱥ
+// 3), and offsets found in it do not fit s.
 func hideKeys(s string) string {
-	if !strings.Contains(strings.ToLower(s), "aesgcm://") {
+	i := aesgcmIndex(s)
+	if i < 0 {
 		return s
 	}
 	var b strings.Builder
-	low := strings.ToLower(s)
-	for {
-		i := strings.Index(low, "aesgcm://")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
+	for ; i >= 0; i = aesgcmIndex(s) {
 		end := i + strings.IndexFunc(s[i:]+" ", func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == '"' })
 		link := s[i:end]
 		if h := strings.IndexByte(link, '#'); h >= 0 {
@@ -54,8 +51,30 @@ func hideKeys(s string) string {
 		}
 		b.WriteString(s[:i])
 		b.WriteString(link)
-		s, low = s[end:], low[end:]
+		s = s[end:]
 	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// aesgcmIndex is the offset in s of the first "aesgcm://", in any ASCII
+// case, or -1.
+func aesgcmIndex(s string) int {
+	const scheme = "aesgcm://"
+next:
+	for i := 0; i+len(scheme) <= len(s); i++ {
+		for j := 0; j < len(scheme); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != scheme[j] {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
 }
 
 // downloadDir is where encrypted files are saved: $XDG_DOWNLOAD_DIR

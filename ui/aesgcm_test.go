@@ -127,3 +127,38 @@ func TestHideKeys(t *testing.T) {
 		t.Fatalf("a notification says %q", got)
 	}
 }
+
+// Text whose lower case has another length than itself (Ⱥ is 2 bytes, ⱥ
+// 3; K, the Kelvin sign, is 3 bytes, k 1; an invalid byte becomes the
+// 3-byte U+FFFD) with an aesgcm link: hideKeys looked for the link in
+// the lowered text and cut the original at that offset, so that a
+// message from anyone crashed the interface (an offset past its end), or
+// showed a link's key.
+func TestHideKeysCaseLengths(t *testing.T) {
+	key := strings.Repeat("ab", 44)
+	for _, pre := range []string{strings.Repeat("Ⱥ", 40), strings.Repeat("\u212a", 40), strings.Repeat("\xff", 40), "x"} {
+		in := pre + " aesgcm://h/f#" + key + " and AESGCM://h/g#" + key
+		want := pre + " aesgcm://h/f#… and AESGCM://h/g#…"
+		var got string
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("hideKeys(%q) panicked: %v", in, r)
+				}
+			}()
+			got = hideKeys(in)
+		}()
+		if got != want {
+			t.Errorf("hideKeys(%q) = %q, want %q", in, got, want)
+		}
+	}
+	in := strings.Repeat("Ⱥ", 40) + " aesgcm://h/f"
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("hideKeys(%q) panicked: %v", in, r)
+		}
+	}()
+	if got := hideKeys(in); got != in {
+		t.Errorf("hideKeys(%q) = %q", in, got)
+	}
+}

@@ -1053,6 +1053,9 @@ async def room_omemo_command(self, cmd, c):
         m = self.make_message(mto=room, mtype="groupchat")
         m["id"] = origin
         m.xml.append(el)
+        for x in c.get("extra", []):
+            # What a hostile occupant adds (tests of what gab believes).
+            m.xml.append(ET.fromstring(x))
         ET.SubElement(m.xml, "{%s}encryption" % NS_EME, {"namespace": ns, "name": "OMEMO"})
         ET.SubElement(m.xml, "{%s}store" % NS_HINTS)
         ET.SubElement(m.xml, "{%s}origin-id" % NS_SID, {"id": origin})

@@ -172,3 +172,47 @@ func (s *State) omemoReport(e chat.OMEMOReport) {
 		add("%s device %d (%s, %s, %s): %s", e.JID, d.ID, d.Version, state, trust, fp)
 	}
 }
+
+// omemoTrustSet confirms /omemo trust or distrust in the current tab.
+func (s *State) omemoTrustSet(e chat.OMEMOTrustSet) {
+	ids := make([]string, len(e.Devices))
+	for i, id := range e.Devices {
+		ids[i] = fmt.Sprint(id)
+	}
+	what := "device " + strings.Join(ids, ", ")
+	if len(ids) > 1 {
+		what = "devices " + strings.Join(ids, ", ")
+	}
+	var body string
+	switch e.Trust {
+	case history.TrustDistrusted:
+		body = fmt.Sprintf("%s %s (fingerprint %s) is distrusted: nothing is encrypted to it, and its messages show 🔓", e.JID, what, e.Fingerprint)
+	default:
+		body = fmt.Sprintf("%s %s (fingerprint %s) is %s: what you send is encrypted to it, and its messages show 🔒", e.JID, what, e.Fingerprint, e.Trust)
+	}
+	c := s.Current()
+	c.add(Line{Time: s.Now(), Kind: LineInfo, Body: body})
+	s.SetStatus(false, "%s %s is %s", e.JID, what, e.Trust)
+}
+
+// omemoRefused puts back in the empty composer what an encrypted
+// message refused in the current tab said, and an /omemo trust or
+// distrust that failed (a fingerprint mistyped): nothing typed is lost.
+func (a *App) omemoRefused(account string, e chat.CommandFailed) {
+	c := a.state.Current()
+	if c.Account != account || a.composer.GetText() != "" {
+		return
+	}
+	switch cmd := e.Command.(type) {
+	case chat.SendMessage:
+		if cmd.Encrypt && c.Conv == cmd.Conv {
+			a.composer.SetText(cmd.Body, true)
+		}
+	case chat.SetOMEMOTrust:
+		verb := "trust"
+		if cmd.Trust == history.TrustDistrusted {
+			verb = "distrust"
+		}
+		a.composer.SetText("/omemo "+verb+" "+cmd.JID+" "+cmd.Fingerprint, true)
+	}
+}

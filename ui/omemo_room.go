@@ -82,7 +82,11 @@ func (s *State) roomOMEMOEvent(a *Account, account string, ev chat.Event) {
 		add := func(format string, args ...any) {
 			c.add(Line{Time: s.Now(), Kind: LineInfo, Body: fmt.Sprintf(format, args...)})
 		}
-		add("%s: %d member(s) encrypted to", e.Room, len(e.Members))
+		members := "members"
+		if len(e.Members) == 1 {
+			members = "member"
+		}
+		add("%s: %d %s encrypted to", e.Room, len(e.Members), members)
 		if len(e.Refused) > 0 {
 			add("the room would not list its %s: only those it showed are known", strings.Join(e.Refused, ", "))
 		}
@@ -104,7 +108,7 @@ func (s *State) roomOMEMOEvent(a *Account, account string, ev chat.Event) {
 				if trust == "" {
 					trust = string(history.TrustUndecided)
 				}
-				add("%s device %d (%s, %s): %s", m.JID, d.ID, state, trust, fp)
+				add("%s device %d (%s, %s, %s): %s", m.JID, d.ID, d.Version, state, trust, fp)
 			}
 		}
 	}

@@ -39,10 +39,14 @@ func TestOMEMORoomEncryptedByDefault(t *testing.T) {
 	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "secret", Encrypt: true}, chat.SendMessage{Conv: chat.RoomConv(tea), Body: "in the clear"},
 		chat.ShowRoomOMEMO{Room: tea})
 	h.send(chat.RoomOMEMOReport{Room: tea, Refused: []string{"admin"}, Members: []chat.OMEMOReport{
-		{JID: "bob@x", Devices: []chat.OMEMODeviceInfo{{ID: 7, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}},
+		{JID: "bob@x", Devices: []chat.OMEMODeviceInfo{{ID: 7, Version: chat.OMEMO2, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}, {ID: 8, Version: chat.OMEMO03, Active: true, Fingerprint: "01234567"}}},
 		{JID: "carol@x"},
 	}})
-	h.waitFor("tea@rooms.x: 2 member(s) encrypted to", "the room would not list its admin", "bob@x device 7 (active, trusted): 89abcdef", "carol@x: no OMEMO device known")
+	// Each device with the version it is spoken to in, as in a chat.
+	h.waitFor("tea@rooms.x: 2 members encrypted to", "the room would not list its admin", "bob@x device 7 (OMEMO 2, active, trusted): 89abcdef",
+		"bob@x device 8 (OMEMO 0.3, active, undecided): 01234567", "carol@x: no OMEMO device known")
+	h.send(chat.RoomOMEMOReport{Room: tea, Members: []chat.OMEMOReport{{JID: "bob@x"}}})
+	h.waitFor("tea@rooms.x: 1 member encrypted to")
 }
 
 // A room that cannot be encrypted goes in plain text, and /omemo on

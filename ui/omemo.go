@@ -108,9 +108,9 @@ func (a *App) omemoCommand(rest string) {
 			c.omemo = omemoOff
 		}
 		if a.state.encrypting(c) {
-			a.state.SetStatus(false, "messages in this chat are encrypted (OMEMO); /omemo off sends them in plain text")
+			a.omemoSay(c, false, "messages in this chat are encrypted (OMEMO); /omemo off sends them in plain text")
 		} else {
-			a.state.SetStatus(false, "messages in this chat go in plain text; /omemo on encrypts them")
+			a.omemoSay(c, false, "messages in this chat go in plain text; /omemo on encrypts them")
 		}
 	case "fingerprint":
 		acct.Client.Do(chat.ShowOMEMO{})
@@ -139,6 +139,18 @@ func (a *App) omemoCommand(rest string) {
 	default:
 		a.state.SetStatus(true, "/omemo on, off, fingerprint, devices [JID], trust JID FINGERPRINT or distrust JID FINGERPRINT")
 	}
+}
+
+// omemoSay answers /omemo, /omemo on and off in the status line and in
+// the conversation c, where it stays whole (the status line cuts a long
+// reason short in a narrow terminal) and tells when the setting changed.
+func (a *App) omemoSay(c *Conversation, isErr bool, format string, args ...any) {
+	a.state.SetStatus(isErr, format, args...)
+	kind := LineInfo
+	if isErr {
+		kind = LineError
+	}
+	c.add(Line{Time: a.state.Now(), Kind: kind, Body: fmt.Sprintf(format, args...)})
 }
 
 // omemoReport shows what /omemo fingerprint or devices asked, in the

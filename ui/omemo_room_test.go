@@ -68,3 +68,18 @@ func TestOMEMORoomThatCannotBeEncrypted(t *testing.T) {
 	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "plain"})
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
 }
+
+// At 80 columns the status line cuts a long answer short: /omemo's
+// answers are also said in the tab, whole — the reason a room cannot be
+// encrypted, and what /omemo off in a chat means.
+func TestOMEMOAnswersWholeAt80Columns(t *testing.T) {
+	h := newHarnessWith(t, 80, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.joinTea()
+	h.send(chat.RoomEncryption{Room: tea, Why: "the room is not members-only: anyone may enter and read it, so encrypting would protect nothing"})
+	h.command("/omemo on")
+	h.waitFor("! cannot encrypt in this room", "read it, so encrypting would protect", "        nothing")
+	h.command("/msg bob@x")
+	h.waitFor("3:bob@x")
+	h.command("/omemo off")
+	h.waitFor("messages in this chat go in plain text; /omemo on", "encrypts them")
+}

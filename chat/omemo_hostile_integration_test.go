@@ -133,7 +133,20 @@ func TestOMEMO03NoBlindTrustAfterVerification(t *testing.T) {
 	if fp == "" {
 		t.Fatalf("the peer's device is not known: %+v", devs)
 	}
+	// A mistyped fingerprint is refused in words, naming where the right
+	// one is; the right one is confirmed, naming the device.
+	id := a.c.Do(chat.SetOMEMOTrust{JID: peerJID, Fingerprint: fp[:len(fp)-1], Trust: history.TrustVerified})
+	f, ok := a.r.wait(t, "the mistyped fingerprint refused", answerOf(id)).(chat.CommandFailed)
+	if !ok || !strings.Contains(f.Err.Error(), "not a fingerprint") || !strings.Contains(f.Err.Error(), "/omemo devices "+peerJID) || strings.Contains(f.Err.Error(), "omemo:") {
+		t.Fatalf("a mistyped fingerprint: %+v", f)
+	}
+	from := len(a.r.snapshot())
 	a.do(t, chat.SetOMEMOTrust{JID: peerJID, Fingerprint: fp, Trust: history.TrustVerified})
+	ev, _ := a.r.waitFrom(t, from, "the trust confirmed", xmpptest.RoundTrip, is(func(e chat.OMEMOTrustSet) bool { return e.JID == peerJID }))
+	set := ev.(chat.OMEMOTrustSet)
+	if set.Trust != history.TrustVerified || set.Fingerprint != fp || len(set.Devices) != 1 || set.Devices[0] != peerID {
+		t.Fatalf("confirmed %+v, want device %d with %s", set, peerID, fp)
+	}
 
 	m := send("after", 4343)
 	if m.OMEMO == nil || m.OMEMO.Trust != history.TrustUndecided {

@@ -199,16 +199,22 @@ func (c *Client) omemoListChanged(ctx context.Context, e OMEMODeviceListChanged)
 	if len(before) == 0 || len(added) == 0 {
 		return nil
 	}
-	return OMEMODevicesAdded{JID: e.JID, Own: e.Own, Devices: added}
+	// Whether they will be trusted blindly (decideTrust), before any
+	// identity key of theirs is known.
+	untrusted := c.opts.OMEMOManualTrust || c.verifiedAny(ctx, e.JID)
+	return OMEMODevicesAdded{JID: e.JID, Own: e.Own, Devices: added, Untrusted: untrusted}
 }
 
 // OMEMODevicesAdded: JID's OMEMO device list (0.3 or 2) has devices it did not
 // have before (Own: our own account's): what is encrypted from now on
-// goes to them too, which the user is told where they talk with JID.
+// goes to them too, which the user is told where they talk with JID —
+// unless they are Untrusted: with manual trust, or once the user verified
+// one of JID's devices, a new one is encrypted to only after /omemo trust.
 type OMEMODevicesAdded struct {
-	JID     string
-	Own     bool
-	Devices []uint32
+	JID       string
+	Own       bool
+	Devices   []uint32
+	Untrusted bool
 }
 
 func (OMEMODevicesAdded) isEvent() {}
@@ -222,6 +228,9 @@ func (e OMEMODevicesAdded) Text() string {
 	who := e.JID
 	if e.Own {
 		who = "your account"
+	}
+	if e.Untrusted {
+		return fmt.Sprintf("%s has a new OMEMO device (%s), not trusted yet: nothing is encrypted to it and its messages show 🔓 until you compare its fingerprint (/omemo devices %s shows it once known) and /omemo trust %s FINGERPRINT", who, strings.Join(ids, ", "), e.JID, e.JID)
 	}
 	return fmt.Sprintf("%s has a new OMEMO device (%s): messages encrypted from now on go to it too; /omemo devices %s shows its fingerprint once known", who, strings.Join(ids, ", "), e.JID)
 }

@@ -369,3 +369,27 @@ func TestOMEMO03NewDeviceAnnounced(t *testing.T) {
 		t.Fatalf("announced %+v: %s", e, e.Text())
 	}
 }
+
+// With manual trust a contact's new device is not encrypted to until the
+// user trusts it: the notice says so and how, instead of saying that what
+// is encrypted goes to it.
+func TestOMEMO03NewDeviceAnnouncedWithManualTrust(t *testing.T) {
+	srv := xmpptest.Start(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "peer"} {
+		srv.Register(t, u, "pw")
+	}
+	befriend(t, srv, "alice", "peer")
+	a := start(t, account(t, srv, "alice", "pw", "gab"), chat.Options{Store: openStore(t), OMEMO: true, OMEMOManualTrust: true})
+	a.r.wait(t, "our own device published", is(func(e chat.OMEMODeviceListChanged) bool { return e.Own && e.Version == chat.OMEMO03 }))
+	peer := srv.StartPeer(t, "peer", "pw")
+	peerID := peer.EnableOMEMO(t, "0.3")
+	a.r.wait(t, "the peer's list", devicesOf("peer@localhost", chat.OMEMO03, false, peerID))
+	if _, err := peer.Result(t, map[string]any{"cmd": "omemo_publish_list", "devices": []uint32{peerID, 4242}, "version": "0.3"}); err != nil {
+		t.Fatal(err)
+	}
+	e := a.r.wait(t, "the new device announced", is(func(e chat.OMEMODevicesAdded) bool { return e.JID == "peer@localhost" })).(chat.OMEMODevicesAdded)
+	text := e.Text()
+	if !e.Untrusted || strings.Contains(text, "go to it too") || !strings.Contains(text, "not trusted") || !strings.Contains(text, "/omemo trust peer@localhost") {
+		t.Fatalf("announced %+v: %s", e, text)
+	}
+}

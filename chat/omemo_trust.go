@@ -33,6 +33,17 @@ type SetOMEMOTrust struct {
 func (ShowOMEMO) isCommand()     {}
 func (SetOMEMOTrust) isCommand() {}
 
+// OMEMOTrustSet answers SetOMEMOTrust: JID's devices with that
+// identity key (Fingerprint, as users read it) now have Trust.
+type OMEMOTrustSet struct {
+	JID         string
+	Fingerprint string
+	Trust       history.Trust
+	Devices     []uint32
+}
+
+func (OMEMOTrustSet) isEvent() {}
+
 // OMEMODeviceInfo is one device of a report. Fingerprint is "" while no
 // session has told gab its identity key.
 type OMEMODeviceInfo struct {
@@ -95,22 +106,24 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 		}
 		key, err := omemo.ParseFingerprint(cmd.Fingerprint)
 		if err != nil {
-			return err
+			return fmt.Errorf("that is not a fingerprint: one is 64 hexadecimal digits (spaces allowed), as /omemo devices %s shows them", bare)
 		}
 		if cmd.Trust != history.TrustVerified && cmd.Trust != history.TrustDistrusted && cmd.Trust != history.TrustTrusted {
 			return fmt.Errorf("%q is not a trust gab sets", cmd.Trust)
 		}
-		known := false
+		var ids []uint32
 		for _, v := range []history.Version{history.OMEMO03, history.OMEMO2} {
 			devs, err := s.Devices(ctx, bare, v)
 			if err != nil {
 				return err
 			}
 			for _, d := range devs {
-				known = known || string(d.Identity) == string(key[:])
+				if string(d.Identity) == string(key[:]) && !slices.Contains(ids, d.ID) {
+					ids = append(ids, d.ID)
+				}
 			}
 		}
-		if !known {
+		if len(ids) == 0 {
 			return fmt.Errorf("no device of %s has that fingerprint (/omemo devices %s lists them)", bare, bare)
 		}
 		if err := s.SetTrust(ctx, bare, key[:], cmd.Trust, time.Now()); err != nil {
@@ -123,6 +136,8 @@ func (c *Client) runOMEMOTrust(ctx context.Context, cmd Command) error {
 			}
 		}
 		c.omemo.mu.Unlock()
+		slices.Sort(ids)
+		c.emit(ctx, OMEMOTrustSet{JID: bare, Fingerprint: omemo.FormatFingerprint(&key), Trust: cmd.Trust, Devices: ids})
 		return nil
 	}
 	return nil

@@ -413,6 +413,7 @@ func (a *App) apply(it item) {
 	switch e := it.ev.(type) {
 	case chat.CommandFailed:
 		a.uploadRefused(it.account, e)
+		a.omemoRefused(it.account, e)
 	case chat.MessageReceived:
 		if acct := a.state.Account(it.account); acct != nil && a.roomNotifies(it.account, e) {
 			c, i := a.state.Find(it.account, e.Conv)

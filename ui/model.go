@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gab-chat/gab/chat"
+	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/roster"
 )
@@ -636,6 +637,14 @@ func (s *State) Apply(account string, ev chat.Event) {
 				c.add(Line{Time: s.Now(), Kind: LineError, Body: fmt.Sprintf("could not send this encrypted message: %v. It read: %s", e.Err, m.Body)})
 			}
 		}
+		switch e.Command.(type) {
+		case chat.SetOMEMOTrust, chat.ShowOMEMO:
+			// Typed in this tab: answered here, whole (the status
+			// line cuts it short), not only in the console.
+			if c := s.Current(); !c.IsConsole() {
+				c.add(Line{Time: s.Now(), Kind: LineError, Body: fmt.Sprintf("could not %s: %v", commandName(e.Command), e.Err)})
+			}
+		}
 		s.Log(LineError, "%scould not %s: %v", prefix, commandName(e.Command), e.Err)
 		s.SetStatus(true, "could not %s: %v", commandName(e.Command), e.Err)
 	case chat.BlocklistChanged:
@@ -669,6 +678,8 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 	case chat.OMEMOReport:
 		s.omemoReport(e)
+	case chat.OMEMOTrustSet:
+		s.omemoTrustSet(e)
 	case chat.RoomEncryption, chat.RoomOMEMOReport:
 		s.roomOMEMOEvent(a, account, e) // omemo_room.go
 	case chat.OMEMODevicesAdded:
@@ -860,6 +871,16 @@ func commandName(c chat.Command) string {
 		return "load the messages around the one found"
 	case chat.JoinRoom:
 		return "join " + c.Room
+	case chat.SetOMEMOTrust:
+		if c.Trust == history.TrustDistrusted {
+			return "distrust the device of " + c.JID
+		}
+		return "trust the device of " + c.JID
+	case chat.ShowOMEMO:
+		if c.JID == "" {
+			return "show this device's OMEMO fingerprint"
+		}
+		return "list the OMEMO devices of " + c.JID
 	case chat.ShowRoomOMEMO:
 		return "list the OMEMO devices of the members of " + c.Room
 	case chat.LeaveRoom:

@@ -108,9 +108,9 @@ func (a *App) omemoCommand(rest string) {
 			c.omemo = omemoOff
 		}
 		if a.state.encrypting(c) {
-			a.state.SetStatus(false, "messages in this chat are encrypted (OMEMO); /omemo off sends them in plain text")
+			a.omemoSay(c, false, "messages in this chat are encrypted (OMEMO); /omemo off sends them in plain text")
 		} else {
-			a.state.SetStatus(false, "messages in this chat go in plain text; /omemo on encrypts them")
+			a.omemoSay(c, false, "messages in this chat go in plain text; /omemo on encrypts them")
 		}
 	case "fingerprint":
 		acct.Client.Do(chat.ShowOMEMO{})
@@ -139,6 +139,18 @@ func (a *App) omemoCommand(rest string) {
 	default:
 		a.state.SetStatus(true, "/omemo on, off, fingerprint, devices [JID], trust JID FINGERPRINT or distrust JID FINGERPRINT")
 	}
+}
+
+// omemoSay answers /omemo, /omemo on and off in the status line and in
+// the conversation c, where it stays whole (the status line cuts a long
+// reason short in a narrow terminal) and tells when the setting changed.
+func (a *App) omemoSay(c *Conversation, isErr bool, format string, args ...any) {
+	a.state.SetStatus(isErr, format, args...)
+	kind := LineInfo
+	if isErr {
+		kind = LineError
+	}
+	c.add(Line{Time: a.state.Now(), Kind: kind, Body: fmt.Sprintf(format, args...)})
 }
 
 // omemoReport shows what /omemo fingerprint or devices asked, in the
@@ -178,4 +190,48 @@ func deviceLine(jid string, d chat.OMEMODeviceInfo, ours bool) string {
 		trust = "this device"
 	}
 	return fmt.Sprintf("%s device %d (%s, %s, %s): %s", jid, d.ID, d.Version, state, trust, fp)
+}
+
+// omemoTrustSet confirms /omemo trust or distrust in the current tab.
+func (s *State) omemoTrustSet(e chat.OMEMOTrustSet) {
+	ids := make([]string, len(e.Devices))
+	for i, id := range e.Devices {
+		ids[i] = fmt.Sprint(id)
+	}
+	what := "device " + strings.Join(ids, ", ")
+	if len(ids) > 1 {
+		what = "devices " + strings.Join(ids, ", ")
+	}
+	var body string
+	switch e.Trust {
+	case history.TrustDistrusted:
+		body = fmt.Sprintf("%s %s (fingerprint %s) is distrusted: nothing is encrypted to it, and its messages show 🔓", e.JID, what, e.Fingerprint)
+	default:
+		body = fmt.Sprintf("%s %s (fingerprint %s) is %s: what you send is encrypted to it, and its messages show 🔒", e.JID, what, e.Fingerprint, e.Trust)
+	}
+	c := s.Current()
+	c.add(Line{Time: s.Now(), Kind: LineInfo, Body: body})
+	s.SetStatus(false, "%s %s is %s", e.JID, what, e.Trust)
+}
+
+// omemoRefused puts back in the empty composer what an encrypted
+// message refused in the current tab said, and an /omemo trust or
+// distrust that failed (a fingerprint mistyped): nothing typed is lost.
+func (a *App) omemoRefused(account string, e chat.CommandFailed) {
+	c := a.state.Current()
+	if c.Account != account || a.composer.GetText() != "" {
+		return
+	}
+	switch cmd := e.Command.(type) {
+	case chat.SendMessage:
+		if cmd.Encrypt && c.Conv == cmd.Conv {
+			a.composer.SetText(cmd.Body, true)
+		}
+	case chat.SetOMEMOTrust:
+		verb := "trust"
+		if cmd.Trust == history.TrustDistrusted {
+			verb = "distrust"
+		}
+		a.composer.SetText("/omemo "+verb+" "+cmd.JID+" "+cmd.Fingerprint, true)
+	}
 }

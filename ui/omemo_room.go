@@ -36,7 +36,7 @@ func (a *App) roomOMEMOCommand(acct *Account, c *Conversation, verb string) {
 		if !known {
 			why = "gab does not know yet whether the room is non-anonymous and members-only (it says so once you are in)"
 		}
-		a.state.SetStatus(true, "cannot encrypt in this room: %s", why)
+		a.omemoSay(c, true, "cannot encrypt in this room: %s", why)
 		return
 	}
 	switch verb {
@@ -47,11 +47,11 @@ func (a *App) roomOMEMOCommand(acct *Account, c *Conversation, verb string) {
 	}
 	switch {
 	case a.state.encrypting(c):
-		a.state.SetStatus(false, "messages in this room are encrypted (OMEMO) to every member's devices; /omemo off sends them in plain text")
+		a.omemoSay(c, false, "messages in this room are encrypted (OMEMO) to every member's devices; /omemo off sends them in plain text")
 	case known && why != "":
-		a.state.SetStatus(false, "messages in this room go in plain text: %s", why)
+		a.omemoSay(c, false, "messages in this room go in plain text: %s", why)
 	default:
-		a.state.SetStatus(false, "messages in this room go in plain text; /omemo on encrypts them")
+		a.omemoSay(c, false, "messages in this room go in plain text; /omemo on encrypts them")
 	}
 }
 
@@ -83,7 +83,11 @@ func (s *State) roomOMEMOEvent(a *Account, account string, ev chat.Event) {
 		add := func(format string, args ...any) {
 			c.add(Line{Time: s.Now(), Kind: LineInfo, Body: fmt.Sprintf(format, args...)})
 		}
-		add("%s: %d member(s) encrypted to", e.Room, len(e.Members))
+		members := "members"
+		if len(e.Members) == 1 {
+			members = "member"
+		}
+		add("%s: %d %s encrypted to", e.Room, len(e.Members), members)
 		if len(e.Refused) > 0 {
 			add("the room would not list its %s: only those it showed are known", strings.Join(e.Refused, ", "))
 		}

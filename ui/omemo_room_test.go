@@ -39,10 +39,14 @@ func TestOMEMORoomEncryptedByDefault(t *testing.T) {
 	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "secret", Encrypt: true}, chat.SendMessage{Conv: chat.RoomConv(tea), Body: "in the clear"},
 		chat.ShowRoomOMEMO{Room: tea})
 	h.send(chat.RoomOMEMOReport{Room: tea, Refused: []string{"admin"}, Members: []chat.OMEMOReport{
-		{JID: "bob@x", Devices: []chat.OMEMODeviceInfo{{ID: 7, Version: chat.OMEMO2, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}}},
+		{JID: "bob@x", Devices: []chat.OMEMODeviceInfo{{ID: 7, Version: chat.OMEMO2, Active: true, Fingerprint: "89abcdef", Trust: history.TrustTrusted}, {ID: 8, Version: chat.OMEMO03, Active: true, Fingerprint: "01234567"}}},
 		{JID: "carol@x"},
 	}})
-	h.waitFor("tea@rooms.x: 2 member(s) encrypted to", "the room would not list its admin", "bob@x device 7 (OMEMO 2, active, trusted): 89abcdef", "carol@x: no OMEMO device known")
+	// Each device with the version it is spoken to in, as in a chat.
+	h.waitFor("tea@rooms.x: 2 members encrypted to", "the room would not list its admin", "bob@x device 7 (OMEMO 2, active, trusted): 89abcdef",
+		"bob@x device 8 (OMEMO 0.3, active, undecided): 01234567", "carol@x: no OMEMO device known")
+	h.send(chat.RoomOMEMOReport{Room: tea, Members: []chat.OMEMOReport{{JID: "bob@x"}}})
+	h.waitFor("tea@rooms.x: 1 member encrypted to")
 }
 
 // A room that cannot be encrypted goes in plain text, and /omemo on
@@ -63,4 +67,19 @@ func TestOMEMORoomThatCannotBeEncrypted(t *testing.T) {
 	h.command("plain")
 	h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "plain"})
 	h.key(tcell.KeyEscape, 0, tcell.ModNone)
+}
+
+// At 80 columns the status line cuts a long answer short: /omemo's
+// answers are also said in the tab, whole — the reason a room cannot be
+// encrypted, and what /omemo off in a chat means.
+func TestOMEMOAnswersWholeAt80Columns(t *testing.T) {
+	h := newHarnessWith(t, 80, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.joinTea()
+	h.send(chat.RoomEncryption{Room: tea, Why: "the room is not members-only: anyone may enter and read it, so encrypting would protect nothing"})
+	h.command("/omemo on")
+	h.waitFor("! cannot encrypt in this room", "read it, so encrypting would protect", "        nothing")
+	h.command("/msg bob@x")
+	h.waitFor("3:bob@x")
+	h.command("/omemo off")
+	h.waitFor("messages in this chat go in plain text; /omemo on", "encrypts them")
 }

@@ -43,6 +43,8 @@ func TestOMEMOChat(t *testing.T) {
 	// Refused: the text stays in the conversation.
 	h.send(chat.CommandFailed{ID: 99, Command: chat.SendMessage{Conv: bob, Body: "do not lose me", Encrypt: true}, Err: errors.New("no device of bob@x can be encrypted to: not sent")})
 	h.waitFor("could not send this encrypted message", "It read: do not lose me")
+	h.waitComposer("do not lose me") // and back in the composer, to send again
+	h.onUI(func() { h.app.composer.SetText("", true) })
 
 	h.typeText("/omemo off")
 	h.key(tcell.KeyEnter, 0, tcell.ModNone)
@@ -174,5 +176,41 @@ func TestOMEMOManualPolicy(t *testing.T) {
 		h.waitFor("messages in this room are encrypted (OMEMO) to every member's devices", "type an encrypted message (OMEMO), or /help")
 		h.command("secret here")
 		h.waitCommands(chat.SendMessage{Conv: chat.RoomConv(tea), Body: "plain here"}, chat.SendMessage{Conv: chat.RoomConv(tea), Body: "secret here", Encrypt: true})
+	})
+}
+
+// /omemo trust in a chat at 80 columns: a fingerprint gab cannot use is
+// said in the chat, whole, and the command comes back into the composer
+// to be corrected (never lost with the fingerprint pasted into it); a
+// trust that was set is confirmed there; a message refused because it
+// could not be encrypted comes back into the empty composer too.
+func TestOMEMOTrustAnsweredInTheChat(t *testing.T) {
+	h := newHarnessWith(t, 80, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	bob := chat.ChatWith("bob@x")
+	h.openBob()
+	fp := "1a0f2856 e4908797 0ae3a42d 3ed3f850 9938f0bb 83b8f78d 4c773420 4095fe4"
+	h.command("/omemo trust bob@x " + fp)
+	h.waitCommands(chat.SetOMEMOTrust{JID: "bob@x", Fingerprint: strings.ReplaceAll(fp, " ", ""), Trust: history.TrustVerified})
+	h.send(chat.CommandFailed{ID: 1, Command: chat.SetOMEMOTrust{JID: "bob@x", Fingerprint: strings.ReplaceAll(fp, " ", ""), Trust: history.TrustVerified},
+		Err: errors.New("that is not a fingerprint: it has 64 hexadecimal digits")})
+	h.waitFor("! could not trust the device of bob@x: that", "is not a fingerprint: it has 64", "hexadecimal digits")
+	h.waitComposer("/omemo trust bob@x " + strings.ReplaceAll(fp, " ", ""))
+	h.onUI(func() { h.app.composer.SetText("", true) })
+
+	h.send(chat.OMEMOTrustSet{JID: "bob@x", Trust: history.TrustVerified, Devices: []uint32{42}, Fingerprint: fp + "8"})
+	h.waitFor("bob@x device 42 is verified")
+
+	h.send(chat.CommandFailed{ID: 2, Command: chat.SendMessage{Conv: bob, Body: "do not lose me", Encrypt: true}, Err: errors.New("no device of bob@x can be encrypted to: not sent")})
+	h.waitFor("could not send this encrypted message")
+	h.waitComposer("do not lose me")
+}
+
+// waitComposer waits until the composer holds text.
+func (h *harness) waitComposer(text string) {
+	h.t.Helper()
+	h.waitUntil("“"+text+"” in the composer", func([]string) bool {
+		got := ""
+		h.onUI(func() { got = h.app.composer.GetText() })
+		return got == text
 	})
 }

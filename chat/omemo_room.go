@@ -372,10 +372,10 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 		identity [omemo.KeySize]byte
 	}
 	bundles := map[omemoTarget]chosen{}
-	for _, t := range need {
-		b, identity, err := c.chosenBundleV(ctx, sess, t)
+	for i, r := range c.readBundles(ctx, sess, need) {
+		t, err := need[i], r.err
 		if err == nil {
-			bundles[t] = chosen{b, identity}
+			bundles[t] = chosen{r.bundle, r.identity}
 			continue
 		}
 		why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))

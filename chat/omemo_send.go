@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gab-chat/gab/history"
@@ -308,10 +309,10 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		identity [omemo.KeySize]byte
 	}
 	bundles := map[omemoTarget]chosen{}
-	for _, t := range need {
-		b, identity, err := c.chosenBundleV(ctx, sess, t)
+	for i, r := range c.readBundles(ctx, sess, need) {
+		t, err := need[i], r.err
 		if err == nil {
-			bundles[t] = chosen{b, identity}
+			bundles[t] = chosen{r.bundle, r.identity}
 			continue
 		}
 		skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
@@ -382,6 +383,38 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		return nil, nil, fmt.Errorf("no device of %s could be encrypted to: not sent", bare)
 	}
 	return enc, sessions, nil
+}
+
+// maxBundleReads bounds the bundle requests under way at once.
+const maxBundleReads = 32
+
+// readBundle is a bundle read for a device (chosenBundleV's results).
+type readBundle struct {
+	bundle   any
+	identity [omemo.KeySize]byte
+	err      error
+}
+
+// readBundles reads the bundles of the devices need, at most
+// maxBundleReads at once: a server that leaves them unanswered (anyone
+// can list hundreds of devices) costs the time of one request for each
+// batch of them, not for each device, while no message can be sent.
+// c.omemo.mu is not held.
+func (c *Client) readBundles(ctx context.Context, sess *xmpp.Session, need []omemoTarget) []readBundle {
+	out := make([]readBundle, len(need))
+	sem := make(chan struct{}, maxBundleReads)
+	var wg sync.WaitGroup
+	for i, t := range need {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b, identity, err := c.chosenBundleV(ctx, sess, t)
+			out[i] = readBundle{b, identity, err}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // omemoEmpty sends an empty OMEMO message (a key transport) to one

@@ -385,8 +385,28 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	return enc, sessions, nil
 }
 
-// maxBundleReads bounds the bundle requests under way at once.
+// maxBundleReads bounds the requests for device lists and bundles under
+// way at once.
 const maxBundleReads = 32
+
+// together runs f(0) … f(n-1), at most maxBundleReads at once, and
+// returns when all have: requests to servers that may hold them
+// unanswered (anyone can list hundreds of devices, a room thousands of
+// members) cost the time of one for each batch of them, not of each,
+// while no message can be sent.
+func together(n int, f func(i int)) {
+	sem := make(chan struct{}, maxBundleReads)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
 
 // readBundle is a bundle read for a device (chosenBundleV's results).
 type readBundle struct {
@@ -395,25 +415,14 @@ type readBundle struct {
 	err      error
 }
 
-// readBundles reads the bundles of the devices need, at most
-// maxBundleReads at once: a server that leaves them unanswered (anyone
-// can list hundreds of devices) costs the time of one request for each
-// batch of them, not for each device, while no message can be sent.
+// readBundles reads the bundles of the devices need together.
 // c.omemo.mu is not held.
 func (c *Client) readBundles(ctx context.Context, sess *xmpp.Session, need []omemoTarget) []readBundle {
 	out := make([]readBundle, len(need))
-	sem := make(chan struct{}, maxBundleReads)
-	var wg sync.WaitGroup
-	for i, t := range need {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			b, identity, err := c.chosenBundleV(ctx, sess, t)
-			out[i] = readBundle{b, identity, err}
-		}()
-	}
-	wg.Wait()
+	together(len(need), func(i int) {
+		b, identity, err := c.chosenBundleV(ctx, sess, need[i])
+		out[i] = readBundle{b, identity, err}
+	})
 	return out
 }
 

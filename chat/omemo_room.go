@@ -255,6 +255,14 @@ func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd om
 	if c.opts.Store == nil {
 		return
 	}
+	// The lists to read, read together, then taken in order.
+	type read struct {
+		jid  string
+		v    OMEMOVersion
+		list []OMEMODevice
+		err  error
+	}
+	var reads []read
 	for _, j := range jids {
 		if j == me {
 			continue
@@ -266,19 +274,25 @@ func (c *Client) readRoomMembers(ctx context.Context, sess *xmpp.Session, cmd om
 					continue // followed through PEP notifications
 				}
 			}
-			list, err := c.fetchOMEMODevices(ctx, sess, j, v)
-			if err != nil {
-				if ctx.Err() != nil || isNetError(err) {
-					return
-				}
-				continue // no list to read: sending says so
-			}
-			c.listRead(j, historyVersion(v), len(list) == 0)
-			if n := c.omemoListChanged(ctx, OMEMODeviceListChanged{JID: j, Version: v, Devices: list, Fetched: true}); n != nil {
-				c.emit(ctx, n)
-			}
-			c.emit(ctx, OMEMODeviceListChanged{JID: j, Version: v, Devices: list, Fetched: true})
+			reads = append(reads, read{jid: j, v: v})
 		}
+	}
+	together(len(reads), func(i int) {
+		reads[i].list, reads[i].err = c.fetchOMEMODevices(ctx, sess, reads[i].jid, reads[i].v)
+	})
+	for _, r := range reads {
+		if r.err != nil {
+			if ctx.Err() != nil || isNetError(r.err) {
+				return
+			}
+			continue // no list to read: sending says so
+		}
+		c.listRead(r.jid, historyVersion(r.v), len(r.list) == 0)
+		ev := OMEMODeviceListChanged{JID: r.jid, Version: r.v, Devices: r.list, Fetched: true}
+		if n := c.omemoListChanged(ctx, ev); n != nil {
+			c.emit(ctx, n)
+		}
+		c.emit(ctx, ev)
 	}
 }
 
@@ -334,11 +348,23 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 	}
 	var targets []omemoTarget
 	why := map[string][]string{} // why a member's devices were left out
-	for _, j := range jids {
+	// The members' devices, read together (lists not stored are asked
+	// for).
+	type read struct {
+		ts  []omemoTarget
+		err error
+	}
+	reads := make([]read, len(jids))
+	together(len(jids), func(i int) {
+		if jids[i] != me {
+			reads[i].ts, reads[i].err = c.targetsOf(ctx, sess, jids[i], dev.ID())
+		}
+	})
+	for i, j := range jids {
 		if j == me {
 			continue
 		}
-		ts, err := c.targetsOf(ctx, sess, j, dev.ID())
+		ts, err := reads[i].ts, reads[i].err
 		if err != nil {
 			if ctx.Err() != nil || isNetError(err) {
 				return nil, nil, err
@@ -373,10 +399,10 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 		identity [omemo.KeySize]byte
 	}
 	bundles := map[omemoTarget]chosen{}
-	for _, t := range need {
-		b, identity, err := c.chosenBundleV(ctx, sess, t)
+	for i, r := range c.readBundles(ctx, sess, need) {
+		t, err := need[i], r.err
 		if err == nil {
-			bundles[t] = chosen{b, identity}
+			bundles[t] = chosen{r.bundle, r.identity}
 			continue
 		}
 		why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gab-chat/gab/history"
@@ -324,10 +325,10 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		identity [omemo.KeySize]byte
 	}
 	bundles := map[omemoTarget]chosen{}
-	for _, t := range need {
-		b, identity, err := c.chosenBundleV(ctx, sess, t)
+	for i, r := range c.readBundles(ctx, sess, need) {
+		t, err := need[i], r.err
 		if err == nil {
-			bundles[t] = chosen{b, identity}
+			bundles[t] = chosen{r.bundle, r.identity}
 			continue
 		}
 		skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
@@ -398,6 +399,47 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		return nil, nil, fmt.Errorf("no device of %s could be encrypted to: not sent", bare)
 	}
 	return enc, sessions, nil
+}
+
+// maxBundleReads bounds the requests for device lists and bundles under
+// way at once.
+const maxBundleReads = 32
+
+// together runs f(0) … f(n-1), at most maxBundleReads at once, and
+// returns when all have: requests to servers that may hold them
+// unanswered (anyone can list hundreds of devices, a room thousands of
+// members) cost the time of one for each batch of them, not of each,
+// while no message can be sent.
+func together(n int, f func(i int)) {
+	sem := make(chan struct{}, maxBundleReads)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// readBundle is a bundle read for a device (chosenBundleV's results).
+type readBundle struct {
+	bundle   any
+	identity [omemo.KeySize]byte
+	err      error
+}
+
+// readBundles reads the bundles of the devices need together.
+// c.omemo.mu is not held.
+func (c *Client) readBundles(ctx context.Context, sess *xmpp.Session, need []omemoTarget) []readBundle {
+	out := make([]readBundle, len(need))
+	together(len(need), func(i int) {
+		b, identity, err := c.chosenBundleV(ctx, sess, need[i])
+		out[i] = readBundle{b, identity, err}
+	})
+	return out
 }
 
 // omemoEmpty sends an empty OMEMO message (a key transport) to one

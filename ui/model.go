@@ -535,6 +535,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		lines := make([]Line, 0, len(e.Messages))
 		myName, myKey := s.me(a, e.Conv)
+		seenEnc := false
 		for _, h := range e.Messages {
 			if e.Conv.Kind == chat.KindRoom && !h.Outgoing && s.ignored(account, e.Conv.JID, h.Nick, h.OccupantID) {
 				continue
@@ -556,6 +557,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 			storedLine(&l, e.Conv, h)
 			if l.Enc = h.OMEMO; l.Enc != nil {
 				c.encrypted = true
+				seenEnc = true
+			} else if seenEnc && (l.Kind == LineIn || l.Kind == LineOut) && h.Retracted == nil {
+				// Plain text after an encrypted message of this page:
+				// marked as it was when it came (omemoLine).
+				l.Plain = true
 			}
 			l.Reply = s.shownReply(a, c, l.Reply, lines)
 			lines = append(lines, l)

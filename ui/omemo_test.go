@@ -180,3 +180,27 @@ func (h *harness) waitComposer(text string) {
 		return got == text
 	})
 }
+
+// A message that came in plain text after the chat was encrypted keeps
+// its "(plain)" mark when the history is read back after a restart; one
+// from before the first encrypted message is not marked.
+func TestOMEMOPlainMarkKeptInHistory(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	bob := chat.ChatWith("bob@x")
+	h.openBob()
+	day := time.Now().Add(-time.Hour)
+	h.send(chat.HistoryLoaded{Conv: bob, Messages: []chat.StoredMessage{
+		{StoreID: 1, Conv: bob, From: "bob@x", Body: "before encryption", Time: day},
+		{StoreID: 2, Conv: bob, From: "bob@x", Body: "encrypted one", Time: day, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 7, Trust: history.TrustTrusted}},
+		{StoreID: 3, Conv: bob, From: "bob@x", Body: "in the clear after", Time: day},
+	}})
+	ls := h.waitFor("encrypted one", "in the clear after")
+	for _, l := range ls {
+		switch {
+		case strings.Contains(l, "before encryption") && strings.Contains(l, "(plain)"):
+			t.Errorf("marked, from before the chat was encrypted: %q", l)
+		case strings.Contains(l, "in the clear after") && !strings.Contains(l, "(plain) bob@x"):
+			t.Errorf("not marked as plain text in an encrypted chat: %q", l)
+		}
+	}
+}

@@ -415,7 +415,7 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 			}
 		}
 		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, t.jid, t.jid))
+			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted yet: /omemo devices %s shows its fingerprint; once compared with theirs, /omemo trust %s FINGERPRINT", t.id, t.jid, t.jid))
 			continue
 		}
 		if byDevice[t.v][t.id] {
@@ -446,7 +446,11 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 		if n > maxReasons {
 			missing = append(missing[:maxReasons:maxReasons], fmt.Sprintf("and %d more", n-maxReasons))
 		}
-		return nil, nil, fmt.Errorf("not sent: %d member(s) of the room have no device it can be encrypted to, and could not read it: %s; /omemo off sends in plain text", n, strings.Join(missing, ", "))
+		members := "members of the room have"
+		if n == 1 {
+			members = "member of the room has"
+		}
+		return nil, nil, fmt.Errorf("not sent: %d %s no device it can be encrypted to, and would not be able to read it: %s; /omemo off sends in plain text", n, members, strings.Join(missing, ", "))
 	}
 	if len(rs.r03)+len(rs.r2) == 0 {
 		return nil, nil, errors.New("not sent: nobody in the room to encrypt to")

@@ -131,6 +131,12 @@ func TestOMEMOEncryptForMembers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), members2[3]+" (device") || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("refused as %v", err)
 	}
+	// Said in words a user reads once: one member, what to do, no
+	// parentheses inside parentheses.
+	if !strings.Contains(err.Error(), "1 member of the room has no device") || strings.Contains(err.Error(), "))") ||
+		!strings.Contains(err.Error(), "/omemo trust "+members2[3]+" FINGERPRINT") {
+		t.Fatalf("refused as %v", err)
+	}
 	for _, m := range members2[:3] {
 		if strings.Contains(err.Error(), m+" ") {
 			t.Fatalf("a member with a trusted device named: %v", err)

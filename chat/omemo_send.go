@@ -357,7 +357,7 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		}
 		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
 			if t.jid == bare {
-				skipped = append(skipped, fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, bare, bare))
+				skipped = append(skipped, fmt.Sprintf("device %d is not trusted yet: /omemo devices %s shows its fingerprint; once compared with theirs, /omemo trust %s FINGERPRINT", t.id, bare, bare))
 			}
 			continue
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/omemo"
-	"github.com/gab-chat/gab/roster"
 	"github.com/gab-chat/gab/room"
+	"github.com/gab-chat/gab/roster"
 	"mellium.im/xmpp/jid"
 )
 

@@ -49,6 +49,9 @@ type Account struct {
 	// (chat.OMEMO03, chat.OMEMO2).
 	OMEMO        bool
 	omemoDevices map[string][3]int
+	// omemoAsked: the JIDs whose device lists were asked for on opening
+	// a chat with them (omemoLookUp), once a run.
+	omemoAsked map[string]bool
 	// omemoRooms: for each room entered, "" when it can be encrypted,
 	// else why not (chat.RoomEncryption).
 	omemoRooms map[string]string
@@ -873,6 +876,8 @@ func commandName(c chat.Command) string {
 		return "load the messages around the one found"
 	case chat.JoinRoom:
 		return "join " + c.Room
+	case chat.FetchOMEMODevices:
+		return "read the " + c.Version.String() + " devices of " + c.JID
 	case chat.SetOMEMOTrust:
 		if c.Trust == history.TrustDistrusted {
 			return "distrust the device of " + c.JID

@@ -124,8 +124,12 @@ func (a *App) omemoCommand(rest string) {
 			a.roomOMEMOCommand(acct, c, verb) // omemo_room.go
 			return
 		}
+		if !c.IsConsole() && c.Conv.Kind == chat.KindPrivate {
+			a.state.SetStatus(true, "private messages in a room are not encrypted (gab encrypts chats with contacts and rooms)")
+			return
+		}
 		if c.IsConsole() || c.Conv.Kind != chat.KindChat {
-			a.state.SetStatus(true, "encryption is for one-to-one chats: open one first")
+			a.state.SetStatus(true, "encryption is for chats and rooms: open one first")
 			return
 		}
 		switch verb {

@@ -414,8 +414,8 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 				continue
 			}
 		}
-		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted yet: /omemo devices %s shows its fingerprint; once compared with theirs, /omemo trust %s FINGERPRINT", t.id, t.jid, t.jid))
+		if tr := c.omemoTrustV(ctx, t.jid, t.v, t.id, identity); tr != history.TrustTrusted && tr != history.TrustVerified {
+			why[t.jid] = append(why[t.jid], untrustedReason(tr, t.id, t.jid))
 			continue
 		}
 		if byDevice[t.v][t.id] {

@@ -437,8 +437,8 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 				continue
 			}
 		}
-		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, t.jid, t.jid))
+		if tr := c.omemoTrustV(ctx, t.jid, t.v, t.id, identity); tr != history.TrustTrusted && tr != history.TrustVerified {
+			why[t.jid] = append(why[t.jid], untrustedReason(tr, t.id, t.jid))
 			continue
 		}
 		if rs.has(t) {
@@ -470,7 +470,11 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 		if n > maxReasons {
 			missing = append(missing[:maxReasons:maxReasons], fmt.Sprintf("and %d more", n-maxReasons))
 		}
-		return nil, nil, fmt.Errorf("not sent: %d member(s) of the room have no device it can be encrypted to, and could not read it: %s; /omemo off sends in plain text", n, strings.Join(missing, ", "))
+		members := "members of the room have"
+		if n == 1 {
+			members = "member of the room has"
+		}
+		return nil, nil, fmt.Errorf("not sent: %d %s no device it can be encrypted to, and would not be able to read it: %s; /omemo off sends in plain text", n, members, strings.Join(missing, ", "))
 	}
 	if len(rs.r03)+len(rs.r2) == 0 {
 		return nil, nil, errors.New("not sent: nobody in the room to encrypt to")

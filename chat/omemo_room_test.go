@@ -124,6 +124,12 @@ func TestOMEMOEncryptForMembers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), members2[3]+" (device") || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("refused as %v", err)
 	}
+	// Said in words a user reads once: one member, what to do, no
+	// parentheses inside parentheses.
+	if !strings.Contains(err.Error(), "1 member of the room has no device") || strings.Contains(err.Error(), "))") ||
+		!strings.Contains(err.Error(), "/omemo trust "+members2[3]+" FINGERPRINT") {
+		t.Fatalf("refused as %v", err)
+	}
 	for _, m := range members2[:3] {
 		if strings.Contains(err.Error(), m+" ") {
 			t.Fatalf("a member with a trusted device named: %v", err)
@@ -354,5 +360,16 @@ func TestRoomMembersNotFailedOffline(t *testing.T) {
 	}
 	if f, ok := got[0].(CommandFailed); !ok || f.ID != asked {
 		t.Fatalf("events %#v", got)
+	}
+}
+
+// A device the user distrusted is said to be so when a message cannot be
+// encrypted for it, not as a device waiting to be compared and trusted.
+func TestUntrustedReason(t *testing.T) {
+	if r := untrustedReason(history.TrustDistrusted, 7, "bob@x"); !strings.Contains(r, "device 7 is distrusted") || strings.Contains(r, "not trusted yet") {
+		t.Fatalf("distrusted: %q", r)
+	}
+	if r := untrustedReason(history.TrustUndecided, 7, "bob@x"); !strings.Contains(r, "device 7 is not trusted yet") || !strings.Contains(r, "/omemo devices bob@x") {
+		t.Fatalf("undecided: %q", r)
 	}
 }

@@ -278,6 +278,15 @@ func (c *Client) trustedV(ctx context.Context, bare string, v history.Version, d
 	return false
 }
 
+// untrustedReason says why device id of jid, with trust t, is not
+// encrypted to, and what the user may do about it.
+func untrustedReason(t history.Trust, id uint32, jid string) string {
+	if t == history.TrustDistrusted {
+		return fmt.Sprintf("device %d is distrusted, as you decided (/omemo trust %s FINGERPRINT undoes it)", id, jid)
+	}
+	return fmt.Sprintf("device %d is not trusted yet: /omemo devices %s shows its fingerprint; once compared with theirs, /omemo trust %s FINGERPRINT", id, jid, jid)
+}
+
 // maxReasons bounds the devices a refusal to encrypt names, with why.
 const maxReasons = 3
 
@@ -363,9 +372,9 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 				continue
 			}
 		}
-		if !c.trustedV(ctx, t.jid, t.v, t.id, identity) {
+		if tr := c.omemoTrustV(ctx, t.jid, t.v, t.id, identity); tr != history.TrustTrusted && tr != history.TrustVerified {
 			if t.jid == bare {
-				skipped = append(skipped, fmt.Sprintf("device %d is not trusted (/omemo devices %s, then /omemo trust %s FINGERPRINT)", t.id, bare, bare))
+				skipped = append(skipped, untrustedReason(tr, t.id, bare))
 			}
 			continue
 		}

@@ -793,7 +793,10 @@ func (a *App) scrollUp(rows int) {
 }
 
 // openChat opens (or goes to) the chat with a contact's bare JID.
-func (a *App) openChat(account, jid string) { a.openConv(account, chat.ChatWith(jid)) }
+func (a *App) openChat(account, jid string) {
+	a.openConv(account, chat.ChatWith(jid))
+	a.omemoLookUp(account, jid) // omemo.go
+}
 
 // openConv opens (or goes to) a conversation's tab and puts the cursor in
 // the composer.

@@ -236,7 +236,7 @@ func TestDeliveryMarks(t *testing.T) {
 // history reads.
 func background(c chat.Command) bool {
 	switch c.(type) {
-	case chat.SendChatState, chat.LoadHistory, chat.MarkDisplayed:
+	case chat.SendChatState, chat.LoadHistory, chat.MarkDisplayed, chat.FetchOMEMODevices:
 		return true
 	}
 	return false

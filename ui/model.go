@@ -53,6 +53,9 @@ type Account struct {
 	// (not because the contact has devices or the room can be).
 	OMEMOManual  bool
 	omemoDevices map[string][3]int
+	// omemoAsked: the JIDs whose device lists were asked for on opening
+	// a chat with them (omemoLookUp), once a run.
+	omemoAsked map[string]bool
 	// omemoRooms: for each room entered, "" when it can be encrypted,
 	// else why not (chat.RoomEncryption).
 	omemoRooms map[string]string
@@ -539,6 +542,7 @@ func (s *State) Apply(account string, ev chat.Event) {
 		}
 		lines := make([]Line, 0, len(e.Messages))
 		myName, myKey := s.me(a, e.Conv)
+		seenEnc := false
 		for _, h := range e.Messages {
 			if e.Conv.Kind == chat.KindRoom && !h.Outgoing && s.ignored(account, e.Conv.JID, h.Nick, h.OccupantID) {
 				continue
@@ -560,6 +564,11 @@ func (s *State) Apply(account string, ev chat.Event) {
 			storedLine(&l, e.Conv, h)
 			if l.Enc = h.OMEMO; l.Enc != nil {
 				c.encrypted = true
+				seenEnc = true
+			} else if seenEnc && (l.Kind == LineIn || l.Kind == LineOut) && h.Retracted == nil {
+				// Plain text after an encrypted message of this page:
+				// marked as it was when it came (omemoLine).
+				l.Plain = true
 			}
 			l.Reply = s.shownReply(a, c, l.Reply, lines)
 			lines = append(lines, l)
@@ -871,6 +880,8 @@ func commandName(c chat.Command) string {
 		return "load the messages around the one found"
 	case chat.JoinRoom:
 		return "join " + c.Room
+	case chat.FetchOMEMODevices:
+		return "read the " + c.Version.String() + " devices of " + c.JID
 	case chat.SetOMEMOTrust:
 		if c.Trust == history.TrustDistrusted {
 			return "distrust the device of " + c.JID

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gab-chat/gab/chat"
 	"github.com/gab-chat/gab/history"
+	"github.com/gab-chat/gab/roster"
 )
 
 // OMEMO in the interface: whether the current chat is encrypted (the
@@ -40,6 +41,32 @@ func (s *State) encrypting(c *Conversation) bool {
 	}
 	n := a.omemoDevices[c.Conv.JID]
 	return c.encrypted || (!a.OMEMOManual && n[chat.OMEMO03]+n[chat.OMEMO2] > 0)
+}
+
+// omemoLookUp asks for jid's device lists (both versions) when the user
+// opens a chat with someone whose lists gab is not sent — no contact, or
+// one whose presence we do not see (PEP notifications follow presence
+// subscriptions) — once a run: then a chat with such a person is
+// encrypted when they have OMEMO devices, as one with a contact is,
+// instead of going in plain text until /omemo on. Only on the user's
+// opening: asking when a stranger writes would tell them we are online.
+func (a *App) omemoLookUp(account, jid string) {
+	acct := a.state.Account(account)
+	if acct == nil || !acct.OMEMO || acct.Client == nil || acct.Conn != "online" || acct.omemoAsked[jid] {
+		return
+	}
+	if _, known := acct.omemoDevices[jid]; known {
+		return
+	}
+	if c := acct.Roster.Get(jid); c != nil && (c.Subscription == roster.SubTo || c.Subscription == roster.SubBoth) {
+		return // its lists come by themselves
+	}
+	if acct.omemoAsked == nil {
+		acct.omemoAsked = map[string]bool{}
+	}
+	acct.omemoAsked[jid] = true
+	acct.Client.Do(chat.FetchOMEMODevices{JID: jid, Version: chat.OMEMO03})
+	acct.Client.Do(chat.FetchOMEMODevices{JID: jid, Version: chat.OMEMO2})
 }
 
 // omemoLine notes a message line's encryption in c: an encrypted one
@@ -97,8 +124,12 @@ func (a *App) omemoCommand(rest string) {
 			a.roomOMEMOCommand(acct, c, verb) // omemo_room.go
 			return
 		}
+		if !c.IsConsole() && c.Conv.Kind == chat.KindPrivate {
+			a.state.SetStatus(true, "private messages in a room are not encrypted (gab encrypts chats with contacts and rooms)")
+			return
+		}
 		if c.IsConsole() || c.Conv.Kind != chat.KindChat {
-			a.state.SetStatus(true, "encryption is for one-to-one chats: open one first")
+			a.state.SetStatus(true, "encryption is for chats and rooms: open one first")
 			return
 		}
 		switch verb {

@@ -83,3 +83,21 @@ func TestOMEMOAnswersWholeAt80Columns(t *testing.T) {
 	h.command("/omemo off")
 	h.waitFor("messages in this chat go in plain text; /omemo on", "encrypts them")
 }
+
+// /omemo on where it cannot apply says where it can: in the console, a
+// chat or a room; in a private conversation in a room, that those are
+// not encrypted.
+func TestOMEMOOnWhereItCannotApply(t *testing.T) {
+	h := newHarnessWith(t, 120, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.command("/omemo on")
+	h.waitUntil("the answer in the console", func(ls []string) bool {
+		return strings.Contains(ls[len(ls)-1], "encryption is for chats and rooms: open one first")
+	})
+	h.joinTea(occ("bob", room.Participant))
+	h.command("/msg tea@rooms.x/bob")
+	h.waitFor("3:bob (tea@")
+	h.command("/omemo on")
+	h.waitUntil("the answer in the private conversation", func(ls []string) bool {
+		return strings.Contains(ls[len(ls)-1], "private messages in a room are not encrypted")
+	})
+}

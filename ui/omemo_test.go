@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/gab-chat/gab/config"
 	"github.com/gab-chat/gab/history"
 	"github.com/gab-chat/gab/room"
+	"github.com/gab-chat/gab/roster"
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -213,4 +215,71 @@ func (h *harness) waitComposer(text string) {
 		h.onUI(func() { got = h.app.composer.GetText() })
 		return got == text
 	})
+}
+
+// A message that came in plain text after the chat was encrypted keeps
+// its "(plain)" mark when the history is read back after a restart; one
+// from before the first encrypted message is not marked.
+func TestOMEMOPlainMarkKeptInHistory(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	bob := chat.ChatWith("bob@x")
+	h.openBob()
+	day := time.Now().Add(-time.Hour)
+	h.send(chat.HistoryLoaded{Conv: bob, Messages: []chat.StoredMessage{
+		{StoreID: 1, Conv: bob, From: "bob@x", Body: "before encryption", Time: day},
+		{StoreID: 2, Conv: bob, From: "bob@x", Body: "encrypted one", Time: day, OMEMO: &chat.OMEMOInfo{Version: chat.OMEMO03, Device: 7, Trust: history.TrustTrusted}},
+		{StoreID: 3, Conv: bob, From: "bob@x", Body: "in the clear after", Time: day},
+	}})
+	ls := h.waitFor("encrypted one", "in the clear after")
+	for _, l := range ls {
+		switch {
+		case strings.Contains(l, "before encryption") && strings.Contains(l, "(plain)"):
+			t.Errorf("marked, from before the chat was encrypted: %q", l)
+		case strings.Contains(l, "in the clear after") && !strings.Contains(l, "(plain) bob@x"):
+			t.Errorf("not marked as plain text in an encrypted chat: %q", l)
+		}
+	}
+}
+
+// A chat the user opens with someone whose device lists gab is not sent
+// (no contact, or no subscription to their presence) asks for them, both
+// versions, once: a stranger with OMEMO devices gets an encrypted chat,
+// as a contact does, instead of plain text. A contact whose presence we
+// see is not asked (their lists come by themselves).
+func TestOMEMOStrangerDevicesAskedOnOpening(t *testing.T) {
+	h := newHarnessWith(t, 100, 20, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.send(chat.RosterReset{Items: []roster.Item{{JID: "ada@x", Name: "Ada", Subscription: "both"}}})
+	h.waitFor("Ada")
+	asked := func(jid string) int {
+		n := 0
+		for _, c := range h.client.commands() {
+			if f, ok := c.(chat.FetchOMEMODevices); ok && f.JID == jid {
+				n++
+			}
+		}
+		return n
+	}
+	h.command("/msg ada@x")
+	h.waitFor("2:Ada")
+	h.command("/msg eve@y")
+	h.waitFor("3:eve@y", "type a message, or /help")
+	h.waitUntil("eve's lists asked for", func([]string) bool { return asked("eve@y") == 2 })
+	want := []chat.Command{chat.FetchOMEMODevices{JID: "eve@y", Version: chat.OMEMO03}, chat.FetchOMEMODevices{JID: "eve@y", Version: chat.OMEMO2}}
+	var got []chat.Command
+	for _, c := range h.client.commands() {
+		if _, ok := c.(chat.FetchOMEMODevices); ok {
+			got = append(got, c)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("asked %v, want %v (nothing for ada@x, whose lists come by themselves)", got, want)
+	}
+	h.send(chat.OMEMODeviceListChanged{JID: "eve@y", Version: chat.OMEMO2, Devices: []chat.OMEMODevice{{ID: 5}}, Fetched: true})
+	h.waitFor("type an encrypted message (OMEMO), or /help")
+	h.key(tcell.KeyRune, '2', tcell.ModAlt)
+	h.command("/msg eve@y")
+	h.waitFor("type an encrypted message (OMEMO), or /help")
+	if n := asked("eve@y"); n != 2 {
+		t.Fatalf("eve's lists asked for %d times, want 2 (once each)", n)
+	}
 }

@@ -291,8 +291,11 @@ func (s *State) applyRoom(a *Account, account string, ev chat.Event) bool {
 	case chat.RoomSubject:
 		s.Flush()
 		r := a.rooms().Add(e.Room, "")
+		before := r.Subject
 		r.Subject, r.SubjectBy = e.Subject, e.Nick
-		if !e.Delayed {
+		// A room without a subject sends an empty one, undelayed, on
+		// each join (Prosody does): no subject before, none now, no news.
+		if !e.Delayed && (e.Subject != "" || before != "") {
 			who := "the subject was changed"
 			if e.Nick != "" {
 				who = nickText(e.Nick) + " changed the subject"

@@ -888,3 +888,18 @@ func TestRoomOccupantListScrolls(t *testing.T) {
 		})
 	}
 }
+
+// A room without a subject sends an empty one, undelayed, when we join
+// (Prosody does): nothing changed, so nothing is said. Clearing a subject
+// that was there is said.
+func TestEmptySubjectOnJoinIsNoNews(t *testing.T) {
+	h := newHarness(t, 100, 20)
+	h.joinTea()
+	h.send(chat.RoomSubject{Room: tea, Subject: ""}, chat.RoomSubject{Room: tea, Subject: "Biscuits", Nick: "bob"})
+	ls := h.waitFor("bob changed the subject to: Biscuits") // after the empty one: it has been handled
+	if all := strings.Join(ls, "\n"); strings.Contains(all, "subject was changed") || strings.Contains(all, "there is none now") {
+		t.Fatalf("an empty subject on joining said as a change:\n%s", all)
+	}
+	h.send(chat.RoomSubject{Room: tea, Subject: "", Nick: "bob"})
+	h.waitFor("bob changed the subject: there is none")
+}

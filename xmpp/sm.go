@@ -1,10 +1,12 @@
 package xmpp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"mellium.im/xmpp/jid"
@@ -103,7 +105,9 @@ func (s *Session) unanswered() []string {
 	for id := range s.owed {
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
+	// Oldest first, so that the newest are kept: our ids are a prefix
+	// and a number in base 36, in order by length, then as text.
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
 	ids = slices.Compact(ids)
 	if len(ids) > maxAbandoned {
 		ids = ids[len(ids)-maxAbandoned:]

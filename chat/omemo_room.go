@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gab-chat/gab/history"
-	"github.com/gab-chat/gab/omemo"
 	"github.com/gab-chat/gab/room"
 	"github.com/gab-chat/gab/xmpp"
 	"mellium.im/xmpp/jid"
@@ -380,75 +378,14 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 	if mine, err := c.targetsOf(ctx, sess, me, dev.ID()); err == nil {
 		targets = append(targets, mine...)
 	}
-	// Bundles for devices without a session, read without the lock.
-	st.mu.Lock()
-	var need []omemoTarget
-	for _, t := range targets {
-		if s, err := c.sessionOf(ctx, t); err == nil && s != nil {
-			continue
-		}
-		if nb, ok := st.noBundle[t.key()]; ok && time.Since(nb.at) < noBundleFor {
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, nb.err))
-			continue
-		}
-		need = append(need, t)
-	}
-	st.mu.Unlock()
-	type chosen struct {
-		bundle   any
-		identity [omemo.KeySize]byte
-	}
-	bundles := map[omemoTarget]chosen{}
-	for i, r := range c.readBundles(ctx, sess, need) {
-		t, err := need[i], r.err
-		if err == nil {
-			bundles[t] = chosen{r.bundle, r.identity}
-			continue
-		}
-		why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))
-		if ctx.Err() == nil && !isNetError(err) {
-			st.mu.Lock()
-			if st.noBundle == nil {
-				st.noBundle = map[history.SessionKey]noBundle{}
-			}
-			st.noBundle[t.key()] = noBundle{time.Now(), err}
-			st.mu.Unlock()
-		}
-	}
-	st.mu.Lock()
+	rs, left := c.pickRecipients(ctx, sess, targets)
 	defer st.mu.Unlock()
-	var rs omemoRecipients
 	added := map[string]bool{} // JIDs with a device in rs
-	for _, t := range targets {
-		s, identity, err := c.heldSession(ctx, t)
-		if err != nil {
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d: %v", t.id, err))
-			continue
-		}
-		var bundle any
-		if s == nil {
-			b, ok := bundles[t]
-			if !ok {
-				continue // its bundle could not be read (said above)
-			}
-			bundle, identity = b.bundle, b.identity
-			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
-				why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d published another identity key than the one known for it", t.id))
-				continue
-			}
-		}
-		if tr := c.omemoTrustV(ctx, t.jid, t.v, t.id, identity); tr != history.TrustTrusted && tr != history.TrustVerified {
-			why[t.jid] = append(why[t.jid], untrustedReason(tr, t.id, t.jid))
-			continue
-		}
-		if rs.has(t) {
-			// A key names a device by its id alone (in 0.3 at all, and
-			// in the sessions encryptFor holds).
-			why[t.jid] = append(why[t.jid], fmt.Sprintf("device %d has the id of another member's device (gab cannot tell them apart)", t.id))
-			continue
-		}
-		rs.add(t, s, bundle)
-		added[t.jid] = true
+	for _, k := range slices.Concat(rs.k03, rs.k2) {
+		added[k.JID] = true
+	}
+	for _, l := range left {
+		why[l.t.jid] = append(why[l.t.jid], l.short)
 	}
 	// Who cannot read it is known before anything is encrypted: a
 	// message not sent advances no session.
@@ -479,7 +416,7 @@ func (c *Client) omemoEncryptFor(ctx context.Context, sess *xmpp.Session, roomJI
 	if len(rs.r03)+len(rs.r2) == 0 {
 		return nil, nil, errors.New("not sent: nobody in the room to encrypt to")
 	}
-	enc, sessions, err := c.encryptFor(dev, &rs, body, me, roomJID)
+	enc, sessions, err := c.encryptFor(dev, rs, body, me, roomJID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -366,10 +366,10 @@ func TestRoomMembersNotFailedOffline(t *testing.T) {
 // A device the user distrusted is said to be so when a message cannot be
 // encrypted for it, not as a device waiting to be compared and trusted.
 func TestUntrustedReason(t *testing.T) {
-	if r := untrustedReason(history.TrustDistrusted, 7, "bob@x"); !strings.Contains(r, "device 7 is distrusted") || strings.Contains(r, "not trusted yet") {
+	if r := untrustedReason(history.TrustDistrusted, "device 7", "bob@x"); !strings.Contains(r, "device 7 is distrusted") || strings.Contains(r, "not trusted yet") {
 		t.Fatalf("distrusted: %q", r)
 	}
-	if r := untrustedReason(history.TrustUndecided, 7, "bob@x"); !strings.Contains(r, "device 7 is not trusted yet") || !strings.Contains(r, "/omemo devices bob@x") {
+	if r := untrustedReason(history.TrustUndecided, "device 7", "bob@x"); !strings.Contains(r, "device 7 is not trusted yet") || !strings.Contains(r, "/omemo devices bob@x") {
 		t.Fatalf("undecided: %q", r)
 	}
 }

@@ -280,11 +280,11 @@ func (c *Client) trustedV(ctx context.Context, bare string, v history.Version, d
 
 // untrustedReason says why device id of jid, with trust t, is not
 // encrypted to, and what the user may do about it.
-func untrustedReason(t history.Trust, id uint32, jid string) string {
+func untrustedReason(t history.Trust, device, jid string) string {
 	if t == history.TrustDistrusted {
-		return fmt.Sprintf("device %d is distrusted, as you decided (/omemo trust %s FINGERPRINT undoes it)", id, jid)
+		return fmt.Sprintf("%s is distrusted, as you decided (/omemo trust %s FINGERPRINT undoes it)", device, jid)
 	}
-	return fmt.Sprintf("device %d is not trusted yet: /omemo devices %s shows its fingerprint; once compared with theirs, /omemo trust %s FINGERPRINT", id, jid, jid)
+	return fmt.Sprintf("%s is not trusted yet: /omemo devices %s shows its fingerprint; once compared with theirs, /omemo trust %s FINGERPRINT", device, jid, jid)
 }
 
 // maxReasons bounds the devices a refusal to encrypt names, with why.
@@ -311,80 +311,20 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 	if !slices.ContainsFunc(targets, func(t omemoTarget) bool { return t.jid == bare }) {
 		return nil, nil, fmt.Errorf("%s has no OMEMO device to encrypt to (its client may not speak OMEMO): not sent; /omemo off sends in plain text", bare)
 	}
-	// Bundles for devices without a session are read first, without the
-	// state's lock: the network is slow.
-	st.mu.Lock()
-	var need []omemoTarget
-	var skipped []string
-	for _, t := range targets {
-		s, err := c.sessionOf(ctx, t)
-		if err == nil && s != nil {
-			continue
-		}
-		if nb, ok := st.noBundle[t.key()]; ok && time.Since(nb.at) < noBundleFor {
-			// Read in vain a moment ago: not asked again for each message.
-			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, nb.err))
-			continue
-		}
-		need = append(need, t)
-	}
-	st.mu.Unlock()
-	type chosen struct {
-		bundle   any
-		identity [omemo.KeySize]byte
-	}
-	bundles := map[omemoTarget]chosen{}
-	for i, r := range c.readBundles(ctx, sess, need) {
-		t, err := need[i], r.err
-		if err == nil {
-			bundles[t] = chosen{r.bundle, r.identity}
-			continue
-		}
-		skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
-		if ctx.Err() == nil && !isNetError(err) {
-			st.mu.Lock()
-			if st.noBundle == nil {
-				st.noBundle = map[history.SessionKey]noBundle{}
-			}
-			st.noBundle[t.key()] = noBundle{time.Now(), err}
-			st.mu.Unlock()
-		}
-	}
-	st.mu.Lock()
+	rs, left := c.pickRecipients(ctx, sess, targets)
 	defer st.mu.Unlock()
-	var rs omemoRecipients
+	var skipped []string
+	for _, l := range left {
+		switch {
+		case l.t.jid == bare && l.untrusted:
+			skipped = append(skipped, l.short) // it is the contact's
+		case !l.untrusted:
+			skipped = append(skipped, l.long)
+		}
+	}
 	contact := 0
-	for _, t := range targets {
-		s, identity, err := c.heldSession(ctx, t)
-		if err != nil {
-			skipped = append(skipped, fmt.Sprintf("device %d of %s: %v", t.id, t.jid, err))
-			continue
-		}
-		var bundle any
-		if s == nil {
-			b, ok := bundles[t]
-			if !ok {
-				continue // its bundle could not be read (said above)
-			}
-			bundle, identity = b.bundle, b.identity
-			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
-				skipped = append(skipped, fmt.Sprintf("device %d of %s published another identity key than the one known for it (not encrypted to it)", t.id, t.jid))
-				continue
-			}
-		}
-		if tr := c.omemoTrustV(ctx, t.jid, t.v, t.id, identity); tr != history.TrustTrusted && tr != history.TrustVerified {
-			if t.jid == bare {
-				skipped = append(skipped, untrustedReason(tr, t.id, bare))
-			}
-			continue
-		}
-		if rs.has(t) {
-			// Another device (the contact's, or ours) has its id.
-			skipped = append(skipped, fmt.Sprintf("device %d of %s has the id of another device encrypted to (gab cannot tell them apart)", t.id, t.jid))
-			continue
-		}
-		rs.add(t, s, bundle)
-		if t.jid == bare {
+	for _, k := range slices.Concat(rs.k03, rs.k2) {
+		if k.JID == bare {
 			contact++
 		}
 	}
@@ -400,7 +340,7 @@ func (c *Client) omemoEncrypt(ctx context.Context, sess *xmpp.Session, bare, bod
 		}
 		return nil, nil, fmt.Errorf("no device of %s can be encrypted to%s: not sent", bare, why)
 	}
-	enc, sessions, err := c.encryptFor(dev, &rs, body, me, bare)
+	enc, sessions, err := c.encryptFor(dev, rs, body, me, bare)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -449,6 +389,104 @@ func (c *Client) readBundles(ctx context.Context, sess *xmpp.Session, need []ome
 		out[i] = readBundle{b, identity, err}
 	})
 	return out
+}
+
+// leftOut is a device a message is not encrypted to, and why: short
+// names it by its id ("device 7 …"), long with its JID too.
+type leftOut struct {
+	t           omemoTarget
+	short, long string
+	untrusted   bool // a trust decision (or none yet), not a failure
+}
+
+// leaveOut says why t is left out; say makes the reason from the
+// device's name.
+func leaveOut(t omemoTarget, untrusted bool, say func(device string) string) leftOut {
+	return leftOut{t: t, untrusted: untrusted,
+		short: say(fmt.Sprintf("device %d", t.id)),
+		long:  say(fmt.Sprintf("device %d of %s", t.id, t.jid))}
+}
+
+// failed is a reason that is an error.
+func failed(err error) func(string) string {
+	return func(device string) string { return device + ": " + err.Error() }
+}
+
+// pickRecipients decides which of targets a message goes to, in chats
+// and rooms alike: a device with a session held or stored, else one
+// whose bundle is read now (all together, without the lock; a bundle
+// read in vain is not asked for again for noBundleFor), whose identity
+// key is the one known for it, and which is trusted; one device per id
+// and version (a key names a device by its id alone: in 0.3 at all, and
+// in the sessions encryptFor holds). It returns with c.omemo.mu held, as
+// encryptFor needs it, and says which devices it left out and why.
+func (c *Client) pickRecipients(ctx context.Context, sess *xmpp.Session, targets []omemoTarget) (*omemoRecipients, []leftOut) {
+	st := &c.omemo
+	var left []leftOut
+	st.mu.Lock()
+	var need []omemoTarget
+	for _, t := range targets {
+		if s, err := c.sessionOf(ctx, t); err == nil && s != nil {
+			continue
+		}
+		if nb, ok := st.noBundle[t.key()]; ok && time.Since(nb.at) < noBundleFor {
+			// Read in vain a moment ago: not asked again for each message.
+			left = append(left, leaveOut(t, false, failed(nb.err)))
+			continue
+		}
+		need = append(need, t)
+	}
+	st.mu.Unlock()
+	bundles := map[omemoTarget]readBundle{}
+	for i, r := range c.readBundles(ctx, sess, need) {
+		t := need[i]
+		if r.err == nil {
+			bundles[t] = r
+			continue
+		}
+		left = append(left, leaveOut(t, false, failed(r.err)))
+		if ctx.Err() == nil && !isNetError(r.err) {
+			st.mu.Lock()
+			if st.noBundle == nil {
+				st.noBundle = map[history.SessionKey]noBundle{}
+			}
+			st.noBundle[t.key()] = noBundle{time.Now(), r.err}
+			st.mu.Unlock()
+		}
+	}
+	st.mu.Lock()
+	rs := &omemoRecipients{}
+	for _, t := range targets {
+		s, identity, err := c.heldSession(ctx, t)
+		if err != nil {
+			left = append(left, leaveOut(t, false, failed(err)))
+			continue
+		}
+		var bundle any
+		if s == nil {
+			b, ok := bundles[t]
+			if !ok {
+				continue // its bundle could not be read (said above)
+			}
+			bundle, identity = b.bundle, b.identity
+			if c.identityChanged(ctx, t.jid, t.id, nil, identity) {
+				left = append(left, leaveOut(t, false, func(d string) string { return d + " published another identity key than the one known for it" }))
+				continue
+			}
+		}
+		if tr := c.omemoTrustV(ctx, t.jid, t.v, t.id, identity); tr != history.TrustTrusted && tr != history.TrustVerified {
+			left = append(left, leaveOut(t, true, func(d string) string { return untrustedReason(tr, d, t.jid) }))
+			continue
+		}
+		if rs.has(t) {
+			left = append(left, leaveOut(t, false, func(d string) string {
+				return d + " has the id of another device encrypted to (gab cannot tell them apart)"
+			}))
+			continue
+		}
+		rs.add(t, s, bundle)
+	}
+	return rs, left
 }
 
 // omemoEmpty sends an empty OMEMO message (a key transport) to one

@@ -148,7 +148,10 @@ func (a *App) omemoCommand(rest string) {
 	case "devices":
 		jid := ""
 		if len(f) > 1 {
-			jid = f[1]
+			if jid = f[1]; !strings.Contains(jid, "@") {
+				a.state.SetStatus(true, "%s is no one's address: OMEMO devices belong to accounts, user@server", jid)
+				return
+			}
 		} else if !c.IsConsole() && c.Conv.Kind == chat.KindChat {
 			jid = c.Conv.JID
 		} else if !c.IsConsole() && c.Conv.Kind == chat.KindRoom {
@@ -159,6 +162,10 @@ func (a *App) omemoCommand(rest string) {
 	case "trust", "distrust":
 		if len(f) < 3 {
 			a.state.SetStatus(true, "/omemo %s JID FINGERPRINT (the fingerprint as /omemo devices JID shows it)", verb)
+			return
+		}
+		if !strings.Contains(f[1], "@") {
+			a.state.SetStatus(true, "%s is no one's address: /omemo %s user@server FINGERPRINT", f[1], verb)
 			return
 		}
 		t := history.TrustVerified

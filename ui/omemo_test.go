@@ -283,3 +283,15 @@ func TestOMEMOStrangerDevicesAskedOnOpening(t *testing.T) {
 		t.Fatalf("eve's lists asked for %d times, want 2 (once each)", n)
 	}
 }
+
+// /omemo trust, distrust and devices with an address missing its user
+// part (a contact's name typed alone) say so, and ask nothing.
+func TestOMEMOAddressWithoutUser(t *testing.T) {
+	h := newHarnessWith(t, 120, 24, config.DefaultSettings(), func(a *App) { a.state.Accounts[0].OMEMO = true })
+	h.command("/omemo trust dave 1a0f2856 e4908797")
+	h.waitFor("dave is no one's address: /omemo trust user@server FINGERPRINT")
+	h.command("/omemo devices dave")
+	h.waitFor("dave is no one's address: OMEMO devices belong to accounts")
+	h.command("/omemo devices dave@x")
+	h.waitCommands(chat.ShowOMEMO{JID: "dave@x"})
+}

@@ -122,22 +122,7 @@ func (c *Client) publishBoth(ctx context.Context, sess *xmpp.Session, dev *omemo
 // run holds, else the stored one; nil when there is none. c.omemo.mu is
 // held.
 func (c *Client) omemoSession2(ctx context.Context, k history.SessionKey) (*omemo.Session2, error) {
-	st := &c.omemo
-	if s, ok := st.v2.sessions[k]; ok {
-		return s, nil
-	}
-	if c.opts.Store == nil {
-		return nil, nil
-	}
-	b, ok, err := c.opts.Store.Session(ctx, k)
-	if err != nil || !ok {
-		return nil, err
-	}
-	s, err := omemo.UnmarshalSession2(b)
-	if err != nil {
-		return nil, fmt.Errorf("the stored session with device %d of %s cannot be read: %w", k.Device, k.JID, err)
-	}
-	return s, nil
+	return heldOrStored(ctx, c, k, c.omemo.v2.sessions, omemo.UnmarshalSession2)
 }
 
 // keep2 and hold2 are keep and hold for OMEMO 2 sessions.

@@ -158,20 +158,26 @@ func (c *Client) publishOwnOMEMO(ctx context.Context, sess *xmpp.Session) {
 // omemoSession is the session with a peer's device: the one this run
 // holds, else the stored one; nil when there is none.
 func (c *Client) omemoSession(ctx context.Context, k history.SessionKey) (*omemo.Session03, error) {
-	st := &c.omemo
-	if s, ok := st.sessions[k]; ok {
+	return heldOrStored(ctx, c, k, c.omemo.sessions, omemo.UnmarshalSession03)
+}
+
+// heldOrStored is the session k (of either version): from held, else
+// read from the store with read; nil when there is none.
+func heldOrStored[S *omemo.Session03 | *omemo.Session2](ctx context.Context, c *Client, k history.SessionKey, held map[history.SessionKey]S, read func([]byte) (S, error)) (S, error) {
+	if s, ok := held[k]; ok {
 		return s, nil
 	}
+	var none S
 	if c.opts.Store == nil {
-		return nil, nil
+		return none, nil
 	}
 	b, ok, err := c.opts.Store.Session(ctx, k)
 	if err != nil || !ok {
-		return nil, err
+		return none, err
 	}
-	s, err := omemo.UnmarshalSession03(b)
+	s, err := read(b)
 	if err != nil {
-		return nil, fmt.Errorf("the stored session with device %d of %s cannot be read: %w", k.Device, k.JID, err)
+		return none, fmt.Errorf("the stored session with device %d of %s cannot be read: %w", k.Device, k.JID, err)
 	}
 	return s, nil
 }
